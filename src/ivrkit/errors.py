@@ -1,0 +1,112 @@
+"""The one exception hierarchy of ivrkit.
+
+IvrkitError
+├── ConfigError            bad settings, flags or environment
+├── ValidationFailed       a callflow the platform would refuse (carries the status code)
+├── TreeError              an IVR tree that cannot be loaded (file, line, column)
+├── StoreError             the session store cannot be reached or used
+└── ApiError               the Voice API answered with a failure
+    ├── AuthenticationError     401: missing or wrong API key
+    ├── NotFoundError           404: unknown subaccount or resource
+    ├── CallflowRejected        a negative platform status code (-10xx)
+    ├── RateLimited             429 after every retry
+    ├── ServerError             5xx after every retry
+    └── TransportError          the API could not be reached (connection, timeout)
+"""
+
+from __future__ import annotations
+
+
+class IvrkitError(Exception):
+    """Root of every error ivrkit raises on purpose."""
+
+
+class ConfigError(IvrkitError):
+    """A setting is missing or wrong; the message says which and how to set it."""
+
+
+class TreeError(IvrkitError):
+    """An IVR tree file could not be loaded."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+    ) -> None:
+        self.file = file
+        self.line = line
+        self.column = column
+        where = ""
+        if file is not None:
+            where = file
+            if line is not None:
+                where += f":{line}"
+                if column is not None:
+                    where += f":{column}"
+            where += ": "
+        super().__init__(f"{where}{message}")
+        self.detail = message
+
+
+class StoreError(IvrkitError):
+    """The store could not be opened or written."""
+
+
+class ValidationFailed(IvrkitError):
+    """A callflow breaks the platform's rules; ``status_code`` is the code the API would give."""
+
+    def __init__(self, status_code: int, status_message: str) -> None:
+        super().__init__(f"{status_code} {status_message}")
+        self.status_code = status_code
+        self.status_message = status_message
+
+
+class ApiError(IvrkitError):
+    """The Voice API refused or failed a request."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        http_status: int | None = None,
+        status_code: int | None = None,
+        status_message: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.http_status = http_status
+        self.status_code = status_code
+        self.status_message = status_message
+        self.request_id = request_id
+
+    @property
+    def call_flow_request_id(self) -> str | None:
+        """The platform's `callFlowRequestId` of the failed request, when it gave one."""
+        return self.request_id
+
+
+class AuthenticationError(ApiError):
+    """401: the API key is missing or wrong."""
+
+
+class NotFoundError(ApiError):
+    """404: the subaccount (or the resource) does not exist."""
+
+
+class CallflowRejected(ApiError):
+    """The platform refused the callflow with a negative status code."""
+
+
+class RateLimited(ApiError):
+    """429 after every retry."""
+
+
+class ServerError(ApiError):
+    """5xx after every retry."""
+
+
+class TransportError(ApiError):
+    """The API could not be reached: connection refused, DNS, or timeout."""

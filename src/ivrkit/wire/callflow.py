@@ -1,0 +1,56 @@
+"""The two documents that carry a callflow: the Send Callflow request and the answer to a VCA."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pydantic import Field
+
+from ivrkit.wire._base import Outbound
+from ivrkit.wire.actions import AnyAction
+
+
+def format_valid_until(moment: datetime) -> str:
+    """Write a moment as the platform writes `validUntil`: ``YYYY-MM-DDTHH:MM:SS.SSSZ`` in UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def parse_valid_until(text: str) -> datetime:
+    """Read a `validUntil` value; seconds without milliseconds and explicit offsets are accepted.
+
+    Raises ``ValueError`` for anything that is not an ISO 8601 date-time.
+    """
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    if "T" not in text.upper():
+        raise ValueError(f"{text!r} has no time part")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+class SendCallflowRequest(Outbound):
+    """Body of ``POST /api/v1/subaccounts/{id}/callflows``: starts an outbound session.
+
+    The first action must be `makeCall`. `clientRequestId` is not in the vendor's schema but is
+    echoed in the session summary by the IVR docs (A16), so it is accepted and sent when given.
+    """
+
+    callflow: list[AnyAction]
+    valid_until: str | None = Field(
+        default=None, description="YYYY-MM-DDTHH:MM:SS.SSSZ; see format_valid_until()."
+    )
+    client_request_id: str | None = None
+
+
+class Callflow(Outbound):
+    """The body of a backend's HTTP 200 answer to a CALL_ACTION webhook.
+
+    `clientActionId` is stored by the platform and echoed in the session's next CALL_ACTION, so
+    it is where a stateless backend keeps its place in the menu tree.
+    """
+
+    callflow: list[AnyAction]
+    client_action_id: str | None = None

@@ -1,0 +1,34 @@
+"""Shared test fixtures: the vendor's example payloads and a clean IVRKIT_* environment."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+SPEC_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "spec"
+FIXTURES = SPEC_DIR / "fixtures"
+if not FIXTURES.is_dir():  # CI lays shared/ beside the clone, as the session has it
+    SPEC_DIR = Path(os.environ.get("IVRKIT_SPEC_DIR", "/work/shared/spec"))
+    FIXTURES = SPEC_DIR / "fixtures"
+
+
+def load_fixture(name: str) -> Any:
+    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+
+
+def fixture_names(prefix: str = "") -> list[str]:
+    return sorted(p.name for p in FIXTURES.glob(f"{prefix}*.json"))
+
+
+@pytest.fixture(autouse=True)
+def _clean_ivrkit_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No test sees the developer's IVRKIT_* settings (the Postgres test URL is kept)."""
+    for key in list(os.environ):
+        if key.startswith("IVRKIT_") and key != "IVRKIT_TEST_POSTGRES_URL":
+            monkeypatch.delenv(key, raising=False)
+    yield
