@@ -140,6 +140,7 @@ __all__ = [
     "is_known_event_type",
     "make_call",
     "parse_event",
+    "parse_valid_until",
     "play_file",
     "say",
     "say_and_capture",
