@@ -1,0 +1,16 @@
+"""The `ivrkit` command line: thin commands over the layers below."""
+
+from __future__ import annotations
+
+import sys
+
+from ivrkit.cli.app import app
+from ivrkit.cli.common import run_app
+
+
+def main() -> None:
+    """Console entry point: errors become one line a person can act on, never a traceback."""
+    sys.exit(run_app(app))
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,213 @@
+"""The Typer application and its commands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ivrkit import rules
+from ivrkit.cli import render
+from ivrkit.cli.common import configure_logging, console, settings
+from ivrkit.errors import ConfigError, IvrkitError
+
+app = typer.Typer(
+    name="ivrkit",
+    help="Build, run and test phone IVRs on the 8x8 Voice Callflows API.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+webhooks_app = typer.Typer(
+    help="Register, list and delete the platform's webhooks.", no_args_is_help=True
+)
+app.add_typer(webhooks_app, name="webhooks")
+
+FlowOpt = Annotated[str | None, typer.Option("--flow", help="IVR tree file (default: simple_ivr).")]
+DbOpt = Annotated[
+    str | None, typer.Option("--db", help="Store URL: sqlite:///file or postgresql://…")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+@app.command()
+def serve(
+    flow: FlowOpt = None,
+    host: Annotated[str | None, typer.Option(help="Address to bind.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    db: DbOpt = None,
+    webhook_secret: Annotated[
+        str | None,
+        typer.Option("--webhook-secret", help="Expected Authorization header of deliveries."),
+    ] = None,
+    caller_id: Annotated[str | None, typer.Option(help="Caller ID of callbacks.")] = None,
+    agent_number: Annotated[str | None, typer.Option(help="Number the agent route dials.")] = None,
+    voice_profile: Annotated[str | None, typer.Option(help="Voice of every prompt.")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Run the webhook server that answers the platform from an IVR tree."""
+    import uvicorn
+
+    from ivrkit.server import create_app
+    from ivrkit.trees import load_tree
+
+    configure_logging(verbose)
+    cfg = settings(
+        flow=flow,
+        host=host,
+        port=port,
+        db=db,
+        webhook_secret=webhook_secret,
+        caller_id=caller_id,
+        agent_number=agent_number,
+        voice_profile=voice_profile,
+    )
+    tree = load_tree(cfg.flow, numbers=cfg.tree_numbers(), voice_profile=cfg.voice_profile)
+    asgi = create_app(tree, db=cfg.db, webhook_secret=cfg.webhook_secret)
+    console.print(
+        f"ivrkit serving [bold]{tree.name}[/] on http://{cfg.host}:{cfg.port} "
+        f"(store {render.safe_url(cfg.db)}; auth {'on' if cfg.webhook_secret else 'off'})"
+    )
+    console.print(
+        f"  VCA → http://{cfg.host}:{cfg.port}/webhooks/vca   "
+        f"VSS → http://{cfg.host}:{cfg.port}/webhooks/vss"
+    )
+    uvicorn.run(
+        asgi,
+        host=cfg.host,
+        port=cfg.port,
+        log_level="info" if verbose else "warning",
+        access_log=verbose,
+    )
+
+
+@app.command()
+def call(
+    number: Annotated[str, typer.Argument(help="Customer to call back, E.164 (+6512345678).")],
+    flow: FlowOpt = None,
+    db: DbOpt = None,
+    caller_id: Annotated[str | None, typer.Option(help="Caller ID shown to the customer.")] = None,
+    agent_number: Annotated[str | None, typer.Option(help="Number the agent route dials.")] = None,
+    voice_profile: Annotated[str | None, typer.Option(help="Voice of every prompt.")] = None,
+    api_base: Annotated[str | None, typer.Option(help="Voice API base URL.")] = None,
+    client_request_id: Annotated[
+        str | None, typer.Option(help="Your id for this call, echoed in its session summary.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Place an outbound call that runs the tree's entry menu (Send Callflow)."""
+    from datetime import UTC, datetime
+
+    from ivrkit.client import VoiceClient
+    from ivrkit.store import open_store
+    from ivrkit.trees import load_tree
+
+    cfg = settings(
+        flow=flow,
+        db=db,
+        caller_id=caller_id,
+        agent_number=agent_number,
+        voice_profile=voice_profile,
+        api_base=api_base,
+    )
+    api_key, subaccount = require_account(cfg.api_key, cfg.subaccount)
+    tree = load_tree(cfg.flow, numbers=cfg.tree_numbers(), voice_profile=cfg.voice_profile)
+    request = tree.initial_request(number, client_request_id=client_request_id)
+    with VoiceClient(api_key, subaccount, base_url=cfg.api_base) as client:
+        response = client.send_callflow(request)
+    if response.session_id:
+        store = open_store(cfg.db)
+        try:
+            store.record_outbound_call(
+                response.session_id,
+                at=datetime.now(UTC),
+                customer=number,
+                sub_account_id=subaccount,
+                flow=tree.name,
+                request_id=response.call_flow_request_id,
+                client_request_id=client_request_id,
+            )
+        finally:
+            store.close()
+    if as_json:
+        console.print_json(json.dumps(response.to_wire()))
+    else:
+        console.print(
+            f"{response.status_code} {response.status_message}: session "
+            f"{response.session_id} ({response.session_status})"
+        )
+
+
+@app.command()
+def validate(
+    file: Annotated[Path, typer.Argument(help="Callflow JSON file ('-' for standard input).")],
+    answer: Annotated[
+        bool,
+        typer.Option(
+            "--answer", help="Check it as an answer to a VCA webhook, not a Send Callflow request."
+        ),
+    ] = False,
+    as_json: JsonOpt = False,
+    strict_timeouts: Annotated[
+        bool,
+        typer.Option(
+            help="Read -1005/-1006 strictly (overallTimeout required and > digitTimeout)."
+        ),
+    ] = False,
+) -> None:
+    """Check a callflow as the platform would: prints CODE MESSAGE, exits 0 only for code 1."""
+    import sys
+
+    if str(file) == "-":
+        body = sys.stdin.buffer.read()
+    else:
+        try:
+            body = file.read_bytes()
+        except OSError as exc:
+            raise IvrkitError(f"cannot read {file}: {exc.strerror or exc}") from exc
+    verdict = rules.validate(
+        body,
+        mode=rules.Mode.ANSWER if answer else rules.Mode.REQUEST,
+        platform=rules.Platform(strict_timeouts=strict_timeouts),
+    )
+    if as_json:
+        console.print_json(json.dumps(render.verdict_json(verdict)))
+    else:
+        console.print(rules.describe(verdict), markup=False)
+        for finding in verdict.findings[1:]:
+            console.print(f"  also {finding.code} {finding.message}", markup=False)
+    raise typer.Exit(0 if verdict.ok else 1)
+
+
+@app.command()
+def sessions(
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+    limit: Annotated[int, typer.Option(help="Most sessions to list.")] = 50,
+) -> None:
+    """List recorded sessions, newest first."""
+    from ivrkit.store import open_store
+
+    cfg = settings(db=db)
+    store = open_store(cfg.db)
+    try:
+        rows = store.sessions(limit=limit)
+    finally:
+        store.close()
+    if as_json:
+        console.print_json(json.dumps([render.session_json(row) for row in rows]))
+    else:
+        console.print(render.sessions_table(rows))
+
+
+def require_account(api_key: str | None, subaccount: str | None) -> tuple[str, str]:
+    if not api_key:
+        raise ConfigError("no API key: set IVRKIT_API_KEY (or put it in .env)")
+    if not subaccount:
+        raise ConfigError("no subaccount: set IVRKIT_SUBACCOUNT (or put it in .env)")
+    return api_key, subaccount
+
+
+from ivrkit.cli import webhooks as _webhooks  # noqa: E402,F401  (registers its commands)

@@ -1,0 +1,54 @@
+"""What every command shares: settings, the console, turning errors into one line."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import click
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from ivrkit.config import Settings
+from ivrkit.errors import IvrkitError
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+def settings(**overrides: Any) -> Settings:
+    """Settings from env/.env with the given flags (None = not given) on top."""
+    given = {key: value for key, value in overrides.items() if value is not None}
+    try:
+        return Settings(**given)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = ".".join(str(p) for p in first["loc"])
+        raise IvrkitError(f"setting {name} (IVRKIT_{name.upper()}): {first['msg']}") from exc
+
+
+def run_app(app: typer.Typer) -> int:
+    try:
+        result = app(standalone_mode=False)
+    except IvrkitError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}")
+        return 1
+    except click.exceptions.Abort:
+        err_console.print("aborted")
+        return 130
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    return result if isinstance(result, int) else 0
+
+
+def configure_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )

@@ -1,0 +1,85 @@
+"""How the CLI shows things: tables, JSON shapes, redacted URLs."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from rich.table import Table
+
+from ivrkit import rules
+from ivrkit.store import SessionRecord
+
+
+def safe_url(url: str) -> str:
+    """A database URL with its password hidden."""
+    return re.sub(r"(//[^:/@]+:)[^@]+@", r"\1***@", url)
+
+
+def verdict_json(verdict: rules.Verdict) -> dict[str, Any]:
+    return {
+        "statusCode": verdict.status_code,
+        "statusMessage": verdict.status_message,
+        "httpStatus": verdict.http_status,
+        "findings": [
+            {"code": f.code, "message": f.message, "path": f.path} for f in verdict.findings
+        ],
+    }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def session_json(row: SessionRecord) -> dict[str, Any]:
+    return {
+        "sessionId": row.session_id,
+        "direction": row.direction,
+        "status": row.status,
+        "lastAction": row.last_action,
+        "digits": row.digits,
+        "start": _iso(row.started_at),
+        "end": _iso(row.ended_at),
+        "durationSeconds": row.duration_seconds,
+        "callCount": row.call_count,
+        "customer": row.customer,
+        "flow": row.flow,
+        "node": row.node,
+        "errorCode": row.error_code,
+    }
+
+
+def _short(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else "-"
+
+
+def sessions_table(rows: list[SessionRecord], title: str = "Sessions") -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in (
+        "session",
+        "direction",
+        "status",
+        "last action",
+        "digits",
+        "start",
+        "end",
+        "duration",
+    ):
+        table.add_column(column, no_wrap=column != "digits")
+    for row in rows:
+        duration = f"{row.duration_seconds:.0f}s" if row.duration_seconds is not None else "-"
+        status = row.status if row.error_code is None else f"{row.status} ({row.error_code})"
+        table.add_row(
+            row.session_id[:8],
+            row.direction or "-",
+            status,
+            row.last_action or "-",
+            " ".join(row.digits) or "-",
+            _short(row.started_at),
+            _short(row.ended_at),
+            duration,
+        )
+    if not rows:
+        table.caption = "no sessions recorded yet"
+    return table

@@ -1,0 +1,316 @@
+"""The webhook pipeline: read, authenticate, parse, answer from the tree, record.
+
+Whatever happens inside, the platform gets a safe answer: a CALL_ACTION always gets a callflow
+(the tree's entry menu when anything goes wrong), never a 500, and a session summary is committed
+(or spooled to disk) before its 200.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any, TypeVar
+
+import anyio.to_thread
+from pydantic import ValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ivrkit import rules, wire
+from ivrkit.server.auth import SecretCheck
+from ivrkit.server.body import MAX_BODY_BYTES, BodyTooLarge, kept_headers, read_body
+from ivrkit.server.spool import Spool
+from ivrkit.store import Delivery, SessionUpdate, Store
+from ivrkit.trees import Outcome, Tree, customer_number
+
+log = logging.getLogger("ivrkit.server")
+T = TypeVar("T")
+
+EMPTY = b"{}"
+JSON = "application/json"
+
+
+def _json(body: bytes | str, status: int = 200) -> Response:
+    return Response(body, status_code=status, media_type=JSON)
+
+
+def _problem(status: int, error: str, detail: str, **extra: Any) -> Response:
+    return _json(json.dumps({"error": error, "detail": detail, **extra}), status)
+
+
+def describe_validation_error(exc: ValidationError) -> tuple[str, str]:
+    """(field path, message) of the first problem, with camelCase wire names."""
+    first = exc.errors()[0]
+    path = ".".join(str(part) for part in first["loc"])
+    return path, f"{path or 'body'}: {first['msg']}"
+
+
+class WebhookPipeline:
+    """Handles deliveries for one tree and one store."""
+
+    def __init__(
+        self,
+        tree: Tree,
+        store: Store,
+        *,
+        secret: str | None = None,
+        spool: Spool | None = None,
+        platform: rules.Platform | None = None,
+        max_body: int = MAX_BODY_BYTES,
+    ) -> None:
+        self.tree = tree
+        self.store = store
+        self.auth = SecretCheck(secret)
+        self.spool = spool
+        self.max_body = max_body
+        self._platform = platform
+        self._fallback = tree.entry_callflow(None).to_json().encode()
+        self._checked_answer = lru_cache(maxsize=4096)(self._check_answer)
+
+    # -- entry point -------------------------------------------------------------------------
+
+    async def handle(self, request: Request, channel: str) -> Response:
+        received_at = datetime.now(UTC)
+        headers = kept_headers(request)
+        try:
+            body = await read_body(request, self.max_body)
+        except BodyTooLarge as exc:
+            note = f"{exc}; the body was not kept"
+            await self._record(
+                Delivery(channel, received_at, "", headers, 413, None, "too-large", note)
+            )
+            return _problem(413, "body-too-large", note, limit=self.max_body)
+        text = body.decode("utf-8", errors="replace")
+        if not self.auth.allows(request):
+            note = "Authorization header missing or not the configured webhook secret"
+            await self._record(
+                Delivery(channel, received_at, text, headers, 401, None, "unauthorized", note)
+            )
+            return _problem(401, "unauthorized", note)
+        try:
+            return await self._dispatch(channel, received_at, body, text, headers)
+        except Exception:  # noqa: BLE001 - the outermost boundary: the platform still gets an answer
+            log.exception("unexpected failure handling a %s delivery: %s", channel, text[:2000])
+            return await self._last_resort(channel, received_at, text, headers)
+
+    # -- dispatch ------------------------------------------------------------------------------
+
+    async def _dispatch(
+        self, channel: str, received_at: datetime, body: bytes, text: str, headers: dict[str, str]
+    ) -> Response:
+        def delivery(
+            status: int,
+            answer: bytes | None,
+            outcome: str,
+            note: str | None = None,
+            *,
+            event_id: str | None = None,
+            event_type: str | None = None,
+            session_id: str | None = None,
+        ) -> Delivery:
+            return Delivery(
+                channel,
+                received_at,
+                text,
+                headers,
+                status,
+                answer.decode() if answer is not None else None,
+                outcome,
+                note,
+                event_id=event_id,
+                event_type=event_type,
+                session_id=session_id,
+            )
+
+        try:
+            data = json.loads(body)
+        except ValueError as exc:
+            note = f"body is not valid JSON: {exc}"
+            await self._record(delivery(400, None, "bad-json", note))
+            return _problem(400, "malformed-json", note)
+        event_type = wire.event_type_of(data)
+        if not wire.is_known_event_type(event_type):
+            note = (
+                f"eventType {event_type!r} is not handled"
+                if event_type
+                else "body has no eventType"
+            )
+            await self._record(delivery(200, EMPTY, "ignored", note, event_type=event_type))
+            return _json(EMPTY)
+        try:
+            event = wire.parse_event(data)
+        except ValidationError as exc:
+            field, note = describe_validation_error(exc)
+            await self._record(delivery(400, None, "bad-shape", note, event_type=event_type))
+            return _problem(400, "invalid-event", note, field=field)
+        if isinstance(event, wire.CallActionEvent):
+            return await self._call_action(event, delivery)
+        if isinstance(event, wire.SessionSummaryEvent):
+            return await self._summary(event, channel, received_at, text, headers)
+        session_id = getattr(event.payload, "session_id", None)
+        await self._record(
+            delivery(200, EMPTY, "recorded", None, event_type=event_type, session_id=session_id)
+        )
+        return _json(EMPTY)
+
+    async def _call_action(
+        self, event: wire.CallActionEvent, delivery: Callable[..., Delivery]
+    ) -> Response:
+        payload = event.payload
+        ids = {
+            "event_id": payload.event_id,
+            "event_type": event.event_type,
+            "session_id": payload.session_id,
+        }
+        previous = await self._in_thread(self.store.find_answered, payload.event_id)
+        if previous is not None and previous.answer is not None:
+            return _json(previous.answer.encode(), previous.http_status)
+        outcome, note, node = "answered", None, None
+        last_action: str | None = None
+        try:
+            decision = self.tree.answer(event)
+            answer = self._checked_answer(decision.callflow.to_json())
+            node, note = decision.node, decision.note
+            outcome = "stale-action-id" if decision.outcome is Outcome.STALE else outcome
+            last_action = decision.callflow.callflow[-1].last_action
+        except Exception as exc:  # noqa: BLE001 - the caller must still hear the menu
+            log.exception("could not answer event %s; answering the entry menu", payload.event_id)
+            answer = self._fallback
+            outcome, note = "fallback", f"answering the entry menu after: {exc}"
+            node = self.tree.spec.entry
+        update = wire_update(event, node=node, last_action=last_action, flow=self.tree.name)
+        stored = delivery(200, answer, outcome, note, **ids)
+        try:
+            first, _fresh = await self._in_thread(self.store.record_vca, stored, update)
+        except Exception:  # noqa: BLE001 - recording must not cost the caller the call
+            log.exception("could not record event %s", payload.event_id)
+            return _json(answer)
+        return _json((first.answer or answer.decode()).encode(), first.http_status)
+
+    async def _summary(
+        self,
+        event: wire.SessionSummaryEvent,
+        channel: str,
+        received_at: datetime,
+        text: str,
+        headers: dict[str, str],
+    ) -> Response:
+        stored = Delivery(
+            channel,
+            received_at,
+            text,
+            headers,
+            200,
+            EMPTY.decode(),
+            "summary",
+            None,
+            None,
+            event.event_type,
+            event.payload.session_id,
+        )
+        try:
+            await self._in_thread(self.store.record_summary, stored, event)
+        except Exception:  # noqa: BLE001 - never drop a summary: spool it instead
+            log.exception("store refused the summary of %s; spooling it", event.payload.session_id)
+            if self.spool is None:
+                return _problem(503, "store-unavailable", "summary not stored; please retry")
+            await self._in_thread(self.spool.append, channel, text, headers)
+        return _json(EMPTY)
+
+    async def _last_resort(
+        self, channel: str, received_at: datetime, text: str, headers: dict[str, str]
+    ) -> Response:
+        is_summary = '"SESSION_SUMMARY"' in text
+        if is_summary and self.spool is not None:
+            await self._in_thread(self.spool.append, channel, text, headers)
+        answer = EMPTY if is_summary or channel != "vca" else self._fallback
+        try:
+            await self._record(
+                Delivery(
+                    channel,
+                    received_at,
+                    text,
+                    headers,
+                    200,
+                    answer.decode(),
+                    "fallback",
+                    "unexpected internal error; see the log",
+                )
+            )
+        except Exception:  # noqa: BLE001
+            log.exception("could not record the fallback answer")
+        return _json(answer)
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    def _check_answer(self, answer_json: str) -> bytes:
+        verdict = rules.validate(answer_json, mode=rules.Mode.ANSWER, platform=self._platform)
+        if not verdict.ok:
+            raise ValueError(f"the tree's answer is refused: {rules.describe(verdict)}")
+        return answer_json.encode()
+
+    async def _record(self, delivery: Delivery) -> None:
+        try:
+            await self._in_thread(self.store.record_delivery, delivery)
+        except Exception:  # noqa: BLE001 - losing a debug record must not fail the delivery
+            log.exception("could not record a %s delivery", delivery.outcome)
+
+    @staticmethod
+    async def _in_thread(func: Callable[..., T], *args: Any) -> T:
+        return await anyio.to_thread.run_sync(func, *args)
+
+    def replay_spool(self) -> int:
+        """Move spooled summaries into the store (at start-up)."""
+        if self.spool is None:
+            return 0
+
+        def deliver(channel: str, body: str, headers: dict[str, str], at: datetime) -> None:
+            event = wire.SessionSummaryEvent.from_wire(body)
+            self.store.record_summary(
+                Delivery(
+                    channel,
+                    at,
+                    body,
+                    headers,
+                    200,
+                    EMPTY.decode(),
+                    "summary",
+                    "replayed from the spool",
+                    None,
+                    event.event_type,
+                    event.payload.session_id,
+                ),
+                event,
+            )
+
+        return self.spool.replay(deliver)
+
+
+def wire_update(
+    event: wire.CallActionEvent, *, node: str | None, last_action: str | None, flow: str
+) -> SessionUpdate:
+    payload = event.payload
+    return SessionUpdate(
+        session_id=payload.session_id,
+        at=_event_time(payload.timestamp),
+        sub_account_id=payload.sub_account_id,
+        direction=payload.call_direction,
+        customer=customer_number(event),
+        digits=event.digits or None,
+        last_action=last_action,
+        node=node,
+        flow=flow,
+    )
+
+
+def _event_time(text: str | None) -> datetime:
+    if text:
+        try:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        except ValueError:
+            pass
+    return datetime.now(UTC)
