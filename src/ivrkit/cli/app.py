@@ -199,7 +199,7 @@ def sessions(
     if as_json:
         console.print_json(json.dumps([render.session_json(row) for row in rows]))
     else:
-        console.print(render.sessions_table(rows))
+        render.wide(console).print(render.sessions_table(rows))
 
 
 def require_account(api_key: str | None, subaccount: str | None) -> tuple[str, str]:

@@ -9,6 +9,7 @@ import click
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.text import Text
 
 from ivrkit.config import Settings
 from ivrkit.errors import IvrkitError
@@ -32,7 +33,7 @@ def run_app(app: typer.Typer) -> int:
     try:
         result = app(standalone_mode=False)
     except IvrkitError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}")
+        err_console.print(Text.assemble(("error:", "bold red"), f" {exc}"), soft_wrap=True)
         return 1
     except click.exceptions.Abort:
         err_console.print("aborted")

@@ -6,10 +6,19 @@ import re
 from datetime import datetime
 from typing import Any
 
+from rich.console import Console
 from rich.table import Table
 
 from ivrkit import rules
 from ivrkit.store import SessionRecord
+
+
+def wide(console: Console, width: int = 150) -> Console:
+    """The console itself on a terminal; a wide one when output goes to a file or pipe, so that
+    tables are not squeezed to 80 columns there."""
+    if console.is_terminal:
+        return console
+    return Console(file=console.file, width=width, highlight=False)
 
 
 def safe_url(url: str) -> str:

@@ -1,0 +1,97 @@
+"""The command line as a person uses it: exit codes, one-line errors, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ivrkit.cli import app
+from ivrkit.store import open_store
+from tests.conftest import FIXTURES
+
+runner = CliRunner()
+
+
+def ivrkit(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "from ivrkit.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_validate_prints_created_for_the_guides_callflow() -> None:
+    result = runner.invoke(app, ["validate", str(FIXTURES / "request_simple_ivr_initial.json")])
+    assert result.exit_code == 0
+    assert result.output.strip() == "1 Created"
+
+
+def test_validate_gives_the_platform_code_and_exits_1(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"callflow": [{"action": "hangup"}]}))
+    result = runner.invoke(app, ["validate", str(bad)])
+    assert result.exit_code == 1
+    assert result.output.startswith("-1013 Invalid Callflow : First action should be a MakeCall")
+
+
+def test_validate_answer_mode_accepts_a_vca_answer() -> None:
+    answer = str(FIXTURES / "vca_response_simple_ivr_dtmf1_hangup.json")
+    assert runner.invoke(app, ["validate", answer]).exit_code == 1
+    assert runner.invoke(app, ["validate", "--answer", answer]).exit_code == 0
+
+
+def test_validate_json_output(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    result = runner.invoke(app, ["validate", "--json", str(bad)])
+    assert result.exit_code == 1
+    body = json.loads(result.output)
+    assert body["statusCode"] == -1001
+    assert body["httpStatus"] == 400
+
+
+def test_sessions_lists_what_the_store_holds(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    store = open_store(url)
+    store.record_outbound_call(
+        "sess-1",
+        at=datetime(2026, 1, 1, tzinfo=UTC),
+        customer="+6512345678",
+        sub_account_id="acc",
+        flow="simple_ivr",
+        request_id="r-1",
+    )
+    store.close()
+    result = runner.invoke(app, ["sessions", "--db", url, "--json"])
+    assert result.exit_code == 0
+    (row,) = json.loads(result.output)
+    assert row["sessionId"] == "sess-1"
+    assert row["status"] == "IN_PROGRESS"
+    table = runner.invoke(app, ["sessions", "--db", url])
+    assert "sess-1" in table.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["call", "+6512345678"], "IVRKIT_API_KEY"),
+        (["validate", "/nonexistent/file.json"], "cannot read"),
+        (["serve", "--flow", "/nonexistent/tree.yaml"], "cannot read the tree file"),
+        (["sessions", "--db", "mysql://nobody"], "error:"),
+        (["webhooks", "list"], "IVRKIT_API_KEY"),
+    ],
+)
+def test_errors_are_one_line_without_traceback(args: list[str], message: str) -> None:
+    result = ivrkit(*args)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr + result.stdout
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
