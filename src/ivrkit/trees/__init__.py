@@ -1,19 +1,69 @@
 """IVR trees: the language (model), loading and checking (loader), and answering (engine)."""
 
 from ivrkit.trees.engine import Decision, Engine, Outcome, Position, customer_number
-from ivrkit.trees.loader import BUILTIN_FLOWS, Tree, builtin_path, load_tree, parse_tree
-from ivrkit.trees.model import TreeSpec
+from ivrkit.trees.hooks import HookCall, HookRegistry, HookResult
+from ivrkit.trees.loader import (
+    BUILTIN_FLOWS,
+    Tree,
+    builtin_path,
+    load_tree,
+    parse_spec,
+    parse_tree,
+    resolve_flow,
+)
+from ivrkit.trees.model import (
+    Branch,
+    Capture,
+    Case,
+    Collect,
+    Condition,
+    Defaults,
+    Goto,
+    Hangup,
+    Hook,
+    Hours,
+    Language,
+    Menu,
+    Node,
+    Play,
+    Route,
+    Say,
+    Transfer,
+    TreeSpec,
+)
 
 __all__ = [
     "BUILTIN_FLOWS",
+    "Branch",
+    "Capture",
+    "Case",
+    "Collect",
+    "Condition",
     "Decision",
+    "Defaults",
     "Engine",
+    "Goto",
+    "Hangup",
+    "Hook",
+    "HookCall",
+    "HookRegistry",
+    "HookResult",
+    "Hours",
+    "Language",
+    "Menu",
+    "Node",
     "Outcome",
+    "Play",
     "Position",
+    "Route",
+    "Say",
+    "Transfer",
     "Tree",
     "TreeSpec",
     "builtin_path",
     "customer_number",
     "load_tree",
+    "parse_spec",
     "parse_tree",
+    "resolve_flow",
 ]

@@ -1,31 +1,36 @@
 """The tree engine: from a CALL_ACTION event (digits + `clientActionId`) to the next callflow.
 
 The engine keeps no state between webhooks. Where the call is in the tree, and how many times the
-current menu was replayed, travel in the `clientActionId` the platform echoes back, so any
-replica can answer any webhook.
+current menu was replayed, travel in the `clientActionId` the platform echoes back (``main``,
+``main#2``), so any replica can answer any webhook; session variables are passed in and the
+changes handed back for the store to keep.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from ivrkit import wire
-from ivrkit.trees.model import RETRY, Menu, Node, TreeSpec
+from ivrkit.trees.conditions import holds
+from ivrkit.trees.context import CallContext, fill
+from ivrkit.trees.hooks import HookCall, HookFunction, HookRegistry, run_hook
+from ivrkit.trees.model import RETRY, Collect, Menu, Node, Text, TreeSpec
 
 MAX_CHAIN = 32
-"""Most nodes one answer may pass through (say → play → menu ...); loops are refused at load."""
+"""Most nodes one answer may pass through (say → branch → menu ...)."""
 
 _STATE = re.compile(r"^(?P<node>[A-Za-z_][A-Za-z0-9_\-]{0,63})(?:#(?P<retries>\d{1,3}))?$")
-_TEMPLATE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 class Outcome(StrEnum):
     ANSWERED = "answered"
-    """The digits were acted on in the menu the caller heard."""
+    """The digits were acted on in the node the caller heard."""
     STALE = "stale-action-id"
-    """The `clientActionId` names no node of this tree: the entry menu is played again."""
+    """The `clientActionId` names no node of this tree: the entry node is played again."""
     INBOUND = "inbound"
     """A new inbound call (CALL_RECEIVED): the entry node starts."""
 
@@ -34,14 +39,16 @@ class Outcome(StrEnum):
 class Decision:
     callflow: wire.Callflow
     node: str
-    """The node whose callflow was answered (the last of the chain)."""
+    """The node the answer was rendered from (the start of the chain)."""
     outcome: Outcome
     note: str | None = None
+    variables: dict[str, str] = field(default_factory=dict)
+    """Session variables this answer set (for the store to keep)."""
 
 
 @dataclass(frozen=True)
 class Position:
-    """Where a call is: the node it is in and how often that menu was replayed."""
+    """Where a call is: the node it is in and how often that node was replayed."""
 
     node: str
     retries: int = 0
@@ -51,9 +58,7 @@ class Position:
 
     @classmethod
     def decode(cls, text: str | None) -> Position | None:
-        if not text:
-            return None
-        match = _STATE.match(text)
+        match = _STATE.match(text) if text else None
         if match is None:
             return None
         return cls(match["node"], int(match["retries"] or 0))
@@ -62,8 +67,305 @@ class Position:
 class Engine:
     """Answers events for one tree."""
 
-    def __init__(self, spec: TreeSpec) -> None:
+    def __init__(
+        self,
+        spec: TreeSpec,
+        *,
+        hooks: HookRegistry | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self.spec = spec
+        self.hooks = hooks or HookRegistry()
+        self.clock = clock or (lambda: datetime.now(UTC))
+
+    def hook(self, name: str) -> Callable[[HookFunction], HookFunction]:
+        """Register a Python hook: ``@tree.hook("check_booking")``."""
+        return self.hooks.register(name)
+
+    # -- what the platform gets ------------------------------------------------------------------
+
+    def initial_request(
+        self,
+        customer: str,
+        *,
+        caller_id: str | None = None,
+        client_request_id: str | None = None,
+        variables: Mapping[str, str] | None = None,
+    ) -> wire.SendCallflowRequest:
+        """The Send Callflow body of an outbound call: dial the customer, then the entry node."""
+        source = caller_id or self.spec.numbers.get("caller_id")
+        if not source:
+            raise ValueError("the tree has no numbers.caller_id and no caller ID was given")
+        context = CallContext(customer=customer, variables=dict(variables or {}))
+        actions, _ = self.render(Position(self.spec.entry), context)
+        dial = wire.make_call(self.dial(customer), self.dial(self.fill(source, context)))
+        request = wire.SendCallflowRequest(callflow=[dial, *actions])
+        if client_request_id is not None:
+            request.client_request_id = client_request_id
+        return request
+
+    def entry_callflow(self, customer: str | None) -> wire.Callflow:
+        """The entry node as a VCA answer (the safe fallback), without running hooks."""
+        context = CallContext(customer=customer)
+        position = self._first_waiting(Position(self.spec.entry))
+        actions, where = self.render(position, context)
+        return self._callflow(actions, where)
+
+    def answer(
+        self, event: wire.CallActionEvent, variables: Mapping[str, str] | None = None
+    ) -> Decision:
+        """The next callflow for ``event``, given the session's ``variables``."""
+        context = CallContext(
+            customer=customer_number(event),
+            session_id=event.payload.session_id,
+            digits=event.digits,
+            variables=dict(variables or {}),
+        )
+        entry = Position(self.spec.entry)
+        if event.is_new_inbound_call:
+            return self._decide(entry, context, Outcome.INBOUND)
+        action_id = event.payload.client_action_id
+        position = Position.decode(action_id) if action_id else entry
+        if position is None or position.node not in self.spec.nodes:
+            note = f"clientActionId {action_id!r} names no node of tree {self.spec.name!r}"
+            return self._decide(entry, context, Outcome.STALE, note)
+        return self._decide(self._next_after(position, context), context)
+
+    def render(
+        self, position: Position, context: CallContext
+    ) -> tuple[list[wire.Action], Position | None]:
+        """The actions from ``position`` on, through pass-through nodes, up to the first node
+        that waits for the platform; and where the call then is (None: it hangs up)."""
+        actions: list[wire.Action] = []
+        current: Position | None = position
+        for _ in range(MAX_CHAIN):
+            if current is None:
+                return actions, None
+            step, following, waits = self._step(current, context)
+            actions.extend(step)
+            if waits:
+                return actions, following
+            current = following
+        raise ValueError(f"node {position.node!r} leads into a loop with no node that waits")
+
+    def node_callflows(self, name: str) -> Iterator[tuple[str, wire.Callflow]]:
+        """The callflow a node itself answers, once per language (hooks and branches have
+        none); for checking a tree before it meets a caller."""
+        node = self.spec.nodes[name]
+        if node.kind in ("branch", "hook", "goto"):
+            return
+        for language in self.languages():
+            context = CallContext(customer="+6512345678", variables={"language": language})
+            step, following, waits = self._step(Position(name), context)
+            yield language, self._callflow(step, following if waits else None)
+
+    def languages(self) -> list[str]:
+        return sorted({self.spec.defaults.language, *self.spec.languages})
+
+    # -- moving through the tree -----------------------------------------------------------------
+
+    def _decide(
+        self,
+        position: Position | None,
+        context: CallContext,
+        outcome: Outcome = Outcome.ANSWERED,
+        note: str | None = None,
+    ) -> Decision:
+        if position is None:
+            callflow = wire.Callflow(callflow=[wire.hangup()])
+            return Decision(callflow, "(hangup)", outcome, note, context.changed)
+        actions, where = self.render(position, context)
+        if not actions:
+            actions = [wire.hangup()]
+            where = None
+        return Decision(
+            self._callflow(actions, where), position.node, outcome, note, context.changed
+        )
+
+    def _next_after(self, position: Position, context: CallContext) -> Position | None:
+        """Where the call goes when the platform reports back from ``position``."""
+        node = self.spec.nodes[position.node]
+        if node.menu is not None:
+            route = node.menu.target(context.digits) if context.digits else None
+            if route is not None:
+                for name, value in route.set.items():
+                    context.set(name, self.fill(value, context))
+                return Position(route.to)
+            return self._retry(node.menu, position, context.digits)
+        if node.collect is not None:
+            entry = (context.digits or "").rstrip("#")
+            if entry and _collect_accepts(node.collect, entry):
+                context.set(node.collect.variable, entry)
+                return Position(node.collect.next)
+            return self._retry(node.collect, position, entry)
+        if node.transfer is not None:
+            return Position(node.transfer.after) if node.transfer.after else None
+        if node.say is not None:
+            return Position(node.say.next) if node.say.next else None
+        if node.play is not None:
+            return Position(node.play.next) if node.play.next else None
+        if node.hangup is not None:
+            return None
+        return position  # branch, hook, goto: evaluate them again
+
+    @staticmethod
+    def _retry(node: Menu | Collect, position: Position, digits: str | None) -> Position | None:
+        target = node.on_no_input if not digits else node.on_invalid
+        if target != RETRY:
+            return Position(target)
+        retries = position.retries + 1
+        if node.max_retries is not None and retries > node.max_retries:
+            return Position(node.on_max_retries) if node.on_max_retries else None
+        return Position(position.node, retries)
+
+    def _first_waiting(self, position: Position) -> Position:
+        """Skip branches and hooks (for the fallback answer, which must not call user code)."""
+        for _ in range(MAX_CHAIN):
+            node = self.spec.nodes[position.node]
+            if node.branch is not None:
+                position = Position(node.branch.otherwise)
+            elif node.hook is not None:
+                position = Position(node.hook.default)
+            elif node.goto is not None:
+                position = Position(node.goto.node)
+            else:
+                return position
+        return position
+
+    def _step(
+        self, position: Position, context: CallContext
+    ) -> tuple[list[wire.Action], Position | None, bool]:
+        """(actions of one node, the position that follows, whether the call then waits)."""
+        node = self.spec.nodes[position.node]
+        if node.menu is not None or node.collect is not None:
+            return [self._capture(node, position, context)], position, True
+        if node.say is not None:
+            spoken = node.say
+            say = wire.say(
+                self.fill(self.text(spoken.text, context), context),
+                self.voice(spoken.voice_profile, context),
+                repetition=spoken.repetition or self.spec.defaults.repetition,
+                speed=spoken.speed or self._speed(context),
+            )
+            if spoken.next is None:
+                return [say, wire.hangup()], None, True
+            return [say], Position(spoken.next), False
+        if node.play is not None:
+            play = wire.play_file(
+                self.fill(node.play.url, context), repetition=node.play.repetition
+            )
+            if node.play.next is None:
+                return [play, wire.hangup()], None, True
+            return [play], Position(node.play.next), False
+        if node.transfer is not None:
+            bridge = wire.make_call(
+                self.dial(self.fill(node.transfer.to, context)),
+                self.dial(self.fill(node.transfer.caller_id, context)),
+            )
+            return [bridge], position, True
+        if node.hangup is not None:
+            goodbye: list[wire.Action] = []
+            if node.hangup.say is not None:
+                text = self.fill(self.text(node.hangup.say, context), context)
+                goodbye.append(
+                    wire.say(
+                        text,
+                        self.voice(None, context),
+                        speed=self._speed(context),
+                        repetition=self.spec.defaults.repetition,
+                    )
+                )
+            return [*goodbye, wire.hangup()], None, True
+        return [], self._choose(node, context), False
+
+    def _choose(self, node: Node, context: CallContext) -> Position:
+        """Where a branch, hook or goto leads."""
+        if node.goto is not None:
+            return Position(node.goto.node)
+        if node.branch is not None:
+            moment = self.clock()
+            for case in node.branch.cases:
+                if holds(case.when, context.variables, moment):
+                    return Position(case.to)
+            return Position(node.branch.otherwise)
+        assert node.hook is not None
+        call = HookCall(
+            context.session_id, context.customer, context.digits, dict(context.variables)
+        )
+        result = run_hook(node.hook, call, self.hooks)
+        if result is None:
+            return Position(node.hook.default)
+        for name, value in result.variables.items():
+            context.set(name, value)
+        return Position(node.hook.routes.get(result.result, node.hook.default))
+
+    def _capture(self, node: Node, position: Position, context: CallContext) -> wire.Action:
+        asking = node.menu or node.collect
+        assert asking is not None
+        text = asking.prompt
+        if position.retries and asking.retry_prompt is not None:
+            text = asking.retry_prompt
+        params: dict[str, object] = {
+            "prompt_message": self.fill(self.text(text, context), context),
+            "voice_profile": self.voice(asking.voice_profile, context),
+        }
+        defaults = self.spec.defaults
+        if defaults.repetition is not None:
+            params["repetition"] = defaults.repetition
+        speed = self._speed(context)
+        if speed is not None:
+            params["speed"] = speed
+        params.update(defaults.capture.model_dump(exclude_unset=True))
+        if node.collect is not None:
+            params.update(min_digits=node.collect.min_digits, max_digits=node.collect.max_digits)
+        params.update(asking.capture.model_dump(exclude_unset=True))
+        return wire.SayAndCapture(params=wire.SayAndCaptureParams.model_validate(params))
+
+    # -- words and numbers -----------------------------------------------------------------------
+
+    def language(self, context: CallContext) -> str:
+        return context.variables.get("language") or self.spec.defaults.language
+
+    def text(self, text: Text, context: CallContext) -> str:
+        """The prompt in the caller's language (else the tree's default language)."""
+        if isinstance(text, str):
+            return text
+        language = self.language(context)
+        return (
+            text.get(language) or text.get(self.spec.defaults.language) or next(iter(text.values()))
+        )
+
+    def voice(self, override: str | None, context: CallContext) -> str:
+        if override:
+            return override
+        language = self.spec.languages.get(self.language(context))
+        return language.voice_profile if language else self.spec.defaults.voice_profile
+
+    def _speed(self, context: CallContext) -> float | None:
+        language = self.spec.languages.get(self.language(context))
+        if language is not None and language.speed is not None:
+            return language.speed
+        return self.spec.defaults.speed
+
+    def fill(self, template: str, context: CallContext) -> str:
+        """Replace ``{customer}``, ``{<number name>}`` and ``{<variable>}`` in a template."""
+        values = {**self.spec.numbers, **context.variables}
+        if context.customer:
+            values["customer"] = self.dial(context.customer)
+        return fill(template, values)
+
+    def dial(self, number: str) -> str:
+        """Write a number in the tree's `dial_format`."""
+        digits = number.strip()
+        if self.spec.dial_format == "digits":
+            return digits.removeprefix("+")
+        return digits if digits.startswith("+") or not digits.isdigit() else f"+{digits}"
+
+    @staticmethod
+    def _callflow(actions: list[wire.Action], position: Position | None) -> wire.Callflow:
+        if position is None:
+            return wire.Callflow(callflow=actions)
+        return wire.Callflow(callflow=actions, client_action_id=position.encode())
 
     def decode_position(self, client_action_id: str) -> Position:
         """The position a `clientActionId` of this tree stands for (ValueError when none)."""
@@ -72,188 +374,11 @@ class Engine:
             raise ValueError(f"{client_action_id!r} is not a position in tree {self.spec.name!r}")
         return position
 
-    # -- the callflows -------------------------------------------------------------------------
 
-    def initial_request(
-        self, customer: str, *, caller_id: str | None = None, client_request_id: str | None = None
-    ) -> wire.SendCallflowRequest:
-        """The Send Callflow body of an outbound call: dial the customer, then the entry node."""
-        source = caller_id or self.spec.numbers.get("caller_id")
-        if not source:
-            raise ValueError("the tree has no numbers.caller_id and no caller ID was given")
-        actions, _ = self.render(Position(self.spec.entry), customer)
-        request = wire.SendCallflowRequest(
-            callflow=[
-                wire.make_call(self.dial(customer), self.dial(self.fill(source, customer))),
-                *actions,
-            ]
-        )
-        if client_request_id is not None:
-            request.client_request_id = client_request_id
-        return request
-
-    def entry_callflow(self, customer: str | None) -> wire.Callflow:
-        """The entry node as a VCA answer (a new inbound call, or the safe fallback)."""
-        actions, position = self.render(Position(self.spec.entry), customer)
-        return self._callflow(actions, position)
-
-    def answer(self, event: wire.CallActionEvent) -> Decision:
-        """The next callflow for ``event``."""
-        customer = customer_number(event)
-        if event.is_new_inbound_call:
-            return self._decide(Position(self.spec.entry), customer, Outcome.INBOUND)
-        action_id = event.payload.client_action_id
-        position = Position.decode(action_id) if action_id else Position(self.spec.entry)
-        if position is None or position.node not in self.spec.nodes:
-            note = f"clientActionId {action_id!r} names no node of tree {self.spec.name!r}"
-            return self._decide(Position(self.spec.entry), customer, Outcome.STALE, note)
-        node = self.spec.nodes[position.node]
-        if node.menu is not None:
-            return self._decide(self._route(node.menu, position, event.digits), customer)
-        if node.transfer is not None:
-            return self._decide(self._after(node.transfer.after), customer)
-        # A say/play list that ran out of actions: carry on where it leads.
-        return self._decide(self._after(self._next_of(node)), customer)
-
-    def render(
-        self, position: Position, customer: str | None
-    ) -> tuple[list[wire.Action], Position | None]:
-        """The actions of a node and the chain after it, and where the call will then be."""
-        actions: list[wire.Action] = []
-        seen = 0
-        current: Position | None = position
-        while current is not None:
-            seen += 1
-            if seen > MAX_CHAIN:
-                raise ValueError(f"node {position.node!r} leads into a loop with no menu")
-            node = self.spec.nodes[current.node]
-            step, current, waits = self._actions_of(current, node, customer)
-            actions.extend(step)
-            if waits:
-                return actions, current
-        return actions, None
-
-    # -- helpers -------------------------------------------------------------------------------
-
-    def _decide(
-        self,
-        position: Position | None,
-        customer: str | None,
-        outcome: Outcome = Outcome.ANSWERED,
-        note: str | None = None,
-    ) -> Decision:
-        if position is None:
-            return Decision(wire.Callflow(callflow=[wire.hangup()]), "(hangup)", outcome, note)
-        actions, where = self.render(position, customer)
-        return Decision(self._callflow(actions, where), position.node, outcome, note)
-
-    @staticmethod
-    def _callflow(actions: list[wire.Action], position: Position | None) -> wire.Callflow:
-        if position is None:
-            return wire.Callflow(callflow=actions)
-        return wire.Callflow(callflow=actions, client_action_id=position.encode())
-
-    def _route(self, menu: Menu, position: Position, digits: str | None) -> Position | None:
-        if digits and digits in menu.routes:
-            return Position(menu.routes[digits])
-        target = menu.on_no_input if not digits else menu.on_invalid
-        if target != RETRY:
-            return Position(target)
-        retries = position.retries + 1
-        if menu.max_retries is not None and retries > menu.max_retries:
-            return Position(menu.on_max_retries) if menu.on_max_retries else None
-        return Position(position.node, retries)
-
-    @staticmethod
-    def _after(name: str | None) -> Position | None:
-        return Position(name) if name else None
-
-    @staticmethod
-    def _next_of(node: Node) -> str | None:
-        if node.say is not None:
-            return node.say.next
-        if node.play is not None:
-            return node.play.next
-        return None
-
-    def _actions_of(
-        self, position: Position, node: Node, customer: str | None
-    ) -> tuple[list[wire.Action], Position | None, bool]:
-        """(actions, the position that follows, whether the call then waits for the platform)."""
-        defaults = self.spec.defaults
-        if node.menu is not None:
-            menu = node.menu
-            prompt = menu.prompt
-            if position.retries and menu.retry_prompt:
-                prompt = menu.retry_prompt
-            params: dict[str, object] = {
-                "prompt_message": self.fill(prompt, customer),
-                "voice_profile": menu.voice_profile or defaults.voice_profile,
-            }
-            if defaults.repetition is not None:
-                params["repetition"] = defaults.repetition
-            if defaults.speed is not None:
-                params["speed"] = defaults.speed
-            params.update(menu.capture.model_dump(exclude_unset=True))
-            capture = wire.SayAndCapture(params=wire.SayAndCaptureParams.model_validate(params))
-            return [capture], position, True
-        if node.say is not None:
-            spoken = node.say
-            say = wire.say(
-                self.fill(spoken.text, customer),
-                spoken.voice_profile or defaults.voice_profile,
-                repetition=spoken.repetition if spoken.repetition else defaults.repetition,
-                speed=spoken.speed if spoken.speed else defaults.speed,
-            )
-            if spoken.next is None:
-                return [say, wire.hangup()], None, True
-            return [say], Position(spoken.next), False
-        if node.play is not None:
-            play = wire.play_file(node.play.url, repetition=node.play.repetition)
-            if node.play.next is None:
-                return [play, wire.hangup()], None, True
-            return [play], Position(node.play.next), False
-        if node.transfer is not None:
-            transfer = node.transfer
-            bridge = wire.make_call(
-                self.dial(self.fill(transfer.to, customer)),
-                self.dial(self.fill(transfer.caller_id, customer)),
-            )
-            return [bridge], position, True
-        if node.hangup is not None:
-            goodbye: list[wire.Action] = []
-            if node.hangup.say:
-                goodbye.append(
-                    wire.say(
-                        self.fill(node.hangup.say, customer),
-                        defaults.voice_profile,
-                        speed=defaults.speed,
-                        repetition=defaults.repetition,
-                    )
-                )
-            return [*goodbye, wire.hangup()], None, True
-        assert node.goto is not None
-        return [], Position(node.goto.node), False
-
-    def fill(self, template: str, customer: str | None) -> str:
-        """Replace ``{customer}`` and ``{<number name>}`` in a text or number template."""
-
-        def value(match: re.Match[str]) -> str:
-            key = match[1]
-            if key == "customer":
-                return self.dial(customer) if customer else ""
-            if key in self.spec.numbers:
-                return self.spec.numbers[key]
-            return match[0]
-
-        return _TEMPLATE.sub(value, template)
-
-    def dial(self, number: str) -> str:
-        """Write a number in the tree's `dial_format`."""
-        digits = number.strip()
-        if self.spec.dial_format == "digits":
-            return digits.removeprefix("+")
-        return digits if digits.startswith("+") or not digits.isdigit() else f"+{digits}"
+def _collect_accepts(collect: Collect, entry: str) -> bool:
+    if not entry.isdigit() or not collect.min_digits <= len(entry) <= collect.max_digits:
+        return False
+    return collect.pattern is None or re.fullmatch(collect.pattern, entry) is not None
 
 
 def customer_number(event: wire.CallActionEvent) -> str | None:

@@ -1,4 +1,5 @@
-"""Loading a tree file: YAML → checked :class:`Tree`, with file, line and column in every error.
+"""Loading a tree: YAML (or a :class:`TreeSpec` built in code) → a checked :class:`Tree`, with
+file, line and column in every error.
 
 A tree whose callflows the platform would refuse is refused here, when it loads, never in the
 middle of a call.
@@ -6,7 +7,8 @@ middle of a call.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -16,20 +18,37 @@ from pydantic import ValidationError
 
 from ivrkit import rules
 from ivrkit.errors import TreeError
-from ivrkit.trees.engine import Engine, Position
-from ivrkit.trees.model import RETRY, TreeSpec
+from ivrkit.trees.engine import Engine
+from ivrkit.trees.graph_edges import edges_of, pass_through_cycle
+from ivrkit.trees.hooks import HookRegistry
+from ivrkit.trees.model import TreeSpec
 
-BUILTIN_FLOWS = ("simple_ivr",)
+BUILTIN_FLOWS = ("simple_ivr", "restaurant")
 SAMPLE_CUSTOMER = "+6512345678"
-"""A well-formed number used to render every node when checking a tree at load time."""
+"""A well-formed number used to render every node when checking a tree."""
 
 
 class Tree(Engine):
-    """A loaded, checked IVR tree, ready to answer webhooks."""
+    """A loaded, checked IVR tree, ready to answer webhooks.
 
-    def __init__(self, spec: TreeSpec, *, source: str = "<tree>") -> None:
-        super().__init__(spec)
+    Build one from YAML with :func:`load_tree` / :func:`parse_tree`, or in code::
+
+        tree = Tree(TreeSpec(name="hello", entry="hi", nodes={"hi": Node(say=Say(text="Hi"))}))
+    """
+
+    def __init__(
+        self,
+        spec: TreeSpec,
+        *,
+        source: str = "<tree>",
+        hooks: HookRegistry | None = None,
+        clock: Callable[[], datetime] | None = None,
+        platform: rules.Platform | None = None,
+        yaml_root: yaml.Node | None = None,
+    ) -> None:
+        super().__init__(spec, hooks=hooks, clock=clock)
         self.source = source
+        check_tree(self, yaml_root, platform=platform)
 
     @property
     def name(self) -> str:
@@ -37,9 +56,26 @@ class Tree(Engine):
 
 
 def builtin_path(name: str) -> Path:
-    """Path of a tree shipped with ivrkit (``simple_ivr``)."""
-    ref = resources.files("ivrkit").joinpath("flows", f"{name}.yaml")
-    return Path(str(ref))
+    """Path of a tree shipped with ivrkit (``simple_ivr``, ``restaurant``)."""
+    return Path(str(resources.files("ivrkit").joinpath("flows", f"{name}.yaml")))
+
+
+def resolve_flow(path: str | Path | None) -> Path:
+    """A tree file path; ``None`` or a built-in name stands for a shipped tree."""
+    if path is None:
+        return builtin_path("simple_ivr")
+    if isinstance(path, str) and path in BUILTIN_FLOWS:
+        return builtin_path(path)
+    return Path(path)
+
+
+def read_tree_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise TreeError(
+            f"cannot read the tree file: {exc.strerror or exc}", file=str(path)
+        ) from exc
 
 
 def load_tree(
@@ -48,36 +84,31 @@ def load_tree(
     numbers: Mapping[str, str] | None = None,
     voice_profile: str | None = None,
     platform: rules.Platform | None = None,
+    hooks: HookRegistry | None = None,
 ) -> Tree:
     """Load and check a tree file; ``None`` or a built-in name loads a shipped tree.
 
     ``numbers`` and ``voice_profile`` override the file's (from flags and environment).
     """
-    if path is None:
-        path = builtin_path("simple_ivr")
-    elif isinstance(path, str) and path in BUILTIN_FLOWS:
-        path = builtin_path(path)
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise TreeError(
-            f"cannot read the tree file: {exc.strerror or exc}", file=str(path)
-        ) from exc
+    resolved = resolve_flow(path)
     return parse_tree(
-        text, source=str(path), numbers=numbers, voice_profile=voice_profile, platform=platform
+        read_tree_text(resolved),
+        source=str(resolved),
+        numbers=numbers,
+        voice_profile=voice_profile,
+        platform=platform,
+        hooks=hooks,
     )
 
 
-def parse_tree(
+def parse_spec(
     text: str,
     *,
     source: str = "<tree>",
     numbers: Mapping[str, str] | None = None,
     voice_profile: str | None = None,
-    platform: rules.Platform | None = None,
-) -> Tree:
-    """Parse and check a tree from YAML text."""
+) -> tuple[TreeSpec, yaml.Node | None]:
+    """The tree model of a YAML text, and its YAML node tree (for positions)."""
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -102,98 +133,100 @@ def parse_tree(
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = tuple(first["loc"])
-        line, column = _position(root, loc)
+        line, column = position_of(root, loc)
         where = ".".join(str(part) for part in loc) or "(top)"
-        raise TreeError(f"{where}: {first['msg']}", file=source, line=line, column=column) from exc
-    tree = Tree(spec, source=source)
-    check_tree(tree, root, platform=platform)
-    return tree
+        message = first["msg"].removeprefix("Value error, ")
+        raise TreeError(f"{where}: {message}", file=source, line=line, column=column) from exc
+    return spec, root
+
+
+def parse_tree(
+    text: str,
+    *,
+    source: str = "<tree>",
+    numbers: Mapping[str, str] | None = None,
+    voice_profile: str | None = None,
+    platform: rules.Platform | None = None,
+    hooks: HookRegistry | None = None,
+) -> Tree:
+    """Parse and check a tree from YAML text."""
+    spec, root = parse_spec(text, source=source, numbers=numbers, voice_profile=voice_profile)
+    return Tree(spec, source=source, hooks=hooks, platform=platform, yaml_root=root)
 
 
 def check_tree(
-    tree: Tree, root: yaml.Node | None = None, *, platform: rules.Platform | None = None
+    tree: Engine, root: yaml.Node | None = None, *, platform: rules.Platform | None = None
 ) -> None:
-    """Refuse a tree with dangling targets or a callflow the platform would refuse."""
+    """Refuse a tree with a missing target, a loop that never waits, or a callflow the
+    platform would refuse."""
     spec = tree.spec
+    source = getattr(tree, "source", "<tree>")
     if spec.entry not in spec.nodes:
+        line, column = position_of(root, ("entry",))
         raise TreeError(
-            f"entry node {spec.entry!r} is not defined",
-            file=tree.source,
-            line=_position(root, ("entry",))[0],
+            f"entry node {spec.entry!r} is not defined", file=source, line=line, column=column
         )
     for name, node in spec.nodes.items():
-        for field, target in _targets(node):
-            if target != RETRY and target not in spec.nodes:
-                line, column = _position(root, ("nodes", name, node.kind, *field))
+        for edge in edges_of(name, node):
+            if edge.target not in spec.nodes:
+                line, column = position_of(root, ("nodes", name, node.kind, *edge.field))
                 raise TreeError(
-                    f"node {name!r} leads to {target!r}, which is not defined",
-                    file=tree.source,
+                    f"node {name!r} leads to {edge.target!r}, which is not defined",
+                    file=source,
                     line=line,
                     column=column,
                 )
+    cycle = pass_through_cycle(spec)
+    if cycle:
+        raise TreeError(
+            f"nodes {' → '.join(cycle)} loop without ever waiting for the caller",
+            file=source,
+            line=position_of(root, ("nodes", cycle[0]))[0],
+        )
     for name in spec.nodes:
+        line = position_of(root, ("nodes", name))[0]
         try:
-            actions, position = tree.render(Position(name), SAMPLE_CUSTOMER)
-            answer = tree._callflow(actions, position)
+            callflows = list(tree.node_callflows(name))
         except (ValueError, ValidationError) as exc:
-            raise TreeError(
-                f"node {name!r}: {exc}", file=tree.source, line=_position(root, ("nodes", name))[0]
-            ) from exc
-        verdict = rules.validate(answer, mode=rules.Mode.ANSWER, platform=platform)
-        if not verdict.ok:
-            raise TreeError(
-                f"node {name!r} answers a callflow the platform refuses: "
-                f"{verdict.status_code} {verdict.status_message}",
-                file=tree.source,
-                line=_position(root, ("nodes", name))[0],
-            )
+            raise TreeError(f"node {name!r}: {exc}", file=source, line=line) from exc
+        for language, answer in callflows:
+            verdict = rules.validate(answer, mode=rules.Mode.ANSWER, platform=platform)
+            if not verdict.ok:
+                in_language = f" (language {language})" if len(callflows) > 1 else ""
+                raise TreeError(
+                    f"node {name!r}{in_language} answers a callflow the platform refuses: "
+                    f"{verdict.status_code} {verdict.status_message}",
+                    file=source,
+                    line=line,
+                )
     if spec.numbers.get("caller_id"):
-        request = tree.initial_request(SAMPLE_CUSTOMER)
+        try:
+            request = tree.initial_request(SAMPLE_CUSTOMER)
+        except ValueError as exc:
+            raise TreeError(f"the initial callflow cannot be built: {exc}", file=source) from exc
         verdict = rules.validate(request, mode=rules.Mode.REQUEST, platform=platform)
         if not verdict.ok:
             raise TreeError(
                 "the initial callflow is refused by the platform: "
                 f"{verdict.status_code} {verdict.status_message}",
-                file=tree.source,
+                file=source,
             )
 
 
-def _targets(node: Any) -> list[tuple[tuple[str, ...], str]]:
-    found: list[tuple[tuple[str, ...], str]] = []
-    if node.menu is not None:
-        for digits, target in node.menu.routes.items():
-            found.append((("routes", digits), target))
-        found.append((("on_invalid",), node.menu.on_invalid))
-        found.append((("on_no_input",), node.menu.on_no_input))
-        if node.menu.on_max_retries:
-            found.append((("on_max_retries",), node.menu.on_max_retries))
-    for kind in ("say", "play"):
-        step = getattr(node, kind)
-        if step is not None and step.next:
-            found.append((("next",), step.next))
-    if node.transfer is not None and node.transfer.after:
-        found.append((("after",), node.transfer.after))
-    if node.goto is not None:
-        found.append((("node",), node.goto.node))
-    return found
-
-
-def _position(root: yaml.Node | None, loc: tuple[Any, ...]) -> tuple[int | None, int | None]:
+def position_of(root: yaml.Node | None, loc: tuple[Any, ...]) -> tuple[int | None, int | None]:
     """Line and column (1-based) of the deepest YAML node along ``loc``."""
     node = root
     best: yaml.Node | None = root
     for part in loc:
+        child: yaml.Node | None = None
         if isinstance(node, yaml.MappingNode):
             child = next(
                 (value for key, value in node.value if getattr(key, "value", None) == str(part)),
                 None,
             )
-        elif (
-            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
-        ):
-            child = node.value[part]
-        else:
-            child = None
+        elif isinstance(node, yaml.SequenceNode):
+            index = int(part) if str(part).isdigit() else -1
+            child = node.value[index] if 0 <= index < len(node.value) else None
         if child is None:
             break
         node = child
@@ -201,6 +234,3 @@ def _position(root: yaml.Node | None, loc: tuple[Any, ...]) -> tuple[int | None,
     if best is None:
         return None, None
     return best.start_mark.line + 1, best.start_mark.column + 1
-
-
-__all__ = ["BUILTIN_FLOWS", "Tree", "builtin_path", "check_tree", "load_tree", "parse_tree"]

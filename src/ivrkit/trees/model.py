@@ -1,36 +1,46 @@
 """The IVR tree language: what a tree file may say, as typed models.
 
 A tree is a set of named nodes and an entry node. Each node is one mapping with a single key
-naming its kind (``menu``, ``say``, ``play``, ``transfer``, ``hangup``, ``goto``). The engine
-(:mod:`ivrkit.trees.engine`) turns a node into the callflow the platform runs.
+naming its kind:
+
+- ``menu``: a prompt and digit routes, with what to do on invalid input and on no input;
+- ``collect``: a multi-digit entry kept in a session variable, with validation;
+- ``say`` / ``play``: speak a text / play a file, then go on (or hang up);
+- ``transfer``: bridge the caller to a number, with a node for after the bridged call;
+- ``branch``: go on by a condition (business hours, a variable's value);
+- ``hook``: call the user's Python function or HTTP endpoint and route on its result;
+- ``hangup`` (with an optional goodbye) and ``goto``.
+
+The same models are the Python API: build a :class:`TreeSpec` in code and pass it to
+:class:`ivrkit.trees.Tree`.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 RETRY = "retry"
-"""Route target meaning "play this menu again with its retry prompt"."""
+"""Route target meaning "play this node again with its retry prompt"."""
 
-NodeName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$")]
+NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$"
+NodeName = Annotated[str, Field(pattern=NAME_PATTERN)]
+VariableName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
+
+Text = str | dict[str, str]
+"""A prompt: one text, or one per language code (``{en: Hello, es: Hola}``)."""
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 class TreeModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Defaults(TreeModel):
-    """Tree-wide settings applied to every prompt unless the node says otherwise."""
-
-    voice_profile: str = "en-US-BenjaminRUS"
-    speed: float | None = None
-    repetition: int | None = None
-
-
 class Capture(TreeModel):
-    """The digit-collection params of a menu, written as the platform names them (snake_case).
+    """Digit-collection params, named as the platform names them (in snake_case).
 
     Only what the file sets is sent, so an explicit ``null`` (as the vendor's guide sends for
     ``successMessage``) reaches the platform as ``null``.
@@ -48,17 +58,38 @@ class Capture(TreeModel):
     repetition: int | None = None
 
 
-class Menu(TreeModel):
-    prompt: str
-    retry_prompt: str | None = Field(
-        default=None, description="Spoken instead of the prompt when the menu is played again."
-    )
+class Language(TreeModel):
+    voice_profile: str
+    speed: float | None = None
+
+
+class Defaults(TreeModel):
+    """Tree-wide settings applied to every prompt unless the node says otherwise."""
+
+    voice_profile: str = "en-US-BenjaminRUS"
+    speed: float | None = None
+    repetition: int | None = None
+    language: str = "en"
     capture: Capture = Field(default_factory=Capture)
-    routes: dict[str, str] = Field(default_factory=dict, description="Digits → node name.")
-    on_invalid: str = Field(default=RETRY, description="'retry' or a node, for unrouted digits.")
+
+
+class Route(TreeModel):
+    """Where a digit leads, and session variables it sets on the way."""
+
+    to: str
+    set: dict[VariableName, str] = Field(default_factory=dict)
+
+
+class _Retrying(TreeModel):
+    """What a node that collects input does when the input is wrong or missing."""
+
+    retry_prompt: Text | None = Field(
+        default=None, description="Spoken instead of the prompt when the node is played again."
+    )
+    on_invalid: str = Field(default=RETRY, description="'retry' or a node, for wrong input.")
     on_no_input: str = Field(default=RETRY, description="'retry' or a node, when nothing came.")
     max_retries: int | None = Field(
-        default=None, ge=0, description="Replays before on_max_retries; unlimited when unset."
+        default=None, ge=0, le=99, description="Replays before on_max_retries; unlimited if unset."
     )
     on_max_retries: str | None = Field(
         default=None, description="Node after max_retries replays; hang up when unset."
@@ -66,8 +97,51 @@ class Menu(TreeModel):
     voice_profile: str | None = None
 
 
+class Menu(_Retrying):
+    prompt: Text
+    capture: Capture = Field(default_factory=Capture)
+    routes: dict[str, str | Route] = Field(default_factory=dict, description="Digits → node.")
+
+    @field_validator("routes")
+    @classmethod
+    def _digit_keys(cls, routes: dict[str, str | Route]) -> dict[str, str | Route]:
+        for digits in routes:
+            if not re.fullmatch(r"[0-9*#]{1,25}", digits):
+                raise ValueError(f"route key {digits!r} is not digits (0-9, * and #)")
+        return routes
+
+    def target(self, digits: str) -> Route | None:
+        route = self.routes.get(digits)
+        if route is None:
+            return None
+        return Route(to=route) if isinstance(route, str) else route
+
+
+class Collect(_Retrying):
+    """Collect a multi-digit entry ("enter your 6-digit booking number") into a variable."""
+
+    prompt: Text
+    variable: VariableName
+    next: str
+    min_digits: int = Field(default=1, ge=1, le=25)
+    max_digits: int = Field(default=25, ge=1, le=25)
+    pattern: str | None = Field(default=None, description="Regular expression the entry matches.")
+    capture: Capture = Field(default_factory=Capture)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Collect:
+        if self.min_digits > self.max_digits:
+            raise ValueError("min_digits is above max_digits")
+        if self.pattern is not None:
+            try:
+                re.compile(self.pattern)
+            except re.error as exc:
+                raise ValueError(f"pattern is not a regular expression: {exc}") from exc
+        return self
+
+
 class Say(TreeModel):
-    text: str
+    text: Text
     next: str | None = Field(default=None, description="Node that follows; hang up when unset.")
     voice_profile: str | None = None
     repetition: int | None = None
@@ -89,20 +163,125 @@ class Transfer(TreeModel):
 
 
 class Hangup(TreeModel):
-    say: str | None = Field(default=None, description="Optional goodbye spoken before hanging up.")
+    say: Text | None = Field(default=None, description="Optional goodbye before hanging up.")
 
 
 class Goto(TreeModel):
     node: str
 
 
+class Hours(TreeModel):
+    """Open hours in a time zone: ``{timezone: Asia/Singapore, days: mon-fri, open: "09:00",
+    close: "21:00"}``."""
+
+    timezone: str
+    days: str | list[str] = "mon-sun"
+    open: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    close: str = Field(pattern=r"^([01]\d|2[0-4]):[0-5]\d$")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, zone: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {zone!r}") from exc
+        return zone
+
+    @field_validator("days")
+    @classmethod
+    def _known_days(cls, days: str | list[str]) -> str | list[str]:
+        expand_days(days)
+        return days
+
+
+def expand_days(days: str | list[str]) -> set[int]:
+    """``"mon-fri"`` or ``["sat", "sun"]`` → weekday numbers (Monday is 0)."""
+    items = [days] if isinstance(days, str) else days
+    found: set[int] = set()
+    for item in items:
+        for part in item.lower().replace(" ", "").split(","):
+            start, _, end = part.partition("-")
+            if start not in DAYS or (end and end not in DAYS):
+                raise ValueError(f"{part!r} is not a day or range of days (mon..sun)")
+            first, last = DAYS.index(start), DAYS.index(end or start)
+            span = range(first, last + 1) if first <= last else [*range(first, 7), *range(last + 1)]
+            found.update(span)
+    return found
+
+
+class Condition(TreeModel):
+    """One test: open ``hours``, or a ``var`` that equals / is one of / matches / is set."""
+
+    hours: Hours | None = None
+    var: VariableName | None = None
+    equals: str | None = None
+    one_of: list[str] | None = None
+    matches: str | None = None
+    is_set: bool | None = None
+
+    @model_validator(mode="after")
+    def _one_test(self) -> Condition:
+        if (self.hours is None) == (self.var is None):
+            raise ValueError("a condition tests either hours or a var")
+        if self.var is not None:
+            tests = [
+                t for t in (self.equals, self.one_of, self.matches, self.is_set) if t is not None
+            ]
+            if len(tests) != 1:
+                raise ValueError(
+                    "a var condition has exactly one of equals, one_of, matches, is_set"
+                )
+        return self
+
+
+class Case(TreeModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    when: Condition = Field(alias="if")
+    to: str
+
+
+class Branch(TreeModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    cases: list[Case] = Field(min_length=1)
+    otherwise: str = Field(alias="else")
+
+
+class Hook(TreeModel):
+    """Ask the user's code what comes next.
+
+    ``python`` names a function registered with ``@tree.hook("name")`` (or ``module:function``);
+    ``url`` is an HTTP endpoint that gets ``{"sessionId", "customer", "digits", "variables"}`` as
+    a JSON POST and answers ``{"result": "...", "variables": {...}}``.
+    """
+
+    python: str | None = None
+    url: str | None = None
+    timeout: float = Field(default=3.0, gt=0, le=30)
+    routes: dict[str, str] = Field(default_factory=dict, description="Result → node.")
+    default: str = Field(description="Node for any other result, or when the hook fails.")
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Hook:
+        if (self.python is None) == (self.url is None):
+            raise ValueError("a hook has exactly one of python or url")
+        return self
+
+
 class Node(TreeModel):
     """One node: exactly one of its kinds is set."""
 
     menu: Menu | None = None
+    collect: Collect | None = None
     say: Say | None = None
     play: Play | None = None
     transfer: Transfer | None = None
+    branch: Branch | None = None
+    hook: Hook | None = None
     hangup: Hangup | None = None
     goto: Goto | None = None
 
@@ -111,15 +290,17 @@ class Node(TreeModel):
     def _one_kind(cls, data: Any) -> Any:
         if isinstance(data, dict):
             kinds = [key for key in data if key in KINDS]
-            if len(kinds) != 1:
-                raise ValueError(
-                    f"a node has exactly one kind ({', '.join(KINDS)}); found "
-                    f"{', '.join(kinds) if kinds else 'none'}"
-                )
-            if data[kinds[0]] is None:
-                data = {kinds[0]: {}}
-            if kinds[0] == "goto" and isinstance(data["goto"], str):
-                data = {"goto": {"node": data["goto"]}}
+            if len(kinds) != 1 or len(data) != 1:
+                other = [key for key in data if key not in KINDS]
+                found = ", ".join(kinds + other) if data else "none"
+                raise ValueError(f"a node has exactly one kind ({', '.join(KINDS)}); found {found}")
+            kind = kinds[0]
+            if data[kind] is None:
+                data = {kind: {}}
+            elif kind == "goto" and isinstance(data[kind], str):
+                data = {kind: {"node": data[kind]}}
+            elif kind == "say" and isinstance(data[kind], str):
+                data = {kind: {"text": data[kind]}}
         return data
 
     @property
@@ -129,8 +310,24 @@ class Node(TreeModel):
                 return kind
         raise AssertionError("validated nodes have a kind")
 
+    @property
+    def body(self) -> TreeModel:
+        """The kind's own model (the value under the kind key)."""
+        value: TreeModel = getattr(self, self.kind)
+        return value
 
-KINDS: tuple[str, ...] = ("menu", "say", "play", "transfer", "hangup", "goto")
+
+KINDS: tuple[str, ...] = (
+    "menu",
+    "collect",
+    "say",
+    "play",
+    "transfer",
+    "branch",
+    "hook",
+    "hangup",
+    "goto",
+)
 
 
 class TreeSpec(TreeModel):
@@ -139,11 +336,17 @@ class TreeSpec(TreeModel):
     name: str = Field(pattern=r"^[A-Za-z0-9_\-]{1,64}$")
     title: str | None = None
     defaults: Defaults = Field(default_factory=Defaults)
+    languages: dict[str, Language] = Field(
+        default_factory=dict, description="Voice per language code, for prompts per language."
+    )
     numbers: dict[str, str] = Field(
         default_factory=dict, description="Named numbers, usable as {name} in templates."
     )
+    virtual_numbers: list[str] = Field(
+        default_factory=list, description="Inbound numbers whose calls this tree answers."
+    )
     dial_format: Literal["digits", "e164"] = Field(
-        default="digits", description="How the caller's number is written: 6512345678 or +65…"
+        default="digits", description="How numbers are written: 6512345678 or +6512345678."
     )
     entry: str
-    nodes: dict[NodeName, Node]
+    nodes: dict[NodeName, Node] = Field(min_length=1)
