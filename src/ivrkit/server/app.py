@@ -6,9 +6,11 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
+import anyio
+import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -17,6 +19,7 @@ from starlette.routing import Route
 from ivrkit import rules
 from ivrkit.server.body import MAX_BODY_BYTES
 from ivrkit.server.spool import Spool
+from ivrkit.server.treeset import TreeSet
 from ivrkit.server.webhooks import WebhookPipeline
 from ivrkit.store import Store, open_store
 from ivrkit.trees import Tree, load_tree
@@ -32,7 +35,7 @@ def spool_path_for(db_url: str) -> Path:
 
 
 def create_app(
-    tree: Tree | None = None,
+    tree: Tree | Sequence[Tree] | TreeSet | None = None,
     *,
     store: Store | None = None,
     db: str = "sqlite:///ivrkit.db",
@@ -40,17 +43,20 @@ def create_app(
     spool: Path | None = None,
     platform: rules.Platform | None = None,
     max_body: int = MAX_BODY_BYTES,
+    reload_interval: float | None = None,
 ) -> Starlette:
-    """The webhook server for ``tree`` (the built-in simple IVR by default).
+    """The webhook server for ``tree`` (the built-in simple IVR by default), or for several
+    trees (the first is the default; see :class:`TreeSet` for how one is chosen).
 
     Pass a ``store`` to share one (tests, the demo); otherwise ``db`` is opened and closed with
-    the app.
+    the app. With ``reload_interval`` (seconds) the trees' files are watched and reloaded when
+    they change; a changed file that fails its checks leaves the running tree in place.
     """
-    tree = tree or load_tree()
+    trees = as_tree_set(tree)
     owns_store = store is None
     active_store = store if store is not None else open_store(db)
     pipeline = WebhookPipeline(
-        tree,
+        trees,
         active_store,
         secret=webhook_secret,
         spool=Spool(spool or spool_path_for(db)),
@@ -59,17 +65,17 @@ def create_app(
     )
 
     async def vca(request: Request) -> Response:
-        return await pipeline.handle(request, "vca")
+        return await pipeline.handle(request, "vca", request.path_params.get("flow"))
 
     async def vss(request: Request) -> Response:
-        return await pipeline.handle(request, "vss")
+        return await pipeline.handle(request, "vss", request.path_params.get("flow"))
 
     async def other(request: Request) -> Response:
         return await pipeline.handle(request, str(request.path_params["channel"])[:16])
 
     async def healthz(request: Request) -> Response:
         spooled = pipeline.spool.pending() if pipeline.spool else 0
-        body = {"status": "ok", "flow": tree.name, "spooledSummaries": spooled}
+        body = {"status": "ok", "flows": trees.names(), "spooledSummaries": spooled}
         return Response(json.dumps(body), media_type="application/json")
 
     @contextlib.asynccontextmanager
@@ -77,16 +83,22 @@ def create_app(
         replayed = pipeline.replay_spool()
         if replayed:
             log.warning("replayed %d spooled summaries into the store", replayed)
-        try:
-            yield
-        finally:
-            if owns_store:
-                active_store.close()
+        async with anyio.create_task_group() as tasks:
+            if reload_interval:
+                tasks.start_soon(_watch, trees, reload_interval)
+            try:
+                yield
+            finally:
+                tasks.cancel_scope.cancel()
+                if owns_store:
+                    active_store.close()
 
     app = Starlette(
         routes=[
             Route("/webhooks/vca", vca, methods=["POST"]),
             Route("/webhooks/vss", vss, methods=["POST"]),
+            Route("/webhooks/vca/{flow:str}", vca, methods=["POST"]),
+            Route("/webhooks/vss/{flow:str}", vss, methods=["POST"]),
             Route("/webhooks/{channel:str}", other, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
         ],
@@ -94,5 +106,23 @@ def create_app(
     )
     app.state.pipeline = pipeline
     app.state.store = active_store
-    app.state.tree = tree
+    app.state.trees = trees
+    app.state.tree = trees.default
     return app
+
+
+def as_tree_set(tree: Tree | Sequence[Tree] | TreeSet | None) -> TreeSet:
+    if isinstance(tree, TreeSet):
+        return tree
+    if tree is None:
+        return TreeSet([load_tree()])
+    if isinstance(tree, Tree):
+        return TreeSet([tree])
+    return TreeSet(list(tree))
+
+
+async def _watch(trees: TreeSet, interval: float) -> None:
+    while True:
+        await anyio.sleep(interval)
+        for message in await anyio.to_thread.run_sync(trees.reload_changed):
+            log.warning("%s", message)

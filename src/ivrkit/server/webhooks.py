@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -23,6 +24,7 @@ from ivrkit import rules, wire
 from ivrkit.server.auth import SecretCheck
 from ivrkit.server.body import MAX_BODY_BYTES, BodyTooLarge, kept_headers, read_body
 from ivrkit.server.spool import Spool
+from ivrkit.server.treeset import TreeSet
 from ivrkit.store import Delivery, SessionUpdate, Store
 from ivrkit.trees import Outcome, Tree, customer_number
 
@@ -49,11 +51,11 @@ def describe_validation_error(exc: ValidationError) -> tuple[str, str]:
 
 
 class WebhookPipeline:
-    """Handles deliveries for one tree and one store."""
+    """Handles deliveries for a set of trees and one store."""
 
     def __init__(
         self,
-        tree: Tree,
+        trees: TreeSet,
         store: Store,
         *,
         secret: str | None = None,
@@ -61,18 +63,22 @@ class WebhookPipeline:
         platform: rules.Platform | None = None,
         max_body: int = MAX_BODY_BYTES,
     ) -> None:
-        self.tree = tree
+        self.trees = trees
         self.store = store
         self.auth = SecretCheck(secret)
         self.spool = spool
         self.max_body = max_body
         self._platform = platform
-        self._fallback = tree.entry_callflow(None).to_json().encode()
         self._checked_answer = lru_cache(maxsize=4096)(self._check_answer)
+
+    @property
+    def tree(self) -> Tree:
+        """The default tree."""
+        return self.trees.default
 
     # -- entry point -------------------------------------------------------------------------
 
-    async def handle(self, request: Request, channel: str) -> Response:
+    async def handle(self, request: Request, channel: str, flow: str | None = None) -> Response:
         received_at = datetime.now(UTC)
         headers = kept_headers(request)
         try:
@@ -91,15 +97,21 @@ class WebhookPipeline:
             )
             return _problem(401, "unauthorized", note)
         try:
-            return await self._dispatch(channel, received_at, body, text, headers)
+            return await self._dispatch(channel, flow, received_at, body, text, headers)
         except Exception:  # noqa: BLE001 - the outermost boundary: the platform still gets an answer
             log.exception("unexpected failure handling a %s delivery: %s", channel, text[:2000])
-            return await self._last_resort(channel, received_at, text, headers)
+            return await self._last_resort(channel, flow, received_at, text, headers)
 
     # -- dispatch ------------------------------------------------------------------------------
 
     async def _dispatch(
-        self, channel: str, received_at: datetime, body: bytes, text: str, headers: dict[str, str]
+        self,
+        channel: str,
+        flow: str | None,
+        received_at: datetime,
+        body: bytes,
+        text: str,
+        headers: dict[str, str],
     ) -> Response:
         def delivery(
             status: int,
@@ -147,7 +159,16 @@ class WebhookPipeline:
             await self._record(delivery(400, None, "bad-shape", note, event_type=event_type))
             return _problem(400, "invalid-event", note, field=field)
         if isinstance(event, wire.CallActionEvent):
-            return await self._call_action(event, delivery)
+            stored = delivery(
+                200,
+                None,
+                "answered",
+                event_id=event.payload.event_id,
+                event_type=event.event_type,
+                session_id=event.payload.session_id,
+            )
+            answer, status = await self._in_thread(self._answer, event, flow, stored)
+            return _json(answer, status)
         if isinstance(event, wire.SessionSummaryEvent):
             return await self._summary(event, channel, received_at, text, headers)
         session_id = getattr(event.payload, "session_id", None)
@@ -156,39 +177,58 @@ class WebhookPipeline:
         )
         return _json(EMPTY)
 
-    async def _call_action(
-        self, event: wire.CallActionEvent, delivery: Callable[..., Delivery]
-    ) -> Response:
+    def _answer(
+        self, event: wire.CallActionEvent, flow: str | None, stored: Delivery
+    ) -> tuple[bytes, int]:
+        """Everything a CALL_ACTION needs, in one worker-thread hop: replay a repeated eventId,
+        choose the tree, read the session's variables, decide, check, record."""
         payload = event.payload
-        ids = {
-            "event_id": payload.event_id,
-            "event_type": event.event_type,
-            "session_id": payload.session_id,
-        }
-        previous = await self._in_thread(self.store.find_answered, payload.event_id)
+        previous = self.store.find_answered(payload.event_id)
         if previous is not None and previous.answer is not None:
-            return _json(previous.answer.encode(), previous.http_status)
-        outcome, note, node = "answered", None, None
+            return previous.answer.encode(), previous.http_status
+        tree, note = self._tree_for(event, flow)
+        outcome, node = "answered", None
         last_action: str | None = None
+        changed: dict[str, str] = {}
         try:
-            decision = self.tree.answer(event)
+            variables = self.store.variables(payload.session_id) if tree.uses_variables else {}
+            decision = tree.answer(event, variables)
             answer = self._checked_answer(decision.callflow.to_json())
-            node, note = decision.node, decision.note
-            outcome = "stale-action-id" if decision.outcome is Outcome.STALE else outcome
+            node, changed = decision.node, decision.variables
+            note = "; ".join(filter(None, [note, decision.note])) or None
+            if decision.outcome is Outcome.STALE:
+                outcome = "stale-action-id"
             last_action = decision.callflow.callflow[-1].last_action
         except Exception as exc:  # noqa: BLE001 - the caller must still hear the menu
             log.exception("could not answer event %s; answering the entry menu", payload.event_id)
-            answer = self._fallback
-            outcome, note = "fallback", f"answering the entry menu after: {exc}"
-            node = self.tree.spec.entry
-        update = wire_update(event, node=node, last_action=last_action, flow=self.tree.name)
-        stored = delivery(200, answer, outcome, note, **ids)
+            answer = self.trees.fallback(tree)
+            outcome, note, node = "fallback", f"answering the entry menu after: {exc}", None
+        update = wire_update(event, node=node, last_action=last_action, flow=tree.name)
+        record = replace(stored, answer=answer.decode(), outcome=outcome, note=note)
         try:
-            first, _fresh = await self._in_thread(self.store.record_vca, stored, update)
+            first, fresh = self.store.record_vca(record, update)
+            if fresh and changed:
+                self.store.set_variables(payload.session_id, changed)
         except Exception:  # noqa: BLE001 - recording must not cost the caller the call
             log.exception("could not record event %s", payload.event_id)
-            return _json(answer)
-        return _json((first.answer or answer.decode()).encode(), first.http_status)
+            return answer, 200
+        return (first.answer or answer.decode()).encode(), first.http_status
+
+    def _tree_for(self, event: wire.CallActionEvent, flow: str | None) -> tuple[Tree, str | None]:
+        """The tree that answers ``event``: by path, by the session's tree, by number."""
+        if flow is not None:
+            chosen = self.trees.get(flow)
+            if chosen is not None:
+                return chosen, None
+            return self.trees.default, f"no tree named {flow!r}; answered with the default tree"
+        if self.trees.single:
+            return self.trees.default, None
+        if not event.is_new_inbound_call:
+            session = self.store.session(event.payload.session_id)
+            chosen = self.trees.get(session.flow) if session is not None else None
+            if chosen is not None:
+                return chosen, None
+        return self.trees.by_number(event) or self.trees.default, None
 
     async def _summary(
         self,
@@ -221,12 +261,18 @@ class WebhookPipeline:
         return _json(EMPTY)
 
     async def _last_resort(
-        self, channel: str, received_at: datetime, text: str, headers: dict[str, str]
+        self,
+        channel: str,
+        flow: str | None,
+        received_at: datetime,
+        text: str,
+        headers: dict[str, str],
     ) -> Response:
         is_summary = '"SESSION_SUMMARY"' in text
         if is_summary and self.spool is not None:
             await self._in_thread(self.spool.append, channel, text, headers)
-        answer = EMPTY if is_summary or channel != "vca" else self._fallback
+        tree = self.trees.get(flow) or self.trees.default
+        answer = EMPTY if is_summary or channel != "vca" else self.trees.fallback(tree)
         try:
             await self._record(
                 Delivery(

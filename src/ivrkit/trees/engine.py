@@ -13,10 +13,11 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import cached_property
 
 from ivrkit import wire
 from ivrkit.trees.conditions import holds
-from ivrkit.trees.context import CallContext, fill
+from ivrkit.trees.context import CallContext, fill, template_names
 from ivrkit.trees.hooks import HookCall, HookFunction, HookRegistry, run_hook
 from ivrkit.trees.model import RETRY, Collect, Menu, Node, Text, TreeSpec
 
@@ -77,6 +78,23 @@ class Engine:
         self.spec = spec
         self.hooks = hooks or HookRegistry()
         self.clock = clock or (lambda: datetime.now(UTC))
+
+    @cached_property
+    def uses_variables(self) -> bool:
+        """Whether an answer can depend on session variables (else the server skips them)."""
+        spec = self.spec
+        if spec.languages:
+            return True
+        for node in spec.nodes.values():
+            if node.collect or node.hook or node.branch:
+                return True
+            if node.menu and any(
+                not isinstance(r, str) and r.set for r in node.menu.routes.values()
+            ):
+                return True
+        known = {*spec.numbers, "customer"}
+        texts = spec.model_dump_json(include={"nodes"})
+        return any(name not in known for name in template_names(texts))
 
     def hook(self, name: str) -> Callable[[HookFunction], HookFunction]:
         """Register a Python hook: ``@tree.hook("check_booking")``."""

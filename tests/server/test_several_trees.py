@@ -1,0 +1,161 @@
+"""One server, several trees: chosen by path, by the session's tree, or by the number called;
+trees reload from disk when they change; session variables persist between webhooks."""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from ivrkit.errors import TreeError
+from ivrkit.server import create_app
+from ivrkit.server.treeset import TreeSet
+from ivrkit.serving import BackgroundServer
+from ivrkit.store import Store, open_store
+from ivrkit.trees import load_tree, parse_tree
+from tests.conftest import load_fixture
+
+INBOUND_TREE = """\
+name: hotline
+virtual_numbers: ["+6568880000"]
+entry: hello
+nodes:
+  hello:
+    collect:
+      prompt: Enter your 4-digit member number.
+      variable: member
+      min_digits: 4
+      max_digits: 4
+      next: thanks
+  thanks:
+    say: Thank you, member {member:digits}.
+"""
+
+
+@pytest.fixture()
+def store(tmp_path: Path) -> Iterator[Store]:
+    opened = open_store(f"sqlite:///{tmp_path / 'ivrkit.db'}")
+    yield opened
+    opened.close()
+
+
+@pytest.fixture()
+def http(store: Store, tmp_path: Path) -> Iterator[httpx.Client]:
+    trees = [load_tree(), load_tree("restaurant"), parse_tree(INBOUND_TREE)]
+    app = create_app(trees, store=store, spool=tmp_path / "spool.jsonl")
+    with BackgroundServer(app) as running, httpx.Client(base_url=running.url) as client:
+        yield client
+
+
+def vca(
+    digits: str | None,
+    *,
+    event_id: str,
+    session: str = "s-1",
+    action_id: str | None = None,
+    inbound_to: str | None = None,
+) -> dict[str, Any]:
+    event: dict[str, Any] = copy.deepcopy(load_fixture("vca_dtmf_eventdata.json"))
+    payload = event["payload"]
+    payload.pop("clientActionId")
+    payload.update(
+        eventId=event_id, sessionId=session, eventData={"dtmf": digits}, destination="+6512345678"
+    )
+    if action_id:
+        payload["clientActionId"] = action_id
+    if inbound_to:
+        payload.update(
+            callStatus="CALL_RECEIVED",
+            callDirection="INBOUND",
+            source="+6512345678",
+            destination=inbound_to,
+        )
+        payload.pop("eventData")
+    return event
+
+
+def prompt_of(answer: dict[str, Any]) -> str:
+    text: str = answer["callflow"][0]["params"].get("promptMessage") or answer["callflow"][0][
+        "params"
+    ].get("text")
+    return text
+
+
+def test_the_path_names_the_tree(http: httpx.Client) -> None:
+    answer = http.post("/webhooks/vca/restaurant", json=vca("1", event_id="a")).json()
+    assert prompt_of(answer).startswith("Press 1 to make a new reservation")
+    default = http.post("/webhooks/vca", json=vca("9", event_id="b", session="s-2")).json()
+    assert prompt_of(default).startswith("Sorry, we did not understand")
+
+
+def test_an_outbound_session_keeps_the_tree_that_called(http: httpx.Client, store: Store) -> None:
+    store.record_outbound_call(
+        "s-9",
+        at=datetime.now(UTC),
+        customer="+6512345678",
+        sub_account_id="acc",
+        flow="restaurant",
+        request_id=None,
+    )
+    answer = http.post("/webhooks/vca", json=vca("3", event_id="c", session="s-9")).json()
+    assert prompt_of(answer).startswith("Our restaurant hours")
+
+
+def test_an_inbound_call_starts_the_tree_of_the_number_called(
+    http: httpx.Client, store: Store
+) -> None:
+    start = http.post(
+        "/webhooks/vca", json=vca(None, event_id="d", session="in-1", inbound_to="+6568880000")
+    ).json()
+    assert start["clientActionId"] == "hello"
+    assert prompt_of(start) == "Enter your 4-digit member number."
+    done = http.post(
+        "/webhooks/vca", json=vca("4321", event_id="e", session="in-1", action_id="hello")
+    ).json()
+    assert prompt_of(done) == "Thank you, member 4 3 2 1."
+    assert store.variables("in-1") == {"member": "4321"}
+    assert store.session("in-1").flow == "hotline"
+
+
+def test_an_unknown_tree_in_the_path_gets_the_default_and_a_note(
+    http: httpx.Client, store: Store
+) -> None:
+    answer = http.post("/webhooks/vca/nosuch", json=vca("1", event_id="f", session="s-5"))
+    assert answer.status_code == 200
+    assert answer.json() == {"callflow": [{"action": "hangup"}]}
+    assert "nosuch" in (store.deliveries("s-5")[0].note or "")
+
+
+def test_a_changed_tree_file_is_reloaded_and_a_broken_one_is_not(tmp_path: Path) -> None:
+    path = tmp_path / "hotline.yaml"
+    path.write_text(INBOUND_TREE)
+    trees = TreeSet([load_tree(path)], paths=[path], loader=load_tree)
+    path.write_text(INBOUND_TREE.replace("4-digit member", "four digit member"))
+    os.utime(path, (1, 1))
+    assert trees.reload_changed() == [f"reloaded 'hotline' from {path}"]
+    prompt = trees.default.entry_callflow(None).callflow[0].params.prompt_message  # type: ignore[union-attr]
+    assert prompt == "Enter your four digit member number."
+    path.write_text(INBOUND_TREE.replace("next: thanks", "next: nowhere"))
+    os.utime(path, (2, 2))
+    (message,) = trees.reload_changed()
+    assert message.startswith("kept the running 'hotline'")
+    assert "nowhere" in message
+    assert trees.default.spec.nodes["hello"].collect.next == "thanks"  # type: ignore[union-attr]
+
+
+def test_two_trees_with_one_name_are_refused() -> None:
+    with pytest.raises(Exception, match="named 'simple_ivr'"):
+        TreeSet([load_tree(), load_tree()])
+
+
+def test_a_broken_tree_file_fails_at_start(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(INBOUND_TREE.replace("next: thanks", "next: nowhere"))
+    with pytest.raises(TreeError, match="nowhere"):
+        load_tree(path)
