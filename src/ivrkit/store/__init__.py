@@ -1,0 +1,25 @@
+"""The session store: webhook deliveries, sessions, summaries with their legs, and session
+variables, behind one interface on SQLite or PostgreSQL (:func:`open_store`)."""
+
+from __future__ import annotations
+
+from ivrkit.store.records import (
+    IN_PROGRESS,
+    Delivery,
+    LegRecord,
+    SessionRecord,
+    SessionUpdate,
+    SummaryRecord,
+)
+from ivrkit.store.sql import Store, open_store
+
+__all__ = [
+    "IN_PROGRESS",
+    "Delivery",
+    "LegRecord",
+    "SessionRecord",
+    "SessionUpdate",
+    "Store",
+    "SummaryRecord",
+    "open_store",
+]

@@ -1,0 +1,131 @@
+"""Turn a store URL into a configured SQLAlchemy engine (SQLite file or memory, PostgreSQL).
+
+Every way this can go wrong ends as a :class:`~ivrkit.errors.StoreError` that says what to fix.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
+
+from ivrkit.errors import StoreError
+
+POSTGRES_HINT = "PostgreSQL support needs: pip install 'ivrkit[postgres]'"
+URL_HINT = "use sqlite:///path/to/ivrkit.db, sqlite:// (in memory) or postgresql://user@host/db"
+
+WRITE = "ivrkit_write"
+"""Execution option marking a connection that will write (SQLite: BEGIN IMMEDIATE)."""
+
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+
+def display_url(url: URL | str) -> str:
+    """The URL without its password, for messages."""
+    if isinstance(url, str):
+        try:
+            return make_url(url).render_as_string(hide_password=True)
+        except ArgumentError:
+            return url
+    return url.render_as_string(hide_password=True)
+
+
+def parse_store_url(url: str) -> URL:
+    """Parse and normalise a store URL: PostgreSQL always goes through psycopg 3."""
+    try:
+        parsed = make_url(url.strip())
+    except ArgumentError as exc:
+        raise StoreError(f"not a database URL: {url!r}; {URL_HINT}") from exc
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        if parsed.get_driver_name() != "pysqlite":
+            raise StoreError(f"unsupported SQLite driver in {display_url(parsed)}; {URL_HINT}")
+        return parsed
+    if backend in ("postgresql", "postgres"):
+        if importlib.util.find_spec("psycopg") is None:
+            raise StoreError(POSTGRES_HINT)
+        return parsed.set(drivername="postgresql+psycopg")
+    raise StoreError(f"unsupported database {backend!r} in {display_url(parsed)}; {URL_HINT}")
+
+
+def is_memory(url: URL) -> bool:
+    return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+
+
+def create_store_engine(url: URL) -> Engine:
+    """An engine for a URL from :func:`parse_store_url`; nothing is connected yet."""
+    if url.get_backend_name() == "sqlite":
+        return _sqlite_engine(url)
+    try:
+        # pool_pre_ping: after a PostgreSQL restart the first summary must not fail on a dead
+        # pooled connection; the ping is one local round trip.
+        # connect_timeout: an unreachable host must fail in seconds, not hang a worker.
+        connect_args = {} if "connect_timeout" in url.query else {"connect_timeout": 10}
+        return create_engine(
+            url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=connect_args
+        )
+    except ImportError as exc:  # psycopg present but its C library (libpq) missing
+        raise StoreError(f"{POSTGRES_HINT} ({exc})") from exc
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    memory = is_memory(url)
+    if memory:
+        # One connection for everyone, or each thread would see its own empty database.
+        engine = create_engine(
+            "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
+        )
+    else:
+        path = Path(str(url.database)).expanduser()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the folder for {path}: {exc}") from exc
+        engine = create_engine(
+            url.set(database=str(path)),
+            connect_args={"check_same_thread": False},
+            pool_size=10,
+            max_overflow=20,
+        )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
+        # Transactions are begun by _on_begin, not by the driver's own guesswork.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            if not memory:
+                cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA foreign_keys=ON")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        # A writer takes the write lock up front: a deferred transaction that reads first and
+        # writes later can fail with SQLITE_BUSY without waiting when another writer slipped in.
+        write = connection.get_execution_options().get(WRITE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+def connection_error(url: URL, exc: BaseException) -> StoreError:
+    """A StoreError for a database that could not be reached or initialised."""
+    orig: Any = getattr(exc, "orig", None) or exc
+    reason = " ".join(str(orig).split())
+    if url.get_backend_name() == "sqlite":
+        what = f"cannot open the SQLite database {url.database}"
+        todo = "check the path and its permissions"
+    else:
+        what = f"cannot connect to PostgreSQL at {display_url(url)}"
+        todo = "check that the server runs, the host, port, user, password and database name"
+    return StoreError(f"{what}: {reason} ({todo})")

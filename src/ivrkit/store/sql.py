@@ -1,0 +1,394 @@
+"""The session store on a SQLAlchemy engine: one short transaction per call, safe across threads.
+
+SQLite and PostgreSQL share every statement; the only dialect-specific piece is the upsert
+(``INSERT ... ON CONFLICT``), which both speak.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import replace
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    select,
+)
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import URL
+
+from ivrkit.errors import StoreError
+from ivrkit.store import convert, schema
+from ivrkit.store.engine import (
+    WRITE,
+    connection_error,
+    create_store_engine,
+    display_url,
+    is_memory,
+    parse_store_url,
+)
+from ivrkit.store.records import (
+    IN_PROGRESS,
+    Delivery,
+    SessionRecord,
+    SessionUpdate,
+    SummaryRecord,
+)
+from ivrkit.store.statements import Statements
+from ivrkit.wire.events import SessionSummaryEvent
+
+_D = schema.deliveries.c
+_S = schema.sessions.c
+_DIGITS = schema.session_digits.c
+
+IN_CHUNK = 1000
+"""Most session ids in one IN (...) list: both databases cap the parameters of a statement."""
+
+DUPLICATE_SUMMARY_NOTE = "a summary of this session was already stored; the first one is kept"
+
+
+def open_store(url: str) -> Store:
+    """Open (and create if needed) the store at a database URL.
+
+    ``sqlite:///path/to.db`` (the file and its folders are created), ``sqlite://`` (in memory,
+    shared by all threads), ``postgresql://user@host/db`` (through psycopg 3). Raises
+    :class:`~ivrkit.errors.StoreError` saying what to fix when the URL or the database is unusable.
+    """
+    parsed = parse_store_url(url)
+    engine = create_store_engine(parsed)
+    try:
+        with engine.connect() as conn:
+            conn.execution_options(**{WRITE: True})
+            with conn.begin():
+                schema.initialise(conn)
+    except (sa_exc.DBAPIError, sa_exc.TimeoutError) as exc:
+        engine.dispose()
+        raise connection_error(parsed, exc) from exc
+    except BaseException:
+        engine.dispose()
+        raise
+    return Store(engine, url=parsed)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Store:
+    """Deliveries, sessions, summaries and session variables in one database.
+
+    Every method is one transaction, committed before it returns, and may be called from any
+    thread. Database failures raise :class:`~ivrkit.errors.StoreError`. Use :func:`open_store`.
+    """
+
+    def __init__(self, engine: Engine, *, url: URL | None = None) -> None:
+        self._engine = engine
+        self._url = url if url is not None else engine.url
+        self._closed = False
+        self._dialect = engine.dialect.name
+        self._sql = Statements(self._dialect)
+        lock: AbstractContextManager[Any] = nullcontext()
+        if self._dialect == "sqlite":
+            # SQLite has one writer at a time; queueing writers on a lock wakes the next one at
+            # once, where SQLite's busy handler would sleep and poll (bad for p99 latency).
+            lock = threading.Lock()
+        self._write_lock = lock
+        # An in-memory database is one shared connection: readers must queue as well.
+        self._read_lock = lock if is_memory(self._url) else nullcontext()
+
+    def __repr__(self) -> str:
+        return f"Store({display_url(self._url)!r})"
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @property
+    def url(self) -> str:
+        """The database URL, without its password."""
+        return display_url(self._url)
+
+    def close(self) -> None:
+        """Close every pooled connection; the store cannot be used afterwards."""
+        self._closed = True
+        self._engine.dispose()
+
+    # -- writes -----------------------------------------------------------------------------
+
+    def record_vca(self, delivery: Delivery, update: SessionUpdate | None) -> tuple[Delivery, bool]:
+        """Store a CALL_ACTION delivery and what it tells about its session, in one transaction.
+
+        Idempotent on ``delivery.event_id``: when that event was already answered, nothing is
+        stored and ``(the first delivery, False)`` comes back, so its answer can be replayed.
+        Otherwise ``(the stored delivery with its id, True)``.
+        """
+        if update is not None and delivery.session_id is None:
+            delivery = replace(delivery, session_id=update.session_id)
+        values = convert.delivery_values(delivery)
+        sql = self._sql
+        with self._transaction(write=True) as conn:
+            if delivery.event_id is None:
+                new_id = conn.execute(sql.insert_delivery, values).scalar_one()
+            else:
+                values["answered_event_id"] = delivery.event_id
+                new_id = conn.execute(sql.insert_answered_delivery, values).scalar_one_or_none()
+                if new_id is None:
+                    first = conn.execute(sql.find_answered, {"event_id": delivery.event_id})
+                    return convert.delivery_from_row(first.mappings().one()), False
+            if update is not None:
+                conn.execute(
+                    sql.upsert_session_from_vca,
+                    {
+                        "session_id": update.session_id,
+                        "status": IN_PROGRESS,
+                        "direction": update.direction,
+                        "sub_account_id": update.sub_account_id,
+                        "customer": update.customer,
+                        "flow": update.flow,
+                        "node": update.node,
+                        "answer_last_action": update.last_action,
+                        "started_at": update.at,
+                        "updated_at": _now(),
+                    },
+                )
+                if update.digits:
+                    conn.execute(
+                        sql.insert_digits,
+                        {"session_id": update.session_id, "digits": update.digits, "at": update.at},
+                    )
+        return replace(delivery, id=new_id), True
+
+    def record_summary(self, delivery: Delivery, event: SessionSummaryEvent) -> bool:
+        """Store a SESSION_SUMMARY delivery, the summary with its legs, and close the session.
+
+        The first summary of a session is kept: a later one is stored as a delivery with outcome
+        "duplicate" and False comes back. Committed before returning.
+        """
+        payload = event.payload
+        session_id = payload.session_id
+        if delivery.session_id is None:
+            delivery = replace(delivery, session_id=session_id)
+        legs = payload.legs
+        leg_a = legs.get("callA")
+        errors = payload.error_details
+        now = _now()
+        sql = self._sql
+        with self._transaction(write=True) as conn:
+            conn.execute(
+                sql.ensure_session,
+                {"session_id": session_id, "status": IN_PROGRESS, "updated_at": now},
+            )
+            summary_id = conn.execute(
+                sql.insert_summary,
+                {
+                    "session_id": session_id,
+                    "session_status": payload.session_status,
+                    "received_at": delivery.received_at,
+                    "payload": payload.to_wire(),
+                    "version": convert.int64(event.version),
+                },
+            ).scalar_one_or_none()
+            if summary_id is None:
+                duplicate = replace(
+                    delivery, outcome="duplicate", note=delivery.note or DUPLICATE_SUMMARY_NOTE
+                )
+                conn.execute(sql.insert_delivery, convert.delivery_values(duplicate))
+                return False
+            if legs:
+                conn.execute(
+                    sql.insert_legs,
+                    [convert.leg_values(summary_id, name, leg) for name, leg in legs.items()],
+                )
+            conn.execute(
+                sql.close_session,
+                {
+                    "p_session_id": session_id,
+                    "p_status": payload.session_status,
+                    "p_sub_account_id": payload.sub_account_id,
+                    "p_direction": leg_a.call_direction if leg_a else None,
+                    "p_customer": convert.customer_of(leg_a),
+                    "p_client_request_id": payload.client_request_id,
+                    "p_last_action": payload.last_action,
+                    "p_started_at": convert.parse_time(payload.start_time),
+                    "p_ended_at": convert.parse_time(payload.end_time),
+                    "p_call_count": convert.int64(payload.call_count),
+                    "p_error_code": convert.int64(errors.code) if errors else None,
+                    "p_error_message": errors.error_msg if errors else None,
+                    "p_updated_at": now,
+                },
+            )
+            conn.execute(sql.insert_delivery, convert.delivery_values(delivery))
+        return True
+
+    def record_delivery(self, delivery: Delivery) -> Delivery:
+        """Store any other delivery (bad input, unknown or unhandled events, CALL_STATUS, ...)."""
+        with self._transaction(write=True) as conn:
+            new_id = conn.execute(
+                self._sql.insert_delivery, convert.delivery_values(delivery)
+            ).scalar_one()
+        return replace(delivery, id=new_id)
+
+    def record_outbound_call(
+        self,
+        session_id: str,
+        *,
+        at: datetime,
+        customer: str | None,
+        sub_account_id: str | None,
+        flow: str | None,
+        request_id: str | None,
+        client_request_id: str | None = None,
+    ) -> None:
+        """Note a session that ``ivrkit call`` started with Send Callflow."""
+        with self._transaction(write=True) as conn:
+            conn.execute(
+                self._sql.upsert_session_from_call,
+                {
+                    "session_id": session_id,
+                    "status": IN_PROGRESS,
+                    "direction": "OUTBOUND",
+                    "customer": customer,
+                    "sub_account_id": sub_account_id,
+                    "flow": flow,
+                    "request_id": request_id,
+                    "client_request_id": client_request_id,
+                    "started_at": at,
+                    "updated_at": _now(),
+                },
+            )
+
+    def set_variables(self, session_id: str, values: Mapping[str, str]) -> None:
+        """Set (insert or replace) variables of a session; others are left as they are."""
+        if not values:
+            return
+        rows = [{"session_id": session_id, "name": k, "value": v} for k, v in values.items()]
+        with self._transaction(write=True) as conn:
+            conn.execute(self._sql.upsert_variables, rows)
+
+    # -- reads ------------------------------------------------------------------------------
+
+    def find_answered(self, event_id: str) -> Delivery | None:
+        """The first answered delivery of a CALL_ACTION event, to replay its answer."""
+        with self._transaction(write=False) as conn:
+            row = (
+                conn.execute(self._sql.find_answered, {"event_id": event_id})
+                .mappings()
+                .one_or_none()
+            )
+        return convert.delivery_from_row(row) if row is not None else None
+
+    def sessions(self, limit: int = 100) -> list[SessionRecord]:
+        """The newest sessions first (by start time, then by when they were first seen)."""
+        listed = (
+            select(schema.sessions)
+            .order_by(_S.started_at.desc().nulls_last(), _S.id.desc())
+            .limit(max(limit, 0))
+        )
+        with self._transaction(write=False) as conn:
+            rows = conn.execute(listed).mappings().all()
+            digits = self._digits(conn, [row["session_id"] for row in rows])
+        return [convert.session_from_row(row, digits.get(row["session_id"], [])) for row in rows]
+
+    def session(self, session_id: str) -> SessionRecord | None:
+        with self._transaction(write=False) as conn:
+            row = (
+                conn.execute(select(schema.sessions).where(_S.session_id == session_id))
+                .mappings()
+                .one_or_none()
+            )
+            if row is None:
+                return None
+            digits = self._digits(conn, [session_id])
+        return convert.session_from_row(row, digits.get(session_id, []))
+
+    @staticmethod
+    def _digits(conn: Connection, session_ids: Sequence[str]) -> dict[str, list[str]]:
+        """The digits of many sessions in one query per IN_CHUNK sessions, in arrival order."""
+        found: dict[str, list[str]] = {}
+        for start in range(0, len(session_ids), IN_CHUNK):
+            query = (
+                select(_DIGITS.session_id, _DIGITS.digits)
+                .where(_DIGITS.session_id.in_(session_ids[start : start + IN_CHUNK]))
+                .order_by(_DIGITS.id)
+            )
+            for session_id, digits in conn.execute(query):
+                found.setdefault(session_id, []).append(digits)
+        return found
+
+    def deliveries(self, session_id: str | None = None, limit: int = 200) -> list[Delivery]:
+        """The newest ``limit`` deliveries (of one session, or all), oldest first."""
+        query = select(schema.deliveries).order_by(_D.id.desc()).limit(max(limit, 0))
+        if session_id is not None:
+            query = query.where(_D.session_id == session_id)
+        with self._transaction(write=False) as conn:
+            rows = conn.execute(query).mappings().all()
+        return [convert.delivery_from_row(row) for row in reversed(rows)]
+
+    def summary(self, session_id: str) -> SummaryRecord | None:
+        """The summary kept for a session (the first received), with its legs."""
+        s = schema.summaries.c
+        with self._transaction(write=False) as conn:
+            row = (
+                conn.execute(select(schema.summaries).where(s.session_id == session_id))
+                .mappings()
+                .one_or_none()
+            )
+            if row is None:
+                return None
+            leg_rows = (
+                conn.execute(
+                    select(schema.legs)
+                    .where(schema.legs.c.summary_id == row["id"])
+                    .order_by(schema.legs.c.name)
+                )
+                .mappings()
+                .all()
+            )
+        payload = row["payload"]
+        return SummaryRecord(
+            session_id=row["session_id"],
+            session_status=row["session_status"],
+            received_at=row["received_at"],
+            payload=payload if isinstance(payload, dict) else {},
+            version=row["version"],
+            legs=[convert.leg_from_row(leg) for leg in leg_rows],
+        )
+
+    def variables(self, session_id: str) -> dict[str, str]:
+        v = schema.variables.c
+        with self._transaction(write=False) as conn:
+            rows = conn.execute(
+                select(v.name, v.value).where(v.session_id == session_id).order_by(v.name)
+            )
+            return {name: value for name, value in rows}
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    @contextmanager
+    def _transaction(self, *, write: bool) -> Iterator[Connection]:
+        if self._closed:
+            raise StoreError(f"the store at {self.url} is closed")
+        lock = self._write_lock if write else self._read_lock
+        try:
+            with lock, self._engine.connect() as conn:
+                if write:
+                    conn.execution_options(**{WRITE: True})
+                with conn.begin():
+                    yield conn
+        except (sa_exc.DBAPIError, sa_exc.TimeoutError) as exc:
+            orig = getattr(exc, "orig", None) or exc
+            reason = " ".join(str(orig).split())
+            action = "write to" if write else "read from"
+            raise StoreError(f"could not {action} the store at {self.url}: {reason}") from exc
