@@ -55,6 +55,18 @@ class StoreError(IvrkitError):
     """The store could not be opened or written."""
 
 
+class SimulatorControlError(IvrkitError):
+    """The simulator's control API refused a request (or could not be reached)."""
+
+    def __init__(self, message: str, *, http_status: int | None = None) -> None:
+        super().__init__(message)
+        self.http_status = http_status
+
+
+class SimulatorTimeout(SimulatorControlError, TimeoutError):
+    """A simulated session did not end within the time allowed."""
+
+
 class ValidationFailed(IvrkitError):
     """A callflow breaks the platform's rules; ``status_code`` is the code the API would give."""
 

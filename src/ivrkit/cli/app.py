@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +13,7 @@ from ivrkit import rules
 from ivrkit.cli import render
 from ivrkit.cli.common import configure_logging, console, settings
 from ivrkit.errors import ConfigError, IvrkitError
+from ivrkit.trees import Tree, resolve_flow
 
 app = typer.Typer(
     name="ivrkit",
@@ -34,7 +36,14 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a t
 
 @app.command()
 def serve(
-    flow: FlowOpt = None,
+    flow: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--flow",
+            help="IVR tree file or built-in name; repeat to serve several (first is the "
+            "default; others answer at /webhooks/vca/{name} and for their virtual numbers).",
+        ),
+    ] = None,
     host: Annotated[str | None, typer.Option(help="Address to bind.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
     db: DbOpt = None,
@@ -45,17 +54,22 @@ def serve(
     caller_id: Annotated[str | None, typer.Option(help="Caller ID of callbacks.")] = None,
     agent_number: Annotated[str | None, typer.Option(help="Number the agent route dials.")] = None,
     voice_profile: Annotated[str | None, typer.Option(help="Voice of every prompt.")] = None,
+    reload: Annotated[
+        bool,
+        typer.Option(
+            "--reload", help="Reload a tree when its file changes (a failing file is not loaded)."
+        ),
+    ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
-    """Run the webhook server that answers the platform from an IVR tree."""
+    """Run the webhook server that answers the platform from IVR trees."""
     import uvicorn
 
     from ivrkit.server import create_app
-    from ivrkit.trees import load_tree
+    from ivrkit.server.treeset import TreeSet
 
     configure_logging(verbose)
     cfg = settings(
-        flow=flow,
         host=host,
         port=port,
         db=db,
@@ -64,16 +78,20 @@ def serve(
         agent_number=agent_number,
         voice_profile=voice_profile,
     )
-    tree = load_tree(cfg.flow, numbers=cfg.tree_numbers(), voice_profile=cfg.voice_profile)
-    asgi = create_app(tree, db=cfg.db, webhook_secret=cfg.webhook_secret)
-    console.print(
-        f"ivrkit serving [bold]{tree.name}[/] on http://{cfg.host}:{cfg.port} "
-        f"(store {render.safe_url(cfg.db)}; auth {'on' if cfg.webhook_secret else 'off'})"
+    names = flow or [part.strip() for part in (cfg.flow or "simple_ivr").split(",") if part.strip()]
+    loader = tree_loader(cfg.tree_numbers(), cfg.voice_profile)
+    paths = [resolve_flow(name) for name in names]
+    trees = TreeSet([loader(path) for path in paths], paths=paths, loader=loader)
+    asgi = create_app(
+        trees, db=cfg.db, webhook_secret=cfg.webhook_secret, reload_interval=1.0 if reload else None
     )
+    base = f"http://{cfg.host}:{cfg.port}"
     console.print(
-        f"  VCA → http://{cfg.host}:{cfg.port}/webhooks/vca   "
-        f"VSS → http://{cfg.host}:{cfg.port}/webhooks/vss"
+        f"ivrkit serving [bold]{', '.join(trees.names())}[/] on {base} "
+        f"(store {render.safe_url(cfg.db)}; auth {'on' if cfg.webhook_secret else 'off'}"
+        f"{'; reloading trees on change' if reload else ''})"
     )
+    console.print(f"  VCA → {base}/webhooks/vca   VSS → {base}/webhooks/vss")
     uvicorn.run(
         asgi,
         host=cfg.host,
@@ -81,6 +99,17 @@ def serve(
         log_level="info" if verbose else "warning",
         access_log=verbose,
     )
+
+
+def tree_loader(numbers: dict[str, str], voice_profile: str | None) -> Callable[[Path], Tree]:
+    """Loads a tree file with the configured overrides, refusing one that lint finds errors in."""
+
+    from ivrkit.trees.checked import load_checked_tree
+
+    def load(path: Path) -> Tree:
+        return load_checked_tree(path, numbers=numbers, voice_profile=voice_profile)
+
+    return load
 
 
 @app.command()
@@ -210,4 +239,5 @@ def require_account(api_key: str | None, subaccount: str | None) -> tuple[str, s
     return api_key, subaccount
 
 
+from ivrkit.cli import sim as _sim  # noqa: E402,F401  (registers its commands)
 from ivrkit.cli import webhooks as _webhooks  # noqa: E402,F401  (registers its commands)

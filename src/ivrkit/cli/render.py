@@ -65,22 +65,14 @@ def _short(moment: datetime | None) -> str:
 
 def sessions_table(rows: list[SessionRecord], title: str = "Sessions") -> Table:
     table = Table(title=title, title_justify="left")
-    for column in (
-        "session",
-        "direction",
-        "status",
-        "last action",
-        "digits",
-        "start",
-        "end",
-        "duration",
-    ):
-        table.add_column(column, no_wrap=column != "digits")
+    table.add_column("session", no_wrap=True, min_width=36)
+    for column in ("direction", "status", "last action", "digits", "start", "end", "duration"):
+        table.add_column(column, overflow="fold")
     for row in rows:
         duration = f"{row.duration_seconds:.0f}s" if row.duration_seconds is not None else "-"
         status = row.status if row.error_code is None else f"{row.status} ({row.error_code})"
         table.add_row(
-            row.session_id[:8],
+            row.session_id,
             row.direction or "-",
             status,
             row.last_action or "-",

@@ -121,6 +121,13 @@ class VirtualNumber(Inbound):
     reference_id: str | None = None
     date_created: str | None = None
     date_updated: str | None = None
+    rental_price: float | None = None
+    incoming_rate: float | None = None
+    billing_unit: int | None = None
+    billing_currency: str | None = None
+    uri: str | None = None
+    number_type: str | None = None
+    number_health_check_enabled: bool | None = None
     number_health: NumberHealth | None = None
 
 

@@ -63,12 +63,16 @@ class EventData(Inbound):
     dtmf: str | None = None
 
 
+Identifier = Annotated[str, Field(min_length=1, max_length=256)]
+"""An id the platform assigns (UUIDs in practice); bounded so it can key a database index."""
+
+
 class CallEventPayload(Inbound):
     """The payload shared by CALL_ACTION and CALL_STATUS events (one leg's view)."""
 
-    event_id: str
+    event_id: Identifier
     call_id: str | None = None
-    session_id: str
+    session_id: Identifier
     sub_account_id: str | None = None
     call_status: str
     call_direction: str | None = None
@@ -129,7 +133,7 @@ class CallStatusEvent(_Envelope):
 class CallQuality(Inbound):
     mos: float | None = None
     packet_loss_rate: float | None = None
-    jitter: float | None = None
+    jitter: int | float | None = None
 
 
 class ErrorDetails(Inbound):
@@ -168,7 +172,7 @@ class Leg(Inbound):
 
 
 class SessionSummaryPayload(Inbound):
-    session_id: str
+    session_id: Identifier
     sub_account_id: str | None = None
     session_status: str
     start_time: str | None = None

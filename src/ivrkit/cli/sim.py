@@ -1,0 +1,115 @@
+"""`ivrkit demo`, `ivrkit simulator` and `ivrkit phone`: ivrkit without a phone line."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.panel import Panel
+from rich.text import Text
+
+from ivrkit.cli import render
+from ivrkit.cli.app import app
+from ivrkit.cli.common import configure_logging, console
+from ivrkit.errors import ConfigError
+from ivrkit.narrate import Line
+
+STYLES = {
+    "spoken": "cyan",
+    "pressed": "bold yellow",
+    "leg": "magenta",
+    "webhook": "green",
+    "summary": "green",
+    "capture": "yellow",
+    "note": "red",
+    "ended": "bold",
+}
+
+
+def styled(line: Line) -> Text:
+    return Text.assemble((f"{line.at}  ", "dim"), (line.text, STYLES.get(line.kind, "")))
+
+
+@app.command()
+def demo(
+    timeout: Annotated[float, typer.Option(help="Seconds each call may take.")] = 30.0,
+) -> None:
+    """Play the guide's simple IVR three times through a simulated platform; exit 0 only if
+    every call did what the IVR says."""
+    from ivrkit.demo import run_demo
+    from ivrkit.store import SessionRecord
+
+    console.print(
+        Panel(
+            "A simulated 8x8 Voice platform places the guide's callback to +6512345678 three "
+            "times; ivrkit's webhook server answers each webhook from the built-in simple IVR.",
+            title="ivrkit demo",
+            border_style="blue",
+        )
+    )
+
+    def show_call(title: str, lines: list[Line], summary: str, problems: list[str]) -> None:
+        console.rule(f"[bold]{title}")
+        for line in lines:
+            console.print(styled(line))
+        console.print(Text(summary, style="bold"))
+        for problem in problems:
+            console.print(Text(f"✗ {problem}", style="bold red"))
+        if not problems:
+            console.print(Text("✓ the call did what the simple IVR says", style="bold green"))
+
+    def show_sessions(rows: list[SessionRecord]) -> None:
+        console.rule("[bold]What the store recorded (ivrkit sessions)")
+        render.wide(console).print(render.sessions_table(rows, title=""))
+
+    results = run_demo(show_call, show_sessions, timeout=timeout)
+    failed = [result for result in results if result.problems]
+    if failed:
+        console.print(Text(f"{len(failed)} of {len(results)} calls went wrong", style="bold red"))
+        raise typer.Exit(1)
+    console.print(
+        Text(f"all {len(results)} calls did what the simple IVR says", style="bold green")
+    )
+
+
+@app.command()
+def simulator(
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8700,
+    speed: Annotated[
+        str,
+        typer.Option(
+            help="'max' (no waiting), or how many times faster than real time (1 = real time)."
+        ),
+    ] = "1",
+    api_key: Annotated[
+        str | None,
+        typer.Option("--api-key", help="Require this bearer token on the Voice API routes."),
+    ] = None,
+    subaccount: Annotated[
+        str | None, typer.Option(help="Serve only this subaccount id (others get 404).")
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Run a local simulator of the 8x8 Voice platform (its REST API, calls and webhooks)."""
+    from ivrkit.simulator import run_simulator
+
+    configure_logging(verbose)
+    rate = parse_speed(speed)
+    console.print(
+        f"simulated Voice API on http://{host}:{port} (speed {speed}); "
+        f"point IVRKIT_API_BASE there. Control API: http://{host}:{port}/sim/v1/"
+    )
+    run_simulator(host, port, speed=rate, api_key=api_key, subaccount=subaccount)
+
+
+def parse_speed(text: str) -> float | None:
+    if text.strip().lower() == "max":
+        return None
+    try:
+        rate = float(text)
+    except ValueError:
+        raise ConfigError(f"--speed takes 'max' or a number above 0, not {text!r}") from None
+    if rate <= 0:
+        raise ConfigError(f"--speed takes 'max' or a number above 0, not {text!r}")
+    return rate

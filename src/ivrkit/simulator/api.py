@@ -1,0 +1,243 @@
+"""The Voice REST API under the vendor's paths, answering with the platform's bodies and statuses.
+
+Served: Send Callflow, webhooks (create/list/delete), speech profiles, virtual numbers. Every
+callflow is judged by :func:`ivrkit.rules.validate`; every body is built from :mod:`ivrkit.wire`.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+from uuid import uuid4
+
+from pydantic import ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from ivrkit.rules import STATUS_MESSAGES, Mode, validate
+from ivrkit.simulator.clock import iso_ms, utc_now
+from ivrkit.simulator.state import SimulatorState
+from ivrkit.simulator.webhooks import Webhook
+from ivrkit.wire import (
+    ApiErrorBody,
+    NumberCheckResponse,
+    SendCallflowRequest,
+    SendCallflowResponse,
+    SessionCreation,
+    SpeechProfile,
+    SpeechProfilesResponse,
+    VirtualNumber,
+    VirtualNumbersResponse,
+    WebhookCreateRequest,
+    WebhookDeleteResponse,
+    WebhookListResponse,
+    WebhookType,
+)
+from ivrkit.wire.api import NumberCheckPayload, NumberHealth
+
+__all__ = ["PREFIX", "voice_api_routes"]
+
+PREFIX = "/api/v1/subaccounts/{sub_account_id}"
+_SUBACCOUNT = re.compile(r"^[A-Za-z0-9\-._&]{3,50}$")
+_NUMBER = re.compile(r"^\+?[0-9]{7,15}$")
+_UNAUTHORIZED = STATUS_MESSAGES[401]
+_LOCALES = {"en-US": "EnglishUS", "en-GB": "EnglishGB", "en-IE": "EnglishIE", "da-DK": "Danish"}
+_MALE_VOICES = ("Benjamin",)
+
+Handler = Callable[[Request, str], Awaitable[Response]]
+
+
+def _json(model: Any, status: int = 200) -> JSONResponse:
+    return JSONResponse(model.to_wire(), status_code=status)
+
+
+class VoiceApi:
+    def __init__(self, state: SimulatorState) -> None:
+        self.state = state
+
+    def guarded(self, handler: Handler, *, callflow: bool = False) -> Callable[[Request], Any]:
+        """Check the API key and the subaccount before ``handler`` (401, then 404)."""
+
+        async def endpoint(request: Request) -> Response:
+            sub = request.path_params["sub_account_id"]
+            key = self.state.config.api_key
+            if key is not None and not _bearer_matches(request.headers.get("authorization"), key):
+                return self._refusal(401, _UNAUTHORIZED, callflow=callflow)
+            if not _SUBACCOUNT.match(sub) or not self.state.subaccount_exists(sub):
+                return self._refusal(404, f"SubAccount not found by Id : {sub}", callflow=callflow)
+            return await handler(request, sub)
+
+        return endpoint
+
+    def _refusal(self, status: int, message: str, *, callflow: bool) -> Response:
+        if callflow:
+            return _json(_callflow_failure(status, message), status)
+        return _json(ApiErrorBody(status_code=status, status_message=message), status)
+
+    async def send_callflow(self, request: Request, sub: str) -> Response:
+        body = await request.body()
+        verdict = validate(body, mode=Mode.REQUEST, platform=self.state.rules_platform(sub))
+        request_id = str(uuid4())
+        if not verdict.ok:
+            return _json(verdict.to_response(request_id=request_id), verdict.http_status)
+        try:
+            parsed = SendCallflowRequest.from_wire(body)
+        except ValidationError:  # the rules passed what the model refuses: the platform's -9999
+            failure = _callflow_failure(-9999, STATUS_MESSAGES[-9999], request_id)
+            return _json(failure, 500)
+        session = self.state.start_outbound(sub, parsed)
+        answer = verdict.to_response(session_id=session.id, request_id=request_id)
+        return _json(answer, verdict.http_status)
+
+    async def list_webhooks(self, request: Request, sub: str) -> Response:
+        return _json(self._webhook_list(sub))
+
+    async def create_webhook(self, request: Request, sub: str) -> Response:
+        try:
+            data = json.loads(await request.body())
+        except ValueError:
+            return _invalid_param("1001", "Invalid JSON request body")
+        try:
+            config = WebhookCreateRequest.model_validate(data)
+        except ValidationError as exc:
+            where = ".".join(str(part) for part in exc.errors()[0]["loc"]) or "body"
+            return _invalid_param("1002", f"Invalid param: {where}")
+        if not re.match(r"^https?://\S+$", config.url, flags=re.IGNORECASE):
+            return _invalid_param("1002", "Invalid param: url")
+        hook = Webhook(config.type, config.url, config.http_auth_header, config.is_enabled)
+        self.state.webhooks.set(sub, hook)
+        return _json(self._webhook_list(sub))
+
+    async def delete_webhook(self, request: Request, sub: str) -> Response:
+        name = str(request.path_params["webhook_type"]).upper()
+        kind = WebhookType.__members__.get(name)
+        removed = self.state.webhooks.delete(sub, kind) if kind is not None else None
+        if removed is None:
+            body = ApiErrorBody(status_code=404, status_message=f"Webhook not found : {name}")
+            return _json(body, 404)
+        info = removed.info()
+        answer = WebhookDeleteResponse(
+            sub_account_id=sub,
+            type=info.type,
+            url=info.url,
+            enabled=info.enabled,
+            http_auth_header_available=info.http_auth_header_available,
+            status_code=0,
+            status_message="deleted",
+        )
+        return _json(answer)
+
+    def _webhook_list(self, sub: str) -> WebhookListResponse:
+        hooks = [hook.info() for hook in self.state.webhooks.list(sub)]
+        return WebhookListResponse(
+            sub_account_id=sub, count=len(hooks), webhooks=hooks, status_code=0, status_message="ok"
+        )
+
+    async def speech_profiles(self, request: Request, sub: str) -> Response:
+        profiles = [_profile(code) for code in sorted(self.state.config.voice_profiles)]
+        answer = SpeechProfilesResponse(
+            speech_profiles=profiles, status_code=0, status_message="ok"
+        )
+        return _json(answer)
+
+    async def numbers(self, request: Request, sub: str) -> Response:
+        now = iso_ms(self.state.clock.now())
+        numbers = [
+            VirtualNumber(
+                msisdn=spec.number,
+                country_code=spec.country_code,
+                operational_status=spec.operational_status,
+                reference_id=spec.reference_id,
+                date_created=now,
+                date_updated=now,
+                number_health=NumberHealth(
+                    is_healthy=True, status="Healthy", last_checked_time=now
+                ),
+            )
+            for spec in self.state.numbers.all
+        ]
+        answer = VirtualNumbersResponse(
+            total_numbers=len(numbers),
+            last_updated_at=now,
+            numbers=numbers,
+            status_code=0,
+            status_message="ok",
+        )
+        return _json(answer)
+
+    async def number(self, request: Request, sub: str) -> Response:
+        text = str(request.path_params["number"])
+        spec = self.state.numbers.find(text) if _NUMBER.match(text) else None
+        now = iso_ms(self.state.clock.now())
+        if spec is None:
+            missing = NumberCheckResponse(
+                status_code=404, status_message=f"Virtual number not found : {text}", timestamp=now
+            )
+            return _json(missing, 404)
+        payload = NumberCheckPayload(
+            reference_id=spec.reference_id, msisdn=spec.number, country_code=spec.country_code
+        )
+        answer = NumberCheckResponse(
+            status_code=0, status_message="ok", timestamp=now, payload=payload
+        )
+        return _json(answer)
+
+
+def _bearer_matches(header: str | None, key: str) -> bool:
+    if not header:
+        return False
+    scheme, _, token = header.partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(token.strip(), key)
+
+
+def _callflow_failure(
+    status: int, message: str, request_id: str | None = None
+) -> SendCallflowResponse:
+    return SendCallflowResponse(
+        status_code=status,
+        status_message=message,
+        session_status=SessionCreation.NOT_CREATED,
+        call_flow_request_id=request_id or str(uuid4()),
+    )
+
+
+def _invalid_param(code: str, message: str) -> Response:
+    body = ApiErrorBody(
+        error_id=str(uuid4()), status_code=code, status_message=message, timestamp=iso_ms(utc_now())
+    )
+    return _json(body, 422)
+
+
+def _profile(code: str) -> SpeechProfile:
+    locale = "-".join(code.split("-")[:2])
+    return SpeechProfile(
+        speech_profile_code=code,
+        locale_code=locale,
+        locale_description=_LOCALES.get(locale, locale),
+        gender="M" if any(name in code for name in _MALE_VOICES) else "F",
+    )
+
+
+def voice_api_routes(state: SimulatorState) -> list[BaseRoute]:
+    api = VoiceApi(state)
+    return [
+        Route(
+            f"{PREFIX}/callflows",
+            api.guarded(api.send_callflow, callflow=True),
+            methods=["POST"],
+        ),
+        Route(f"{PREFIX}/webhooks", api.guarded(api.list_webhooks), methods=["GET"]),
+        Route(f"{PREFIX}/webhooks", api.guarded(api.create_webhook), methods=["POST"]),
+        Route(
+            f"{PREFIX}/webhooks/{{webhook_type}}",
+            api.guarded(api.delete_webhook),
+            methods=["DELETE"],
+        ),
+        Route(f"{PREFIX}/speech-profiles", api.guarded(api.speech_profiles), methods=["GET"]),
+        Route(f"{PREFIX}/numbers", api.guarded(api.numbers), methods=["GET"]),
+        Route(f"{PREFIX}/numbers/{{number}}", api.guarded(api.number), methods=["GET"]),
+    ]

@@ -1,0 +1,76 @@
+"""Settings of a simulator instance: speed, the account it pretends to be, and call timings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ivrkit.errors import ConfigError
+from ivrkit.rules import KNOWN_VOICE_PROFILES
+from ivrkit.simulator.capture import CaptureDefaults
+from ivrkit.simulator.clock import Clock, clock_for_speed
+from ivrkit.simulator.numbers import DEFAULT_VIRTUAL_NUMBERS, VirtualNumberSpec
+
+__all__ = ["SimulatorConfig"]
+
+
+@dataclass(frozen=True)
+class SimulatorConfig:
+    """How the simulated platform behaves. Durations are simulated seconds unless noted."""
+
+    speed: float | None = None
+    """None = "max" (no waiting at all), 1.0 = real time, N = N times faster."""
+    api_key: str | None = None
+    """When set, the Voice API routes require ``Authorization: Bearer <api_key>``."""
+    subaccount: str | None = None
+    """When set, only this subaccount exists (others get 404); else any id is served."""
+    clock: Clock | None = None
+    """Overrides ``speed``, e.g. a :class:`~ivrkit.simulator.clock.ManualClock` for tests."""
+
+    virtual_numbers: tuple[VirtualNumberSpec, ...] = DEFAULT_VIRTUAL_NUMBERS
+    voice_profiles: frozenset[str] = KNOWN_VOICE_PROFILES
+    allowed_sources: frozenset[str] | None = None
+    """Caller IDs the account may use (-1014); None allows any."""
+    strict_timeouts: bool = False
+    """The strict reading of -1005/-1006 (see :mod:`ivrkit.rules`)."""
+    legacy_dtmf: bool = False
+    """Report digits the older way: ``payload.dtmf`` with callStatus DTMF_RECEIVED."""
+
+    capture_defaults: CaptureDefaults = field(default_factory=CaptureDefaults)
+    chars_per_second: float = 15.0
+    """Speaking rate of text-to-speech at `speed` 1."""
+    file_seconds: float = 5.0
+    """How long every `playFile` audio lasts."""
+    ring_seconds: float = 3.0
+    """Ringing before a phone answers (or turns out busy or failing)."""
+    no_answer_seconds: float = 30.0
+    """Ringing before an unanswered call gives up (NO_ANSWER)."""
+    talk_seconds: float = 30.0
+    """How long bridged parties talk when neither phone is scripted to hang up sooner."""
+    press_delay_ms: int = 500
+    """Time a scripted phone takes before each key."""
+    call_quality: tuple[float, float, int] = (4.5, 0.0, 20)
+    """(mos, packetLossRate, jitter ms) reported for connected legs."""
+
+    webhook_timeout: float = 10.0
+    """Real seconds to wait for a webhook answer."""
+    delivery_attempts: int = 3
+    """Tries per webhook (1 + retries) for connection errors, timeouts and non-2xx answers."""
+    retry_backoff: float = 1.0
+    """Simulated seconds before the first retry; doubled for each further one."""
+    max_call_actions: int = 50
+    """CALL_ACTION exchanges after which the simulated caller gives up and hangs up."""
+    max_session_seconds: float = 4 * 3600
+    """Simulated duration after which the caller hangs up whatever happens."""
+    keep_sessions: int = 1000
+    """Ended sessions kept for /sim/v1/sessions; the oldest are forgotten first."""
+
+    def __post_init__(self) -> None:
+        if self.speed is not None and not self.speed > 0:
+            raise ConfigError(f"speed must be above 0 (or None for max), got {self.speed}")
+        if self.delivery_attempts < 1:
+            raise ConfigError("delivery_attempts must be at least 1")
+        if self.chars_per_second <= 0:
+            raise ConfigError("chars_per_second must be above 0")
+
+    def make_clock(self) -> Clock:
+        return self.clock if self.clock is not None else clock_for_speed(self.speed)

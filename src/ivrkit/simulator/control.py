@@ -1,0 +1,227 @@
+"""The ``/sim/v1`` control API: script phones, place inbound calls, read transcripts, step time.
+
+Routes (JSON, camelCase; no authentication — the simulator is a local tool):
+
+==========================================  ===================================================
+``PUT    /sim/v1/phones/{number}``          script a phone (:class:`PhoneScript`)
+``GET    /sim/v1/phones``                   every scripted phone
+``DELETE /sim/v1/phones/{number}``          forget a phone's script
+``POST   /sim/v1/calls``                    ``{"from", "to", "subAccountId"?}``: inbound call
+``GET    /sim/v1/sessions``                 sessions at a glance (:class:`SessionInfo`)
+``GET    /sim/v1/sessions/{id}``            one session with its transcript (:class:`SessionView`);
+                                            ``?after=<seq>`` only newer entries, ``?wait=<s>``
+                                            long-polls (≤ 30 s) for a newer entry or the end
+``POST   /sim/v1/sessions/{id}/press``      ``{"digits": "12#"}``: keys from an interactive phone
+``POST   /sim/v1/sessions/{id}/hangup``     ``{"leg": "callA"|"callB"}`` (default callA)
+``POST   /sim/v1/reset``                    forget sessions, webhooks and phones
+``GET    /sim/v1/clock``                    ``{"mode", "speed", "now"}``
+``POST   /sim/v1/clock/advance``            ``{"seconds": n}``: manual clock only (else 409)
+==========================================  ===================================================
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from ivrkit.simulator._base import ControlModel
+from ivrkit.simulator.clock import ManualClock, iso_ms
+from ivrkit.simulator.numbers import e164
+from ivrkit.simulator.phones import PhoneScript
+from ivrkit.simulator.state import SimulatorState
+from ivrkit.wire import WebhookType
+
+__all__ = [
+    "AdvanceRequest",
+    "ClockInfo",
+    "HangupRequest",
+    "InboundCall",
+    "PressRequest",
+    "control_routes",
+]
+
+MAX_WAIT = 30.0
+
+
+class InboundCall(ControlModel):
+    from_: str = Field(alias="from")
+    to: str
+    sub_account_id: str | None = None
+
+
+class InboundCallStarted(ControlModel):
+    session_id: str
+    sub_account_id: str
+
+
+class PressRequest(ControlModel):
+    digits: str = Field(pattern=r"^[0-9*#]+$")
+
+
+class HangupRequest(ControlModel):
+    leg: Literal["callA", "callB"] = "callA"
+
+
+class AdvanceRequest(ControlModel):
+    seconds: float = Field(ge=0)
+
+
+class ClockInfo(ControlModel):
+    mode: str
+    speed: float | None
+    now: str
+
+
+class PhoneEntry(ControlModel):
+    number: str
+    script: PhoneScript
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def _ok(model: ControlModel, status: int = 200) -> JSONResponse:
+    return JSONResponse(model.to_json_dict(), status_code=status)
+
+
+async def _body(request: Request, model: type[Any]) -> Any:
+    raw = await request.body()
+    try:
+        return model.model_validate(json.loads(raw) if raw.strip() else {})
+    except (ValueError, ValidationError) as exc:
+        raise _BadRequest(str(exc)) from None
+
+
+class _BadRequest(Exception):
+    pass
+
+
+class Control:
+    def __init__(self, state: SimulatorState) -> None:
+        self.state = state
+
+    async def set_phone(self, request: Request) -> Response:
+        script: PhoneScript = await _body(request, PhoneScript)
+        number = self.state.phones.set(request.path_params["number"], script)
+        return _ok(PhoneEntry(number=number, script=script))
+
+    async def list_phones(self, request: Request) -> Response:
+        entries = [
+            PhoneEntry(number=n, script=s).to_json_dict() for n, s in self.state.phones.items()
+        ]
+        return JSONResponse({"phones": entries})
+
+    async def delete_phone(self, request: Request) -> Response:
+        if not self.state.phones.delete(request.path_params["number"]):
+            return _error(404, "no script for that number")
+        return Response(status_code=204)
+
+    async def inbound_call(self, request: Request) -> Response:
+        call: InboundCall = await _body(request, InboundCall)
+        number = self.state.numbers.find(call.to)
+        if number is None:
+            known = ", ".join(spec.number for spec in self.state.numbers.all) or "none"
+            return _error(404, f"{e164(call.to)} is not a virtual number (known: {known})")
+        sub = self.state.inbound_subaccount(number, call.sub_account_id)
+        if sub is None or self.state.webhooks.active(sub, WebhookType.VCA) is None:
+            where = sub or "<subaccount>"
+            return _error(
+                409,
+                f"no enabled VCA webhook for subaccount {where}: register one with "
+                f"POST /api/v1/subaccounts/{where}/webhooks before calling in",
+            )
+        session = self.state.start_inbound(call.from_, number, sub)
+        return _ok(InboundCallStarted(session_id=session.id, sub_account_id=sub), 201)
+
+    async def sessions(self, request: Request) -> Response:
+        infos = [s.info().to_json_dict() for s in self.state.sessions.values()]
+        return JSONResponse({"sessions": infos})
+
+    async def session(self, request: Request) -> Response:
+        session = self.state.sessions.get(request.path_params["session_id"])
+        if session is None:
+            return _error(404, "no such session")
+        try:
+            after = int(request.query_params.get("after", "0"))
+            wait = min(float(request.query_params.get("wait", "0")), MAX_WAIT)
+        except ValueError:
+            return _error(400, "after must be an integer and wait a number of seconds")
+        if wait > 0:
+            await session.changed(after, wait)
+        return _ok(session.view(after))
+
+    async def press(self, request: Request) -> Response:
+        press: PressRequest = await _body(request, PressRequest)
+        session = self.state.sessions.get(request.path_params["session_id"])
+        if session is None:
+            return _error(404, "no such session")
+        if not session.active:
+            return _error(409, "the session has ended")
+        if not session.interactive:
+            return _error(409, 'the phone is scripted; set "interactive": true to press live')
+        session.press(press.digits)
+        return JSONResponse({"accepted": press.digits}, status_code=202)
+
+    async def hangup(self, request: Request) -> Response:
+        hangup: HangupRequest = await _body(request, HangupRequest)
+        session = self.state.sessions.get(request.path_params["session_id"])
+        if session is None:
+            return _error(404, "no such session")
+        if not session.active:
+            return _error(409, "the session has ended")
+        session.request_hangup(hangup.leg)
+        return JSONResponse({"accepted": hangup.leg}, status_code=202)
+
+    async def reset(self, request: Request) -> Response:
+        await self.state.reset()
+        return Response(status_code=204)
+
+    async def clock(self, request: Request) -> Response:
+        return _ok(self._clock_info())
+
+    async def advance(self, request: Request) -> Response:
+        advance: AdvanceRequest = await _body(request, AdvanceRequest)
+        clock = self.state.clock
+        if not isinstance(clock, ManualClock):
+            return _error(409, f"the clock is {clock.mode}; only a manual clock can be advanced")
+        await clock.advance(advance.seconds)
+        return _ok(self._clock_info())
+
+    def _clock_info(self) -> ClockInfo:
+        clock = self.state.clock
+        return ClockInfo(mode=clock.mode, speed=clock.speed, now=iso_ms(clock.now()))
+
+
+def _handled(handler: Any) -> Any:
+    async def endpoint(request: Request) -> Response:
+        try:
+            response: Response = await handler(request)
+        except _BadRequest as exc:
+            return _error(400, str(exc))
+        return response
+
+    return endpoint
+
+
+def control_routes(state: SimulatorState) -> list[BaseRoute]:
+    control = Control(state)
+    table: list[tuple[str, str, Any]] = [
+        ("/sim/v1/phones/{number}", "PUT", control.set_phone),
+        ("/sim/v1/phones/{number}", "DELETE", control.delete_phone),
+        ("/sim/v1/phones", "GET", control.list_phones),
+        ("/sim/v1/calls", "POST", control.inbound_call),
+        ("/sim/v1/sessions", "GET", control.sessions),
+        ("/sim/v1/sessions/{session_id}", "GET", control.session),
+        ("/sim/v1/sessions/{session_id}/press", "POST", control.press),
+        ("/sim/v1/sessions/{session_id}/hangup", "POST", control.hangup),
+        ("/sim/v1/reset", "POST", control.reset),
+        ("/sim/v1/clock", "GET", control.clock),
+        ("/sim/v1/clock/advance", "POST", control.advance),
+    ]
+    return [Route(path, _handled(handler), methods=[method]) for path, method, handler in table]

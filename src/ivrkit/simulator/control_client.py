@@ -1,0 +1,156 @@
+"""A typed, synchronous Python client for the simulator's ``/sim/v1`` control API."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+
+from ivrkit.errors import SimulatorControlError, SimulatorTimeout
+from ivrkit.simulator.phones import Answer, PhoneScript
+from ivrkit.simulator.transcript import SessionInfo, SessionView
+
+__all__ = ["SimulatorControl", "SimulatorControlError", "SimulatorTimeout"]
+
+
+class SimulatorControl:
+    """Drive a running simulator: script phones, call in, read transcripts, wait for the end.
+
+    >>> sim = SimulatorControl("http://127.0.0.1:8700")
+    >>> sim.set_phone("+6512345678", press=["2"])
+    >>> view = sim.wait_for_end(session_id, timeout=10)
+    """
+
+    def __init__(
+        self, base_url: str, *, timeout: float = 10.0, client: httpx.Client | None = None
+    ) -> None:
+        self._client = client or httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout)
+        self._owns_client = client is None
+
+    def close(self) -> None:
+        if self._owns_client:
+            self._client.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Any = None,
+        timeout: float | None = None,
+    ) -> Any:
+        try:
+            response = self._client.request(
+                method,
+                path,
+                json=json,
+                params=params,
+                timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
+            )
+        except httpx.HTTPError as exc:
+            raise SimulatorControlError(
+                f"the simulator at {self._client.base_url} could not be reached: {exc}"
+            ) from exc
+        if response.status_code >= 400:
+            try:
+                detail = response.json().get("error", response.text)
+            except ValueError:
+                detail = response.text
+            raise SimulatorControlError(
+                f"{method} {path} failed with {response.status_code}: {detail}",
+                http_status=response.status_code,
+            )
+        return response.json() if response.content else None
+
+    def set_phone(
+        self,
+        number: str,
+        *,
+        answer: Answer | str = Answer.YES,
+        press: Sequence[str] = (),
+        hangup_after: float | None = None,
+        press_delay_ms: int | None = None,
+        ring_seconds: float | None = None,
+        hangup_during_prompt: int | None = None,
+        interactive: bool = False,
+    ) -> PhoneScript:
+        """Script how ``number`` answers and which keys it presses at each capture prompt."""
+        try:
+            script = PhoneScript(
+                answer=Answer(answer),
+                press=list(press),
+                hangup_after=hangup_after,
+                press_delay=press_delay_ms,
+                ring_seconds=ring_seconds,
+                hangup_during_prompt=hangup_during_prompt,
+                interactive=interactive,
+            )
+        except ValueError as exc:  # pydantic's ValidationError included
+            raise SimulatorControlError(f"invalid phone script for {number}: {exc}") from None
+        data = self._call("PUT", f"/sim/v1/phones/{number}", json=script.to_json_dict())
+        return PhoneScript.model_validate(data["script"])
+
+    def inbound_call(self, from_: str, to: str, *, sub_account_id: str | None = None) -> str:
+        """A simulated phone ``from_`` calls the virtual number ``to``; returns the session id."""
+        body: dict[str, Any] = {"from": from_, "to": to}
+        if sub_account_id is not None:
+            body["subAccountId"] = sub_account_id
+        data = self._call("POST", "/sim/v1/calls", json=body)
+        return str(data["sessionId"])
+
+    def sessions(self) -> list[SessionInfo]:
+        data = self._call("GET", "/sim/v1/sessions")
+        return [SessionInfo.model_validate(item) for item in data["sessions"]]
+
+    def session(self, session_id: str, *, after: int = 0, wait: float = 0.0) -> SessionView:
+        """A session's transcript (entries after ``after``); ``wait`` long-polls for news."""
+        params = {"after": after, "wait": wait} if wait else {"after": after}
+        data = self._call(
+            "GET", f"/sim/v1/sessions/{session_id}", params=params, timeout=wait + 10.0
+        )
+        return SessionView.model_validate(data)
+
+    def wait_for_end(self, session_id: str, timeout: float = 10.0) -> SessionView:
+        """Block until the session ended (its summary delivered); raise SimulatorTimeout."""
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise SimulatorTimeout(f"session {session_id} did not end within {timeout}s")
+            view = self.session(session_id, after=10**9, wait=min(remaining, 5.0))
+            if view.state == "ended":
+                return self.session(session_id)
+
+    def press(self, session_id: str, digits: str) -> None:
+        """Keys pressed live by an interactive phone."""
+        self._call("POST", f"/sim/v1/sessions/{session_id}/press", json={"digits": digits})
+
+    def hangup(self, session_id: str, leg: str = "callA") -> None:
+        """The party of ``leg`` hangs up now."""
+        self._call("POST", f"/sim/v1/sessions/{session_id}/hangup", json={"leg": leg})
+
+    def reset(self) -> None:
+        self._call("POST", "/sim/v1/reset")
+
+    def advance_clock(self, seconds: float) -> str:
+        """Move a manual clock forward; returns the new simulated time."""
+        return str(self._call("POST", "/sim/v1/clock/advance", json={"seconds": seconds})["now"])
+
+    def clock(self) -> dict[str, Any]:
+        data: dict[str, Any] = self._call("GET", "/sim/v1/clock")
+        return data

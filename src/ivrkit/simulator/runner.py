@@ -1,0 +1,346 @@
+"""Running one session like a call: dial, speak, collect digits, ask the backend, bridge, end.
+
+Callflows run action by action (spec §6.3, simulator default): when a `sayAndCapture` ends, the
+CALL_ACTION webhook goes out at once and the backend's answer *replaces* the rest of the current
+callflow; a callflow that runs out of actions while the call is up asks again with dtmf null.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import ValidationError
+
+from ivrkit.rules import Mode, validate
+from ivrkit.simulator.capture import CaptureSettings, Collector, key_times
+from ivrkit.simulator.clock import race
+from ivrkit.simulator.delivery import preview
+from ivrkit.simulator.legs import LegState
+from ivrkit.simulator.line import (
+    INTERNAL_ERROR_CODE,
+    INVALID_ANSWER_CODE,
+    VCA_FAILURE_CODE,
+    Line,
+    PartyHungUp,
+    SessionFailed,
+)
+from ivrkit.simulator.numbers import VirtualNumberSpec
+from ivrkit.simulator.session import HANGUP_KEY
+from ivrkit.simulator.transcript import (
+    CallflowReceived,
+    Captured,
+    Played,
+    Pressed,
+    Spoken,
+)
+from ivrkit.wire import (
+    EVENT_DESCRIPTIONS,
+    AnyAction,
+    CallActionEvent,
+    CallActionPayload,
+    Callflow,
+    CallStatus,
+    EventData,
+    EventType,
+    Hangup,
+    MakeCall,
+    PlayFile,
+    PlayFileParams,
+    Say,
+    SayAndCapture,
+    SayAndCaptureParams,
+    SendCallflowRequest,
+    SessionStatus,
+    WebhookType,
+)
+
+if TYPE_CHECKING:
+    pass
+
+__all__ = ["CallRunner"]
+
+Purpose = Literal["say", "prompt", "success", "failure"]
+
+log = logging.getLogger(__name__)
+
+
+class CallRunner(Line):
+    """Runs a session's callflows action by action."""
+
+    # -- entry points ------------------------------------------------------------------------
+
+    async def outbound(self, request: SendCallflowRequest) -> None:
+        await self._run(self._outbound(request))
+
+    async def inbound(self, number: VirtualNumberSpec) -> None:
+        await self._run(self._inbound(number))
+
+    async def _run(self, work: Coroutine[Any, Any, None]) -> None:
+        session = self.session
+        try:
+            try:
+                await work
+            except PartyHungUp as hung:
+                self._note(hung.why)
+                self._hang_up_all()
+            except SessionFailed as failure:
+                self._note(failure.detail)
+                session.fail(failure.code)
+                self._end_legs(SessionStatus.ERROR)
+            except Exception:  # the outermost boundary of a session: end it, keep the simulator
+                log.exception("session %s crashed", session.id)
+                self._note("internal error of the simulator (see its log)")
+                session.fail(INTERNAL_ERROR_CODE)
+                self._end_legs(SessionStatus.ERROR)
+            await self._finish()
+        except asyncio.CancelledError:
+            session.close(None)
+            raise
+
+    async def _outbound(self, request: SendCallflowRequest) -> None:
+        first = request.callflow[0]
+        if not isinstance(first, MakeCall):  # the rules guarantee it; never trust silently
+            raise SessionFailed(INVALID_ANSWER_CODE, "the first action is not makeCall")
+        self.session.last_action = first.last_action
+        if await self._dial(self._new_leg("callA", first.params)):
+            await self._execute(list(request.callflow[1:]))
+
+    async def _inbound(self, number: VirtualNumberSpec) -> None:
+        session = self.session
+        leg = LegState(
+            key="callA",
+            direction="INBOUND",
+            source=session.caller,
+            destination=number.number,
+            script=self.state.phones.get(session.caller),
+            initiated=self._now(),
+            destination_ref_id=number.reference_id,
+        )
+        session.legs["callA"] = leg
+        self._leg_event(leg, "received")
+        self._status(leg, CallStatus.CALL_RECEIVED)
+        flow = await self._ask(CallStatus.CALL_RECEIVED, None)
+        if flow is None:
+            raise SessionFailed(VCA_FAILURE_CODE, "no enabled VCA webhook to ask for a callflow")
+        leg.connected = self._now()
+        self._leg_event(leg, "answered")
+        self._status(leg, CallStatus.CALL_CONNECTED)
+        await self._execute(flow)
+
+    # -- callflow execution ------------------------------------------------------------------
+
+    async def _execute(self, actions: list[AnyAction]) -> None:
+        exchanges = 0
+        while True:
+            captured = False
+            digits: str | None = None
+            for action in actions:
+                self.session.last_action = action.last_action
+                if isinstance(action, Hangup):
+                    self._note("hangup action: the platform ends every leg")
+                    self._hang_up_all()
+                    return
+                if isinstance(action, MakeCall):
+                    await self._bridge(action.params)
+                    return
+                if isinstance(action, Say):
+                    params = action.params
+                    await self._speak(
+                        params.text, params.voice_profile, params.speed, params.repetition, "say"
+                    )
+                elif isinstance(action, PlayFile):
+                    await self._play(action.params)
+                elif isinstance(action, SayAndCapture):
+                    digits = await self._capture(action.params)
+                    captured = True
+                    break
+            next_flow = await self._ask(CallStatus.ACTION_COMPLETED, digits, captured=captured)
+            if next_flow is None:
+                self._hang_up_all()
+                return
+            exchanges += 1
+            if exchanges >= self.config.max_call_actions:
+                raise PartyHungUp("callA", f"caller gave up after {exchanges} CALL_ACTION answers")
+            actions = next_flow
+
+    async def _speak(
+        self,
+        text: str,
+        voice: str | None,
+        speed: float | None,
+        repetition: int | None,
+        purpose: Purpose,
+    ) -> None:
+        seconds = self._speech_seconds(text, speed, repetition)
+        self.session.record(
+            Spoken(
+                text=text,
+                voice_profile=voice,
+                purpose=purpose,
+                speed=speed or 1.0,
+                repetition=repetition or 1,
+                seconds=round(seconds, 3),
+            )
+        )
+        await self._wait(seconds)
+
+    def _speech_seconds(self, text: str, speed: float | None, repetition: int | None) -> float:
+        return len(text) / self.config.chars_per_second / (speed or 1.0) * (repetition or 1)
+
+    async def _play(self, params: PlayFileParams) -> None:
+        seconds = self.config.file_seconds * params.repetition
+        self.session.record(
+            Played(file_url=params.file_url, repetition=params.repetition, seconds=seconds)
+        )
+        await self._wait(seconds)
+
+    async def _capture(self, params: SayAndCaptureParams) -> str | None:
+        settings = CaptureSettings.from_params(params, self.config.capture_defaults)
+        leg = self.session.legs["callA"]
+        voice, speed, repetition = params.voice_profile, params.speed, params.repetition
+        for attempt in range(1, settings.tries + 1):
+            leg.prompts_heard += 1
+            self._drain_keypad()
+            if leg.script.hangup_during_prompt == leg.prompts_heard:
+                seconds = self._speech_seconds(params.prompt_message, speed, repetition)
+                self.session.record(Spoken(text=params.prompt_message, purpose="prompt"))
+                await self._wait(seconds / 2)
+                raise PartyHungUp("callA", f"caller hung up during prompt {leg.prompts_heard}")
+            await self._speak(params.prompt_message, voice, speed, repetition, "prompt")
+            if self.session.interactive:
+                collector = await self._collect_live(settings)
+            else:
+                collector = await self._collect_scripted(settings, leg)
+            self.session.record(
+                Captured(
+                    attempt=attempt,
+                    tries=settings.tries,
+                    digits=collector.digits,
+                    dtmf=collector.dtmf,
+                    valid=collector.dtmf is not None,
+                    ended_by=str(collector.reason),
+                    ignored=collector.ignored,
+                )
+            )
+            if collector.dtmf is not None:
+                self._status(leg, CallStatus.DTMF_RECEIVED)
+                if params.success_message:
+                    await self._speak(params.success_message, voice, speed, 1, "success")
+                return collector.dtmf
+            if params.failure_message:
+                await self._speak(params.failure_message, voice, speed, 1, "failure")
+        return None
+
+    async def _collect_scripted(self, settings: CaptureSettings, leg: LegState) -> Collector:
+        press = leg.script.press
+        entry = press[leg.presses_used] if leg.presses_used < len(press) else ""
+        leg.presses_used += 1
+        delay_ms = leg.script.press_delay
+        delay = (self.config.press_delay_ms if delay_ms is None else delay_ms) / 1000
+        collector = Collector(settings)
+        elapsed = 0.0
+        for at, key in key_times(entry, delay):
+            if not collector.done and at >= collector.deadline:
+                await self._wait(collector.deadline - elapsed)
+                elapsed = collector.deadline
+                collector.expire()
+            if not collector.done:
+                await self._wait(at - elapsed)
+                elapsed = at
+                self.session.record(Pressed(key=key))
+            collector.feed(key, at)
+        if not collector.done:
+            await self._wait(collector.deadline - elapsed)
+            collector.expire()
+        return collector
+
+    async def _collect_live(self, settings: CaptureSettings) -> Collector:
+        collector = Collector(settings)
+        start = self._now()
+        while not collector.done:
+            remaining = collector.deadline - self._since(start)
+            key = await self._next_key(remaining) if remaining > 0 else None
+            if key is None:
+                collector.expire()
+                break
+            self.session.record(Pressed(key=key))
+            collector.feed(key, self._since(start))
+        return collector
+
+    def _drain_keypad(self) -> None:
+        while not self.session.keypad.empty():
+            if self.session.keypad.get_nowait() == HANGUP_KEY:
+                raise PartyHungUp(self.session.hangup_leg, f"{self.session.hangup_leg} hung up")
+
+    async def _next_key(self, seconds: float) -> str | None:
+        limit, scripted = seconds, self._next_hangup()
+        if scripted is not None and (scripted[0] - self._now()).total_seconds() < limit:
+            limit = max((scripted[0] - self._now()).total_seconds(), 0.0)
+        else:
+            scripted = None
+        key = await race(self.session.timeline, self.session.keypad.get(), limit)
+        if key == HANGUP_KEY:
+            raise PartyHungUp(self.session.hangup_leg, f"{self.session.hangup_leg} hung up")
+        if key is None and scripted is not None:
+            raise PartyHungUp(scripted[1], scripted[2])
+        return key
+
+    # -- asking the backend ------------------------------------------------------------------
+
+    async def _ask(
+        self, call_status: CallStatus, digits: str | None, *, captured: bool = False
+    ) -> list[AnyAction] | None:
+        """Send a CALL_ACTION and return the answered callflow (None: no VCA webhook)."""
+        session, state = self.session, self.state
+        hook = state.webhooks.active(session.sub_account_id, WebhookType.VCA)
+        if hook is None:
+            self._note("no enabled VCA webhook: nothing to ask, so the platform hangs up")
+            return None
+        fields = self._event_fields(session.legs["callA"], call_status)
+        if call_status is not CallStatus.CALL_RECEIVED:
+            if self.config.legacy_dtmf:
+                if captured:
+                    fields["call_status"] = CallStatus.DTMF_RECEIVED
+                fields["legacy_dtmf"] = digits
+            else:
+                fields["event_data"] = EventData(dtmf=digits)
+            if session.client_action_id is not None:
+                fields["client_action_id"] = session.client_action_id
+        event = CallActionEvent(
+            namespace="VOICE",
+            event_type=EventType.CALL_ACTION,
+            description=EVENT_DESCRIPTIONS[EventType.CALL_ACTION],
+            payload=CallActionPayload.model_validate(fields),
+        )
+        result = await state.deliverer.deliver(
+            session, hook, event.to_wire(), timeline=session.timeline
+        )
+        if not result.ok:
+            raise SessionFailed(
+                VCA_FAILURE_CODE,
+                f"CALL_ACTION webhook failed {result.attempts} time(s), last: {result.error}",
+            )
+        verdict = validate(result.body, mode=Mode.ANSWER, platform=state.rules_platform(session))
+        answer = preview(result.body)
+        session.record(
+            CallflowReceived(
+                origin="answer",
+                client_action_id=answer.get("clientActionId") if isinstance(answer, dict) else None,
+                callflow=answer.get("callflow") if isinstance(answer, dict) else answer,
+                status_code=verdict.status_code,
+                status_message=verdict.status_message,
+            )
+        )
+        if not verdict.ok:
+            where = verdict.findings[0].path if verdict.findings else None
+            detail = f"invalid answer: {verdict.status_code} {verdict.status_message}"
+            raise SessionFailed(INVALID_ANSWER_CODE, detail + (f" at {where}" if where else ""))
+        try:
+            callflow = Callflow.from_wire(result.body)
+        except ValidationError as exc:
+            raise SessionFailed(INVALID_ANSWER_CODE, f"invalid answer: {exc}") from None
+        session.client_action_id = callflow.client_action_id
+        return list(callflow.callflow)

@@ -1,0 +1,148 @@
+"""The simulated platform as a whole: account configuration, phones, sessions and their tasks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+import httpx
+
+from ivrkit.rules import Platform
+from ivrkit.simulator.clock import Clock
+from ivrkit.simulator.config import SimulatorConfig
+from ivrkit.simulator.delivery import Deliverer
+from ivrkit.simulator.numbers import NumberCatalogue, VirtualNumberSpec, e164
+from ivrkit.simulator.phones import PhoneBook
+from ivrkit.simulator.runner import CallRunner
+from ivrkit.simulator.session import Session
+from ivrkit.simulator.transcript import CallflowReceived
+from ivrkit.simulator.webhooks import WebhookRegistry
+from ivrkit.wire import MakeCall, SendCallflowRequest, WebhookType
+
+__all__ = ["SimulatorState"]
+
+
+class SimulatorState:
+    """Owns every session task and the HTTP client; :meth:`aclose` leaves nothing running."""
+
+    def __init__(self, config: SimulatorConfig) -> None:
+        self.config = config
+        self.clock: Clock = config.make_clock()
+        self.phones = PhoneBook()
+        self.webhooks = WebhookRegistry()
+        self.numbers = NumberCatalogue(config.virtual_numbers)
+        self.sessions: dict[str, Session] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._client: httpx.AsyncClient | None = None
+        self._deliverer: Deliverer | None = None
+
+    @property
+    def deliverer(self) -> Deliverer:
+        if self._deliverer is None:
+            self._client = httpx.AsyncClient(follow_redirects=False)
+            self._deliverer = Deliverer(
+                self._client,
+                attempts=self.config.delivery_attempts,
+                timeout=self.config.webhook_timeout,
+                backoff=self.config.retry_backoff,
+            )
+        return self._deliverer
+
+    def subaccount_exists(self, sub_account_id: str) -> bool:
+        return self.config.subaccount is None or sub_account_id == self.config.subaccount
+
+    def rules_platform(self, session_or_sub: Session | str) -> Platform:
+        """What the validator knows about this account (profiles, caller IDs, VCA webhook)."""
+        sub = session_or_sub if isinstance(session_or_sub, str) else session_or_sub.sub_account_id
+        return Platform(
+            voice_profiles=self.config.voice_profiles,
+            allowed_sources=self.config.allowed_sources,
+            vca_webhook=self.webhooks.active(sub, WebhookType.VCA) is not None,
+            strict_timeouts=self.config.strict_timeouts,
+            now=self.clock.now,
+        )
+
+    def start_outbound(self, sub_account_id: str, request: SendCallflowRequest) -> Session:
+        """A Send Callflow request was accepted: dial its first makeCall."""
+        first = request.callflow[0]
+        destination = first.params.destination if isinstance(first, MakeCall) else ""
+        script = self.phones.get(destination)
+        session = Session(
+            sub_account_id=sub_account_id,
+            direction="OUTBOUND",
+            caller=e164(destination),
+            timeline=self.clock.timeline(live=script.interactive),
+            interactive=script.interactive,
+            client_request_id=request.client_request_id,
+        )
+        session.record(
+            CallflowReceived(
+                origin="request",
+                callflow=request.to_wire()["callflow"],
+                status_code=1,
+                status_message="Created",
+            )
+        )
+        self._spawn(session, CallRunner(self, session).outbound(request))
+        return session
+
+    def start_inbound(self, caller: str, number: VirtualNumberSpec, sub_account_id: str) -> Session:
+        """A simulated phone calls a virtual number."""
+        script = self.phones.get(caller)
+        session = Session(
+            sub_account_id=sub_account_id,
+            direction="INBOUND",
+            caller=e164(caller),
+            timeline=self.clock.timeline(live=script.interactive),
+            interactive=script.interactive,
+        )
+        self._spawn(session, CallRunner(self, session).inbound(number))
+        return session
+
+    def inbound_subaccount(self, number: VirtualNumberSpec, requested: str | None) -> str | None:
+        """Whose call it is: as asked, else the number's, the configured one, or the last
+        subaccount that registered a VCA webhook."""
+        return (
+            requested
+            or number.sub_account_id
+            or self.config.subaccount
+            or self.webhooks.last_vca_subaccount
+        )
+
+    def _spawn(self, session: Session, work: Any) -> None:
+        self.sessions[session.id] = session
+        task: asyncio.Task[None] = asyncio.ensure_future(work)
+        self._tasks[session.id] = task
+        task.add_done_callback(lambda _: self._ended(session))
+
+    def _ended(self, session: Session) -> None:
+        self._tasks.pop(session.id, None)
+        ended = [s for s in self.sessions.values() if not s.active]
+        for old in ended[: max(len(ended) - self.config.keep_sessions, 0)]:
+            self.sessions.pop(old.id, None)
+
+    async def _cancel_all(self) -> None:
+        tasks: list[asyncio.Task[Any]] = list(self._tasks.values())
+        for session in self.sessions.values():
+            tasks.extend(session.telemetry)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        self._tasks.clear()
+
+    async def reset(self) -> None:
+        """Forget everything: sessions (cancelled, no summary), webhooks, phones."""
+        await self._cancel_all()
+        self.sessions.clear()
+        self.webhooks.clear()
+        self.phones.clear()
+
+    async def aclose(self) -> None:
+        await self._cancel_all()
+        if self._client is not None:
+            with contextlib.suppress(RuntimeError):
+                await self._client.aclose()
+        self._client = None
+        self._deliverer = None
