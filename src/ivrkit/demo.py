@@ -167,8 +167,9 @@ def _place(
     control: SimulatorControl,
     timeout: float,
 ) -> CallResult:
-    control.set_phone(CUSTOMER, press=scenario.presses)
-    control.set_phone(AGENT, hangup_after=20)
+    # The customer ends the call (after talking to the agent, in the second scenario).
+    control.set_phone(CUSTOMER, press=scenario.presses, hangup_after=40)
+    control.set_phone(AGENT, hangup_after=600)
     response = client.send_callflow(tree.initial_request(CUSTOMER))
     session_id = response.session_id or ""
     store.record_outbound_call(

@@ -54,9 +54,9 @@ def test_pressing_1_hangs_up(world: World) -> None:
     assert world.backend.auth == [SECRET, SECRET]  # VCA and VSS carry the configured header
 
 
-def test_pressing_2_bridges_an_agent(world: World) -> None:
-    world.ctl.set_phone(CUSTOMER, press=["2"])
-    world.ctl.set_phone(AGENT, hangup_after=5)
+def test_pressing_2_bridges_an_agent_until_the_caller_hangs_up(world: World) -> None:
+    world.ctl.set_phone(CUSTOMER, press=["2"], hangup_after=30)
+    world.ctl.set_phone(AGENT, hangup_after=100)
     view = world.call()
     summary = summary_of(world, view.session_id).payload
     assert (summary.session_status, summary.last_action, summary.call_count) == (
@@ -68,10 +68,24 @@ def test_pressing_2_bridges_an_agent(world: World) -> None:
     assert set(legs) == {"callA", "callB"}
     call_b = legs["callB"]
     assert (call_b.source, call_b.destination) == (CUSTOMER, AGENT)
-    assert call_b.call_status == "COMPLETED" and call_b.call_duration == 5
+    assert call_b.call_status == "COMPLETED" and 0 < (call_b.call_duration or 0) < 30
     assert call_b.call_quality is not None and call_b.connected_timestamp is not None
     assert legs["callA"].disconnected_timestamp == call_b.disconnected_timestamp
     assert any(e.kind == "leg" and e.event == "bridged" for e in view.entries)
+
+
+def test_when_the_agent_hangs_up_first_the_platform_asks_the_backend_again(
+    world: World,
+) -> None:
+    world.ctl.set_phone(CUSTOMER, press=["2", "1"])
+    world.ctl.set_phone(AGENT, hangup_after=5)
+    view = world.call()
+    events = actions(world)
+    assert [event.digits for event in events] == ["2", None, "1"]
+    summary = summary_of(world, view.session_id).payload
+    assert (summary.last_action, summary.call_count) == ("HANGUP", 2)
+    assert summary.legs["callB"].call_duration == 5
+    assert summary.legs["callA"].call_status == "COMPLETED"
 
 
 def test_unknown_digit_repeats_the_menu_then_1_hangs_up(world: World) -> None:

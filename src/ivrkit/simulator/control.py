@@ -60,7 +60,10 @@ class InboundCallStarted(ControlModel):
 
 
 class PressRequest(ControlModel):
-    digits: str = Field(pattern=r"^[0-9*#]+$")
+    digits: str = Field(default="", pattern=r"^[0-9*#]*$")
+    silence: bool = Field(
+        default=False, description="After the keys, nothing more: the capture may time out."
+    )
 
 
 class HangupRequest(ControlModel):
@@ -165,7 +168,9 @@ class Control:
             return _error(409, "the session has ended")
         if not session.interactive:
             return _error(409, 'the phone is scripted; set "interactive": true to press live')
-        session.press(press.digits)
+        if not press.digits and not press.silence:
+            return _error(400, "press some digits, or send silence: true")
+        session.press(press.digits, then_silence=press.silence)
         return JSONResponse({"accepted": press.digits}, status_code=202)
 
     async def hangup(self, request: Request) -> Response:

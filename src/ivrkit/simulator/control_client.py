@@ -88,6 +88,8 @@ class SimulatorControl:
         ring_seconds: float | None = None,
         hangup_during_prompt: int | None = None,
         interactive: bool = False,
+        stepped: bool = False,
+        patience: float = 30.0,
     ) -> PhoneScript:
         """Script how ``number`` answers and which keys it presses at each capture prompt."""
         try:
@@ -99,6 +101,8 @@ class SimulatorControl:
                 ring_seconds=ring_seconds,
                 hangup_during_prompt=hangup_during_prompt,
                 interactive=interactive,
+                stepped=stepped,
+                patience=patience,
             )
         except ValueError as exc:  # pydantic's ValidationError included
             raise SimulatorControlError(f"invalid phone script for {number}: {exc}") from None
@@ -136,9 +140,11 @@ class SimulatorControl:
             if view.state == "ended":
                 return self.session(session_id)
 
-    def press(self, session_id: str, digits: str) -> None:
-        """Keys pressed live by an interactive phone."""
-        self._call("POST", f"/sim/v1/sessions/{session_id}/press", json={"digits": digits})
+    def press(self, session_id: str, digits: str, *, then_silence: bool = False) -> None:
+        """Keys pressed live by an interactive phone; ``then_silence``: nothing more follows,
+        so the capture may end as a timeout would (the way a stepped test says "no input")."""
+        body = {"digits": digits, "silence": then_silence}
+        self._call("POST", f"/sim/v1/sessions/{session_id}/press", json=body)
 
     def hangup(self, session_id: str, leg: str = "callA") -> None:
         """The party of ``leg`` hangs up now."""

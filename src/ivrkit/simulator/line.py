@@ -102,7 +102,9 @@ class Line:
         self._status(leg, CallStatus.CALL_DISCONNECTED)
         return False
 
-    async def _bridge(self, params: MakeCallParams) -> None:
+    async def _bridge(self, params: MakeCallParams) -> bool:
+        """Dial callB and bridge it to the caller; True when the caller is still on the line
+        afterwards (callB hung up first), so the session's callflow goes on."""
         if "callB" in self.session.legs:
             raise SessionFailed(INVALID_ANSWER_CODE, "a session holds at most two calls")
         call_a, call_b = self.session.legs["callA"], self._new_leg("callB", params)
@@ -111,19 +113,25 @@ class Line:
         except PartyHungUp as hung:  # the caller left while the callee was ringing
             self._note(hung.why)
             self._end_legs(SessionStatus.CANCELED)
-            return
+            return False
         if not answered:
             call_a.finish(SessionStatus.COMPLETED, self._now())
             self._leg_event(call_a, "hung-up", "the platform ends the call")
             self._status(call_a, CallStatus.CALL_DISCONNECTED)
-            return
+            return False
         self._leg_event(call_b, "bridged", f"with {call_a.phone}")
         try:
             await self._wait(self.config.talk_seconds)
             self._note(f"talk time over ({self.config.talk_seconds:g}s): callB hangs up")
         except PartyHungUp as hung:
             self._note(hung.why)
-        self._hang_up_all()
+            if hung.leg == "callA":
+                self._hang_up_all()
+                return False
+        call_b.finish(SessionStatus.COMPLETED, self._now())
+        self._leg_event(call_b, "hung-up")
+        self._status(call_b, CallStatus.CALL_DISCONNECTED)
+        return True
 
     def _hang_up_all(self) -> None:
         """Normal end: connected legs COMPLETED, legs still ringing CANCELED."""

@@ -45,6 +45,17 @@ class PhoneScript(ControlModel):
         default=False,
         description="Keys and hang-up come live from POST /sim/v1/sessions/{id}/press|hangup.",
     )
+    stepped: bool = Field(
+        default=False,
+        description=(
+            "A test drives the call step by step: prompts take no time, and each capture waits "
+            '(up to `patience` real seconds) for keys from /press; `"silence": true` there '
+            "lets the capture end as a timeout would. Implies interactive."
+        ),
+    )
+    patience: float = Field(
+        default=30.0, gt=0, le=600, description="Real seconds a stepped capture waits for keys."
+    )
 
     @field_validator("press")
     @classmethod

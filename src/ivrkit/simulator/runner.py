@@ -28,7 +28,7 @@ from ivrkit.simulator.line import (
     SessionFailed,
 )
 from ivrkit.simulator.numbers import VirtualNumberSpec
-from ivrkit.simulator.session import HANGUP_KEY
+from ivrkit.simulator.session import HANGUP_KEY, SILENCE_KEY
 from ivrkit.simulator.transcript import (
     CallflowReceived,
     Captured,
@@ -144,8 +144,9 @@ class CallRunner(Line):
                     self._hang_up_all()
                     return
                 if isinstance(action, MakeCall):
-                    await self._bridge(action.params)
-                    return
+                    if not await self._bridge(action.params):
+                        return
+                    continue
                 if isinstance(action, Say):
                     params = action.params
                     await self._speak(
@@ -262,13 +263,33 @@ class CallRunner(Line):
         start = self._now()
         while not collector.done:
             remaining = collector.deadline - self._since(start)
-            key = await self._next_key(remaining) if remaining > 0 else None
+            if self.session.stepped:
+                key = await self._next_stepped_key(remaining)
+            else:
+                key = await self._next_key(remaining) if remaining > 0 else None
             if key is None:
                 collector.expire()
                 break
             self.session.record(Pressed(key=key))
             collector.feed(key, self._since(start))
+        if self.session.stepped:
+            self._drain_keypad()
         return collector
+
+    async def _next_stepped_key(self, remaining: float) -> str | None:
+        """A key from the test driving the call; None once it says nothing more comes (the
+        capture then ends as its timeout would, without waiting)."""
+        try:
+            key = await asyncio.wait_for(self.session.keypad.get(), self.session.patience)
+        except TimeoutError:
+            self._note(f"no key within {self.session.patience:g}s of real time: taken as silence")
+            key = SILENCE_KEY
+        if key == HANGUP_KEY:
+            raise PartyHungUp(self.session.hangup_leg, f"{self.session.hangup_leg} hung up")
+        if key == SILENCE_KEY:
+            await self._wait(max(remaining, 0.0))
+            return None
+        return key
 
     def _drain_keypad(self) -> None:
         while not self.session.keypad.empty():

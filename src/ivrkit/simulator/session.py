@@ -25,11 +25,13 @@ from ivrkit.wire import (
     SessionSummaryPayload,
 )
 
-__all__ = ["HANGUP_KEY", "Session"]
+__all__ = ["HANGUP_KEY", "SILENCE_KEY", "Session"]
 
 E = TypeVar("E", bound=TranscriptEntry)
 
 HANGUP_KEY = "hangup"
+SILENCE_KEY = "silence"
+"""Queued after live keys: nothing more will be pressed, so the capture may time out."""
 """Put on the keypad queue by a live hang-up so that a capture waiting for keys notices it."""
 
 SUMMARY_VERSION = 5
@@ -46,6 +48,8 @@ class Session:
         caller: str,
         timeline: Timeline,
         interactive: bool = False,
+        stepped: bool = False,
+        patience: float = 30.0,
         client_request_id: str | None = None,
     ) -> None:
         self.id = str(uuid4())
@@ -53,7 +57,9 @@ class Session:
         self.direction = direction
         self.caller = caller
         self.timeline = timeline
-        self.interactive = interactive
+        self.interactive = interactive or stepped
+        self.stepped = stepped
+        self.patience = patience
         self.client_request_id = client_request_id
         self.started_at = timeline.now()
         self.ended_at: datetime | None = None
@@ -103,9 +109,11 @@ class Session:
         self.hangup_requested.set()
         self.keypad.put_nowait(HANGUP_KEY)
 
-    def press(self, digits: str) -> None:
+    def press(self, digits: str, *, then_silence: bool = False) -> None:
         for key in digits:
             self.keypad.put_nowait(key)
+        if then_silence:
+            self.keypad.put_nowait(SILENCE_KEY)
 
     def fail(self, code: int) -> None:
         """The session ends in ERROR with this run-time code (-20xx)."""

@@ -72,8 +72,10 @@ class SimulatorState:
             sub_account_id=sub_account_id,
             direction="OUTBOUND",
             caller=e164(destination),
-            timeline=self.clock.timeline(live=script.interactive),
+            timeline=self.clock.timeline(live=script.interactive and not script.stepped),
             interactive=script.interactive,
+            stepped=script.stepped,
+            patience=script.patience,
             client_request_id=request.client_request_id,
         )
         session.record(
@@ -94,8 +96,10 @@ class SimulatorState:
             sub_account_id=sub_account_id,
             direction="INBOUND",
             caller=e164(caller),
-            timeline=self.clock.timeline(live=script.interactive),
+            timeline=self.clock.timeline(live=script.interactive and not script.stepped),
             interactive=script.interactive,
+            stepped=script.stepped,
+            patience=script.patience,
         )
         self._spawn(session, CallRunner(self, session).inbound(number))
         return session
