@@ -113,3 +113,49 @@ def parse_speed(text: str) -> float | None:
     if rate <= 0:
         raise ConfigError(f"--speed takes 'max' or a number above 0, not {text!r}")
     return rate
+
+
+@app.command()
+def phone(
+    sim: Annotated[
+        str, typer.Option("--sim", help="Base URL of a running `ivrkit simulator`.")
+    ] = "http://127.0.0.1:8700",
+    number: Annotated[str, typer.Option(help="This phone's number.")] = "+6512345678",
+    call: Annotated[
+        str | None,
+        typer.Option(
+            "--call", help="Call this virtual number (else wait for the platform to call)."
+        ),
+    ] = None,
+    speak: Annotated[
+        bool,
+        typer.Option(
+            "--speak/--no-speak", help="Speak prompts aloud with espeak-ng when installed."
+        ),
+    ] = True,
+    wait: Annotated[float, typer.Option(help="Seconds to wait for an incoming call.")] = 300.0,
+) -> None:
+    """An interactive softphone: hear each prompt and press digits on the keyboard."""
+    import sys
+
+    from ivrkit.simulator import SimulatorControl
+    from ivrkit.softphone import HELP, Softphone, Speaker
+
+    speaker = Speaker(speak)
+    with SimulatorControl(sim) as control:
+        softphone = Softphone(
+            control, number, show=lambda line: console.print(styled(line)), speaker=speaker
+        )
+        if call:
+            session_id = softphone.dial(call)
+            console.print(f"{number} calls {call} (session {session_id})")
+        else:
+            console.print(f"{number} is waiting for a call (up to {wait:g}s)…")
+            session_id = softphone.wait_for_call(wait)
+            console.print(f"ring ring: session {session_id}")
+        note = "" if speaker.available or not speak else " (espeak-ng not installed: text only)"
+        console.print(Text(HELP + note, style="dim"))
+        view = softphone.follow(session_id, sys.stdin)
+    from ivrkit.narrate import summary_line
+
+    console.print(Text(summary_line(view), style="bold"))
