@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+pytest_plugins = ["pytester"]
+
 SPEC_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "spec"
 FIXTURES = SPEC_DIR / "fixtures"
 if not FIXTURES.is_dir():  # CI lays shared/ beside the clone, as the session has it

@@ -1,0 +1,49 @@
+"""The testing kit's promises: failures explain themselves with the call's transcript."""
+
+from __future__ import annotations
+
+import pytest
+
+from ivrkit.testing import IvrHarness
+
+pytestmark = pytest.mark.e2e
+
+
+def test_a_wrong_prompt_fails_with_the_transcript(ivr: IvrHarness) -> None:
+    call = ivr.call("+6512345678")
+    with pytest.raises(AssertionError) as failure:
+        call.expect_prompt("press three for the chef")
+    message = str(failure.value)
+    assert "expected the prompt to say 'press three for the chef'" in message
+    assert "caller +6512345678 answered" in message
+    assert 'IVR asks: "Dear customer' in message
+    call.hang_up()
+
+
+def test_a_wrong_summary_fails_naming_the_field(ivr: IvrHarness) -> None:
+    call = ivr.call("+6512345678", press=["1"])
+    with pytest.raises(AssertionError, match="expected summary call_count=2, got 1"):
+        call.expect_summary(call_count=2)
+
+
+def test_waiting_for_something_after_the_end_fails_at_once(ivr: IvrHarness) -> None:
+    call = ivr.call("+6512345678", press=["1"])
+    call.expect_hangup()
+    with pytest.raises(AssertionError, match="the call ended"):
+        call.expect_bridge("+6561115777", timeout=30)
+
+
+def test_the_ivrkit_tree_fixture_picks_the_tree(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nivrkit_flow = restaurant\n")
+    pytester.makepyfile(
+        """
+        def test_restaurant(ivr):
+            call = ivr.call("+6512345678")
+            call.expect_prompt("Welcome to ABC Restaurant")
+            call.press("3")
+            call.expect_say("Our restaurant hours")
+            call.expect_hangup()
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
