@@ -432,3 +432,8 @@ def test_every_code_is_documented_with_its_severity() -> None:
     reference = (DOCS / "trees.md").read_text(encoding="utf-8")
     for code, (severity, _) in CODES.items():
         assert f"| `{code}` | {severity} |" in reference, code
+
+
+def test_a_dangling_target_is_reported_even_where_it_cannot_fire() -> None:
+    text = BASE.replace("on_invalid: bye", "on_invalid: bye\n      on_max_retries: gone")
+    assert codes(lint(text)) == ["dangling-target", "unused-retry-setting"]

@@ -88,3 +88,51 @@ def test_a_prompt_over_the_platform_limit_is_refused_at_load() -> None:
 def test_a_missing_file_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(TreeError, match="cannot read"):
         load_tree(tmp_path / "absent.yaml")
+
+
+def test_retry_is_refused_where_it_cannot_mean_play_again() -> None:
+    with pytest.raises(TreeError, match="'retry' can only be on_invalid or on_no_input"):
+        parse_tree(GOOD.replace('"1": bye', '"1": retry'))
+
+
+def test_a_transfer_to_a_collected_number_loads() -> None:
+    tree = parse_tree(
+        """\
+name: dial
+entry: ask
+nodes:
+  ask:
+    collect: {prompt: "Enter the number to call.", variable: target, min_digits: 8,
+              max_digits: 12, next: go}
+  go:
+    transfer: {to: "{target}", caller_id: "6561115777"}
+"""
+    )
+    assert tree.spec.nodes["go"].transfer is not None
+
+
+def test_checking_a_tree_never_calls_its_hooks() -> None:
+    from ivrkit.trees import HookRegistry
+
+    calls: list[str] = []
+    hooks = HookRegistry()
+
+    @hooks.register("lookup")
+    def lookup(call: object) -> str:
+        calls.append("called")
+        return "yes"
+
+    parse_tree(
+        """\
+name: hooked
+numbers: {caller_id: "6561115777"}
+entry: check
+nodes:
+  check:
+    hook: {python: lookup, routes: {"yes": hello}, default: hello}
+  hello:
+    say: Hello.
+""",
+        hooks=hooks,
+    )
+    assert calls == []

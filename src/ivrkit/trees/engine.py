@@ -21,6 +21,10 @@ from ivrkit.trees.context import CallContext, fill, template_names
 from ivrkit.trees.hooks import HookCall, HookFunction, HookRegistry, run_hook
 from ivrkit.trees.model import RETRY, Collect, Menu, Node, Text, TreeSpec
 
+SAMPLE_VALUE = "6512345678"
+"""Stands in for a session variable when a node is rendered to be checked: digits, so that it
+reads as a number where a number is expected (a transfer to a collected number)."""
+
 MAX_CHAIN = 32
 """Most nodes one answer may pass through (say → branch → menu ...)."""
 
@@ -109,13 +113,19 @@ class Engine:
         caller_id: str | None = None,
         client_request_id: str | None = None,
         variables: Mapping[str, str] | None = None,
+        run_hooks: bool = True,
     ) -> wire.SendCallflowRequest:
-        """The Send Callflow body of an outbound call: dial the customer, then the entry node."""
+        """The Send Callflow body of an outbound call: dial the customer, then the entry node.
+
+        ``run_hooks=False`` takes every hook's default route and every branch's ``else`` on the
+        way to the first menu (for checking a tree without calling the user's code).
+        """
         source = caller_id or self.spec.numbers.get("caller_id")
         if not source:
             raise ValueError("the tree has no numbers.caller_id and no caller ID was given")
         context = CallContext(customer=customer, variables=dict(variables or {}))
-        actions, _ = self.render(Position(self.spec.entry), context)
+        start = Position(self.spec.entry)
+        actions, _ = self.render(start if run_hooks else self._first_waiting(start), context)
         dial = wire.make_call(self.dial(customer), self.dial(self.fill(source, context)))
         request = wire.SendCallflowRequest(callflow=[dial, *actions])
         if client_request_id is not None:
@@ -172,8 +182,13 @@ class Engine:
         node = self.spec.nodes[name]
         if node.kind in ("branch", "hook", "goto"):
             return
+        known = {*self.spec.numbers, "customer"}
+        names = template_names(node.model_dump_json())
+        samples = {name: SAMPLE_VALUE for name in names if name not in known}
         for language in self.languages():
-            context = CallContext(customer="+6512345678", variables={"language": language})
+            context = CallContext(
+                customer="+6512345678", variables={**samples, "language": language}
+            )
             step, following, waits = self._step(Position(name), context)
             yield language, self._callflow(step, following if waits else None)
 
@@ -337,6 +352,9 @@ class Engine:
         if node.collect is not None:
             params.update(min_digits=node.collect.min_digits, max_digits=node.collect.max_digits)
         params.update(asking.capture.model_dump(exclude_unset=True))
+        for message in ("success_message", "failure_message"):
+            if isinstance(params.get(message), str):
+                params[message] = self.fill(str(params[message]), context)
         return wire.SayAndCapture(params=wire.SayAndCaptureParams.model_validate(params))
 
     # -- words and numbers -----------------------------------------------------------------------

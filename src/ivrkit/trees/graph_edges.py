@@ -5,6 +5,7 @@ Shared by the loader (dangling targets), lint (reachability, loops) and the diag
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from ivrkit.trees.model import RETRY, Node, TreeSpec
@@ -19,11 +20,12 @@ class Edge:
     """Where the edge is written, below the node's kind key (for line numbers)."""
 
 
-def edges_of(name: str, node: Node) -> list[Edge]:
+def edges_of(name: str, node: Node, *, keep_retry: bool = False) -> list[Edge]:
+    """Every edge leaving ``name``; ``keep_retry`` also lists targets written as ``retry``."""
     found: list[Edge] = []
 
     def add(target: str | None, label: str, *field: str) -> None:
-        if target is not None and target != RETRY:
+        if target is not None and (keep_retry or target != RETRY):
             found.append(Edge(name, target, label, field))
 
     menu = node.menu
@@ -113,3 +115,45 @@ def pass_through_cycle(spec: TreeSpec) -> list[str] | None:
             if cycle:
                 return cycle
     return None
+
+
+def components(names: list[str], successors: Callable[[str], list[str]]) -> list[list[str]]:
+    """Strongly connected components among ``names`` (Tarjan's algorithm, without recursion, so
+    that a long chain of nodes cannot exhaust the stack)."""
+    members = set(names)
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    result: list[list[str]] = []
+    for start in names:
+        if start in index:
+            continue
+        work: list[tuple[str, Iterator[str]]] = []
+        pending = [start]
+        while pending or work:
+            if pending:
+                name = pending.pop()
+                index[name] = low[name] = len(index)
+                stack.append(name)
+                on_stack.add(name)
+                work.append((name, iter([t for t in successors(name) if t in members])))
+            name, targets = work[-1]
+            target = next(targets, None)
+            if target is not None:
+                if target not in index:
+                    pending.append(target)
+                elif target in on_stack:
+                    low[name] = min(low[name], index[target])
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[name])
+            if low[name] == index[name]:
+                group: list[str] = []
+                while not group or group[-1] != name:
+                    group.append(stack.pop())
+                    on_stack.discard(group[-1])
+                result.append(group)
+    return result

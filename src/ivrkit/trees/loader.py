@@ -21,7 +21,7 @@ from ivrkit.errors import TreeError
 from ivrkit.trees.engine import Engine
 from ivrkit.trees.graph_edges import edges_of, pass_through_cycle
 from ivrkit.trees.hooks import HookRegistry
-from ivrkit.trees.model import TreeSpec
+from ivrkit.trees.model import RETRY, TreeSpec
 
 BUILTIN_FLOWS = ("simple_ivr", "restaurant")
 SAMPLE_CUSTOMER = "+6512345678"
@@ -167,7 +167,18 @@ def check_tree(
             f"entry node {spec.entry!r} is not defined", file=source, line=line, column=column
         )
     for name, node in spec.nodes.items():
-        for edge in edges_of(name, node):
+        for edge in edges_of(name, node, keep_retry=True):
+            if edge.target == RETRY:
+                if edge.field in (("on_invalid",), ("on_no_input",)):
+                    continue
+                line, column = position_of(root, ("nodes", name, node.kind, *edge.field))
+                raise TreeError(
+                    f"node {name!r}: 'retry' can only be on_invalid or on_no_input; "
+                    f"{'.'.join(edge.field)} must name a node",
+                    file=source,
+                    line=line,
+                    column=column,
+                )
             if edge.target not in spec.nodes:
                 line, column = position_of(root, ("nodes", name, node.kind, *edge.field))
                 raise TreeError(
@@ -201,7 +212,7 @@ def check_tree(
                 )
     if spec.numbers.get("caller_id"):
         try:
-            request = tree.initial_request(SAMPLE_CUSTOMER)
+            request = tree.initial_request(SAMPLE_CUSTOMER, run_hooks=False)
         except ValueError as exc:
             raise TreeError(f"the initial callflow cannot be built: {exc}", file=source) from exc
         verdict = rules.validate(request, mode=rules.Mode.REQUEST, platform=platform)

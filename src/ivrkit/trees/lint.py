@@ -1,0 +1,311 @@
+"""``ivrkit lint``: every problem of a tree, not only the first one the loader stops at.
+
+Errors are what the loader refuses, or what breaks a call (a node nobody reaches, a menu the
+caller cannot leave); warnings are what loads and runs but confuses a caller (a prompt offering a
+key with no route). :data:`~ivrkit.trees.issues.CODES` lists every code. Lint runs no hook and
+makes no network call.
+
+How the graph checks read a tree:
+
+- The call starts at ``entry`` (calls to ``virtual_numbers`` start there too), and follows every
+  edge of :func:`~ivrkit.trees.graph_edges.edges_of`, except an ``on_max_retries`` that cannot
+  fire (no ``max_retries``, or neither ``on_invalid`` nor ``on_no_input`` is ``retry``).
+- A node *ends* the call when it is a ``hangup``, a ``say``/``play`` without ``next``, a
+  ``transfer`` (the caller reaches a person), or a menu/collect that hangs up after
+  ``max_retries`` (``on_max_retries`` unset). A target that does not exist (or a misplaced
+  ``retry``) counts as an ending, so that it is reported once, as ``dangling-target`` (or
+  ``retry-not-allowed``).
+- ``no-way-out`` is reported once per *trap*: a set of nodes that lead only to each other (a
+  bottom strongly connected component of the nodes from which no ending can be reached) and
+  that holds a menu or collect. Nodes that only lead into a trap are not reported again; a trap
+  with no menu or collect is a loop that never waits, reported as ``loop-never-waits``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+import yaml
+from pydantic import ValidationError
+
+from ivrkit import rules
+from ivrkit.errors import TreeError
+from ivrkit.trees.graph_edges import PASS_THROUGH, Edge, components, edges_of
+from ivrkit.trees.issues import CODES, Findings, Issue, Severity, duplicate_keys, suggest
+from ivrkit.trees.lint_platform import check_callflows, check_voices
+from ivrkit.trees.lint_prompts import check_prompts
+from ivrkit.trees.loader import parse_spec
+from ivrkit.trees.model import RETRY, Collect, Menu, Node, TreeSpec
+
+__all__ = ["CODES", "Issue", "Severity", "lint_spec", "lint_text"]
+
+
+def lint_text(
+    text: str, *, source: str = "<tree>", platform: rules.Platform | None = None
+) -> list[Issue]:
+    """Every issue of a tree file's text; a file that is not a tree is one ``invalid-*`` error."""
+    try:
+        spec, root = parse_spec(text, source=source)
+    except TreeError as exc:
+        return [_unparsable(exc)]
+    return lint_spec(spec, root=root, source=source, platform=platform)
+
+
+def lint_spec(
+    spec: TreeSpec,
+    *,
+    root: yaml.Node | None = None,
+    source: str = "<tree>",
+    platform: rules.Platform | None = None,
+) -> list[Issue]:
+    """Every issue of a tree; ``root`` (from :func:`~ivrkit.trees.parse_spec`) places them in the
+    file. ``source`` is accepted for symmetry with :func:`lint_text`: issues carry no file name,
+    the caller adds it."""
+    del source
+    found = Findings(root)
+    for name, key in duplicate_keys(root):
+        found.issues.append(
+            Issue(
+                "error",
+                "duplicate-key",
+                f"{name!r} is written twice in one mapping; YAML keeps only the last one",
+                None,
+                key.start_mark.line + 1,
+                key.start_mark.column + 1,
+            )
+        )
+    graph = _Graph(spec)
+    _check_targets(spec, graph, found)
+    _check_reachable(spec, graph, found)
+    _check_traps(spec, graph, found)
+    _check_loops(spec, graph, found)
+    check_voices(spec, platform.voice_profiles if platform else rules.KNOWN_VOICE_PROFILES, found)
+    check_prompts(spec, found)
+    check_callflows(spec, platform, found)
+    return found.ordered()
+
+
+def _unparsable(exc: TreeError) -> Issue:
+    cause = exc.__cause__
+    node: str | None = None
+    if isinstance(cause, ValidationError):
+        loc = cause.errors()[0]["loc"]
+        if len(loc) > 1 and loc[0] == "nodes":
+            node = str(loc[1])
+    code = "invalid-yaml" if isinstance(cause, yaml.YAMLError) else "invalid-tree"
+    return Issue("error", code, exc.detail, node, exc.line, exc.column)
+
+
+class _Graph:
+    """The edges a call can take, and which nodes end it."""
+
+    def __init__(self, spec: TreeSpec) -> None:
+        self.spec = spec
+        self.edges: dict[str, list[Edge]] = {
+            name: [edge for edge in edges_of(name, node) if _can_fire(node, edge)]
+            for name, node in spec.nodes.items()
+        }
+        self.dangling = [  # every edge, as the loader checks them, even one that cannot fire
+            edge
+            for name, node in spec.nodes.items()
+            for edge in edges_of(name, node)
+            if edge.target not in spec.nodes
+        ]
+
+    def successors(self, name: str) -> list[str]:
+        return [edge.target for edge in self.edges[name] if edge.target in self.spec.nodes]
+
+    def reachable_from(self, starts: Iterable[str]) -> set[str]:
+        seen = {start for start in starts if start in self.spec.nodes}
+        queue = list(seen)
+        while queue:
+            for target in self.successors(queue.pop()):
+                if target not in seen:
+                    seen.add(target)
+                    queue.append(target)
+        return seen
+
+    def can_end(self) -> set[str]:
+        """Nodes from which some ending can be reached."""
+        predecessors: dict[str, list[str]] = {name: [] for name in self.spec.nodes}
+        for name in self.spec.nodes:
+            for target in self.successors(name):
+                predecessors[target].append(name)
+        ending = {
+            name
+            for name, node in self.spec.nodes.items()
+            if _ends(node)
+            or any(e.target not in self.spec.nodes for e in self.edges[name])
+            or any(True for _ in _retry_fields(node))
+        }
+        queue = list(ending)
+        while queue:
+            for before in predecessors[queue.pop()]:
+                if before not in ending:
+                    ending.add(before)
+                    queue.append(before)
+        return ending
+
+
+def _asking(node: Node) -> Menu | Collect | None:
+    return node.menu or node.collect
+
+
+def _retries_count(asking: Menu | Collect) -> bool:
+    """Whether max_retries is ever consulted: only a ``retry`` replay counts tries."""
+    return asking.max_retries is not None and RETRY in (asking.on_invalid, asking.on_no_input)
+
+
+def _can_fire(node: Node, edge: Edge) -> bool:
+    asking = _asking(node)
+    if asking is not None and edge.field == ("on_max_retries",):
+        return _retries_count(asking)
+    return True
+
+
+def _ends(node: Node) -> bool:
+    if node.hangup is not None or node.transfer is not None:
+        return True
+    if node.say is not None:
+        return node.say.next is None
+    if node.play is not None:
+        return node.play.next is None
+    asking = _asking(node)
+    return asking is not None and _retries_count(asking) and asking.on_max_retries is None
+
+
+def _check_targets(spec: TreeSpec, graph: _Graph, found: Findings) -> None:
+    if spec.entry not in spec.nodes:
+        found.add(
+            "dangling-target",
+            f"entry node {spec.entry!r} is not defined{suggest(spec.entry, spec.nodes)}",
+            at=("entry",),
+        )
+    for edge in graph.dangling:
+        kind = spec.nodes[edge.source].kind
+        found.add(
+            "dangling-target",
+            f"node {edge.source!r} leads to {edge.target!r} ({_field(edge.field)}), which is not "
+            f"defined{suggest(edge.target, spec.nodes)}",
+            node=edge.source,
+            at=("nodes", edge.source, kind, *edge.field),
+        )
+    if RETRY in spec.nodes:
+        return
+    for name, node in spec.nodes.items():
+        for field in _retry_fields(node):
+            found.add(
+                "retry-not-allowed",
+                f"node {name!r} sends the call to 'retry' in {_field(field)}; 'retry' means "
+                "'play again' only in on_invalid and on_no_input, so name a node here",
+                node=name,
+                at=("nodes", name, node.kind, *field),
+            )
+
+
+def _retry_fields(node: Node) -> Iterator[tuple[str, ...]]:
+    """Fields holding ``retry`` where only a node name is meaningful."""
+    named: list[tuple[tuple[str, ...], str | None]] = []
+    if node.menu is not None:
+        for digits in node.menu.routes:
+            route = node.menu.target(digits)
+            named.append((("routes", digits), route.to if route else None))
+    asking = _asking(node)
+    if asking is not None:
+        named.append((("on_max_retries",), asking.on_max_retries))
+    if node.collect is not None:
+        named.append((("next",), node.collect.next))
+    if node.say is not None:
+        named.append((("next",), node.say.next))
+    if node.play is not None:
+        named.append((("next",), node.play.next))
+    if node.transfer is not None:
+        named.append((("after",), node.transfer.after))
+    if node.goto is not None:
+        named.append((("node",), node.goto.node))
+    if node.branch is not None:
+        named += [(("cases", str(i), "to"), case.to) for i, case in enumerate(node.branch.cases)]
+        named.append((("else",), node.branch.otherwise))
+    if node.hook is not None:
+        named += [(("routes", result), target) for result, target in node.hook.routes.items()]
+        named.append((("default",), node.hook.default))
+    return (field for field, target in named if target == RETRY)
+
+
+def _check_reachable(spec: TreeSpec, graph: _Graph, found: Findings) -> None:
+    if spec.entry not in spec.nodes:
+        return  # every node would be unreachable; the missing entry is the one problem
+    reached = graph.reachable_from([spec.entry])
+    for name in spec.nodes:
+        if name not in reached:
+            found.add(
+                "unreachable-node",
+                f"node {name!r} is never reached: no path from the entry {spec.entry!r} leads "
+                "to it",
+                node=name,
+                at=("nodes", name),
+                key=True,
+            )
+
+
+def _check_traps(spec: TreeSpec, graph: _Graph, found: Findings) -> None:
+    can_end = graph.can_end()
+    stuck = [name for name in spec.nodes if name not in can_end]
+    order = {name: index for index, name in enumerate(spec.nodes)}
+    for group in components(stuck, graph.successors):
+        members = set(group)
+        bottom = all(t in members for n in group for t in graph.successors(n))
+        asking = [n for n in group if _asking(spec.nodes[n]) is not None]
+        if not bottom or not asking:
+            continue
+        group.sort(key=order.__getitem__)
+        first = asking[0] if len(group) == 1 else group[0]
+        if len(group) == 1:
+            what = f"{spec.nodes[first].kind} {first!r} has no way out"
+        else:
+            what = f"nodes {_names(group)} form a loop with no way out"
+        found.add(
+            "no-way-out",
+            f"{what}: no hangup, transfer or final say/play can be reached from it, so the caller "
+            "can only leave by hanging up (give it a route, on_invalid or max_retries that ends)",
+            node=first,
+            at=("nodes", first),
+            key=True,
+        )
+
+
+def _check_loops(spec: TreeSpec, graph: _Graph, found: Findings) -> None:
+    """Loops of nodes that answer nothing themselves (the loader refuses them)."""
+    flowing = [
+        name
+        for name, node in spec.nodes.items()
+        if node.kind in PASS_THROUGH or node.kind in ("say", "play")
+    ]
+    members = set(flowing)
+
+    def onward(name: str) -> list[str]:
+        return [target for target in graph.successors(name) if target in members]
+
+    order = {name: index for index, name in enumerate(spec.nodes)}
+    for group in components(flowing, onward):
+        if len(group) == 1 and group[0] not in onward(group[0]):
+            continue
+        group.sort(key=order.__getitem__)
+        found.add(
+            "loop-never-waits",
+            f"nodes {_names(group)} loop without ever waiting for the caller (no menu, collect, "
+            "transfer or hangup in the loop)",
+            node=group[0],
+            at=("nodes", group[0]),
+            key=True,
+        )
+
+
+def _names(names: list[str]) -> str:
+    return ", ".join(repr(name) for name in names)
+
+
+def _field(field: tuple[str, ...]) -> str:
+    if field[:1] == ("cases",) and len(field) == 3:
+        return f"case {int(field[1]) + 1}"
+    return ".".join(field)

@@ -1,0 +1,339 @@
+"""A small SVG renderer for directed graphs, so ``ivrkit graph --format svg`` needs no Graphviz.
+
+The layout is layered: each node's row is its BFS depth from the start node (nodes the start does
+not reach get rows below); a row's nodes are ordered by where their parents are. An edge to the
+next row is a straight line between anchors spread along the two boxes; an edge back up (or
+along a row) runs out to its own lane on the right; an edge to itself is a small loop.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from dataclasses import dataclass
+
+CHAR_WIDTH = 6.6
+"""Average width of a character at the label font size, for sizing boxes without a font."""
+BOX_HEIGHT = 44
+ROW_GAP = 76
+COLUMN_GAP = 36
+MARGIN = 40
+LANE_GAP = 18
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+STYLE = """
+text { font-family: Helvetica, Arial, sans-serif; fill: #1f2933; }
+.node rect { fill: #f5f7fa; stroke: #52606d; stroke-width: 1.2; }
+.node .name { font-size: 12px; font-weight: bold; }
+.node .summary { font-size: 11px; }
+.node.entry rect { stroke: #1f2933; stroke-width: 3; }
+.menu rect, .collect rect { fill: #e3f0ff; }
+.say rect, .play rect { fill: #f0f4e8; }
+.transfer rect { fill: #fff4e0; }
+.branch rect, .hook rect, .goto rect { fill: #f3ebff; }
+.hangup rect { fill: #ffe8e8; }
+.missing rect { fill: #ffffff; stroke: #c62828; stroke-dasharray: 4 3; }
+.edge path { fill: none; stroke: #7b8794; stroke-width: 1.2; }
+.edge text { font-size: 10px; fill: #323f4b; }
+.edge rect { fill: #ffffff; opacity: 0.85; }
+"""
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A box: a bold first line, a second line, a CSS class (the node kind), a tooltip."""
+
+    id: str
+    name: str
+    summary: str
+    kind: str
+    tooltip: str = ""
+
+
+@dataclass(frozen=True)
+class Link:
+    source: str
+    target: str
+    label: str
+
+
+@dataclass
+class _Placed:
+    shape: Shape
+    row: int
+    x: float = 0.0
+    y: float = 0.0
+    width: float = 0.0
+
+    @property
+    def center(self) -> float:
+        return self.x + self.width / 2
+
+
+def escape(text: str) -> str:
+    """Text safe in SVG content and attribute values (characters XML cannot hold are dropped)."""
+    text = _NOT_XML.sub("", text)
+    return (
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("'", "&#39;")
+    )
+
+
+def draw(shapes: list[Shape], links: list[Link], *, start: str | None, title: str) -> str:
+    """The SVG document: one ``<g class="node …">`` per shape, one ``<g class="edge">`` per link."""
+    placed = _columns(shapes, links, start)
+    layout = _Routes(links, placed)
+    parts = [layout.edge(index) for index in range(len(links))]
+    parts += [_box(item, item.shape.id == start) for item in placed.values()]
+    width = layout.right + MARGIN
+    height = layout.bottom + MARGIN
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
+        f'viewBox="0 0 {width:.0f} {height:.0f}" role="img">\n'
+        f"<title>{escape(title)}</title>\n<style>{STYLE}</style>\n"
+        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
+        'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
+        'fill="#7b8794"/></marker></defs>\n' + "\n".join(parts) + "\n</svg>\n"
+    )
+
+
+def _columns(shapes: list[Shape], links: list[Link], start: str | None) -> dict[str, _Placed]:
+    """Rows by BFS depth, then each row's order (by its parents' places) and x positions."""
+    children: dict[str, list[str]] = {shape.id: [] for shape in shapes}
+    for link in links:
+        children[link.source].append(link.target)
+    rows: dict[str, int] = {}
+    order: list[str] = []
+    roots = ([start] if start in children else []) + [shape.id for shape in shapes]
+    for root in roots:
+        if root in rows:
+            continue
+        rows[root] = max(rows.values(), default=-1) + 1
+        order.append(root)
+        queue = deque([root])
+        while queue:
+            current = queue.popleft()
+            for child in children[current]:
+                if child not in rows:
+                    rows[child] = rows[current] + 1
+                    order.append(child)
+                    queue.append(child)
+    by_id = {shape.id: shape for shape in shapes}
+    placed = {name: _Placed(by_id[name], rows[name]) for name in order}
+    for item in placed.values():
+        longest = max(len(item.shape.name), len(item.shape.summary))
+        item.width = max(90.0, longest * CHAR_WIDTH + 20)
+    parents: dict[str, list[str]] = {name: [] for name in order}
+    for link in links:
+        if rows[link.target] == rows[link.source] + 1:
+            parents[link.target].append(link.source)
+    row_lists: dict[int, list[str]] = {}
+    for name in order:
+        row_lists.setdefault(rows[name], []).append(name)
+    widest = 0.0
+    for row in sorted(row_lists):
+        names = row_lists[row]
+        found_at = {name: index for index, name in enumerate(names)}
+        names.sort(key=lambda n: _barycenter(n, parents, placed, found_at[n]))
+        x = 0.0
+        for name in names:
+            placed[name].x = x
+            x += placed[name].width + COLUMN_GAP
+        widest = max(widest, x - COLUMN_GAP)
+    for names in row_lists.values():
+        span = placed[names[-1]].x + placed[names[-1]].width
+        for name in names:
+            placed[name].x += MARGIN + (widest - span) / 2
+    return placed
+
+
+def _barycenter(
+    name: str, parents: dict[str, list[str]], placed: dict[str, _Placed], fallback: int
+) -> tuple[float, int]:
+    above = parents[name]
+    if not above:
+        return (float("inf"), fallback)
+    return (sum(placed[p].center for p in above) / len(above), fallback)
+
+
+def _spread(item: _Placed, count: int, index: int) -> float:
+    return item.x + item.width * (index + 1) / (count + 1)
+
+
+class _Routes:
+    """Row heights and the path of every link.
+
+    A link to the next row is straight. Any other link (up, or along a row) leaves its box
+    downwards into the gap below its row (its *leaving channel*, where its label is), runs right
+    to its own lane beyond every box, up or down the lane, left along the gap above the target's
+    row (its *entering channel*) and down into the target. Gaps grow with the channels they hold.
+    """
+
+    def __init__(self, links: list[Link], placed: dict[str, _Placed]) -> None:
+        self.links = links
+        self.placed = placed
+        self.side = [
+            i
+            for i, link in enumerate(links)
+            if link.source != link.target and placed[link.target].row <= placed[link.source].row
+        ]
+        self.down = [
+            i for i, link in enumerate(links) if placed[link.target].row > placed[link.source].row
+        ]
+        self.taken: list[tuple[float, float, float, float]] = []
+        self.exits: dict[int, float] = {}
+        self.entries: dict[int, float] = {}
+        self._anchor()
+        self.leaving: dict[int, int] = {}
+        self.entering: dict[int, int] = {}
+        leave_count: dict[int, int] = {}
+        enter_count: dict[int, int] = {}
+        for i in sorted(self.side, key=lambda i: -self.exits[i]):
+            row = placed[links[i].source].row
+            self.leaving[i] = leave_count.get(row, 0)
+            leave_count[row] = self.leaving[i] + 1
+        for i in sorted(self.side, key=lambda i: -self.entries[i]):
+            row = placed[links[i].target].row
+            self.entering[i] = enter_count.get(row, 0)
+            enter_count[row] = self.entering[i] + 1
+        self.row_top: dict[int, float] = {}
+        self.label_band: dict[int, float] = {}
+        y = MARGIN + 30 + 6 * enter_count.get(0, 0)
+        for row in range(max((p.row for p in placed.values()), default=-1) + 1):
+            self.row_top[row] = y
+            leave_band = 14 + 14 * leave_count.get(row, 0)
+            self.label_band[row] = y + BOX_HEIGHT + leave_band + 10
+            gap = leave_band + 30 + 10 + 6 * enter_count.get(row + 1, 0)
+            y += BOX_HEIGHT + max(ROW_GAP, gap)
+        for item in placed.values():
+            item.y = self.row_top[item.row]
+        self.bottom = (
+            max(
+                (self.row_top[p.row] + BOX_HEIGHT + 14 + 14 * leave_count.get(p.row, 0))
+                for p in placed.values()
+            )
+            if placed
+            else MARGIN
+        )
+        boxes_right = max((p.x + p.width for p in placed.values()), default=MARGIN)
+        self.lane = {i: boxes_right + LANE_GAP * (n + 1) for n, i in enumerate(self.side)}
+        self.right = max([boxes_right, *self.lane.values()])
+
+    def _anchor(self) -> None:
+        """Spread the ends of links along box bottoms (leaving) and tops (entering), in the
+        order of the other ends; links into lanes leave and enter at the right."""
+        leaving: dict[str, list[int]] = {}
+        entering: dict[str, list[int]] = {}
+        for i in [*self.down, *self.side]:
+            leaving.setdefault(self.links[i].source, []).append(i)
+            entering.setdefault(self.links[i].target, []).append(i)
+        far = float("inf")
+        for name, indexes in leaving.items():
+            indexes.sort(
+                key=lambda i: self.placed[self.links[i].target].center if i in self.down else far
+            )
+            for rank, i in enumerate(indexes):
+                self.exits[i] = _spread(self.placed[name], len(indexes), rank)
+        for name, indexes in entering.items():
+            indexes.sort(
+                key=lambda i: self.placed[self.links[i].source].center if i in self.down else far
+            )
+            for rank, i in enumerate(indexes):
+                self.entries[i] = _spread(self.placed[name], len(indexes), rank)
+
+    def edge(self, index: int) -> str:
+        link = self.links[index]
+        source, target = self.placed[link.source], self.placed[link.target]
+        if link.source == link.target:
+            path, (x, y, anchor) = _loop(source, self._nth(index))
+        elif index in self.lane:
+            x1, y1 = self.exits[index], source.y + BOX_HEIGHT
+            channel_out = y1 + 14 + 14 * self.leaving[index]
+            channel_in = target.y - 10 - 6 * self.entering[index]
+            x2 = self.entries[index]
+            path = (
+                f"M{x1:.1f},{y1:.1f} V{channel_out:.1f} H{self.lane[index]:.1f} "
+                f"V{channel_in:.1f} H{x2:.1f} V{target.y:.1f}"
+            )
+            x, y, anchor = x1 + 4, channel_out - 3, "start"
+        else:
+            x1, y1 = self.exits[index], source.y + BOX_HEIGHT
+            x2, y2 = self.entries[index], target.y
+            path = f"M{x1:.1f},{y1:.1f} L{x2:.1f},{y2:.1f}"
+            y = min(self.label_band[source.row], (y1 + y2) / 2)
+            x, anchor = x1 + (x2 - x1) * (y - y1) / (y2 - y1), "middle"
+        label = ""
+        if link.label:
+            width = len(link.label) * CHAR_WIDTH * 0.9 + 6
+            for _ in range(6):  # step aside from labels already placed
+                left = x - width / 2 if anchor == "middle" else x - 3
+                if not any(_overlap((left, y - 9, left + width, y + 3), box) for box in self.taken):
+                    break
+                if anchor == "middle" and index in self.down:
+                    (x1, y1), y2 = (self.exits[index], source.y + BOX_HEIGHT), target.y
+                    y += 13
+                    x = x1 + (self.entries[index] - x1) * (y - y1) / (y2 - y1)
+                else:
+                    x += width + 4
+            self.taken.append((left, y - 9, left + width, y + 3))
+            self.right = max(self.right, left + width)
+            label = (
+                f'<rect x="{left:.1f}" y="{y - 9:.1f}" width="{width:.1f}" height="12"/>'
+                f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}">{escape(link.label)}</text>'
+            )
+        tip = f"{source.shape.name} → {target.shape.name}: {link.label}"
+        return (
+            f'<g class="edge" data-source="{escape(link.source)}" '
+            f'data-target="{escape(link.target)}"><title>{escape(tip)}</title>'
+            f'<path d="{path}" marker-end="url(#arrow)"/>{label}</g>'
+        )
+
+    def _nth(self, index: int) -> int:
+        link = self.links[index]
+        return sum(
+            1
+            for other in self.links[:index]
+            if (other.source, other.target) == (link.source, link.target)
+        )
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _loop(item: _Placed, nth: int) -> tuple[str, tuple[float, float, str]]:
+    right = item.x + item.width
+    top, bottom = item.y + 10, item.y + BOX_HEIGHT - 10
+    reach = 34 + 14 * nth
+    path = (
+        f"M{right:.1f},{top:.1f} C{right + reach:.1f},{top - 14:.1f} "
+        f"{right + reach:.1f},{bottom + 14:.1f} {right:.1f},{bottom:.1f}"
+    )
+    return path, (right + reach - 4, item.y + BOX_HEIGHT / 2 + 4, "start")
+
+
+def _box(item: _Placed, entry: bool) -> str:
+    shape = item.shape
+    classes = f"node {shape.kind}" + (" entry" if entry else "")
+    cx = item.center
+    start = ""
+    if entry:
+        start = (
+            f'<path d="M{cx:.1f},{item.y - 26:.1f} L{cx:.1f},{item.y:.1f}" '
+            'stroke="#1f2933" stroke-width="1.5" marker-end="url(#arrow)"/>'
+            f'<text x="{cx + 6:.1f}" y="{item.y - 16:.1f}" font-size="10">start</text>'
+        )
+    return (
+        f'<g class="{escape(classes)}" data-node="{escape(shape.id)}">'
+        f"<title>{escape(shape.tooltip or shape.name)}</title>{start}"
+        f'<rect x="{item.x:.1f}" y="{item.y:.1f}" width="{item.width:.1f}" '
+        f'height="{BOX_HEIGHT}" rx="8"/>'
+        f'<text class="name" x="{cx:.1f}" y="{item.y + 18:.1f}" text-anchor="middle">'
+        f"{escape(shape.name)}</text>"
+        f'<text class="summary" x="{cx:.1f}" y="{item.y + 34:.1f}" text-anchor="middle">'
+        f"{escape(shape.summary)}</text></g>"
+    )
