@@ -39,6 +39,7 @@ class BackgroundServer:
         log_level: str = "warning",
         start_timeout: float = 10.0,
     ) -> None:
+        self.app = app
         self.host = host
         self.port = port if port else free_port(host)
         self._start_timeout = start_timeout

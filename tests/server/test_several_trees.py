@@ -20,6 +20,7 @@ from ivrkit.serving import BackgroundServer
 from ivrkit.store import Store, open_store
 from ivrkit.trees import load_tree, parse_tree
 from tests.conftest import load_fixture
+from tests.server.conftest import SettledClient
 
 INBOUND_TREE = """\
 name: hotline
@@ -49,7 +50,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
 def http(store: Store, tmp_path: Path) -> Iterator[httpx.Client]:
     trees = [load_tree(), load_tree("restaurant"), parse_tree(INBOUND_TREE)]
     app = create_app(trees, store=store, spool=tmp_path / "spool.jsonl")
-    with BackgroundServer(app) as running, httpx.Client(base_url=running.url) as client:
+    with BackgroundServer(app) as running, SettledClient(running) as client:
         yield client
 
 

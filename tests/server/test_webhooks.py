@@ -16,6 +16,7 @@ from ivrkit.serving import BackgroundServer
 from ivrkit.store import Store, open_store
 from ivrkit.trees import load_tree
 from tests.conftest import load_fixture
+from tests.server.conftest import SettledClient
 
 SECRET = "s3cret-header-value"
 CUSTOMER = "+6512345678"
@@ -37,7 +38,7 @@ def server(store: Store, tmp_path: Path) -> Iterator[BackgroundServer]:
 
 @pytest.fixture()
 def http(server: BackgroundServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, timeout=10) as client:
+    with SettledClient(server) as client:
         yield client
 
 
@@ -210,7 +211,7 @@ def secured(store: Store, tmp_path: Path) -> Iterator[httpx.Client]:
     app = create_app(
         load_tree(), store=store, webhook_secret=SECRET, spool=tmp_path / "spool.jsonl"
     )
-    with BackgroundServer(app) as running, httpx.Client(base_url=running.url) as client:
+    with BackgroundServer(app) as running, SettledClient(running) as client:
         yield client
 
 

@@ -92,6 +92,11 @@ def serve(
         f"{'; reloading trees on change' if reload else ''})"
     )
     console.print(f"  VCA → {base}/webhooks/vca   VSS → {base}/webhooks/vss")
+    import gc
+    import sys
+
+    sys.setswitchinterval(0.0005)
+    gc.freeze()
     uvicorn.run(
         asgi,
         host=cfg.host,

@@ -80,6 +80,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        pipeline.writer.start()
         replayed = pipeline.replay_spool()
         if replayed:
             log.warning("replayed %d spooled summaries into the store", replayed)
@@ -90,6 +91,7 @@ def create_app(
                 yield
             finally:
                 tasks.cancel_scope.cancel()
+                await anyio.to_thread.run_sync(pipeline.writer.stop)
                 if owns_store:
                     active_store.close()
 

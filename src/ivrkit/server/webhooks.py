@@ -3,17 +3,21 @@
 Whatever happens inside, the platform gets a safe answer: a CALL_ACTION always gets a callflow
 (the tree's entry menu when anything goes wrong), never a 500, and a session summary is committed
 (or spooled to disk) before its 200.
+
+A CALL_ACTION for a tree that keeps no session variables is answered in the event loop and
+recorded behind the answer by the :class:`EventWriter` (group commit); recent answers are kept in
+memory so a repeated eventId is replayed byte for byte. Trees with variables (or a choice of
+tree that needs the store) take one worker-thread hop and are recorded before answering.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import UTC, datetime
-from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any
 
 import anyio.to_thread
 from pydantic import ValidationError
@@ -21,18 +25,21 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ivrkit import rules, wire
+from ivrkit.server.answering import Answered, Answerer
 from ivrkit.server.auth import SecretCheck
 from ivrkit.server.body import MAX_BODY_BYTES, BodyTooLarge, kept_headers, read_body
 from ivrkit.server.spool import Spool
 from ivrkit.server.treeset import TreeSet
+from ivrkit.server.writer import EventWriter
 from ivrkit.store import Delivery, SessionUpdate, Store
-from ivrkit.trees import Outcome, Tree, customer_number
+from ivrkit.trees import Tree, customer_number
 
 log = logging.getLogger("ivrkit.server")
-T = TypeVar("T")
 
 EMPTY = b"{}"
 JSON = "application/json"
+RECENT_ANSWERS = 65_536
+"""Answers kept in memory for replaying a repeated eventId without touching the store."""
 
 
 def _json(body: bytes | str, status: int = 200) -> Response:
@@ -68,13 +75,18 @@ class WebhookPipeline:
         self.auth = SecretCheck(secret)
         self.spool = spool
         self.max_body = max_body
-        self._platform = platform
-        self._checked_answer = lru_cache(maxsize=4096)(self._check_answer)
+        self.answerer = Answerer(trees, platform)
+        self.writer = EventWriter(store, spool)
+        self._recent: OrderedDict[str, bytes] = OrderedDict()
 
     @property
     def tree(self) -> Tree:
         """The default tree."""
         return self.trees.default
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until every delivery received so far is in the store."""
+        return self.writer.flush(timeout)
 
     # -- entry point -------------------------------------------------------------------------
 
@@ -85,14 +97,12 @@ class WebhookPipeline:
             body = await read_body(request, self.max_body)
         except BodyTooLarge as exc:
             note = f"{exc}; the body was not kept"
-            await self._record(
-                Delivery(channel, received_at, "", headers, 413, None, "too-large", note)
-            )
+            self._record(Delivery(channel, received_at, "", headers, 413, None, "too-large", note))
             return _problem(413, "body-too-large", note, limit=self.max_body)
         text = body.decode("utf-8", errors="replace")
         if not self.auth.allows(request):
             note = "Authorization header missing or not the configured webhook secret"
-            await self._record(
+            self._record(
                 Delivery(channel, received_at, text, headers, 401, None, "unauthorized", note)
             )
             return _problem(401, "unauthorized", note)
@@ -100,7 +110,7 @@ class WebhookPipeline:
             return await self._dispatch(channel, flow, received_at, body, text, headers)
         except Exception:  # noqa: BLE001 - the outermost boundary: the platform still gets an answer
             log.exception("unexpected failure handling a %s delivery: %s", channel, text[:2000])
-            return await self._last_resort(channel, flow, received_at, text, headers)
+            return self._last_resort(channel, flow, received_at, text, headers)
 
     # -- dispatch ------------------------------------------------------------------------------
 
@@ -119,7 +129,6 @@ class WebhookPipeline:
             outcome: str,
             note: str | None = None,
             *,
-            event_id: str | None = None,
             event_type: str | None = None,
             session_id: str | None = None,
         ) -> Delivery:
@@ -132,92 +141,141 @@ class WebhookPipeline:
                 answer.decode() if answer is not None else None,
                 outcome,
                 note,
-                event_id=event_id,
                 event_type=event_type,
                 session_id=session_id,
             )
 
         try:
-            data = json.loads(body)
-        except ValueError as exc:
-            note = f"body is not valid JSON: {exc}"
-            await self._record(delivery(400, None, "bad-json", note))
-            return _problem(400, "malformed-json", note)
-        event_type = wire.event_type_of(data)
-        if not wire.is_known_event_type(event_type):
-            note = (
-                f"eventType {event_type!r} is not handled"
-                if event_type
-                else "body has no eventType"
-            )
-            await self._record(delivery(200, EMPTY, "ignored", note, event_type=event_type))
-            return _json(EMPTY)
-        try:
-            event = wire.parse_event(data)
+            event = wire.parse_event(body)  # the common case: one pass over the bytes
         except ValidationError as exc:
-            field, note = describe_validation_error(exc)
-            await self._record(delivery(400, None, "bad-shape", note, event_type=event_type))
-            return _problem(400, "invalid-event", note, field=field)
+            return self._refuse(body, exc, delivery)
         if isinstance(event, wire.CallActionEvent):
-            stored = delivery(
+            payload = event.payload
+            stored = Delivery(
+                channel,
+                received_at,
+                text,
+                headers,
                 200,
                 None,
                 "answered",
-                event_id=event.payload.event_id,
+                None,
+                payload.event_id,
+                event.event_type,
+                payload.session_id,
+            )
+            return await self._call_action(event, flow, stored)
+        if isinstance(event, wire.SessionSummaryEvent):
+            stored = delivery(
+                200,
+                EMPTY,
+                "summary",
                 event_type=event.event_type,
                 session_id=event.payload.session_id,
             )
-            answer, status = await self._in_thread(self._answer, event, flow, stored)
-            return _json(answer, status)
-        if isinstance(event, wire.SessionSummaryEvent):
-            return await self._summary(event, channel, received_at, text, headers)
+            return await self._summary(event, stored)
         session_id = getattr(event.payload, "session_id", None)
-        await self._record(
-            delivery(200, EMPTY, "recorded", None, event_type=event_type, session_id=session_id)
+        self._record(
+            delivery(
+                200, EMPTY, "recorded", None, event_type=event.event_type, session_id=session_id
+            )
         )
         return _json(EMPTY)
 
-    def _answer(
+    def _refuse(
+        self, body: bytes, exc: ValidationError, delivery: Callable[..., Delivery]
+    ) -> Response:
+        """Why a body is not an event ivrkit handles: not JSON (400), an event type it does
+        not handle (200 {}, recorded), or a known event of the wrong shape (400 naming the
+        field)."""
+        try:
+            data = json.loads(body)
+        except ValueError as error:
+            note = f"body is not valid JSON: {error}"
+            self._record(delivery(400, None, "bad-json", note))
+            return _problem(400, "malformed-json", note)
+        event_type = wire.event_type_of(data)
+        if not wire.is_known_event_type(event_type):
+            note = "body has no eventType"
+            if event_type:
+                note = f"eventType {event_type!r} is not handled"
+            self._record(delivery(200, EMPTY, "ignored", note, event_type=event_type))
+            return _json(EMPTY)
+        field, note = describe_validation_error(exc)
+        self._record(delivery(400, None, "bad-shape", note, event_type=event_type))
+        return _problem(400, "invalid-event", note, field=field)
+
+    async def _call_action(
+        self, event: wire.CallActionEvent, flow: str | None, stored: Delivery
+    ) -> Response:
+        event_id = event.payload.event_id
+        replay = self._recent.get(event_id)
+        if replay is not None:
+            return _json(replay)
+        tree, note = self._tree_without_store(event, flow)
+        if tree is None or tree.uses_variables:
+            answer, status = await anyio.to_thread.run_sync(
+                self._answer_in_thread, event, flow, stored
+            )
+            return _json(answer, status)
+        answered = self.answerer.decide(event, tree, None, note)
+        self._remember(event_id, answered.answer)
+        self.writer.record_vca(
+            self._delivery_of(stored, answered), session_update(event, answered, tree), {}
+        )
+        return _json(answered.answer)
+
+    def _answer_in_thread(
         self, event: wire.CallActionEvent, flow: str | None, stored: Delivery
     ) -> tuple[bytes, int]:
-        """Everything a CALL_ACTION needs, in one worker-thread hop: choose the tree, read the
-        session's variables, decide, check, record.
-
-        A repeated eventId is not looked up first: ``record_vca`` is idempotent on it and hands
-        back the first answer, which is what is replayed (and variables change only when the
-        delivery is fresh). That saves every fresh delivery a read transaction (~17% of its CPU).
-        """
-        payload = event.payload
+        """Choose the tree (maybe by the session's record), read the session's variables,
+        decide, and record before answering; the store replays a repeated eventId's first
+        answer."""
         tree, note = self._tree_for(event, flow)
-        outcome, node = "answered", None
-        last_action: str | None = None
-        changed: dict[str, str] = {}
+        session_id = event.payload.session_id
         try:
-            variables = self.store.variables(payload.session_id) if tree.uses_variables else {}
-            decision = tree.answer(event, variables)
-            answer = self._checked_answer(decision.callflow.to_json())
-            node, changed = decision.node, decision.variables
-            note = "; ".join(filter(None, [note, decision.note])) or None
-            if decision.outcome is Outcome.STALE:
-                outcome = "stale-action-id"
-            last_action = decision.callflow.callflow[-1].last_action
-        except Exception as exc:  # noqa: BLE001 - the caller must still hear the menu
-            log.exception("could not answer event %s; answering the entry menu", payload.event_id)
-            answer = self.trees.fallback(tree)
-            outcome, note, node = "fallback", f"answering the entry menu after: {exc}", None
-        update = wire_update(event, node=node, last_action=last_action, flow=tree.name)
-        record = replace(stored, answer=answer.decode(), outcome=outcome, note=note)
+            variables = self.store.variables(session_id) if tree.uses_variables else {}
+        except Exception:  # noqa: BLE001 - answer without them rather than not at all
+            log.exception("could not read the variables of %s", session_id)
+            variables = {}
+        answered = self.answerer.decide(event, tree, variables, note)
         try:
-            first, fresh = self.store.record_vca(record, update)
-            if fresh and changed:
-                self.store.set_variables(payload.session_id, changed)
+            self.writer.flush()  # what came before this event is stored first
+            first, fresh = self.store.record_vca(
+                self._delivery_of(stored, answered), session_update(event, answered, tree)
+            )
+            if fresh and answered.variables:
+                self.store.set_variables(session_id, answered.variables)
         except Exception:  # noqa: BLE001 - recording must not cost the caller the call
-            log.exception("could not record event %s", payload.event_id)
-            return answer, 200
-        return (first.answer or answer.decode()).encode(), first.http_status
+            log.exception("could not record event %s", event.payload.event_id)
+            return answered.answer, 200
+        return (first.answer or answered.answer.decode()).encode(), first.http_status
 
-    def _tree_for(self, event: wire.CallActionEvent, flow: str | None) -> tuple[Tree, str | None]:
-        """The tree that answers ``event``: by path, by the session's tree, by number."""
+    @staticmethod
+    def _delivery_of(stored: Delivery, answered: Answered) -> Delivery:
+        return Delivery(
+            stored.channel,
+            stored.received_at,
+            stored.body,
+            stored.headers,
+            stored.http_status,
+            answered.answer.decode(),
+            answered.outcome,
+            answered.note,
+            stored.event_id,
+            stored.event_type,
+            stored.session_id,
+        )
+
+    def _remember(self, event_id: str, answer: bytes) -> None:
+        self._recent[event_id] = answer
+        if len(self._recent) > RECENT_ANSWERS:
+            self._recent.popitem(last=False)
+
+    def _tree_without_store(
+        self, event: wire.CallActionEvent, flow: str | None
+    ) -> tuple[Tree | None, str | None]:
+        """The tree when it can be chosen without reading the store (else None)."""
         if flow is not None:
             chosen = self.trees.get(flow)
             if chosen is not None:
@@ -225,44 +283,34 @@ class WebhookPipeline:
             return self.trees.default, f"no tree named {flow!r}; answered with the default tree"
         if self.trees.single:
             return self.trees.default, None
-        if not event.is_new_inbound_call:
-            session = self.store.session(event.payload.session_id)
-            chosen = self.trees.get(session.flow) if session is not None else None
-            if chosen is not None:
-                return chosen, None
+        if event.is_new_inbound_call:
+            return self.trees.by_number(event) or self.trees.default, None
+        return None, None
+
+    def _tree_for(self, event: wire.CallActionEvent, flow: str | None) -> tuple[Tree, str | None]:
+        """The tree that answers ``event``: by path, by the session's tree, by number."""
+        tree, note = self._tree_without_store(event, flow)
+        if tree is not None:
+            return tree, note
+        session = self.store.session(event.payload.session_id)
+        chosen = self.trees.get(session.flow) if session is not None else None
+        if chosen is not None:
+            return chosen, None
         return self.trees.by_number(event) or self.trees.default, None
 
-    async def _summary(
-        self,
-        event: wire.SessionSummaryEvent,
-        channel: str,
-        received_at: datetime,
-        text: str,
-        headers: dict[str, str],
-    ) -> Response:
-        stored = Delivery(
-            channel,
-            received_at,
-            text,
-            headers,
-            200,
-            EMPTY.decode(),
-            "summary",
-            None,
-            None,
-            event.event_type,
-            event.payload.session_id,
-        )
+    async def _summary(self, event: wire.SessionSummaryEvent, stored: Delivery) -> Response:
         try:
-            await self._in_thread(self.store.record_summary, stored, event)
+            await self.writer.record_summary(stored, event)
         except Exception:  # noqa: BLE001 - never drop a summary: spool it instead
             log.exception("store refused the summary of %s; spooling it", event.payload.session_id)
             if self.spool is None:
                 return _problem(503, "store-unavailable", "summary not stored; please retry")
-            await self._in_thread(self.spool.append, channel, text, headers)
+            await anyio.to_thread.run_sync(
+                self.spool.append, stored.channel, stored.body, stored.headers
+            )
         return _json(EMPTY)
 
-    async def _last_resort(
+    def _last_resort(
         self,
         channel: str,
         flow: str | None,
@@ -272,74 +320,83 @@ class WebhookPipeline:
     ) -> Response:
         is_summary = '"SESSION_SUMMARY"' in text
         if is_summary and self.spool is not None:
-            await self._in_thread(self.spool.append, channel, text, headers)
+            self.spool.append(channel, text, headers)
         tree = self.trees.get(flow) or self.trees.default
         answer = EMPTY if is_summary or channel != "vca" else self.trees.fallback(tree)
-        try:
-            await self._record(
-                Delivery(
-                    channel,
-                    received_at,
-                    text,
-                    headers,
-                    200,
-                    answer.decode(),
-                    "fallback",
-                    "unexpected internal error; see the log",
-                )
+        self._record(
+            Delivery(
+                channel,
+                received_at,
+                text,
+                headers,
+                200,
+                answer.decode(),
+                "fallback",
+                "unexpected internal error; see the log",
             )
-        except Exception:  # noqa: BLE001
-            log.exception("could not record the fallback answer")
+        )
         return _json(answer)
 
     # -- helpers ---------------------------------------------------------------------------------
 
-    def _check_answer(self, answer_json: str) -> bytes:
-        verdict = rules.validate(answer_json, mode=rules.Mode.ANSWER, platform=self._platform)
-        if not verdict.ok:
-            raise ValueError(f"the tree's answer is refused: {rules.describe(verdict)}")
-        return answer_json.encode()
-
-    async def _record(self, delivery: Delivery) -> None:
+    def _record(self, delivery: Delivery) -> None:
+        """Keep a delivery that is not an answered event (bad input, unknown events, ...)."""
         try:
-            await self._in_thread(self.store.record_delivery, delivery)
+            self.writer.record_vca(delivery, None, {})
         except Exception:  # noqa: BLE001 - losing a debug record must not fail the delivery
             log.exception("could not record a %s delivery", delivery.outcome)
 
-    @staticmethod
-    async def _in_thread(func: Callable[..., T], *args: Any) -> T:
-        return await anyio.to_thread.run_sync(func, *args)
-
     def replay_spool(self) -> int:
-        """Move spooled summaries into the store (at start-up)."""
+        """Move spooled deliveries into the store (at start-up)."""
         if self.spool is None:
             return 0
 
         def deliver(channel: str, body: str, headers: dict[str, str], at: datetime) -> None:
-            event = wire.SessionSummaryEvent.from_wire(body)
-            self.store.record_summary(
-                Delivery(
-                    channel,
-                    at,
-                    body,
-                    headers,
-                    200,
-                    EMPTY.decode(),
-                    "summary",
-                    "replayed from the spool",
+            event = wire.parse_event(body)
+            note = "replayed from the spool"
+            if isinstance(event, wire.SessionSummaryEvent):
+                self.store.record_summary(
+                    Delivery(
+                        channel,
+                        at,
+                        body,
+                        headers,
+                        200,
+                        EMPTY.decode(),
+                        "summary",
+                        note,
+                        None,
+                        event.event_type,
+                        event.payload.session_id,
+                    ),
+                    event,
+                )
+            elif isinstance(event, wire.CallActionEvent):
+                self.store.record_vca(
+                    Delivery(
+                        channel,
+                        at,
+                        body,
+                        headers,
+                        200,
+                        None,
+                        "replayed",
+                        note,
+                        event.payload.event_id,
+                        event.event_type,
+                        event.payload.session_id,
+                    ),
                     None,
-                    event.event_type,
-                    event.payload.session_id,
-                ),
-                event,
-            )
+                )
+            else:
+                self.store.record_delivery(
+                    Delivery(channel, at, body, headers, 200, EMPTY.decode(), "recorded", note)
+                )
 
         return self.spool.replay(deliver)
 
 
-def wire_update(
-    event: wire.CallActionEvent, *, node: str | None, last_action: str | None, flow: str
-) -> SessionUpdate:
+def session_update(event: wire.CallActionEvent, answered: Answered, tree: Tree) -> SessionUpdate:
     payload = event.payload
     return SessionUpdate(
         session_id=payload.session_id,
@@ -348,9 +405,9 @@ def wire_update(
         direction=payload.call_direction,
         customer=customer_number(event),
         digits=event.digits or None,
-        last_action=last_action,
-        node=node,
-        flow=flow,
+        last_action=answered.last_action,
+        node=answered.node,
+        flow=tree.name,
     )
 
 
@@ -362,3 +419,6 @@ def _event_time(text: str | None) -> datetime:
         except ValueError:
             pass
     return datetime.now(UTC)
+
+
+__all__ = ["WebhookPipeline", "describe_validation_error", "session_update"]

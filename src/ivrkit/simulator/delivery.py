@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,14 +38,16 @@ class DeliveryResult:
 class Deliverer:
     def __init__(
         self,
-        client: httpx.AsyncClient,
+        clients: Sequence[httpx.AsyncClient],
         *,
         attempts: int,
         timeout: float,
         backoff: float,
         user_agent: str = "ivrkit-simulator",
     ) -> None:
-        self._client = client
+        # httpx scans its whole pool for every request: several small pools stay fast with
+        # hundreds of sessions delivering at once. A session always uses the same one.
+        self._clients = list(clients)
         self._attempts = attempts
         self._timeout = timeout
         self._backoff = backoff
@@ -66,7 +69,8 @@ class Deliverer:
         event_id = str(body.get("payload", {}).get("eventId") or body["payload"]["sessionId"])
         result = DeliveryResult(False, None, b"", "not sent", 0)
         for attempt in range(1, self._attempts + 1):
-            result = await self._attempt(hook, content, headers, attempt)
+            client = self._clients[hash(session.id) % len(self._clients)]
+            result = await self._attempt(client, hook, content, headers, attempt)
             session.record(
                 WebhookSent(
                     type=hook.type,
@@ -87,11 +91,16 @@ class Deliverer:
         return result
 
     async def _attempt(
-        self, hook: Webhook, content: bytes, headers: dict[str, str], attempt: int
+        self,
+        client: httpx.AsyncClient,
+        hook: Webhook,
+        content: bytes,
+        headers: dict[str, str],
+        attempt: int,
     ) -> DeliveryResult:
         started = time.perf_counter()
         try:
-            response = await self._client.post(
+            response = await client.post(
                 hook.url, content=content, headers=headers, timeout=self._timeout
             )
         except httpx.TimeoutException:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
+from collections import deque
 from typing import Any
 
 import httpx
@@ -23,6 +25,10 @@ from ivrkit.wire import MakeCall, SendCallflowRequest, WebhookType
 __all__ = ["SimulatorState"]
 
 
+DELIVERY_POOLS = 16
+"""Small connection pools the webhook deliveries are spread over (see Deliverer)."""
+
+
 class SimulatorState:
     """Owns every session task and the HTTP client; :meth:`aclose` leaves nothing running."""
 
@@ -34,15 +40,22 @@ class SimulatorState:
         self.numbers = NumberCatalogue(config.virtual_numbers)
         self.sessions: dict[str, Session] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
-        self._client: httpx.AsyncClient | None = None
+        self._clients: list[httpx.AsyncClient] = []
+        self._ended_ids: deque[str] = deque()
+        """Ended sessions, oldest first: the ones forgotten when keep_sessions is passed."""
         self._deliverer: Deliverer | None = None
 
     @property
     def deliverer(self) -> Deliverer:
         if self._deliverer is None:
-            self._client = httpx.AsyncClient(follow_redirects=False)
+            limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
+            tls = ssl.create_default_context()  # one for all pools: loading it is slow
+            self._clients = [
+                httpx.AsyncClient(follow_redirects=False, limits=limits, verify=tls)
+                for _ in range(DELIVERY_POOLS)
+            ]
             self._deliverer = Deliverer(
-                self._client,
+                self._clients,
                 attempts=self.config.delivery_attempts,
                 timeout=self.config.webhook_timeout,
                 backoff=self.config.retry_backoff,
@@ -122,9 +135,9 @@ class SimulatorState:
 
     def _ended(self, session: Session) -> None:
         self._tasks.pop(session.id, None)
-        ended = [s for s in self.sessions.values() if not s.active]
-        for old in ended[: max(len(ended) - self.config.keep_sessions, 0)]:
-            self.sessions.pop(old.id, None)
+        self._ended_ids.append(session.id)
+        while len(self._ended_ids) > self.config.keep_sessions:
+            self.sessions.pop(self._ended_ids.popleft(), None)
 
     async def _cancel_all(self) -> None:
         tasks: list[asyncio.Task[Any]] = list(self._tasks.values())
@@ -140,13 +153,14 @@ class SimulatorState:
         """Forget everything: sessions (cancelled, no summary), webhooks, phones."""
         await self._cancel_all()
         self.sessions.clear()
+        self._ended_ids.clear()
         self.webhooks.clear()
         self.phones.clear()
 
     async def aclose(self) -> None:
         await self._cancel_all()
-        if self._client is not None:
+        for client in self._clients:
             with contextlib.suppress(RuntimeError):
-                await self._client.aclose()
-        self._client = None
+                await client.aclose()
+        self._clients = []
         self._deliverer = None

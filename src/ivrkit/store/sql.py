@@ -23,7 +23,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL
 
 from ivrkit.errors import StoreError
-from ivrkit.store import convert, schema
+from ivrkit.store import batch, convert, schema
 from ivrkit.store.engine import (
     WRITE,
     connection_error,
@@ -169,6 +169,12 @@ class Store:
                         {"session_id": update.session_id, "digits": update.digits, "at": update.at},
                     )
         return replace(delivery, id=new_id), True
+
+    def record_vca_batch(self, items: Sequence[tuple[Delivery, SessionUpdate | None]]) -> int:
+        """:meth:`record_vca` for many deliveries in one transaction (events already stored
+        are skipped); returns how many were new. A StoreError means nothing was stored."""
+        with self._transaction(write=True) as conn:
+            return batch.write_vca(conn, self._sql, items)
 
     def record_summary(self, delivery: Delivery, event: SessionSummaryEvent) -> bool:
         """Store a SESSION_SUMMARY delivery, the summary with its legs, and close the session.

@@ -66,6 +66,7 @@ class Statements:
 
     def __init__(self, dialect: str) -> None:
         self.insert_delivery: Insert = insert(schema.deliveries).returning(_D.id)
+        self.insert_delivery_plain: Insert = insert(schema.deliveries)
         # ON CONFLICT waits for a concurrent twin to commit, then inserts nothing.
         self.insert_answered_delivery = (
             _upsert(dialect, schema.deliveries)

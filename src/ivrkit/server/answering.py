@@ -1,0 +1,106 @@
+"""Deciding the answer to a CALL_ACTION: the tree's callflow, checked against the platform's
+rules, or the tree's entry menu when anything goes wrong. Stateless trees' answers are cached."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from ivrkit import rules, wire
+from ivrkit.server.treeset import TreeSet
+from ivrkit.trees import Outcome, Tree
+
+log = logging.getLogger("ivrkit.server")
+
+CACHE_SIZE = 4096
+
+
+@dataclass(frozen=True)
+class Answered:
+    answer: bytes
+    """The callflow JSON sent to the platform."""
+    outcome: str
+    """answered, stale-action-id, or fallback (recorded with the delivery)."""
+    node: str | None
+    last_action: str | None
+    note: str | None = None
+    variables: dict[str, str] = field(default_factory=dict)
+
+
+class Answerer:
+    def __init__(self, trees: TreeSet, platform: rules.Platform | None = None) -> None:
+        self.trees = trees
+        self._platform = platform
+        self._checked = lru_cache(maxsize=CACHE_SIZE)(self._check)
+        self._cache: OrderedDict[tuple[object, ...], Answered] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def decide(
+        self,
+        event: wire.CallActionEvent,
+        tree: Tree,
+        variables: dict[str, str] | None = None,
+        note: str | None = None,
+    ) -> Answered:
+        """The answer to ``event`` from ``tree``; never raises."""
+        key: tuple[object, ...] | None = None
+        if not tree.uses_variables:
+            payload = event.payload
+            key = (
+                id(tree),
+                payload.client_action_id,
+                event.digits,
+                payload.call_status,
+                payload.call_direction,
+                payload.source,
+                payload.destination,
+                note,
+            )
+            with self._lock:
+                cached = self._cache.get(key)
+                if cached is not None:
+                    self._cache.move_to_end(key)
+                    return cached
+        answered = self._decide(event, tree, variables or {}, note)
+        if key is not None and answered.outcome != "fallback":
+            with self._lock:
+                self._cache[key] = answered
+                if len(self._cache) > CACHE_SIZE:
+                    self._cache.popitem(last=False)
+        return answered
+
+    def _decide(
+        self, event: wire.CallActionEvent, tree: Tree, variables: dict[str, str], note: str | None
+    ) -> Answered:
+        try:
+            decision = tree.answer(event, variables)
+            answer = self._checked(decision.callflow.to_json())
+        except Exception as exc:  # noqa: BLE001 - the caller must still hear the menu
+            log.exception(
+                "could not answer event %s; answering the entry menu", event.payload.event_id
+            )
+            return Answered(
+                self.trees.fallback(tree),
+                "fallback",
+                None,
+                None,
+                f"answering the entry menu after: {exc}",
+            )
+        outcome = "stale-action-id" if decision.outcome is Outcome.STALE else "answered"
+        return Answered(
+            answer,
+            outcome,
+            decision.node,
+            decision.callflow.callflow[-1].last_action,
+            "; ".join(filter(None, [note, decision.note])) or None,
+            decision.variables,
+        )
+
+    def _check(self, answer_json: str) -> bytes:
+        verdict = rules.validate(answer_json, mode=rules.Mode.ANSWER, platform=self._platform)
+        if not verdict.ok:
+            raise ValueError(f"the tree's answer is refused: {rules.describe(verdict)}")
+        return answer_json.encode()

@@ -1,0 +1,180 @@
+"""The server's group commit: one thread writes what the webhooks tell, many at a time.
+
+CALL_ACTION records are written behind the answer (the caller is not kept waiting on the
+disk), in batches; a session summary waits for its batch to commit before its 200 goes out,
+and since the queue is first-in first-out, everything received before a summary is stored
+before that summary is acknowledged. A batch the database refuses is retried one record at a
+time; a record that still fails is appended to the spool file, never dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ivrkit.server.spool import Spool
+from ivrkit.store import Delivery, SessionUpdate, Store
+from ivrkit.wire import SessionSummaryEvent
+
+log = logging.getLogger("ivrkit.server")
+
+MAX_BATCH = 256
+QUEUE_LIMIT = 10_000
+"""Records waiting at most; past it a webhook waits for room (back-pressure, not loss)."""
+
+
+@dataclass
+class _Vca:
+    delivery: Delivery
+    update: SessionUpdate | None
+    variables: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class _Summary:
+    delivery: Delivery
+    event: SessionSummaryEvent
+    done: Callable[[BaseException | None], None]
+
+
+@dataclass
+class _Flush:
+    done: threading.Event
+
+
+_Item = _Vca | _Summary | _Flush
+_STOP = object()
+
+
+class EventWriter:
+    def __init__(self, store: Store, spool: Spool | None) -> None:
+        self.store = store
+        self.spool = spool
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=QUEUE_LIMIT)
+        self._thread = threading.Thread(target=self._run, name="ivrkit-writer", daemon=True)
+        self._started = False
+
+    def start(self) -> None:
+        if not self._started:
+            self._started = True
+            self._thread.start()
+
+    def stop(self) -> None:
+        """Write everything queued, then end the thread."""
+        if self._started:
+            self._queue.put(_STOP)
+            self._thread.join(timeout=30)
+            self._started = False
+
+    def record_vca(
+        self, delivery: Delivery, update: SessionUpdate | None, variables: dict[str, str]
+    ) -> None:
+        """Queue a CALL_ACTION record (written within milliseconds, behind the answer)."""
+        self._put(_Vca(delivery, update, variables))
+
+    async def record_summary(self, delivery: Delivery, event: SessionSummaryEvent) -> None:
+        """Queue a summary and wait until it (and everything before it) is committed.
+
+        Raises what the store raised, when the summary could not be stored.
+        """
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+
+        def done(error: BaseException | None) -> None:
+            def settle() -> None:
+                if future.done():
+                    return
+                if error is None:
+                    future.set_result(None)
+                else:
+                    future.set_exception(error)
+
+            loop.call_soon_threadsafe(settle)
+
+        self._put(_Summary(delivery, event, done))
+        await future
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Block until everything queued so far is written (tests, shutdown)."""
+        if not self._started:
+            return True
+        marker = _Flush(threading.Event())
+        self._put(marker)
+        return marker.done.wait(timeout)
+
+    def _put(self, item: object) -> None:
+        if not self._started:
+            self.start()
+        self._queue.put(item)
+
+    # -- the writer thread ---------------------------------------------------------------------
+
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            items = [self._queue.get()]
+            while len(items) < MAX_BATCH:
+                try:
+                    items.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            if _STOP in items:
+                stopping = True
+                items = [item for item in items if item is not _STOP]
+            self._write(items)
+
+    def _write(self, items: list[Any]) -> None:
+        pending: list[_Vca] = []
+        for item in items:
+            if isinstance(item, _Vca):
+                pending.append(item)
+                continue
+            self._write_vca(pending)
+            pending = []
+            if isinstance(item, _Summary):
+                self._write_summary(item)
+            elif isinstance(item, _Flush):
+                item.done.set()
+        self._write_vca(pending)
+
+    def _write_vca(self, batch: list[_Vca]) -> None:
+        if not batch:
+            return
+        try:
+            self.store.record_vca_batch([(item.delivery, item.update) for item in batch])
+            done = batch
+        except Exception:  # noqa: BLE001 - fall back to one at a time, then to the spool
+            log.warning("a batch of %d events failed; writing them one by one", len(batch))
+            done = []
+            for item in batch:
+                try:
+                    self.store.record_vca(item.delivery, item.update)
+                    done.append(item)
+                except Exception:  # noqa: BLE001
+                    log.exception("could not store event %s; spooling it", item.delivery.event_id)
+                    self._spool(item)
+        for item in done:
+            if item.variables and item.update is not None:
+                try:
+                    self.store.set_variables(item.update.session_id, item.variables)
+                except Exception:  # noqa: BLE001
+                    log.exception("could not store variables of %s", item.update.session_id)
+
+    def _write_summary(self, item: _Summary) -> None:
+        try:
+            self.store.record_summary(item.delivery, item.event)
+        except Exception as exc:  # noqa: BLE001 - handed to the waiting request
+            item.done(exc)
+            return
+        item.done(None)
+
+    def _spool(self, item: _Vca) -> None:
+        if self.spool is None:
+            log.error("event lost, no spool configured: %s", item.delivery.body[:2000])
+            return
+        self.spool.append(item.delivery.channel, item.delivery.body, item.delivery.headers)

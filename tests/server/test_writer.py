@@ -1,0 +1,95 @@
+"""The server's group commit keeps its promises: order, summaries after what came before
+them, a failing batch written one by one, and nothing dropped when the store refuses."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from ivrkit.server.spool import Spool
+from ivrkit.server.writer import EventWriter
+from ivrkit.store import Delivery, SessionUpdate, Store, open_store
+from ivrkit.wire import SessionSummaryEvent
+from tests.conftest import load_fixture
+
+
+@pytest.fixture()
+def store(tmp_path: Path) -> Iterator[Store]:
+    opened = open_store(f"sqlite:///{tmp_path / 'w.db'}")
+    yield opened
+    opened.close()
+
+
+def event(n: int, session: str = "s-1") -> tuple[Delivery, SessionUpdate]:
+    at = datetime.now(UTC)
+    delivery = Delivery(
+        "vca", at, f"body {n}", {}, 200, "{}", "answered", None, f"e-{n}", "CALL_ACTION", session
+    )
+    return delivery, SessionUpdate(session_id=session, at=at, digits=str(n % 10))
+
+
+def test_events_are_written_in_order_and_a_summary_waits_for_them(store: Store) -> None:
+    writer = EventWriter(store, None)
+    writer.start()
+    try:
+        for n in range(300):
+            writer.record_vca(*event(n), {})
+        summary = SessionSummaryEvent.model_validate(
+            load_fixture("vss_ivr_scenario1_bridge_completed.json")
+        )
+        summary.payload.session_id = "s-1"
+        done = Delivery(
+            "vss",
+            datetime.now(UTC),
+            "{}",
+            {},
+            200,
+            "{}",
+            "summary",
+            None,
+            None,
+            "SESSION_SUMMARY",
+            "s-1",
+        )
+        asyncio.run(writer.record_summary(done, summary))
+        record = store.session("s-1")
+        assert record is not None
+        assert record.digits == [str(n % 10) for n in range(300)]
+        assert record.status == "COMPLETED"
+    finally:
+        writer.stop()
+
+
+def test_a_refused_batch_is_written_one_by_one(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(items: object) -> int:
+        raise RuntimeError("batch refused")
+
+    monkeypatch.setattr(store, "record_vca_batch", refuse)
+    writer = EventWriter(store, None)
+    for n in range(5):
+        writer.record_vca(*event(n), {})
+    assert writer.flush()
+    writer.stop()
+    assert len(store.deliveries("s-1")) == 5
+
+
+def test_an_event_the_store_refuses_is_spooled(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*args: object) -> object:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(store, "record_vca_batch", refuse)
+    monkeypatch.setattr(store, "record_vca", refuse)
+    spool = Spool(tmp_path / "spool.jsonl")
+    writer = EventWriter(store, spool)
+    writer.record_vca(*event(1), {})
+    assert writer.flush()
+    writer.stop()
+    assert spool.pending() == 1
