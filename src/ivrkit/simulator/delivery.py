@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
+import aiohttp
 
 from ivrkit.simulator.clock import Timeline
 from ivrkit.simulator.session import Session
@@ -38,16 +37,14 @@ class DeliveryResult:
 class Deliverer:
     def __init__(
         self,
-        clients: Sequence[httpx.AsyncClient],
+        client: aiohttp.ClientSession,
         *,
         attempts: int,
         timeout: float,
         backoff: float,
         user_agent: str = "ivrkit-simulator",
     ) -> None:
-        # httpx scans its whole pool for every request: several small pools stay fast with
-        # hundreds of sessions delivering at once. A session always uses the same one.
-        self._clients = list(clients)
+        self._client = client
         self._attempts = attempts
         self._timeout = timeout
         self._backoff = backoff
@@ -69,8 +66,7 @@ class Deliverer:
         event_id = str(body.get("payload", {}).get("eventId") or body["payload"]["sessionId"])
         result = DeliveryResult(False, None, b"", "not sent", 0)
         for attempt in range(1, self._attempts + 1):
-            client = self._clients[hash(session.id) % len(self._clients)]
-            result = await self._attempt(client, hook, content, headers, attempt)
+            result = await self._attempt(hook, content, headers, attempt)
             session.record(
                 WebhookSent(
                     type=hook.type,
@@ -91,32 +87,28 @@ class Deliverer:
         return result
 
     async def _attempt(
-        self,
-        client: httpx.AsyncClient,
-        hook: Webhook,
-        content: bytes,
-        headers: dict[str, str],
-        attempt: int,
+        self, hook: Webhook, content: bytes, headers: dict[str, str], attempt: int
     ) -> DeliveryResult:
         started = time.perf_counter()
         try:
-            response = await client.post(
-                hook.url, content=content, headers=headers, timeout=self._timeout
-            )
-        except httpx.TimeoutException:
+            async with self._client.post(
+                hook.url,
+                data=content,
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=self._timeout),
+                allow_redirects=False,
+            ) as response:
+                status = response.status
+                answer = await response.read()
+        except TimeoutError:
             error = f"no answer within {self._timeout}s"
             return DeliveryResult(False, None, b"", error, attempt, _since(started))
-        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+        except (aiohttp.ClientError, ValueError) as exc:
             error = f"could not connect: {type(exc).__name__}: {exc}"
             return DeliveryResult(False, None, b"", error, attempt, _since(started))
-        ok = 200 <= response.status_code < 300
+        ok = 200 <= status < 300
         return DeliveryResult(
-            ok,
-            response.status_code,
-            response.content,
-            None if ok else f"HTTP {response.status_code}",
-            attempt,
-            _since(started),
+            ok, status, answer, None if ok else f"HTTP {status}", attempt, _since(started)
         )
 
 

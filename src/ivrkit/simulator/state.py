@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ssl
 from collections import deque
 from typing import Any
 
-import httpx
+import aiohttp
 
 from ivrkit.rules import Platform
 from ivrkit.simulator.clock import Clock
@@ -25,9 +24,6 @@ from ivrkit.wire import MakeCall, SendCallflowRequest, WebhookType
 __all__ = ["SimulatorState"]
 
 
-DELIVERY_POOLS = 16
-"""Small connection pools the webhook deliveries are spread over (see Deliverer)."""
-
 
 class SimulatorState:
     """Owns every session task and the HTTP client; :meth:`aclose` leaves nothing running."""
@@ -40,7 +36,7 @@ class SimulatorState:
         self.numbers = NumberCatalogue(config.virtual_numbers)
         self.sessions: dict[str, Session] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
-        self._clients: list[httpx.AsyncClient] = []
+        self._session: aiohttp.ClientSession | None = None
         self._ended_ids: deque[str] = deque()
         """Ended sessions, oldest first: the ones forgotten when keep_sessions is passed."""
         self._deliverer: Deliverer | None = None
@@ -48,14 +44,10 @@ class SimulatorState:
     @property
     def deliverer(self) -> Deliverer:
         if self._deliverer is None:
-            limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
-            tls = ssl.create_default_context()  # one for all pools: loading it is slow
-            self._clients = [
-                httpx.AsyncClient(follow_redirects=False, limits=limits, verify=tls)
-                for _ in range(DELIVERY_POOLS)
-            ]
+            connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=300)
+            self._session = aiohttp.ClientSession(connector=connector, auto_decompress=False)
             self._deliverer = Deliverer(
-                self._clients,
+                self._session,
                 attempts=self.config.delivery_attempts,
                 timeout=self.config.webhook_timeout,
                 backoff=self.config.retry_backoff,
@@ -159,8 +151,8 @@ class SimulatorState:
 
     async def aclose(self) -> None:
         await self._cancel_all()
-        for client in self._clients:
+        if self._session is not None:
             with contextlib.suppress(RuntimeError):
-                await client.aclose()
-        self._clients = []
+                await self._session.close()
+        self._session = None
         self._deliverer = None
