@@ -24,7 +24,6 @@ from ivrkit.wire import MakeCall, SendCallflowRequest, WebhookType
 __all__ = ["SimulatorState"]
 
 
-
 class SimulatorState:
     """Owns every session task and the HTTP client; :meth:`aclose` leaves nothing running."""
 
