@@ -1,0 +1,113 @@
+"""The command line against the simulator, as a person with a real account would use it:
+register the webhooks, place the callback, list what happened."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ivrkit.cli import app
+from ivrkit.server import create_app
+from ivrkit.serving import BackgroundServer
+from ivrkit.simulator import SimulatorConfig, SimulatorControl
+from ivrkit.simulator import create_app as create_simulator
+from ivrkit.store import open_store
+from ivrkit.trees import load_tree
+
+pytestmark = pytest.mark.e2e
+runner = CliRunner()
+
+
+def test_register_call_and_list_sessions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = f"sqlite:///{tmp_path / 'ivrkit.db'}"
+    store = open_store(db)
+    simulator = create_simulator(SimulatorConfig(api_key="k-123", subaccount="acme"))
+    server = create_app(
+        load_tree(), store=store, webhook_secret="hook-secret", spool=tmp_path / "spool.jsonl"
+    )
+    try:
+        with (
+            BackgroundServer(simulator) as platform,
+            BackgroundServer(server) as backend,
+            SimulatorControl(platform.url) as control,
+        ):
+            for key, value in {
+                "IVRKIT_API_KEY": "k-123",
+                "IVRKIT_SUBACCOUNT": "acme",
+                "IVRKIT_API_BASE": platform.url,
+                "IVRKIT_DB": db,
+                "IVRKIT_WEBHOOK_SECRET": "hook-secret",
+            }.items():
+                monkeypatch.setenv(key, value)
+            registered = runner.invoke(app, ["webhooks", "register", "--url", backend.url])
+            assert registered.exit_code == 0, registered.output
+            listed = runner.invoke(app, ["webhooks", "list", "--json"])
+            hooks = {h["type"]: h for h in json.loads(listed.output)["webhooks"]}
+            assert hooks["VCA"]["url"] == f"{backend.url}/webhooks/vca"
+            assert hooks["VCA"]["httpAuthHeaderAvailable"] is True
+
+            control.set_phone("+6512345678", press=["1"])
+            placed = runner.invoke(
+                app, ["call", "+6512345678", "--json", "--client-request-id", "ticket-7"]
+            )
+            assert placed.exit_code == 0, placed.output
+            session_id = json.loads(placed.output)["sessionId"]
+            control.wait_for_end(session_id, timeout=10)
+
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                rows = json.loads(runner.invoke(app, ["sessions", "--json"]).output)
+                if rows and rows[0]["status"] != "IN_PROGRESS":
+                    break
+                time.sleep(0.05)
+            (row,) = rows
+            assert row["sessionId"] == session_id
+            assert (row["status"], row["lastAction"], row["digits"]) == (
+                "COMPLETED",
+                "HANGUP",
+                ["1"],
+            )
+
+            deleted = runner.invoke(app, ["webhooks", "delete", "VCA"])
+            assert deleted.exit_code == 0
+            assert (
+                "VCA"
+                not in json.loads(runner.invoke(app, ["webhooks", "list", "--json"]).output)[
+                    "webhooks"
+                ].__repr__()
+            )
+    finally:
+        store.close()
+
+
+def test_a_wrong_api_key_is_one_clear_line() -> None:
+    import os
+    import subprocess
+    import sys
+
+    simulator = create_simulator(SimulatorConfig(api_key="right", subaccount="acme"))
+    with BackgroundServer(simulator) as platform:
+        env = {
+            **os.environ,
+            "IVRKIT_API_KEY": "wrong",
+            "IVRKIT_SUBACCOUNT": "acme",
+            "IVRKIT_API_BASE": platform.url,
+            "COLUMNS": "200",
+        }
+        result = subprocess.run(
+            [sys.executable, "-c", "from ivrkit.cli import main; main()", "call", "+6512345678"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+            check=False,
+        )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("error:")
+    assert "IVRKIT_API_KEY" in line, line
