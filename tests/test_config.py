@@ -1,0 +1,33 @@
+"""Settings come from flags, then IVRKIT_* variables, then a .env file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ivrkit.config import Settings
+
+
+def test_env_file_then_environment_then_flags(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text(
+        "IVRKIT_API_KEY=from-file\nIVRKIT_SUBACCOUNT=acme\nIVRKIT_DB=sqlite:///file.db\n"
+    )
+    assert Settings().api_key == "from-file"
+    monkeypatch.setenv("IVRKIT_API_KEY", "from-env")
+    settings = Settings()
+    assert (settings.api_key, settings.subaccount) == ("from-env", "acme")
+    assert Settings(api_key="from-flag").api_key == "from-flag"
+
+
+def test_defaults_without_any_configuration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = Settings()
+    assert settings.api_base == "https://voice.8x8.com"
+    assert settings.db == "sqlite:///ivrkit.db"
+    assert settings.api_key is None
