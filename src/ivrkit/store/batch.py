@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from ivrkit.store import convert, schema
-from ivrkit.store.records import IN_PROGRESS, Delivery, SessionUpdate
+from ivrkit.store.records import Delivery, SessionUpdate
 from ivrkit.store.statements import Statements
 
 CHUNK = 500
@@ -45,24 +45,9 @@ def write_vca(
         deliveries.append(values)
         if update is None:
             continue
-        sessions.append(
-            {
-                "session_id": update.session_id,
-                "status": IN_PROGRESS,
-                "direction": update.direction,
-                "sub_account_id": update.sub_account_id,
-                "customer": update.customer,
-                "flow": update.flow,
-                "node": update.node,
-                "answer_last_action": update.last_action,
-                "started_at": update.at,
-                "updated_at": now,
-            }
-        )
+        sessions.append(convert.session_values(update, now))
         if update.digits:
-            digits.append(
-                {"session_id": update.session_id, "digits": update.digits, "at": update.at}
-            )
+            digits.append(convert.digits_values(update))
     if deliveries:
         conn.execute(sql.insert_delivery_plain, deliveries)
     if sessions:  # executemany applies them in order: each may update a row an earlier made

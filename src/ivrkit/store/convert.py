@@ -8,7 +8,13 @@ from typing import Any
 
 from sqlalchemy import RowMapping
 
-from ivrkit.store.records import Delivery, LegRecord, SessionRecord
+from ivrkit.store.records import (
+    IN_PROGRESS,
+    Delivery,
+    LegRecord,
+    SessionRecord,
+    SessionUpdate,
+)
 from ivrkit.wire.events import Leg
 
 _INT64 = 2**63 - 1
@@ -93,6 +99,26 @@ def delivery_values(delivery: Delivery) -> dict[str, Any]:
         "event_type": delivery.event_type,
         "session_id": delivery.session_id,
     }
+
+
+def session_values(update: SessionUpdate, now: datetime) -> dict[str, Any]:
+    """The ``ivrkit_sessions`` upsert parameters of what one CALL_ACTION tells."""
+    return {
+        "session_id": update.session_id,
+        "status": IN_PROGRESS,
+        "direction": update.direction,
+        "sub_account_id": update.sub_account_id,
+        "customer": update.customer,
+        "flow": update.flow,
+        "node": update.node,
+        "answer_last_action": update.last_action,
+        "started_at": update.at,
+        "updated_at": now,
+    }
+
+
+def digits_values(update: SessionUpdate) -> dict[str, Any]:
+    return {"session_id": update.session_id, "digits": update.digits, "at": update.at}
 
 
 def delivery_from_row(row: RowMapping) -> Delivery:

@@ -148,26 +148,9 @@ class Store:
                     first = conn.execute(sql.find_answered, {"event_id": delivery.event_id})
                     return convert.delivery_from_row(first.mappings().one()), False
             if update is not None:
-                conn.execute(
-                    sql.upsert_session_from_vca,
-                    {
-                        "session_id": update.session_id,
-                        "status": IN_PROGRESS,
-                        "direction": update.direction,
-                        "sub_account_id": update.sub_account_id,
-                        "customer": update.customer,
-                        "flow": update.flow,
-                        "node": update.node,
-                        "answer_last_action": update.last_action,
-                        "started_at": update.at,
-                        "updated_at": _now(),
-                    },
-                )
+                conn.execute(sql.upsert_session_from_vca, convert.session_values(update, _now()))
                 if update.digits:
-                    conn.execute(
-                        sql.insert_digits,
-                        {"session_id": update.session_id, "digits": update.digits, "at": update.at},
-                    )
+                    conn.execute(sql.insert_digits, convert.digits_values(update))
         return replace(delivery, id=new_id), True
 
     def record_vca_batch(self, items: Sequence[tuple[Delivery, SessionUpdate | None]]) -> int:
