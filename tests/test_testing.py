@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from ivrkit.testing import IvrHarness
+from ivrkit.trees import builtin_path
 
 pytestmark = pytest.mark.e2e
 
@@ -45,5 +48,23 @@ def test_the_ivrkit_tree_fixture_picks_the_tree(pytester: pytest.Pytester) -> No
             call.expect_hangup()
         """
     )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+
+
+def test_a_relative_ivrkit_flow_is_found_beside_the_ini_file(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makeini("[pytest]\nivrkit_flow = flows/mine.yaml\n")
+    (pytester.path / "flows").mkdir()
+    shutil.copy(builtin_path("restaurant"), pytester.path / "flows" / "mine.yaml")
+    tests = pytester.mkdir("tests")
+    (tests / "test_mine.py").write_text(
+        "def test_mine(ivr):\n"
+        "    call = ivr.call('+6512345678')\n"
+        "    call.expect_prompt('Welcome to ABC Restaurant')\n"
+        "    call.hang_up()\n"
+    )
+    monkeypatch.chdir(tests)  # pytest run from a subfolder still reads the ini's tree
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)

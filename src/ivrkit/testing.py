@@ -309,6 +309,9 @@ class IvrHarness:
 def ivrkit_tree(request: pytest.FixtureRequest) -> Tree | str | Path | None:
     """The tree the ``ivr`` fixture serves: override this fixture, or set ``ivrkit_flow``."""
     flow: str | None = request.config.getini("ivrkit_flow") or None
+    inipath = request.config.inipath
+    if flow and inipath is not None and (inipath.parent / flow).is_file():
+        return inipath.parent / flow  # a relative path means beside the ini file, as in pytest
     return flow
 
 

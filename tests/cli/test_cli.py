@@ -86,7 +86,10 @@ def test_sessions_lists_what_the_store_holds(tmp_path: Path) -> None:
         (["validate", "/nonexistent/file.json"], "cannot read"),
         (["serve", "--flow", "/nonexistent/tree.yaml"], "cannot read the tree file"),
         (["sessions", "--db", "mysql://nobody"], "error:"),
+        (["sessions", "--db", "sqlite:////nonexistent/ivrkit.db"], "no store at"),
         (["webhooks", "list"], "IVRKIT_API_KEY"),
+        (["webhooks", "delete", "VXX"], "'VXX' is not a webhook type"),
+        (["webhooks", "register", "--url", "https://x.example", "--type", "vxx"], "use one of"),
     ],
 )
 def test_errors_are_one_line_without_traceback(args: list[str], message: str) -> None:

@@ -180,12 +180,31 @@ def test_a_wrong_shape_is_400_naming_the_field(http: httpx.Client, store: Store)
     assert store.deliveries()[0].outcome == "bad-shape"
 
 
+@pytest.mark.parametrize("body", [b"[]", b'"CALL_ACTION"', b"null", b"42"])
+def test_json_that_is_not_an_object_is_400(http: httpx.Client, store: Store, body: bytes) -> None:
+    response = http.post(
+        "/webhooks/vca", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid-event"
+    assert store.deliveries()[0].outcome == "bad-shape"
+
+
 def test_a_body_over_64_kib_is_413(http: httpx.Client, store: Store) -> None:
     event = vca_event("1")
     event["padding"] = "x" * (64 * 1024)
     response = http.post("/webhooks/vca", json=event)
     assert response.status_code == 413
     assert store.deliveries()[0].outcome == "too-large"
+
+
+def test_a_smaller_body_limit_is_the_one_reported(store: Store, tmp_path: Path) -> None:
+    app = create_app(load_tree(), store=store, spool=tmp_path / "spool.jsonl", max_body=1024)
+    with BackgroundServer(app) as running:
+        response = httpx.post(running.url + "/webhooks/vca", json={"padding": "x" * 2000})
+    assert response.status_code == 413
+    assert response.json()["limit"] == 1024
+    assert "over the 1024-byte limit" in response.json()["detail"]
 
 
 def test_an_unknown_event_type_is_200_empty_and_recorded(http: httpx.Client, store: Store) -> None:
@@ -268,3 +287,23 @@ def test_a_summary_the_store_refuses_is_spooled_then_replayed(
         pass  # start-up replays the spool
     assert store.summary(summary["payload"]["sessionId"]) is not None
     assert not spool.exists()
+
+
+def test_a_summary_neither_store_nor_spool_can_keep_is_503_so_it_comes_again(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    summary = load_fixture("vss_ivr_scenario1_bridge_completed.json")
+    not_a_folder = tmp_path / "not-a-folder"
+    not_a_folder.write_text("")
+    spool = not_a_folder / "spool.jsonl"
+
+    def refuse(*args: object) -> bool:
+        raise OSError("disk full")
+
+    app = create_app(load_tree(), store=store, spool=spool)
+    with monkeypatch.context() as patch:
+        patch.setattr(store, "record_summary", refuse)
+        with BackgroundServer(app) as running:
+            response = httpx.post(running.url + "/webhooks/vss", json=summary)
+    assert response.status_code == 503
+    assert response.json()["error"] == "store-unavailable"

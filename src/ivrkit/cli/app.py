@@ -223,8 +223,17 @@ def sessions(
 ) -> None:
     """List recorded sessions, newest first."""
     from ivrkit.store import open_store
+    from ivrkit.store.engine import is_memory, parse_store_url
 
     cfg = settings(db=db)
+    url = parse_store_url(cfg.db)
+    if url.get_backend_name() == "sqlite" and not is_memory(url):
+        # Listing must not create a database (or its folders) where a typo points.
+        if not Path(str(url.database)).is_file():
+            raise ConfigError(
+                f"no store at {url.database}: check --db or IVRKIT_DB "
+                "(the file appears once `ivrkit serve` or `ivrkit call` records something)"
+            )
     store = open_store(cfg.db)
     try:
         rows = store.sessions(limit=limit)

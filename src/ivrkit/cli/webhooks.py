@@ -10,8 +10,19 @@ import typer
 from ivrkit.cli.app import require_account, webhooks_app
 from ivrkit.cli.common import console, settings
 from ivrkit.errors import ConfigError
+from ivrkit.wire import WebhookType
 
 ApiBaseOpt = Annotated[str | None, typer.Option(help="Voice API base URL.")]
+
+
+def _kind(name: str) -> WebhookType:
+    """A webhook type from the command line; an unknown one is a one-line error, before any
+    request is sent."""
+    try:
+        return WebhookType(name.upper())
+    except ValueError:
+        choices = ", ".join(kind.value for kind in WebhookType)
+        raise ConfigError(f"{name!r} is not a webhook type; use one of {choices}") from None
 
 
 @webhooks_app.command("register")
@@ -38,10 +49,11 @@ def register(
     cfg = settings(public_url=url, webhook_secret=webhook_secret, api_base=api_base)
     if not cfg.public_url:
         raise ConfigError("no public URL: pass --url or set IVRKIT_PUBLIC_URL")
+    kinds = [_kind(t).value for t in (types or ["VCA", "VSS"])]
     api_key, subaccount = require_account(cfg.api_key, cfg.subaccount)
     base = cfg.public_url.rstrip("/")
     with VoiceClient(api_key, subaccount, base_url=cfg.api_base) as client:
-        for kind in [t.upper() for t in (types or ["VCA", "VSS"])]:
+        for kind in kinds:
             client.create_webhook(
                 kind, f"{base}/webhooks/{kind.lower()}", http_auth_header=cfg.webhook_secret
             )
@@ -76,14 +88,15 @@ def list_(
 
 @webhooks_app.command("delete")
 def delete(
-    kind: Annotated[str, typer.Argument(help="VCA, VSS, VCS or VRU.")],
+    kind: Annotated[str, typer.Argument(help="VCA, VSS, VCS, VRU or VNU.")],
     api_base: ApiBaseOpt = None,
 ) -> None:
     """Remove the webhook of one type."""
     from ivrkit.client import VoiceClient
 
+    chosen = _kind(kind)
     cfg = settings(api_base=api_base)
     api_key, subaccount = require_account(cfg.api_key, cfg.subaccount)
     with VoiceClient(api_key, subaccount, base_url=cfg.api_base) as client:
-        removed = client.delete_webhook(kind.upper())
+        removed = client.delete_webhook(chosen)
     console.print(f"deleted {removed.type} → {removed.url}")

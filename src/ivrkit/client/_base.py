@@ -110,15 +110,15 @@ class BaseVoiceClient:
         subaccount = (subaccount or "").strip()
         if not api_key:
             raise ConfigError(
-                "No Voice API key: set IVRKIT_API_KEY (or pass --api-key); "
+                "No Voice API key: set IVRKIT_API_KEY (or pass api_key=...); "
                 "keys are made at https://connect.8x8.com."
             )
         if not subaccount:
-            raise ConfigError("No subaccount: set IVRKIT_SUBACCOUNT (or pass --subaccount).")
+            raise ConfigError("No subaccount: set IVRKIT_SUBACCOUNT (or pass subaccount=...).")
         if not _SUBACCOUNT.match(subaccount):
             raise ConfigError(
                 f"{subaccount!r} is not an 8x8 subaccount id (3-50 letters, digits or -._&): "
-                "check IVRKIT_SUBACCOUNT (or --subaccount)."
+                "check IVRKIT_SUBACCOUNT."
             )
         if not base_url.startswith(("http://", "https://")):
             raise ConfigError(f"The base URL {base_url!r} must start with https:// or http://.")

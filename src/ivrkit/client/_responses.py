@@ -132,7 +132,7 @@ def error_for(call: Call[Any], response: httpx.Response, *, attempts: int) -> Ap
     if status == 401:
         return AuthenticationError(
             f"The Voice API refused the API key (HTTP 401: {detail}). "
-            "Check IVRKIT_API_KEY (or --api-key); keys are made at https://connect.8x8.com.",
+            "Check IVRKIT_API_KEY; keys are made at https://connect.8x8.com.",
             **fields,
         )
     if status == 403:
@@ -145,7 +145,7 @@ def error_for(call: Call[Any], response: httpx.Response, *, attempts: int) -> Ap
         return NotFoundError(
             f"The Voice API could not find {call.subject} "
             f"(HTTP 404: {detail}; {_where(response)}). "
-            "Check IVRKIT_SUBACCOUNT (or --subaccount) and IVRKIT_API_BASE.",
+            "Check IVRKIT_SUBACCOUNT and IVRKIT_API_BASE.",
             **fields,
         )
     refused = 400 <= status < 500 and status != 429

@@ -49,8 +49,10 @@ class Answerer:
         key: tuple[object, ...] | None = None
         if not tree.uses_variables:
             payload = event.payload
+            # The tree itself, not id(tree): a reloaded tree's address may be reused by its
+            # successor, which would then be answered from the old tree's entries.
             key = (
-                id(tree),
+                tree,
                 payload.client_action_id,
                 event.digits,
                 payload.call_status,

@@ -12,8 +12,8 @@ KEPT_HEADERS = ("content-type", "content-length", "user-agent", "x-forwarded-for
 
 
 class BodyTooLarge(Exception):
-    def __init__(self, size: int) -> None:
-        super().__init__(f"body of {size}+ bytes is over the {MAX_BODY_BYTES}-byte limit")
+    def __init__(self, size: int, limit: int = MAX_BODY_BYTES) -> None:
+        super().__init__(f"body of {size}+ bytes is over the {limit}-byte limit")
         self.size = size
 
 
@@ -21,13 +21,13 @@ async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
     """The whole body, or :class:`BodyTooLarge` as soon as it passes ``limit`` bytes."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge(int(declared))
+        raise BodyTooLarge(int(declared), limit)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise BodyTooLarge(size)
+            raise BodyTooLarge(size, limit)
         chunks.append(chunk)
     return b"".join(chunks)
 

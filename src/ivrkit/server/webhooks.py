@@ -185,15 +185,19 @@ class WebhookPipeline:
     def _refuse(
         self, body: bytes, exc: ValidationError, delivery: Callable[..., Delivery]
     ) -> Response:
-        """Why a body is not an event ivrkit handles: not JSON (400), an event type it does
-        not handle (200 {}, recorded), or a known event of the wrong shape (400 naming the
-        field)."""
+        """Why a body is not an event ivrkit handles: not JSON (400), JSON but not an object
+        (400), an event type it does not handle (200 {}, recorded), or a known event of the
+        wrong shape (400 naming the field)."""
         try:
             data = json.loads(body)
         except ValueError as error:
             note = f"body is not valid JSON: {error}"
             self._record(delivery(400, None, "bad-json", note))
             return _problem(400, "malformed-json", note)
+        if not isinstance(data, dict):
+            note = "body: a webhook event must be a JSON object"
+            self._record(delivery(400, None, "bad-shape", note))
+            return _problem(400, "invalid-event", note, field="")
         event_type = wire.event_type_of(data)
         if not wire.is_known_event_type(event_type):
             note = "body has no eventType"
@@ -305,9 +309,14 @@ class WebhookPipeline:
             log.exception("store refused the summary of %s; spooling it", event.payload.session_id)
             if self.spool is None:
                 return _problem(503, "store-unavailable", "summary not stored; please retry")
-            await anyio.to_thread.run_sync(
-                self.spool.append, stored.channel, stored.body, stored.headers
-            )
+            try:
+                await anyio.to_thread.run_sync(
+                    self.spool.append, stored.channel, stored.body, stored.headers
+                )
+            except OSError:
+                # Nowhere to keep it: a 503 makes the platform deliver it again.
+                log.exception("could not spool the summary of %s", event.payload.session_id)
+                return _problem(503, "store-unavailable", "summary not stored; please retry")
         return _json(EMPTY)
 
     def _last_resort(
@@ -319,8 +328,9 @@ class WebhookPipeline:
         headers: dict[str, str],
     ) -> Response:
         is_summary = '"SESSION_SUMMARY"' in text
-        if is_summary and self.spool is not None:
-            self.spool.append(channel, text, headers)
+        if is_summary and not self._spooled(channel, text, headers):
+            # Nowhere to keep it: a 503 makes the platform deliver it again.
+            return _problem(503, "store-unavailable", "summary not stored; please retry")
         tree = self.trees.get(flow) or self.trees.default
         answer = EMPTY if is_summary or channel != "vca" else self.trees.fallback(tree)
         self._record(
@@ -338,6 +348,16 @@ class WebhookPipeline:
         return _json(answer)
 
     # -- helpers ---------------------------------------------------------------------------------
+
+    def _spooled(self, channel: str, text: str, headers: dict[str, str]) -> bool:
+        if self.spool is None:
+            return False
+        try:
+            self.spool.append(channel, text, headers)
+        except OSError:
+            log.exception("could not spool a %s delivery", channel)
+            return False
+        return True
 
     def _record(self, delivery: Delivery) -> None:
         """Keep a delivery that is not an answered event (bad input, unknown events, ...)."""
