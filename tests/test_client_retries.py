@@ -42,10 +42,29 @@ def test_transient_answers_are_retried_with_exponential_backoff(connect, sleeps,
     assert sleeps == [0.5, 1.0]
 
 
+def test_a_500_on_send_callflow_is_not_retried_because_the_call_may_be_ringing(connect, sleeps):
+    api = Api(reply(500, "oas_api_response_500.json"))
+    with pytest.raises(ServerError) as caught:
+        connect(api, max_retries=3).send_callflow(simple_ivr())
+    assert len(api.requests) == 1
+    assert sleeps == []
+    assert "may or may not have been placed" in str(caught.value)
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_send_callflow_is_retried_when_the_platform_certainly_did_not_act(connect, sleeps, status):
+    api = Api(
+        httpx.Response(status, json={"statusCode": status, "statusMessage": "busy"}),
+        reply(200, "api_response_success_simple_ivr.json"),
+    )
+    assert connect(api, max_retries=2).send_callflow(simple_ivr()).created
+    assert len(api.requests) == 2
+
+
 def test_server_error_after_every_retry(connect, sleeps):
     api = Api(reply(500, "oas_api_response_500.json"))
     with pytest.raises(ServerError) as caught:
-        connect(api, max_retries=3, backoff=0.25).send_callflow(simple_ivr())
+        connect(api, max_retries=3, backoff=0.25, retry_uncertain=True).send_callflow(simple_ivr())
     assert len(api.requests) == 4
     assert sleeps == [0.25, 0.5, 1.0]
     failure = caught.value
@@ -188,6 +207,6 @@ def test_unknown_platform_error_on_a_500_is_a_server_error(connect, sleeps):
     }
     api = Api(httpx.Response(500, json=body))
     with pytest.raises(ServerError) as caught:
-        connect(api, max_retries=1).send_callflow(simple_ivr())
+        connect(api, max_retries=1, retry_uncertain=True).send_callflow(simple_ivr())
     assert caught.value.status_code == -9999
     assert len(api.requests) == 2

@@ -307,3 +307,30 @@ def test_a_summary_neither_store_nor_spool_can_keep_is_503_so_it_comes_again(
             response = httpx.post(running.url + "/webhooks/vss", json=summary)
     assert response.status_code == 503
     assert response.json()["error"] == "store-unavailable"
+
+
+def test_an_unauthorized_body_is_kept_only_in_part(secured: httpx.Client, store: Store) -> None:
+    event = vca_event("1")
+    event["padding"] = "x" * 50_000
+    assert secured.post("/webhooks/vca", json=event).status_code == 401
+    (kept,) = store.deliveries()
+    assert kept.outcome == "unauthorized"
+    assert len(kept.body) == 1024
+
+
+def test_a_secret_with_non_ascii_characters_matches_its_utf8_bytes(
+    store: Store, tmp_path: Path
+) -> None:
+    secret = "clé-secrète"
+    app = create_app(load_tree(), store=store, webhook_secret=secret, spool=tmp_path / "s.jsonl")
+    with BackgroundServer(app) as running, SettledClient(running) as client:
+        ok = client.post(
+            "/webhooks/vca", json=vca_event("1"), headers=[("authorization", secret.encode())]
+        )
+        assert ok.status_code == 200
+        refused = client.post(
+            "/webhooks/vca",
+            json=vca_event("1", event_id="e-2"),
+            headers=[("authorization", b"cle-secrete")],
+        )
+        assert refused.status_code == 401

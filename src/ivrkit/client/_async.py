@@ -57,6 +57,7 @@ class AsyncVoiceClient(BaseVoiceClient):
         platform: Platform | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         user_agent: str | None = None,
+        retry_uncertain: bool = False,
         sleep: Callable[[float], Awaitable[object]] = anyio.sleep,
     ) -> None:
         super().__init__(
@@ -71,6 +72,7 @@ class AsyncVoiceClient(BaseVoiceClient):
             validate=validate,
             platform=platform,
             user_agent=user_agent,
+            retry_uncertain=retry_uncertain,
         )
         self._sleep = sleep
         self._http = httpx.AsyncClient(transport=transport, **self._http_options())

@@ -105,6 +105,7 @@ class BaseVoiceClient:
         validate: bool,
         platform: rules.Platform | None,
         user_agent: str | None,
+        retry_uncertain: bool = False,
     ) -> None:
         api_key = (api_key or "").strip()
         subaccount = (subaccount or "").strip()
@@ -136,6 +137,7 @@ class BaseVoiceClient:
         self.jitter = jitter
         self.validate = validate
         self.platform = platform
+        self.retry_uncertain = retry_uncertain
         self._headers = {
             "Authorization": f"Bearer {api_key}",
             "Accept": "application/json",
@@ -264,7 +266,7 @@ class BaseVoiceClient:
         status = response.status_code
         if 200 <= status < 300:
             return parse_success(call, response)
-        if is_retryable(status) and attempt < self.max_retries:
+        if is_retryable(status) and attempt < self.max_retries and self._may_retry(call, status):
             delay = self._delay(attempt, response.headers.get("Retry-After"))
             self._log_retry(call, f"HTTP {status}", attempt, delay)
             return Retry(delay)
@@ -275,7 +277,8 @@ class BaseVoiceClient:
     ) -> Retry:
         """A :class:`Retry` after a connection failure or timeout, or (raised) TransportError."""
         reason = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-        if isinstance(error, _RETRY_TRANSPORT_ERRORS) and attempt < self.max_retries:
+        retryable = isinstance(error, _RETRY_TRANSPORT_ERRORS) and attempt < self.max_retries
+        if retryable and self._may_retry(call, error=error):
             delay = self._delay(attempt)
             self._log_retry(call, reason, attempt, delay)
             return Retry(delay)
@@ -290,6 +293,22 @@ class BaseVoiceClient:
             f"Could not reach the Voice API at {self.base_url} to {call.action} ({reason})"
             f"{tried}. Check the network and the base URL (IVRKIT_API_BASE).{hint}"
         ) from error
+
+    def _may_retry(
+        self, call: Call[Any], status: int | None = None, *, error: Exception | None = None
+    ) -> bool:
+        """Whether trying again cannot ring the customer twice.
+
+        A request that places a call is tried again only when the platform certainly did not
+        act on it: a connection that never opened, 429 (rate limited) or 503 (unavailable).
+        After 500, 502, 504 or a lost answer the call may already be ringing, so the error is
+        raised instead, unless the client was made with ``retry_uncertain=True``.
+        """
+        if not call.places_call or self.retry_uncertain:
+            return True
+        if status is not None:
+            return status in (429, 503)
+        return isinstance(error, _UNSENT_TRANSPORT_ERRORS)
 
     def _log_retry(self, call: Call[Any], reason: str, attempt: int, delay: float) -> None:
         logger.warning(

@@ -46,10 +46,10 @@ class VoiceClient(BaseVoiceClient):
     at random, or after the answer's ``Retry-After`` seconds; no pause exceeds ``max_delay``.
     Validation answers (400, 401, 403, 404, 422) are never retried.
 
-    Caution: retrying Send Callflow after a 5xx or a read timeout can place the call twice,
-    because the first request may have reached the platform before the failure. Retries after a
-    refused connection or a connect timeout are always safe. Pass ``max_retries=0`` and retry
-    yourself (checking the session summary webhook) where a duplicate call is unacceptable.
+    Send Callflow places a call, so it is retried only where the platform certainly did not act
+    (a connection that never opened, 429, 503): after 500, 502, 504 or a lost answer the call
+    may already be ringing and the error is raised, saying so. ``retry_uncertain=True`` retries
+    those too, accepting that a customer may be called twice.
 
     Callflows are checked with :func:`ivrkit.rules.check` before sending (``validate=False``
     turns that off), so a callflow the platform would refuse raises
@@ -74,6 +74,7 @@ class VoiceClient(BaseVoiceClient):
         platform: Platform | None = None,
         transport: httpx.BaseTransport | None = None,
         user_agent: str | None = None,
+        retry_uncertain: bool = False,
         sleep: Callable[[float], object] = time.sleep,
     ) -> None:
         super().__init__(
@@ -88,6 +89,7 @@ class VoiceClient(BaseVoiceClient):
             validate=validate,
             platform=platform,
             user_agent=user_agent,
+            retry_uncertain=retry_uncertain,
         )
         self._sleep = sleep
         self._http = httpx.Client(transport=transport, **self._http_options())

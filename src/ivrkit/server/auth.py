@@ -25,5 +25,6 @@ class SecretCheck:
     def allows(self, request: Request) -> bool:
         if self._secret is None:
             return True
-        given = request.headers.get("authorization", "").encode("utf-8")
+        # The raw bytes, as sent: a header is latin-1 on the wire, the secret was given as text.
+        given = next((v for k, v in request.headers.raw if k == b"authorization"), b"")
         return hmac.compare_digest(given, self._secret)

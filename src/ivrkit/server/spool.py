@@ -63,9 +63,28 @@ class Spool:
                 except Exception:  # noqa: BLE001 - a spooled summary must survive any failure
                     log.exception("could not replay a spooled delivery; it stays in %s", self.path)
                     kept.append(line)
-            tmp = self.path.with_suffix(".tmp")
-            tmp.write_text("".join(f"{line}\n" for line in kept), encoding="utf-8")
-            os.replace(tmp, self.path)
             if not kept:
                 self.path.unlink(missing_ok=True)
+            else:
+                tmp = self.path.with_suffix(".tmp")
+                with tmp.open("w", encoding="utf-8") as handle:
+                    handle.write("".join(f"{line}\n" for line in kept))
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.replace(tmp, self.path)
+            _sync_folder(self.path.parent)
             return done
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make a rename or unlink in ``folder`` survive a crash (where the OS allows it)."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)

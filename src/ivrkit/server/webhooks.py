@@ -28,16 +28,20 @@ from ivrkit import rules, wire
 from ivrkit.server.answering import Answered, Answerer
 from ivrkit.server.auth import SecretCheck
 from ivrkit.server.body import MAX_BODY_BYTES, BodyTooLarge, kept_headers, read_body
+from ivrkit.server.records import replay_spool, session_update
 from ivrkit.server.spool import Spool
 from ivrkit.server.treeset import TreeSet
 from ivrkit.server.writer import EventWriter
-from ivrkit.store import Delivery, SessionUpdate, Store
-from ivrkit.trees import Tree, customer_number
+from ivrkit.store import Delivery, Store
+from ivrkit.trees import Tree
 
 log = logging.getLogger("ivrkit.server")
 
 EMPTY = b"{}"
 JSON = "application/json"
+UNAUTHORIZED_KEPT = 1024
+"""Characters kept of a body that failed authentication: enough to debug a misconfigured
+secret, too little for strangers to fill the store."""
 RECENT_ANSWERS = 65_536
 """Answers kept in memory for replaying a repeated eventId without touching the store."""
 
@@ -103,7 +107,16 @@ class WebhookPipeline:
         if not self.auth.allows(request):
             note = "Authorization header missing or not the configured webhook secret"
             self._record(
-                Delivery(channel, received_at, text, headers, 401, None, "unauthorized", note)
+                Delivery(
+                    channel,
+                    received_at,
+                    text[:UNAUTHORIZED_KEPT],
+                    headers,
+                    401,
+                    None,
+                    "unauthorized",
+                    note,
+                )
             )
             return _problem(401, "unauthorized", note)
         try:
@@ -368,77 +381,7 @@ class WebhookPipeline:
 
     def replay_spool(self) -> int:
         """Move spooled deliveries into the store (at start-up)."""
-        if self.spool is None:
-            return 0
-
-        def deliver(channel: str, body: str, headers: dict[str, str], at: datetime) -> None:
-            event = wire.parse_event(body)
-            note = "replayed from the spool"
-            if isinstance(event, wire.SessionSummaryEvent):
-                self.store.record_summary(
-                    Delivery(
-                        channel,
-                        at,
-                        body,
-                        headers,
-                        200,
-                        EMPTY.decode(),
-                        "summary",
-                        note,
-                        None,
-                        event.event_type,
-                        event.payload.session_id,
-                    ),
-                    event,
-                )
-            elif isinstance(event, wire.CallActionEvent):
-                self.store.record_vca(
-                    Delivery(
-                        channel,
-                        at,
-                        body,
-                        headers,
-                        200,
-                        None,
-                        "replayed",
-                        note,
-                        event.payload.event_id,
-                        event.event_type,
-                        event.payload.session_id,
-                    ),
-                    None,
-                )
-            else:
-                self.store.record_delivery(
-                    Delivery(channel, at, body, headers, 200, EMPTY.decode(), "recorded", note)
-                )
-
-        return self.spool.replay(deliver)
+        return replay_spool(self.store, self.spool) if self.spool is not None else 0
 
 
-def session_update(event: wire.CallActionEvent, answered: Answered, tree: Tree) -> SessionUpdate:
-    payload = event.payload
-    return SessionUpdate(
-        session_id=payload.session_id,
-        at=_event_time(payload.timestamp),
-        sub_account_id=payload.sub_account_id,
-        direction=payload.call_direction,
-        customer=customer_number(event),
-        digits=event.digits or None,
-        last_action=answered.last_action,
-        node=answered.node,
-        flow=tree.name,
-    )
-
-
-def _event_time(text: str | None) -> datetime:
-    if text:
-        try:
-            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-            return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-        except ValueError:
-            pass
-    return datetime.now(UTC)
-
-
-__all__ = ["WebhookPipeline", "describe_validation_error", "session_update"]
+__all__ = ["WebhookPipeline", "describe_validation_error"]

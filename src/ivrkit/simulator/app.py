@@ -7,10 +7,12 @@ from contextlib import asynccontextmanager
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 
 from ivrkit.simulator.api import voice_api_routes
 from ivrkit.simulator.config import SimulatorConfig
 from ivrkit.simulator.control import control_routes
+from ivrkit.simulator.limits import BodyLimit
 from ivrkit.simulator.state import SimulatorState
 
 __all__ = ["create_app", "run_simulator"]
@@ -27,7 +29,11 @@ def create_app(config: SimulatorConfig | None = None) -> Starlette:
         finally:
             await state.aclose()
 
-    app = Starlette(routes=voice_api_routes(state) + control_routes(state), lifespan=lifespan)
+    app = Starlette(
+        routes=voice_api_routes(state) + control_routes(state),
+        middleware=[Middleware(BodyLimit)],
+        lifespan=lifespan,
+    )
     app.state.simulator = state
     return app
 

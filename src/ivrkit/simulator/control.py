@@ -22,6 +22,7 @@ Routes (JSON, camelCase; no authentication — the simulator is a local tool):
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Literal
 
 from pydantic import Field, ValidationError
@@ -57,6 +58,9 @@ class InboundCall(ControlModel):
 class InboundCallStarted(ControlModel):
     session_id: str
     sub_account_id: str
+
+
+PHONE_NUMBER = re.compile(r"\+?[0-9][0-9 \-]{5,20}")
 
 
 class PressRequest(ControlModel):
@@ -110,6 +114,8 @@ class Control:
         self.state = state
 
     async def set_phone(self, request: Request) -> Response:
+        if not PHONE_NUMBER.fullmatch(request.path_params["number"]):
+            return _error(400, "a phone number is digits, with an optional leading '+'")
         script: PhoneScript = await _body(request, PhoneScript)
         number = self.state.phones.set(request.path_params["number"], script)
         return _ok(PhoneEntry(number=number, script=script))
