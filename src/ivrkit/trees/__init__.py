@@ -1,6 +1,6 @@
 """IVR trees: the language (model), loading and checking (loader), and answering (engine)."""
 
-from ivrkit.trees.engine import Decision, Engine, Outcome, Position, customer_number
+from ivrkit.trees.engine import Engine, customer_number
 from ivrkit.trees.hooks import HookCall, HookRegistry, HookResult
 from ivrkit.trees.loader import (
     BUILTIN_FLOWS,
@@ -31,6 +31,7 @@ from ivrkit.trees.model import (
     Transfer,
     TreeSpec,
 )
+from ivrkit.trees.position import Decision, Outcome, Position
 
 __all__ = [
     "BUILTIN_FLOWS",

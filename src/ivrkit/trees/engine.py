@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 from functools import cached_property
 
 from ivrkit import wire
@@ -20,6 +18,7 @@ from ivrkit.trees.conditions import holds
 from ivrkit.trees.context import CallContext, fill, template_names
 from ivrkit.trees.hooks import HookCall, HookFunction, HookRegistry, run_hook
 from ivrkit.trees.model import RETRY, Collect, Menu, Node, Text, TreeSpec
+from ivrkit.trees.position import Decision, Outcome, Position
 
 SAMPLE_VALUE = "6512345678"
 """Stands in for a session variable when a node is rendered to be checked: digits, so that it
@@ -27,46 +26,6 @@ reads as a number where a number is expected (a transfer to a collected number).
 
 MAX_CHAIN = 32
 """Most nodes one answer may pass through (say → branch → menu ...)."""
-
-_STATE = re.compile(r"^(?P<node>[A-Za-z_][A-Za-z0-9_\-]{0,63})(?:#(?P<retries>\d{1,3}))?$")
-
-
-class Outcome(StrEnum):
-    ANSWERED = "answered"
-    """The digits were acted on in the node the caller heard."""
-    STALE = "stale-action-id"
-    """The `clientActionId` names no node of this tree: the entry node is played again."""
-    INBOUND = "inbound"
-    """A new inbound call (CALL_RECEIVED): the entry node starts."""
-
-
-@dataclass(frozen=True)
-class Decision:
-    callflow: wire.Callflow
-    node: str
-    """The node the answer was rendered from (the start of the chain)."""
-    outcome: Outcome
-    note: str | None = None
-    variables: dict[str, str] = field(default_factory=dict)
-    """Session variables this answer set (for the store to keep)."""
-
-
-@dataclass(frozen=True)
-class Position:
-    """Where a call is: the node it is in and how often that node was replayed."""
-
-    node: str
-    retries: int = 0
-
-    def encode(self) -> str:
-        return self.node if self.retries == 0 else f"{self.node}#{self.retries}"
-
-    @classmethod
-    def decode(cls, text: str | None) -> Position | None:
-        match = _STATE.match(text) if text else None
-        if match is None:
-            return None
-        return cls(match["node"], int(match["retries"] or 0))
 
 
 class Engine:
