@@ -105,7 +105,7 @@ def test_the_representative_then_the_thank_you(restaurant: IvrHarness) -> None:
 
 
 def test_an_inbound_call_to_the_restaurant_number(restaurant: IvrHarness) -> None:
-    call = restaurant.inbound(CUSTOMER, "+6561115777")
+    call = restaurant.inbound(CUSTOMER, "+6561115888")
     call.expect_prompt(MAIN)
     call.press("3")
     call.expect_say("Our restaurant hours")

@@ -160,3 +160,18 @@ def test_a_broken_tree_file_fails_at_start(tmp_path: Path) -> None:
     path.write_text(INBOUND_TREE.replace("next: thanks", "next: nowhere"))
     with pytest.raises(TreeError, match="nowhere"):
         load_tree(path)
+
+
+def test_an_unrecorded_outbound_call_goes_to_the_tree_whose_caller_id_placed_it(
+    http: httpx.Client,
+) -> None:
+    event = vca("3", event_id="g", session="s-unrecorded")
+    event["payload"]["source"] = "+6561115888"  # the restaurant's caller ID
+    answer = http.post("/webhooks/vca", json=event).json()
+    assert prompt_of(answer).startswith("Our restaurant hours")
+
+
+def test_trees_sharing_a_number_are_reported() -> None:
+    clash = parse_tree(INBOUND_TREE.replace('["+6568880000"]', '["+6561115777"]'))
+    trees = TreeSet([load_tree(), clash])
+    assert trees.shared_numbers() == {"6561115777": ["simple_ivr", "hotline"]}

@@ -212,7 +212,7 @@ def test_speech_profiles_and_numbers(world: World) -> None:
     naja = next(p for p in profiles if p["speechProfileCode"] == "da-DK-Naja")
     assert (naja["localeCode"], naja["localeDescription"]) == ("da-DK", "Danish")
     numbers = world.api.get("/numbers").json()
-    assert numbers["totalNumbers"] == 1
+    assert numbers["totalNumbers"] == 2
     assert numbers["numbers"][0]["msisdn"] == "+6561115777"
     assert numbers["numbers"][0]["referenceId"] == "virtual-number-trunk-01"
     one = world.api.get("/numbers/6561115777").json()

@@ -60,7 +60,7 @@ def test_the_restaurant_initial_callflow_is_the_guides() -> None:
     request = load_tree("restaurant").initial_request(CUSTOMER).to_wire()
     guide = load_fixture("request_advanced_ivr_initial.json")
     assert request["callflow"][1] == guide["callflow"][1]
-    assert request["callflow"][0]["params"] == {"source": "6561115777", "destination": "6512345678"}
+    assert request["callflow"][0]["params"] == {"source": "6561115888", "destination": "6512345678"}
 
 
 @pytest.mark.parametrize(("action_id", "digit", "fixture"), RESTAURANT_PATHS)
@@ -76,7 +76,7 @@ def test_the_restaurant_bridges_then_thanks_the_caller() -> None:
     bridge = tree.answer(event("1", "connect_call")).callflow.to_wire()
     assert bridge == {
         "callflow": [
-            {"action": "makeCall", "params": {"source": "6561115777", "destination": "6561115777"}}
+            {"action": "makeCall", "params": {"source": "6561115888", "destination": "6561115999"}}
         ],
         "clientActionId": "representative",
     }

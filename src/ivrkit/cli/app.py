@@ -92,6 +92,12 @@ def serve(
         f"{'; reloading trees on change' if reload else ''})"
     )
     console.print(f"  VCA → {base}/webhooks/vca   VSS → {base}/webhooks/vss")
+    for number, names in trees.shared_numbers().items():
+        console.print(
+            f"  warning: {', '.join(names)} share +{number}; calls placed from it "
+            f"by another program reach {names[0]!r}",
+            style="yellow",
+        )
     import gc
     import sys
 

@@ -88,10 +88,31 @@ class TreeSet:
         index: dict[str, str] = {}
         for name, slot in self._slots.items():
             spec = slot.tree.spec
-            for number in [*spec.virtual_numbers, spec.numbers.get("caller_id", "")]:
-                if _digits(number):
-                    index.setdefault(_digits(number), name)
+            for number in {*spec.virtual_numbers, spec.numbers.get("caller_id", "")}:
+                digits = _digits(number)
+                if not digits:
+                    continue
+                owner = index.setdefault(digits, name)
+                if owner != name:
+                    log.warning(
+                        "trees %r and %r share the number +%s: its calls go to %r unless "
+                        "the path or the call's record names the tree",
+                        owner,
+                        name,
+                        digits,
+                        owner,
+                    )
         return index
+
+    def shared_numbers(self) -> dict[str, list[str]]:
+        """Numbers that more than one tree claims (calls from or to them are ambiguous)."""
+        owners: dict[str, list[str]] = {}
+        for name, slot in self._slots.items():
+            spec = slot.tree.spec
+            for number in {*spec.virtual_numbers, spec.numbers.get("caller_id", "")}:
+                if _digits(number):
+                    owners.setdefault(_digits(number), []).append(name)
+        return {number: names for number, names in owners.items() if len(names) > 1}
 
     # -- reloading -----------------------------------------------------------------------------
 

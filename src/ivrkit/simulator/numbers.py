@@ -54,8 +54,10 @@ class VirtualNumberSpec:
 
 DEFAULT_VIRTUAL_NUMBERS: tuple[VirtualNumberSpec, ...] = (
     VirtualNumberSpec("+6561115777", "virtual-number-trunk-01"),
+    VirtualNumberSpec("+6561115888", "virtual-number-trunk-02"),
 )
-"""The caller ID of the vendor's simple-IVR guide, so its callback shows a `sourceRefId`."""
+"""The caller IDs of ivrkit's two example trees (the first is the simple-IVR guide's), so their
+callbacks show a `sourceRefId` and inbound calls can reach them."""
 
 
 class NumberCatalogue:
