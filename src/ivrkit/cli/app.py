@@ -60,6 +60,13 @@ def serve(
             "--reload", help="Reload a tree when its file changes (a failing file is not loaded)."
         ),
     ] = False,
+    writer: Annotated[
+        str,
+        typer.Option(
+            help="Record deliveries from a 'process' of their own (fastest; needs a file or "
+            "server database) or a 'thread' of the server."
+        ),
+    ] = "process",
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Run the webhook server that answers the platform from IVR trees."""
@@ -82,8 +89,16 @@ def serve(
     loader = tree_loader(cfg.tree_numbers(), cfg.voice_profile)
     paths = [resolve_flow(name) for name in names]
     trees = TreeSet([loader(path) for path in paths], paths=paths, loader=loader)
+    if writer not in ("process", "thread"):
+        raise ConfigError(f"--writer takes 'process' or 'thread', not {writer!r}")
+    if cfg.db.startswith("sqlite://") and not cfg.db.startswith("sqlite:///"):
+        writer = "thread"  # an in-memory store lives in this process only
     asgi = create_app(
-        trees, db=cfg.db, webhook_secret=cfg.webhook_secret, reload_interval=1.0 if reload else None
+        trees,
+        db=cfg.db,
+        webhook_secret=cfg.webhook_secret,
+        reload_interval=1.0 if reload else None,
+        writer="process" if writer == "process" else "thread",
     )
     base = f"http://{cfg.host}:{cfg.port}"
     console.print(
@@ -103,6 +118,7 @@ def serve(
 
     sys.setswitchinterval(0.0005)
     gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
     uvicorn.run(
         asgi,
         host=cfg.host,

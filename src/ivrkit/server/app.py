@@ -8,6 +8,7 @@ import json
 import logging
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
+from typing import Literal
 
 import anyio
 import anyio.to_thread
@@ -17,10 +18,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ivrkit import rules
+from ivrkit.errors import ConfigError
 from ivrkit.server.body import MAX_BODY_BYTES
 from ivrkit.server.spool import Spool
 from ivrkit.server.treeset import TreeSet
 from ivrkit.server.webhooks import WebhookPipeline
+from ivrkit.server.writer import EventWriter, Writer
+from ivrkit.server.writer_process import ProcessWriter
 from ivrkit.store import Store, open_store
 from ivrkit.trees import Tree, load_tree
 
@@ -44,6 +48,7 @@ def create_app(
     platform: rules.Platform | None = None,
     max_body: int = MAX_BODY_BYTES,
     reload_interval: float | None = None,
+    writer: Literal["thread", "process"] = "thread",
 ) -> Starlette:
     """The webhook server for ``tree`` (the built-in simple IVR by default), or for several
     trees (the first is the default; see :class:`TreeSet` for how one is chosen).
@@ -51,17 +56,33 @@ def create_app(
     Pass a ``store`` to share one (tests, the demo); otherwise ``db`` is opened and closed with
     the app. With ``reload_interval`` (seconds) the trees' files are watched and reloaded when
     they change; a changed file that fails its checks leaves the running tree in place.
+    ``writer="process"`` records deliveries from a process of its own (needs ``db``, not a
+    shared ``store``): answering then never waits for the interpreter lock behind writing.
     """
     trees = as_tree_set(tree)
     owns_store = store is None
     active_store = store if store is not None else open_store(db)
+    spool_file = Spool(spool or spool_path_for(db))
+    thread_writer = EventWriter(active_store, spool_file)
+    if writer == "process":
+        if not owns_store or (db.startswith("sqlite://") and not db.startswith("sqlite:///")):
+            if owns_store:
+                active_store.close()
+            raise ConfigError(
+                "a writer process opens the store itself: pass db=<file or server URL>, "
+                "not a shared or in-memory store"
+            )
+        chosen: Writer = ProcessWriter(db, spool_file, fallback=thread_writer)
+    else:
+        chosen = thread_writer
     pipeline = WebhookPipeline(
         trees,
         active_store,
         secret=webhook_secret,
-        spool=Spool(spool or spool_path_for(db)),
+        spool=spool_file,
         platform=platform,
         max_body=max_body,
+        writer=chosen,
     )
 
     async def vca(request: Request) -> Response:
@@ -80,20 +101,24 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        pipeline.writer.start()
+        await anyio.to_thread.run_sync(pipeline.writer.start)
         replayed = pipeline.replay_spool()
         if replayed:
             log.warning("replayed %d spooled summaries into the store", replayed)
-        async with anyio.create_task_group() as tasks:
-            if reload_interval:
-                tasks.start_soon(_watch, trees, reload_interval)
-            try:
-                yield
-            finally:
-                tasks.cancel_scope.cancel()
+        try:
+            async with anyio.create_task_group() as tasks:
+                if reload_interval:
+                    tasks.start_soon(_watch, trees, reload_interval)
+                try:
+                    yield
+                finally:
+                    tasks.cancel_scope.cancel()
+        finally:
+            # Outside the cancelled task group, and shielded: what is queued must be written.
+            with anyio.CancelScope(shield=True):
                 await anyio.to_thread.run_sync(pipeline.writer.stop)
-                if owns_store:
-                    active_store.close()
+            if owns_store:
+                active_store.close()
 
     app = Starlette(
         routes=[

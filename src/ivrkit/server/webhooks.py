@@ -31,7 +31,7 @@ from ivrkit.server.body import MAX_BODY_BYTES, BodyTooLarge, kept_headers, read_
 from ivrkit.server.records import replay_spool, session_update
 from ivrkit.server.spool import Spool
 from ivrkit.server.treeset import TreeSet
-from ivrkit.server.writer import EventWriter
+from ivrkit.server.writer import EventWriter, Writer
 from ivrkit.store import Delivery, Store
 from ivrkit.trees import Tree
 
@@ -73,6 +73,7 @@ class WebhookPipeline:
         spool: Spool | None = None,
         platform: rules.Platform | None = None,
         max_body: int = MAX_BODY_BYTES,
+        writer: Writer | None = None,
     ) -> None:
         self.trees = trees
         self.store = store
@@ -80,7 +81,7 @@ class WebhookPipeline:
         self.spool = spool
         self.max_body = max_body
         self.answerer = Answerer(trees, platform)
-        self.writer = EventWriter(store, spool)
+        self.writer: Writer = writer or EventWriter(store, spool)
         self._recent: OrderedDict[str, bytes] = OrderedDict()
 
     @property

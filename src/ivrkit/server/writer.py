@@ -14,25 +14,18 @@ import logging
 import queue
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
+from ivrkit.server.batches import MAX_BATCH, BatchWriter, VcaRecord
 from ivrkit.server.spool import Spool
 from ivrkit.store import Delivery, SessionUpdate, Store
 from ivrkit.wire import SessionSummaryEvent
 
 log = logging.getLogger("ivrkit.server")
 
-MAX_BATCH = 256
 QUEUE_LIMIT = 10_000
 """Records waiting at most; past it a webhook waits for room (back-pressure, not loss)."""
-
-
-@dataclass
-class _Vca:
-    delivery: Delivery
-    update: SessionUpdate | None
-    variables: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -47,14 +40,29 @@ class _Flush:
     done: threading.Event
 
 
-_Item = _Vca | _Summary | _Flush
 _STOP = object()
+
+
+class Writer(Protocol):
+    """Where the pipeline hands its records: :class:`EventWriter` (a thread) or
+    :class:`ivrkit.server.writer_process.ProcessWriter` (a process of its own)."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def record_vca(
+        self, delivery: Delivery, update: SessionUpdate | None, variables: dict[str, str]
+    ) -> None: ...
+
+    async def record_summary(self, delivery: Delivery, event: SessionSummaryEvent) -> None: ...
+
+    def flush(self, timeout: float = 10.0) -> bool: ...
 
 
 class EventWriter:
     def __init__(self, store: Store, spool: Spool | None) -> None:
-        self.store = store
-        self.spool = spool
+        self.batches = BatchWriter(store, spool)
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=QUEUE_LIMIT)
         self._thread = threading.Thread(target=self._run, name="ivrkit-writer", daemon=True)
         self._started = False
@@ -75,7 +83,7 @@ class EventWriter:
         self, delivery: Delivery, update: SessionUpdate | None, variables: dict[str, str]
     ) -> None:
         """Queue a CALL_ACTION record (written within milliseconds, behind the answer)."""
-        self._put(_Vca(delivery, update, variables))
+        self._put(VcaRecord(delivery, update, variables))
 
     async def record_summary(self, delivery: Delivery, event: SessionSummaryEvent) -> None:
         """Queue a summary and wait until it (and everything before it) is committed.
@@ -129,52 +137,20 @@ class EventWriter:
             self._write(items)
 
     def _write(self, items: list[Any]) -> None:
-        pending: list[_Vca] = []
+        pending: list[VcaRecord] = []
         for item in items:
-            if isinstance(item, _Vca):
+            if isinstance(item, VcaRecord):
                 pending.append(item)
                 continue
-            self._write_vca(pending)
+            self.batches.write_vca(pending)
             pending = []
             if isinstance(item, _Summary):
-                self._write_summary(item)
+                try:
+                    self.batches.write_summary(item.delivery, item.event)
+                except Exception as exc:  # noqa: BLE001 - handed to the waiting request
+                    item.done(exc)
+                else:
+                    item.done(None)
             elif isinstance(item, _Flush):
                 item.done.set()
-        self._write_vca(pending)
-
-    def _write_vca(self, batch: list[_Vca]) -> None:
-        if not batch:
-            return
-        try:
-            self.store.record_vca_batch([(item.delivery, item.update) for item in batch])
-            done = batch
-        except Exception:  # noqa: BLE001 - fall back to one at a time, then to the spool
-            log.warning("a batch of %d events failed; writing them one by one", len(batch))
-            done = []
-            for item in batch:
-                try:
-                    self.store.record_vca(item.delivery, item.update)
-                    done.append(item)
-                except Exception:  # noqa: BLE001
-                    log.exception("could not store event %s; spooling it", item.delivery.event_id)
-                    self._spool(item)
-        for item in done:
-            if item.variables and item.update is not None:
-                try:
-                    self.store.set_variables(item.update.session_id, item.variables)
-                except Exception:  # noqa: BLE001
-                    log.exception("could not store variables of %s", item.update.session_id)
-
-    def _write_summary(self, item: _Summary) -> None:
-        try:
-            self.store.record_summary(item.delivery, item.event)
-        except Exception as exc:  # noqa: BLE001 - handed to the waiting request
-            item.done(exc)
-            return
-        item.done(None)
-
-    def _spool(self, item: _Vca) -> None:
-        if self.spool is None:
-            log.error("event lost, no spool configured: %s", item.delivery.body[:2000])
-            return
-        self.spool.append(item.delivery.channel, item.delivery.body, item.delivery.headers)
+        self.batches.write_vca(pending)

@@ -1,0 +1,322 @@
+"""The group commit in a process of its own, so that writing never competes with answering for
+the interpreter lock: the webhook server hands each record over a pipe and moves on.
+
+Same promises as the thread writer (:class:`ivrkit.server.writer.EventWriter`): records are
+written in order, in batches; a summary's request waits until the child has committed it and
+everything before it. If the child dies, waiting summaries get an error (and are spooled by the
+caller), and the server falls back to a writer thread for what comes next.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import itertools
+import logging
+import os
+import pickle
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from ivrkit.errors import StoreError
+from ivrkit.server.batches import MAX_BATCH, BatchWriter, VcaRecord
+from ivrkit.server.spool import Spool
+from ivrkit.server.writer import EventWriter
+from ivrkit.store import Delivery, SessionUpdate, open_store
+from ivrkit.wire import SessionSummaryEvent
+
+log = logging.getLogger("ivrkit.server")
+
+PIPE_BYTES = 1 << 20
+"""Pipe buffer asked for (Linux): records in flight before a sender waits for the child."""
+START_TIMEOUT = 60.0
+
+_VCA, _SUMMARY, _FLUSH, _STOP, _READY, _DONE = "vca", "summary", "flush", "stop", "ready", "done"
+
+
+class ProcessWriter:
+    """Writes through a child process that opens ``db_url`` itself."""
+
+    def __init__(self, db_url: str, spool: Spool | None, fallback: EventWriter) -> None:
+        self.db_url = db_url
+        self.spool_path = spool.path if spool is not None else None
+        self.fallback = fallback
+        self._process: subprocess.Popen[bytes] | None = None
+        self._outbox: Connection | None = None
+        self._inbox: Connection | None = None
+        self._send_lock = threading.Lock()
+        self._waiting: dict[int, Callable[[BaseException | None], None]] = {}
+        self._ids = itertools.count(1)
+        self._alive = False
+        self._reader: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._alive:
+            return
+        # A fresh interpreter running this module: no fork of a threaded server, and no
+        # re-import of whatever script created the app (multiprocessing's spawn would).
+        args = [sys.executable, "-m", "ivrkit.server.writer_main", self.db_url]
+        if self.spool_path is not None:
+            args.append(str(self.spool_path))
+        self._process = subprocess.Popen(  # noqa: S603 - our own module, no shell
+            args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True
+        )
+        assert self._process.stdin is not None and self._process.stdout is not None
+        outbox = Connection(os.dup(self._process.stdin.fileno()), readable=False)
+        inbox = Connection(os.dup(self._process.stdout.fileno()), writable=False)
+        self._process.stdin.close()
+        self._process.stdout.close()
+        _grow_pipe(outbox)
+        if not inbox.poll(START_TIMEOUT):
+            self._process.kill()
+            raise StoreError("the writer process did not start in time")
+        try:
+            kind, detail = inbox.recv()
+        except EOFError:
+            kind, detail = "failed", "it ended while starting (see its messages above)"
+        if kind != _READY:
+            self._process.wait(timeout=10)
+            raise StoreError(f"the writer process could not open the store: {detail}")
+        self._outbox, self._inbox, self._alive = outbox, inbox, True
+        self._reader = threading.Thread(
+            target=self._read_acks, name="ivrkit-writer-acks", daemon=True
+        )
+        self._reader.start()
+
+    def stop(self) -> None:
+        if self._alive:
+            done = threading.Event()
+            self._send((_STOP, self._wait_on(lambda error: done.set())))
+            done.wait(30)
+        if self._process is not None:
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait(timeout=10)
+        for connection in (self._outbox, self._inbox):
+            if connection is not None:
+                connection.close()
+        self._alive = False
+        self.fallback.stop()
+
+    # -- the writer interface ------------------------------------------------------------------
+
+    def record_vca(
+        self, delivery: Delivery, update: SessionUpdate | None, variables: dict[str, str]
+    ) -> None:
+        if not self._send((_VCA, pack_record(delivery, update, variables))):
+            self.fallback.record_vca(delivery, update, variables)
+
+    async def record_summary(self, delivery: Delivery, event: SessionSummaryEvent) -> None:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+
+        def done(error: BaseException | None) -> None:
+            def settle() -> None:
+                if not future.done():
+                    future.set_exception(error) if error else future.set_result(None)
+
+            loop.call_soon_threadsafe(settle)
+
+        ticket = self._wait_on(done)
+        if not self._send((_SUMMARY, ticket, delivery, event.to_json())):
+            self._waiting.pop(ticket, None)
+            await self.fallback.record_summary(delivery, event)
+            return
+        await future
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        if not self._alive:
+            return self.fallback.flush(timeout)
+        done = threading.Event()
+        if not self._send((_FLUSH, self._wait_on(lambda error: done.set()))):
+            return self.fallback.flush(timeout)
+        return done.wait(timeout) and self.fallback.flush(timeout)
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    def _wait_on(self, done: Callable[[BaseException | None], None]) -> int:
+        ticket = next(self._ids)
+        self._waiting[ticket] = done
+        return ticket
+
+    def _send(self, message: tuple[Any, ...]) -> bool:
+        """Hand a message to the child; False when it is gone (the caller falls back)."""
+        if not self._alive or self._outbox is None:
+            return False
+        payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            with self._send_lock:
+                self._outbox.send_bytes(payload)
+        except (OSError, ValueError):
+            self._child_gone("the writer process stopped taking records")
+            return False
+        return True
+
+    def _read_acks(self) -> None:
+        assert self._inbox is not None
+        while True:
+            try:
+                kind, ticket, error = self._inbox.recv()
+            except (EOFError, OSError):
+                if self._alive:
+                    self._child_gone("the writer process ended unexpectedly")
+                return
+            done = self._waiting.pop(ticket, None)
+            if done is not None:
+                done(StoreError(error) if error else None)
+            if kind == _STOP:
+                return
+
+    def _child_gone(self, why: str) -> None:
+        if not self._alive:
+            return
+        self._alive = False
+        log.error("%s; writing from a thread from now on", why)
+        waiting, self._waiting = self._waiting, {}
+        for done in waiting.values():
+            done(StoreError(why))
+
+
+Packed = tuple[tuple[Any, ...], tuple[Any, ...] | None, dict[str, str]]
+
+
+def pack_record(
+    delivery: Delivery, update: SessionUpdate | None, variables: dict[str, str]
+) -> Packed:
+    """A record as plain values: pickling these costs a fraction of pickling the dataclasses,
+    and the server pays it for every event."""
+    d = delivery
+    fields = (
+        d.channel,
+        d.received_at.timestamp(),
+        d.body,
+        d.headers,
+        d.http_status,
+        d.answer,
+        d.outcome,
+        d.note,
+        d.event_id,
+        d.event_type,
+        d.session_id,
+    )
+    changes = None
+    if update is not None:
+        u = update
+        changes = (
+            u.session_id,
+            u.at.timestamp(),
+            u.sub_account_id,
+            u.direction,
+            u.customer,
+            u.digits,
+            u.last_action,
+            u.node,
+            u.flow,
+        )
+    return fields, changes, variables
+
+
+def unpack_record(packed: Packed) -> VcaRecord:
+    fields, changes, variables = packed
+    (
+        channel,
+        received,
+        body,
+        headers,
+        status,
+        answer,
+        outcome,
+        note,
+        event_id,
+        event_type,
+        session_id,
+    ) = fields
+    delivery = Delivery(
+        channel,
+        datetime.fromtimestamp(received, UTC),
+        body,
+        headers,
+        status,
+        answer,
+        outcome,
+        note,
+        event_id,
+        event_type,
+        session_id,
+    )
+    update = None
+    if changes is not None:
+        (sid, at, sub, direction, customer, digits, last_action, node, flow) = changes
+        update = SessionUpdate(
+            session_id=sid,
+            at=datetime.fromtimestamp(at, UTC),
+            sub_account_id=sub,
+            direction=direction,
+            customer=customer,
+            digits=digits,
+            last_action=last_action,
+            node=node,
+            flow=flow,
+        )
+    return VcaRecord(delivery, update, variables)
+
+
+def _grow_pipe(connection: Connection) -> None:
+    try:
+        fcntl.fcntl(connection.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), PIPE_BYTES)
+    except OSError:
+        pass  # the default size only means a sender waits for the child sooner
+
+
+def run_child(db_url: str, spool_path: str | None, inbox: Connection, outbox: Connection) -> None:
+    """The writer process: read records, write them in batches, acknowledge what asked."""
+    try:
+        store = open_store(db_url)
+    except Exception as exc:  # noqa: BLE001 - reported to the parent, which refuses to start
+        outbox.send((_READY + "-failed", str(exc)))
+        return
+    writer = BatchWriter(store, Spool(Path(spool_path)) if spool_path else None)
+    outbox.send((_READY, None))
+    try:
+        while _serve_batch(inbox, outbox, writer):
+            pass
+    finally:
+        store.close()
+
+
+def _serve_batch(inbox: Connection, outbox: Connection, writer: BatchWriter) -> bool:
+    """Write one batch; False once told to stop (or the server went away)."""
+    try:
+        messages = [pickle.loads(inbox.recv_bytes())]
+        while len(messages) < MAX_BATCH and inbox.poll(0):
+            messages.append(pickle.loads(inbox.recv_bytes()))
+    except (EOFError, OSError):
+        return False
+    pending: list[VcaRecord] = []
+    for message in messages:
+        kind = message[0]
+        if kind == _VCA:
+            pending.append(unpack_record(message[1]))
+            continue
+        writer.write_vca(pending)
+        pending = []
+        ticket = message[1]
+        error: str | None = None
+        if kind == _SUMMARY:
+            try:
+                writer.write_summary(message[2], SessionSummaryEvent.from_wire(message[3]))
+            except Exception as exc:  # noqa: BLE001 - handed back to the waiting request
+                error = f"the store refused the summary: {exc}"
+        outbox.send((kind, ticket, error))
+        if kind == _STOP:
+            return False
+    writer.write_vca(pending)
+    return True
