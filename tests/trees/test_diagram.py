@@ -10,6 +10,7 @@ from ivrkit.trees import TreeSpec, load_tree, parse_spec
 from ivrkit.trees.diagram import (
     boxes,
     dot_text,
+    drawn_edges,
     edge_label,
     mermaid_text,
     node_ids,
@@ -66,11 +67,11 @@ def test_mermaid_shows_every_node_and_edge(name: str) -> None:
     for node in spec.nodes:
         assert f"  {ids[node]}" in text
         assert f"{mermaid_text(node)}<br/>" in text
-    for edge in all_edges(spec):
+    for edge in drawn_edges(spec):
         label = mermaid_text(edge_label(spec, edge))
         assert f'  {ids[edge.source]} -->|"{label}"| {ids[edge.target]}\n' in text
     assert f"start --> {ids[spec.entry]}" in text
-    assert text.count(" -->|") == len(all_edges(spec))
+    assert text.count(" -->|") == len(drawn_edges(spec))
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
@@ -81,11 +82,11 @@ def test_dot_shows_every_node_and_edge(name: str) -> None:
     assert text.rstrip().endswith("}")
     for node in spec.nodes:
         assert f'  "{node}" [label="{node}\\n' in text
-    for edge in all_edges(spec):
+    for edge in drawn_edges(spec):
         line = f'  "{edge.source}" -> "{edge.target}" [label={dot_text(edge_label(spec, edge))}];'
         assert line in text
     assert f'"(start)" -> "{spec.entry}";' in text
-    assert text.count(" -> ") == len(all_edges(spec)) + 1
+    assert text.count(" -> ") == len(drawn_edges(spec)) + 1
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
@@ -95,7 +96,7 @@ def test_svg_has_one_element_per_node_and_per_edge(name: str) -> None:
     assert root.tag == f"{SVG}svg"
     nodes, edges = nodes_and_edges(root)
     assert sorted(g.get("data-node", "") for g in nodes) == sorted(spec.nodes)
-    expected = sorted((e.source, e.target) for e in all_edges(spec))
+    expected = sorted((e.source, e.target) for e in drawn_edges(spec))
     drawn = sorted((g.get("data-source", ""), g.get("data-target", "")) for g in edges)
     assert drawn == expected
     (entry,) = [g for g in nodes if "entry" in g.get("class", "").split()]
@@ -133,7 +134,7 @@ def test_labels_are_escaped_in_every_format() -> None:
     dot = to_dot(spec)
     assert 'Say \\"hi\\" <script>' in dot
     assert "\\\\ end" in dot
-    assert dot.count(" -> ") == len(all_edges(spec)) + 1
+    assert dot.count(" -> ") == len(drawn_edges(spec)) + 1
 
     root = ET.fromstring(to_svg(spec))  # parses: every <, >, & and quote is escaped
     texts = "".join(root.itertext())
@@ -141,7 +142,7 @@ def test_labels_are_escaped_in_every_format() -> None:
     assert root.find(f".//{SVG}script") is None
     assert root.find(f".//{SVG}b") is None
     nodes, edges = nodes_and_edges(root)
-    assert len(nodes) == 3 and len(edges) == len(all_edges(spec))
+    assert len(nodes) == 3 and len(edges) == len(drawn_edges(spec))
 
 
 def test_mermaid_quoted_labels_keep_no_raw_special_characters() -> None:
@@ -183,5 +184,14 @@ def test_nodes_show_their_kind_and_a_short_text() -> None:
 
 def test_a_route_that_sets_a_variable_shows_it_on_the_edge() -> None:
     spec, _ = parse_spec(NASTY)
-    (edge,) = [e for e in all_edges(spec) if e.label == "1"][:1]
+    (edge,) = [e for e in drawn_edges(spec) if e.label == "1"][:1]
     assert edge_label(spec, edge) == '1 (who=a"b<c>&|d)'
+
+
+def test_a_menu_that_plays_itself_again_shows_a_loop() -> None:
+    spec = spec_of("simple_ivr")
+    loops = [e for e in drawn_edges(spec) if e.source == e.target]
+    assert [(e.source, e.label) for e in loops] == [("main", "invalid / no input: again")]
+    assert loops[0] not in all_edges(spec)
+    ids = node_ids(spec)
+    assert f'{ids["main"]} -->|"invalid / no input: again"| {ids["main"]}' in to_mermaid(spec)

@@ -16,7 +16,7 @@ from typing import Literal
 
 from ivrkit.trees import svg
 from ivrkit.trees.graph_edges import Edge, all_edges
-from ivrkit.trees.model import Node, Text, TreeSpec
+from ivrkit.trees.model import RETRY, Node, Text, TreeSpec
 
 Format = Literal["mermaid", "dot", "svg"]
 FORMATS: tuple[Format, ...] = ("mermaid", "dot", "svg")
@@ -106,6 +106,24 @@ def node_ids(spec: TreeSpec) -> dict[str, str]:
     return {box.name: f"n{index}" for index, box in enumerate(boxes(spec))}
 
 
+def drawn_edges(spec: TreeSpec) -> list[Edge]:
+    """Every edge of the tree, plus a loop on each menu or collect that plays itself again on
+    wrong input or silence (``retry``), labelled with what brings it back."""
+    edges = all_edges(spec)
+    for name, node in spec.nodes.items():
+        asking = node.menu or node.collect
+        if asking is None:
+            continue
+        again = [
+            label
+            for label, target in (("invalid", asking.on_invalid), ("no input", asking.on_no_input))
+            if target == RETRY
+        ]
+        if again:
+            edges.append(Edge(name, name, f"{' / '.join(again)}: again", ("on_invalid",)))
+    return edges
+
+
 def edge_label(spec: TreeSpec, edge: Edge) -> str:
     """The edge's label, with the variables a menu route sets (``2 (language=da)``)."""
     node = spec.nodes[edge.source]
@@ -132,7 +150,7 @@ def to_mermaid(spec: TreeSpec) -> str:
         label = f"{mermaid_text(box.name)}<br/>{mermaid_text(box.caption)}"
         lines.append(f"  {ids[box.name]}{opening}{label}{closing}:::{box.kind}")
     lines.append(f"  start --> {ids[spec.entry]}")
-    for edge in all_edges(spec):
+    for edge in drawn_edges(spec):
         label = mermaid_text(edge_label(spec, edge))
         lines.append(f'  {ids[edge.source]} -->|"{label}"| {ids[edge.target]}')
     lines += [
@@ -171,7 +189,7 @@ def to_dot(spec: TreeSpec) -> str:
         attributes.append(f"tooltip={dot_text(box.tooltip)}")
         lines.append(f"  {dot_text(box.name)} [{', '.join(attributes)}];")
     lines.append(f'  "(start)" -> {dot_text(spec.entry)};')
-    for edge in all_edges(spec):
+    for edge in drawn_edges(spec):
         label = dot_text(edge_label(spec, edge))
         lines.append(f"  {dot_text(edge.source)} -> {dot_text(edge.target)} [label={label}];")
     lines.append("}")
@@ -191,7 +209,9 @@ def to_svg(spec: TreeSpec) -> str:
         svg.Shape(box.name, box.name, short(box.caption), box.kind, box.tooltip)
         for box in boxes(spec)
     ]
-    links = [svg.Link(edge.source, edge.target, edge_label(spec, edge)) for edge in all_edges(spec)]
+    links = [
+        svg.Link(edge.source, edge.target, edge_label(spec, edge)) for edge in drawn_edges(spec)
+    ]
     return svg.draw(shapes, links, start=spec.entry, title=spec.title or spec.name)
 
 
