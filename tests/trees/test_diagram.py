@@ -195,3 +195,12 @@ def test_a_menu_that_plays_itself_again_shows_a_loop() -> None:
     assert loops[0] not in all_edges(spec)
     ids = node_ids(spec)
     assert f'{ids["main"]} -->|"invalid / no input: again"| {ids["main"]}' in to_mermaid(spec)
+
+
+def test_the_restaurant_diagram_in_the_docs_is_current() -> None:
+    from pathlib import Path
+
+    committed = Path(__file__).resolve().parents[2] / "docs" / "restaurant.svg"
+    assert committed.read_text(encoding="utf-8") == to_svg(spec_of("restaurant")), (
+        "regenerate it: ivrkit graph restaurant -f svg -o docs/restaurant.svg"
+    )
