@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import os
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -175,3 +176,78 @@ def test_trees_sharing_a_number_are_reported() -> None:
     clash = parse_tree(INBOUND_TREE.replace('["+6568880000"]', '["+6561115777"]'))
     trees = TreeSet([load_tree(), clash])
     assert trees.shared_numbers() == {"6561115777": ["simple_ivr", "hotline"]}
+
+
+def test_an_event_the_store_refuses_on_the_variables_path_is_written_later(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tree with variables records before answering; when that write fails, the record goes
+    to the writer (retried, else spooled) rather than only to the log."""
+    original = store.record_vca
+    failures = iter([RuntimeError("database is locked")])
+
+    def flaky(*args: Any, **kwargs: Any) -> Any:
+        failure = next(failures, None)
+        if failure is not None:
+            raise failure
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(store, "record_vca", flaky)
+    app = create_app(parse_tree(INBOUND_TREE), store=store, spool=tmp_path / "spool.jsonl")
+    with BackgroundServer(app) as running, SettledClient(running) as client:
+        event = vca("4321", event_id="v-1", session="in-9", action_id="hello")
+        answer = client.post("/webhooks/vca", json=event).json()
+        assert prompt_of(answer) == "Thank you, member 4 3 2 1."
+    assert [d.event_id for d in store.deliveries("in-9")] == ["v-1"]
+    assert store.variables("in-9") == {"member": "4321"}
+
+
+MEMBER_TREE = """\
+name: member
+entry: ask
+nodes:
+  ask:
+    collect:
+      prompt: Enter your 4-digit member number.
+      variable: member
+      min_digits: 4
+      max_digits: 4
+      next: confirm
+  confirm:
+    menu:
+      prompt: You entered {member:digits}. Press 1 to go on.
+      routes: {"1": bye}
+  bye:
+    say: Goodbye, member {member}.
+"""
+
+
+def test_variables_queued_behind_an_answer_are_read_by_the_next_event(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The variables path reads the session after what is queued is written."""
+    original, original_batch = store.record_vca, store.record_vca_batch
+    failures = iter([RuntimeError("database is locked")])
+
+    def flaky(*args: Any, **kwargs: Any) -> Any:
+        failure = next(failures, None)
+        if failure is not None:
+            raise failure
+        return original(*args, **kwargs)
+
+    def slow_batch(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(0.3)
+        return original_batch(*args, **kwargs)
+
+    monkeypatch.setattr(store, "record_vca", flaky)
+    monkeypatch.setattr(store, "record_vca_batch", slow_batch)
+    app = create_app(parse_tree(MEMBER_TREE), store=store, spool=tmp_path / "spool.jsonl")
+    with BackgroundServer(app) as running, httpx.Client(base_url=running.url) as client:
+        first = vca("4321", event_id="m-1", session="m", action_id="ask")
+        assert prompt_of(client.post("/webhooks/vca", json=first).json()).startswith(
+            "You entered 4 3 2 1."
+        )
+        second = vca("1", event_id="m-2", session="m", action_id="confirm")
+        assert prompt_of(client.post("/webhooks/vca", json=second).json()) == (
+            "Goodbye, member 4321."
+        )

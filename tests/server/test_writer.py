@@ -4,9 +4,11 @@ them, a failing batch written one by one, and nothing dropped when the store ref
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -93,3 +95,61 @@ def test_an_event_the_store_refuses_is_spooled(
     assert writer.flush()
     writer.stop()
     assert spool.pending() == 1
+
+
+def test_the_writer_survives_a_spool_that_cannot_take_a_refused_event(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A record neither the store nor the spool takes is lost, but the writer thread lives on:
+    the next summary still gets its answer, and flush still settles."""
+
+    def refuse(*args: object) -> object:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(store, "record_vca_batch", refuse)
+    monkeypatch.setattr(store, "record_vca", refuse)
+    (tmp_path / "spool-is-a-folder").mkdir()
+    writer = EventWriter(store, Spool(tmp_path / "spool-is-a-folder"))
+    try:
+        writer.record_vca(*event(1), {})
+        assert writer.flush(timeout=5), "the writer thread died"
+        summary = SessionSummaryEvent.model_validate(
+            load_fixture("vss_ivr_scenario1_bridge_completed.json")
+        )
+        done = Delivery(
+            "vss", datetime.now(UTC), "{}", {}, 200, "{}", "summary", None, None, None, None
+        )
+        asyncio.run(asyncio.wait_for(writer.record_summary(done, summary), 5))
+        assert store.summary(summary.payload.session_id) is not None
+    finally:
+        writer.stop()
+
+
+def test_the_writer_survives_a_summary_whose_caller_is_gone(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A summary's request may give up (and its event loop end) before the commit: the writer
+    thread must not die telling it."""
+    original = store.record_summary
+
+    def slow(*args: Any) -> bool:
+        time.sleep(0.3)
+        return original(*args)
+
+    monkeypatch.setattr(store, "record_summary", slow)
+    summary = SessionSummaryEvent.model_validate(
+        load_fixture("vss_ivr_scenario1_bridge_completed.json")
+    )
+    done = Delivery(
+        "vss", datetime.now(UTC), "{}", {}, 200, "{}", "summary", None, None, None, None
+    )
+    writer = EventWriter(store, None)
+    try:
+        with pytest.raises(TimeoutError):
+            asyncio.run(asyncio.wait_for(writer.record_summary(done, summary), 0.05))
+        time.sleep(0.5)
+        writer.record_vca(*event(1), {})
+        assert writer.flush(timeout=5), "the writer thread died"
+        assert len(store.deliveries("s-1")) == 1
+    finally:
+        writer.stop()

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import copy
+import signal
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +15,11 @@ import pytest
 
 from ivrkit.errors import ConfigError
 from ivrkit.server import create_app
+from ivrkit.server.spool import Spool
+from ivrkit.server.writer import EventWriter
+from ivrkit.server.writer_process import ProcessWriter
 from ivrkit.serving import BackgroundServer
-from ivrkit.store import open_store
+from ivrkit.store import Delivery, SessionUpdate, open_store
 from ivrkit.trees import load_tree
 from tests.conftest import load_fixture
 from tests.server.conftest import SettledClient
@@ -86,3 +92,32 @@ def test_when_the_child_dies_the_server_keeps_answering_and_recording(
     finally:
         store.close()
     assert httpx.get(server.url + "/healthz").status_code == 200
+
+
+def test_records_in_flight_when_the_child_dies_are_written_by_the_fallback(
+    tmp_path: Path,
+) -> None:
+    db = f"sqlite:///{tmp_path / 'f.db'}"
+    store = open_store(db)
+    spool = Spool(tmp_path / "spool.jsonl")
+    writer = ProcessWriter(db, spool, fallback=EventWriter(store, spool))
+    writer.start()
+    try:
+        assert writer._process is not None
+        writer._process.send_signal(signal.SIGSTOP)  # the records wait in the pipe
+        at = datetime.now(UTC)
+        for n in range(20):
+            delivery = Delivery(
+                "vca", at, "{}", {}, 200, "{}", "answered", None, f"f-{n}", "CALL_ACTION", "s-f"
+            )
+            writer.record_vca(delivery, SessionUpdate(session_id="s-f", at=at), {})
+        writer._process.kill()
+        writer._process.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while writer._alive and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert writer.flush(timeout=10)
+        assert len(store.deliveries("s-f")) == 20, "records in the pipe were lost"
+    finally:
+        writer.stop()
+        store.close()

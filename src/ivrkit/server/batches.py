@@ -61,4 +61,8 @@ class BatchWriter:
         if self.spool is None:
             log.error("event lost, no spool configured: %s", item.delivery.body[:2000])
             return
-        self.spool.append(item.delivery.channel, item.delivery.body, item.delivery.headers)
+        try:
+            self.spool.append(item.delivery.channel, item.delivery.body, item.delivery.headers)
+        except OSError:
+            # The writer must live on: a dead writer would leave every later summary waiting.
+            log.exception("event lost, the spool refused it too: %s", item.delivery.body[:2000])

@@ -249,6 +249,7 @@ class WebhookPipeline:
         """Choose the tree (maybe by the session's record), read the session's variables,
         decide, and record before answering; the store replays a repeated eventId's first
         answer."""
+        self.writer.flush()  # the session's tree and variables, as everything before left them
         tree, note = self._tree_for(event, flow)
         session_id = event.payload.session_id
         try:
@@ -257,15 +258,16 @@ class WebhookPipeline:
             log.exception("could not read the variables of %s", session_id)
             variables = {}
         answered = self.answerer.decide(event, tree, variables, note)
+        delivery = self._delivery_of(stored, answered)
+        update = session_update(event, answered, tree)
         try:
-            self.writer.flush()  # what came before this event is stored first
-            first, fresh = self.store.record_vca(
-                self._delivery_of(stored, answered), session_update(event, answered, tree)
-            )
+            first, fresh = self.store.record_vca(delivery, update)
             if fresh and answered.variables:
                 self.store.set_variables(session_id, answered.variables)
         except Exception:  # noqa: BLE001 - recording must not cost the caller the call
-            log.exception("could not record event %s", event.payload.event_id)
+            # The writer retries it, else spools it: a record is never only logged.
+            log.exception("could not record event %s; queued it", event.payload.event_id)
+            self.writer.record_vca(delivery, update, answered.variables)
             return answered.answer, 200
         return (first.answer or answered.answer.decode()).encode(), first.http_status
 

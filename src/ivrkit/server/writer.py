@@ -60,6 +60,27 @@ class Writer(Protocol):
     def flush(self, timeout: float = 10.0) -> bool: ...
 
 
+def settler(future: asyncio.Future[None]) -> Callable[[BaseException | None], None]:
+    """What a writer thread calls to settle ``future`` in its event loop."""
+    loop = future.get_loop()
+
+    def done(error: BaseException | None) -> None:
+        def settle() -> None:
+            if future.done():
+                return
+            if error is None:
+                future.set_result(None)
+            else:
+                future.set_exception(error)
+
+        try:
+            loop.call_soon_threadsafe(settle)
+        except RuntimeError:
+            pass  # the loop has ended: nobody waits for this answer, and the writer lives on
+
+    return done
+
+
 class EventWriter:
     def __init__(self, store: Store, spool: Spool | None) -> None:
         self.batches = BatchWriter(store, spool)
@@ -90,21 +111,8 @@ class EventWriter:
 
         Raises what the store raised, when the summary could not be stored.
         """
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[None] = loop.create_future()
-
-        def done(error: BaseException | None) -> None:
-            def settle() -> None:
-                if future.done():
-                    return
-                if error is None:
-                    future.set_result(None)
-                else:
-                    future.set_exception(error)
-
-            loop.call_soon_threadsafe(settle)
-
-        self._put(_Summary(delivery, event, done))
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._put(_Summary(delivery, event, settler(future)))
         await future
 
     def flush(self, timeout: float = 10.0) -> bool:

@@ -3,8 +3,9 @@ the interpreter lock: the webhook server hands each record over a pipe and moves
 
 Same promises as the thread writer (:class:`ivrkit.server.writer.EventWriter`): records are
 written in order, in batches; a summary's request waits until the child has committed it and
-everything before it. If the child dies, waiting summaries get an error (and are spooled by the
-caller), and the server falls back to a writer thread for what comes next.
+everything before it. The child confirms each batch it wrote; if it dies, what it had not
+confirmed is handed to a writer thread (with what comes next), and waiting summaries get an error
+(and are spooled by the caller).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pickle
 import subprocess
 import sys
 import threading
+from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
@@ -27,7 +29,7 @@ from typing import Any
 from ivrkit.errors import StoreError
 from ivrkit.server.batches import MAX_BATCH, BatchWriter, VcaRecord
 from ivrkit.server.spool import Spool
-from ivrkit.server.writer import EventWriter
+from ivrkit.server.writer import EventWriter, settler
 from ivrkit.store import Delivery, SessionUpdate, open_store
 from ivrkit.wire import SessionSummaryEvent
 
@@ -51,7 +53,12 @@ class ProcessWriter:
         self._outbox: Connection | None = None
         self._inbox: Connection | None = None
         self._send_lock = threading.Lock()
+        """Held while writing to the pipe (which may wait for the child): never by the reader."""
+        self._state_lock = threading.Lock()
+        """Guards ``_waiting`` and ``_unacked``; held for no I/O."""
         self._waiting: dict[int, Callable[[BaseException | None], None]] = {}
+        self._unacked: deque[tuple[int, VcaRecord]] = deque()
+        """Records sent but not yet confirmed by the child, in the order sent."""
         self._ids = itertools.count(1)
         self._alive = False
         self._reader: threading.Thread | None = None
@@ -92,14 +99,17 @@ class ProcessWriter:
     def stop(self) -> None:
         if self._alive:
             done = threading.Event()
-            self._send((_STOP, self._wait_on(lambda error: done.set())))
-            done.wait(30)
+            if self._send((_STOP, self._wait_on(lambda error: done.set()))):
+                done.wait(30)
         if self._process is not None:
             try:
                 self._process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait(timeout=10)
+        if self._reader is not None:
+            self._reader.join(timeout=10)
+        self._child_gone(None)  # what the child did not confirm is written by the fallback
         for connection in (self._outbox, self._inbox):
             if connection is not None:
                 connection.close()
@@ -111,23 +121,17 @@ class ProcessWriter:
     def record_vca(
         self, delivery: Delivery, update: SessionUpdate | None, variables: dict[str, str]
     ) -> None:
-        if not self._send((_VCA, pack_record(delivery, update, variables))):
+        message = (_VCA, next(self._ids), pack_record(delivery, update, variables))
+        if not self._send(message, VcaRecord(delivery, update, variables)):
             self.fallback.record_vca(delivery, update, variables)
 
     async def record_summary(self, delivery: Delivery, event: SessionSummaryEvent) -> None:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[None] = loop.create_future()
-
-        def done(error: BaseException | None) -> None:
-            def settle() -> None:
-                if not future.done():
-                    future.set_exception(error) if error else future.set_result(None)
-
-            loop.call_soon_threadsafe(settle)
-
-        ticket = self._wait_on(done)
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        ticket = self._wait_on(settler(future))
         if not self._send((_SUMMARY, ticket, delivery, event.to_json())):
-            self._waiting.pop(ticket, None)
+            with self._state_lock:
+                self._waiting.pop(ticket, None)
+            future.cancel()  # it may have been failed by the switch; nobody awaits it now
             await self.fallback.record_summary(delivery, event)
             return
         await future
@@ -144,21 +148,30 @@ class ProcessWriter:
 
     def _wait_on(self, done: Callable[[BaseException | None], None]) -> int:
         ticket = next(self._ids)
-        self._waiting[ticket] = done
+        with self._state_lock:
+            self._waiting[ticket] = done
         return ticket
 
-    def _send(self, message: tuple[Any, ...]) -> bool:
-        """Hand a message to the child; False when it is gone (the caller falls back)."""
-        if not self._alive or self._outbox is None:
-            return False
+    def _send(self, message: tuple[Any, ...], record: VcaRecord | None = None) -> bool:
+        """Hand a message to the child; False when it is gone (the caller falls back).
+
+        A ``record`` is kept until the child confirms it; if the child dies first, it goes to
+        the fallback writer with the others it had not confirmed (and True comes back).
+        """
         payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-        try:
-            with self._send_lock:
+        with self._send_lock:
+            if not self._alive or self._outbox is None:
+                return False
+            if record is not None:
+                with self._state_lock:
+                    self._unacked.append((message[1], record))
+            try:
                 self._outbox.send_bytes(payload)
-        except (OSError, ValueError):
-            self._child_gone("the writer process stopped taking records")
-            return False
-        return True
+                return True
+            except (OSError, ValueError):
+                pass
+        self._child_gone("the writer process stopped taking records")
+        return record is not None
 
     def _read_acks(self) -> None:
         assert self._inbox is not None
@@ -169,20 +182,37 @@ class ProcessWriter:
                 if self._alive:
                     self._child_gone("the writer process ended unexpectedly")
                 return
-            done = self._waiting.pop(ticket, None)
+            with self._state_lock:
+                if kind == _DONE:  # every record up to ``ticket`` is written
+                    while self._unacked and self._unacked.popleft()[0] != ticket:
+                        pass
+                    continue
+                done = self._waiting.pop(ticket, None)
             if done is not None:
                 done(StoreError(error) if error else None)
             if kind == _STOP:
                 return
 
-    def _child_gone(self, why: str) -> None:
-        if not self._alive:
-            return
-        self._alive = False
-        log.error("%s; writing from a thread from now on", why)
-        waiting, self._waiting = self._waiting, {}
+    def _child_gone(self, why: str | None) -> None:
+        """Switch to the fallback writer (``why`` None: at a clean stop)."""
+        with self._send_lock:  # no sender gets between the records handed over and its own
+            if not self._alive:
+                return
+            self._alive = False
+            with self._state_lock:
+                unconfirmed = [record for _, record in self._unacked]
+                self._unacked.clear()
+                waiting, self._waiting = self._waiting, {}
+            for record in unconfirmed:
+                self.fallback.record_vca(record.delivery, record.update, record.variables)
+        if why is not None:
+            log.error(
+                "%s; writing from a thread from now on (%d records it had not confirmed)",
+                why,
+                len(unconfirmed),
+            )
         for done in waiting.values():
-            done(StoreError(why))
+            done(StoreError(why or "the writer process stopped"))
 
 
 Packed = tuple[tuple[Any, ...], tuple[Any, ...] | None, dict[str, str]]
@@ -301,13 +331,21 @@ def _serve_batch(inbox: Connection, outbox: Connection, writer: BatchWriter) -> 
     except (EOFError, OSError):
         return False
     pending: list[VcaRecord] = []
+    last = 0
+
+    def write_pending() -> None:
+        if pending:
+            writer.write_vca(pending)
+            outbox.send((_DONE, last, None))  # the parent may forget these now
+            pending.clear()
+
     for message in messages:
         kind = message[0]
         if kind == _VCA:
-            pending.append(unpack_record(message[1]))
+            pending.append(unpack_record(message[2]))
+            last = message[1]
             continue
-        writer.write_vca(pending)
-        pending = []
+        write_pending()
         ticket = message[1]
         error: str | None = None
         if kind == _SUMMARY:
@@ -318,5 +356,5 @@ def _serve_batch(inbox: Connection, outbox: Connection, writer: BatchWriter) -> 
         outbox.send((kind, ticket, error))
         if kind == _STOP:
             return False
-    writer.write_vca(pending)
+    write_pending()
     return True
