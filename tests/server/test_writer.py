@@ -153,3 +153,26 @@ def test_the_writer_survives_a_summary_whose_caller_is_gone(
         assert len(store.deliveries("s-1")) == 1
     finally:
         writer.stop()
+
+
+def test_a_record_after_stop_is_written_at_once(store: Store) -> None:
+    writer = EventWriter(store, None)
+    writer.record_vca(*event(1), {})
+    writer.stop()
+    writer.record_vca(*event(2), {})  # a slow request outliving the shutdown
+    assert [d.event_id for d in store.deliveries("s-1")] == ["e-1", "e-2"]
+
+
+def test_starting_from_several_threads_starts_one_writer(store: Store) -> None:
+    import threading
+
+    writer = EventWriter(store, None)
+    starters = [threading.Thread(target=writer.start) for _ in range(8)]
+    for thread in starters:
+        thread.start()
+    for thread in starters:
+        thread.join()
+    writer.record_vca(*event(1), {})
+    assert writer.flush()
+    writer.stop()
+    assert len(store.deliveries("s-1")) == 1

@@ -121,3 +121,23 @@ def test_records_in_flight_when_the_child_dies_are_written_by_the_fallback(
     finally:
         writer.stop()
         store.close()
+
+
+def test_a_writer_process_that_cannot_open_the_store_stops_the_start(tmp_path: Path) -> None:
+    from ivrkit.errors import StoreError
+    from ivrkit.server.spool import Spool
+    from ivrkit.server.writer import EventWriter
+    from ivrkit.server.writer_process import ProcessWriter
+
+    store = open_store(f"sqlite:///{tmp_path / 'ok.db'}")
+    try:
+        writer = ProcessWriter(
+            "postgresql://nobody@127.0.0.1:1/none",
+            Spool(tmp_path / "s"),
+            fallback=EventWriter(store, None),
+        )
+        with pytest.raises(StoreError, match="could not open the store"):
+            writer.start()
+        assert writer._process is not None and writer._process.poll() is not None
+    finally:
+        store.close()

@@ -101,7 +101,12 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await anyio.to_thread.run_sync(pipeline.writer.start)
+        try:
+            await anyio.to_thread.run_sync(pipeline.writer.start)
+        except BaseException:
+            if owns_store:
+                active_store.close()
+            raise
         replayed = pipeline.replay_spool()
         if replayed:
             log.warning("replayed %d spooled summaries into the store", replayed)

@@ -238,9 +238,12 @@ class WebhookPipeline:
             return _json(answer, status)
         answered = self.answerer.decide(event, tree, None, note)
         self._remember(event_id, answered.answer)
-        self.writer.record_vca(
-            self._delivery_of(stored, answered), session_update(event, answered, tree), {}
-        )
+        try:
+            self.writer.record_vca(
+                self._delivery_of(stored, answered), session_update(event, answered, tree), {}
+            )
+        except Exception:  # noqa: BLE001 - the answer is given; a lost record is logged
+            log.exception("could not hand event %s to the writer", event_id)
         return _json(answered.answer)
 
     def _answer_in_thread(

@@ -86,19 +86,36 @@ class EventWriter:
         self.batches = BatchWriter(store, spool)
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=QUEUE_LIMIT)
         self._thread = threading.Thread(target=self._run, name="ivrkit-writer", daemon=True)
-        self._started = False
+        self._state = "new"  # then "running", then "stopped"
+        self._state_lock = threading.Lock()
+
+    @property
+    def _started(self) -> bool:
+        return self._state == "running"
 
     def start(self) -> None:
-        if not self._started:
-            self._started = True
-            self._thread.start()
+        with self._state_lock:
+            if self._state == "new":
+                self._state = "running"
+                self._thread.start()
 
     def stop(self) -> None:
-        """Write everything queued, then end the thread."""
-        if self._started:
-            self._queue.put(_STOP)
-            self._thread.join(timeout=30)
-            self._started = False
+        """Write everything queued, then end the thread. What comes later (a slow request
+        outliving the server's shutdown) is written at once by its caller."""
+        with self._state_lock:
+            if self._state != "running":
+                self._state = "stopped"
+                return
+            self._state = "stopped"
+        self._queue.put(_STOP)
+        self._thread.join(timeout=30)
+        if not self._thread.is_alive():  # what slipped in behind the stop is written here
+            leftover: list[Any] = []
+            while not self._queue.empty():
+                item = self._queue.get_nowait()
+                if item is not _STOP:
+                    leftover.append(item)
+            self._write(leftover)
 
     def record_vca(
         self, delivery: Delivery, update: SessionUpdate | None, variables: dict[str, str]
@@ -124,8 +141,11 @@ class EventWriter:
         return marker.done.wait(timeout)
 
     def _put(self, item: object) -> None:
-        if not self._started:
+        if self._state == "new":
             self.start()
+        if self._state == "stopped" and not self._thread.is_alive():
+            self._write([item])  # no thread any more: write it here and now
+            return
         self._queue.put(item)
 
     # -- the writer thread ---------------------------------------------------------------------

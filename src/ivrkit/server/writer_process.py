@@ -80,15 +80,17 @@ class ProcessWriter:
         self._process.stdin.close()
         self._process.stdout.close()
         _grow_pipe(outbox)
-        if not inbox.poll(START_TIMEOUT):
-            self._process.kill()
-            raise StoreError("the writer process did not start in time")
-        try:
-            kind, detail = inbox.recv()
-        except EOFError:
-            kind, detail = "failed", "it ended while starting (see its messages above)"
+        kind, detail = "failed", "it did not start in time"
+        if inbox.poll(START_TIMEOUT):
+            try:
+                kind, detail = inbox.recv()
+            except EOFError:
+                kind, detail = "failed", "it ended while starting (see its messages above)"
         if kind != _READY:
+            self._process.kill()
             self._process.wait(timeout=10)
+            outbox.close()
+            inbox.close()
             raise StoreError(f"the writer process could not open the store: {detail}")
         self._outbox, self._inbox, self._alive = outbox, inbox, True
         self._reader = threading.Thread(
@@ -310,6 +312,7 @@ def run_child(db_url: str, spool_path: str | None, inbox: Connection, outbox: Co
     """The writer process: read records, write them in batches, acknowledge what asked."""
     try:
         store = open_store(db_url)
+        store.sessions(limit=1)  # a real round trip: connecting is lazy
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which refuses to start
         outbox.send((_READY + "-failed", str(exc)))
         return
