@@ -141,3 +141,32 @@ def test_a_writer_process_that_cannot_open_the_store_stops_the_start(tmp_path: P
         assert writer._process is not None and writer._process.poll() is not None
     finally:
         store.close()
+
+
+def test_a_child_that_stops_confirming_is_stopped_and_its_records_written(tmp_path: Path) -> None:
+    import os
+    import signal
+    import time
+
+    from ivrkit.server.writer import EventWriter
+    from ivrkit.server.writer_process import ProcessWriter
+    from tests.server.test_writer import event
+
+    db = f"sqlite:///{tmp_path / 'stall.db'}"
+    store = open_store(db)
+    writer = ProcessWriter(db, None, EventWriter(store, None), stall_timeout=1.0)
+    try:
+        writer.start()
+        assert writer._process is not None
+        os.kill(writer._process.pid, signal.SIGSTOP)  # hung, not dead
+        for n in range(5):
+            writer.record_vca(*event(n), {})
+        deadline = time.monotonic() + 10
+        while writer._process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert writer._process.poll() is not None, "the watchdog stopped the child"
+        assert writer.flush()
+        assert [d.event_id for d in store.deliveries("s-1")] == [f"e-{n}" for n in range(5)]
+    finally:
+        writer.stop()
+        store.close()

@@ -19,6 +19,7 @@ import pickle
 import subprocess
 import sys
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -38,6 +39,9 @@ log = logging.getLogger("ivrkit.server")
 PIPE_BYTES = 1 << 20
 """Pipe buffer asked for (Linux): records in flight before a sender waits for the child."""
 START_TIMEOUT = 60.0
+STALL_TIMEOUT = 30.0
+"""Seconds the child may go without confirming anything while records wait, before it is
+stopped and the fallback writer takes over."""
 
 _VCA, _SUMMARY, _FLUSH, _STOP, _READY, _DONE = "vca", "summary", "flush", "stop", "ready", "done"
 
@@ -45,8 +49,16 @@ _VCA, _SUMMARY, _FLUSH, _STOP, _READY, _DONE = "vca", "summary", "flush", "stop"
 class ProcessWriter:
     """Writes through a child process that opens ``db_url`` itself."""
 
-    def __init__(self, db_url: str, spool: Spool | None, fallback: EventWriter) -> None:
+    def __init__(
+        self,
+        db_url: str,
+        spool: Spool | None,
+        fallback: EventWriter,
+        *,
+        stall_timeout: float = STALL_TIMEOUT,
+    ) -> None:
         self.db_url = db_url
+        self.stall_timeout = stall_timeout
         self.spool_path = spool.path if spool is not None else None
         self.fallback = fallback
         self._process: subprocess.Popen[bytes] | None = None
@@ -62,6 +74,8 @@ class ProcessWriter:
         self._ids = itertools.count(1)
         self._alive = False
         self._reader: threading.Thread | None = None
+        self._pending_since: float | None = None
+        """When the child last had nothing to confirm, or last confirmed something."""
 
     def start(self) -> None:
         if self._alive:
@@ -97,6 +111,22 @@ class ProcessWriter:
             target=self._read_acks, name="ivrkit-writer-acks", daemon=True
         )
         self._reader.start()
+        threading.Thread(target=self._watch, name="ivrkit-writer-watch", daemon=True).start()
+
+    def _watch(self) -> None:
+        """A child that stops confirming (a lock it waits on forever, a hung disk) is stopped,
+        so the fallback writer takes its records over instead of the pipe filling up."""
+        while self._alive:
+            time.sleep(min(1.0, self.stall_timeout / 4))
+            since = self._pending_since
+            if self._alive and since is not None and time.monotonic() - since > self.stall_timeout:
+                log.error(
+                    "the writer process confirmed nothing for %.0f s; stopping it",
+                    self.stall_timeout,
+                )
+                if self._process is not None:
+                    self._process.kill()
+                return
 
     def stop(self) -> None:
         if self._alive:
@@ -152,6 +182,8 @@ class ProcessWriter:
         ticket = next(self._ids)
         with self._state_lock:
             self._waiting[ticket] = done
+            if self._pending_since is None:
+                self._pending_since = time.monotonic()
         return ticket
 
     def _send(self, message: tuple[Any, ...], record: VcaRecord | None = None) -> bool:
@@ -167,6 +199,8 @@ class ProcessWriter:
             if record is not None:
                 with self._state_lock:
                     self._unacked.append((message[1], record))
+                    if self._pending_since is None:
+                        self._pending_since = time.monotonic()
             try:
                 self._outbox.send_bytes(payload)
                 return True
@@ -188,8 +222,13 @@ class ProcessWriter:
                 if kind == _DONE:  # every record up to ``ticket`` is written
                     while self._unacked and self._unacked.popleft()[0] != ticket:
                         pass
-                    continue
-                done = self._waiting.pop(ticket, None)
+                    done = None
+                else:
+                    done = self._waiting.pop(ticket, None)
+                busy = bool(self._unacked or self._waiting)
+                self._pending_since = time.monotonic() if busy else None
+            if kind == _DONE:
+                continue
             if done is not None:
                 done(StoreError(error) if error else None)
             if kind == _STOP:
