@@ -170,6 +170,8 @@ class ProcessWriter:
 
     def flush(self, timeout: float = 10.0) -> bool:
         if not self._alive:
+            with self._send_lock:  # a handover to the fallback finishes under this lock
+                pass
             return self.fallback.flush(timeout)
         done = threading.Event()
         if not self._send((_FLUSH, self._wait_on(lambda error: done.set()))):
