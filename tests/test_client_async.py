@@ -144,3 +144,22 @@ async def test_local_validation_stops_a_bad_callflow(aconnect):
         await aconnect(api).send_callflow([hangup()])
     assert caught.value.status_code == -1013
     assert api.requests == []
+
+
+@pytest.mark.anyio
+async def test_the_async_client_runs_against_the_simulator_in_process() -> None:
+    from ivrkit.errors import CallflowRejected
+    from ivrkit.simulator import create_app
+    from ivrkit.wire import hangup
+
+    transport = httpx.ASGITransport(app=create_app())
+    async with AsyncVoiceClient(
+        "key", "acme", base_url="http://simulator", transport=transport, validate=False
+    ) as client:
+        listing = await client.create_webhook("VCA", "http://127.0.0.1:9/webhooks/vca")
+        assert [hook.type for hook in listing.webhooks] == ["VCA"]
+        profiles = await client.speech_profiles()
+        assert "en-US-BenjaminRUS" in {p.speech_profile_code for p in profiles.speech_profiles}
+        with pytest.raises(CallflowRejected) as caught:
+            await client.send_callflow([hangup()])
+        assert caught.value.status_code == -1013

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ivrkit.errors import TreeError
-from ivrkit.trees import load_tree, parse_tree
+from ivrkit.trees import Position, load_tree, parse_tree
 from ivrkit.trees.context import CallContext
 from tests.conftest import load_fixture
 
@@ -41,7 +41,7 @@ def test_numbers_and_voice_can_be_overridden() -> None:
 
 def test_a_small_tree_loads_and_says_goodbye() -> None:
     tree = parse_tree(GOOD)
-    actions, position = tree.render(tree.decode_position("bye"), CallContext())
+    actions, position = tree.render(Position("bye"), CallContext())
     assert [a.name for a in actions] == ["say", "hangup"]
     assert position is None
 

@@ -35,9 +35,9 @@ from ivrkit.wire import (
 class AsyncVoiceClient(BaseVoiceClient):
     """Async client of the 8x8 Voice API for one subaccount: :class:`VoiceClient`'s twin.
 
-    Same methods, errors, local validation and retries (read :class:`VoiceClient` for the
-    caution on retrying Send Callflow after a 5xx or a read timeout: the call can be placed
-    twice). ``transport`` is an ``httpx.AsyncBaseTransport`` (``httpx.ASGITransport`` runs the
+    Same methods, errors, local validation and retries (read :class:`VoiceClient` for why Send
+    Callflow is not retried where the call may already be ringing). ``transport`` is an
+    ``httpx.AsyncBaseTransport`` (``httpx.ASGITransport`` runs the
     simulator in process); ``sleep`` replaces :func:`anyio.sleep`, so it works under asyncio and
     trio. Close it with :meth:`aclose` or ``async with``.
     """

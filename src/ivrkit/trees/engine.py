@@ -362,13 +362,6 @@ class Engine:
             return wire.Callflow(callflow=actions)
         return wire.Callflow(callflow=actions, client_action_id=position.encode())
 
-    def decode_position(self, client_action_id: str) -> Position:
-        """The position a `clientActionId` of this tree stands for (ValueError when none)."""
-        position = Position.decode(client_action_id)
-        if position is None or position.node not in self.spec.nodes:
-            raise ValueError(f"{client_action_id!r} is not a position in tree {self.spec.name!r}")
-        return position
-
 
 def _collect_accepts(collect: Collect, entry: str) -> bool:
     if not entry.isdigit() or not collect.min_digits <= len(entry) <= collect.max_digits:
