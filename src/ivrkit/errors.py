@@ -4,7 +4,8 @@ IvrkitError
 ├── ConfigError            bad settings, flags or environment
 ├── ValidationFailed       a callflow the platform would refuse (carries the status code)
 ├── TreeError              an IVR tree that cannot be loaded (file, line, column)
-├── StoreError             the session store cannot be reached or used
+├── StoreError             the session store cannot be reached or used (may pass: retry)
+│   └── StoreRefused            the store refused this record's data (retrying will not help)
 └── ApiError               the Voice API answered with a failure
     ├── AuthenticationError     401: missing or wrong API key
     ├── NotFoundError           404: unknown subaccount or resource
@@ -52,7 +53,12 @@ class TreeError(IvrkitError):
 
 
 class StoreError(IvrkitError):
-    """The store could not be opened or written."""
+    """The store could not be opened or written (connection, lock or timeout: may pass)."""
+
+
+class StoreRefused(StoreError):
+    """The store refused a record for what it holds (a value out of range, a broken
+    constraint): the same record will be refused again, so it is quarantined, not retried."""
 
 
 class SimulatorControlError(IvrkitError):

@@ -13,6 +13,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from ivrkit.errors import IvrkitError
+from ivrkit.http_protocol import READ_TIMEOUT, server_config
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -38,19 +39,20 @@ class BackgroundServer:
         port: int | None = None,
         log_level: str = "warning",
         start_timeout: float = 10.0,
+        read_timeout: float = READ_TIMEOUT,
     ) -> None:
         self.app = app
         self.host = host
         self.port = port if port else free_port(host)
         self._start_timeout = start_timeout
-        config = uvicorn.Config(
+        config = server_config(
             app,
             host=self.host,
             port=self.port,
             log_level=log_level,
-            access_log=False,
             lifespan="on",
             timeout_graceful_shutdown=2,
+            read_timeout=read_timeout,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from ivrkit.errors import TreeError
+from ivrkit.errors import StoreError, TreeError
 from ivrkit.server import create_app
 from ivrkit.server.treeset import TreeSet
 from ivrkit.serving import BackgroundServer
@@ -181,10 +181,10 @@ def test_trees_sharing_a_number_are_reported() -> None:
 def test_an_event_the_store_refuses_on_the_variables_path_is_written_later(
     store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A tree with variables records before answering; when that write fails, the record goes
-    to the writer (retried, else spooled) rather than only to the log."""
-    original = store.record_vca
-    failures = iter([RuntimeError("database is locked")])
+    """A tree with variables commits before answering; when the batch fails, the record is
+    written on its own (else spooled) before the answer, variables included."""
+    original = store.record_vca_batch
+    failures = iter([StoreError("database is locked")])
 
     def flaky(*args: Any, **kwargs: Any) -> Any:
         failure = next(failures, None)
@@ -192,7 +192,7 @@ def test_an_event_the_store_refuses_on_the_variables_path_is_written_later(
             raise failure
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(store, "record_vca", flaky)
+    monkeypatch.setattr(store, "record_vca_batch", flaky)
     app = create_app(parse_tree(INBOUND_TREE), store=store, spool=tmp_path / "spool.jsonl")
     with BackgroundServer(app) as running, SettledClient(running) as client:
         event = vca("4321", event_id="v-1", session="in-9", action_id="hello")
@@ -225,21 +225,14 @@ nodes:
 def test_variables_queued_behind_an_answer_are_read_by_the_next_event(
     store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The variables path reads the session after what is queued is written."""
-    original, original_batch = store.record_vca, store.record_vca_batch
-    failures = iter([RuntimeError("database is locked")])
-
-    def flaky(*args: Any, **kwargs: Any) -> Any:
-        failure = next(failures, None)
-        if failure is not None:
-            raise failure
-        return original(*args, **kwargs)
+    """An answer leaves only once its variables are committed, so the next event reads them,
+    however slow the commit."""
+    original_batch = store.record_vca_batch
 
     def slow_batch(*args: Any, **kwargs: Any) -> Any:
         time.sleep(0.3)
         return original_batch(*args, **kwargs)
 
-    monkeypatch.setattr(store, "record_vca", flaky)
     monkeypatch.setattr(store, "record_vca_batch", slow_batch)
     app = create_app(parse_tree(MEMBER_TREE), store=store, spool=tmp_path / "spool.jsonl")
     with BackgroundServer(app) as running, httpx.Client(base_url=running.url) as client:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from ivrkit.store import Delivery, Store
+from datetime import UTC, datetime
+
+from ivrkit.store import Delivery, Store, VcaWrite
 from tests.store.helpers import later, vca_delivery, vca_event, vca_update
 
 
 def test_a_batch_stores_every_new_event_in_order(store: Store) -> None:
     events = [vca_event(event_id=f"e-{i}", digits=str(i), timestamp=later(i)) for i in range(1, 6)]
-    stored = store.record_vca_batch([(vca_delivery(e), vca_update(e)) for e in events])
-    assert stored == 5
+    stored = store.record_vca_batch(
+        [VcaWrite(delivery=vca_delivery(e), update=vca_update(e)) for e in events]
+    )
+    assert [fresh for _, fresh in stored] == [True] * 5
     session = store.session(events[0].payload.session_id)
     assert session is not None
     assert session.digits == ["1", "2", "3", "4", "5"]
@@ -25,21 +29,50 @@ def test_a_batch_skips_events_already_stored_and_repeats_within_it(store: Store)
     new = vca_event(event_id="e-2", digits="2")
     stored = store.record_vca_batch(
         [
-            (vca_delivery(again, answer='{"again":1}'), vca_update(again)),
-            (vca_delivery(new), vca_update(new)),
-            (vca_delivery(new), vca_update(new)),
+            VcaWrite(delivery=vca_delivery(again, answer='{"again":1}'), update=vca_update(again)),
+            VcaWrite(delivery=vca_delivery(new, answer='{"new":1}'), update=vca_update(new)),
+            VcaWrite(delivery=vca_delivery(new, answer='{"twin":1}'), update=vca_update(new)),
         ]
     )
-    assert stored == 1
+    # The repeat gets the first answer back, whether the first was stored before or in the batch.
+    assert [(d.answer, fresh) for d, fresh in stored] == [
+        ('{"first":1}', False),
+        ('{"new":1}', True),
+        ('{"new":1}', False),
+    ]
     session = store.session(first.payload.session_id)
     assert session is not None and session.digits == ["1", "2"]
     replay = store.find_answered("e-1")
     assert replay is not None and replay.answer == '{"first":1}'
 
 
-def test_a_batch_keeps_deliveries_that_are_not_events(store: Store) -> None:
-    from datetime import UTC, datetime
+def test_a_batch_stores_the_variables_of_new_events_only(store: Store) -> None:
+    first = vca_event(event_id="e-1", session_id="s-v", digits="1")
+    store.record_vca(vca_delivery(first), vca_update(first), {"lang": "en"})
+    again = vca_event(event_id="e-1", session_id="s-v", digits="1")
+    new = vca_event(event_id="e-2", session_id="s-v", digits="2")
+    store.record_vca_batch(
+        [
+            VcaWrite(
+                delivery=vca_delivery(again), update=vca_update(again), variables={"lang": "x"}
+            ),
+            VcaWrite(delivery=vca_delivery(new), update=vca_update(new), variables={"pin": "42"}),
+        ]
+    )
+    assert store.variables("s-v") == {"lang": "en", "pin": "42"}
 
-    junk = Delivery("vca", datetime.now(UTC), "{not json", {}, 400, None, "bad-json", "broken")
-    assert store.record_vca_batch([(junk, None), (junk, None)]) == 2
+
+def test_a_batch_keeps_deliveries_that_are_not_events(store: Store) -> None:
+    junk = Delivery(
+        channel="vca",
+        received_at=datetime.now(UTC),
+        body="{not json",
+        headers={},
+        http_status=400,
+        answer=None,
+        outcome="bad-json",
+        note="broken",
+    )
+    stored = store.record_vca_batch([VcaWrite(delivery=junk), VcaWrite(delivery=junk)])
+    assert [fresh for _, fresh in stored] == [True, True]
     assert [d.outcome for d in store.deliveries()] == ["bad-json", "bad-json"]

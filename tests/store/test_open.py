@@ -34,6 +34,7 @@ def test_the_public_names() -> None:
         "SessionUpdate",
         "Store",
         "SummaryRecord",
+        "VcaWrite",
         "open_store",
     }
 

@@ -227,3 +227,27 @@ def test_a_summary_without_legs_or_version_is_stored(store: Store) -> None:
 def test_summary_of_an_unknown_session_is_none(store: Store) -> None:
     assert store.summary("nobody") is None
     assert store.session("nobody") is None
+
+
+def test_a_summary_with_values_no_column_can_hold_is_stored_with_them_emptied(
+    store: Store,
+) -> None:
+    """``"mos": 1e400`` arrives as infinity and a NUL in a string is legal JSON: PostgreSQL's
+    jsonb refuses both, which once left such a summary in the spool for ever. The summary is
+    stored, the impossible values emptied, and the raw body keeps what was sent."""
+    data = load_fixture(BRIDGE)
+    data["payload"]["details"]["callA"]["callQuality"]["mos"] = float("inf")
+    data["payload"]["subAccountId"] = "acme\x00"
+    event = summary_event(BRIDGE, **data["payload"])
+    delivery = summary_delivery(event)
+    assert "Infinity" in delivery.body
+
+    assert store.record_summary(delivery, event) is True
+
+    summary = store.summary(BRIDGE_SESSION)
+    assert summary is not None
+    assert summary.legs[0].mos is None
+    assert summary.payload["details"]["callA"]["callQuality"]["mos"] is None
+    assert summary.payload["subAccountId"] == "acme\ufffd"
+    session = store.session(BRIDGE_SESSION)
+    assert session is not None and session.status == "COMPLETED"

@@ -60,18 +60,36 @@ def serve(
             "--reload", help="Reload a tree when its file changes (a failing file is not loaded)."
         ),
     ] = False,
-    writer: Annotated[
+    durability: Annotated[
         str,
         typer.Option(
-            help="Record deliveries from a 'process' of their own (fastest; needs a file or "
-            "server database) or a 'thread' of the server."
+            help="'commit': every answer waits for its delivery's commit (default). "
+            "'answer-first': trees without session variables answer before the commit "
+            "(a crash loses the last few ms of deliveries)."
         ),
-    ] = "process",
+    ] = "commit",
+    commit_timeout: Annotated[
+        float,
+        typer.Option(
+            help="Seconds an answer waits for the store before its delivery is spooled to disk.",
+            min=0.05,
+            max=60,
+        ),
+    ] = 2.0,
+    read_timeout: Annotated[
+        float,
+        typer.Option(
+            help="Seconds a whole request may take to arrive; slower ones get 408.",
+            min=0.5,
+            max=600,
+        ),
+    ] = 10.0,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Run the webhook server that answers the platform from IVR trees."""
     import uvicorn
 
+    from ivrkit.http_protocol import server_config
     from ivrkit.server import create_app
     from ivrkit.server.treeset import TreeSet
 
@@ -89,16 +107,15 @@ def serve(
     loader = tree_loader(cfg.tree_numbers(), cfg.voice_profile)
     paths = [resolve_flow(name) for name in names]
     trees = TreeSet([loader(path) for path in paths], paths=paths, loader=loader)
-    if writer not in ("process", "thread"):
-        raise ConfigError(f"--writer takes 'process' or 'thread', not {writer!r}")
-    if cfg.db.startswith("sqlite://") and not cfg.db.startswith("sqlite:///"):
-        writer = "thread"  # an in-memory store lives in this process only
+    if durability not in ("commit", "answer-first"):
+        raise ConfigError(f"--durability takes 'commit' or 'answer-first', not {durability!r}")
     asgi = create_app(
         trees,
         db=cfg.db,
         webhook_secret=cfg.webhook_secret,
         reload_interval=1.0 if reload else None,
-        writer="process" if writer == "process" else "thread",
+        durability="answer-first" if durability == "answer-first" else "commit",
+        commit_timeout=commit_timeout,
     )
     base = f"http://{cfg.host}:{cfg.port}"
     console.print(
@@ -119,13 +136,15 @@ def serve(
     sys.setswitchinterval(0.0005)
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
-    uvicorn.run(
+    config = server_config(
         asgi,
         host=cfg.host,
         port=cfg.port,
+        read_timeout=read_timeout,
         log_level="info" if verbose else "warning",
         access_log=verbose,
     )
+    uvicorn.Server(config).run()
 
 
 def tree_loader(numbers: dict[str, str], voice_profile: str | None) -> Callable[[Path], Tree]:

@@ -8,7 +8,6 @@ import json
 import logging
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
-from typing import Literal
 
 import anyio
 import anyio.to_thread
@@ -18,13 +17,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ivrkit import rules
-from ivrkit.errors import ConfigError
 from ivrkit.server.body import MAX_BODY_BYTES
+from ivrkit.server.committer import COMMIT_TIMEOUT, Committer
 from ivrkit.server.spool import Spool
 from ivrkit.server.treeset import TreeSet
-from ivrkit.server.webhooks import WebhookPipeline
-from ivrkit.server.writer import EventWriter, Writer
-from ivrkit.server.writer_process import ProcessWriter
+from ivrkit.server.webhooks import JSON, Durability, WebhookPipeline
 from ivrkit.store import Store, open_store
 from ivrkit.trees import Tree, load_tree
 
@@ -48,7 +45,8 @@ def create_app(
     platform: rules.Platform | None = None,
     max_body: int = MAX_BODY_BYTES,
     reload_interval: float | None = None,
-    writer: Literal["thread", "process"] = "thread",
+    durability: Durability = "commit",
+    commit_timeout: float = COMMIT_TIMEOUT,
 ) -> Starlette:
     """The webhook server for ``tree`` (the built-in simple IVR by default), or for several
     trees (the first is the default; see :class:`TreeSet` for how one is chosen).
@@ -56,25 +54,15 @@ def create_app(
     Pass a ``store`` to share one (tests, the demo); otherwise ``db`` is opened and closed with
     the app. With ``reload_interval`` (seconds) the trees' files are watched and reloaded when
     they change; a changed file that fails its checks leaves the running tree in place.
-    ``writer="process"`` records deliveries from a process of its own (needs ``db``, not a
-    shared ``store``): answering then never waits for the interpreter lock behind writing.
+    Every answer waits for its delivery's commit (``durability="answer-first"`` opts out for
+    trees without session variables); a commit that has not come back within
+    ``commit_timeout`` seconds is spooled to disk instead.
     """
     trees = as_tree_set(tree)
     owns_store = store is None
     active_store = store if store is not None else open_store(db)
     spool_file = Spool(spool or spool_path_for(db))
-    thread_writer = EventWriter(active_store, spool_file)
-    if writer == "process":
-        if not owns_store or (db.startswith("sqlite://") and not db.startswith("sqlite:///")):
-            if owns_store:
-                active_store.close()
-            raise ConfigError(
-                "a writer process opens the store itself: pass db=<file or server URL>, "
-                "not a shared or in-memory store"
-            )
-        chosen: Writer = ProcessWriter(db, spool_file, fallback=thread_writer)
-    else:
-        chosen = thread_writer
+    committer = Committer(active_store, spool_file, commit_timeout=commit_timeout)
     pipeline = WebhookPipeline(
         trees,
         active_store,
@@ -82,7 +70,8 @@ def create_app(
         spool=spool_file,
         platform=platform,
         max_body=max_body,
-        writer=chosen,
+        committer=committer,
+        durability=durability,
     )
 
     async def vca(request: Request) -> Response:
@@ -95,21 +84,45 @@ def create_app(
         return await pipeline.handle(request, str(request.path_params["channel"])[:16])
 
     async def healthz(request: Request) -> Response:
-        spooled = pipeline.spool.pending() if pipeline.spool else 0
-        body = {"status": "ok", "flows": trees.names(), "spooledSummaries": spooled}
-        return Response(json.dumps(body), media_type="application/json")
+        spooled, quarantined = await anyio.to_thread.run_sync(
+            lambda: (spool_file.pending(), spool_file.quarantined())
+        )
+        problems = []
+        if committer.stalled:
+            problems.append("the store has not committed for longer than the commit timeout")
+        if spooled:
+            problems.append(f"{spooled} deliveries wait in the spool for the store")
+        body = {
+            "status": "degraded" if problems else "ok",
+            "problems": problems,
+            "flows": trees.names(),
+            "spooledDeliveries": spooled,
+            "quarantinedDeliveries": quarantined,
+            **committer.health(),
+        }
+        return Response(
+            json.dumps(body), status_code=503 if committer.stalled else 200, media_type=JSON
+        )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         try:
-            await anyio.to_thread.run_sync(pipeline.writer.start)
+            await anyio.to_thread.run_sync(committer.start)
+            replayed = await anyio.to_thread.run_sync(pipeline.replay_spool)
         except BaseException:
+            await anyio.to_thread.run_sync(committer.stop)
             if owns_store:
                 active_store.close()
             raise
-        replayed = pipeline.replay_spool()
         if replayed:
-            log.warning("replayed %d spooled summaries into the store", replayed)
+            log.warning("replayed %d spooled deliveries into the store", replayed)
+        quarantined = spool_file.quarantined()
+        if quarantined:
+            log.error(
+                "%d deliveries the store refused are kept in %s",
+                quarantined,
+                spool_file.quarantine_path,
+            )
         try:
             async with anyio.create_task_group() as tasks:
                 if reload_interval:
@@ -121,7 +134,7 @@ def create_app(
         finally:
             # Outside the cancelled task group, and shielded: what is queued must be written.
             with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(pipeline.writer.stop)
+                await anyio.to_thread.run_sync(committer.stop)
             if owns_store:
                 active_store.close()
 

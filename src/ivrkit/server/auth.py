@@ -7,12 +7,17 @@ import hmac
 
 from starlette.requests import Request
 
+MISSING = "Authorization header missing or not the configured webhook secret"
+AMBIGUOUS = "several Authorization headers: a delivery must carry exactly one"
+
 
 class SecretCheck:
     """Compares a delivery's Authorization header with the configured secret in constant time.
 
     A secret given as ``Bearer xyz`` and a header ``xyz`` (or the reverse) do not match: the
-    platform sends exactly what was configured, so exactly that is expected.
+    platform sends exactly what was configured, so exactly that is expected. A request with
+    several Authorization headers is refused whatever they hold: which one a proxy or framework
+    would pick is not defined, so none is trusted.
     """
 
     def __init__(self, secret: str | None) -> None:
@@ -26,5 +31,15 @@ class SecretCheck:
         if self._secret is None:
             return True
         # The raw bytes, as sent: a header is latin-1 on the wire, the secret was given as text.
-        given = next((v for k, v in request.headers.raw if k == b"authorization"), b"")
-        return hmac.compare_digest(given, self._secret)
+        given = _authorization(request)
+        if len(given) != 1:
+            return False
+        return hmac.compare_digest(given[0], self._secret)
+
+    def problem(self, request: Request) -> str:
+        """Why :meth:`allows` refused ``request``, in one line."""
+        return AMBIGUOUS if len(_authorization(request)) > 1 else MISSING
+
+
+def _authorization(request: Request) -> list[bytes]:
+    return [value for key, value in request.headers.raw if key == b"authorization"]

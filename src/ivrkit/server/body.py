@@ -1,4 +1,4 @@
-"""Reading a webhook body without trusting its size."""
+"""Reading a webhook body without trusting its size, and the headers kept with a delivery."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ MAX_BODY_BYTES = 64 * 1024
 
 KEPT_HEADERS = ("content-type", "content-length", "user-agent", "x-forwarded-for", "x-request-id")
 """Headers recorded with each delivery; the Authorization value never is."""
+KEPT_HEADER_CHARS = 256
+"""Characters kept of one header value: a stranger's 60 KB User-Agent must not fill the store."""
 
 
 class BodyTooLarge(Exception):
@@ -38,7 +40,15 @@ async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
 
 
 def kept_headers(request: Request) -> dict[str, str]:
-    headers = {name: request.headers[name] for name in KEPT_HEADERS if name in request.headers}
-    if "authorization" in request.headers:
-        headers["authorization"] = "(present)"
-    return headers
+    """The headers recorded with a delivery, each cut to :data:`KEPT_HEADER_CHARS`."""
+    headers = request.headers
+    kept = {name: _cut(headers[name]) for name in KEPT_HEADERS if name in headers}
+    if "authorization" in headers:
+        kept["authorization"] = "(present)"
+    return kept
+
+
+def _cut(value: str) -> str:
+    if len(value) <= KEPT_HEADER_CHARS:
+        return value
+    return f"{value[:KEPT_HEADER_CHARS]}… ({len(value)} characters)"

@@ -3,12 +3,16 @@ session, and deliveries replayed from the spool file into the store."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
 
 from ivrkit import wire
 from ivrkit.server.answering import Answered
-from ivrkit.server.spool import Spool
-from ivrkit.store import Delivery, SessionUpdate, Store
+from ivrkit.server.spool import Spool, spooled_delivery
+from ivrkit.store import SessionUpdate, Store
 from ivrkit.trees import Tree, customer_number
 
 EMPTY_ANSWER = "{}"
@@ -40,48 +44,41 @@ def _event_time(text: str | None) -> datetime:
 
 
 def replay_spool(store: Store, spool: Spool) -> int:
-    """Move every spooled delivery into the store; what still fails stays spooled."""
+    """Move every spooled delivery into the store; what still fails stays spooled, what the
+    store refuses is quarantined. Replaying is idempotent: an event or a summary already
+    stored is not stored twice."""
 
-    def deliver(channel: str, body: str, headers: dict[str, str], at: datetime) -> None:
-        event = wire.parse_event(body)
-        note = "replayed from the spool"
+    def deliver(item: dict[str, Any]) -> None:
+        delivery, update = spooled_delivery(item, "replayed from the spool")
+        if delivery.event_id is not None:  # an answered CALL_ACTION, as it would have been stored
+            store.record_vca(delivery, update, item.get("variables") or {})
+            return
+        try:
+            event: wire.WebhookEvent | None = wire.parse_event(delivery.body)
+        except ValidationError:
+            event = None
         if isinstance(event, wire.SessionSummaryEvent):
             store.record_summary(
-                Delivery(
-                    channel,
-                    at,
-                    body,
-                    headers,
-                    200,
-                    EMPTY_ANSWER,
-                    "summary",
-                    note,
-                    None,
-                    event.event_type,
-                    event.payload.session_id,
+                replace(
+                    delivery,
+                    outcome="summary",
+                    answer=delivery.answer or EMPTY_ANSWER,
+                    event_type=event.event_type,
+                    session_id=event.payload.session_id,
                 ),
                 event,
             )
         elif isinstance(event, wire.CallActionEvent):
             store.record_vca(
-                Delivery(
-                    channel,
-                    at,
-                    body,
-                    headers,
-                    200,
-                    None,
-                    "replayed",
-                    note,
-                    event.payload.event_id,
-                    event.event_type,
-                    event.payload.session_id,
+                replace(
+                    delivery,
+                    event_id=event.payload.event_id,
+                    event_type=event.event_type,
+                    session_id=event.payload.session_id,
                 ),
-                None,
+                update,
             )
         else:
-            store.record_delivery(
-                Delivery(channel, at, body, headers, 200, EMPTY_ANSWER, "recorded", note)
-            )
+            store.record_delivery(delivery)
 
     return spool.replay(deliver)

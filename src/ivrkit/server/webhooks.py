@@ -1,13 +1,12 @@
-"""The webhook pipeline: read, authenticate, parse, answer from the tree, record.
+"""The webhook pipeline: read, authenticate, parse, answer from the tree, commit, answer.
 
 Whatever happens inside, the platform gets a safe answer: a CALL_ACTION always gets a callflow
-(the tree's entry menu when anything goes wrong), never a 500, and a session summary is committed
-(or spooled to disk) before its 200.
-
-A CALL_ACTION for a tree that keeps no session variables is answered in the event loop and
-recorded behind the answer by the :class:`EventWriter` (group commit); recent answers are kept in
-memory so a repeated eventId is replayed byte for byte. Trees with variables (or a choice of
-tree that needs the store) take one worker-thread hop and are recorded before answering.
+(the tree's entry menu when anything goes wrong), never a 500. Every delivery is committed — to
+the store, or when the store cannot take it in time to the fsync'd spool — before its answer
+leaves (:class:`~ivrkit.server.committer.Committer` groups concurrent commits); when nothing can
+keep it the answer is 503, so that the platform delivers it again. The same path serves every
+tree: one that keeps session variables reads them first (committed by the previous event, whose
+answer waited for that commit).
 """
 
 from __future__ import annotations
@@ -15,24 +14,24 @@ from __future__ import annotations
 import json
 import logging
 from collections import OrderedDict
-from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import anyio.to_thread
 from pydantic import ValidationError
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from ivrkit import rules, wire
 from ivrkit.server.answering import Answered, Answerer
 from ivrkit.server.auth import SecretCheck
 from ivrkit.server.body import MAX_BODY_BYTES, BodyTooLarge, kept_headers, read_body
+from ivrkit.server.committer import Committer, Kept, NotKept
 from ivrkit.server.records import replay_spool, session_update
 from ivrkit.server.spool import Spool
 from ivrkit.server.treeset import TreeSet
-from ivrkit.server.writer import EventWriter, Writer
-from ivrkit.store import Delivery, Store
+from ivrkit.store import Delivery, Store, VcaWrite
 from ivrkit.trees import Tree
 
 log = logging.getLogger("ivrkit.server")
@@ -43,7 +42,13 @@ UNAUTHORIZED_KEPT = 1024
 """Characters kept of a body that failed authentication: enough to debug a misconfigured
 secret, too little for strangers to fill the store."""
 RECENT_ANSWERS = 65_536
-"""Answers kept in memory for replaying a repeated eventId without touching the store."""
+"""Committed answers kept in memory for replaying a repeated eventId without a query."""
+
+Durability = Literal["commit", "answer-first"]
+"""``commit`` (the default): every answer waits for its delivery's commit. ``answer-first``
+(opt-in): a CALL_ACTION of a tree without session variables is answered as soon as its record
+is queued; a crash loses what was queued (at most one batch and the queue, a few ms of
+traffic)."""
 
 
 def _json(body: bytes | str, status: int = 200) -> Response:
@@ -52,6 +57,11 @@ def _json(body: bytes | str, status: int = 200) -> Response:
 
 def _problem(status: int, error: str, detail: str, **extra: Any) -> Response:
     return _json(json.dumps({"error": error, "detail": detail, **extra}), status)
+
+
+def _not_kept() -> Response:
+    # Nowhere to keep it: a 503 makes the platform deliver it again.
+    return _problem(503, "store-unavailable", "delivery not stored; please retry")
 
 
 def describe_validation_error(exc: ValidationError) -> tuple[str, str]:
@@ -73,7 +83,8 @@ class WebhookPipeline:
         spool: Spool | None = None,
         platform: rules.Platform | None = None,
         max_body: int = MAX_BODY_BYTES,
-        writer: Writer | None = None,
+        committer: Committer | None = None,
+        durability: Durability = "commit",
     ) -> None:
         self.trees = trees
         self.store = store
@@ -81,7 +92,8 @@ class WebhookPipeline:
         self.spool = spool
         self.max_body = max_body
         self.answerer = Answerer(trees, platform)
-        self.writer: Writer = writer or EventWriter(store, spool)
+        self.committer = committer or Committer(store, spool)
+        self.durability = durability
         self._recent: OrderedDict[str, bytes] = OrderedDict()
 
     @property
@@ -90,137 +102,144 @@ class WebhookPipeline:
         return self.trees.default
 
     def flush(self, timeout: float = 10.0) -> bool:
-        """Wait until every delivery received so far is in the store."""
-        return self.writer.flush(timeout)
+        """Wait until every delivery received so far is in the store (tests; with the default
+        durability every answered delivery already is)."""
+        return self.committer.flush(timeout)
 
     # -- entry point -------------------------------------------------------------------------
 
     async def handle(self, request: Request, channel: str, flow: str | None = None) -> Response:
         received_at = datetime.now(UTC)
+        refused = not self.auth.allows(request)
         headers = kept_headers(request)
         try:
             body = await read_body(request, self.max_body)
         except BodyTooLarge as exc:
             note = f"{exc}; the body was not kept"
-            self._record(Delivery(channel, received_at, "", headers, 413, None, "too-large", note))
-            return _problem(413, "body-too-large", note, limit=self.max_body)
-        text = body.decode("utf-8", errors="replace")
-        if not self.auth.allows(request):
-            note = "Authorization header missing or not the configured webhook secret"
-            self._record(
+            await self._keep(
                 Delivery(
-                    channel,
-                    received_at,
-                    text[:UNAUTHORIZED_KEPT],
-                    headers,
-                    401,
-                    None,
-                    "unauthorized",
-                    note,
+                    channel=channel,
+                    received_at=received_at,
+                    body="",
+                    headers=headers,
+                    http_status=413,
+                    answer=None,
+                    outcome="too-large",
+                    note=note,
+                )
+            )
+            return _problem(413, "body-too-large", note, limit=self.max_body)
+        except ClientDisconnect:
+            return Response(status_code=400)  # nobody is there to read an answer
+        text = body.decode("utf-8", errors="replace")
+        if refused:
+            note = self.auth.problem(request)
+            await self._keep(
+                Delivery(
+                    channel=channel,
+                    received_at=received_at,
+                    body=text[:UNAUTHORIZED_KEPT],
+                    headers=headers,
+                    http_status=401,
+                    answer=None,
+                    outcome="unauthorized",
+                    note=note,
                 )
             )
             return _problem(401, "unauthorized", note)
+        stored = Delivery(
+            channel=channel,
+            received_at=received_at,
+            body=text,
+            headers=headers,
+            http_status=200,
+            answer=None,
+            outcome="received",
+        )
         try:
-            return await self._dispatch(channel, flow, received_at, body, text, headers)
+            return await self._dispatch(stored, body, flow)
+        except NotKept:
+            return _not_kept()
         except Exception:  # noqa: BLE001 - the outermost boundary: the platform still gets an answer
             log.exception("unexpected failure handling a %s delivery: %s", channel, text[:2000])
-            return self._last_resort(channel, flow, received_at, text, headers)
+            return await self._last_resort(stored, flow)
 
     # -- dispatch ------------------------------------------------------------------------------
 
-    async def _dispatch(
-        self,
-        channel: str,
-        flow: str | None,
-        received_at: datetime,
-        body: bytes,
-        text: str,
-        headers: dict[str, str],
-    ) -> Response:
-        def delivery(
-            status: int,
-            answer: bytes | None,
-            outcome: str,
-            note: str | None = None,
-            *,
-            event_type: str | None = None,
-            session_id: str | None = None,
-        ) -> Delivery:
-            return Delivery(
-                channel,
-                received_at,
-                text,
-                headers,
-                status,
-                answer.decode() if answer is not None else None,
-                outcome,
-                note,
-                event_type=event_type,
-                session_id=session_id,
-            )
-
+    async def _dispatch(self, stored: Delivery, body: bytes, flow: str | None) -> Response:
         try:
             event = wire.parse_event(body)  # the common case: one pass over the bytes
         except ValidationError as exc:
-            return self._refuse(body, exc, delivery)
+            return await self._refuse(stored, body, exc)
         if isinstance(event, wire.CallActionEvent):
             payload = event.payload
-            stored = Delivery(
-                channel,
-                received_at,
-                text,
-                headers,
-                200,
-                None,
-                "answered",
-                None,
-                payload.event_id,
-                event.event_type,
-                payload.session_id,
+            stored = replace(
+                stored,
+                outcome="answered",
+                event_id=payload.event_id,
+                event_type=event.event_type,
+                session_id=payload.session_id,
             )
             return await self._call_action(event, flow, stored)
         if isinstance(event, wire.SessionSummaryEvent):
-            stored = delivery(
-                200,
-                EMPTY,
-                "summary",
+            stored = replace(
+                stored,
+                answer=EMPTY.decode(),
+                outcome="summary",
                 event_type=event.event_type,
                 session_id=event.payload.session_id,
             )
-            return await self._summary(event, stored)
+            await self.committer.commit_summary(stored, event)
+            return _json(EMPTY)
         session_id = getattr(event.payload, "session_id", None)
-        self._record(
-            delivery(
-                200, EMPTY, "recorded", None, event_type=event.event_type, session_id=session_id
+        await self._keep_or_raise(
+            replace(
+                stored,
+                answer=EMPTY.decode(),
+                outcome="recorded",
+                event_type=event.event_type,
+                session_id=session_id,
             )
         )
         return _json(EMPTY)
 
-    def _refuse(
-        self, body: bytes, exc: ValidationError, delivery: Callable[..., Delivery]
-    ) -> Response:
+    async def _refuse(self, stored: Delivery, body: bytes, exc: ValidationError) -> Response:
         """Why a body is not an event ivrkit handles: not JSON (400), JSON but not an object
         (400), an event type it does not handle (200 {}, recorded), or a known event of the
         wrong shape (400 naming the field)."""
         try:
             data = json.loads(body)
+        except RecursionError:
+            note = "body is not acceptable JSON: it is nested too deeply"
+            await self._keep(replace(stored, http_status=400, outcome="bad-json", note=note))
+            return _problem(400, "malformed-json", note)
         except ValueError as error:
             note = f"body is not valid JSON: {error}"
-            self._record(delivery(400, None, "bad-json", note))
+            await self._keep(replace(stored, http_status=400, outcome="bad-json", note=note))
             return _problem(400, "malformed-json", note)
         if not isinstance(data, dict):
             note = "body: a webhook event must be a JSON object"
-            self._record(delivery(400, None, "bad-shape", note))
+            await self._keep(replace(stored, http_status=400, outcome="bad-shape", note=note))
             return _problem(400, "invalid-event", note, field="")
         event_type = wire.event_type_of(data)
         if not wire.is_known_event_type(event_type):
             note = "body has no eventType"
             if event_type:
                 note = f"eventType {event_type!r} is not handled"
-            self._record(delivery(200, EMPTY, "ignored", note, event_type=event_type))
+            await self._keep_or_raise(
+                replace(
+                    stored,
+                    answer=EMPTY.decode(),
+                    outcome="ignored",
+                    note=note,
+                    event_type=event_type[:64] if event_type else None,
+                )
+            )
             return _json(EMPTY)
         field, note = describe_validation_error(exc)
-        self._record(delivery(400, None, "bad-shape", note, event_type=event_type))
+        await self._keep(
+            replace(stored, http_status=400, outcome="bad-shape", note=note, event_type=event_type)
+        )
         return _problem(400, "invalid-event", note, field=field)
 
     async def _call_action(
@@ -230,64 +249,57 @@ class WebhookPipeline:
         replay = self._recent.get(event_id)
         if replay is not None:
             return _json(replay)
-        tree, note = self._tree_without_store(event, flow)
-        if tree is None or tree.uses_variables:
-            answer, status = await anyio.to_thread.run_sync(
-                self._answer_in_thread, event, flow, stored
+        known, note = self._tree_without_store(event, flow)
+        variables: dict[str, str] | None = None
+        if known is None or known.uses_variables:
+            tree, note, variables = await anyio.to_thread.run_sync(
+                self._read_session, event, flow, known, note
             )
-            return _json(answer, status)
-        answered = self.answerer.decide(event, tree, None, note)
-        self._remember(event_id, answered.answer)
-        try:
-            self.writer.record_vca(
-                self._delivery_of(stored, answered), session_update(event, answered, tree), {}
-            )
-        except Exception:  # noqa: BLE001 - the answer is given; a lost record is logged
-            log.exception("could not hand event %s to the writer", event_id)
-        return _json(answered.answer)
+        else:
+            tree = known
+        answered = self.answerer.decide(event, tree, variables, note)
+        write = VcaWrite(
+            delivery=self._delivery_of(stored, answered),
+            update=session_update(event, answered, tree),
+            variables=answered.variables,
+        )
+        answer_first = self.durability == "answer-first" and not tree.uses_variables
+        kept = await self.committer.commit_vca(write, wait=not answer_first)
+        return self._answer(event_id, answered, kept)
 
-    def _answer_in_thread(
-        self, event: wire.CallActionEvent, flow: str | None, stored: Delivery
-    ) -> tuple[bytes, int]:
-        """Choose the tree (maybe by the session's record), read the session's variables,
-        decide, and record before answering; the store replays a repeated eventId's first
-        answer."""
-        self.writer.flush()  # the session's tree and variables, as everything before left them
-        tree, note = self._tree_for(event, flow)
+    def _answer(self, event_id: str, answered: Answered, kept: Kept) -> Response:
+        """Our answer, or the first answer when the event was answered before (here or on
+        another replica): a repeated eventId gets the byte-identical answer."""
+        if kept.fresh:
+            answer, status = answered.answer, 200
+        else:
+            first = kept.first
+            answer = first.answer.encode() if first.answer is not None else answered.answer
+            status = first.http_status
+        if status == 200:
+            self._remember(event_id, answer)
+        return _json(answer, status)
+
+    def _read_session(
+        self, event: wire.CallActionEvent, flow: str | None, tree: Tree | None, note: str | None
+    ) -> tuple[Tree, str | None, dict[str, str]]:
+        """The tree (by the session's record when it cannot be chosen otherwise) and the
+        session's variables, as the previous event's committed answer left them."""
+        if tree is None:
+            tree, note = self._tree_for(event, flow)
+        if not tree.uses_variables:
+            return tree, note, {}
         session_id = event.payload.session_id
         try:
-            variables = self.store.variables(session_id) if tree.uses_variables else {}
+            return tree, note, self.store.variables(session_id)
         except Exception:  # noqa: BLE001 - answer without them rather than not at all
             log.exception("could not read the variables of %s", session_id)
-            variables = {}
-        answered = self.answerer.decide(event, tree, variables, note)
-        delivery = self._delivery_of(stored, answered)
-        update = session_update(event, answered, tree)
-        try:
-            first, fresh = self.store.record_vca(delivery, update)
-            if fresh and answered.variables:
-                self.store.set_variables(session_id, answered.variables)
-        except Exception:  # noqa: BLE001 - recording must not cost the caller the call
-            # The writer retries it, else spools it: a record is never only logged.
-            log.exception("could not record event %s; queued it", event.payload.event_id)
-            self.writer.record_vca(delivery, update, answered.variables)
-            return answered.answer, 200
-        return (first.answer or answered.answer.decode()).encode(), first.http_status
+            return tree, note, {}
 
     @staticmethod
     def _delivery_of(stored: Delivery, answered: Answered) -> Delivery:
-        return Delivery(
-            stored.channel,
-            stored.received_at,
-            stored.body,
-            stored.headers,
-            stored.http_status,
-            answered.answer.decode(),
-            answered.outcome,
-            answered.note,
-            stored.event_id,
-            stored.event_type,
-            stored.session_id,
+        return replace(
+            stored, answer=answered.answer.decode(), outcome=answered.outcome, note=answered.note
         )
 
     def _remember(self, event_id: str, answer: bytes) -> None:
@@ -315,79 +327,60 @@ class WebhookPipeline:
         tree, note = self._tree_without_store(event, flow)
         if tree is not None:
             return tree, note
-        session = self.store.session(event.payload.session_id)
+        try:
+            session = self.store.session(event.payload.session_id)
+        except Exception:  # noqa: BLE001 - choose by number rather than not answer
+            log.exception("could not read the session %s", event.payload.session_id)
+            session = None
         chosen = self.trees.get(session.flow) if session is not None else None
         if chosen is not None:
             return chosen, None
         return self.trees.by_number(event) or self.trees.default, None
 
-    async def _summary(self, event: wire.SessionSummaryEvent, stored: Delivery) -> Response:
-        try:
-            await self.writer.record_summary(stored, event)
-        except Exception:  # noqa: BLE001 - never drop a summary: spool it instead
-            log.exception("store refused the summary of %s; spooling it", event.payload.session_id)
-            if self.spool is None:
-                return _problem(503, "store-unavailable", "summary not stored; please retry")
-            try:
-                await anyio.to_thread.run_sync(
-                    self.spool.append, stored.channel, stored.body, stored.headers
-                )
-            except OSError:
-                # Nowhere to keep it: a 503 makes the platform deliver it again.
-                log.exception("could not spool the summary of %s", event.payload.session_id)
-                return _problem(503, "store-unavailable", "summary not stored; please retry")
-        return _json(EMPTY)
-
-    def _last_resort(
-        self,
-        channel: str,
-        flow: str | None,
-        received_at: datetime,
-        text: str,
-        headers: dict[str, str],
-    ) -> Response:
-        is_summary = '"SESSION_SUMMARY"' in text
-        if is_summary and not self._spooled(channel, text, headers):
-            # Nowhere to keep it: a 503 makes the platform deliver it again.
-            return _problem(503, "store-unavailable", "summary not stored; please retry")
+    async def _last_resort(self, stored: Delivery, flow: str | None) -> Response:
+        is_summary = '"SESSION_SUMMARY"' in stored.body
         tree = self.trees.get(flow) or self.trees.default
-        answer = EMPTY if is_summary or channel != "vca" else self.trees.fallback(tree)
-        self._record(
-            Delivery(
-                channel,
-                received_at,
-                text,
-                headers,
-                200,
-                answer.decode(),
-                "fallback",
-                "unexpected internal error; see the log",
-            )
+        answer = EMPTY if is_summary or stored.channel != "vca" else self.trees.fallback(tree)
+        fallback = replace(
+            stored,
+            answer=answer.decode(),
+            outcome="fallback",
+            note="unexpected internal error; see the log",
         )
+        if is_summary:
+            # Kept raw in the spool: the replay parses and stores it once the bug is fixed.
+            if self.spool is None or not await anyio.to_thread.run_sync(self._spooled, fallback):
+                return _not_kept()
+            return _json(answer)
+        await self._keep(fallback)
         return _json(answer)
 
-    # -- helpers ---------------------------------------------------------------------------------
+    # -- keeping what is not an answered event ----------------------------------------------------
 
-    def _spooled(self, channel: str, text: str, headers: dict[str, str]) -> bool:
-        if self.spool is None:
-            return False
+    async def _keep(self, delivery: Delivery) -> None:
+        """Keep a delivery whose answer does not depend on it (bad input, refused auth): when
+        nothing can keep it the answer is still given, and the loss is logged."""
         try:
-            self.spool.append(channel, text, headers)
+            await self.committer.commit_vca(VcaWrite(delivery=delivery))
+        except NotKept:
+            log.error("a %s delivery was not kept: %s", delivery.outcome, delivery.body[:2000])
+
+    async def _keep_or_raise(self, delivery: Delivery) -> None:
+        """Keep a platform event answered 200; NotKept (so 503) when nothing can."""
+        await self.committer.commit_vca(VcaWrite(delivery=delivery))
+
+    def _spooled(self, delivery: Delivery) -> bool:
+        assert self.spool is not None
+        try:
+            self.spool.append(delivery.channel, delivery.body, delivery.headers)
         except OSError:
-            log.exception("could not spool a %s delivery", channel)
+            log.exception("could not spool a %s delivery", delivery.channel)
             return False
         return True
-
-    def _record(self, delivery: Delivery) -> None:
-        """Keep a delivery that is not an answered event (bad input, unknown events, ...)."""
-        try:
-            self.writer.record_vca(delivery, None, {})
-        except Exception:  # noqa: BLE001 - losing a debug record must not fail the delivery
-            log.exception("could not record a %s delivery", delivery.outcome)
 
     def replay_spool(self) -> int:
         """Move spooled deliveries into the store (at start-up)."""
         return replay_spool(self.store, self.spool) if self.spool is not None else 0
 
 
-__all__ = ["WebhookPipeline", "describe_validation_error"]
+__all__ = ["Durability", "WebhookPipeline", "describe_validation_error"]

@@ -10,6 +10,7 @@ from ivrkit.store.records import (
     SessionRecord,
     SessionUpdate,
     SummaryRecord,
+    VcaWrite,
 )
 from ivrkit.store.sql import Store, open_store
 
@@ -21,5 +22,6 @@ __all__ = [
     "SessionUpdate",
     "Store",
     "SummaryRecord",
+    "VcaWrite",
     "open_store",
 ]

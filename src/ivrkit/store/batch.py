@@ -2,8 +2,9 @@
 
 One query finds which events are already stored, then each table gets one executemany: a
 batch of a hundred events costs little more than one. A concurrent writer in another process
-can still win a race for an event; the unique index then fails the whole batch, and the caller
-falls back to :meth:`Store.record_vca` one delivery at a time.
+(another replica) can still win a race for an event; the unique index then fails the whole
+batch, and the caller falls back to :meth:`Store.record_vca` one delivery at a time, which
+waits for the twin's commit and returns its answer.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from ivrkit.store import convert, schema
-from ivrkit.store.records import Delivery, SessionUpdate
+from ivrkit.store.records import Delivery, VcaWrite
 from ivrkit.store.statements import Statements
 
 CHUNK = 500
@@ -24,43 +25,57 @@ CHUNK = 500
 
 
 def write_vca(
-    conn: Connection, sql: Statements, items: Sequence[tuple[Delivery, SessionUpdate | None]]
-) -> int:
-    """Store every delivery whose event is not stored yet; returns how many were new."""
-    event_ids = [d.event_id for d, _ in items if d.event_id is not None]
-    known = _stored_events(conn, event_ids)
+    conn: Connection, sql: Statements, items: Sequence[VcaWrite]
+) -> list[tuple[Delivery, bool]]:
+    """Store every delivery whose event is not stored yet, with its session update and its
+    variables. For each item, in order: ``(stored delivery, True)`` when it was stored now, or
+    ``(the event's first delivery, False)`` when that event was already answered (its answer
+    is the one to replay)."""
+    event_ids = [item.delivery.event_id for item in items if item.delivery.event_id is not None]
+    first: dict[str, Delivery] = _stored_events(conn, event_ids)
+    results: list[tuple[Delivery, bool]] = []
     deliveries: list[dict[str, Any]] = []
     sessions: list[dict[str, Any]] = []
     digits: list[dict[str, Any]] = []
+    variables: list[dict[str, Any]] = []
     now = datetime.now(UTC)
-    for delivery, update in items:
-        if delivery.event_id is not None:
-            if delivery.event_id in known:
-                continue
-            known.add(delivery.event_id)
+    for item in items:
+        delivery, update = item.delivery, item.update
         if update is not None and delivery.session_id is None:
             delivery = replace(delivery, session_id=update.session_id)
+        event_id = delivery.event_id
+        if event_id is not None:
+            if event_id in first:
+                results.append((first[event_id], False))
+                continue
+            first[event_id] = delivery
+        results.append((delivery, True))
         values = convert.delivery_values(delivery)
-        values["answered_event_id"] = delivery.event_id
+        values["answered_event_id"] = event_id
         deliveries.append(values)
         if update is None:
             continue
         sessions.append(convert.session_values(update, now))
         if update.digits:
             digits.append(convert.digits_values(update))
+        variables.extend(convert.variable_rows(update.session_id, item.variables))
     if deliveries:
         conn.execute(sql.insert_delivery_plain, deliveries)
     if sessions:  # executemany applies them in order: each may update a row an earlier made
         conn.execute(sql.upsert_session_from_vca, sessions)
     if digits:
         conn.execute(sql.insert_digits, digits)
-    return len(deliveries)
+    if variables:
+        conn.execute(sql.upsert_variables, variables)
+    return results
 
 
-def _stored_events(conn: Connection, event_ids: list[str]) -> set[str]:
-    found: set[str] = set()
+def _stored_events(conn: Connection, event_ids: list[str]) -> dict[str, Delivery]:
+    found: dict[str, Delivery] = {}
     column = schema.deliveries.c.answered_event_id
     for start in range(0, len(event_ids), CHUNK):
         chunk = event_ids[start : start + CHUNK]
-        found.update(conn.execute(select(column).where(column.in_(chunk))).scalars())
+        rows = conn.execute(select(schema.deliveries).where(column.in_(chunk))).mappings()
+        for row in rows:
+            found[row["answered_event_id"]] = convert.delivery_from_row(row)
     return found

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -46,9 +47,36 @@ def int64(value: object) -> int | None:
 
 
 def real(value: object) -> float | None:
+    """A finite float, else None: ``1e400`` arrives as infinity, which no column should hold."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return float(value)
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def storable_json(value: Any) -> Any:
+    """``value`` as every database's JSON column can keep it: non-finite floats become None
+    (JSON has no Infinity or NaN, and PostgreSQL's jsonb refuses them) and NUL characters
+    become U+FFFD (jsonb refuses them too). The raw body keeps what was sent."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, str):
+        return storable_text(value)
+    if isinstance(value, dict):
+        return {storable_text(str(key)): storable_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [storable_json(item) for item in value]
+    return value
+
+
+def storable_text(text: str) -> str:
+    """``text`` without NUL characters, which PostgreSQL's jsonb refuses."""
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text
+
+
+def variable_rows(session_id: str, values: Mapping[str, str]) -> list[dict[str, Any]]:
+    """The ``ivrkit_variables`` upsert rows of a session's variables."""
+    return [{"session_id": session_id, "name": k, "value": v} for k, v in values.items()]
 
 
 def leg_values(summary_id: int, name: str, leg: Leg) -> dict[str, Any]:
@@ -90,7 +118,7 @@ def delivery_values(delivery: Delivery) -> dict[str, Any]:
         "channel": delivery.channel,
         "received_at": delivery.received_at,
         "body": delivery.body,
-        "headers": dict(delivery.headers),
+        "headers": storable_json(dict(delivery.headers)),
         "http_status": delivery.http_status,
         "answer": delivery.answer,
         "outcome": delivery.outcome,

@@ -24,6 +24,10 @@ WRITE = "ivrkit_write"
 """Execution option marking a connection that will write (SQLite: BEGIN IMMEDIATE)."""
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+POSTGRES_STATEMENT_TIMEOUT_MS = 10_000
+"""A statement PostgreSQL has not finished by then is cancelled (a lock held elsewhere, a hung
+table): the webhook server spools what it could not commit instead of waiting without end.
+A URL whose ``options`` set a statement_timeout keeps its own."""
 
 
 def display_url(url: URL | str) -> str:
@@ -66,7 +70,13 @@ def create_store_engine(url: URL) -> Engine:
         # pool_pre_ping: after a PostgreSQL restart the first summary must not fail on a dead
         # pooled connection; the ping is one local round trip.
         # connect_timeout: an unreachable host must fail in seconds, not hang a worker.
-        connect_args = {} if "connect_timeout" in url.query else {"connect_timeout": 10}
+        connect_args: dict[str, Any] = {}
+        if "connect_timeout" not in url.query:
+            connect_args["connect_timeout"] = 10
+        options = str(url.query.get("options", ""))
+        if "statement_timeout" not in options:
+            timeout = f"-c statement_timeout={POSTGRES_STATEMENT_TIMEOUT_MS}"
+            connect_args["options"] = f"{options} {timeout}".strip()
         return create_engine(
             url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=connect_args
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -10,9 +11,9 @@ IN_PROGRESS = "IN_PROGRESS"
 """`SessionRecord.status` of a session whose summary has not arrived yet."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Delivery:
-    """One HTTP request the webhook server received, and what it answered."""
+    """One HTTP request the webhook server received, and what it answered (built by keyword)."""
 
     channel: str
     """Which endpoint: "vca", "vss", or another path tail."""
@@ -55,6 +56,16 @@ class SessionUpdate:
     """The IVR tree node the answer came from."""
     flow: str | None = None
     """The name of the IVR tree."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class VcaWrite:
+    """One delivery to record, what it tells about its session, and the session variables its
+    answer set (stored only when the event was not recorded before)."""
+
+    delivery: Delivery
+    update: SessionUpdate | None = None
+    variables: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

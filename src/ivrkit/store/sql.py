@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL
 
-from ivrkit.errors import StoreError
+from ivrkit.errors import StoreError, StoreRefused
 from ivrkit.store import batch, convert, schema
 from ivrkit.store.engine import (
     WRITE,
@@ -38,6 +38,7 @@ from ivrkit.store.records import (
     SessionRecord,
     SessionUpdate,
     SummaryRecord,
+    VcaWrite,
 )
 from ivrkit.store.statements import Statements
 from ivrkit.wire.events import SessionSummaryEvent
@@ -127,8 +128,14 @@ class Store:
 
     # -- writes -----------------------------------------------------------------------------
 
-    def record_vca(self, delivery: Delivery, update: SessionUpdate | None) -> tuple[Delivery, bool]:
-        """Store a CALL_ACTION delivery and what it tells about its session, in one transaction.
+    def record_vca(
+        self,
+        delivery: Delivery,
+        update: SessionUpdate | None,
+        variables: Mapping[str, str] | None = None,
+    ) -> tuple[Delivery, bool]:
+        """Store a CALL_ACTION delivery, what it tells about its session and the variables its
+        answer set, in one transaction.
 
         Idempotent on ``delivery.event_id``: when that event was already answered, nothing is
         stored and ``(the first delivery, False)`` comes back, so its answer can be replayed.
@@ -151,11 +158,15 @@ class Store:
                 conn.execute(sql.upsert_session_from_vca, convert.session_values(update, _now()))
                 if update.digits:
                     conn.execute(sql.insert_digits, convert.digits_values(update))
+                if variables:
+                    rows = convert.variable_rows(update.session_id, variables)
+                    conn.execute(sql.upsert_variables, rows)
         return replace(delivery, id=new_id), True
 
-    def record_vca_batch(self, items: Sequence[tuple[Delivery, SessionUpdate | None]]) -> int:
-        """:meth:`record_vca` for many deliveries in one transaction (events already stored
-        are skipped); returns how many were new. A StoreError means nothing was stored."""
+    def record_vca_batch(self, items: Sequence[VcaWrite]) -> list[tuple[Delivery, bool]]:
+        """:meth:`record_vca` for many deliveries in one transaction; for each item, in order,
+        ``(stored delivery, True)`` or ``(the event's first delivery, False)``. A StoreError
+        means nothing was stored."""
         with self._transaction(write=True) as conn:
             return batch.write_vca(conn, self._sql, items)
 
@@ -185,7 +196,7 @@ class Store:
                     "session_id": session_id,
                     "session_status": payload.session_status,
                     "received_at": delivery.received_at,
-                    "payload": payload.to_wire(),
+                    "payload": convert.storable_json(payload.to_wire()),
                     "version": convert.int64(event.version),
                 },
             ).scalar_one_or_none()
@@ -262,9 +273,8 @@ class Store:
         """Set (insert or replace) variables of a session; others are left as they are."""
         if not values:
             return
-        rows = [{"session_id": session_id, "name": k, "value": v} for k, v in values.items()]
         with self._transaction(write=True) as conn:
-            conn.execute(self._sql.upsert_variables, rows)
+            conn.execute(self._sql.upsert_variables, convert.variable_rows(session_id, values))
 
     # -- reads ------------------------------------------------------------------------------
 
@@ -310,7 +320,7 @@ class Store:
             query = (
                 select(_DIGITS.session_id, _DIGITS.digits)
                 .where(_DIGITS.session_id.in_(session_ids[start : start + IN_CHUNK]))
-                .order_by(_DIGITS.id)
+                .order_by(_DIGITS.at, _DIGITS.id)
             )
             for session_id, digits in conn.execute(query):
                 found.setdefault(session_id, []).append(digits)
@@ -380,4 +390,7 @@ class Store:
             orig = getattr(exc, "orig", None) or exc
             reason = " ".join(str(orig).split())
             action = "write to" if write else "read from"
-            raise StoreError(f"could not {action} the store at {self.url}: {reason}") from exc
+            message = f"could not {action} the store at {self.url}: {reason}"
+            if isinstance(exc, sa_exc.DataError | sa_exc.IntegrityError):
+                raise StoreRefused(message) from exc
+            raise StoreError(message) from exc

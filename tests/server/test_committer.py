@@ -1,0 +1,288 @@
+"""Group commit keeps its promises: each request waits for its own batch's commit, records are
+written in order, a summary after everything before it, and a record the store cannot take in
+time is spooled (or quarantined when the store refuses its data) — never dropped silently."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ivrkit.errors import StoreError, StoreRefused
+from ivrkit.server.committer import Committer, NotKept
+from ivrkit.server.spool import Spool
+from ivrkit.store import Delivery, SessionUpdate, Store, VcaWrite, open_store
+from ivrkit.wire import SessionSummaryEvent
+from tests.conftest import load_fixture
+
+
+@pytest.fixture()
+def store(tmp_path: Path) -> Iterator[Store]:
+    opened = open_store(f"sqlite:///{tmp_path / 'w.db'}")
+    yield opened
+    opened.close()
+
+
+def event(n: int, session: str = "s-1") -> VcaWrite:
+    at = datetime.now(UTC)
+    delivery = Delivery(
+        channel="vca",
+        received_at=at,
+        body=f"body {n}",
+        headers={},
+        http_status=200,
+        answer=f'{{"n":{n}}}',
+        outcome="answered",
+        event_id=f"e-{n}",
+        event_type="CALL_ACTION",
+        session_id=session,
+    )
+    update = SessionUpdate(session_id=session, at=at, digits=str(n % 10))
+    return VcaWrite(delivery=delivery, update=update)
+
+
+def summary_of(session: str = "s-1") -> tuple[Delivery, SessionSummaryEvent]:
+    summary = SessionSummaryEvent.model_validate(
+        load_fixture("vss_ivr_scenario1_bridge_completed.json")
+    )
+    summary.payload.session_id = session
+    delivery = Delivery(
+        channel="vss",
+        received_at=datetime.now(UTC),
+        body=summary.to_json(),
+        headers={},
+        http_status=200,
+        answer="{}",
+        outcome="summary",
+        event_type="SESSION_SUMMARY",
+        session_id=session,
+    )
+    return delivery, summary
+
+
+def test_concurrent_commits_share_batches_and_each_waits_for_its_own(store: Store) -> None:
+    committer = Committer(store, None)
+    committer.start()
+
+    async def many() -> list[Any]:
+        return await asyncio.gather(*(committer.commit_vca(event(n)) for n in range(300)))
+
+    try:
+        kept = asyncio.run(many())
+    finally:
+        committer.stop()
+    assert all(k.where == "store" and k.fresh for k in kept)
+    # Committed before the await returned: nothing is left for a flush to do.
+    assert len(store.deliveries("s-1", limit=1000)) == 300
+    assert committer.batches < 300, "concurrent requests were not grouped into batches"
+
+
+def test_events_are_written_in_order_and_a_summary_waits_for_them(store: Store) -> None:
+    committer = Committer(store, None)
+
+    async def call() -> None:
+        pending = [asyncio.ensure_future(committer.commit_vca(event(n))) for n in range(300)]
+        await asyncio.sleep(0)  # every event is handed over before the summary
+        await committer.commit_summary(*summary_of())
+        stored = store.session("s-1")
+        assert stored is not None and len(stored.digits) == 300, "the summary overtook events"
+        await asyncio.gather(*pending)
+
+    try:
+        asyncio.run(call())
+        record = store.session("s-1")
+        assert record is not None
+        assert record.digits == [str(n % 10) for n in range(300)]
+        assert record.status == "COMPLETED"
+    finally:
+        committer.stop()
+
+
+def test_a_repeated_event_gets_the_first_delivery_back(store: Store) -> None:
+    committer = Committer(store, None)
+
+    async def twice() -> tuple[Any, Any]:
+        first = await committer.commit_vca(event(1))
+        again = event(1)
+        return first, await committer.commit_vca(again)
+
+    try:
+        first, again = asyncio.run(twice())
+    finally:
+        committer.stop()
+    assert first.fresh and not again.fresh
+    assert again.first.answer == '{"n":1}'
+    assert len(store.deliveries("s-1")) == 1
+
+
+def test_a_refused_batch_is_written_one_by_one(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(items: object) -> object:
+        raise StoreError("batch refused")
+
+    monkeypatch.setattr(store, "record_vca_batch", refuse)
+    committer = Committer(store, None)
+
+    async def many() -> list[Any]:
+        return await asyncio.gather(*(committer.commit_vca(event(n)) for n in range(5)))
+
+    try:
+        kept = asyncio.run(many())
+    finally:
+        committer.stop()
+    assert [k.where for k in kept] == ["store"] * 5
+    assert len(store.deliveries("s-1")) == 5
+
+
+def test_a_failing_store_spools_and_the_spool_drains_when_it_recovers(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original_batch, original_one = store.record_vca_batch, store.record_vca
+
+    def down(*args: object) -> object:
+        raise StoreError("database is down")
+
+    monkeypatch.setattr(store, "record_vca_batch", down)
+    monkeypatch.setattr(store, "record_vca", down)
+    spool = Spool(tmp_path / "spool.jsonl")
+    committer = Committer(store, spool)
+    try:
+        kept = asyncio.run(committer.commit_vca(event(1)))
+        assert kept.where == "spool"
+        assert spool.pending() == 1
+        monkeypatch.setattr(store, "record_vca_batch", original_batch)
+        monkeypatch.setattr(store, "record_vca", original_one)
+        assert asyncio.run(committer.commit_vca(event(2))).where == "store"
+        assert committer.flush()
+    finally:
+        committer.stop()
+    # The spooled event was replayed with its answer and its session update.
+    assert spool.pending() == 0
+    stored = {d.event_id: d for d in store.deliveries("s-1")}
+    assert set(stored) == {"e-1", "e-2"}
+    assert stored["e-1"].answer == '{"n":1}'
+    session = store.session("s-1")
+    assert session is not None and session.digits == ["1", "2"]
+
+
+def test_a_record_the_store_refuses_is_quarantined_not_retried(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*args: object) -> object:
+        raise StoreRefused("value out of range")
+
+    monkeypatch.setattr(store, "record_summary", refuse)
+    spool = Spool(tmp_path / "ivrkit.spool.jsonl")
+    committer = Committer(store, spool)
+    try:
+        kept = asyncio.run(committer.commit_summary(*summary_of()))
+    finally:
+        committer.stop()
+    assert kept.where == "quarantine"
+    assert spool.pending() == 0 and spool.quarantined() == 1
+    assert spool.quarantine_path.name == "ivrkit.quarantine.jsonl"
+    assert "value out of range" in spool.quarantine_path.read_text()
+
+
+def test_nothing_answers_kept_when_neither_store_nor_spool_can_keep_it(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def down(*args: object) -> object:
+        raise StoreError("database is down")
+
+    monkeypatch.setattr(store, "record_vca_batch", down)
+    monkeypatch.setattr(store, "record_vca", down)
+    (tmp_path / "spool-is-a-folder").mkdir()
+    committer = Committer(store, Spool(tmp_path / "spool-is-a-folder"))
+    try:
+        with pytest.raises(NotKept):
+            asyncio.run(committer.commit_vca(event(1)))
+        # The committer thread lives on for the next record.
+        monkeypatch.undo()
+        assert asyncio.run(committer.commit_vca(event(2))).where == "store"
+    finally:
+        committer.stop()
+
+
+def test_a_hung_store_costs_a_request_the_commit_timeout_then_spools(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    release = threading.Event()
+    original = store.record_vca_batch
+
+    def hung(items: Any) -> Any:
+        release.wait(10)
+        return original(items)
+
+    monkeypatch.setattr(store, "record_vca_batch", hung)
+    spool = Spool(tmp_path / "spool.jsonl")
+    committer = Committer(store, spool, commit_timeout=0.2)
+    try:
+        assert asyncio.run(committer.commit_vca(event(1))).where == "spool"
+        assert committer.stalled
+        assert committer.health()["committer"] == "stalled"
+        # While the store hangs, later records do not queue behind it.
+        assert asyncio.run(committer.commit_vca(event(2))).where == "spool"
+        release.set()
+        deadline = time.monotonic() + 10
+        while committer.stalled and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert asyncio.run(committer.commit_vca(event(3))).where == "store"
+        assert committer.flush()
+    finally:
+        release.set()
+        committer.stop()
+    assert {d.event_id for d in store.deliveries("s-1")} == {"e-1", "e-2", "e-3"}
+    assert len(store.deliveries("s-1")) == 3, "a spooled event that was also committed is kept once"
+
+
+def test_the_committer_survives_a_summary_whose_caller_is_gone(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A request may give up (and its event loop end) before the commit: the committer thread
+    must not die telling it."""
+    original = store.record_summary
+
+    def slow(*args: Any) -> bool:
+        time.sleep(0.3)
+        return original(*args)
+
+    monkeypatch.setattr(store, "record_summary", slow)
+    committer = Committer(store, None)
+    try:
+        with pytest.raises(TimeoutError):
+            asyncio.run(asyncio.wait_for(committer.commit_summary(*summary_of()), 0.05))
+        time.sleep(0.5)
+        asyncio.run(committer.commit_vca(event(1)))
+        assert len(store.deliveries("s-1")) == 2  # the summary's delivery and the event
+    finally:
+        committer.stop()
+
+
+def test_a_record_after_stop_is_written_at_once(store: Store) -> None:
+    committer = Committer(store, None)
+    asyncio.run(committer.commit_vca(event(1)))
+    committer.stop()
+    kept = asyncio.run(committer.commit_vca(event(2)))  # a slow request outliving the shutdown
+    assert kept.where == "store"
+    assert [d.event_id for d in store.deliveries("s-1")] == ["e-1", "e-2"]
+
+
+def test_starting_from_several_threads_starts_one_committer(store: Store) -> None:
+    committer = Committer(store, None)
+    starters = [threading.Thread(target=committer.start) for _ in range(8)]
+    for thread in starters:
+        thread.start()
+    for thread in starters:
+        thread.join()
+    asyncio.run(committer.commit_vca(event(1)))
+    committer.stop()
+    assert len(store.deliveries("s-1")) == 1
+    assert threading.active_count() < 8 + 2
