@@ -79,10 +79,8 @@ def start_webhook_server(
 ) -> tuple[str, subprocess.Popen[bytes]]:
     port = free_port()
     argv = [ivrkit_command(), "serve", "--host", HOST, "--port", str(port)]
-    # The simulator, the server and this driver share two cores here: a writer process would
-    # be a fourth busy process, so the server writes from a thread (measured: ~480 vs ~360
-    # calls/s). Part 1 measures `serve` as shipped, with its writer process.
-    argv += ["--db", f"sqlite:///{db_path}", "--webhook-secret", SECRET, "--writer", "thread"]
+    # `serve` as shipped: every answer waits for its delivery's commit.
+    argv += ["--db", f"sqlite:///{db_path}", "--webhook-secret", SECRET]
     proc = children.start("ivrkit-calls", argv, cwd=workdir, env=clean_env())
     url = f"http://{HOST}:{port}"
     wait_healthy(url + "/healthz", proc, children, "ivrkit-calls")

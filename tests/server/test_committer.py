@@ -286,3 +286,29 @@ def test_starting_from_several_threads_starts_one_committer(store: Store) -> Non
     committer.stop()
     assert len(store.deliveries("s-1")) == 1
     assert threading.active_count() < 8 + 2
+
+
+def test_replaying_the_spool_quarantines_what_the_store_refuses(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A spooled record the store refuses for its data once stayed in the spool for ever and
+    failed at every start; it moves to the quarantine, and the rest of the spool flows."""
+    from ivrkit.server.records import replay_spool
+
+    spool = Spool(tmp_path / "ivrkit.spool.jsonl")
+    poisoned, fine = event(1, "poisoned"), event(2, "fine")
+    spool.append_delivery(poisoned.delivery, poisoned)
+    spool.append_delivery(fine.delivery, fine)
+    original = store.record_vca
+
+    def refuse_poisoned(delivery: Delivery, *args: Any) -> Any:
+        if delivery.session_id == "poisoned":
+            raise StoreRefused("value out of range")
+        return original(delivery, *args)
+
+    monkeypatch.setattr(store, "record_vca", refuse_poisoned)
+    assert replay_spool(store, spool) == 1
+    assert spool.pending() == 0
+    assert spool.quarantined() == 1
+    assert [d.event_id for d in store.deliveries("fine")] == ["e-2"]
+    assert replay_spool(store, spool) == 0  # nothing is retried in a loop

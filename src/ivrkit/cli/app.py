@@ -11,7 +11,7 @@ import typer
 
 from ivrkit import rules
 from ivrkit.cli import render
-from ivrkit.cli.common import configure_logging, console, settings
+from ivrkit.cli.common import configure_logging, console, err_console, settings
 from ivrkit.errors import ConfigError, IvrkitError
 from ivrkit.trees import Tree, resolve_flow
 
@@ -284,6 +284,29 @@ def sessions(
         console.print_json(json.dumps([render.session_json(row) for row in rows]))
     else:
         render.wide(console).print(render.sessions_table(rows))
+    warn_about_spool(cfg.db)
+
+
+def warn_about_spool(db: str) -> None:
+    """Say on stderr what the store does not hold yet (spooled) or refused (quarantined)."""
+    from ivrkit.server.spool import Spool, spool_path_for
+
+    spool = Spool(spool_path_for(db))
+    waiting, refused = spool.pending(), spool.quarantined()
+    if waiting:
+        err_console.print(
+            f"warning: {waiting} deliveries wait in {spool.path} for the store; "
+            "`ivrkit serve` moves them in when the store works",
+            style="yellow",
+            soft_wrap=True,
+        )
+    if refused:
+        err_console.print(
+            f"warning: {refused} deliveries the store refused are kept in "
+            f"{spool.quarantine_path} (one JSON line each, with the reason)",
+            style="yellow",
+            soft_wrap=True,
+        )
 
 
 def require_account(api_key: str | None, subaccount: str | None) -> tuple[str, str]:

@@ -19,20 +19,13 @@ from starlette.routing import Route
 from ivrkit import rules
 from ivrkit.server.body import MAX_BODY_BYTES
 from ivrkit.server.committer import COMMIT_TIMEOUT, Committer
-from ivrkit.server.spool import Spool
+from ivrkit.server.spool import Spool, spool_path_for
 from ivrkit.server.treeset import TreeSet
 from ivrkit.server.webhooks import JSON, Durability, WebhookPipeline
 from ivrkit.store import Store, open_store
 from ivrkit.trees import Tree, load_tree
 
 log = logging.getLogger("ivrkit.server")
-
-
-def spool_path_for(db_url: str) -> Path:
-    """Where summaries go when the store refuses them: beside a SQLite file, else the cwd."""
-    if db_url.startswith("sqlite:///") and len(db_url) > len("sqlite:///"):
-        return Path(db_url.removeprefix("sqlite:///")).with_suffix(".spool.jsonl")
-    return Path("ivrkit-summaries.spool.jsonl")
 
 
 def create_app(

@@ -21,6 +21,14 @@ from ivrkit.store import Delivery, SessionUpdate, VcaWrite
 log = logging.getLogger("ivrkit.server")
 
 
+def spool_path_for(db_url: str) -> Path:
+    """Where deliveries go when the store cannot take them: beside a SQLite file, else
+    ``ivrkit-summaries.spool.jsonl`` in the working folder."""
+    if db_url.startswith("sqlite:///") and len(db_url) > len("sqlite:///"):
+        return Path(db_url.removeprefix("sqlite:///")).with_suffix(".spool.jsonl")
+    return Path("ivrkit-summaries.spool.jsonl")
+
+
 class Spool:
     def __init__(self, path: Path) -> None:
         self.path = path
