@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import os
 from typing import Any, Protocol
 
 import uvicorn
@@ -134,6 +135,21 @@ def protocol_class(read_timeout: float = READ_TIMEOUT) -> type[Any]:
     return type(base.__name__, (base,), {"read_timeout": read_timeout})
 
 
+READ_TIMEOUT_VARIABLE = "IVRKIT_READ_TIMEOUT"
+"""How `ivrkit serve --workers` tells its worker processes the read deadline."""
+
+
+def _worker_read_timeout() -> float:
+    try:
+        return float(os.environ.get(READ_TIMEOUT_VARIABLE, READ_TIMEOUT))
+    except ValueError:
+        return READ_TIMEOUT
+
+
+WorkerProtocol = protocol_class(_worker_read_timeout())
+"""The protocol worker processes import by name (``ivrkit.http_protocol:WorkerProtocol``)."""
+
+
 def server_config(
     app: Any,
     *,
@@ -143,14 +159,17 @@ def server_config(
     keep_alive: float = KEEP_ALIVE,
     log_level: str = "warning",
     access_log: bool = False,
+    worker_protocol: bool = False,
     **options: Any,
 ) -> uvicorn.Config:
-    """The uvicorn configuration every ivrkit server runs with."""
+    """The uvicorn configuration every ivrkit server runs with. Worker processes (``workers``
+    in ``options``) import the protocol by name, with the read deadline from the environment."""
+    http: Any = "ivrkit.http_protocol:WorkerProtocol" if worker_protocol else None
     return uvicorn.Config(
         app,
         host=host,
         port=port,
-        http=protocol_class(read_timeout),
+        http=http or protocol_class(read_timeout),
         loop="auto",
         timeout_keep_alive=int(max(1, keep_alive)),
         log_level=log_level,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +12,6 @@ from ivrkit import rules
 from ivrkit.cli import render
 from ivrkit.cli.common import configure_logging, console, err_console, settings
 from ivrkit.errors import ConfigError, IvrkitError
-from ivrkit.trees import Tree, resolve_flow
 
 app = typer.Typer(
     name="ivrkit",
@@ -84,14 +82,18 @@ def serve(
             max=600,
         ),
     ] = 10.0,
+    workers: Annotated[
+        int,
+        typer.Option(
+            help="Worker processes sharing the port (each with its own connections to the store).",
+            min=1,
+            max=64,
+        ),
+    ] = 1,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Run the webhook server that answers the platform from IVR trees."""
-    import uvicorn
-
-    from ivrkit.http_protocol import server_config
-    from ivrkit.server import create_app
-    from ivrkit.server.treeset import TreeSet
+    from ivrkit.server import launch
 
     configure_logging(verbose)
     cfg = settings(
@@ -104,58 +106,40 @@ def serve(
         voice_profile=voice_profile,
     )
     names = flow or [part.strip() for part in (cfg.flow or "simple_ivr").split(",") if part.strip()]
-    loader = tree_loader(cfg.tree_numbers(), cfg.voice_profile)
-    paths = [resolve_flow(name) for name in names]
-    trees = TreeSet([loader(path) for path in paths], paths=paths, loader=loader)
-    if durability not in ("commit", "answer-first"):
-        raise ConfigError(f"--durability takes 'commit' or 'answer-first', not {durability!r}")
-    asgi = create_app(
-        trees,
+    options = launch.ServeOptions(
+        flows=names,
         db=cfg.db,
+        host=cfg.host,
+        port=cfg.port,
         webhook_secret=cfg.webhook_secret,
-        reload_interval=1.0 if reload else None,
-        durability="answer-first" if durability == "answer-first" else "commit",
+        numbers=cfg.tree_numbers(),
+        voice_profile=cfg.voice_profile,
+        reload=reload,
+        durability=durability,
         commit_timeout=commit_timeout,
+        read_timeout=read_timeout,
+        workers=workers,
+        log_level="info" if verbose else "warning",
+        access_log=verbose,
     )
+    trees = launch.load_trees(options)  # checked here, so a bad tree fails before any worker
     base = f"http://{cfg.host}:{cfg.port}"
     console.print(
         f"ivrkit serving [bold]{', '.join(trees.names())}[/] on {base} "
         f"(store {render.safe_url(cfg.db)}; auth {'on' if cfg.webhook_secret else 'off'}"
-        f"{'; reloading trees on change' if reload else ''})"
+        f"{f'; {workers} workers' if workers > 1 else ''}"
+        f"{'; reloading trees on change' if reload else ''})",
+        soft_wrap=True,
     )
-    console.print(f"  VCA → {base}/webhooks/vca   VSS → {base}/webhooks/vss")
+    console.print(f"  VCA → {base}/webhooks/vca   VSS → {base}/webhooks/vss", soft_wrap=True)
     for number, names in trees.shared_numbers().items():
         console.print(
             f"  warning: {', '.join(names)} share +{number}; calls placed from it "
             f"by another program reach {names[0]!r}",
             style="yellow",
+            soft_wrap=True,
         )
-    import gc
-    import sys
-
-    sys.setswitchinterval(0.0005)
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 100)
-    config = server_config(
-        asgi,
-        host=cfg.host,
-        port=cfg.port,
-        read_timeout=read_timeout,
-        log_level="info" if verbose else "warning",
-        access_log=verbose,
-    )
-    uvicorn.Server(config).run()
-
-
-def tree_loader(numbers: dict[str, str], voice_profile: str | None) -> Callable[[Path], Tree]:
-    """Loads a tree file with the configured overrides, refusing one that lint finds errors in."""
-
-    from ivrkit.trees.checked import load_checked_tree
-
-    def load(path: Path) -> Tree:
-        return load_checked_tree(path, numbers=numbers, voice_profile=voice_profile)
-
-    return load
+    launch.run(options, trees)
 
 
 @app.command()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
@@ -89,6 +90,7 @@ def create_app(
             "status": "degraded" if problems else "ok",
             "problems": problems,
             "flows": trees.names(),
+            "pid": os.getpid(),
             "spooledDeliveries": spooled,
             "quarantinedDeliveries": quarantined,
             **committer.health(),

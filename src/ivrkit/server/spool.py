@@ -5,11 +5,13 @@ file beside the spool instead: kept and visible, never retried in a loop."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -68,10 +70,23 @@ class Spool:
         line["reason"] = reason
         self._append(self.quarantine_path, line)
 
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """This process's threads, and every other worker sharing the spool, one at a time:
+        a replay rewrites the file, and must not lose a line appended meanwhile."""
+        with self._lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            lock_path = self.path.with_name(f"{self.path.name}.lock")
+            with lock_path.open("a") as lock_file:
+                fcntl.flock(lock_file, fcntl.LOCK_EX)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(lock_file, fcntl.LOCK_UN)
+
     def _append(self, path: Path, line: dict[str, Any]) -> None:
         text = json.dumps(line) + "\n"
-        with self._lock:
-            path.parent.mkdir(parents=True, exist_ok=True)
+        with self._locked():
             with path.open("a", encoding="utf-8") as handle:
                 handle.write(text)
                 handle.flush()
@@ -90,7 +105,9 @@ class Spool:
     def replay(self, deliver: Callable[[dict[str, Any]], None]) -> int:
         """Feed every spooled delivery to ``deliver``; keep the ones that fail for a reason that
         may pass, quarantine the ones the store refuses. Returns how many were delivered."""
-        with self._lock:
+        if not self.path.exists():
+            return 0
+        with self._locked():
             if not self.path.exists():
                 return 0
             lines = [ln for ln in self.path.read_text(encoding="utf-8").splitlines() if ln.strip()]
