@@ -5,6 +5,7 @@ IvrkitError
 ├── ValidationFailed       a callflow the platform would refuse (carries the status code)
 ├── TreeError              an IVR tree that cannot be loaded (file, line, column)
 ├── StoreError             the session store cannot be reached or used
+├── WrongLayerError        a wire action where a tree node belongs, or a tree node in a callflow
 └── ApiError               the Voice API answered with a failure
     ├── AuthenticationError     401: missing or wrong API key
     ├── NotFoundError           404: unknown subaccount or resource
@@ -53,6 +54,11 @@ class TreeError(IvrkitError):
 
 class StoreError(IvrkitError):
     """The store could not be opened or written."""
+
+
+class WrongLayerError(IvrkitError, TypeError):
+    """An object of one layer was given to the other: a wire action (``ivrkit.Say``, what the
+    platform receives) where a tree node (``ivrkit.trees.SayNode``) belongs, or the reverse."""
 
 
 class SimulatorControlError(IvrkitError):
