@@ -3,14 +3,28 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Exact versions (with hashes) of every dependency, dev tools included, resolved from PyPI alone;
+# pyproject.toml keeps the ranges that `pip install ivrkit` uses. Regenerate with `make lock`.
+LOCK := requirements.lock
+LOCK_FLAGS ?=
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo test lint typecheck unit bench lock clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+# `make lock` keeps today's pins where the ranges allow; `make lock LOCK_FLAGS=--upgrade` takes the
+# newest releases. uv ignores pip's configuration, so no local index or wheel folder leaks in.
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet 'uv>=0.5'
+	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
+		--generate-hashes --no-config --default-index https://pypi.org/simple \
+		--custom-compile-command "make lock" --quiet $(LOCK_FLAGS) -o $(LOCK)
 
 demo: $(STAMP)
 	$(BIN)/ivrkit demo

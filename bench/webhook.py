@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -24,11 +23,8 @@ VCA_PATH = "/webhooks/vca"
 
 
 def spec_fixtures() -> Path:
-    """The vendor's example payloads, found as the tests find them."""
-    beside = BENCH_DIR.parents[1] / "shared" / "spec" / "fixtures"
-    if beside.is_dir():
-        return beside
-    return Path(os.environ.get("IVRKIT_SPEC_DIR", "/work/shared/spec")) / "fixtures"
+    """The vendor's example payloads, the copy the tests use (tests/data/README.md)."""
+    return BENCH_DIR.parent / "tests" / "data" / "fixtures"
 
 
 def vca_template() -> str:

@@ -12,11 +12,9 @@ import pytest
 
 pytest_plugins = ["pytester"]
 
-SPEC_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "spec"
+# The vendor's payloads live in the repository (tests/data/README.md says where they come from).
+SPEC_DIR = Path(__file__).resolve().parent / "data"
 FIXTURES = SPEC_DIR / "fixtures"
-if not FIXTURES.is_dir():  # CI lays shared/ beside the clone, as the session has it
-    SPEC_DIR = Path(os.environ.get("IVRKIT_SPEC_DIR", "/work/shared/spec"))
-    FIXTURES = SPEC_DIR / "fixtures"
 
 
 def load_fixture(name: str) -> Any:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
+from ivrkit.callback import place_callback
 from ivrkit.client import VoiceClient
 from ivrkit.narrate import Line, narrate, summary_line
 from ivrkit.server import create_app
@@ -170,16 +170,8 @@ def _place(
     # The customer ends the call (after talking to the agent, in the second scenario).
     control.set_phone(CUSTOMER, press=scenario.presses, hangup_after=40)
     control.set_phone(AGENT, hangup_after=600)
-    response = client.send_callflow(tree.initial_request(CUSTOMER))
+    response = place_callback(client, tree, CUSTOMER, store=store)
     session_id = response.session_id or ""
-    store.record_outbound_call(
-        session_id,
-        at=datetime.now(UTC),
-        customer=CUSTOMER,
-        sub_account_id=SUBACCOUNT,
-        flow=tree.name,
-        request_id=response.call_flow_request_id,
-    )
     view = control.wait_for_end(session_id, timeout=timeout)
     record = store.session(session_id)
     return CallResult(scenario, view, record, scenario.expect(view, record))

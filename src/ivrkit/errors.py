@@ -6,6 +6,7 @@ IvrkitError
 ├── TreeError              an IVR tree that cannot be loaded (file, line, column)
 ├── StoreError             the session store cannot be reached or used (may pass: retry)
 │   └── StoreRefused            the store refused this record's data (retrying will not help)
+├── WrongLayerError        a wire action where a tree node belongs, or a tree node in a callflow
 └── ApiError               the Voice API answered with a failure
     ├── AuthenticationError     401: missing or wrong API key
     ├── NotFoundError           404: unknown subaccount or resource
@@ -59,6 +60,11 @@ class StoreError(IvrkitError):
 class StoreRefused(StoreError):
     """The store refused a record for what it holds (a value out of range, a broken
     constraint): the same record will be refused again, so it is quarantined, not retried."""
+
+
+class WrongLayerError(IvrkitError, TypeError):
+    """An object of one layer was given to the other: a wire action (``ivrkit.Say``, what the
+    platform receives) where a tree node (``ivrkit.trees.SayNode``) belongs, or the reverse."""
 
 
 class SimulatorControlError(IvrkitError):

@@ -12,297 +12,34 @@ webhooks, and places calls you drive step by step::
         call.expect_summary(status="COMPLETED", call_count=2)
 
 Every failed expectation raises ``AssertionError`` with the call's transcript so far.
+
+pytest loads this plugin in every run where ivrkit is installed, so it imports nothing heavy: the
+harness (:mod:`ivrkit.harness`: servers, store, client) is imported when a test first uses the
+``ivr`` fixture or a name such as ``IvrHarness`` is imported from here.
 """
 
 from __future__ import annotations
 
-import re
-import tempfile
-import time
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+import importlib
+from collections.abc import Iterator
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ivrkit.client import VoiceClient
-from ivrkit.narrate import narrate, summary_line
-from ivrkit.server import create_app
-from ivrkit.serving import BackgroundServer
-from ivrkit.simulator import SessionView, SimulatorConfig, SimulatorControl
-from ivrkit.simulator import create_app as create_simulator
-from ivrkit.simulator.transcript import LegChanged, Spoken, TranscriptEntry
-from ivrkit.store import SessionRecord, Store, open_store
-from ivrkit.trees import Tree, load_tree
-from ivrkit.wire import SessionSummaryPayload
+if TYPE_CHECKING:
+    from ivrkit.harness import API_KEY, SUBACCOUNT, WEBHOOK_SECRET, Call, IvrHarness
+    from ivrkit.trees import Tree
 
-__all__ = ["Call", "IvrHarness", "ivr", "ivrkit_tree"]
+__all__ = ["API_KEY", "SUBACCOUNT", "WEBHOOK_SECRET", "Call", "IvrHarness", "ivr", "ivrkit_tree"]
 
-SUBACCOUNT = "ivrkit-testing"
-API_KEY = "testing-key"
-WEBHOOK_SECRET = "testing-webhook-secret"
-E = TypeVar("E", bound=TranscriptEntry)
+_FROM_HARNESS = frozenset({"API_KEY", "SUBACCOUNT", "WEBHOOK_SECRET", "Call", "IvrHarness"})
 
 
-def _normal(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip().lower()
-
-
-class Call:
-    """One simulated call, driven by a test."""
-
-    def __init__(self, harness: IvrHarness, session_id: str, number: str) -> None:
-        self.harness = harness
-        self.session_id = session_id
-        self.number = number
-        self.entries: list[TranscriptEntry] = []
-        self._cursor = 0
-        self._view: SessionView | None = None
-
-    # -- expectations --------------------------------------------------------------------------
-
-    def expect_prompt(self, text: str, *, timeout: float = 10.0) -> str:
-        """Wait for the next menu prompt; it must contain ``text`` (case and spacing ignored)."""
-        entry = self._next(
-            Spoken, lambda e: e.purpose == "prompt", f"a prompt saying {text!r}", timeout
-        )
-        if _normal(text) not in _normal(entry.text):
-            self._fail(f"expected the prompt to say {text!r}, but it said {entry.text!r}")
-        return entry.text
-
-    def expect_say(self, text: str, *, timeout: float = 10.0) -> str:
-        """Wait until the IVR speaks a text containing ``text`` (prompts included)."""
-        wanted = _normal(text)
-        entry = self._next(
-            Spoken, lambda e: wanted in _normal(e.text), f"speech saying {text!r}", timeout
-        )
-        return entry.text
-
-    def expect_bridge(self, number: str, *, timeout: float = 10.0) -> None:
-        """Wait until the caller is bridged to ``number``."""
-        digits = re.sub(r"\D", "", number)
-
-        def bridged(entry: LegChanged) -> bool:
-            return entry.event == "bridged" and re.sub(r"\D", "", entry.number) == digits
-
-        self._next(LegChanged, bridged, f"a bridge to {number}", timeout)
-
-    def expect_hangup(self, *, timeout: float = 10.0) -> SessionSummaryPayload:
-        """Wait until the IVR hangs up on the caller (a `hangup` action ends the session)."""
-        summary = self._summary(timeout)
-        if summary.last_action != "HANGUP":
-            self._fail(
-                f"expected the IVR to hang up, but the last action was {summary.last_action}"
-            )
-        return summary
-
-    def expect_summary(
-        self,
-        *,
-        status: str | None = None,
-        call_count: int | None = None,
-        last_action: str | None = None,
-        timeout: float = 10.0,
-    ) -> SessionSummaryPayload:
-        """Wait for the session to end; check its summary (and that the server stored it)."""
-        summary = self._summary(timeout)
-        for name, wanted, got in [
-            ("status", status, summary.session_status),
-            ("call_count", call_count, summary.call_count),
-            ("last_action", last_action, summary.last_action),
-        ]:
-            if wanted is not None and wanted != got:
-                self._fail(f"expected summary {name}={wanted!r}, got {got!r}")
-        stored = self.harness.store.summary(self.session_id)
-        if stored is None:
-            self._fail("the session summary never reached the webhook server's store")
-        return summary
-
-    # -- the caller's actions ------------------------------------------------------------------
-
-    def press(self, digits: str) -> Self:
-        """Press keys at the current prompt (then nothing more)."""
-        self.harness.control.press(self.session_id, digits, then_silence=True)
-        return self
-
-    def no_input(self) -> Self:
-        """Press nothing at the current prompt: the capture times out."""
-        self.harness.control.press(self.session_id, "", then_silence=True)
-        return self
-
-    def hang_up(self) -> Self:
-        """The caller hangs up now."""
-        self.harness.control.hangup(self.session_id)
-        return self
-
-    # -- what happened -------------------------------------------------------------------------
-
-    @property
-    def record(self) -> SessionRecord | None:
-        """What ivrkit's store recorded about this session."""
-        return self.harness.store.session(self.session_id)
-
-    def transcript(self) -> str:
-        lines = [line.plain() for line in narrate(self.entries)]
-        if self._view is not None and self._view.summary is not None:
-            lines.append(summary_line(self._view))
-        return "\n".join(lines) or "(nothing happened yet)"
-
-    def _fail(self, message: str) -> None:
-        raise AssertionError(
-            f"{message}\n--- call {self.session_id} so far ---\n{self.transcript()}"
-        )
-
-    def _poll(self, wait: float) -> SessionView:
-        view = self.harness.control.session(self.session_id, after=len(self.entries), wait=wait)
-        self.entries.extend(view.entries)
-        self._view = view
-        return view
-
-    def _next(self, kind: type[E], match: Callable[[E], bool], what: str, timeout: float) -> E:
-        deadline = time.monotonic() + timeout
-        while True:
-            while self._cursor < len(self.entries):
-                entry = self.entries[self._cursor]
-                self._cursor += 1
-                if isinstance(entry, kind) and match(entry):
-                    return entry
-            remaining = deadline - time.monotonic()
-            ended = self._view is not None and self._view.state == "ended"
-            if remaining <= 0 or ended:
-                self._fail(f"expected {what}, but {'the call ended' if ended else 'it never came'}")
-            self._poll(min(remaining, 2.0))
-
-    def _summary(self, timeout: float) -> SessionSummaryPayload:
-        deadline = time.monotonic() + timeout
-        while self._view is None or self._view.state != "ended":
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                self._fail("expected the call to end, but it is still going")
-            self._poll(min(remaining, 2.0))
-        assert self._view is not None
-        if self._view.summary is None:
-            self._fail("the call ended without a session summary")
-        assert self._view.summary is not None
-        return self._view.summary.payload
-
-
-class IvrHarness:
-    """A simulated platform and ivrkit's webhook server for one tree, on loopback ports."""
-
-    def __init__(
-        self,
-        tree: Tree | str | Path | None = None,
-        *,
-        legacy_dtmf: bool = False,
-        webhook_secret: str = WEBHOOK_SECRET,
-        simulator: SimulatorConfig | None = None,
-    ) -> None:
-        self.tree = tree if isinstance(tree, Tree) else load_tree(tree)
-        self._folder = tempfile.TemporaryDirectory(prefix="ivrkit-test-")
-        folder = Path(self._folder.name)
-        self.store: Store = open_store(f"sqlite:///{folder / 'ivrkit.db'}")
-        config = simulator or SimulatorConfig(
-            api_key=API_KEY, subaccount=SUBACCOUNT, legacy_dtmf=legacy_dtmf
-        )
-        self._platform = BackgroundServer(create_simulator(config))
-        self._backend = BackgroundServer(
-            create_app(
-                self.tree,
-                store=self.store,
-                webhook_secret=webhook_secret,
-                spool=folder / "spool.jsonl",
-            )
-        )
-        self._secret = webhook_secret
-        self._api_key = config.api_key or API_KEY
-        self._subaccount = config.subaccount or SUBACCOUNT
-        self.client: VoiceClient | None = None
-        self.control: SimulatorControl = SimulatorControl("http://127.0.0.1")
-
-    def start(self) -> Self:
-        self._platform.start()
-        self._backend.start()
-        self.client = VoiceClient(self._api_key, self._subaccount, base_url=self._platform.url)
-        self.control = SimulatorControl(self._platform.url)
-        for kind in ("VCA", "VSS"):
-            self.client.create_webhook(
-                kind, f"{self._backend.url}/webhooks/{kind.lower()}", http_auth_header=self._secret
-            )
-        return self
-
-    def stop(self) -> None:
-        if self.client is not None:
-            self.client.close()
-        self.control.close()
-        self._backend.stop()
-        self._platform.stop()
-        self.store.close()
-        self._folder.cleanup()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def platform_url(self) -> str:
-        return self._platform.url
-
-    @property
-    def backend_url(self) -> str:
-        return self._backend.url
-
-    def phone(self, number: str, **script: Any) -> None:
-        """Script another phone (an agent who is busy: ``ivr.phone(agent, answer="busy")``)."""
-        self.control.set_phone(number, **script)
-
-    def call(
-        self,
-        number: str,
-        *,
-        press: list[str] | None = None,
-        answer: str = "yes",
-        hangup_after: float | None = None,
-        client_request_id: str | None = None,
-    ) -> Call:
-        """Place the tree's callback to ``number``. Without ``press`` the test drives the call
-        (``call.press``); with it the phone presses those keys at each prompt by itself.
-        ``hangup_after``: the customer hangs up that many seconds after answering."""
-        assert self.client is not None, "start the harness first"
-        if press is None:
-            self.control.set_phone(number, answer=answer, stepped=True, hangup_after=hangup_after)
-        else:
-            self.control.set_phone(number, answer=answer, press=press, hangup_after=hangup_after)
-        request = self.tree.initial_request(number, client_request_id=client_request_id)
-        response = self.client.send_callflow(request)
-        session_id = response.session_id or ""
-        self.store.record_outbound_call(
-            session_id,
-            at=datetime.now(UTC),
-            customer=number,
-            sub_account_id=self._subaccount,
-            flow=self.tree.name,
-            request_id=response.call_flow_request_id,
-        )
-        return Call(self, session_id, number)
-
-    def inbound(self, caller: str, number: str, *, press: list[str] | None = None) -> Call:
-        """``caller`` dials the virtual ``number``; the tree answers the inbound call."""
-        if press is None:
-            self.control.set_phone(caller, stepped=True)
-        else:
-            self.control.set_phone(caller, press=press)
-        session_id = self.control.inbound_call(caller, number, sub_account_id=self._subaccount)
-        return Call(self, session_id, caller)
+def __getattr__(name: str) -> Any:
+    if name in _FROM_HARNESS:
+        return getattr(importlib.import_module("ivrkit.harness"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @pytest.fixture
@@ -318,6 +55,8 @@ def ivrkit_tree(request: pytest.FixtureRequest) -> Tree | str | Path | None:
 @pytest.fixture
 def ivr(ivrkit_tree: Tree | str | Path | None) -> Iterator[IvrHarness]:
     """A running simulated platform + webhook server for ``ivrkit_tree``."""
+    from ivrkit.harness import IvrHarness
+
     with IvrHarness(ivrkit_tree) as harness:
         yield harness
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ivrkit import rules
-from ivrkit.trees import Hangup, Menu, Node, TreeSpec, builtin_path, parse_spec
+from ivrkit.trees import HangupNode, Menu, Node, TreeSpec, builtin_path, parse_spec
 from ivrkit.trees.issues import CODES
 from ivrkit.trees.lint import Issue, lint_spec, lint_text
 from ivrkit.trees.lint_prompts import mentioned_keys, offered_keys
@@ -384,7 +384,7 @@ def test_a_tree_built_in_code_is_linted_without_places() -> None:
         entry="main",
         nodes={
             "main": Node(menu=Menu(prompt="Press 1 to leave.", routes={"1": "gone"})),
-            "bye": Node(hangup=Hangup()),
+            "bye": Node(hangup=HangupNode()),
         },
     )
     issues = lint_spec(spec)

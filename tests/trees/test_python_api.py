@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ivrkit.errors import TreeError
-from ivrkit.trees import Capture, Hangup, Menu, Node, Route, Say, Transfer, Tree, TreeSpec
+from ivrkit.trees import Capture, HangupNode, Menu, Node, Route, SayNode, Transfer, Tree, TreeSpec
 
 
 def support_tree(agent: str = "6561115777") -> TreeSpec:
@@ -21,9 +21,9 @@ def support_tree(agent: str = "6561115777") -> TreeSpec:
                     routes={"1": "bye", "2": Route(to="agent", set={"wanted": "agent"})},
                 )
             ),
-            "bye": Node(hangup=Hangup(say="Thank you, goodbye.")),
+            "bye": Node(hangup=HangupNode(say="Thank you, goodbye.")),
             "agent": Node(transfer=Transfer(to="{agent}", caller_id="{caller_id}", after="thanks")),
-            "thanks": Node(say=Say(text="Thanks for calling.")),
+            "thanks": Node(say=SayNode(text="Thanks for calling.")),
         },
     )
 
@@ -41,7 +41,7 @@ def test_a_tree_built_in_code_is_checked_like_a_file() -> None:
 
 
 def test_the_docstring_example_works() -> None:
-    tree = Tree(TreeSpec(name="hello", entry="hi", nodes={"hi": Node(say=Say(text="Hi"))}))
+    tree = Tree(TreeSpec(name="hello", entry="hi", nodes={"hi": Node(say=SayNode(text="Hi"))}))
     assert tree.entry_callflow(None).to_wire() == {
         "callflow": [
             {"action": "say", "params": {"text": "Hi", "voiceProfile": "en-US-BenjaminRUS"}},

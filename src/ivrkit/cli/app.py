@@ -157,8 +157,7 @@ def call(
     as_json: JsonOpt = False,
 ) -> None:
     """Place an outbound call that runs the tree's entry menu (Send Callflow)."""
-    from datetime import UTC, datetime
-
+    from ivrkit.callback import place_callback
     from ivrkit.client import VoiceClient
     from ivrkit.store import open_store
     from ivrkit.trees import load_tree
@@ -173,23 +172,14 @@ def call(
     )
     api_key, subaccount = require_account(cfg.api_key, cfg.subaccount)
     tree = load_tree(cfg.flow, numbers=cfg.tree_numbers(), voice_profile=cfg.voice_profile)
-    request = tree.initial_request(number, client_request_id=client_request_id)
-    with VoiceClient(api_key, subaccount, base_url=cfg.api_base) as client:
-        response = client.send_callflow(request)
-    if response.session_id:
-        store = open_store(cfg.db)
-        try:
-            store.record_outbound_call(
-                response.session_id,
-                at=datetime.now(UTC),
-                customer=number,
-                sub_account_id=subaccount,
-                flow=tree.name,
-                request_id=response.call_flow_request_id,
-                client_request_id=client_request_id,
+    store = open_store(cfg.db)
+    try:
+        with VoiceClient(api_key, subaccount, base_url=cfg.api_base) as client:
+            response = place_callback(
+                client, tree, number, store=store, client_request_id=client_request_id
             )
-        finally:
-            store.close()
+    finally:
+        store.close()
     if as_json:
         console.print_json(json.dumps(response.to_wire()))
     else:

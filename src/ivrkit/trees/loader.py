@@ -33,7 +33,7 @@ class Tree(Engine):
 
     Build one from YAML with :func:`load_tree` / :func:`parse_tree`, or in code::
 
-        tree = Tree(TreeSpec(name="hello", entry="hi", nodes={"hi": Node(say=Say(text="Hi"))}))
+        tree = Tree(TreeSpec(name="hello", entry="hi", nodes={"hi": Node(say=SayNode(text="Hi"))}))
     """
 
     def __init__(

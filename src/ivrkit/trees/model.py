@@ -22,6 +22,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ivrkit.errors import WrongLayerError
+from ivrkit.wire import WireModel
+
 RETRY = "retry"
 """Route target meaning "play this node again with its retry prompt"."""
 
@@ -35,8 +38,35 @@ Text = str | dict[str, str]
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
+NODE_FOR_ACTION = {
+    "Say": "SayNode",
+    "Hangup": "HangupNode",
+    "PlayFile": "Play",
+    "MakeCall": "Transfer",
+    "SayAndCapture": "Menu",
+}
+"""The tree node a user most likely meant when they passed a wire action."""
+
+
 class TreeModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_wire_models(cls, data: Any) -> Any:
+        """Refuse, in one clear line, a wire model (``ivrkit.Say``) given for a tree node."""
+        fields = data.items() if isinstance(data, dict) else [("", data)]
+        for key, value in fields:
+            if isinstance(value, WireModel):
+                wire_name = type(value).__name__
+                node = NODE_FOR_ACTION.get(wire_name)
+                where = f"{cls.__name__}.{key}" if key else cls.__name__
+                hint = f"use ivrkit.trees.{node}" if node else "use the models of ivrkit.trees"
+                raise WrongLayerError(
+                    f"{where} got ivrkit.{wire_name}, a wire action (what the platform receives), "
+                    f"where a tree node belongs: {hint}"
+                )
+        return data
 
 
 class Capture(TreeModel):
@@ -140,7 +170,7 @@ class Collect(_Retrying):
         return self
 
 
-class Say(TreeModel):
+class SayNode(TreeModel):
     text: Text
     next: str | None = Field(default=None, description="Node that follows; hang up when unset.")
     voice_profile: str | None = None
@@ -162,7 +192,7 @@ class Transfer(TreeModel):
     )
 
 
-class Hangup(TreeModel):
+class HangupNode(TreeModel):
     say: Text | None = Field(default=None, description="Optional goodbye before hanging up.")
 
 
@@ -277,12 +307,12 @@ class Node(TreeModel):
 
     menu: Menu | None = None
     collect: Collect | None = None
-    say: Say | None = None
+    say: SayNode | None = None
     play: Play | None = None
     transfer: Transfer | None = None
     branch: Branch | None = None
     hook: Hook | None = None
-    hangup: Hangup | None = None
+    hangup: HangupNode | None = None
     goto: Goto | None = None
 
     @model_validator(mode="before")

@@ -3,11 +3,34 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import BaseModel, BeforeValidator, Field
 
+from ivrkit.errors import WrongLayerError
 from ivrkit.wire._base import Outbound
-from ivrkit.wire.actions import AnyAction
+from ivrkit.wire.actions import Action, AnyAction
+
+
+def _actions_only(value: Any) -> Any:
+    """Refuse, in one clear line, a model that is not a callflow action (a tree node, say)."""
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            if isinstance(item, BaseModel) and not isinstance(item, Action):
+                kind = type(item)
+                home = "ivrkit.trees" if kind.__module__.startswith("ivrkit.trees") else None
+                name = f"{home or kind.__module__}.{kind.__qualname__}"
+                raise WrongLayerError(
+                    f"callflow[{index}] is {name}, not a callflow action: build actions with "
+                    "ivrkit.say(...), ivrkit.hangup(), ivrkit.Say(...) and the like (tree nodes "
+                    "such as ivrkit.trees.SayNode belong in a TreeSpec; a Tree turns them into "
+                    "callflows)"
+                )
+    return value
+
+
+ActionList = Annotated[list[AnyAction], BeforeValidator(_actions_only)]
+"""The actions of a callflow, in order."""
 
 
 def format_valid_until(moment: datetime) -> str:
@@ -38,7 +61,7 @@ class SendCallflowRequest(Outbound):
     echoed in the session summary by the IVR docs (A16), so it is accepted and sent when given.
     """
 
-    callflow: list[AnyAction]
+    callflow: ActionList
     valid_until: str | None = Field(
         default=None, description="YYYY-MM-DDTHH:MM:SS.SSSZ; see format_valid_until()."
     )
@@ -52,5 +75,5 @@ class Callflow(Outbound):
     it is where a stateless backend keeps its place in the menu tree.
     """
 
-    callflow: list[AnyAction]
+    callflow: ActionList
     client_action_id: str | None = None

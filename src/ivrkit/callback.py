@@ -1,0 +1,45 @@
+"""Placing a tree's outbound callback: Send Callflow with the tree's entry menu, then note the
+session in the store, so `ivrkit sessions` shows it before its first webhook arrives.
+
+`ivrkit call`, the ``ivr`` pytest fixture and `ivrkit demo` all place calls through
+:func:`place_callback`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from ivrkit.client import VoiceClient
+from ivrkit.store import Store
+from ivrkit.trees import Tree
+from ivrkit.wire import SendCallflowResponse
+
+__all__ = ["place_callback"]
+
+
+def place_callback(
+    client: VoiceClient,
+    tree: Tree,
+    number: str,
+    *,
+    store: Store,
+    client_request_id: str | None = None,
+) -> SendCallflowResponse:
+    """Call ``number`` back with ``tree``'s entry menu and record the session in ``store``.
+
+    Raises the client's :class:`~ivrkit.errors.ApiError` family when the platform refuses the
+    call; nothing is recorded then.
+    """
+    request = tree.initial_request(number, client_request_id=client_request_id)
+    response = client.send_callflow(request)
+    if response.session_id:
+        store.record_outbound_call(
+            response.session_id,
+            at=datetime.now(UTC),
+            customer=number,
+            sub_account_id=client.subaccount,
+            flow=tree.name,
+            request_id=response.call_flow_request_id,
+            client_request_id=client_request_id,
+        )
+    return response
