@@ -5,6 +5,7 @@ IvrkitError
 ├── ValidationFailed       a callflow the platform would refuse (carries the status code)
 ├── TreeError              an IVR tree that cannot be loaded (file, line, column)
 ├── StoreError             the session store cannot be reached or used
+│   └── StoreSchemaError        its schema revision is behind or ahead of this ivrkit's
 └── ApiError               the Voice API answered with a failure
     ├── AuthenticationError     401: missing or wrong API key
     ├── NotFoundError           404: unknown subaccount or resource
@@ -53,6 +54,20 @@ class TreeError(IvrkitError):
 
 class StoreError(IvrkitError):
     """The store could not be opened or written."""
+
+
+class StoreSchemaError(StoreError):
+    """The store's schema revision is not the one this ivrkit writes; the message says what to run.
+
+    ``current`` is the revision the database records (None: made before migrations), ``head``
+    the one this ivrkit needs; ``behind`` tells whether ``ivrkit db upgrade`` is the fix.
+    """
+
+    def __init__(self, message: str, *, current: str | None, head: str, behind: bool) -> None:
+        super().__init__(message)
+        self.current = current
+        self.head = head
+        self.behind = behind
 
 
 class SimulatorControlError(IvrkitError):
