@@ -3,7 +3,6 @@
 at that time, so tests can build a store the old way and upgrade it. Never edit it.
 """
 
-
 from __future__ import annotations
 
 from datetime import UTC, datetime
