@@ -4,9 +4,12 @@ and a store behind or ahead of this ivrkit is refused with what to run."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -398,3 +401,21 @@ def test_the_revisions_are_listed_newest_first_from_any_folder(
     assert [rev.revision for rev in listed][-2:] == ["0002", "0001"]
     assert listed[0].is_head and listed[0].revision == HEAD
     assert listed[-1].down_revision is None
+
+
+def test_schema_py_names_the_newest_migration() -> None:
+    assert schema.REVISION == HEAD
+
+
+def test_opening_a_store_at_head_does_not_import_alembic(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'ivrkit.db'}"
+    open_store(url).close()
+    check = (
+        "import sys; from ivrkit.store import open_store; "
+        f"open_store({url!r}).close(); "
+        "print(sorted(name for name in sys.modules if name.split('.')[0] == 'alembic'))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", check], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout == "[]\n"

@@ -13,18 +13,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
-from sqlalchemy import Connection, Engine, func, inspect, select
+from sqlalchemy import Connection, Engine, String, column, func, inspect, select, table
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL
 
 from ivrkit.errors import StoreError, StoreSchemaError
+from ivrkit.store import schema
 from ivrkit.store.engine import (
     WRITE,
     connection_error,
@@ -32,6 +28,13 @@ from ivrkit.store.engine import (
     display_url,
     parse_store_url,
 )
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+# Alembic is imported only when a store is created, migrated or looked at closely: opening a
+# store at head (every server start, every test of a user's tree) reads one row without it.
 
 VERSION_TABLE = "ivrkit_alembic_version"
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -88,6 +91,8 @@ def include_name(name: str | None, type_: str, _parents: object) -> bool:
 
 def alembic_config(connection: Connection | None = None) -> Config:
     """An Alembic configuration for the packaged migrations, running on ``connection``."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("path_separator", "os")
@@ -98,6 +103,8 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 @functools.cache
 def _script() -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config())
 
 
@@ -128,6 +135,8 @@ def revisions() -> list[Revision]:
 
 def read_state(conn: Connection) -> SchemaState:
     """Where the database behind ``conn`` stands (in the caller's transaction)."""
+    from alembic.runtime.migration import MigrationContext
+
     top = head()
     names = {name for name in inspect(conn).get_table_names() if include_name(name, "table", None)}
     current: str | None = None
@@ -173,9 +182,10 @@ def prepare(engine: Engine, url: URL, *, upgrade: bool = False) -> SchemaState:
     ``upgrade``), refuse one ahead. Database failures are left to the caller."""
     with engine.connect() as conn:
         with conn.begin():
-            state = read_state(conn)
-    if state.kind == "head":
-        return state
+            if _recorded_revision(conn) == schema.REVISION:
+                return SchemaState("head", schema.REVISION, schema.REVISION)
+    from alembic import command
+
     with _migrating(engine) as conn:
         state = read_state(conn)  # another process may have moved it meanwhile
         if state.kind == "head":
@@ -184,6 +194,15 @@ def prepare(engine: Engine, url: URL, *, upgrade: bool = False) -> SchemaState:
             raise refusal(state, url)
         command.upgrade(alembic_config(conn), "head")
         return read_state(conn)
+
+
+def _recorded_revision(conn: Connection) -> str | None:
+    """The revision the version table holds, read without Alembic (None: no single one)."""
+    if not inspect(conn).has_table(VERSION_TABLE):
+        return None
+    version = table(VERSION_TABLE, column("version_num", String()))
+    found: list[str] = list(conn.execute(select(version.c.version_num)).scalars())
+    return found[0] if len(found) == 1 else None
 
 
 def current(url: str) -> SchemaState:
@@ -211,6 +230,9 @@ def downgrade(url: str, revision: str) -> tuple[SchemaState, SchemaState]:
 
 
 def _move(url: str, revision: str, *, down: bool) -> tuple[SchemaState, SchemaState]:
+    from alembic import command
+    from alembic.util import CommandError
+
     parsed = parse_store_url(url)
     engine = create_store_engine(parsed)
     try:

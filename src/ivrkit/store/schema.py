@@ -28,6 +28,10 @@ from sqlalchemy import (
     TypeDecorator,
 )
 
+REVISION = "0002"
+"""The migration these tables are: the newest in ``ivrkit/store/migrations`` (a test keeps the two
+equal). A store recording it opens without running Alembic."""
+
 
 class UtcDateTime(TypeDecorator[datetime]):
     """A timestamp stored in UTC; naive values are taken as UTC, results are always aware."""
