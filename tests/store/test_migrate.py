@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -419,3 +420,24 @@ def test_opening_a_store_at_head_does_not_import_alembic(tmp_path: Path) -> None
         [sys.executable, "-c", check], capture_output=True, text=True, timeout=60, check=True
     )
     assert done.stdout == "[]\n"
+
+
+def test_threads_creating_different_stores_at_once_each_get_every_table(tmp_path: Path) -> None:
+    urls = [f"sqlite:///{tmp_path / f'store{n}.db'}" for n in range(4)]
+    barrier = threading.Barrier(len(urls))
+
+    def create(url: str) -> None:
+        barrier.wait()
+        open_store(url).close()
+
+    for _ in range(2):
+        with ThreadPoolExecutor(len(urls)) as pool:
+            list(pool.map(create, urls))
+        for url in urls:
+            engine = create_store_engine(parse_store_url(url))
+            try:
+                with engine.connect() as conn:
+                    assert schema_diff(conn) == []
+            finally:
+                engine.dispose()
+            migrate.downgrade(url, "base")

@@ -9,6 +9,7 @@ Alembic themselves.
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -43,6 +44,10 @@ TABLE_PREFIX = "ivrkit_"
 _LOCK = 0x1F2C_0001
 """PostgreSQL advisory lock key held while a store is created or migrated (several server
 workers may open one fresh database at once; they take turns)."""
+
+_ONE_AT_A_TIME = threading.Lock()
+"""Alembic runs a migration through module-level proxies (``alembic.op``, ``alembic.context``):
+two threads migrating two stores at once would mix them up."""
 
 Kind = Literal["empty", "legacy", "behind", "head", "ahead"]
 
@@ -266,7 +271,7 @@ def _migrating(engine: Engine) -> Iterator[Connection]:
     mode) drops the old one, which with foreign keys on would cascade into the rows that refer
     to it. They are checked before the transaction commits.
     """
-    with engine.connect() as conn:
+    with _ONE_AT_A_TIME, engine.connect() as conn:
         sqlite = conn.dialect.name == "sqlite"
         if sqlite:
             # Outside any transaction: SQLite ignores this pragma inside one.
