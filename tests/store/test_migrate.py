@@ -441,3 +441,35 @@ def test_threads_creating_different_stores_at_once_each_get_every_table(tmp_path
             finally:
                 engine.dispose()
             migrate.downgrade(url, "base")
+
+
+def test_on_sqlite_a_migration_may_rebuild_a_table_that_others_refer_to(tmp_path: Path) -> None:
+    from alembic.operations import Operations
+
+    url = f"sqlite:///{tmp_path / 'ivrkit.db'}"
+    with open_store(url) as store:
+        event = vca_event(event_id="ev-1", session_id="s-1", digits="5")
+        store.record_vca(vca_delivery(event), vca_update(event))
+    engine = create_store_engine(parse_store_url(url))
+    try:
+        # What batch mode does to alter a SQLite table: copy it, drop the old one, rename.
+        with migrate._migrating(engine) as conn:
+            operations = Operations(MigrationContext.configure(conn))
+            with operations.batch_alter_table("ivrkit_sessions", recreate="always"):
+                pass
+        with engine.connect() as conn:
+            kept = conn.execute(select(schema.session_digits.c.digits)).scalars().all()
+            assert kept == ["5"]
+        with pytest.raises(StoreError, match="ivrkit_session_digits pointing at a missing"):
+            with migrate._migrating(engine) as conn:
+                conn.execute(
+                    insert(schema.session_digits).values(session_id="nobody", digits="1", at=T0)
+                )
+        with engine.connect() as conn:  # the pooled connection has its foreign keys back
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    finally:
+        engine.dispose()
+    with open_store(url) as store:
+        session = store.session("s-1")
+        assert session is not None and session.digits == ["5"]
+        assert store.deliveries()[0].session_id == "s-1"
