@@ -5,7 +5,8 @@ IvrkitError
 ├── ValidationFailed       a callflow the platform would refuse (carries the status code)
 ├── TreeError              an IVR tree that cannot be loaded (file, line, column)
 ├── StoreError             the session store cannot be reached or used (may pass: retry)
-│   └── StoreRefused            the store refused this record's data (retrying will not help)
+│   ├── StoreRefused            the store refused this record's data (retrying will not help)
+│   └── StoreSchemaError        its schema revision is behind or ahead of this ivrkit's
 ├── WrongLayerError        a wire action where a tree node belongs, or a tree node in a callflow
 └── ApiError               the Voice API answered with a failure
     ├── AuthenticationError     401: missing or wrong API key
@@ -65,6 +66,20 @@ class StoreRefused(StoreError):
 class WrongLayerError(IvrkitError, TypeError):
     """An object of one layer was given to the other: a wire action (``ivrkit.Say``, what the
     platform receives) where a tree node (``ivrkit.trees.SayNode``) belongs, or the reverse."""
+
+
+class StoreSchemaError(StoreError):
+    """The store's schema revision is not the one this ivrkit writes; the message says what to run.
+
+    ``current`` is the revision the database records (None: made before migrations), ``head``
+    the one this ivrkit needs; ``behind`` tells whether ``ivrkit db upgrade`` is the fix.
+    """
+
+    def __init__(self, message: str, *, current: str | None, head: str, behind: bool) -> None:
+        super().__init__(message)
+        self.current = current
+        self.head = head
+        self.behind = behind
 
 
 class SimulatorControlError(IvrkitError):

@@ -8,13 +8,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text, update
 
 import ivrkit.store
 from ivrkit.errors import StoreError
 from ivrkit.store import Store, open_store
 from ivrkit.store import engine as store_engine
-from ivrkit.store.schema import SCHEMA_VERSION, meta
 from tests.store.helpers import (
     plain_delivery,
     summary_delivery,
@@ -61,21 +59,6 @@ def test_everything_survives_closing_and_reopening(store_url: str) -> None:
         assert len(again.sessions()) == 2
     finally:
         again.close()
-
-
-def test_the_schema_version_is_recorded_and_a_newer_one_is_refused(store_url: str) -> None:
-    open_store(store_url).close()
-    engine = create_engine(store_engine.parse_store_url(store_url))
-    try:
-        with engine.begin() as conn:
-            recorded = conn.execute(text("SELECT value FROM ivrkit_meta")).scalar_one()
-            assert recorded == str(SCHEMA_VERSION)
-            conn.execute(update(meta).values(value=str(SCHEMA_VERSION + 1)))
-    finally:
-        engine.dispose()
-
-    with pytest.raises(StoreError, match="newer than this ivrkit"):
-        open_store(store_url)
 
 
 def test_a_closed_store_says_so(store_url: str) -> None:

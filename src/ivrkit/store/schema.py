@@ -1,7 +1,9 @@
 """The store's tables, written once in SQLAlchemy Core for SQLite and PostgreSQL alike.
 
 Every table is prefixed ``ivrkit_`` so the store can share a database with other applications.
-Times are stored in UTC and always read back as aware datetimes.
+Times are stored in UTC and always read back as aware datetimes. These tables are what the
+newest migration (``ivrkit/store/migrations``) builds: a change here needs a migration beside it,
+and a test compares the two.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
-    Connection,
     DateTime,
     Dialect,
     Float,
@@ -25,15 +26,11 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
-    func,
-    insert,
-    select,
 )
 
-from ivrkit.errors import StoreError
-
-SCHEMA_VERSION = 1
-"""Bumped whenever a table changes; recorded in ``ivrkit_meta`` under ``schema_version``."""
+REVISION = "0002"
+"""The migration these tables are: the newest in ``ivrkit/store/migrations`` (a test keeps the two
+equal). A store recording it opens without running Alembic."""
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -212,26 +209,3 @@ variables = Table(
     _text("name", primary_key=True),
     _text("value", nullable=False),
 )
-
-
-def initialise(conn: Connection) -> None:
-    """Create the missing tables and check the recorded schema version (in the caller's
-    transaction)."""
-    if conn.dialect.name == "postgresql":
-        # Several server workers may open a fresh database at once; they take turns here.
-        conn.execute(select(func.pg_advisory_xact_lock(_INIT_LOCK)))
-    metadata.create_all(conn)
-    recorded = conn.execute(
-        select(meta.c.value).where(meta.c.key == "schema_version")
-    ).scalar_one_or_none()
-    if recorded is None:
-        conn.execute(insert(meta).values(key="schema_version", value=str(SCHEMA_VERSION)))
-    elif not recorded.isdigit() or int(recorded) > SCHEMA_VERSION:
-        raise StoreError(
-            f"the database has store schema version {recorded}, newer than this ivrkit "
-            f"understands ({SCHEMA_VERSION}); upgrade ivrkit or use another database"
-        )
-
-
-_INIT_LOCK = 0x1F2C_0001
-"""PostgreSQL advisory lock key held while the tables are created."""

@@ -23,7 +23,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL
 
 from ivrkit.errors import StoreError, StoreRefused
-from ivrkit.store import batch, convert, schema
+from ivrkit.store import batch, convert, migrate, schema
 from ivrkit.store.engine import (
     WRITE,
     connection_error,
@@ -53,20 +53,22 @@ IN_CHUNK = 1000
 DUPLICATE_SUMMARY_NOTE = "a summary of this session was already stored; the first one is kept"
 
 
-def open_store(url: str) -> Store:
-    """Open (and create if needed) the store at a database URL.
+def open_store(url: str, *, upgrade: bool = False) -> Store:
+    """Open the store at a database URL, creating it if the database has no ivrkit tables.
 
     ``sqlite:///path/to.db`` (the file and its folders are created), ``sqlite://`` (in memory,
-    shared by all threads), ``postgresql://user@host/db`` (through psycopg 3). Raises
+    shared by all threads), ``postgresql://user@host/db`` (through psycopg 3).
+
+    A new store is created at this ivrkit's newest schema revision. A store at an older revision
+    (or made before migrations) is refused with :class:`~ivrkit.errors.StoreSchemaError` unless
+    ``upgrade=True``, which migrates it first (as ``ivrkit db upgrade`` does); a store at a revision
+    this ivrkit does not know (a newer ivrkit's) is always refused. Raises
     :class:`~ivrkit.errors.StoreError` saying what to fix when the URL or the database is unusable.
     """
     parsed = parse_store_url(url)
     engine = create_store_engine(parsed)
     try:
-        with engine.connect() as conn:
-            conn.execution_options(**{WRITE: True})
-            with conn.begin():
-                schema.initialise(conn)
+        migrate.prepare(engine, parsed, upgrade=upgrade)
     except (sa_exc.DBAPIError, sa_exc.TimeoutError) as exc:
         engine.dispose()
         raise connection_error(parsed, exc) from exc

@@ -1,0 +1,89 @@
+"""`ivrkit db upgrade | downgrade | current | history`: the store's schema revision."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from ivrkit.cli import render
+from ivrkit.cli.app import DbOpt, app
+from ivrkit.cli.common import console, settings
+from ivrkit.errors import ConfigError
+
+if TYPE_CHECKING:
+    from ivrkit.store.migrate import SchemaState
+
+db_app = typer.Typer(
+    help="Show and change the store's schema revision (migrations).", no_args_is_help=True
+)
+app.add_typer(db_app, name="db")
+
+
+def _existing_store(db: str | None) -> str:
+    """The configured store URL, refusing a SQLite file that does not exist (a typo must not
+    leave an empty database behind)."""
+    from ivrkit.store.engine import is_memory, parse_store_url
+
+    url = settings(db=db).db
+    parsed = parse_store_url(url)
+    if parsed.get_backend_name() == "sqlite" and not is_memory(parsed):
+        if not Path(str(parsed.database)).is_file():
+            raise ConfigError(f"no store at {parsed.database}: check --db or IVRKIT_DB")
+    return url
+
+
+@db_app.command()
+def upgrade(
+    revision: Annotated[str, typer.Argument(help="Revision to reach.")] = "head",
+    db: DbOpt = None,
+) -> None:
+    """Upgrade the store to a revision (default: the newest), keeping its data."""
+    from ivrkit.store import migrate
+
+    url = settings(db=db).db
+    before, after = migrate.upgrade(url, revision)
+    _report(url, before, after)
+
+
+@db_app.command()
+def downgrade(
+    revision: Annotated[
+        str, typer.Argument(help="Revision to go back to ('base' drops every table and its data).")
+    ],
+    db: DbOpt = None,
+) -> None:
+    """Downgrade the store to an older revision (for going back to an older ivrkit)."""
+    from ivrkit.store import migrate
+
+    url = _existing_store(db)
+    before, after = migrate.downgrade(url, revision)
+    _report(url, before, after)
+
+
+@db_app.command()
+def current(db: DbOpt = None) -> None:
+    """Print the store's revision and whether this ivrkit can use it."""
+    from ivrkit.store import migrate
+
+    console.print(migrate.current(_existing_store(db)).describe(), markup=False, soft_wrap=True)
+
+
+@db_app.command()
+def history() -> None:
+    """List the revisions this ivrkit knows, newest first."""
+    from ivrkit.store import migrate
+
+    for rev in migrate.revisions():
+        mark = " (head)" if rev.is_head else ""
+        console.print(f"{rev.revision}{mark}  {rev.message}", markup=False, soft_wrap=True)
+
+
+def _report(url: str, before: SchemaState, after: SchemaState) -> None:
+    where = render.safe_url(url)
+    if before == after:
+        console.print(f"{where}: already at {after.describe()}", markup=False, soft_wrap=True)
+        return
+    was = before.current or ("made before migrations" if before.kind == "legacy" else "empty")
+    console.print(f"{where}: {was} → {after.describe()}", markup=False, soft_wrap=True)
