@@ -173,12 +173,28 @@ class SimulatorControl:
     def inject_faults(self, plan: FaultPlan | None = None, **faults: Any) -> FaultPlan:
         """Replace the faults still to inject: a plan, or its fields (``late_answers=1``)."""
         try:
-            chosen = plan or FaultPlan(**faults)
+            chosen = plan if plan is not None else FaultPlan(**faults)
         except ValueError as exc:  # pydantic's ValidationError included
             raise SimulatorControlError(f"invalid faults: {exc}") from None
         return FaultPlan.model_validate(
             self._call("PUT", "/sim/v1/faults", json=chosen.to_json_dict())
         )
+
+    def add_faults(
+        self, *, webhooks: Sequence[str] = (), webhook_timeout: float | None = None, **counts: int
+    ) -> FaultPlan:
+        """Add to the faults still to inject: counts add up, ``webhooks`` join the types the
+        delivery faults apply to, ``webhook_timeout`` (if given) replaces the patience."""
+        current = self.faults()
+        data = current.model_dump(by_alias=False)
+        for name, count in counts.items():
+            if name not in data or name in ("webhooks", "webhook_timeout"):
+                raise SimulatorControlError(f"no such fault: {name}")
+            data[name] += count
+        data["webhooks"] = list(dict.fromkeys([*current.webhooks, *webhooks]))
+        if webhook_timeout is not None:
+            data["webhook_timeout"] = webhook_timeout
+        return self.inject_faults(**data)
 
     def faults(self) -> FaultPlan:
         """The faults still to inject (each count goes down as it is used)."""

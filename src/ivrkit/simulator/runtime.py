@@ -17,8 +17,9 @@ ERROR). Where the spec leaves a choice open, the reading taken is stated here:
   acceptance and dialling (``dialDelay``). The other reading — a call held in a queue for a free
   trunk until it expires — is not modelled: a full trunk fails at once (-2010).
 - **-2008** "… caller ID is not whitelisted": a leg dialled with a caller ID outside the allowed
-  sources — a bridge in a CALL_ACTION answer (the run-time twin of -1014, rather than the
-  generic -2003), or leg A after the whitelist changed since the request was accepted.
+  sources — a bridge in a CALL_ACTION answer (the run-time twin of -1014: such an answer is
+  not refused as invalid, -2003, but runs until its makeCall dials and fails, so leg B ends in
+  ERROR), or leg A after the whitelist changed since the request was accepted.
 - **-2009** "The scenario parameters provided is invalid": a CALL_ACTION answer that holds a
   scenario entry (an action naming a scenario, or a ``scenarioName``); scenarios are outside
   the public action set, so such an answer is always refused, with this code rather than -2003.
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     from ivrkit.simulator.state import SimulatorState
 
 __all__ = [
+    "CALLER_ID_API_CODE",
     "CALLER_ID_CODE",
     "DOWNLOAD_CODE",
     "EXPIRED_CODE",
@@ -65,6 +67,7 @@ CALLER_ID_CODE = -2008
 SCENARIO_CODE = -2009
 TRUNK_FULL_CODE = -2010
 INVALID_ANSWER_CODE = -2003
+CALLER_ID_API_CODE = -1014
 MAX_FILE_BYTES = 5120 * 1024
 
 
@@ -119,6 +122,4 @@ def answer_failure_code(verdict: Verdict, answer: Any) -> int:
         return SCENARIO_CODE
     if isinstance(flow, list) and any(_names_scenario(entry) for entry in flow):
         return SCENARIO_CODE
-    if verdict.status_code == -1014:
-        return CALLER_ID_CODE
     return INVALID_ANSWER_CODE

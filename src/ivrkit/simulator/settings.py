@@ -91,4 +91,4 @@ class SettingsPatch(ControlModel):
         for name in ("unspeakable_voice_profiles", "fetch_files", "dial_delay"):
             if name in changes and changes[name] is None:
                 del changes[name]  # these have no "no limit" value: null leaves them as they are
-        return PlatformSettings.model_validate({**settings.model_dump(), **changes})
+        return PlatformSettings.model_validate({**settings.model_dump(by_alias=False), **changes})
