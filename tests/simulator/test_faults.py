@@ -123,7 +123,7 @@ def test_late_digits_on_every_try_report_no_input(world: World) -> None:
 
 
 def test_a_hang_up_while_the_webhook_is_in_flight_ends_the_call(world: World) -> None:
-    world.backend.delay = 0.3
+    world.backend.delay = 0.5
     world.ctl.inject_faults(hangup_in_flight=1)
     world.ctl.set_phone(CUSTOMER, press=["9"])
     view = world.call()
