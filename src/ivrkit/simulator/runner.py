@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Coroutine
 from typing import Any, Literal
 
-import aiohttp
 from pydantic import ValidationError
 
 from ivrkit.rules import Mode, validate
 from ivrkit.simulator.capture import CaptureSettings, Collector, key_times
 from ivrkit.simulator.clock import race
 from ivrkit.simulator.delivery import preview
+from ivrkit.simulator.files import download_problem
 from ivrkit.simulator.legs import LegState
 from ivrkit.simulator.line import (
     INTERNAL_ERROR_CODE,
@@ -36,7 +35,6 @@ from ivrkit.simulator.runtime import (
     CALLER_ID_API_CODE,
     DOWNLOAD_CODE,
     EXPIRED_CODE,
-    MAX_FILE_BYTES,
     answer_failure_code,
     speech_refusal,
 )
@@ -228,35 +226,15 @@ class CallRunner(Line):
 
     async def _fetch(self, url: str) -> None:
         """Download a playFile URL as the platform does (cached an hour by URL); -2006 if not."""
-        now = self._now().timestamp()
-        if self.state.fetched.get(url, 0.0) > now:
+        now, cache = self._now().timestamp(), self.state.fetched
+        if cache.fresh(url, now):
             return
-        started = time.perf_counter()
-        error = await self._download(url)
-        elapsed = round((time.perf_counter() - started) * 1000, 1)
-        if error is not None:
-            raise SessionFailed(DOWNLOAD_CODE, f"playFile {url}: {error}")
-        self._note(f"downloaded {url} in {elapsed:g} ms (cached for an hour)")
-        self.state.fetched[url] = now + 3600
-
-    async def _download(self, url: str) -> str | None:
-        """None when ``url`` gives a file the platform can play, else what went wrong."""
         client = self.state.deliverer.client
-        timeout = aiohttp.ClientTimeout(total=self.config.webhook_timeout)
-        try:
-            async with client.get(url, timeout=timeout, allow_redirects=True) as response:
-                if not 200 <= response.status < 300:
-                    return f"HTTP {response.status}"
-                size = 0
-                async for chunk in response.content.iter_chunked(64 * 1024):
-                    size += len(chunk)
-                    if size > MAX_FILE_BYTES:
-                        return f"the file is over {MAX_FILE_BYTES // 1024} KB"
-        except TimeoutError:
-            return f"no answer within {self.config.webhook_timeout:g}s"
-        except (aiohttp.ClientError, ValueError) as exc:
-            return f"could not download: {type(exc).__name__}: {exc}"
-        return None
+        problem = await download_problem(client, url, self.config.webhook_timeout)
+        if problem is not None:
+            raise SessionFailed(DOWNLOAD_CODE, f"playFile {url}: {problem}")
+        self._note(f"downloaded {url} (cached for an hour)")
+        cache.add(url, now)
 
     async def _capture(self, params: SayAndCaptureParams) -> str | None:
         settings = CaptureSettings.from_params(params, self.config.capture_defaults)

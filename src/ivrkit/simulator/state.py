@@ -14,6 +14,7 @@ from ivrkit.simulator.clock import Clock
 from ivrkit.simulator.config import SimulatorConfig
 from ivrkit.simulator.delivery import Deliverer
 from ivrkit.simulator.faults import FaultPlan
+from ivrkit.simulator.files import FileCache
 from ivrkit.simulator.numbers import NumberCatalogue, VirtualNumberSpec, e164
 from ivrkit.simulator.phones import PhoneBook
 from ivrkit.simulator.runner import CallRunner
@@ -43,8 +44,8 @@ class SimulatorState:
         self._deliverer: Deliverer | None = None
         self.settings: PlatformSettings = config.initial_settings()
         self._faults = FaultPlan()
-        self.fetched: dict[str, float] = {}
-        """playFile URLs downloaded, with the simulated time (epoch seconds) their cache ends."""
+        self.fetched = FileCache()
+        """playFile URLs downloaded (when the settings say to fetch files)."""
 
     @property
     def faults(self) -> FaultPlan:
