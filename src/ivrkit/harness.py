@@ -27,7 +27,7 @@ from ivrkit.store import SessionRecord, Store, open_store
 from ivrkit.trees import Tree, load_tree
 from ivrkit.wire import SessionSummaryPayload
 
-__all__ = ["API_KEY", "SUBACCOUNT", "WEBHOOK_SECRET", "Call", "IvrHarness"]
+__all__ = ["API_KEY", "SUBACCOUNT", "WEBHOOK_SECRET", "Call", "IvrFaults", "IvrHarness"]
 
 SUBACCOUNT = "ivrkit-testing"
 API_KEY = "testing-key"
@@ -284,3 +284,51 @@ class IvrHarness:
             self.control.set_phone(caller, press=press)
         session_id = self.control.inbound_call(caller, number, sub_account_id=self._subaccount)
         return Call(self, session_id, caller)
+
+
+class IvrFaults:
+    """Faults the simulated platform injects into the next calls of an :class:`IvrHarness`
+    (its ``/sim/v1/faults``). Each method adds to what is still pending; delivery faults hit
+    CALL_ACTION webhooks unless ``webhooks`` names others ("VSS")."""
+
+    def __init__(self, harness: IvrHarness) -> None:
+        self._harness = harness
+
+    def _add(self, webhooks: tuple[str, ...] = (), **faults: Any) -> Self:
+        self._harness.control.add_faults(webhooks=webhooks, **faults)
+        return self
+
+    def late_answers(self, count: int = 1, *, webhooks: tuple[str, ...] = ()) -> Self:
+        """The backend's next ``count`` answers come after the platform stopped waiting: it
+        delivers the same event again (same `eventId`); when every attempt is late, -2002."""
+        return self._add(webhooks, late_answers=count)
+
+    def patience(self, seconds: float) -> Self:
+        """How long (real seconds) the platform waits for each webhook answer from now on."""
+        self._harness.control.add_faults(webhook_timeout=seconds)
+        return self
+
+    def duplicates(self, count: int = 1, *, webhooks: tuple[str, ...] = ()) -> Self:
+        """The next ``count`` deliveries are sent twice (the same bytes)."""
+        return self._add(webhooks, duplicates=count)
+
+    def out_of_order(self, count: int = 1, *, webhooks: tuple[str, ...] = ()) -> Self:
+        """A stale copy of each of the next ``count`` deliveries arrives after the session's
+        next delivery of that type (after the summary, for the last one)."""
+        return self._add(webhooks, out_of_order=count)
+
+    def late_digits(self, count: int = 1) -> Self:
+        """At the next ``count`` capture tries the caller's keys come after the timeout."""
+        return self._add(late_digits=count)
+
+    def hangup_in_flight(self, count: int = 1) -> Self:
+        """The caller hangs up while each of the next ``count`` CALL_ACTION webhooks is in
+        flight: the summary goes out at once and the answer is never executed."""
+        return self._add(hangup_in_flight=count)
+
+    def pending(self) -> dict[str, Any]:
+        """What is still to be injected (counts go down as faults happen)."""
+        return self._harness.control.faults().model_dump(by_alias=False, mode="json")
+
+    def clear(self) -> None:
+        self._harness.control.clear_faults()

@@ -16,6 +16,14 @@ Every failed expectation raises ``AssertionError`` with the call's transcript so
 pytest loads this plugin in every run where ivrkit is installed, so it imports nothing heavy: the
 harness (:mod:`ivrkit.harness`: servers, store, client) is imported when a test first uses the
 ``ivr`` fixture or a name such as ``IvrHarness`` is imported from here.
+
+The ``ivr_faults`` fixture makes the platform misbehave as production does, for the calls placed
+after it is told to::
+
+    def test_a_repeated_event_is_answered_the_same(ivr, ivr_faults):
+        ivr_faults.duplicates()
+        call = ivr.call("+6512345678", press=["1"])
+        call.expect_summary(status="COMPLETED")
 """
 
 from __future__ import annotations
@@ -28,12 +36,24 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from ivrkit.harness import API_KEY, SUBACCOUNT, WEBHOOK_SECRET, Call, IvrHarness
+    from ivrkit.harness import API_KEY, SUBACCOUNT, WEBHOOK_SECRET, Call, IvrFaults, IvrHarness
     from ivrkit.trees import Tree
 
-__all__ = ["API_KEY", "SUBACCOUNT", "WEBHOOK_SECRET", "Call", "IvrHarness", "ivr", "ivrkit_tree"]
+__all__ = [
+    "API_KEY",
+    "SUBACCOUNT",
+    "WEBHOOK_SECRET",
+    "Call",
+    "IvrFaults",
+    "IvrHarness",
+    "ivr",
+    "ivr_faults",
+    "ivrkit_tree",
+]
 
-_FROM_HARNESS = frozenset({"API_KEY", "SUBACCOUNT", "WEBHOOK_SECRET", "Call", "IvrHarness"})
+_FROM_HARNESS = frozenset(
+    {"API_KEY", "SUBACCOUNT", "WEBHOOK_SECRET", "Call", "IvrFaults", "IvrHarness"}
+)
 
 
 def __getattr__(name: str) -> Any:
@@ -59,6 +79,14 @@ def ivr(ivrkit_tree: Tree | str | Path | None) -> Iterator[IvrHarness]:
 
     with IvrHarness(ivrkit_tree) as harness:
         yield harness
+
+
+@pytest.fixture
+def ivr_faults(ivr: IvrHarness) -> IvrFaults:
+    """Fault injection for the ``ivr`` fixture's simulated platform."""
+    from ivrkit.harness import IvrFaults
+
+    return IvrFaults(ivr)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -4,6 +4,8 @@ register the webhooks, place the callback, list what happened."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -12,8 +14,8 @@ from typer.testing import CliRunner
 
 from ivrkit.cli import app
 from ivrkit.server import create_app
-from ivrkit.serving import BackgroundServer
-from ivrkit.simulator import SimulatorConfig, SimulatorControl
+from ivrkit.serving import BackgroundServer, free_port
+from ivrkit.simulator import SimulatorConfig, SimulatorControl, SimulatorControlError
 from ivrkit.simulator import create_app as create_simulator
 from ivrkit.store import open_store
 from ivrkit.trees import load_tree
@@ -111,3 +113,44 @@ def test_a_wrong_api_key_is_one_clear_line() -> None:
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith("error:")
     assert "IVRKIT_API_KEY" in line, line
+
+
+def test_the_simulator_command_sets_the_trunk_capacity() -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from ivrkit.cli import main; main()",
+            "simulator",
+            "--port",
+            str(port),
+            "--speed",
+            "max",
+            "--trunk-capacity",
+            "2",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        with SimulatorControl(f"http://127.0.0.1:{port}", timeout=2) as control:
+            deadline = time.monotonic() + 20
+            while True:
+                try:
+                    settings = control.settings()
+                    break
+                except SimulatorControlError:
+                    if time.monotonic() > deadline or process.poll() is not None:
+                        raise
+                    time.sleep(0.1)
+        assert settings.trunk_capacity == 2
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_a_negative_trunk_capacity_is_a_usage_error() -> None:
+    result = runner.invoke(app, ["simulator", "--trunk-capacity", "-1"])
+    assert result.exit_code == 2
+    assert "--trunk-capacity" in result.output

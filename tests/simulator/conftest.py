@@ -3,6 +3,7 @@ answers), a running simulator, and a helper that wires the two over real HTTP.""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
@@ -39,6 +40,8 @@ class Backend:
     """When set, every VCA gets exactly this JSON answer."""
     action_ids: bool = False
     """Tag each answer with clientActionId "menu-<n>"."""
+    delay: float = 0.0
+    """Real seconds every VCA answer takes (a slow backend)."""
 
     def reset(self) -> None:
         self.vca.clear()
@@ -49,11 +52,14 @@ class Backend:
         self.always_fail = False
         self.answer = None
         self.action_ids = False
+        self.delay = 0.0
 
     async def on_vca(self, request: Request) -> Response:
         body = await request.json()
         self.vca.append(body)
         self.auth.append(request.headers.get("authorization"))
+        if self.delay:
+            await asyncio.sleep(self.delay)
         if self.always_fail or self.fail_first > 0:
             self.fail_first -= 1
             return JSONResponse({"error": "backend down"}, status_code=500)

@@ -89,6 +89,14 @@ def simulator(
     subaccount: Annotated[
         str | None, typer.Option(help="Serve only this subaccount id (others get 404).")
     ] = None,
+    trunk_capacity: Annotated[
+        int | None,
+        typer.Option(
+            "--trunk-capacity",
+            min=0,
+            help="Calls the trunk carries at once; one more fails with -2010 (default: no limit).",
+        ),
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Run a local simulator of the 8x8 Voice platform (its REST API, calls and webhooks)."""
@@ -100,7 +108,14 @@ def simulator(
         f"simulated Voice API on http://{host}:{port} (speed {speed}); "
         f"point IVRKIT_API_BASE there. Control API: http://{host}:{port}/sim/v1/"
     )
-    run_simulator(host, port, speed=rate, api_key=api_key, subaccount=subaccount)
+    run_simulator(
+        host,
+        port,
+        speed=rate,
+        api_key=api_key,
+        subaccount=subaccount,
+        trunk_capacity=trunk_capacity,
+    )
 
 
 def parse_speed(text: str) -> float | None:

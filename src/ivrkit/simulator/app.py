@@ -45,7 +45,10 @@ def run_simulator(
     speed: float | None = None,
     api_key: str | None = None,
     subaccount: str | None = None,
+    trunk_capacity: int | None = None,
 ) -> None:
     """Serve the simulator until interrupted (blocking)."""
-    config = SimulatorConfig(speed=speed, api_key=api_key, subaccount=subaccount)
+    config = SimulatorConfig(
+        speed=speed, api_key=api_key, subaccount=subaccount, trunk_capacity=trunk_capacity
+    )
     uvicorn.run(create_app(config), host=host, port=port, log_level="info", lifespan="on")

@@ -9,6 +9,7 @@ from ivrkit.rules import KNOWN_VOICE_PROFILES
 from ivrkit.simulator.capture import CaptureDefaults
 from ivrkit.simulator.clock import Clock, clock_for_speed
 from ivrkit.simulator.numbers import DEFAULT_VIRTUAL_NUMBERS, VirtualNumberSpec
+from ivrkit.simulator.settings import PlatformSettings
 
 __all__ = ["SimulatorConfig"]
 
@@ -30,6 +31,16 @@ class SimulatorConfig:
     voice_profiles: frozenset[str] = KNOWN_VOICE_PROFILES
     allowed_sources: frozenset[str] | None = None
     """Caller IDs the account may use (-1014); None allows any."""
+    trunk_capacity: int | None = None
+    """Calls (legs) the trunk carries at once; one more fails with -2010. None: no limit."""
+    covered_countries: frozenset[str] | None = None
+    """Regions (ISO alpha-2) the account may call; elsewhere -2004. None: everywhere."""
+    unspeakable_voice_profiles: frozenset[str] = frozenset()
+    """Voice profiles the speech engine fails on at run time (-2005)."""
+    fetch_files: bool = False
+    """Download each playFile URL when it plays; a failure is -2006."""
+    dial_delay: float = 0.0
+    """Simulated seconds between accepting a request and dialling (a validUntil may pass: -2007)."""
     strict_timeouts: bool = False
     """The strict reading of -1005/-1006 (see :mod:`ivrkit.rules`)."""
     legacy_dtmf: bool = False
@@ -71,6 +82,25 @@ class SimulatorConfig:
             raise ConfigError("delivery_attempts must be at least 1")
         if self.chars_per_second <= 0:
             raise ConfigError("chars_per_second must be above 0")
+        if self.trunk_capacity is not None and self.trunk_capacity < 0:
+            raise ConfigError(f"trunk_capacity must be 0 or more, got {self.trunk_capacity}")
+        if not 0 <= self.dial_delay <= 86_400:
+            raise ConfigError(f"dial_delay must be within 0..86400 seconds, got {self.dial_delay}")
+
+    def initial_settings(self) -> PlatformSettings:
+        """The run-time settings a new (or reset) simulator starts with."""
+        return PlatformSettings(
+            trunk_capacity=self.trunk_capacity,
+            covered_countries=sorted(self.covered_countries)
+            if self.covered_countries is not None
+            else None,
+            allowed_sources=sorted(self.allowed_sources)
+            if self.allowed_sources is not None
+            else None,
+            unspeakable_voice_profiles=sorted(self.unspeakable_voice_profiles),
+            fetch_files=self.fetch_files,
+            dial_delay=self.dial_delay,
+        )
 
     def make_clock(self) -> Clock:
         return self.clock if self.clock is not None else clock_for_speed(self.speed)

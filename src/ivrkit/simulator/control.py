@@ -13,7 +13,13 @@ Routes (JSON, camelCase; no authentication — the simulator is a local tool):
                                             long-polls (≤ 30 s) for a newer entry or the end
 ``POST   /sim/v1/sessions/{id}/press``      ``{"digits": "12#"}``: keys from an interactive phone
 ``POST   /sim/v1/sessions/{id}/hangup``     ``{"leg": "callA"|"callB"}`` (default callA)
-``POST   /sim/v1/reset``                    forget sessions, webhooks and phones
+``POST   /sim/v1/reset``                    forget sessions, webhooks, phones and faults;
+                                            settings return to the configured ones
+``GET    /sim/v1/settings``                 the run-time settings (:class:`PlatformSettings`)
+``PATCH  /sim/v1/settings``                 change some (``{"trunkCapacity": 2}``; null: none)
+``GET    /sim/v1/faults``                   the faults still to inject (:class:`FaultPlan`)
+``PUT    /sim/v1/faults``                   inject faults (``{"lateAnswers": 1}``); replaces
+``DELETE /sim/v1/faults``                   inject nothing more
 ``GET    /sim/v1/clock``                    ``{"mode", "speed", "now"}``
 ``POST   /sim/v1/clock/advance``            ``{"seconds": n}``: manual clock only (else 409)
 ==========================================  ===================================================
@@ -32,8 +38,10 @@ from starlette.routing import BaseRoute, Route
 
 from ivrkit.simulator._base import ControlModel
 from ivrkit.simulator.clock import ManualClock, iso_ms
+from ivrkit.simulator.faults import FaultPlan
 from ivrkit.simulator.numbers import e164
 from ivrkit.simulator.phones import PhoneScript
+from ivrkit.simulator.settings import SettingsPatch
 from ivrkit.simulator.state import SimulatorState
 from ivrkit.wire import WebhookType
 
@@ -193,6 +201,28 @@ class Control:
         await self.state.reset()
         return Response(status_code=204)
 
+    async def settings(self, request: Request) -> Response:
+        return _ok(self.state.settings)
+
+    async def change_settings(self, request: Request) -> Response:
+        patch: SettingsPatch = await _body(request, SettingsPatch)
+        try:
+            self.state.settings = patch.apply(self.state.settings)
+        except ValidationError as exc:
+            return _error(400, str(exc))
+        return _ok(self.state.settings)
+
+    async def faults(self, request: Request) -> Response:
+        return _ok(self.state.faults)
+
+    async def set_faults(self, request: Request) -> Response:
+        self.state.faults = await _body(request, FaultPlan)
+        return _ok(self.state.faults)
+
+    async def clear_faults(self, request: Request) -> Response:
+        self.state.faults = FaultPlan()
+        return Response(status_code=204)
+
     async def clock(self, request: Request) -> Response:
         return _ok(self._clock_info())
 
@@ -232,6 +262,11 @@ def control_routes(state: SimulatorState) -> list[BaseRoute]:
         ("/sim/v1/sessions/{session_id}/press", "POST", control.press),
         ("/sim/v1/sessions/{session_id}/hangup", "POST", control.hangup),
         ("/sim/v1/reset", "POST", control.reset),
+        ("/sim/v1/settings", "GET", control.settings),
+        ("/sim/v1/settings", "PATCH", control.change_settings),
+        ("/sim/v1/faults", "GET", control.faults),
+        ("/sim/v1/faults", "PUT", control.set_faults),
+        ("/sim/v1/faults", "DELETE", control.clear_faults),
         ("/sim/v1/clock", "GET", control.clock),
         ("/sim/v1/clock/advance", "POST", control.advance),
     ]

@@ -10,7 +10,9 @@ from typing import Any, Self
 import httpx
 
 from ivrkit.errors import SimulatorControlError, SimulatorTimeout
+from ivrkit.simulator.faults import FaultPlan
 from ivrkit.simulator.phones import Answer, PhoneScript
+from ivrkit.simulator.settings import PlatformSettings
 from ivrkit.simulator.transcript import SessionInfo, SessionView
 
 __all__ = ["SimulatorControl", "SimulatorControlError", "SimulatorTimeout"]
@@ -152,6 +154,54 @@ class SimulatorControl:
 
     def reset(self) -> None:
         self._call("POST", "/sim/v1/reset")
+
+    def settings(self) -> PlatformSettings:
+        """The run-time settings (trunk capacity, coverage, caller IDs, ...)."""
+        return PlatformSettings.model_validate(self._call("GET", "/sim/v1/settings"))
+
+    def change_settings(self, **changes: Any) -> PlatformSettings:
+        """Change some run-time settings by field name (``trunk_capacity=2``; None: no limit)."""
+        try:
+            body = {
+                PlatformSettings.model_fields[name].alias or name: value
+                for name, value in changes.items()
+            }
+        except KeyError as exc:
+            raise SimulatorControlError(f"no such setting: {exc.args[0]}") from None
+        return PlatformSettings.model_validate(self._call("PATCH", "/sim/v1/settings", json=body))
+
+    def inject_faults(self, plan: FaultPlan | None = None, **faults: Any) -> FaultPlan:
+        """Replace the faults still to inject: a plan, or its fields (``late_answers=1``)."""
+        try:
+            chosen = plan if plan is not None else FaultPlan(**faults)
+        except ValueError as exc:  # pydantic's ValidationError included
+            raise SimulatorControlError(f"invalid faults: {exc}") from None
+        return FaultPlan.model_validate(
+            self._call("PUT", "/sim/v1/faults", json=chosen.to_json_dict())
+        )
+
+    def add_faults(
+        self, *, webhooks: Sequence[str] = (), webhook_timeout: float | None = None, **counts: int
+    ) -> FaultPlan:
+        """Add to the faults still to inject: counts add up, ``webhooks`` join the types the
+        delivery faults apply to, ``webhook_timeout`` (if given) replaces the patience."""
+        current = self.faults()
+        data = current.model_dump(by_alias=False)
+        for name, count in counts.items():
+            if name not in data or name in ("webhooks", "webhook_timeout"):
+                raise SimulatorControlError(f"no such fault: {name}")
+            data[name] += count
+        data["webhooks"] = list(dict.fromkeys([*current.webhooks, *webhooks]))
+        if webhook_timeout is not None:
+            data["webhook_timeout"] = webhook_timeout
+        return self.inject_faults(**data)
+
+    def faults(self) -> FaultPlan:
+        """The faults still to inject (each count goes down as it is used)."""
+        return FaultPlan.model_validate(self._call("GET", "/sim/v1/faults"))
+
+    def clear_faults(self) -> None:
+        self._call("DELETE", "/sim/v1/faults")
 
     def advance_clock(self, seconds: float) -> str:
         """Move a manual clock forward; returns the new simulated time."""

@@ -2,11 +2,13 @@
 
 Retries reuse the same body, so the same `eventId`: a backend's de-duplication is exercised.
 Connection errors, timeouts and non-2xx answers are retried; the configured `httpAuthHeader`
-goes verbatim in the ``Authorization`` header (spec §10.2, simulator default).
+goes verbatim in the ``Authorization`` header (spec §10.2, simulator default). Delivery faults
+(:mod:`ivrkit.simulator.faults`) are applied here.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from dataclasses import dataclass
@@ -15,7 +17,8 @@ from typing import Any
 import aiohttp
 
 from ivrkit.simulator.clock import Timeline
-from ivrkit.simulator.session import Session
+from ivrkit.simulator.faults import FaultPlan
+from ivrkit.simulator.session import Session, StaleCopy
 from ivrkit.simulator.transcript import WebhookSent
 from ivrkit.simulator.webhooks import Webhook
 
@@ -49,6 +52,12 @@ class Deliverer:
         self._timeout = timeout
         self._backoff = backoff
         self._user_agent = user_agent
+        self.faults = FaultPlan()
+        """The faults still to inject; the control API replaces it."""
+
+    @property
+    def client(self) -> aiohttp.ClientSession:
+        return self._client
 
     async def deliver(
         self,
@@ -59,35 +68,84 @@ class Deliverer:
         timeline: Timeline,
     ) -> DeliveryResult:
         """POST ``body`` to the hook until a 2xx or the attempts run out."""
+        faults = self.faults
         headers = {"Content-Type": "application/json", "User-Agent": self._user_agent}
         if hook.auth_header:
             headers["Authorization"] = hook.auth_header
         content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
         event_id = str(body.get("payload", {}).get("eventId") or body["payload"]["sessionId"])
+        stale = session.stale.pop(hook.type, [])
+        timeout = faults.webhook_timeout or self._timeout
         result = DeliveryResult(False, None, b"", "not sent", 0)
         for attempt in range(1, self._attempts + 1):
-            result = await self._attempt(hook, content, headers, attempt)
-            session.record(
-                WebhookSent(
-                    type=hook.type,
-                    url=hook.url,
-                    event_id=event_id,
-                    attempt=attempt,
-                    body=body,
-                    status=result.status,
-                    answer=preview(result.body),
-                    error=result.error,
-                    elapsed_ms=result.elapsed_ms,
+            result = await self._attempt(hook, content, headers, attempt, timeout)
+            late = result.ok and faults.take("late_answers", hook.type)
+            if late:
+                error = f"the answer came after the platform's patience ({timeout:g}s)"
+                result = DeliveryResult(
+                    False, result.status, result.body, error, attempt, result.elapsed_ms
                 )
-            )
+            self._record(session, hook, body, event_id, result, "late-answer" if late else None)
             if result.ok:
-                return result
+                break
             if attempt < self._attempts:
                 await timeline.sleep(self._backoff * 2 ** (attempt - 1))
+        if result.ok and faults.take("duplicates", hook.type):
+            copy = await self._attempt(hook, content, headers, result.attempts, timeout)
+            self._record(session, hook, body, event_id, copy, "duplicate")
+        for old in stale:
+            await self.send_stale(session, old)
+        if faults.take("out_of_order", hook.type):
+            copy_of = StaleCopy(hook=hook, body=body, attempt=result.attempts)
+            session.stale.setdefault(hook.type, []).append(copy_of)
         return result
 
+    async def send_stale(self, session: Session, stale: StaleCopy) -> None:
+        """Deliver a held-back copy of an earlier event, now out of order."""
+        headers = {"Content-Type": "application/json", "User-Agent": self._user_agent}
+        if stale.hook.auth_header:
+            headers["Authorization"] = stale.hook.auth_header
+        content = json.dumps(stale.body, separators=(",", ":"), ensure_ascii=False).encode()
+        payload = stale.body.get("payload", {})
+        event_id = str(payload.get("eventId") or payload.get("sessionId"))
+        timeout = self.faults.webhook_timeout or self._timeout
+        result = await self._attempt(stale.hook, content, headers, stale.attempt, timeout)
+        self._record(session, stale.hook, stale.body, event_id, result, "out-of-order")
+
+    async def flush_stale(self, session: Session) -> None:
+        """Send every copy still held back (the session is ending)."""
+        while session.stale:
+            _, copies = session.stale.popitem()
+            for copy in copies:
+                await self.send_stale(session, copy)
+
+    def _record(
+        self,
+        session: Session,
+        hook: Webhook,
+        body: dict[str, Any],
+        event_id: str,
+        result: DeliveryResult,
+        injected: Any,
+    ) -> None:
+        session.record(
+            WebhookSent(
+                type=hook.type,
+                url=hook.url,
+                event_id=event_id,
+                attempt=result.attempts,
+                body=body,
+                status=result.status,
+                answer=preview(result.body),
+                error=result.error,
+                elapsed_ms=result.elapsed_ms,
+                answer_sha256=hashlib.sha256(result.body).hexdigest() if result.status else None,
+                injected=injected,
+            )
+        )
+
     async def _attempt(
-        self, hook: Webhook, content: bytes, headers: dict[str, str], attempt: int
+        self, hook: Webhook, content: bytes, headers: dict[str, str], attempt: int, timeout: float
     ) -> DeliveryResult:
         started = time.perf_counter()
         try:
@@ -95,13 +153,13 @@ class Deliverer:
                 hook.url,
                 data=content,
                 headers=headers,
-                timeout=aiohttp.ClientTimeout(total=self._timeout),
+                timeout=aiohttp.ClientTimeout(total=timeout),
                 allow_redirects=False,
             ) as response:
                 status = response.status
                 answer = await response.read()
         except TimeoutError:
-            error = f"no answer within {self._timeout}s"
+            error = f"no answer within {timeout:g}s"
             return DeliveryResult(False, None, b"", error, attempt, _since(started))
         except (aiohttp.ClientError, ValueError) as exc:
             error = f"could not connect: {type(exc).__name__}: {exc}"

@@ -9,14 +9,17 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
+from ivrkit.simulator.capture import key_times
 from ivrkit.simulator.clock import race
 from ivrkit.simulator.legs import LegKey, LegState
 from ivrkit.simulator.phones import Answer
+from ivrkit.simulator.runtime import leg_refusal
 from ivrkit.simulator.session import Session
 from ivrkit.simulator.transcript import (
     LegChanged,
     LegEvent,
     Note,
+    Pressed,
 )
 from ivrkit.wire import (
     EVENT_DESCRIPTIONS,
@@ -82,6 +85,7 @@ class Line:
         """Ring a phone; True once it answered, else the leg is over with its outcome."""
         self._leg_event(leg, "dialled")
         self._status(leg, CallStatus.CALL_INITIATED)
+        self._refuse_if_unable(leg)
         script = leg.script
         ring = self.config.ring_seconds if script.ring_seconds is None else script.ring_seconds
         if script.answer is Answer.YES:
@@ -102,6 +106,45 @@ class Line:
         self._status(leg, CallStatus.CALL_DISCONNECTED)
         return False
 
+    def _refuse_if_unable(self, leg: LegState) -> None:
+        """Fail the session with a run-time error when the platform cannot carry this leg."""
+        refusal = leg_refusal(self.state, leg)
+        if refusal is None:
+            return
+        code, detail = refusal
+        self._fail_leg(leg, detail)
+        raise SessionFailed(code, detail)
+
+    def _fail_leg(self, leg: LegState, detail: str) -> None:
+        """This leg ends in ERROR; a caller already on the line is hung up by the platform."""
+        leg.finish(SessionStatus.ERROR, self._now())
+        self._leg_event(leg, "failed", detail)
+        self._status(leg, CallStatus.CALL_DISCONNECTED)
+        for other in self.session.legs.values():
+            if other is not leg and other.up:
+                other.finish(SessionStatus.COMPLETED, self._now())
+                self._leg_event(other, "hung-up", "the platform ends the call")
+                self._status(other, CallStatus.CALL_DISCONNECTED)
+
+    async def _talk(self, call_b: LegState) -> None:
+        """The bridged parties talk; keys the callee presses meanwhile (its script's first
+        ``press`` entry) travel in the audio to the caller: no capture runs, so no CALL_ACTION
+        follows, and each key is a CALL_STATUS DTMF_RECEIVED of leg B when a VCS webhook is set
+        (the spec documents no other trace; this is the simulator's reading)."""
+        talk = self.config.talk_seconds
+        keys = call_b.script.press[0] if call_b.script.press else ""
+        delay_ms = call_b.script.press_delay
+        delay = (self.config.press_delay_ms if delay_ms is None else delay_ms) / 1000
+        elapsed = 0.0
+        for at, key in key_times(keys, delay):
+            if at >= talk:
+                break
+            await self._wait(at - elapsed)
+            elapsed = at
+            self.session.record(Pressed(leg="callB", key=key))
+            self._status(call_b, CallStatus.DTMF_RECEIVED)
+        await self._wait(talk - elapsed)
+
     async def _bridge(self, params: MakeCallParams) -> bool:
         """Dial callB and bridge it to the caller; True when the caller is still on the line
         afterwards (callB hung up first), so the session's callflow goes on."""
@@ -121,7 +164,7 @@ class Line:
             return False
         self._leg_event(call_b, "bridged", f"with {call_a.phone}")
         try:
-            await self._wait(self.config.talk_seconds)
+            await self._talk(call_b)
             self._note(f"talk time over ({self.config.talk_seconds:g}s): callB hangs up")
         except PartyHungUp as hung:
             self._note(hung.why)
@@ -244,6 +287,10 @@ class Line:
             await self.state.deliverer.deliver(
                 session, hook, summary.to_wire(), timeline=session.timeline
             )
+        if session.in_flight:
+            bound = self.config.webhook_timeout * self.config.delivery_attempts + 1
+            await asyncio.wait(set(session.in_flight), timeout=bound)
+        await self.state.deliverer.flush_stale(session)
         session.close(summary)
 
     def _note(self, text: str) -> None:

@@ -3,6 +3,8 @@
 Callflows run action by action (spec §6.3, simulator default): when a `sayAndCapture` ends, the
 CALL_ACTION webhook goes out at once and the backend's answer *replaces* the rest of the current
 callflow; a callflow that runs out of actions while the call is up asks again with dtmf null.
+Run-time errors (-2004…-2010) are decided by :mod:`ivrkit.simulator.runtime`; injected call
+faults (late digits, a hang-up while a webhook is in flight) by :mod:`ivrkit.simulator.faults`.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Coroutine
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from pydantic import ValidationError
 
@@ -18,6 +20,7 @@ from ivrkit.rules import Mode, validate
 from ivrkit.simulator.capture import CaptureSettings, Collector, key_times
 from ivrkit.simulator.clock import race
 from ivrkit.simulator.delivery import preview
+from ivrkit.simulator.files import download_problem
 from ivrkit.simulator.legs import LegState
 from ivrkit.simulator.line import (
     INTERNAL_ERROR_CODE,
@@ -28,10 +31,18 @@ from ivrkit.simulator.line import (
     SessionFailed,
 )
 from ivrkit.simulator.numbers import VirtualNumberSpec
+from ivrkit.simulator.runtime import (
+    CALLER_ID_API_CODE,
+    DOWNLOAD_CODE,
+    EXPIRED_CODE,
+    answer_failure_code,
+    speech_refusal,
+)
 from ivrkit.simulator.session import HANGUP_KEY, SILENCE_KEY
 from ivrkit.simulator.transcript import (
     CallflowReceived,
     Captured,
+    Note,
     Played,
     Pressed,
     Spoken,
@@ -55,10 +66,8 @@ from ivrkit.wire import (
     SendCallflowRequest,
     SessionStatus,
     WebhookType,
+    parse_valid_until,
 )
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["CallRunner"]
 
@@ -105,7 +114,18 @@ class CallRunner(Line):
         if not isinstance(first, MakeCall):  # the rules guarantee it; never trust silently
             raise SessionFailed(INVALID_ANSWER_CODE, "the first action is not makeCall")
         self.session.last_action = first.last_action
-        if await self._dial(self._new_leg("callA", first.params)):
+        delay = self.state.settings.dial_delay
+        if delay > 0:
+            self._note(f"the platform dials after {delay:g}s")
+            await self._wait(delay)
+        leg = self._new_leg("callA", first.params)
+        if request.valid_until is not None:
+            expiry = parse_valid_until(request.valid_until)
+            if self._now() > expiry:
+                detail = f"validUntil {request.valid_until} passed before the call could be made"
+                self._fail_leg(leg, detail)
+                raise SessionFailed(EXPIRED_CODE, detail)
+        if await self._dial(leg):
             await self._execute(list(request.callflow[1:]))
 
     async def _inbound(self, number: VirtualNumberSpec) -> None:
@@ -122,6 +142,7 @@ class CallRunner(Line):
         session.legs["callA"] = leg
         self._leg_event(leg, "received")
         self._status(leg, CallStatus.CALL_RECEIVED)
+        self._refuse_if_unable(leg)
         flow = await self._ask(CallStatus.CALL_RECEIVED, None)
         if flow is None:
             raise SessionFailed(VCA_FAILURE_CODE, "no enabled VCA webhook to ask for a callflow")
@@ -175,6 +196,9 @@ class CallRunner(Line):
         repetition: int | None,
         purpose: Purpose,
     ) -> None:
+        refusal = speech_refusal(self.state, text, voice)
+        if refusal is not None:
+            raise SessionFailed(*refusal)
         seconds = self._speech_seconds(text, speed, repetition)
         self.session.record(
             Spoken(
@@ -192,11 +216,25 @@ class CallRunner(Line):
         return len(text) / self.config.chars_per_second / (speed or 1.0) * (repetition or 1)
 
     async def _play(self, params: PlayFileParams) -> None:
+        if self.state.settings.fetch_files:
+            await self._fetch(params.file_url)
         seconds = self.config.file_seconds * params.repetition
         self.session.record(
             Played(file_url=params.file_url, repetition=params.repetition, seconds=seconds)
         )
         await self._wait(seconds)
+
+    async def _fetch(self, url: str) -> None:
+        """Download a playFile URL as the platform does (cached an hour by URL); -2006 if not."""
+        now, cache = self._now().timestamp(), self.state.fetched
+        if cache.fresh(url, now):
+            return
+        client = self.state.deliverer.client
+        problem = await download_problem(client, url, self.config.webhook_timeout)
+        if problem is not None:
+            raise SessionFailed(DOWNLOAD_CODE, f"playFile {url}: {problem}")
+        self._note(f"downloaded {url} (cached for an hour)")
+        cache.add(url, now)
 
     async def _capture(self, params: SayAndCaptureParams) -> str | None:
         settings = CaptureSettings.from_params(params, self.config.capture_defaults)
@@ -211,10 +249,13 @@ class CallRunner(Line):
                 await self._wait(seconds / 2)
                 raise PartyHungUp("callA", f"caller hung up during prompt {leg.prompts_heard}")
             await self._speak(params.prompt_message, voice, speed, repetition, "prompt")
+            late = self.state.faults.take_call("late_digits")
+            if late:
+                self._note("fault: the caller's keys come after the capture's timeout")
             if self.session.interactive:
-                collector = await self._collect_live(settings)
+                collector = await self._collect_live(settings, late=late)
             else:
-                collector = await self._collect_scripted(settings, leg)
+                collector = await self._collect_scripted(settings, leg, late=late)
             self.session.record(
                 Captured(
                     attempt=attempt,
@@ -235,7 +276,9 @@ class CallRunner(Line):
                 await self._speak(params.failure_message, voice, speed, 1, "failure")
         return None
 
-    async def _collect_scripted(self, settings: CaptureSettings, leg: LegState) -> Collector:
+    async def _collect_scripted(
+        self, settings: CaptureSettings, leg: LegState, *, late: bool = False
+    ) -> Collector:
         press = leg.script.press
         entry = press[leg.presses_used] if leg.presses_used < len(press) else ""
         leg.presses_used += 1
@@ -243,7 +286,9 @@ class CallRunner(Line):
         delay = (self.config.press_delay_ms if delay_ms is None else delay_ms) / 1000
         collector = Collector(settings)
         elapsed = 0.0
+        offset = settings.overall_timeout if late else 0.0
         for at, key in key_times(entry, delay):
+            at += offset
             if not collector.done and at >= collector.deadline:
                 await self._wait(collector.deadline - elapsed)
                 elapsed = collector.deadline
@@ -258,7 +303,7 @@ class CallRunner(Line):
             collector.expire()
         return collector
 
-    async def _collect_live(self, settings: CaptureSettings) -> Collector:
+    async def _collect_live(self, settings: CaptureSettings, *, late: bool = False) -> Collector:
         collector = Collector(settings)
         start = self._now()
         while not collector.done:
@@ -270,8 +315,12 @@ class CallRunner(Line):
             if key is None:
                 collector.expire()
                 break
-            self.session.record(Pressed(key=key))
-            collector.feed(key, self._since(start))
+            at = self._since(start)
+            if late:
+                at = max(at, collector.deadline)
+            else:
+                self.session.record(Pressed(key=key))
+            collector.feed(key, at)
         if self.session.stepped:
             self._drain_keypad()
         return collector
@@ -336,9 +385,15 @@ class CallRunner(Line):
             description=EVENT_DESCRIPTIONS[EventType.CALL_ACTION],
             payload=CallActionPayload.model_validate(fields),
         )
-        result = await state.deliverer.deliver(
+        delivery = state.deliverer.deliver(
             session, hook, event.to_wire(), timeline=session.timeline
         )
+        if session.legs["callA"].up and state.faults.take_call("hangup_in_flight"):
+            task = asyncio.ensure_future(delivery)
+            session.in_flight.add(task)
+            session.record(Note(text="fault: the caller hangs up while CALL_ACTION is in flight"))
+            raise PartyHungUp("callA", "callA hung up while the CALL_ACTION webhook was in flight")
+        result = await delivery
         if not result.ok:
             raise SessionFailed(
                 VCA_FAILURE_CODE,
@@ -355,10 +410,14 @@ class CallRunner(Line):
                 status_message=verdict.status_message,
             )
         )
-        if not verdict.ok:
+        caller_ids_only = bool(verdict.findings) and all(
+            finding.code == CALLER_ID_API_CODE for finding in verdict.findings
+        )
+        if not verdict.ok and not caller_ids_only:  # a caller ID is judged when dialled: -2008
             where = verdict.findings[0].path if verdict.findings else None
             detail = f"invalid answer: {verdict.status_code} {verdict.status_message}"
-            raise SessionFailed(INVALID_ANSWER_CODE, detail + (f" at {where}" if where else ""))
+            code = answer_failure_code(verdict, answer)
+            raise SessionFailed(code, detail + (f" at {where}" if where else ""))
         try:
             callflow = Callflow.from_wire(result.body)
         except ValidationError as exc:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from uuid import uuid4
 
 from ivrkit.rules import RUNTIME_ERRORS
@@ -25,7 +26,10 @@ from ivrkit.wire import (
     SessionSummaryPayload,
 )
 
-__all__ = ["HANGUP_KEY", "SILENCE_KEY", "Session"]
+if TYPE_CHECKING:
+    from ivrkit.simulator.webhooks import Webhook
+
+__all__ = ["HANGUP_KEY", "SILENCE_KEY", "Session", "StaleCopy"]
 
 E = TypeVar("E", bound=TranscriptEntry)
 
@@ -35,6 +39,15 @@ SILENCE_KEY = "silence"
 """Put on the keypad queue by a live hang-up so that a capture waiting for keys notices it."""
 
 SUMMARY_VERSION = 5
+
+
+@dataclass(frozen=True)
+class StaleCopy:
+    """A copy of a delivered event held back to be sent again later, out of order."""
+
+    hook: Webhook
+    body: dict[str, Any]
+    attempt: int
 
 
 class Session:
@@ -75,6 +88,10 @@ class Session:
         self.hangup_leg: LegKey = "callA"
         self.ended = asyncio.Event()
         self.telemetry: set[asyncio.Task[Any]] = set()
+        self.in_flight: set[asyncio.Task[Any]] = set()
+        """CALL_ACTION deliveries the caller hung up during: awaited after the summary."""
+        self.stale: dict[str, list[StaleCopy]] = {}
+        """Held-back copies by webhook type (the ``out_of_order`` fault)."""
         self._changed = asyncio.Event()
 
     @property

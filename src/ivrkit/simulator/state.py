@@ -13,10 +13,13 @@ from ivrkit.rules import Platform
 from ivrkit.simulator.clock import Clock
 from ivrkit.simulator.config import SimulatorConfig
 from ivrkit.simulator.delivery import Deliverer
+from ivrkit.simulator.faults import FaultPlan
+from ivrkit.simulator.files import FileCache
 from ivrkit.simulator.numbers import NumberCatalogue, VirtualNumberSpec, e164
 from ivrkit.simulator.phones import PhoneBook
 from ivrkit.simulator.runner import CallRunner
 from ivrkit.simulator.session import Session
+from ivrkit.simulator.settings import PlatformSettings
 from ivrkit.simulator.transcript import CallflowReceived
 from ivrkit.simulator.webhooks import WebhookRegistry
 from ivrkit.wire import MakeCall, SendCallflowRequest, WebhookType
@@ -39,6 +42,30 @@ class SimulatorState:
         self._ended_ids: deque[str] = deque()
         """Ended sessions, oldest first: the ones forgotten when keep_sessions is passed."""
         self._deliverer: Deliverer | None = None
+        self.settings: PlatformSettings = config.initial_settings()
+        self._faults = FaultPlan()
+        self.fetched = FileCache()
+        """playFile URLs downloaded (when the settings say to fetch files)."""
+
+    @property
+    def faults(self) -> FaultPlan:
+        return self._faults
+
+    @faults.setter
+    def faults(self, plan: FaultPlan) -> None:
+        self._faults = plan
+        if self._deliverer is not None:
+            self._deliverer.faults = plan
+
+    def trunks_in_use(self) -> int:
+        """Calls ringing or connected right now, over every session (what the trunk carries)."""
+        return sum(
+            1
+            for session in self.sessions.values()
+            if session.active
+            for leg in session.legs.values()
+            if not leg.over
+        )
 
     @property
     def deliverer(self) -> Deliverer:
@@ -51,6 +78,7 @@ class SimulatorState:
                 timeout=self.config.webhook_timeout,
                 backoff=self.config.retry_backoff,
             )
+            self._deliverer.faults = self._faults
         return self._deliverer
 
     def subaccount_exists(self, sub_account_id: str) -> bool:
@@ -61,7 +89,9 @@ class SimulatorState:
         sub = session_or_sub if isinstance(session_or_sub, str) else session_or_sub.sub_account_id
         return Platform(
             voice_profiles=self.config.voice_profiles,
-            allowed_sources=self.config.allowed_sources,
+            allowed_sources=None
+            if self.settings.allowed_sources is None
+            else frozenset(self.settings.allowed_sources),
             vca_webhook=self.webhooks.active(sub, WebhookType.VCA) is not None,
             strict_timeouts=self.config.strict_timeouts,
             now=self.clock.now,
@@ -134,6 +164,7 @@ class SimulatorState:
         tasks: list[asyncio.Task[Any]] = list(self._tasks.values())
         for session in self.sessions.values():
             tasks.extend(session.telemetry)
+            tasks.extend(session.in_flight)
         for task in tasks:
             task.cancel()
         if tasks:
@@ -141,8 +172,12 @@ class SimulatorState:
         self._tasks.clear()
 
     async def reset(self) -> None:
-        """Forget everything: sessions (cancelled, no summary), webhooks, phones."""
+        """Forget everything: sessions (cancelled, no summary), webhooks, phones, faults; the
+        run-time settings return to the configured ones."""
         await self._cancel_all()
+        self.settings = self.config.initial_settings()
+        self.faults = FaultPlan()
+        self.fetched.clear()
         self.sessions.clear()
         self._ended_ids.clear()
         self.webhooks.clear()

@@ -118,6 +118,10 @@ class WebhookSent(_Entry):
     answer: Any = None
     error: str | None = None
     elapsed_ms: float = 0.0
+    answer_sha256: str | None = None
+    """Digest of the answer's exact bytes: equal digests, byte-identical answers."""
+    injected: Literal["late-answer", "duplicate", "out-of-order"] | None = None
+    """Set when a fault from ``/sim/v1/faults`` shaped this attempt."""
 
 
 class CallflowReceived(_Entry):
