@@ -24,6 +24,10 @@ WRITE = "ivrkit_write"
 """Execution option marking a connection that will write (SQLite: BEGIN IMMEDIATE)."""
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+POSTGRES_POOL_SIZE = 4
+POSTGRES_MAX_OVERFLOW = 8
+"""Connections one process keeps open, and may add under load: the committer needs one, reads of
+session variables a few; 2 replicas x 2 workers stay at 48, under PostgreSQL's default 100."""
 POSTGRES_STATEMENT_TIMEOUT_MS = 10_000
 """A statement PostgreSQL has not finished by then is cancelled (a lock held elsewhere, a hung
 table): the webhook server spools what it could not commit instead of waiting without end.
@@ -78,7 +82,11 @@ def create_store_engine(url: URL) -> Engine:
             timeout = f"-c statement_timeout={POSTGRES_STATEMENT_TIMEOUT_MS}"
             connect_args["options"] = f"{options} {timeout}".strip()
         return create_engine(
-            url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=connect_args
+            url,
+            pool_pre_ping=True,
+            pool_size=POSTGRES_POOL_SIZE,
+            max_overflow=POSTGRES_MAX_OVERFLOW,
+            connect_args=connect_args,
         )
     except ImportError as exc:  # psycopg present but its C library (libpq) missing
         raise StoreError(f"{POSTGRES_HINT} ({exc})") from exc
