@@ -31,6 +31,8 @@ FlowOpt = Annotated[str | None, typer.Option("--flow", help="IVR tree file (defa
 DbOpt = Annotated[
     str | None, typer.Option("--db", help="Store URL: sqlite:///file or postgresql://…")
 ]
+MAX_LIMIT = 1_000_000
+"""Most sessions one listing may ask for (a number the database can take, whatever it is)."""
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
@@ -86,13 +88,12 @@ def serve(
         voice_profile=voice_profile,
     )
     names = flow or [part.strip() for part in (cfg.flow or "simple_ivr").split(",") if part.strip()]
-    loader = tree_loader(cfg.tree_numbers(), cfg.voice_profile)
+    loader = tree_loader(cfg.tree_numbers(), cfg.voice_profile, cfg.max_tree_bytes)
     paths = [resolve_flow(name) for name in names]
     trees = TreeSet([loader(path) for path in paths], paths=paths, loader=loader)
     if writer not in ("process", "thread"):
         raise ConfigError(f"--writer takes 'process' or 'thread', not {writer!r}")
-    if cfg.db.startswith("sqlite://") and not cfg.db.startswith("sqlite:///"):
-        writer = "thread"  # an in-memory store lives in this process only
+    require_lasting_store(cfg.db)
     asgi = create_app(
         trees,
         db=cfg.db,
@@ -128,13 +129,14 @@ def serve(
     )
 
 
-def tree_loader(numbers: dict[str, str], voice_profile: str | None) -> Callable[[Path], Tree]:
+def tree_loader(
+    numbers: dict[str, str], voice_profile: str | None, max_bytes: int
+) -> Callable[[Path], Tree]:
     """Loads a tree file with the configured overrides, refusing one that lint finds errors in."""
-
-    from ivrkit.trees.checked import load_checked_tree
+    from ivrkit.trees import load_tree
 
     def load(path: Path) -> Tree:
-        return load_checked_tree(path, numbers=numbers, voice_profile=voice_profile)
+        return load_tree(path, numbers=numbers, voice_profile=voice_profile, max_bytes=max_bytes)
 
     return load
 
@@ -241,7 +243,9 @@ def validate(
 def sessions(
     db: DbOpt = None,
     as_json: JsonOpt = False,
-    limit: Annotated[int, typer.Option(help="Most sessions to list.")] = 50,
+    limit: Annotated[
+        int, typer.Option(min=1, max=MAX_LIMIT, help="Most sessions to list.")
+    ] = 50,
 ) -> None:
     """List recorded sessions, newest first."""
     from ivrkit.store import open_store
@@ -265,6 +269,18 @@ def sessions(
         console.print_json(json.dumps([render.session_json(row) for row in rows]))
     else:
         render.wide(console).print(render.sessions_table(rows))
+
+
+def require_lasting_store(db: str) -> None:
+    """A server answers 200 to a summary only once it is stored: a store in memory would lose
+    every one of them at stop."""
+    from ivrkit.store.engine import is_memory, parse_store_url
+
+    if is_memory(parse_store_url(db)):
+        raise ConfigError(
+            f"the store {db!r} lives in memory and would lose every record at stop: give "
+            "--db (or IVRKIT_DB) a file, sqlite:///path/to/ivrkit.db, or postgresql://…"
+        )
 
 
 def require_account(api_key: str | None, subaccount: str | None) -> tuple[str, str]:

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import yaml
 
-from ivrkit.trees.loader import position_of
+from ivrkit.trees.parse import mapping_index, position_of
 
 Severity = Literal["error", "warning"]
 
@@ -151,11 +151,11 @@ def key_position(root: yaml.Node | None, loc: tuple[str, ...]) -> tuple[int | No
     for part in loc[:-1]:
         if not isinstance(parent, yaml.MappingNode):
             return position_of(root, loc)
-        parent = next((v for k, v in parent.value if getattr(k, "value", None) == part), None)
+        parent = mapping_index(parent).get(part, (None, None))[1]
     if isinstance(parent, yaml.MappingNode):
-        for key, _ in parent.value:
-            if getattr(key, "value", None) == loc[-1]:
-                return key.start_mark.line + 1, key.start_mark.column + 1
+        found = mapping_index(parent).get(loc[-1])
+        if found is not None:
+            return found[0].start_mark.line + 1, found[0].start_mark.column + 1
     return position_of(root, loc)
 
 

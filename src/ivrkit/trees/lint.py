@@ -34,7 +34,7 @@ from ivrkit.trees.graph_edges import PASS_THROUGH, Edge, components, edges_of
 from ivrkit.trees.issues import CODES, Findings, Issue, Severity, duplicate_keys, suggest
 from ivrkit.trees.lint_platform import check_callflows, check_voices
 from ivrkit.trees.lint_prompts import check_prompts
-from ivrkit.trees.loader import parse_spec
+from ivrkit.trees.parse import parse_spec
 from ivrkit.trees.model import RETRY, Collect, Menu, Node, TreeSpec
 
 __all__ = ["CODES", "Issue", "Severity", "lint_spec", "lint_text"]

@@ -12,7 +12,7 @@ from ivrkit import rules, wire
 from ivrkit.trees.context import CallContext
 from ivrkit.trees.engine import Engine
 from ivrkit.trees.issues import Findings, suggest
-from ivrkit.trees.loader import SAMPLE_CUSTOMER
+from ivrkit.trees.parse import SAMPLE_CUSTOMER
 from ivrkit.trees.model import TreeSpec
 
 _VOICE_CODE = -1002
