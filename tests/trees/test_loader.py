@@ -91,7 +91,7 @@ def test_a_missing_file_is_one_clear_error(tmp_path: Path) -> None:
 
 
 def test_retry_is_refused_where_it_cannot_mean_play_again() -> None:
-    with pytest.raises(TreeError, match="'retry' means 'play again' only in on_invalid and on_no_input"):
+    with pytest.raises(TreeError, match="'retry' means 'play again' only in on_invalid"):
         parse_tree(GOOD.replace('"1": bye', '"1": retry'))
 
 

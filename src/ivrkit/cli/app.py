@@ -171,7 +171,12 @@ def call(
         api_base=api_base,
     )
     api_key, subaccount = require_account(cfg.api_key, cfg.subaccount)
-    tree = load_tree(cfg.flow, numbers=cfg.tree_numbers(), voice_profile=cfg.voice_profile)
+    tree = load_tree(
+        cfg.flow,
+        numbers=cfg.tree_numbers(),
+        voice_profile=cfg.voice_profile,
+        max_bytes=cfg.max_tree_bytes,
+    )
     request = tree.initial_request(number, client_request_id=client_request_id)
     with VoiceClient(api_key, subaccount, base_url=cfg.api_base) as client:
         response = client.send_callflow(request)
@@ -243,9 +248,7 @@ def validate(
 def sessions(
     db: DbOpt = None,
     as_json: JsonOpt = False,
-    limit: Annotated[
-        int, typer.Option(min=1, max=MAX_LIMIT, help="Most sessions to list.")
-    ] = 50,
+    limit: Annotated[int, typer.Option(min=1, max=MAX_LIMIT, help="Most sessions to list.")] = 50,
 ) -> None:
     """List recorded sessions, newest first."""
     from ivrkit.store import open_store

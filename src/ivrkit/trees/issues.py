@@ -37,6 +37,10 @@ CODES: dict[str, tuple[Severity, str]] = {
         "error",
         "a loop of say/play/branch/hook/goto nodes that never waits for the caller",
     ),
+    "chain-too-long": (
+        "error",
+        "a run of say/play/branch/hook/goto nodes longer than one answer may pass through",
+    ),
     "prompt-too-long": ("error", "a spoken text longer than the platform's 3000 characters"),
     "unknown-voice-profile": ("error", "a voice profile the platform does not know (-1002)"),
     "callflow-rejected": (
@@ -112,6 +116,7 @@ class Findings:
     def __init__(self, root: yaml.Node | None) -> None:
         self.root = root
         self.issues: list[Issue] = []
+        self._codes: dict[str, set[str]] = {}
 
     def add(
         self,
@@ -129,10 +134,15 @@ class Findings:
         if at:
             line, column = key_position(self.root, at) if key else position_of(self.root, at)
         level = severity or CODES[code][0]
-        self.issues.append(Issue(level, code, message, node, line, column))
+        self.append(Issue(level, code, message, node, line, column))
+
+    def append(self, issue: Issue) -> None:
+        self.issues.append(issue)
+        if issue.node is not None:
+            self._codes.setdefault(issue.node, set()).add(issue.code)
 
     def codes_for(self, node: str) -> set[str]:
-        return {issue.code for issue in self.issues if issue.node == node}
+        return self._codes.get(node, set())
 
     def ordered(self) -> list[Issue]:
         """File order; issues without a position keep the order they were found in."""
