@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 from multiprocessing.connection import Connection
 
@@ -16,6 +17,9 @@ from ivrkit.server.writer_process import run_child
 
 
 def main(argv: list[str]) -> int:
+    # Ctrl-C reaches every process of the terminal's group; the server decides when this one
+    # stops (it closes the pipe once every record is handed over), so the key is not ours.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     inbox = Connection(os.dup(0), writable=False)
     outbox = Connection(os.dup(1), readable=False)
     os.dup2(2, 1)
