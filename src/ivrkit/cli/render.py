@@ -12,7 +12,6 @@ from rich.table import Table
 from ivrkit import rules
 from ivrkit.store import SessionRecord
 
-
 UNBOUNDED = 1_000_000
 """Width of a console writing to a file or pipe: a table there takes its natural width."""
 
