@@ -56,6 +56,7 @@ def one_line_error(result: subprocess.CompletedProcess[str], code: int, words: s
         (["lint", "simple_ivr", "--no-such-option"], "No such option"),
         (["sessions", "--limit", "9" * 25], "Invalid value for '--limit'"),
         (["sessions", "--limit", "0"], "Invalid value for '--limit'"),
+        (["simulator", "--port", "99999"], "Invalid value for '--port'"),
     ],
 )
 def test_usage_errors_are_one_line_and_exit_2(tmp_path: Path, args: list[str], words: str) -> None:
