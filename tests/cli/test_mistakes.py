@@ -274,3 +274,25 @@ def test_sessions_piped_keep_one_line_per_session(deep: Path) -> None:
     (row,) = [line for line in result.stdout.splitlines() if session in line]
     assert "IN_PROGRESS" in row
     assert "2026-01-01 00:00:00" in row
+
+
+def test_run_app_turns_aborts_and_exits_into_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    import typer
+
+    from ivrkit.cli.common import run_app
+
+    app = typer.Typer()
+
+    @app.command()
+    def abort() -> None:
+        raise typer.Abort()
+
+    @app.command()
+    def leave() -> None:
+        raise typer.Exit(3)
+
+    assert run_app(app, ["abort"]) == 130
+    assert capsys.readouterr().err.strip() == "error: aborted"
+    assert run_app(app, ["leave"]) == 3
+    assert run_app(app, ["nope"]) == 2
+    assert capsys.readouterr().err.strip().startswith("error: No such command 'nope'.")

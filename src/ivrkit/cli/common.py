@@ -50,6 +50,10 @@ def _click_base(name: str) -> type[Exception]:
 
 _CLICK_ERROR = _click_base("ClickException")
 _USAGE_ERROR = _click_base("UsageError")
+_CLICK = sys.modules[_CLICK_ERROR.__module__]
+# typer's own Abort and Exit, and click's where that click still has them (they moved to typer)
+_ABORT = tuple({typer.Abort, getattr(_CLICK, "Abort", typer.Abort)})
+_EXIT = tuple({typer.Exit, getattr(_CLICK, "Exit", typer.Exit)})
 
 
 def _one_line(text: str) -> str:
@@ -64,11 +68,11 @@ def run_app(app: typer.Typer, args: list[str] | None = None) -> int:
     except IvrkitError as exc:
         _error(str(exc))
         return 1
-    except typer.Abort:
+    except _ABORT:
         _error("aborted")
         return 130
-    except typer.Exit as exc:  # typer before 0.2x: click's own Exit
-        return int(exc.exit_code)
+    except _EXIT as exc:
+        return int(getattr(exc, "exit_code", 1))
     except _CLICK_ERROR as exc:
         return _usage(exc)
     except KeyboardInterrupt:
