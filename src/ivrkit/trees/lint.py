@@ -19,6 +19,11 @@ How the graph checks read a tree:
   bottom strongly connected component of the nodes from which no ending can be reached) and
   that holds a menu or collect. Nodes that only lead into a trap are not reported again; a trap
   with no menu or collect is a loop that never waits, reported as ``loop-never-waits``.
+- ``chain-too-long`` is a run of nodes that never wait longer than one answer may pass through
+  (:data:`~ivrkit.trees.engine.MAX_CHAIN`), reported on its first node.
+
+Every graph check is iterative and linear in the size of the tree: a chain of any length costs
+no stack and no repeated walk.
 """
 
 from __future__ import annotations
