@@ -31,3 +31,19 @@ def test_defaults_without_any_configuration(
     assert settings.api_base == "https://voice.8x8.com"
     assert settings.db == "sqlite:///ivrkit.db"
     assert settings.api_key is None
+
+
+@pytest.mark.parametrize("port", [-1, 65536, 99999])
+def test_a_port_outside_0_to_65535_is_refused(
+    port: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match="port"):
+        Settings(port=port)
+
+
+def test_the_tree_size_limit_is_a_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert Settings().max_tree_bytes == 1024 * 1024
+    monkeypatch.setenv("IVRKIT_MAX_TREE_BYTES", "2000000")
+    assert Settings().max_tree_bytes == 2_000_000

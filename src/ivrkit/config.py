@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ivrkit.trees.parse import MAX_TREE_BYTES
+
 DEFAULT_DB = "sqlite:///ivrkit.db"
 DEFAULT_API_BASE = "https://voice.8x8.com"
 
@@ -31,7 +33,10 @@ class Settings(BaseSettings):
         default=None, description="Public base URL of `ivrkit serve`, for webhook registration."
     )
     host: str = "127.0.0.1"
-    port: int = 8080
+    port: int = Field(default=8080, ge=0, le=65535, description="Port (0: any free one).")
+    max_tree_bytes: int = Field(
+        default=MAX_TREE_BYTES, ge=1, description="Largest tree file read, in bytes."
+    )
 
     def tree_numbers(self) -> dict[str, str]:
         """Number overrides for the tree from settings."""

@@ -82,6 +82,9 @@ def test_the_sqlite_file_and_its_folders_are_created(tmp_path: Path) -> None:
         ("", "not a database URL"),
         ("mysql://root@localhost/ivrkit", "unsupported database 'mysql'"),
         ("sqlite+aiosqlite:///x.db", "unsupported SQLite driver"),
+        # what IVRKIT_DB=sqlite:///$UNSET gives: SQLite would keep it all in memory
+        ("sqlite:///", "'sqlite:///' names no file"),
+        (" sqlite:/// ", "'sqlite:///' names no file"),
     ],
 )
 def test_a_bad_url_is_a_store_error(url: str, message: str) -> None:

@@ -65,7 +65,7 @@ def test_a_wrong_field_names_where_it_is() -> None:
 
 
 def test_a_dangling_route_is_refused_with_its_line() -> None:
-    with pytest.raises(TreeError, match="'nowhere', which is not defined") as caught:
+    with pytest.raises(TreeError, match="'nowhere' .*which is not defined") as caught:
         parse_tree(GOOD.replace('"1": bye', '"1": nowhere'))
     assert caught.value.line == 9
 
@@ -81,7 +81,7 @@ def test_a_tree_the_platform_would_refuse_is_refused_at_load() -> None:
 
 
 def test_a_prompt_over_the_platform_limit_is_refused_at_load() -> None:
-    with pytest.raises(TreeError, match="main"):
+    with pytest.raises(TreeError, match="prompt-too-long: a text of 3001 characters"):
         parse_tree(GOOD.replace("Press one to leave.", "x" * 3001))
 
 
@@ -91,7 +91,7 @@ def test_a_missing_file_is_one_clear_error(tmp_path: Path) -> None:
 
 
 def test_retry_is_refused_where_it_cannot_mean_play_again() -> None:
-    with pytest.raises(TreeError, match="'retry' can only be on_invalid or on_no_input"):
+    with pytest.raises(TreeError, match="'retry' means 'play again' only in on_invalid"):
         parse_tree(GOOD.replace('"1": bye', '"1": retry'))
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import sys
 
 from ivrkit.cli.app import app
-from ivrkit.cli.common import run_app
+from ivrkit.cli.common import flush_output, run_app
 
 
 def main() -> None:
     """Console entry point: errors become one line a person can act on, never a traceback."""
-    sys.exit(run_app(app))
+    code = run_app(app)
+    sys.exit(flush_output() or code)
 
 
 __all__ = ["app", "main"]

@@ -29,6 +29,8 @@ FlowOpt = Annotated[str | None, typer.Option("--flow", help="IVR tree file (defa
 DbOpt = Annotated[
     str | None, typer.Option("--db", help="Store URL: sqlite:///file or postgresql://…")
 ]
+MAX_LIMIT = 1_000_000
+"""Most sessions one listing may ask for (a number the database can take, whatever it is)."""
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
@@ -106,8 +108,10 @@ def serve(
         voice_profile=voice_profile,
     )
     names = flow or [part.strip() for part in (cfg.flow or "simple_ivr").split(",") if part.strip()]
+    require_lasting_store(cfg.db)
     options = launch.ServeOptions(
         flows=names,
+        max_tree_bytes=cfg.max_tree_bytes,
         db=cfg.db,
         host=cfg.host,
         port=cfg.port,
@@ -171,7 +175,12 @@ def call(
         api_base=api_base,
     )
     api_key, subaccount = require_account(cfg.api_key, cfg.subaccount)
-    tree = load_tree(cfg.flow, numbers=cfg.tree_numbers(), voice_profile=cfg.voice_profile)
+    tree = load_tree(
+        cfg.flow,
+        numbers=cfg.tree_numbers(),
+        voice_profile=cfg.voice_profile,
+        max_bytes=cfg.max_tree_bytes,
+    )
     store = open_store(cfg.db)
     try:
         with VoiceClient(api_key, subaccount, base_url=cfg.api_base) as client:
@@ -234,7 +243,7 @@ def validate(
 def sessions(
     db: DbOpt = None,
     as_json: JsonOpt = False,
-    limit: Annotated[int, typer.Option(help="Most sessions to list.")] = 50,
+    limit: Annotated[int, typer.Option(min=1, max=MAX_LIMIT, help="Most sessions to list.")] = 50,
 ) -> None:
     """List recorded sessions, newest first."""
     from ivrkit.store import open_store
@@ -280,6 +289,18 @@ def warn_about_spool(db: str) -> None:
             f"{spool.quarantine_path} (one JSON line each, with the reason)",
             style="yellow",
             soft_wrap=True,
+        )
+
+
+def require_lasting_store(db: str) -> None:
+    """A server answers 200 to a summary only once it is stored: a store in memory would lose
+    every one of them at stop."""
+    from ivrkit.store.engine import is_memory, parse_store_url
+
+    if is_memory(parse_store_url(db)):
+        raise ConfigError(
+            f"the store {db!r} lives in memory and would lose every record at stop: give "
+            "--db (or IVRKIT_DB) a file, sqlite:///path/to/ivrkit.db, or postgresql://…"
         )
 
 

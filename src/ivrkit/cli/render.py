@@ -12,13 +12,16 @@ from rich.table import Table
 from ivrkit import rules
 from ivrkit.store import SessionRecord
 
+UNBOUNDED = 1_000_000
+"""Width of a console writing to a file or pipe: a table there takes its natural width."""
 
-def wide(console: Console, width: int = 150) -> Console:
-    """The console itself on a terminal; a wide one when output goes to a file or pipe, so that
-    tables are not squeezed to 80 columns there."""
+
+def wide(console: Console) -> Console:
+    """The console itself on a terminal; an unbounded one when output goes to a file or pipe, so
+    that a table's rows are never folded (nor squeezed to COLUMNS or 80 columns) there."""
     if console.is_terminal:
         return console
-    return Console(file=console.file, width=width, highlight=False)
+    return Console(file=console.file, width=UNBOUNDED, highlight=False, soft_wrap=True)
 
 
 def safe_url(url: str) -> str:

@@ -75,7 +75,7 @@ def demo(
 @app.command()
 def simulator(
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8700,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8700,
     speed: Annotated[
         str,
         typer.Option(

@@ -10,12 +10,13 @@ import typer
 from rich.text import Text
 
 from ivrkit.cli.app import app
-from ivrkit.cli.common import console
+from ivrkit.cli.common import console, settings
 from ivrkit.errors import ConfigError, IvrkitError
 from ivrkit.trees.diagram import FORMATS, Format, render
 from ivrkit.trees.issues import Issue
 from ivrkit.trees.lint import lint_text
-from ivrkit.trees.loader import parse_spec, read_tree_text, resolve_flow
+from ivrkit.trees.loader import resolve_flow
+from ivrkit.trees.parse import parse_spec, read_tree_text
 from ivrkit.trees.schema import schema_text
 
 FlowArg = Annotated[
@@ -42,7 +43,10 @@ def lint(
 ) -> None:
     """Check a tree for every problem: prints file:line:col: severity code: message."""
     path = resolve_flow(flow)
-    issues = lint_text(read_tree_text(path), source=str(path))
+    max_bytes = settings().max_tree_bytes
+    issues = lint_text(
+        read_tree_text(path, max_bytes=max_bytes), source=str(path), max_bytes=max_bytes
+    )
     errors = sum(1 for issue in issues if issue.severity == "error")
     warnings = len(issues) - errors
     if as_json:
@@ -83,7 +87,10 @@ def graph(
     """Draw a tree: Mermaid or Graphviz DOT text, or an SVG picture (no Graphviz needed)."""
     chosen = _format(fmt, output)
     path = resolve_flow(flow)
-    spec, _ = parse_spec(read_tree_text(path), source=str(path))
+    max_bytes = settings().max_tree_bytes
+    spec, _ = parse_spec(
+        read_tree_text(path, max_bytes=max_bytes), source=str(path), max_bytes=max_bytes
+    )
     _write(render(spec, chosen), output)
 
 

@@ -25,7 +25,8 @@ from ivrkit.http_protocol import READ_TIMEOUT, READ_TIMEOUT_VARIABLE, server_con
 from ivrkit.server.app import create_app
 from ivrkit.server.committer import COMMIT_TIMEOUT
 from ivrkit.server.treeset import TreeSet
-from ivrkit.trees import Tree, resolve_flow
+from ivrkit.trees import Tree, load_tree, resolve_flow
+from ivrkit.trees.parse import MAX_TREE_BYTES
 
 OPTIONS_VARIABLE = "IVRKIT_SERVE_OPTIONS"
 """Environment variable carrying :class:`ServeOptions` (JSON) to worker processes."""
@@ -43,6 +44,7 @@ class ServeOptions:
     webhook_secret: str | None = None
     numbers: dict[str, str] = field(default_factory=dict)
     voice_profile: str | None = None
+    max_tree_bytes: int = MAX_TREE_BYTES
     reload: bool = False
     durability: str = "commit"
     commit_timeout: float = COMMIT_TIMEOUT
@@ -78,10 +80,14 @@ class ServeOptions:
 
 def load_trees(options: ServeOptions) -> TreeSet:
     """The trees to serve, each checked as `ivrkit lint` checks it (a failing tree is refused)."""
-    from ivrkit.trees.checked import load_checked_tree
 
     def load(path: Path) -> Tree:
-        return load_checked_tree(path, numbers=options.numbers, voice_profile=options.voice_profile)
+        return load_tree(
+            path,
+            numbers=options.numbers,
+            voice_profile=options.voice_profile,
+            max_bytes=options.max_tree_bytes,
+        )
 
     paths = [resolve_flow(name) for name in options.flows]
     return TreeSet([load(path) for path in paths], paths=paths, loader=load)

@@ -54,6 +54,10 @@ def parse_store_url(url: str) -> URL:
     if backend == "sqlite":
         if parsed.get_driver_name() != "pysqlite":
             raise StoreError(f"unsupported SQLite driver in {display_url(parsed)}; {URL_HINT}")
+        if parsed.database == "":
+            # What IVRKIT_DB=sqlite:///$UNSET gives: SQLite would quietly keep everything in
+            # memory, and every record would vanish at stop.
+            raise StoreError(f"{url.strip()!r} names no file (an unset variable?); {URL_HINT}")
         return parsed
     if backend in ("postgresql", "postgres"):
         if importlib.util.find_spec("psycopg") is None:

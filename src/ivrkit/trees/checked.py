@@ -1,32 +1,44 @@
-"""Loading a tree for serving: the loader's checks, then lint's errors, must all pass."""
+"""The one answer to "is this tree valid?": a tree is valid when lint finds no error in it.
+
+Every way a tree enters ivrkit goes through :func:`check_spec` — :class:`~ivrkit.trees.Tree`
+itself calls it, so ``load_tree``, ``parse_tree``, a ``Tree`` built in code, ``create_app``,
+``ivrkit serve`` and the pytest plugin accept and refuse exactly what ``ivrkit lint`` does.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from pathlib import Path
+import yaml
 
+from ivrkit import rules
 from ivrkit.errors import TreeError
+from ivrkit.trees.issues import Issue
 from ivrkit.trees.lint import lint_spec
-from ivrkit.trees.loader import Tree, load_tree
+from ivrkit.trees.model import TreeSpec
 
 
-def load_checked_tree(
-    path: str | Path | None,
+def tree_errors(
+    spec: TreeSpec, *, root: yaml.Node | None = None, platform: rules.Platform | None = None
+) -> list[Issue]:
+    """The errors (not warnings) lint finds in a tree; none means the tree is valid."""
+    issues = lint_spec(spec, root=root, platform=platform)
+    return [issue for issue in issues if issue.severity == "error"]
+
+
+def check_spec(
+    spec: TreeSpec,
     *,
-    numbers: Mapping[str, str] | None = None,
-    voice_profile: str | None = None,
-) -> Tree:
-    """A tree fit to answer callers, or TreeError naming the first error lint found."""
-    tree = load_tree(path, numbers=numbers, voice_profile=voice_profile)
-    issues = lint_spec(tree.spec, source=tree.source)
-    errors = [issue for issue in issues if issue.severity == "error"]
+    root: yaml.Node | None = None,
+    source: str = "<tree>",
+    platform: rules.Platform | None = None,
+) -> None:
+    """Raise :class:`TreeError` naming the first error of the tree, if it has any."""
+    errors = tree_errors(spec, root=root, platform=platform)
     if errors:
         first = errors[0]
         more = f" (and {len(errors) - 1} more; run ivrkit lint)" if len(errors) > 1 else ""
         raise TreeError(
             f"{first.code}: {first.message}{more}",
-            file=tree.source,
+            file=source,
             line=first.line,
             column=first.column,
         )
-    return tree

@@ -133,7 +133,10 @@ class Engine:
             if waits:
                 return actions, following
             current = following
-        raise ValueError(f"node {position.node!r} leads into a loop with no node that waits")
+        raise ValueError(
+            f"from node {position.node!r}, {MAX_CHAIN} nodes pass without one that waits for "
+            "the caller"
+        )
 
     def node_callflows(self, name: str) -> Iterator[tuple[str, wire.Callflow]]:
         """The callflow a node itself answers, once per language (hooks and branches have

@@ -83,40 +83,6 @@ PASS_THROUGH = ("branch", "hook", "goto")
 """Kinds that answer nothing themselves and lead straight on."""
 
 
-def pass_through_cycle(spec: TreeSpec) -> list[str] | None:
-    """A loop made only of say/play/branch/hook/goto steps (it would never wait), if any."""
-    flowing = {
-        name: [edge.target for edge in edges_of(name, node) if edge.target in spec.nodes]
-        for name, node in spec.nodes.items()
-        if node.kind in PASS_THROUGH or (node.kind in ("say", "play"))
-    }
-    state: dict[str, int] = {}
-    stack: list[str] = []
-
-    def visit(name: str) -> list[str] | None:
-        state[name] = 1
-        stack.append(name)
-        for target in flowing.get(name, []):
-            if target not in flowing:
-                continue
-            if state.get(target) == 1:
-                return [*stack[stack.index(target) :], target]
-            if target not in state:
-                found = visit(target)
-                if found:
-                    return found
-        stack.pop()
-        state[name] = 2
-        return None
-
-    for name in flowing:
-        if name not in state:
-            cycle = visit(name)
-            if cycle:
-                return cycle
-    return None
-
-
 def components(names: list[str], successors: Callable[[str], list[str]]) -> list[list[str]]:
     """Strongly connected components among ``names`` (Tarjan's algorithm, without recursion, so
     that a long chain of nodes cannot exhaust the stack)."""

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import yaml
 
-from ivrkit.trees.loader import position_of
+from ivrkit.trees.parse import mapping_index, position_of
 
 Severity = Literal["error", "warning"]
 
@@ -36,6 +36,10 @@ CODES: dict[str, tuple[Severity, str]] = {
     "loop-never-waits": (
         "error",
         "a loop of say/play/branch/hook/goto nodes that never waits for the caller",
+    ),
+    "chain-too-long": (
+        "error",
+        "a run of say/play/branch/hook/goto nodes longer than one answer may pass through",
     ),
     "prompt-too-long": ("error", "a spoken text longer than the platform's 3000 characters"),
     "unknown-voice-profile": ("error", "a voice profile the platform does not know (-1002)"),
@@ -112,6 +116,7 @@ class Findings:
     def __init__(self, root: yaml.Node | None) -> None:
         self.root = root
         self.issues: list[Issue] = []
+        self._codes: dict[str, set[str]] = {}
 
     def add(
         self,
@@ -129,10 +134,15 @@ class Findings:
         if at:
             line, column = key_position(self.root, at) if key else position_of(self.root, at)
         level = severity or CODES[code][0]
-        self.issues.append(Issue(level, code, message, node, line, column))
+        self.append(Issue(level, code, message, node, line, column))
+
+    def append(self, issue: Issue) -> None:
+        self.issues.append(issue)
+        if issue.node is not None:
+            self._codes.setdefault(issue.node, set()).add(issue.code)
 
     def codes_for(self, node: str) -> set[str]:
-        return {issue.code for issue in self.issues if issue.node == node}
+        return self._codes.get(node, set())
 
     def ordered(self) -> list[Issue]:
         """File order; issues without a position keep the order they were found in."""
@@ -151,11 +161,11 @@ def key_position(root: yaml.Node | None, loc: tuple[str, ...]) -> tuple[int | No
     for part in loc[:-1]:
         if not isinstance(parent, yaml.MappingNode):
             return position_of(root, loc)
-        parent = next((v for k, v in parent.value if getattr(k, "value", None) == part), None)
+        parent = mapping_index(parent).get(part, (None, None))[1]
     if isinstance(parent, yaml.MappingNode):
-        for key, _ in parent.value:
-            if getattr(key, "value", None) == loc[-1]:
-                return key.start_mark.line + 1, key.start_mark.column + 1
+        found = mapping_index(parent).get(loc[-1])
+        if found is not None:
+            return found[0].start_mark.line + 1, found[0].start_mark.column + 1
     return position_of(root, loc)
 
 

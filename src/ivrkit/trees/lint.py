@@ -19,6 +19,11 @@ How the graph checks read a tree:
   bottom strongly connected component of the nodes from which no ending can be reached) and
   that holds a menu or collect. Nodes that only lead into a trap are not reported again; a trap
   with no menu or collect is a loop that never waits, reported as ``loop-never-waits``.
+- ``chain-too-long`` is a run of nodes that never wait longer than one answer may pass through
+  (:data:`~ivrkit.trees.engine.MAX_CHAIN`), reported on its first node.
+
+Every graph check is iterative and linear in the size of the tree: a chain of any length costs
+no stack and no repeated walk.
 """
 
 from __future__ import annotations
@@ -30,22 +35,30 @@ from pydantic import ValidationError
 
 from ivrkit import rules
 from ivrkit.errors import TreeError
+from ivrkit.trees.engine import MAX_CHAIN
 from ivrkit.trees.graph_edges import PASS_THROUGH, Edge, components, edges_of
 from ivrkit.trees.issues import CODES, Findings, Issue, Severity, duplicate_keys, suggest
 from ivrkit.trees.lint_platform import check_callflows, check_voices
 from ivrkit.trees.lint_prompts import check_prompts
-from ivrkit.trees.loader import parse_spec
 from ivrkit.trees.model import RETRY, Collect, Menu, Node, TreeSpec
+from ivrkit.trees.parse import MAX_TREE_BYTES, parse_spec, too_big
 
 __all__ = ["CODES", "Issue", "Severity", "lint_spec", "lint_text"]
 
 
 def lint_text(
-    text: str, *, source: str = "<tree>", platform: rules.Platform | None = None
+    text: str,
+    *,
+    source: str = "<tree>",
+    platform: rules.Platform | None = None,
+    max_bytes: int = MAX_TREE_BYTES,
 ) -> list[Issue]:
-    """Every issue of a tree file's text; a file that is not a tree is one ``invalid-*`` error."""
+    """Every issue of a tree file's text; a file that is not a tree is one ``invalid-*`` error
+    (a text over ``max_bytes`` raises :class:`TreeError`: it is not read at all)."""
+    if len(text.encode("utf-8", "surrogatepass")) > max_bytes:
+        raise TreeError(too_big(max_bytes), file=source)
     try:
-        spec, root = parse_spec(text, source=source)
+        spec, root = parse_spec(text, source=source, max_bytes=max_bytes)
     except TreeError as exc:
         return [_unparsable(exc)]
     return lint_spec(spec, root=root, source=source, platform=platform)
@@ -64,7 +77,7 @@ def lint_spec(
     del source
     found = Findings(root)
     for name, key in duplicate_keys(root):
-        found.issues.append(
+        found.append(
             Issue(
                 "error",
                 "duplicate-key",
@@ -79,6 +92,7 @@ def lint_spec(
     _check_reachable(spec, graph, found)
     _check_traps(spec, graph, found)
     _check_loops(spec, graph, found)
+    _check_chains(spec, graph, found)
     check_voices(spec, platform.voice_profiles if platform else rules.KNOWN_VOICE_PROFILES, found)
     check_prompts(spec, found)
     check_callflows(spec, platform, found)
@@ -299,6 +313,68 @@ def _check_loops(spec: TreeSpec, graph: _Graph, found: Findings) -> None:
             at=("nodes", group[0]),
             key=True,
         )
+
+
+def _waits(node: Node) -> bool:
+    """Whether the engine's answer stops at this node (it waits for the platform or hangs up)."""
+    if node.say is not None:
+        return node.say.next is None
+    if node.play is not None:
+        return node.play.next is None
+    return node.kind not in PASS_THROUGH
+
+
+def _check_chains(spec: TreeSpec, graph: _Graph, found: Findings) -> None:
+    """Runs of nodes that never wait, longer than one answer may hold (:data:`MAX_CHAIN`).
+
+    ``length[n]`` is the most nodes an answer starting at ``n`` passes through; computed
+    iteratively (depth first, children before parents), so a chain of any length costs linear
+    time and no stack. A loop is ``loop-never-waits``'s business: a node met again while its
+    own length is pending counts as 0 here."""
+    length: dict[str, int] = {}
+    pending: set[str] = set()
+    for start in spec.nodes:
+        stack = [(start, False)]
+        while stack:
+            name, children_done = stack.pop()
+            node = spec.nodes[name]
+            if children_done:
+                pending.discard(name)
+                onward = (
+                    0
+                    if _waits(node)
+                    else max((length.get(t, 0) for t in graph.successors(name)), default=0)
+                )
+                length[name] = 1 + onward
+                continue
+            if name in length or name in pending:
+                continue
+            pending.add(name)
+            stack.append((name, True))
+            if not _waits(node):
+                stack.extend(
+                    (t, False)
+                    for t in graph.successors(name)
+                    if t not in length and t not in pending
+                )
+    too_long = {name for name, count in length.items() if count > MAX_CHAIN}
+    fed = {
+        target
+        for name in too_long
+        if not _waits(spec.nodes[name])
+        for target in graph.successors(name)
+    }
+    for name in spec.nodes:
+        if name in too_long and name not in fed:
+            found.add(
+                "chain-too-long",
+                f"{spec.nodes[name].kind} {name!r} starts a run of {length[name]} nodes that "
+                f"never waits for the caller; one answer may pass through at most {MAX_CHAIN} "
+                "(put a menu, a collect or a final say/play sooner)",
+                node=name,
+                at=("nodes", name),
+                key=True,
+            )
 
 
 def _names(names: list[str]) -> str:

@@ -12,8 +12,8 @@ from ivrkit import rules, wire
 from ivrkit.trees.context import CallContext
 from ivrkit.trees.engine import Engine
 from ivrkit.trees.issues import Findings, suggest
-from ivrkit.trees.loader import SAMPLE_CUSTOMER
 from ivrkit.trees.model import TreeSpec
+from ivrkit.trees.parse import SAMPLE_CUSTOMER
 
 _VOICE_CODE = -1002
 """Left out of ``callflow-rejected``: every voice profile is already ``unknown-voice-profile``."""
@@ -80,7 +80,13 @@ def check_callflows(spec: TreeSpec, platform: rules.Platform | None, found: Find
                 key=True,
             )
     source = spec.numbers.get("caller_id")
-    blocking = {"dangling-target", "retry-not-allowed", "loop-never-waits", "prompt-too-long"}
+    blocking = {
+        "dangling-target",
+        "retry-not-allowed",
+        "loop-never-waits",
+        "chain-too-long",
+        "prompt-too-long",
+    }
     if source and not any(issue.code in blocking for issue in found.issues):
         _check_initial_request(engine, source, platform, found)
 
