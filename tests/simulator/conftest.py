@@ -36,7 +36,7 @@ class Backend:
     fail_first: int = 0
     always_fail: bool = False
     answer: Any = None
-    """When set, every VCA gets exactly this JSON answer."""
+    """When set, every VCA gets exactly this JSON answer (bytes: sent as they are)."""
     action_ids: bool = False
     """Tag each answer with clientActionId "menu-<n>"."""
 
@@ -57,6 +57,8 @@ class Backend:
         if self.always_fail or self.fail_first > 0:
             self.fail_first -= 1
             return JSONResponse({"error": "backend down"}, status_code=500)
+        if isinstance(self.answer, bytes):
+            return Response(self.answer, media_type="application/json")
         if self.answer is not None:
             return JSONResponse(self.answer)
         payload = body["payload"]

@@ -7,7 +7,6 @@ callflow is judged by :func:`ivrkit.rules.validate`; every body is built from :m
 from __future__ import annotations
 
 import hmac
-import json
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -19,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ivrkit.rules import STATUS_MESSAGES, Mode, validate
+from ivrkit.simulator.bodies import BadJson, read_json
 from ivrkit.simulator.clock import iso_ms, utc_now
 from ivrkit.simulator.state import SimulatorState
 from ivrkit.simulator.webhooks import Webhook
@@ -44,6 +44,9 @@ __all__ = ["PREFIX", "voice_api_routes"]
 PREFIX = "/api/v1/subaccounts/{sub_account_id}"
 _SUBACCOUNT = re.compile(r"^[A-Za-z0-9\-._&]{3,50}$")
 _NUMBER = re.compile(r"^\+?[0-9]{7,15}$")
+_URL = re.compile(r"^https?://[\x21-\x7e]+$", re.IGNORECASE)
+_HEADER_VALUE = re.compile(r"^[\x20-\x7e]{1,4096}$")
+"""What can go out verbatim as an HTTP header: printable ASCII, no line breaks."""
 _UNAUTHORIZED = STATUS_MESSAGES[401]
 _LOCALES = {"en-US": "EnglishUS", "en-GB": "EnglishGB", "en-IE": "EnglishIE", "da-DK": "Danish"}
 _MALE_VOICES = ("Benjamin",)
@@ -65,7 +68,9 @@ class VoiceApi:
         async def endpoint(request: Request) -> Response:
             sub = request.path_params["sub_account_id"]
             key = self.state.config.api_key
-            if key is not None and not _bearer_matches(request.headers.get("authorization"), key):
+            if key is not None and not _bearer_matches(
+                request.headers.getlist("authorization"), key
+            ):
                 return self._refusal(401, _UNAUTHORIZED, callflow=callflow)
             if not _SUBACCOUNT.match(sub) or not self.state.subaccount_exists(sub):
                 return self._refusal(404, f"SubAccount not found by Id : {sub}", callflow=callflow)
@@ -98,16 +103,18 @@ class VoiceApi:
 
     async def create_webhook(self, request: Request, sub: str) -> Response:
         try:
-            data = json.loads(await request.body())
-        except ValueError:
+            data = read_json(await request.body())
+        except BadJson:
             return _invalid_param("1001", "Invalid JSON request body")
         try:
             config = WebhookCreateRequest.model_validate(data)
         except ValidationError as exc:
             where = ".".join(str(part) for part in exc.errors()[0]["loc"]) or "body"
             return _invalid_param("1002", f"Invalid param: {where}")
-        if not re.match(r"^https?://\S+$", config.url, flags=re.IGNORECASE):
+        if not _URL.match(config.url):
             return _invalid_param("1002", "Invalid param: url")
+        if config.http_auth_header is not None and not _HEADER_VALUE.match(config.http_auth_header):
+            return _invalid_param("1002", "Invalid param: httpAuthHeader")
         hook = Webhook(config.type, config.url, config.http_auth_header, config.is_enabled)
         self.state.webhooks.set(sub, hook)
         return _json(self._webhook_list(sub))
@@ -187,11 +194,14 @@ class VoiceApi:
         return _json(answer)
 
 
-def _bearer_matches(header: str | None, key: str) -> bool:
-    if not header:
+def _bearer_matches(headers: list[str], key: str) -> bool:
+    """One ``Authorization: Bearer <key>`` header. Two headers are ambiguous and refused; the
+    token is compared as bytes, so a token that is not ASCII is simply wrong (401)."""
+    if len(headers) != 1:
         return False
-    scheme, _, token = header.partition(" ")
-    return scheme.lower() == "bearer" and hmac.compare_digest(token.strip(), key)
+    scheme, _, token = headers[0].partition(" ")
+    given = token.strip().encode("latin-1")  # how Starlette decoded the header's bytes
+    return scheme.lower() == "bearer" and hmac.compare_digest(given, key.encode("utf-8"))
 
 
 def _callflow_failure(
