@@ -32,6 +32,7 @@ class Backend:
     vca: list[dict[str, Any]] = field(default_factory=list)
     vss: list[dict[str, Any]] = field(default_factory=list)
     vcs: list[dict[str, Any]] = field(default_factory=list)
+    vru: list[dict[str, Any]] = field(default_factory=list)
     auth: list[str | None] = field(default_factory=list)
     fail_first: int = 0
     always_fail: bool = False
@@ -44,6 +45,7 @@ class Backend:
         self.vca.clear()
         self.vss.clear()
         self.vcs.clear()
+        self.vru.clear()
         self.auth.clear()
         self.fail_first = 0
         self.always_fail = False
@@ -83,12 +85,17 @@ class Backend:
         self.vcs.append(await request.json())
         return JSONResponse({"status": "ok"})
 
+    async def on_vru(self, request: Request) -> Response:
+        self.vru.append(await request.json())
+        return JSONResponse({"status": "ok"})
+
     def app(self) -> Starlette:
         return Starlette(
             routes=[
                 Route("/vca", self.on_vca, methods=["POST"]),
                 Route("/vss", self.on_vss, methods=["POST"]),
                 Route("/vcs", self.on_vcs, methods=["POST"]),
+                Route("/vru", self.on_vru, methods=["POST"]),
             ]
         )
 

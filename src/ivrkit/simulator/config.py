@@ -64,6 +64,13 @@ class SimulatorConfig:
     keep_sessions: int = 1000
     """Ended sessions kept for /sim/v1/sessions; the oldest are forgotten first."""
 
+    recording_upload_seconds: float = 2.0
+    """Processing and upload of a call recording after its session ended (then VRU is sent)."""
+    log_export_seconds: float = 0.0
+    """Simulated seconds a log export job stays `running` (0: done at the first poll)."""
+    log_export_days: int = 30
+    """How long a finished log export's download link lives (the platform: one month)."""
+
     def __post_init__(self) -> None:
         if self.speed is not None and not self.speed > 0:
             raise ConfigError(f"speed must be above 0 (or None for max), got {self.speed}")
@@ -71,6 +78,8 @@ class SimulatorConfig:
             raise ConfigError("delivery_attempts must be at least 1")
         if self.chars_per_second <= 0:
             raise ConfigError("chars_per_second must be above 0")
+        if self.recording_upload_seconds < 0 or self.log_export_seconds < 0:
+            raise ConfigError("recording_upload_seconds and log_export_seconds must be 0 or more")
 
     def make_clock(self) -> Clock:
         return self.clock if self.clock is not None else clock_for_speed(self.speed)
