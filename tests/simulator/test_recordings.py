@@ -61,7 +61,6 @@ def test_push_config_create_read_delete(world: World) -> None:
         (b'{"protocol": "SFTP"}', "1002", "host"),
         (b'{"protocol": "SFTP", "host": "h", "port": 70000}', "1002", "port"),
         (b'{"protocol": "SFTP", "host": "h", "port": 1e400}', "1002", "port"),
-        (b'{"protocol": "SFTP", "host": "h", "colour": "red"}', "1002", "colour"),
     ],
 )
 def test_push_config_refusals_are_422_invalid_param(
@@ -74,6 +73,13 @@ def test_push_config_refusals_are_422_invalid_param(
     if where:
         assert body["statusMessage"] == f"Invalid param: {where}"
     assert world.api.get("/recording-push-config").status_code == 404
+
+
+def test_push_config_fields_the_platform_does_not_read_are_ignored(world: World) -> None:
+    body = {"protocol": "SFTP", "host": "h", "colour": "red", "delete": True}
+    answer = world.api.post("/recording-push-config", json=body)
+    assert answer.status_code == 200
+    assert "colour" not in answer.json() and "delete" not in answer.json()
 
 
 def test_a_recorded_call_is_listed_uploaded_and_reported_to_vru(world: World) -> None:

@@ -222,3 +222,19 @@ def test_speech_profiles_and_numbers(world: World) -> None:
         "countryCode": "SG",
     }
     assert world.api.get("/numbers/6500000000").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("path", "allowed"),
+    [
+        ("/webhooks", {"GET", "POST"}),
+        ("/recording-push-config", {"GET", "POST", "DELETE"}),
+        ("/messages/exports/some-job", {"GET", "DELETE"}),
+    ],
+)
+def test_a_wrong_method_is_405_naming_every_method_of_the_path(
+    world: World, path: str, allowed: set[str]
+) -> None:
+    response = world.api.request("PATCH", path)
+    assert response.status_code == 405
+    assert set(response.headers["allow"].split(", ")) - {"HEAD"} == allowed

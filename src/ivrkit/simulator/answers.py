@@ -3,24 +3,66 @@ param" body of the configuration endpoints (string `statusCode`, `errorId`, `tim
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 from uuid import uuid4
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
 
 from ivrkit.simulator.clock import iso_ms, utc_now
 from ivrkit.wire import ApiErrorBody, LogExportError
 
-__all__ = ["PREFIX", "Guard", "Handler", "export_error", "invalid_param", "not_found", "wire_json"]
+__all__ = [
+    "PREFIX",
+    "Endpoint",
+    "Guard",
+    "Handler",
+    "export_error",
+    "invalid_param",
+    "known_fields",
+    "not_found",
+    "routes_by_path",
+    "wire_json",
+]
 
 PREFIX = "/api/v1/subaccounts/{sub_account_id}"
 
 Handler = Callable[[Request, str], Awaitable[Response]]
 """A vendor-path handler: the request and its (checked) subaccount id."""
-Guard = Callable[[Handler], Callable[[Request], Awaitable[Response]]]
+Endpoint = Callable[[Request], Awaitable[Response]]
+Guard = Callable[[Handler], Endpoint]
 """Wraps a handler with the API key and subaccount checks."""
+
+
+def routes_by_path(table: Iterable[tuple[str, str, Endpoint]]) -> list[BaseRoute]:
+    """One route per path serving each of its methods, so that a 405 names them all in
+    ``Allow`` (separate routes per method would each advertise only their own)."""
+    by_path: dict[str, dict[str, Endpoint]] = {}
+    for path, method, endpoint in table:
+        by_path.setdefault(path, {})[method] = endpoint
+
+    def dispatch(handlers: dict[str, Endpoint]) -> Endpoint:
+        async def endpoint(request: Request) -> Response:
+            method = "GET" if request.method == "HEAD" else request.method
+            return await handlers[method](request)
+
+        return endpoint
+
+    return [
+        Route(path, dispatch(handlers), methods=list(handlers))
+        for path, handlers in by_path.items()
+    ]
+
+
+def known_fields(data: Any, names: Iterable[str]) -> Any:
+    """The fields of a configuration body the platform reads; others are ignored, as the
+    OpenAPI schemas allow them (none sets additionalProperties false)."""
+    if not isinstance(data, dict):
+        return data
+    wanted = set(names)
+    return {key: value for key, value in data.items() if key in wanted}
 
 
 def wire_json(model: Any, status: int = 200) -> JSONResponse:

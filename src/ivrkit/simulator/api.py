@@ -17,11 +17,20 @@ from uuid import uuid4
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from ivrkit.rules import STATUS_MESSAGES, Mode, validate
-from ivrkit.simulator.answers import PREFIX, Handler, export_error, invalid_param, wire_json
-from ivrkit.simulator.api_exports import export_routes
+from ivrkit.simulator.answers import (
+    PREFIX,
+    Endpoint,
+    Handler,
+    export_error,
+    invalid_param,
+    known_fields,
+    routes_by_path,
+    wire_json,
+)
+from ivrkit.simulator.api_exports import export_downloads, export_routes
 from ivrkit.simulator.api_recordings import recording_routes
 from ivrkit.simulator.bodies import BadJson, read_json
 from ivrkit.simulator.clock import iso_ms
@@ -111,7 +120,9 @@ class VoiceApi:
         except BadJson:
             return invalid_param("1001", "Invalid JSON request body")
         try:
-            config = WebhookCreateRequest.model_validate(data)
+            config = WebhookCreateRequest.model_validate(
+                known_fields(data, WebhookCreateRequest.wire_names())
+            )
         except ValidationError as exc:
             where = ".".join(str(part) for part in exc.errors()[0]["loc"]) or "body"
             return invalid_param("1002", f"Invalid param: {where}")
@@ -231,22 +242,15 @@ def _profile(code: str) -> SpeechProfile:
 
 def voice_api_routes(state: SimulatorState) -> list[BaseRoute]:
     api = VoiceApi(state)
-    return [
-        Route(
-            f"{PREFIX}/callflows",
-            api.guarded(api.send_callflow, callflow=True),
-            methods=["POST"],
-        ),
-        Route(f"{PREFIX}/webhooks", api.guarded(api.list_webhooks), methods=["GET"]),
-        Route(f"{PREFIX}/webhooks", api.guarded(api.create_webhook), methods=["POST"]),
-        Route(
-            f"{PREFIX}/webhooks/{{webhook_type}}",
-            api.guarded(api.delete_webhook),
-            methods=["DELETE"],
-        ),
-        Route(f"{PREFIX}/speech-profiles", api.guarded(api.speech_profiles), methods=["GET"]),
-        Route(f"{PREFIX}/numbers", api.guarded(api.numbers), methods=["GET"]),
-        Route(f"{PREFIX}/numbers/{{number}}", api.guarded(api.number), methods=["GET"]),
+    table: list[tuple[str, str, Endpoint]] = [
+        (f"{PREFIX}/callflows", "POST", api.guarded(api.send_callflow, callflow=True)),
+        (f"{PREFIX}/webhooks", "GET", api.guarded(api.list_webhooks)),
+        (f"{PREFIX}/webhooks", "POST", api.guarded(api.create_webhook)),
+        (f"{PREFIX}/webhooks/{{webhook_type}}", "DELETE", api.guarded(api.delete_webhook)),
+        (f"{PREFIX}/speech-profiles", "GET", api.guarded(api.speech_profiles)),
+        (f"{PREFIX}/numbers", "GET", api.guarded(api.numbers)),
+        (f"{PREFIX}/numbers/{{number}}", "GET", api.guarded(api.number)),
         *recording_routes(state, api.guarded),
         *export_routes(state, partial(api.guarded, export=True)),
     ]
+    return [*routes_by_path(table), *export_downloads(state)]

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from ivrkit.simulator.answers import PREFIX, Guard, export_error, wire_json
+from ivrkit.simulator.answers import PREFIX, Endpoint, Guard, export_error, known_fields, wire_json
 from ivrkit.simulator.bodies import BadJson, read_json
 from ivrkit.simulator.log_exports import BadRange, ReportRange, csv_rows, expires
 from ivrkit.simulator.state import SimulatorState
@@ -29,7 +29,9 @@ class ExportApi:
     async def start(self, request: Request, sub: str) -> Response:
         try:
             data = read_json(await request.body(), empty={})
-            body = LogExportRequest.model_validate(data)
+            body = LogExportRequest.model_validate(
+                known_fields(data, LogExportRequest.wire_names())
+            )
             now = self.state.clock.now()
             span = ReportRange.parse(body.from_, body.to, now)
         except BadJson as exc:
@@ -81,17 +83,19 @@ class ExportApi:
         return Response(job.csv(), media_type="text/csv", headers=headers)
 
 
-def export_routes(state: SimulatorState, guarded: Guard) -> list[BaseRoute]:
+def export_routes(state: SimulatorState, guarded: Guard) -> list[tuple[str, str, Endpoint]]:
+    """(path, method, endpoint) of the log-export operations."""
     api = ExportApi(state)
     jobs = f"{PREFIX}/messages/exports"
     return [
-        Route(jobs, guarded(api.start), methods=["POST"]),
-        Route(f"{jobs}/{{job_id}}", guarded(api.result), methods=["GET"]),
-        Route(f"{jobs}/{{job_id}}", guarded(api.cancel), methods=["DELETE"]),
-        Route(
-            f"{PREFIX}/messages/download/{{token}}",
-            api.download,
-            methods=["GET"],
-            name="log_export_download",
-        ),
+        (jobs, "POST", guarded(api.start)),
+        (f"{jobs}/{{job_id}}", "GET", guarded(api.result)),
+        (f"{jobs}/{{job_id}}", "DELETE", guarded(api.cancel)),
     ]
+
+
+def export_downloads(state: SimulatorState) -> list[BaseRoute]:
+    """Where finished jobs' links point (not an operation of the OpenAPI document)."""
+    api = ExportApi(state)
+    path = f"{PREFIX}/messages/download/{{token}}"
+    return [Route(path, api.download, methods=["GET"], name="log_export_download")]

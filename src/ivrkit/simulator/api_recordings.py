@@ -8,9 +8,16 @@ import re
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
 
-from ivrkit.simulator.answers import PREFIX, Guard, invalid_param, not_found, wire_json
+from ivrkit.simulator.answers import (
+    PREFIX,
+    Endpoint,
+    Guard,
+    invalid_param,
+    known_fields,
+    not_found,
+    wire_json,
+)
 from ivrkit.simulator.bodies import BadJson, read_json
 from ivrkit.simulator.state import SimulatorState
 from ivrkit.wire import RecordingPushConfig, RecordingPushConfigRequest, RecordingsResponse
@@ -58,7 +65,9 @@ class RecordingApi:
         except BadJson:
             return invalid_param("1001", "Invalid JSON request body")
         try:
-            config = RecordingPushConfigRequest.model_validate(data)
+            config = RecordingPushConfigRequest.model_validate(
+                known_fields(data, RecordingPushConfigRequest.wire_names())
+            )
         except ValidationError as exc:
             where = ".".join(str(part) for part in exc.errors()[0]["loc"]) or "body"
             return invalid_param("1002", f"Invalid param: {where}")
@@ -85,12 +94,13 @@ class RecordingApi:
         return wire_json(answer)
 
 
-def recording_routes(state: SimulatorState, guarded: Guard) -> list[BaseRoute]:
+def recording_routes(state: SimulatorState, guarded: Guard) -> list[tuple[str, str, Endpoint]]:
+    """(path, method, endpoint) of the Recording API."""
     api = RecordingApi(state)
     config = f"{PREFIX}/recording-push-config"
     return [
-        Route(config, guarded(api.get_config), methods=["GET"]),
-        Route(config, guarded(api.set_config), methods=["POST"]),
-        Route(config, guarded(api.delete_config), methods=["DELETE"]),
-        Route(f"{PREFIX}/recordings/{{session_id}}", guarded(api.recordings), methods=["GET"]),
+        (config, "GET", guarded(api.get_config)),
+        (config, "POST", guarded(api.set_config)),
+        (config, "DELETE", guarded(api.delete_config)),
+        (f"{PREFIX}/recordings/{{session_id}}", "GET", guarded(api.recordings)),
     ]
