@@ -110,6 +110,9 @@ def test_cancel_and_unknown_jobs(world: World) -> None:
         b'{"limit": -1}',
         b'{"limit": 1e400}',
         b'{"limit": NaN}',
+        b'{"limit": "5"}',
+        b'{"limit": 5.0}',
+        b'{"from": null}',
         b"[" * 50_000,
     ],
 )

@@ -61,6 +61,8 @@ def test_push_config_create_read_delete(world: World) -> None:
         (b'{"protocol": "SFTP"}', "1002", "host"),
         (b'{"protocol": "SFTP", "host": "h", "port": 70000}', "1002", "port"),
         (b'{"protocol": "SFTP", "host": "h", "port": 1e400}', "1002", "port"),
+        (b'{"protocol": "SFTP", "host": "h", "port": "22"}', "1002", "port"),
+        (b'{"protocol": "SFTP", "host": "h", "path": null}', "1002", "path"),
     ],
 )
 def test_push_config_refusals_are_422_invalid_param(

@@ -196,7 +196,13 @@ def test_webhooks_create_list_replace_delete(world: World) -> None:
 
 @pytest.mark.parametrize(
     "body",
-    [b"{", b'{"type": "XYZ", "url": "https://e.com"}', b'{"type": "VCA", "url": "ftp://e.com"}'],
+    [
+        b"{",
+        b'{"type": "XYZ", "url": "https://e.com"}',
+        b'{"type": "VCA", "url": "ftp://e.com"}',
+        b'{"type": "VCA", "url": "https://e.com", "enabled": 0}',
+        b'{"type": "VCA", "url": "https://e.com", "enabled": "false"}',
+    ],
 )
 def test_webhook_create_refusals(world: World, body: bytes) -> None:
     response = world.api.post("/webhooks", content=body)

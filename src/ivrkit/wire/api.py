@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import Field, field_validator
+from pydantic import Field, StrictBool, StrictInt, field_validator
 
 from ivrkit.wire._base import Inbound, Outbound
 
@@ -48,8 +48,8 @@ class WebhookCreateRequest(Outbound):
     type: WebhookType
     url: str
     http_auth_header: str | None = None
-    enabled: bool | None = None
-    active: bool | None = None
+    enabled: StrictBool | None = None
+    active: StrictBool | None = None
 
     @property
     def is_enabled(self) -> bool:
@@ -152,6 +152,13 @@ class NumberCheckResponse(Inbound):
     payload: NumberCheckPayload | None = None
 
 
+def _not_null(value: object) -> object:
+    """A field the schema types plainly (not nullable) may be left out, but not sent as null."""
+    if value is None:
+        raise ValueError("may be left out but not null")
+    return value
+
+
 class RecordingProtocol(StrEnum):
     """How recordings are pushed: the recordings guide names S3 and SFTP; the OpenAPI example
     uses ``ftp``."""
@@ -170,7 +177,7 @@ class RecordingPushConfigRequest(Outbound):
 
     protocol: RecordingProtocol
     host: str = Field(min_length=1, max_length=255)
-    port: int | None = Field(default=None, ge=1, le=65535)
+    port: StrictInt | None = Field(default=None, ge=1, le=65535)
     username: str | None = Field(default=None, max_length=255)
     password: str | None = Field(default=None, max_length=1024)
     path: str | None = Field(default=None, max_length=1024)
@@ -179,6 +186,11 @@ class RecordingPushConfigRequest(Outbound):
     @classmethod
     def _any_case(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        return _not_null(value)
 
 
 class RecordingPushConfig(Inbound):
@@ -236,7 +248,12 @@ class LogExportRequest(Outbound):
 
     from_: str | None = Field(default=None, alias="from", max_length=64)
     to: str | None = Field(default=None, max_length=64)
-    limit: int | None = Field(default=None, ge=0, le=2**31 - 1)
+    limit: StrictInt | None = Field(default=None, ge=0)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        return _not_null(value)
 
 
 class LogExportStarted(Inbound):
