@@ -113,6 +113,7 @@ def test_cancel_and_unknown_jobs(world: World) -> None:
         b'{"limit": "5"}',
         b'{"limit": 5.0}',
         b'{"from": null}',
+        b'{"from": "", "to": ""}',
         b"[" * 50_000,
     ],
 )

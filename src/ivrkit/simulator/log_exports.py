@@ -61,8 +61,8 @@ class ReportRange:
         """`from` defaults to 7 days before today (UTC), `to` to now. A bare date as `to`
         includes that whole day."""
         today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-        first = _moment("from", start) if start else today - timedelta(days=DEFAULT_DAYS)
-        last = _moment("to", end, end_of_day=True) if end else now
+        first = today - timedelta(days=DEFAULT_DAYS) if start is None else _moment("from", start)
+        last = now if end is None else _moment("to", end, end_of_day=True)
         if not first < last:
             raise BadRange("from must be before to")
         return cls(first, last)
