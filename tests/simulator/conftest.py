@@ -33,11 +33,12 @@ class Backend:
     vca: list[dict[str, Any]] = field(default_factory=list)
     vss: list[dict[str, Any]] = field(default_factory=list)
     vcs: list[dict[str, Any]] = field(default_factory=list)
+    vru: list[dict[str, Any]] = field(default_factory=list)
     auth: list[str | None] = field(default_factory=list)
     fail_first: int = 0
     always_fail: bool = False
     answer: Any = None
-    """When set, every VCA gets exactly this JSON answer."""
+    """When set, every VCA gets exactly this JSON answer (bytes: sent as they are)."""
     action_ids: bool = False
     """Tag each answer with clientActionId "menu-<n>"."""
     delay: float = 0.0
@@ -47,6 +48,7 @@ class Backend:
         self.vca.clear()
         self.vss.clear()
         self.vcs.clear()
+        self.vru.clear()
         self.auth.clear()
         self.fail_first = 0
         self.always_fail = False
@@ -63,6 +65,8 @@ class Backend:
         if self.always_fail or self.fail_first > 0:
             self.fail_first -= 1
             return JSONResponse({"error": "backend down"}, status_code=500)
+        if isinstance(self.answer, bytes):
+            return Response(self.answer, media_type="application/json")
         if self.answer is not None:
             return JSONResponse(self.answer)
         payload = body["payload"]
@@ -87,12 +91,17 @@ class Backend:
         self.vcs.append(await request.json())
         return JSONResponse({"status": "ok"})
 
+    async def on_vru(self, request: Request) -> Response:
+        self.vru.append(await request.json())
+        return JSONResponse({"status": "ok"})
+
     def app(self) -> Starlette:
         return Starlette(
             routes=[
                 Route("/vca", self.on_vca, methods=["POST"]),
                 Route("/vss", self.on_vss, methods=["POST"]),
                 Route("/vcs", self.on_vcs, methods=["POST"]),
+                Route("/vru", self.on_vru, methods=["POST"]),
             ]
         )
 

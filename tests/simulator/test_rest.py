@@ -196,7 +196,13 @@ def test_webhooks_create_list_replace_delete(world: World) -> None:
 
 @pytest.mark.parametrize(
     "body",
-    [b"{", b'{"type": "XYZ", "url": "https://e.com"}', b'{"type": "VCA", "url": "ftp://e.com"}'],
+    [
+        b"{",
+        b'{"type": "XYZ", "url": "https://e.com"}',
+        b'{"type": "VCA", "url": "ftp://e.com"}',
+        b'{"type": "VCA", "url": "https://e.com", "enabled": 0}',
+        b'{"type": "VCA", "url": "https://e.com", "enabled": "false"}',
+    ],
 )
 def test_webhook_create_refusals(world: World, body: bytes) -> None:
     response = world.api.post("/webhooks", content=body)
@@ -222,3 +228,19 @@ def test_speech_profiles_and_numbers(world: World) -> None:
         "countryCode": "SG",
     }
     assert world.api.get("/numbers/6500000000").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("path", "allowed"),
+    [
+        ("/webhooks", {"GET", "POST"}),
+        ("/recording-push-config", {"GET", "POST", "DELETE"}),
+        ("/messages/exports/some-job", {"GET", "DELETE"}),
+    ],
+)
+def test_a_wrong_method_is_405_naming_every_method_of_the_path(
+    world: World, path: str, allowed: set[str]
+) -> None:
+    response = world.api.request("PATCH", path)
+    assert response.status_code == 405
+    assert set(response.headers["allow"].split(", ")) - {"HEAD"} == allowed

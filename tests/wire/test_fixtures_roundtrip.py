@@ -26,11 +26,14 @@ MODEL_BY_PREFIX: list[tuple[str, type[wire.WireModel]]] = [
     ("oas_webhook_delete_", wire.WebhookDeleteResponse),
     ("oas_speech_profiles_", wire.SpeechProfilesResponse),
     ("recording_push_config_", wire.RecordingPushConfig),
+    ("recording_push_config_request", wire.RecordingPushConfigRequest),
     ("oas_recording_push_config_", wire.RecordingPushConfig),
+    ("oas_recording_push_config_create_request", wire.RecordingPushConfigRequest),
     ("recordings_status_", wire.RecordingsResponse),
     ("oas_recording_item_", wire.Recording),
     ("oas_log_export_404", wire.LogExportError),
     ("oas_log_export_", wire.LogExportJob),
+    ("oas_log_export_start", wire.LogExportStarted),
 ]
 
 

@@ -1,4 +1,4 @@
-"""Voice API client: send callflows; read and set webhooks, speech profiles and numbers.
+"""Voice API client: send callflows; webhooks, speech profiles, numbers, recordings, log exports.
 
 :class:`VoiceClient` (blocking) and :class:`AsyncVoiceClient` are twins on one base that builds
 every request and reads every answer; only sending and sleeping differ. Both check a callflow

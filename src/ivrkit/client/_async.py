@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from types import TracebackType
 from typing import Self
 
@@ -21,7 +21,12 @@ from ivrkit.client._responses import Call, ModelT
 from ivrkit.rules import Platform
 from ivrkit.wire import (
     AnyAction,
+    LogExportJob,
+    LogExportStarted,
     NumberCheckResponse,
+    RecordingPushConfig,
+    RecordingPushConfigRequest,
+    RecordingsResponse,
     SendCallflowRequest,
     SendCallflowResponse,
     SpeechProfilesResponse,
@@ -138,6 +143,45 @@ class AsyncVoiceClient(BaseVoiceClient):
         Raises :class:`~ivrkit.errors.NotFoundError` when it is not assigned to the subaccount.
         """
         return await self._run(self._virtual_number_call(number))
+
+    async def recording_push_config(self) -> RecordingPushConfig:
+        """Where recordings are pushed (``GET /recording-push-config``); the password is never
+        returned, only ``password_set``. NotFoundError when none is set."""
+        return await self._run(self._recording_push_config_call())
+
+    async def set_recording_push_config(
+        self, config: RecordingPushConfigRequest
+    ) -> RecordingPushConfig:
+        """Set where recordings are pushed, S3 or SFTP (``POST /recording-push-config``)."""
+        return await self._run(self._set_recording_push_config_call(config))
+
+    async def delete_recording_push_config(self) -> RecordingPushConfig:
+        """Remove the recording push config (``DELETE /recording-push-config``)."""
+        return await self._run(self._delete_recording_push_config_call())
+
+    async def recordings(self, session_id: str) -> RecordingsResponse:
+        """The recordings of a session and their status (``GET /recordings/{sessionId}``)."""
+        return await self._run(self._recordings_call(session_id))
+
+    async def start_log_export(
+        self,
+        start: datetime | date | str | None = None,
+        end: datetime | date | str | None = None,
+        *,
+        limit: int | None = None,
+    ) -> LogExportStarted:
+        """Start a CSV export of the call logs from ``start`` to ``end`` (platform defaults: the
+        last 7 days); ``limit`` 0 means no limit (``POST /messages/exports``)."""
+        return await self._run(self._start_log_export_call(start, end, limit))
+
+    async def log_export(self, job_id: str) -> LogExportJob:
+        """Poll an export job: ``status``, and once ``succeeded`` the download links
+        (``GET /messages/exports/{jobId}``). NotFoundError for an unknown job."""
+        return await self._run(self._log_export_call(job_id))
+
+    async def cancel_log_export(self, job_id: str) -> None:
+        """Cancel an export job (``DELETE /messages/exports/{jobId}``)."""
+        await self._run(self._cancel_log_export_call(job_id))
 
     async def aclose(self) -> None:
         """Close the connections; the client cannot be used afterwards."""

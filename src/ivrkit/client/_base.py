@@ -12,7 +12,7 @@ import random
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 from urllib.parse import quote
@@ -20,11 +20,17 @@ from urllib.parse import quote
 import httpx
 
 from ivrkit import rules
-from ivrkit.client._responses import Call, ModelT, error_for, parse_success
+from ivrkit.client._responses import Call, ModelT, NoContent, error_for, parse_success
 from ivrkit.errors import ConfigError, TransportError
 from ivrkit.wire import (
     AnyAction,
+    LogExportJob,
+    LogExportRequest,
+    LogExportStarted,
     NumberCheckResponse,
+    RecordingPushConfig,
+    RecordingPushConfigRequest,
+    RecordingsResponse,
     SendCallflowRequest,
     SendCallflowResponse,
     SpeechProfilesResponse,
@@ -248,6 +254,88 @@ class BaseVoiceClient:
             f"virtual number {digits} on {self._owner}",
         )
 
+    def _recording_push_config_call(self) -> Call[RecordingPushConfig]:
+        return Call(
+            "GET",
+            self._path("recording-push-config"),
+            RecordingPushConfig,
+            "read the recording push config",
+            f"a recording push config on {self._owner}",
+        )
+
+    def _set_recording_push_config_call(
+        self, config: RecordingPushConfigRequest
+    ) -> Call[RecordingPushConfig]:
+        return Call(
+            "POST",
+            self._path("recording-push-config"),
+            RecordingPushConfig,
+            "set the recording push config",
+            self._owner,
+            json=config.to_wire(),
+        )
+
+    def _delete_recording_push_config_call(self) -> Call[RecordingPushConfig]:
+        return Call(
+            "DELETE",
+            self._path("recording-push-config"),
+            RecordingPushConfig,
+            "delete the recording push config",
+            f"a recording push config on {self._owner}",
+        )
+
+    def _recordings_call(self, session_id: str) -> Call[RecordingsResponse]:
+        session_id = session_id.strip()
+        if not session_id:
+            raise ValueError("A session id is needed (the sessionId of Send Callflow's answer).")
+        return Call(
+            "GET",
+            self._path("recordings", session_id),
+            RecordingsResponse,
+            f"list the recordings of session {session_id}",
+            f"session {session_id} on {self._owner}",
+        )
+
+    def _start_log_export_call(
+        self,
+        start: datetime | date | str | None,
+        end: datetime | date | str | None,
+        limit: int | None,
+    ) -> Call[LogExportStarted]:
+        fields: dict[str, Any] = {
+            "from": export_time(start),
+            "to": export_time(end),
+            "limit": limit,
+        }
+        body = LogExportRequest.model_validate({k: v for k, v in fields.items() if v is not None})
+        return Call(
+            "POST",
+            self._path("messages", "exports"),
+            LogExportStarted,
+            "start a log export",
+            self._owner,
+            json=body.to_wire(),
+        )
+
+    def _log_export_call(self, job_id: str) -> Call[LogExportJob]:
+        return Call(
+            "GET",
+            self._path("messages", "exports", _job(job_id)),
+            LogExportJob,
+            f"read log export {job_id}",
+            f"log export job {job_id} on {self._owner}",
+        )
+
+    def _cancel_log_export_call(self, job_id: str) -> Call[NoContent]:
+        return Call(
+            "DELETE",
+            self._path("messages", "exports", _job(job_id)),
+            NoContent,
+            f"cancel log export {job_id}",
+            f"log export job {job_id} on {self._owner}",
+            no_content=True,
+        )
+
     # -- answers and retries ----------------------------------------------------------------
 
     def _delay(self, attempt: int, retry_after: str | None = None) -> float:
@@ -328,6 +416,27 @@ def webhook_type(value: WebhookType | str) -> WebhookType:
     except ValueError:
         choices = ", ".join(kind.value for kind in WebhookType)
         raise ValueError(f"{value!r} is not a webhook type; use one of {choices}.") from None
+
+
+def export_time(value: datetime | date | str | None) -> str | None:
+    """A log export's `from`/`to`: a date as ``2020-07-01``, a datetime as
+    ``2020-07-01T13:00:00Z`` (UTC) or with its offset; a naive datetime is taken as UTC."""
+    if value is None or isinstance(value, str):
+        return value
+    if not isinstance(value, datetime):
+        return value.isoformat()
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    if value.utcoffset() == UTC.utcoffset(None):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.replace(microsecond=0).isoformat()
+
+
+def _job(job_id: str) -> str:
+    job_id = job_id.strip()
+    if not job_id:
+        raise ValueError("A log export job id is needed (the jobId start_log_export returned).")
+    return job_id
 
 
 def build_send_request(

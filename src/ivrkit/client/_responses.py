@@ -40,6 +40,12 @@ class Call(Generic[ModelT]):
     json: dict[str, Any] | None = None
     places_call: bool = False
     """True for Send Callflow: a repeat after the platform saw the request can dial twice."""
+    no_content: bool = False
+    """The success answer has no body (204), e.g. cancelling a log export."""
+
+
+class NoContent(Inbound):
+    """The model of a success without a body."""
 
 
 @dataclass(frozen=True)
@@ -182,6 +188,8 @@ def _shape_error(call: Call[Any], response: httpx.Response, problem: str) -> Api
 
 def parse_success(call: Call[ModelT], response: httpx.Response) -> ModelT:
     """The typed model of a 2xx answer; an unreadable body is an :class:`ApiError`."""
+    if call.no_content and not response.content:
+        return call.model.model_validate({})
     data = _json(response)
     if not isinstance(data, dict):
         what = "a body that is not JSON" if data is None else "JSON that is not an object"

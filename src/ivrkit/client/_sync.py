@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from types import TracebackType
 from typing import Self
 
@@ -21,7 +21,12 @@ from ivrkit.client._responses import Call, ModelT
 from ivrkit.rules import Platform
 from ivrkit.wire import (
     AnyAction,
+    LogExportJob,
+    LogExportStarted,
     NumberCheckResponse,
+    RecordingPushConfig,
+    RecordingPushConfigRequest,
+    RecordingsResponse,
     SendCallflowRequest,
     SendCallflowResponse,
     SpeechProfilesResponse,
@@ -155,6 +160,43 @@ class VoiceClient(BaseVoiceClient):
         Raises :class:`~ivrkit.errors.NotFoundError` when it is not assigned to the subaccount.
         """
         return self._run(self._virtual_number_call(number))
+
+    def recording_push_config(self) -> RecordingPushConfig:
+        """Where recordings are pushed (``GET /recording-push-config``); the password is never
+        returned, only ``password_set``. NotFoundError when none is set."""
+        return self._run(self._recording_push_config_call())
+
+    def set_recording_push_config(self, config: RecordingPushConfigRequest) -> RecordingPushConfig:
+        """Set where recordings are pushed, S3 or SFTP (``POST /recording-push-config``)."""
+        return self._run(self._set_recording_push_config_call(config))
+
+    def delete_recording_push_config(self) -> RecordingPushConfig:
+        """Remove the recording push config (``DELETE /recording-push-config``)."""
+        return self._run(self._delete_recording_push_config_call())
+
+    def recordings(self, session_id: str) -> RecordingsResponse:
+        """The recordings of a session and their status (``GET /recordings/{sessionId}``)."""
+        return self._run(self._recordings_call(session_id))
+
+    def start_log_export(
+        self,
+        start: datetime | date | str | None = None,
+        end: datetime | date | str | None = None,
+        *,
+        limit: int | None = None,
+    ) -> LogExportStarted:
+        """Start a CSV export of the call logs from ``start`` to ``end`` (platform defaults: the
+        last 7 days); ``limit`` 0 means no limit (``POST /messages/exports``)."""
+        return self._run(self._start_log_export_call(start, end, limit))
+
+    def log_export(self, job_id: str) -> LogExportJob:
+        """Poll an export job: ``status``, and once ``succeeded`` the download links
+        (``GET /messages/exports/{jobId}``). NotFoundError for an unknown job."""
+        return self._run(self._log_export_call(job_id))
+
+    def cancel_log_export(self, job_id: str) -> None:
+        """Cancel an export job (``DELETE /messages/exports/{jobId}``)."""
+        self._run(self._cancel_log_export_call(job_id))
 
     def close(self) -> None:
         """Close the connections; the client cannot be used afterwards."""

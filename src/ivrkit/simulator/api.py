@@ -1,25 +1,39 @@
 """The Voice REST API under the vendor's paths, answering with the platform's bodies and statuses.
 
-Served: Send Callflow, webhooks (create/list/delete), speech profiles, virtual numbers. Every
+Served: Send Callflow, webhooks (create/list/delete), speech profiles, virtual numbers,
+recordings (:mod:`~ivrkit.simulator.api_recordings`), log exports
+(:mod:`~ivrkit.simulator.api_exports`). Every
 callflow is judged by :func:`ivrkit.rules.validate`; every body is built from :mod:`ivrkit.wire`.
 """
 
 from __future__ import annotations
 
 import hmac
-import json
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any
+from functools import partial
 from uuid import uuid4
 
 from pydantic import ValidationError
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.responses import Response
+from starlette.routing import BaseRoute
 
 from ivrkit.rules import STATUS_MESSAGES, Mode, validate
-from ivrkit.simulator.clock import iso_ms, utc_now
+from ivrkit.simulator.answers import (
+    PREFIX,
+    Endpoint,
+    Handler,
+    export_error,
+    invalid_param,
+    known_fields,
+    routes_by_path,
+    wire_json,
+)
+from ivrkit.simulator.api_exports import export_downloads, export_routes
+from ivrkit.simulator.api_recordings import recording_routes
+from ivrkit.simulator.bodies import BadJson, read_json
+from ivrkit.simulator.clock import iso_ms
 from ivrkit.simulator.state import SimulatorState
 from ivrkit.simulator.webhooks import Webhook
 from ivrkit.wire import (
@@ -41,76 +55,84 @@ from ivrkit.wire.api import NumberCheckPayload, NumberHealth
 
 __all__ = ["PREFIX", "voice_api_routes"]
 
-PREFIX = "/api/v1/subaccounts/{sub_account_id}"
 _SUBACCOUNT = re.compile(r"^[A-Za-z0-9\-._&]{3,50}$")
 _NUMBER = re.compile(r"^\+?[0-9]{7,15}$")
+_URL = re.compile(r"^https?://[\x21-\x7e]+$", re.IGNORECASE)
+_HEADER_VALUE = re.compile(r"^[\x20-\x7e]{1,4096}$")
+"""What can go out verbatim as an HTTP header: printable ASCII, no line breaks."""
 _UNAUTHORIZED = STATUS_MESSAGES[401]
 _LOCALES = {"en-US": "EnglishUS", "en-GB": "EnglishGB", "en-IE": "EnglishIE", "da-DK": "Danish"}
 _MALE_VOICES = ("Benjamin",)
-
-Handler = Callable[[Request, str], Awaitable[Response]]
-
-
-def _json(model: Any, status: int = 200) -> JSONResponse:
-    return JSONResponse(model.to_wire(), status_code=status)
 
 
 class VoiceApi:
     def __init__(self, state: SimulatorState) -> None:
         self.state = state
 
-    def guarded(self, handler: Handler, *, callflow: bool = False) -> Callable[[Request], Any]:
-        """Check the API key and the subaccount before ``handler`` (401, then 404)."""
+    def guarded(
+        self, handler: Handler, *, callflow: bool = False, export: bool = False
+    ) -> Callable[[Request], Awaitable[Response]]:
+        """Check the API key and the subaccount before ``handler`` (401, then 404), answering
+        in the body shape of the operation: callflow, configuration or log export (A26)."""
 
         async def endpoint(request: Request) -> Response:
             sub = request.path_params["sub_account_id"]
             key = self.state.config.api_key
-            if key is not None and not _bearer_matches(request.headers.get("authorization"), key):
-                return self._refusal(401, _UNAUTHORIZED, callflow=callflow)
+            if key is not None and not _bearer_matches(
+                request.headers.getlist("authorization"), key
+            ):
+                return self._refusal(401, _UNAUTHORIZED, callflow=callflow, export=export)
             if not _SUBACCOUNT.match(sub) or not self.state.subaccount_exists(sub):
-                return self._refusal(404, f"SubAccount not found by Id : {sub}", callflow=callflow)
+                message = f"SubAccount not found by Id : {sub}"
+                return self._refusal(404, message, callflow=callflow, export=export)
             return await handler(request, sub)
 
         return endpoint
 
-    def _refusal(self, status: int, message: str, *, callflow: bool) -> Response:
+    def _refusal(self, status: int, message: str, *, callflow: bool, export: bool) -> Response:
         if callflow:
-            return _json(_callflow_failure(status, message), status)
-        return _json(ApiErrorBody(status_code=status, status_message=message), status)
+            return wire_json(_callflow_failure(status, message), status)
+        if export:
+            return export_error(status, status, message)
+        return wire_json(ApiErrorBody(status_code=status, status_message=message), status)
 
     async def send_callflow(self, request: Request, sub: str) -> Response:
         body = await request.body()
         verdict = validate(body, mode=Mode.REQUEST, platform=self.state.rules_platform(sub))
         request_id = str(uuid4())
         if not verdict.ok:
-            return _json(verdict.to_response(request_id=request_id), verdict.http_status)
+            return wire_json(verdict.to_response(request_id=request_id), verdict.http_status)
         try:
             parsed = SendCallflowRequest.from_wire(body)
         except ValidationError:  # the rules passed what the model refuses: the platform's -9999
             failure = _callflow_failure(-9999, STATUS_MESSAGES[-9999], request_id)
-            return _json(failure, 500)
+            return wire_json(failure, 500)
         session = self.state.start_outbound(sub, parsed)
         answer = verdict.to_response(session_id=session.id, request_id=request_id)
-        return _json(answer, verdict.http_status)
+        return wire_json(answer, verdict.http_status)
 
     async def list_webhooks(self, request: Request, sub: str) -> Response:
-        return _json(self._webhook_list(sub))
+        return wire_json(self._webhook_list(sub))
 
     async def create_webhook(self, request: Request, sub: str) -> Response:
         try:
-            data = json.loads(await request.body())
-        except ValueError:
-            return _invalid_param("1001", "Invalid JSON request body")
+            data = read_json(await request.body())
+        except BadJson:
+            return invalid_param("1001", "Invalid JSON request body")
         try:
-            config = WebhookCreateRequest.model_validate(data)
+            config = WebhookCreateRequest.model_validate(
+                known_fields(data, WebhookCreateRequest.wire_names())
+            )
         except ValidationError as exc:
             where = ".".join(str(part) for part in exc.errors()[0]["loc"]) or "body"
-            return _invalid_param("1002", f"Invalid param: {where}")
-        if not re.match(r"^https?://\S+$", config.url, flags=re.IGNORECASE):
-            return _invalid_param("1002", "Invalid param: url")
+            return invalid_param("1002", f"Invalid param: {where}")
+        if not _URL.match(config.url):
+            return invalid_param("1002", "Invalid param: url")
+        if config.http_auth_header is not None and not _HEADER_VALUE.match(config.http_auth_header):
+            return invalid_param("1002", "Invalid param: httpAuthHeader")
         hook = Webhook(config.type, config.url, config.http_auth_header, config.is_enabled)
         self.state.webhooks.set(sub, hook)
-        return _json(self._webhook_list(sub))
+        return wire_json(self._webhook_list(sub))
 
     async def delete_webhook(self, request: Request, sub: str) -> Response:
         name = str(request.path_params["webhook_type"]).upper()
@@ -118,7 +140,7 @@ class VoiceApi:
         removed = self.state.webhooks.delete(sub, kind) if kind is not None else None
         if removed is None:
             body = ApiErrorBody(status_code=404, status_message=f"Webhook not found : {name}")
-            return _json(body, 404)
+            return wire_json(body, 404)
         info = removed.info()
         answer = WebhookDeleteResponse(
             sub_account_id=sub,
@@ -129,7 +151,7 @@ class VoiceApi:
             status_code=0,
             status_message="deleted",
         )
-        return _json(answer)
+        return wire_json(answer)
 
     def _webhook_list(self, sub: str) -> WebhookListResponse:
         hooks = [hook.info() for hook in self.state.webhooks.list(sub)]
@@ -142,7 +164,7 @@ class VoiceApi:
         answer = SpeechProfilesResponse(
             speech_profiles=profiles, status_code=0, status_message="ok"
         )
-        return _json(answer)
+        return wire_json(answer)
 
     async def numbers(self, request: Request, sub: str) -> Response:
         now = iso_ms(self.state.clock.now())
@@ -167,7 +189,7 @@ class VoiceApi:
             status_code=0,
             status_message="ok",
         )
-        return _json(answer)
+        return wire_json(answer)
 
     async def number(self, request: Request, sub: str) -> Response:
         text = str(request.path_params["number"])
@@ -177,21 +199,24 @@ class VoiceApi:
             missing = NumberCheckResponse(
                 status_code=404, status_message=f"Virtual number not found : {text}", timestamp=now
             )
-            return _json(missing, 404)
+            return wire_json(missing, 404)
         payload = NumberCheckPayload(
             reference_id=spec.reference_id, msisdn=spec.number, country_code=spec.country_code
         )
         answer = NumberCheckResponse(
             status_code=0, status_message="ok", timestamp=now, payload=payload
         )
-        return _json(answer)
+        return wire_json(answer)
 
 
-def _bearer_matches(header: str | None, key: str) -> bool:
-    if not header:
+def _bearer_matches(headers: list[str], key: str) -> bool:
+    """One ``Authorization: Bearer <key>`` header. Two headers are ambiguous and refused; the
+    token is compared as bytes, so a token that is not ASCII is simply wrong (401)."""
+    if len(headers) != 1:
         return False
-    scheme, _, token = header.partition(" ")
-    return scheme.lower() == "bearer" and hmac.compare_digest(token.strip(), key)
+    scheme, _, token = headers[0].partition(" ")
+    given = token.strip().encode("latin-1")  # how Starlette decoded the header's bytes
+    return scheme.lower() == "bearer" and hmac.compare_digest(given, key.encode("utf-8"))
 
 
 def _callflow_failure(
@@ -203,13 +228,6 @@ def _callflow_failure(
         session_status=SessionCreation.NOT_CREATED,
         call_flow_request_id=request_id or str(uuid4()),
     )
-
-
-def _invalid_param(code: str, message: str) -> Response:
-    body = ApiErrorBody(
-        error_id=str(uuid4()), status_code=code, status_message=message, timestamp=iso_ms(utc_now())
-    )
-    return _json(body, 422)
 
 
 def _profile(code: str) -> SpeechProfile:
@@ -224,20 +242,15 @@ def _profile(code: str) -> SpeechProfile:
 
 def voice_api_routes(state: SimulatorState) -> list[BaseRoute]:
     api = VoiceApi(state)
-    return [
-        Route(
-            f"{PREFIX}/callflows",
-            api.guarded(api.send_callflow, callflow=True),
-            methods=["POST"],
-        ),
-        Route(f"{PREFIX}/webhooks", api.guarded(api.list_webhooks), methods=["GET"]),
-        Route(f"{PREFIX}/webhooks", api.guarded(api.create_webhook), methods=["POST"]),
-        Route(
-            f"{PREFIX}/webhooks/{{webhook_type}}",
-            api.guarded(api.delete_webhook),
-            methods=["DELETE"],
-        ),
-        Route(f"{PREFIX}/speech-profiles", api.guarded(api.speech_profiles), methods=["GET"]),
-        Route(f"{PREFIX}/numbers", api.guarded(api.numbers), methods=["GET"]),
-        Route(f"{PREFIX}/numbers/{{number}}", api.guarded(api.number), methods=["GET"]),
+    table: list[tuple[str, str, Endpoint]] = [
+        (f"{PREFIX}/callflows", "POST", api.guarded(api.send_callflow, callflow=True)),
+        (f"{PREFIX}/webhooks", "GET", api.guarded(api.list_webhooks)),
+        (f"{PREFIX}/webhooks", "POST", api.guarded(api.create_webhook)),
+        (f"{PREFIX}/webhooks/{{webhook_type}}", "DELETE", api.guarded(api.delete_webhook)),
+        (f"{PREFIX}/speech-profiles", "GET", api.guarded(api.speech_profiles)),
+        (f"{PREFIX}/numbers", "GET", api.guarded(api.numbers)),
+        (f"{PREFIX}/numbers/{{number}}", "GET", api.guarded(api.number)),
+        *recording_routes(state, api.guarded),
+        *export_routes(state, partial(api.guarded, export=True)),
     ]
+    return [*routes_by_path(table), *export_downloads(state)]

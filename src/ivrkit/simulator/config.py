@@ -75,6 +75,13 @@ class SimulatorConfig:
     keep_sessions: int = 1000
     """Ended sessions kept for /sim/v1/sessions; the oldest are forgotten first."""
 
+    recording_upload_seconds: float = 2.0
+    """Processing and upload of a call recording after its session ended (then VRU is sent)."""
+    log_export_seconds: float = 0.0
+    """Simulated seconds a log export job stays `running` (0: done at the first poll)."""
+    log_export_days: int = 30
+    """How long a finished log export's download link lives (the platform: one month)."""
+
     def __post_init__(self) -> None:
         if self.speed is not None and not self.speed > 0:
             raise ConfigError(f"speed must be above 0 (or None for max), got {self.speed}")
@@ -86,6 +93,8 @@ class SimulatorConfig:
             raise ConfigError(f"trunk_capacity must be 0 or more, got {self.trunk_capacity}")
         if not 0 <= self.dial_delay <= 86_400:
             raise ConfigError(f"dial_delay must be within 0..86400 seconds, got {self.dial_delay}")
+        if self.recording_upload_seconds < 0 or self.log_export_seconds < 0:
+            raise ConfigError("recording_upload_seconds and log_export_seconds must be 0 or more")
 
     def initial_settings(self) -> PlatformSettings:
         """The run-time settings a new (or reset) simulator starts with."""

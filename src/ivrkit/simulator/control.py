@@ -27,8 +27,9 @@ Routes (JSON, camelCase; no authentication — the simulator is a local tool):
 
 from __future__ import annotations
 
-import json
+import math
 import re
+from http import HTTPStatus
 from typing import Any, Literal
 
 from pydantic import Field, ValidationError
@@ -37,6 +38,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ivrkit.simulator._base import ControlModel
+from ivrkit.simulator.bodies import BadJson, read_json
 from ivrkit.simulator.clock import ManualClock, iso_ms
 from ivrkit.simulator.faults import FaultPlan
 from ivrkit.simulator.numbers import e164
@@ -82,8 +84,12 @@ class HangupRequest(ControlModel):
     leg: Literal["callA", "callB"] = "callA"
 
 
+MAX_ADVANCE_SECONDS = 366 * 86400.0
+"""One step of a manual clock: a year at most (a datetime cannot go much further)."""
+
+
 class AdvanceRequest(ControlModel):
-    seconds: float = Field(ge=0)
+    seconds: float = Field(ge=0, le=MAX_ADVANCE_SECONDS)
 
 
 class ClockInfo(ControlModel):
@@ -97,8 +103,23 @@ class PhoneEntry(ControlModel):
     script: PhoneScript
 
 
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
+PROBLEM_JSON = "application/problem+json"
+
+
+def _error(
+    status: int, message: str, *, errors: list[dict[str, str]] | None = None
+) -> JSONResponse:
+    """A problem document (RFC 9457); ``error`` repeats ``detail`` for older clients."""
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": message,
+        "error": message,
+    }
+    if errors:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
 
 
 def _ok(model: ControlModel, status: int = 200) -> JSONResponse:
@@ -106,15 +127,28 @@ def _ok(model: ControlModel, status: int = 200) -> JSONResponse:
 
 
 async def _body(request: Request, model: type[Any]) -> Any:
-    raw = await request.body()
     try:
-        return model.model_validate(json.loads(raw) if raw.strip() else {})
-    except (ValueError, ValidationError) as exc:
+        data = read_json(await request.body(), empty={})
+    except BadJson as exc:
         raise _BadRequest(str(exc)) from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        errors = [
+            {
+                "field": ".".join(str(part) for part in error["loc"]) or "(body)",
+                "message": error["msg"],
+            }
+            for error in exc.errors(include_url=False)
+        ]
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        raise _BadRequest(f"invalid {model.__name__}: {detail}", errors) from None
 
 
 class _BadRequest(Exception):
-    pass
+    def __init__(self, message: str, errors: list[dict[str, str]] | None = None) -> None:
+        super().__init__(message)
+        self.errors = errors
 
 
 class Control:
@@ -166,9 +200,12 @@ class Control:
             return _error(404, "no such session")
         try:
             after = int(request.query_params.get("after", "0"))
-            wait = min(float(request.query_params.get("wait", "0")), MAX_WAIT)
+            wait = float(request.query_params.get("wait", "0"))
         except ValueError:
+            wait = math.nan
+        if not math.isfinite(wait):
             return _error(400, "after must be an integer and wait a number of seconds")
+        wait = min(wait, MAX_WAIT)
         if wait > 0:
             await session.changed(after, wait)
         return _ok(session.view(after))
@@ -244,7 +281,7 @@ def _handled(handler: Any) -> Any:
         try:
             response: Response = await handler(request)
         except _BadRequest as exc:
-            return _error(400, str(exc))
+            return _error(400, str(exc), errors=exc.errors)
         return response
 
     return endpoint

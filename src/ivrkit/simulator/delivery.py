@@ -180,5 +180,5 @@ def preview(body: bytes) -> Any:
         return None
     try:
         return json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return body[:_ANSWER_PREVIEW].decode("utf-8", errors="replace")

@@ -79,6 +79,8 @@ class Line:
             source_ref_id=self.state.numbers.reference_of(params.source),
         )
         self.session.legs[key] = leg
+        if params.call_recording:
+            self.state.recordings.request(self.session, leg)
         return leg
 
     async def _dial(self, leg: LegState) -> bool:

@@ -9,7 +9,13 @@ from pydantic import Field, field_validator
 from ivrkit.simulator._base import ControlModel
 from ivrkit.simulator.numbers import e164
 
-__all__ = ["Answer", "PhoneBook", "PhoneScript"]
+__all__ = ["MAX_SCRIPT_SECONDS", "Answer", "PhoneBook", "PhoneScript"]
+
+MAX_SCRIPT_SECONDS = 86400.0
+"""Longest wait a script may ask for (a day): far past any session, and safe for date maths."""
+MAX_PRESS_DELAY_MS = 60_000
+MAX_PRESS_ENTRIES = 1000
+MAX_KEYS_PER_ENTRY = 100
 
 
 class Answer(StrEnum):
@@ -28,18 +34,30 @@ class PhoneScript(ControlModel):
     """
 
     answer: Answer = Answer.YES
-    press: list[str] = Field(default_factory=list)
+    press: list[str] = Field(default_factory=list, max_length=MAX_PRESS_ENTRIES)
     hangup_after: float | None = Field(
-        default=None, ge=0, description="Seconds after answering at which this party hangs up."
+        default=None,
+        ge=0,
+        le=MAX_SCRIPT_SECONDS,
+        description="Seconds after answering at which this party hangs up.",
     )
     press_delay: int | None = Field(
-        default=None, ge=0, description="Milliseconds before each key (default from the config)."
+        default=None,
+        ge=0,
+        le=MAX_PRESS_DELAY_MS,
+        description="Milliseconds before each key (default from the config).",
     )
     ring_seconds: float | None = Field(
-        default=None, ge=0, description="Seconds of ringing before answering (or busy/failing)."
+        default=None,
+        ge=0,
+        le=MAX_SCRIPT_SECONDS,
+        description="Seconds of ringing before answering (or busy/failing).",
     )
     hangup_during_prompt: int | None = Field(
-        default=None, ge=1, description="Hang up halfway through the Nth capture prompt (1-based)."
+        default=None,
+        ge=1,
+        le=MAX_PRESS_ENTRIES,
+        description="Hang up halfway through the Nth capture prompt (1-based).",
     )
     interactive: bool = Field(
         default=False,
@@ -61,6 +79,8 @@ class PhoneScript(ControlModel):
     @classmethod
     def _keys_only(cls, entries: list[str]) -> list[str]:
         for entry in entries:
+            if len(entry) > MAX_KEYS_PER_ENTRY:
+                raise ValueError(f"a press entry holds at most {MAX_KEYS_PER_ENTRY} keys")
             bad = sorted({key for key in entry if key not in "0123456789*#"})
             if bad:
                 raise ValueError(f"press entries may hold only 0-9, * and #; got {bad}")

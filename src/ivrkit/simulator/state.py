@@ -15,8 +15,10 @@ from ivrkit.simulator.config import SimulatorConfig
 from ivrkit.simulator.delivery import Deliverer
 from ivrkit.simulator.faults import FaultPlan
 from ivrkit.simulator.files import FileCache
+from ivrkit.simulator.log_exports import LogExports
 from ivrkit.simulator.numbers import NumberCatalogue, VirtualNumberSpec, e164
 from ivrkit.simulator.phones import PhoneBook
+from ivrkit.simulator.recordings import RecordingDesk
 from ivrkit.simulator.runner import CallRunner
 from ivrkit.simulator.session import Session
 from ivrkit.simulator.settings import PlatformSettings
@@ -37,6 +39,8 @@ class SimulatorState:
         self.webhooks = WebhookRegistry()
         self.numbers = NumberCatalogue(config.virtual_numbers)
         self.sessions: dict[str, Session] = {}
+        self.recordings = RecordingDesk(self)
+        self.log_exports = LogExports()
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._session: aiohttp.ClientSession | None = None
         self._ended_ids: deque[str] = deque()
@@ -156,9 +160,12 @@ class SimulatorState:
 
     def _ended(self, session: Session) -> None:
         self._tasks.pop(session.id, None)
+        self.recordings.session_ended(session)
         self._ended_ids.append(session.id)
         while len(self._ended_ids) > self.config.keep_sessions:
-            self.sessions.pop(self._ended_ids.popleft(), None)
+            forgotten = self._ended_ids.popleft()
+            self.sessions.pop(forgotten, None)
+            self.recordings.forget(forgotten)
 
     async def _cancel_all(self) -> None:
         tasks: list[asyncio.Task[Any]] = list(self._tasks.values())
@@ -172,9 +179,11 @@ class SimulatorState:
         self._tasks.clear()
 
     async def reset(self) -> None:
-        """Forget everything: sessions (cancelled, no summary), webhooks, phones, faults; the
-        run-time settings return to the configured ones."""
+        """Forget everything: sessions (cancelled, no summary), webhooks, phones, faults,
+        recordings and export jobs; the run-time settings return to the configured ones."""
         await self._cancel_all()
+        await self.recordings.reset()
+        self.log_exports.clear()
         self.settings = self.config.initial_settings()
         self.faults = FaultPlan()
         self.fetched.clear()
@@ -185,6 +194,7 @@ class SimulatorState:
 
     async def aclose(self) -> None:
         await self._cancel_all()
+        await self.recordings.aclose()
         if self._session is not None:
             with contextlib.suppress(RuntimeError):
                 await self._session.close()

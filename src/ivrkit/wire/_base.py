@@ -32,6 +32,11 @@ class WireModel(BaseModel):
         return json.dumps(self.to_wire(), separators=(",", ":"), ensure_ascii=False)
 
     @classmethod
+    def wire_names(cls) -> tuple[str, ...]:
+        """The field names as they are written on the wire (camelCase aliases)."""
+        return tuple(field.alias or name for name, field in cls.model_fields.items())
+
+    @classmethod
     def from_wire(cls, data: Any) -> Self:
         """Parse a decoded JSON value (dict) or JSON text/bytes into this model."""
         if isinstance(data, str | bytes | bytearray):
