@@ -85,6 +85,13 @@ def serve(
         ),
     ] = 10.0,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    log_format: Annotated[
+        str,
+        typer.Option(
+            help="'text' (default) or 'json': one JSON object per line, with the sessionId, "
+            "eventId and clientActionId of the delivery being handled."
+        ),
+    ] = "text",
 ) -> None:
     """Run the webhook server that answers the platform from IVR trees."""
     import uvicorn
@@ -93,7 +100,7 @@ def serve(
     from ivrkit.server import create_app
     from ivrkit.server.treeset import TreeSet
 
-    configure_logging(verbose)
+    uvicorn_logging = configure_logging(verbose, log_format)
     cfg = settings(
         host=host,
         port=port,
@@ -143,6 +150,7 @@ def serve(
         read_timeout=read_timeout,
         log_level="info" if verbose else "warning",
         access_log=verbose,
+        **uvicorn_logging,
     )
     uvicorn.Server(config).run()
 
