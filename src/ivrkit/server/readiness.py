@@ -29,8 +29,11 @@ def not_ready(store: Store) -> str | None:
     return schema_is_current(store)
 
 
-async def check(store: Store, timeout: float = READY_TIMEOUT) -> str | None:
-    """:func:`not_ready` within ``timeout`` seconds (a hung database is not ready)."""
+async def check(store: Store, timeout: float | None = None) -> str | None:
+    """:func:`not_ready` within ``timeout`` seconds (:data:`READY_TIMEOUT` by default): a
+    database that does not answer in time is not ready."""
+    if timeout is None:
+        timeout = READY_TIMEOUT
     with anyio.move_on_after(timeout):
         return await anyio.to_thread.run_sync(not_ready, store, abandon_on_cancel=True)
     return f"the store did not answer within {timeout:g} s"
