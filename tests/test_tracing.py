@@ -35,6 +35,7 @@ def spans() -> Iterator[InMemorySpanExporter]:
         provider = TracerProvider()
         provider.add_span_processor(SimpleSpanProcessor(_EXPORTER))
         trace.set_tracer_provider(provider)
+    tracing.refresh()
     _EXPORTER.clear()
     yield _EXPORTER
     _EXPORTER.clear()
@@ -127,11 +128,16 @@ def test_a_summary_span_has_no_event_id(spans: InMemorySpanExporter, tmp_path: P
 
 
 def test_no_spans_are_made_while_no_tracer_provider_is_set(
-    monkeypatch: pytest.MonkeyPatch,
+    spans: InMemorySpanExporter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(trace, "get_tracer_provider", trace.ProxyTracerProvider)
+    monkeypatch.setattr(tracing, "_none_until", 0.0)
     assert tracing.start("ivrkit.delivery", "server") is tracing.NO_SPAN
     assert tracing.propagation_headers() == {}
+    monkeypatch.undo()  # a provider is set again: the next look finds it
+    tracing.refresh()
+    with tracing.start("ivrkit.delivery", "server") as span:
+        assert span.recording
 
 
 def test_without_the_extra_tracing_is_a_no_op(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -139,6 +145,7 @@ def test_without_the_extra_tracing_is_a_no_op(monkeypatch: pytest.MonkeyPatch) -
         monkeypatch.setitem(sys.modules, name, None)
     monkeypatch.setitem(sys.modules, "opentelemetry", None)
     monkeypatch.setattr(tracing, "_trace", tracing._NOT_LOADED)
+    monkeypatch.setattr(tracing, "_none_until", 0.0)
     with tracing.start("ivrkit.hook", "client", {"url.full": "http://x"}) as span:
         span.set("http.response.status_code", 200)
     assert span is tracing.NO_SPAN and not span.recording

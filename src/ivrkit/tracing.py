@@ -7,6 +7,7 @@ provider; otherwise every call here is a no-op that imports nothing.
 
 from __future__ import annotations
 
+from time import monotonic
 from types import ModuleType, TracebackType
 from typing import Any, Literal
 
@@ -19,6 +20,10 @@ _context: ModuleType | None = None
 _propagate: ModuleType | None = None
 _tracers: tuple[object, Any] | None = None
 """(provider, its ivrkit tracer): the tracer of the provider set last."""
+_none_until = 0.0
+"""Until then (time.monotonic) there is no tracer to look for."""
+RECHECK = 1.0
+"""Seconds between looks for a tracer provider while none is set."""
 
 
 def _load() -> ModuleType | None:
@@ -37,20 +42,33 @@ def _load() -> ModuleType | None:
 
 
 def _tracer() -> Any:
-    """ivrkit's tracer from the global tracer provider; None while none is set."""
-    global _tracers
+    """ivrkit's tracer from the global tracer provider; None while none is set (looked for
+    again at most every :data:`RECHECK` seconds: a delivery must not pay for the search)."""
+    global _tracers, _none_until
+    if _none_until and monotonic() < _none_until:
+        return None
     trace = _load()
     if trace is None:
+        _none_until = float("inf")
         return None
     provider = trace.get_tracer_provider()
     if isinstance(provider, trace.ProxyTracerProvider):
-        return None  # nobody collects spans: do not make any
+        _none_until = monotonic() + RECHECK  # nobody collects spans: do not make any
+        return None
+    _none_until = 0.0
     cached = _tracers
     if cached is not None and cached[0] is provider:
         return cached[1]
     tracer = provider.get_tracer("ivrkit")
     _tracers = (provider, tracer)
     return tracer
+
+
+def refresh() -> None:
+    """Look for the tracer provider again at the next span (call it after setting one, to have
+    spans from the very next delivery on rather than within :data:`RECHECK` seconds)."""
+    global _none_until
+    _none_until = 0.0
 
 
 class Span:

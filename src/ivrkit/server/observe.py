@@ -60,7 +60,7 @@ class DeliveryObserver:
         seen = Seen(channel_label(channel))
         seen.started = perf_counter()
         seen.token = current_delivery.set(seen)
-        seen.span = tracing.start("ivrkit.delivery", "server", {"ivrkit.channel": channel})
+        seen.span = tracing.start("ivrkit.delivery", "server")
         return seen
 
     def end(self, seen: Seen, status: int) -> None:
@@ -71,6 +71,7 @@ class DeliveryObserver:
         )
         span = seen.span
         if span.recording:
+            span.set("ivrkit.channel", seen.channel)
             span.set("ivrkit.event_type", seen.event_type)
             span.set("ivrkit.session_id", seen.session_id)
             span.set("ivrkit.event_id", seen.event_id)
