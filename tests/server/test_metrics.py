@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from ivrkit.server import create_app
-from ivrkit.server.metrics import MULTIPROC_ENV, prepare_metrics_dir
+from ivrkit.server.metrics import MAX_SERIES, MULTIPROC_ENV, ServerMetrics, prepare_metrics_dir
 from ivrkit.serving import BackgroundServer
 from ivrkit.store import Store, open_store
 from ivrkit.trees import load_tree
@@ -187,3 +187,16 @@ def test_workers_sharing_a_metrics_dir_are_summed(
         "histogram",
         "histogram",
     ]
+
+
+def test_past_the_series_limit_new_label_values_count_as_other() -> None:
+    metrics = ServerMetrics()
+    for number in range(MAX_SERIES + 5):
+        metrics.node_visit("tree", f"node-{number}")
+    metrics.summary("SOMETHING_NEW")
+    page = metrics.render().decode()
+    visits = [key for key in samples(page) if key[0] == "ivrkit_node_visits_total"]
+    assert len(visits) == MAX_SERIES + 1
+    assert value(page, "ivrkit_node_visits_total", tree="other", node="other") == 5
+    assert value(page, "ivrkit_node_visits_total", tree="tree", node="node-0") == 1
+    assert value(page, "ivrkit_summaries_total", session_status="other") == 1

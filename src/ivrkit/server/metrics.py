@@ -69,14 +69,10 @@ def forget_worker(pid: int, path: Path | None = None) -> None:
     mark_process_dead(pid, str(path) if path is not None else None)  # type: ignore[no-untyped-call]
 
 
-def _children(metric: Any, limit: int = MAX_SERIES) -> _Children:
-    return _Children(metric, limit)
-
-
 class _Children(dict[Hashable, Any]):
     """A metric's children by label values, created on first use."""
 
-    def __init__(self, metric: Any, limit: int) -> None:
+    def __init__(self, metric: Any, limit: int = MAX_SERIES) -> None:
         super().__init__()
         self._metric = metric
         self._limit = limit
@@ -94,7 +90,8 @@ class ServerMetrics:
     """The metrics of one webhook server (see the README's "Observability" for the list).
 
     With ``metrics_dir`` (or ``PROMETHEUS_MULTIPROC_DIR`` set), this process writes its metrics
-    to that directory and :meth:`render` aggregates every process that writes there.
+    to that directory and :meth:`render` aggregates every process that writes there. There, keep
+    one per process: two in one process would share, and overwrite, one set of values.
     """
 
     def __init__(self, metrics_dir: Path | None = None) -> None:
@@ -146,10 +143,10 @@ class ServerMetrics:
             registry=registry,
             multiprocess_mode="livesum",
         )
-        self._deliveries = _children(self.deliveries)
-        self._answer_seconds = _children(self.answer_seconds)
-        self._summaries = _children(self.summaries)
-        self._node_visits = _children(self.node_visits)
+        self._deliveries = _Children(self.deliveries)
+        self._answer_seconds = _Children(self.answer_seconds)
+        self._summaries = _Children(self.summaries)
+        self._node_visits = _Children(self.node_visits)
 
     # -- what the server calls ------------------------------------------------------------------
 
