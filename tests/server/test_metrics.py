@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from ivrkit.errors import ConfigError
 from ivrkit.server import create_app
 from ivrkit.server.metrics import MAX_SERIES, MULTIPROC_ENV, ServerMetrics, prepare_metrics_dir
 from ivrkit.serving import BackgroundServer
@@ -200,3 +201,10 @@ def test_past_the_series_limit_new_label_values_count_as_other() -> None:
     assert value(page, "ivrkit_node_visits_total", tree="other", node="other") == 5
     assert value(page, "ivrkit_node_visits_total", tree="tree", node="node-0") == 1
     assert value(page, "ivrkit_summaries_total", session_status="other") == 1
+
+
+def test_a_metrics_dir_that_cannot_be_made_is_a_config_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(ConfigError, match="cannot use .* as the metrics directory"):
+        prepare_metrics_dir(blocker / "metrics")

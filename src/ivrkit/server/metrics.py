@@ -18,6 +18,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client import values as prometheus_values
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 
+from ivrkit.errors import ConfigError
 from ivrkit.wire import EventType, SessionStatus
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -41,10 +42,12 @@ def prepare_metrics_dir(path: Path) -> Path:
     files a previous run left there, and export it as ``PROMETHEUS_MULTIPROC_DIR`` so that every
     worker started afterwards writes its metrics there (``ivrkit serve --workers N`` does this).
     Never call it in a worker: it would delete the other workers' counts."""
-    path = path.expanduser().resolve()
-    path.mkdir(parents=True, exist_ok=True)
-    for stale in path.glob("*.db"):
-        stale.unlink(missing_ok=True)
+    path = _usable(path)
+    try:
+        for stale in path.glob("*.db"):
+            stale.unlink(missing_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot empty the metrics directory {path}: {exc}") from exc
     os.environ[MULTIPROC_ENV] = str(path)
     return path
 
@@ -56,11 +59,19 @@ def use_metrics_dir(path: Path) -> Path:
     ``PROMETHEUS_MULTIPROC_DIR``; a process that imported it before the variable was set would
     keep its counts in memory, invisible to the other workers. So the variable is set, and the
     value class switched to the shared-file one when it is not already."""
-    path = path.expanduser().resolve()
-    path.mkdir(parents=True, exist_ok=True)
+    path = _usable(path)
     os.environ[MULTIPROC_ENV] = str(path)
     if not getattr(prometheus_values.ValueClass, "_multiprocess", False):
         prometheus_values.ValueClass = prometheus_values.MultiProcessValue()  # type: ignore[no-untyped-call]
+    return path
+
+
+def _usable(path: Path) -> Path:
+    path = path.expanduser().resolve()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot use {path} as the metrics directory: {exc}") from exc
     return path
 
 
