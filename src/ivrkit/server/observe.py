@@ -22,14 +22,17 @@ class Seen(DeliveryIds):
 
     __slots__ = ("channel", "event_type", "outcome", "span", "started", "token")
 
-    def __init__(self, channel: str) -> None:
-        super().__init__()
+    def __init__(self, channel: str, span: tracing.Span = tracing.NO_SPAN) -> None:
+        # Every field set here, not through super(): this runs for every request.
+        self.session_id: str | None = None
+        self.event_id: str | None = None
+        self.client_action_id: str | None = None
         self.channel = channel
         self.event_type: str | None = None
         self.outcome: str | None = None
-        self.started = 0.0
-        self.span = tracing.NO_SPAN
+        self.span = span
         self.token: Token[DeliveryIds | None] | None = None
+        self.started = perf_counter()
 
     def identify(self, event: wire.WebhookEvent) -> None:
         """The parsed event's type and ids (on every log line from now on)."""
@@ -57,10 +60,8 @@ class DeliveryObserver:
         self.metrics = metrics
 
     def begin(self, channel: str) -> Seen:
-        seen = Seen(channel_label(channel))
-        seen.started = perf_counter()
+        seen = Seen(channel_label(channel), tracing.start("ivrkit.delivery", "server"))
         seen.token = current_delivery.set(seen)
-        seen.span = tracing.start("ivrkit.delivery", "server")
         return seen
 
     def end(self, seen: Seen, status: int) -> None:
