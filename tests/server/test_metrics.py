@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client import values as prometheus_values
 
 from ivrkit.errors import ConfigError
 from ivrkit.server import create_app
@@ -208,3 +209,28 @@ def test_a_metrics_dir_that_cannot_be_made_is_a_config_error(tmp_path: Path) -> 
     blocker.write_text("not a directory")
     with pytest.raises(ConfigError, match="cannot use .* as the metrics directory"):
         prepare_metrics_dir(blocker / "metrics")
+
+
+def test_metrics_that_cannot_be_recorded_cost_no_answer_and_no_commit(
+    server: BackgroundServer,
+    store: Store,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """In multi-process mode every increment writes a file; a full disk must not reach the
+    answers or the committer thread."""
+
+    def full_disk(self: object, amount: float) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(prometheus_values.MutexValue, "inc", full_disk)
+    with httpx.Client(base_url=server.url, timeout=10) as client:
+        for number in range(3):
+            event = call_action(f"f-{number}", "1", session_id=f"f-{number}", action_id="main")
+            assert client.post("/webhooks/vca", json=event).status_code == 200
+        assert client.post("/webhooks/vss", json=summary("f-0")).status_code == 200
+    assert [d.event_id for d in store.deliveries() if d.event_id] == ["f-0", "f-1", "f-2"]
+    assert store.summary("f-0") is not None
+    failures = [r for r in caplog.records if r.getMessage().startswith("metrics cannot be")]
+    assert len(failures) == 1
+    assert "No space left on device" in failures[0].getMessage()

@@ -8,6 +8,7 @@ child is created once and kept in a dict: counting a delivery costs a dict looku
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Hashable
 from pathlib import Path
@@ -20,6 +21,8 @@ from prometheus_client.multiprocess import MultiProcessCollector, mark_process_d
 
 from ivrkit.errors import ConfigError
 from ivrkit.wire import EventType, SessionStatus
+
+log = logging.getLogger("ivrkit.server")
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 CONTENT_TYPE = prometheus_client.CONTENT_TYPE_LATEST
@@ -154,35 +157,59 @@ class ServerMetrics:
             registry=registry,
             multiprocess_mode="livesum",
         )
+        self.failing = False
+        """True once recording a metric has failed (logged once)."""
         self._deliveries = _Children(self.deliveries)
         self._answer_seconds = _Children(self.answer_seconds)
         self._summaries = _Children(self.summaries)
         self._node_visits = _Children(self.node_visits)
 
     # -- what the server calls ------------------------------------------------------------------
+    # Counting must never cost an answer or stop the committer thread: in multi-process mode an
+    # increment writes to a file, which can fail (a full disk). Such a failure is logged once.
 
     def delivery(
         self, channel: str, event_type: str, outcome: str, status: int, seconds: float
     ) -> None:
         """One answered delivery (labels as :func:`channel_label` and :func:`event_type_label`
         make them)."""
-        self._deliveries[(channel, event_type, outcome, status)].inc()
-        self._answer_seconds[channel].observe(seconds)
+        try:
+            self._deliveries[(channel, event_type, outcome, status)].inc()
+            self._answer_seconds[channel].observe(seconds)
+        except Exception as exc:  # noqa: BLE001 - see above
+            self._failed(exc)
 
     def summary(self, session_status: str) -> None:
         status = session_status if session_status in SESSION_STATUSES else OTHER
-        self._summaries[status].inc()
+        try:
+            self._summaries[status].inc()
+        except Exception as exc:  # noqa: BLE001 - see above
+            self._failed(exc)
 
     def node_visit(self, tree: str, node: str) -> None:
-        self._node_visits[(tree, node)].inc()
+        try:
+            self._node_visits[(tree, node)].inc()
+        except Exception as exc:  # noqa: BLE001 - see above
+            self._failed(exc)
 
     def commit(self, size: int, seconds: float) -> None:
         """One transaction of the committer thread."""
-        self.commit_batch_size.observe(size)
-        self.commit_seconds.observe(seconds)
+        try:
+            self.commit_batch_size.observe(size)
+            self.commit_seconds.observe(seconds)
+        except Exception as exc:  # noqa: BLE001 - see above
+            self._failed(exc)
 
     def queued(self, depth: int) -> None:
-        self.queue_depth.set(depth)
+        try:
+            self.queue_depth.set(depth)
+        except Exception as exc:  # noqa: BLE001 - see above
+            self._failed(exc)
+
+    def _failed(self, exc: Exception) -> None:
+        if not self.failing:
+            self.failing = True
+            log.error("metrics cannot be recorded (%s); the server goes on without them", exc)
 
     # -- the scrape -----------------------------------------------------------------------------
 
