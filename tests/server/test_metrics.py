@@ -16,7 +16,13 @@ from prometheus_client import values as prometheus_values
 
 from ivrkit.errors import ConfigError
 from ivrkit.server import create_app
-from ivrkit.server.metrics import MAX_SERIES, MULTIPROC_ENV, ServerMetrics, prepare_metrics_dir
+from ivrkit.server.metrics import (
+    MAX_SERIES,
+    MULTIPROC_ENV,
+    ServerMetrics,
+    forget_worker,
+    prepare_metrics_dir,
+)
 from ivrkit.serving import BackgroundServer
 from ivrkit.store import Store, open_store
 from ivrkit.trees import load_tree
@@ -189,6 +195,11 @@ def test_workers_sharing_a_metrics_dir_are_summed(
         "histogram",
         "histogram",
     ]
+    # A supervisor drops the live gauges of a worker that exited; its counts stay.
+    forget_worker(workers[0].pid, metrics_dir)
+    assert not (metrics_dir / f"gauge_livesum_{workers[0].pid}.db").exists()
+    assert (metrics_dir / f"gauge_livesum_{workers[1].pid}.db").exists()
+    assert (metrics_dir / f"counter_{workers[0].pid}.db").exists()
 
 
 def test_past_the_series_limit_new_label_values_count_as_other() -> None:
