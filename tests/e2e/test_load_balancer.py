@@ -95,7 +95,7 @@ def _haproxy(tmp_path: Path, ports: list[int]) -> tuple[str, subprocess.Popen[by
     port = free_port()
     servers = "\n".join(f"    server replica{n} 127.0.0.1:{p}" for n, p in enumerate(ports))
     config = HAPROXY_CONFIG.read_text().format(
-        bind=f"127.0.0.1:{port}", health_path="/healthz", servers=servers
+        bind=f"127.0.0.1:{port}", health_path="/readyz", servers=servers
     )
     path = tmp_path / "haproxy.cfg"
     path.write_text(config)
@@ -149,6 +149,13 @@ def test_haproxy_two_replicas_and_a_kill_9_lose_and_double_nothing(
                 time.sleep(0.2)
             views = [control.session(session_id) for session_id in sessions]
         assert replicas[0][1].poll() == -signal.SIGKILL
+        survivor = httpx.get(f"http://127.0.0.1:{replicas[1][0]}/metrics").text
+        answered_here = sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in survivor.splitlines()
+            if line.startswith("ivrkit_deliveries_total{") and 'channel="vca"' in line
+        )
+        assert answered_here > CALLS / 2, "the survivor's /metrics did not count its deliveries"
         answers: dict[str, set[str]] = defaultdict(set)
         summaries: set[str] = set()
         for view in views:

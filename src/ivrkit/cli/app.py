@@ -93,11 +93,18 @@ def serve(
         ),
     ] = 1,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    log_format: Annotated[
+        str,
+        typer.Option(
+            help="'text' (default) or 'json': one JSON object per line, with the sessionId, "
+            "eventId and clientActionId of the delivery being handled."
+        ),
+    ] = "text",
 ) -> None:
     """Run the webhook server that answers the platform from IVR trees."""
     from ivrkit.server import launch
 
-    configure_logging(verbose)
+    uvicorn_logging = configure_logging(verbose, log_format)
     cfg = settings(
         host=host,
         port=port,
@@ -143,7 +150,7 @@ def serve(
             style="yellow",
             soft_wrap=True,
         )
-    launch.run(options, trees)
+    launch.run(options, trees, uvicorn_logging)
 
 
 @app.command()

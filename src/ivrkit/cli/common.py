@@ -134,8 +134,16 @@ def _error(message: str) -> None:
         pass  # stderr itself is gone: the exit code is all that is left
 
 
-def configure_logging(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+def configure_logging(verbose: bool, log_format: str = "text") -> dict[str, Any]:
+    """Configure this process's logging; returns the options that make uvicorn log the same
+    way (in each worker process too)."""
+    from ivrkit import logs
+
+    if log_format not in logs.LOG_FORMATS:
+        raise ConfigError(f"--log-format takes 'text' or 'json', not {log_format!r}")
+    level = "INFO" if verbose else "WARNING"
+    if log_format == "text":
+        logging.basicConfig(level=level, format=logs.TEXT_FORMAT)
+        return {}
+    logs.configure("json", level)
+    return {"log_config": logs.log_config("json", level)}

@@ -1,5 +1,5 @@
 """The ASGI webhook server: `POST /webhooks/vca`, `POST /webhooks/vss` (and any other
-`/webhooks/{type}`), `GET /healthz`."""
+`/webhooks/{type}`), `GET /healthz`, `GET /readyz`, `GET /metrics`."""
 
 from __future__ import annotations
 
@@ -18,8 +18,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ivrkit import rules
+from ivrkit.server import readiness
 from ivrkit.server.body import MAX_BODY_BYTES
 from ivrkit.server.committer import COMMIT_TIMEOUT, Committer
+from ivrkit.server.metrics import CONTENT_TYPE, ServerMetrics
 from ivrkit.server.spool import Spool, spool_path_for
 from ivrkit.server.treeset import TreeSet
 from ivrkit.server.webhooks import JSON, Durability, WebhookPipeline
@@ -41,6 +43,7 @@ def create_app(
     reload_interval: float | None = None,
     durability: Durability = "commit",
     commit_timeout: float = COMMIT_TIMEOUT,
+    metrics_dir: Path | None = None,
 ) -> Starlette:
     """The webhook server for ``tree`` (the built-in simple IVR by default), or for several
     trees (the first is the default; see :class:`TreeSet` for how one is chosen).
@@ -51,12 +54,18 @@ def create_app(
     Every answer waits for its delivery's commit (``durability="answer-first"`` opts out for
     trees without session variables); a commit that has not come back within
     ``commit_timeout`` seconds is spooled to disk instead.
+
+    ``GET /metrics`` shows this process's metrics; with ``metrics_dir`` (or
+    ``PROMETHEUS_MULTIPROC_DIR`` set) it writes them there and shows the sum over every
+    process writing there (workers on one port; the parent prepares the directory with
+    :func:`~ivrkit.server.metrics.prepare_metrics_dir`).
     """
     trees = as_tree_set(tree)
     owns_store = store is None
     active_store = store if store is not None else open_store(db)
     spool_file = Spool(spool or spool_path_for(db))
-    committer = Committer(active_store, spool_file, commit_timeout=commit_timeout)
+    metrics = ServerMetrics(metrics_dir)
+    committer = Committer(active_store, spool_file, commit_timeout=commit_timeout, metrics=metrics)
     pipeline = WebhookPipeline(
         trees,
         active_store,
@@ -66,6 +75,7 @@ def create_app(
         max_body=max_body,
         committer=committer,
         durability=durability,
+        metrics=metrics,
     )
 
     async def vca(request: Request) -> Response:
@@ -98,6 +108,16 @@ def create_app(
         return Response(
             json.dumps(body), status_code=503 if committer.stalled else 200, media_type=JSON
         )
+
+    async def readyz(request: Request) -> Response:
+        problem = await readiness.check(active_store)
+        body = {"status": "ready" if problem is None else "not-ready", "problem": problem}
+        return Response(json.dumps(body), status_code=503 if problem else 200, media_type=JSON)
+
+    async def metrics_page(request: Request) -> Response:
+        metrics.queued(committer.queued)
+        page = await anyio.to_thread.run_sync(metrics.render)
+        return Response(page, media_type=CONTENT_TYPE)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -141,10 +161,13 @@ def create_app(
             Route("/webhooks/vss/{flow:str}", vss, methods=["POST"]),
             Route("/webhooks/{channel:str}", other, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+            Route("/metrics", metrics_page, methods=["GET"]),
         ],
         lifespan=lifespan,
     )
     app.state.pipeline = pipeline
+    app.state.metrics = metrics
     app.state.store = active_store
     app.state.trees = trees
     app.state.tree = trees.default

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ivrkit.errors import IvrkitError, StoreError, StoreRefused
+from ivrkit.server.metrics import ServerMetrics
 from ivrkit.server.spool import Spool
 from ivrkit.store import Delivery, Store, VcaWrite
 from ivrkit.wire import SessionSummaryEvent
@@ -105,10 +106,12 @@ class Committer:
         *,
         commit_timeout: float = COMMIT_TIMEOUT,
         queue_limit: int = QUEUE_LIMIT,
+        metrics: ServerMetrics | None = None,
     ) -> None:
         self.store = store
         self.spool = spool
         self.commit_timeout = commit_timeout
+        self.metrics = metrics
         self._queue: queue.Queue[_Item] = queue.Queue(maxsize=queue_limit)
         self._thread = threading.Thread(target=self._run, name="ivrkit-committer", daemon=True)
         self._state = "new"  # then "running", then "stopped"
@@ -239,6 +242,8 @@ class Committer:
                 stopping = True
                 items = [item for item in items if item is not _STOP]
             self._busy_since = time.monotonic()
+            if self.metrics is not None:
+                self.metrics.queued(self._queue.qsize())
             try:
                 self._write(items)
             finally:
@@ -256,7 +261,11 @@ class Committer:
             self._write_batch(run)
             run = []
             if item.summary is not None:
-                _settle_all(_settlement(item, self._write_one(item)))
+                started = time.perf_counter()
+                outcome = self._write_one(item)
+                if isinstance(outcome, Kept) and outcome.where == "store":
+                    self._observe(1, started)
+                _settle_all(_settlement(item, outcome))
             elif item.flushed is not None:
                 item.flushed.set()
         self._write_batch(run)
@@ -265,6 +274,7 @@ class Committer:
         if not run:
             return
         writes = [item.write for item in run if item.write is not None]
+        started = time.perf_counter()
         try:
             results = self.store.record_vca_batch(writes)
         except Exception as exc:  # noqa: BLE001 - the committer thread must live on
@@ -279,6 +289,7 @@ class Committer:
             return
         self.batches += 1
         self.committed += len(run)
+        self._observe(len(run), started)
         _settle_all(
             [
                 (item.future, Kept("store", first, fresh))
@@ -286,6 +297,11 @@ class Committer:
                 if item.future is not None
             ]
         )
+
+    def _observe(self, size: int, started: float) -> None:
+        """A transaction that committed ``size`` records."""
+        if self.metrics is not None:
+            self.metrics.commit(size, time.perf_counter() - started)
 
     def _write_one(self, item: _Item) -> Kept | BaseException:
         """Write one record in a transaction of its own, else keep it elsewhere."""

@@ -14,6 +14,7 @@ import gc
 import json
 import os
 import sys
+import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from ivrkit.errors import ConfigError
 from ivrkit.http_protocol import READ_TIMEOUT, READ_TIMEOUT_VARIABLE, server_config
 from ivrkit.server.app import create_app
 from ivrkit.server.committer import COMMIT_TIMEOUT
+from ivrkit.server.metrics import MULTIPROC_ENV, prepare_metrics_dir
 from ivrkit.server.treeset import TreeSet
 from ivrkit.trees import Tree, load_tree, resolve_flow
 from ivrkit.trees.parse import MAX_TREE_BYTES
@@ -113,8 +115,14 @@ def app_from_environment() -> Starlette:
     return build_app(ServeOptions.from_json(text))
 
 
-def run(options: ServeOptions, trees: TreeSet | None = None) -> None:
-    """Serve until interrupted: in this process, or as ``options.workers`` worker processes."""
+def run(
+    options: ServeOptions,
+    trees: TreeSet | None = None,
+    logging_options: dict[str, Any] | None = None,
+) -> None:
+    """Serve until interrupted: in this process, or as ``options.workers`` worker processes
+    (their metrics summed in a shared folder, see :mod:`ivrkit.server.metrics`).
+    ``logging_options`` are uvicorn's (``log_config``), from ``configure_logging``."""
     import uvicorn
 
     common: dict[str, Any] = {
@@ -123,12 +131,15 @@ def run(options: ServeOptions, trees: TreeSet | None = None) -> None:
         "read_timeout": options.read_timeout,
         "log_level": options.log_level,
         "access_log": options.access_log,
+        **(logging_options or {}),
     }
     if options.workers == 1:
         app = build_app(options, trees)
         _tune_interpreter()
         uvicorn.Server(server_config(app, **common)).run()
         return
+    metrics_dir = os.environ.get(MULTIPROC_ENV) or tempfile.mkdtemp(prefix="ivrkit-metrics-")
+    prepare_metrics_dir(Path(metrics_dir))  # emptied, and inherited by every worker
     os.environ[OPTIONS_VARIABLE] = options.to_json()
     os.environ[READ_TIMEOUT_VARIABLE] = str(options.read_timeout)
     config = server_config(

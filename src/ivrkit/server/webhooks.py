@@ -28,6 +28,8 @@ from ivrkit.server.answering import Answered, Answerer
 from ivrkit.server.auth import SecretCheck
 from ivrkit.server.body import MAX_BODY_BYTES, BodyTooLarge, kept_headers, read_body
 from ivrkit.server.committer import Committer, Kept, NotKept
+from ivrkit.server.metrics import ServerMetrics
+from ivrkit.server.observe import DeliveryObserver, current
 from ivrkit.server.records import replay_spool, session_update
 from ivrkit.server.spool import Spool
 from ivrkit.server.treeset import TreeSet
@@ -85,6 +87,7 @@ class WebhookPipeline:
         max_body: int = MAX_BODY_BYTES,
         committer: Committer | None = None,
         durability: Durability = "commit",
+        metrics: ServerMetrics | None = None,
     ) -> None:
         self.trees = trees
         self.store = store
@@ -94,6 +97,7 @@ class WebhookPipeline:
         self.answerer = Answerer(trees, platform)
         self.committer = committer or Committer(store, spool)
         self.durability = durability
+        self.observer = DeliveryObserver(metrics or ServerMetrics())
         self._recent: OrderedDict[str, bytes] = OrderedDict()
 
     @property
@@ -109,6 +113,16 @@ class WebhookPipeline:
     # -- entry point -------------------------------------------------------------------------
 
     async def handle(self, request: Request, channel: str, flow: str | None = None) -> Response:
+        seen = self.observer.begin(channel)
+        status = 500
+        try:
+            response = await self._receive(request, channel, flow)
+            status = response.status_code
+            return response
+        finally:
+            self.observer.end(seen, status)
+
+    async def _receive(self, request: Request, channel: str, flow: str | None) -> Response:
         received_at = datetime.now(UTC)
         refused = not self.auth.allows(request)
         headers = kept_headers(request)
@@ -130,6 +144,7 @@ class WebhookPipeline:
             )
             return _problem(413, "body-too-large", note, limit=self.max_body)
         except ClientDisconnect:
+            current().outcome = "disconnected"
             return Response(status_code=400)  # nobody is there to read an answer
         text = body.decode("utf-8", errors="replace")
         if refused:
@@ -159,6 +174,7 @@ class WebhookPipeline:
         try:
             return await self._dispatch(stored, body, flow)
         except NotKept:
+            current().outcome = "not-kept"
             return _not_kept()
         except Exception:  # noqa: BLE001 - the outermost boundary: the platform still gets an answer
             log.exception("unexpected failure handling a %s delivery: %s", channel, text[:2000])
@@ -171,6 +187,7 @@ class WebhookPipeline:
             event = wire.parse_event(body)  # the common case: one pass over the bytes
         except ValidationError as exc:
             return await self._refuse(stored, body, exc)
+        current().identify(event)
         if isinstance(event, wire.CallActionEvent):
             payload = event.payload
             stored = replace(
@@ -189,7 +206,9 @@ class WebhookPipeline:
                 event_type=event.event_type,
                 session_id=event.payload.session_id,
             )
+            current().note(stored)
             await self.committer.commit_summary(stored, event)
+            self.observer.summary(event)
             return _json(EMPTY)
         session_id = getattr(event.payload, "session_id", None)
         await self._keep_or_raise(
@@ -248,6 +267,7 @@ class WebhookPipeline:
         event_id = event.payload.event_id
         replay = self._recent.get(event_id)
         if replay is not None:
+            current().outcome = "repeated"
             return _json(replay)
         known, note = self._tree_without_store(event, flow)
         variables: dict[str, str] | None = None
@@ -265,6 +285,11 @@ class WebhookPipeline:
         )
         answer_first = self.durability == "answer-first" and not tree.uses_variables
         kept = await self.committer.commit_vca(write, wait=not answer_first)
+        if kept.fresh:
+            current().note(write.delivery)
+            self.observer.visit(tree.name, answered.node)
+        else:
+            current().outcome = "repeated"
         return self._answer(event_id, answered, kept)
 
     def _answer(self, event_id: str, answered: Answered, kept: Kept) -> Response:
@@ -347,6 +372,7 @@ class WebhookPipeline:
             outcome="fallback",
             note="unexpected internal error; see the log",
         )
+        current().note(fallback)
         if is_summary:
             # Kept raw in the spool: the replay parses and stores it once the bug is fixed.
             if self.spool is None or not await anyio.to_thread.run_sync(self._spooled, fallback):
@@ -360,6 +386,7 @@ class WebhookPipeline:
     async def _keep(self, delivery: Delivery) -> None:
         """Keep a delivery whose answer does not depend on it (bad input, refused auth): when
         nothing can keep it the answer is still given, and the loss is logged."""
+        current().note(delivery)
         try:
             await self.committer.commit_vca(VcaWrite(delivery=delivery))
         except NotKept:
@@ -367,6 +394,7 @@ class WebhookPipeline:
 
     async def _keep_or_raise(self, delivery: Delivery) -> None:
         """Keep a platform event answered 200; NotKept (so 503) when nothing can."""
+        current().note(delivery)
         await self.committer.commit_vca(VcaWrite(delivery=delivery))
 
     def _spooled(self, delivery: Delivery) -> bool:

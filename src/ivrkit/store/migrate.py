@@ -187,7 +187,7 @@ def prepare(engine: Engine, url: URL, *, upgrade: bool = False) -> SchemaState:
     ``upgrade``), refuse one ahead. Database failures are left to the caller."""
     with engine.connect() as conn:
         with conn.begin():
-            if _recorded_revision(conn) == schema.REVISION:
+            if recorded_revision(conn) == schema.REVISION:
                 return SchemaState("head", schema.REVISION, schema.REVISION)
     from alembic import command
 
@@ -201,7 +201,7 @@ def prepare(engine: Engine, url: URL, *, upgrade: bool = False) -> SchemaState:
         return read_state(conn)
 
 
-def _recorded_revision(conn: Connection) -> str | None:
+def recorded_revision(conn: Connection) -> str | None:
     """The revision the version table holds, read without Alembic (None: no single one)."""
     if not inspect(conn).has_table(VERSION_TABLE):
         return None

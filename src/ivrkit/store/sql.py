@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Engine,
+    literal,
     select,
 )
 from sqlalchemy import exc as sa_exc
@@ -279,6 +280,16 @@ class Store:
             conn.execute(self._sql.upsert_variables, convert.variable_rows(session_id, values))
 
     # -- reads ------------------------------------------------------------------------------
+
+    def schema_revision(self) -> str | None:
+        """The schema revision the database records now (None: none, or not a single one)."""
+        with self._transaction(write=False) as conn:
+            return migrate.recorded_revision(conn)
+
+    def ping(self) -> None:
+        """Ask the database for nothing: raises StoreError when it cannot be reached."""
+        with self._transaction(write=False) as conn:
+            conn.execute(select(literal(1))).scalar_one()
 
     def find_answered(self, event_id: str) -> Delivery | None:
         """The first answered delivery of a CALL_ACTION event, to replay its answer."""

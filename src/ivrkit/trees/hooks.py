@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from ivrkit import tracing
 from ivrkit.trees.model import Hook
 
 log = logging.getLogger("ivrkit.trees")
@@ -90,15 +91,35 @@ def run_hook(hook: Hook, call: HookCall, registry: HookRegistry) -> HookResult |
             answer = function(call)
             return HookResult(answer) if isinstance(answer, str) else answer
         assert hook.url is not None
-        response = httpx.post(hook.url, json=call.to_json(), timeout=hook.timeout)
+        return _post(hook.url, call, hook.timeout)
+    except Exception:  # noqa: BLE001 - user code may fail in any way; the call goes on
+        log.exception("hook %s failed", hook.python or hook.url)
+        return None
+
+
+def _post(url: str, call: HookCall, timeout: float) -> HookResult | None:
+    """An HTTP hook, in a span of its own when tracing is on (its context goes along in the
+    ``traceparent`` header)."""
+    attributes: tracing.Attributes = {"http.request.method": "POST", "url.full": _shown(url)}
+    with tracing.start("ivrkit.hook", "client", attributes) as span:
+        response = httpx.post(
+            url, json=call.to_json(), timeout=timeout, headers=tracing.propagation_headers()
+        )
+        span.set("http.response.status_code", response.status_code)
         response.raise_for_status()
         body = response.json()
         result = body.get("result") if isinstance(body, dict) else None
         if not isinstance(result, str):
-            log.error("hook %s answered without a string 'result': %.200s", hook.url, body)
+            log.error("hook %s answered without a string 'result': %.200s", url, body)
+            span.fail("the hook answered without a string 'result'")
             return None
+        span.set("ivrkit.hook.result", result)
         variables = body.get("variables") or {}
         return HookResult(result, {str(k): str(v) for k, v in dict(variables).items()})
-    except Exception:  # noqa: BLE001 - user code may fail in any way; the call goes on
-        log.exception("hook %s failed", hook.python or hook.url)
-        return None
+
+
+def _shown(url: str) -> str:
+    """The URL without credentials, query or fragment (they may hold secrets)."""
+    parsed = httpx.URL(url)
+    port = f":{parsed.port}" if parsed.port is not None else ""
+    return f"{parsed.scheme}://{parsed.host}{port}{parsed.path}"

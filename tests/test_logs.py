@@ -1,0 +1,157 @@
+"""Log lines: JSON with the delivery's ids on every line logged while it is handled, through the
+real server, and `ivrkit serve --log-format json` end to end."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from ivrkit.logs import JsonFormatter, log_config
+from ivrkit.server import create_app
+from ivrkit.serving import BackgroundServer, free_port
+from ivrkit.trees import parse_tree
+from tests.server.observing import call_action, hook_tree_text
+
+
+def _record(message: str, exc: BaseException | None = None) -> logging.LogRecord:
+    exc_info = (type(exc), exc, exc.__traceback__) if exc is not None else None
+    return logging.LogRecord("ivrkit.server", logging.WARNING, __file__, 1, message, (), exc_info)
+
+
+def test_a_line_outside_a_delivery_has_time_level_logger_and_message() -> None:
+    line = json.loads(JsonFormatter().format(_record("spool replayed")))
+    assert set(line) == {"time", "level", "logger", "message"}
+    assert (line["level"], line["logger"], line["message"]) == (
+        "WARNING",
+        "ivrkit.server",
+        "spool replayed",
+    )
+    assert line["time"].endswith("+00:00")
+
+
+def test_an_exception_travels_in_the_same_line() -> None:
+    try:
+        raise ValueError("bad\nvalue")
+    except ValueError as exc:
+        text = JsonFormatter().format(_record("failed", exc))
+    assert "\n" not in text
+    assert json.loads(text)["exception"].endswith("ValueError: bad\nvalue")
+
+
+def test_the_configuration_sends_uvicorn_through_the_same_formatter() -> None:
+    config = log_config("json", "INFO")
+    assert config["formatters"]["ivrkit"] == {"()": "ivrkit.logs.JsonFormatter"}
+    assert config["root"] == {"handlers": ["ivrkit"], "level": "INFO"}
+    assert config["loggers"]["uvicorn.access"] == {"handlers": [], "propagate": True}
+
+
+@pytest.fixture()
+def json_lines() -> Iterator[io.StringIO]:
+    captured = io.StringIO()
+    handler = logging.StreamHandler(captured)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("ivrkit")
+    logger.addHandler(handler)
+    try:
+        yield captured
+    finally:
+        logger.removeHandler(handler)
+
+
+def _lines(captured: io.StringIO) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in captured.getvalue().splitlines()]
+
+
+def test_every_line_of_a_delivery_carries_its_ids(tmp_path: Path, json_lines: io.StringIO) -> None:
+    dead_hook = f"http://127.0.0.1:{free_port()}/hook"  # nothing listens: the hook fails
+    tree = parse_tree(hook_tree_text(dead_hook))
+    app = create_app(tree, db=f"sqlite:///{tmp_path / 'ivrkit.db'}")
+    with BackgroundServer(app) as server:
+        for number in (1, 2):
+            event = call_action(f"e-{number}", "1", session_id=f"s-{number}", action_id="main")
+            assert httpx.post(server.url + "/webhooks/vca", json=event).status_code == 200
+    logging.getLogger("ivrkit.server").warning("after the deliveries")
+
+    lines = _lines(json_lines)
+    failures = [line for line in lines if line["message"].startswith("hook ")]
+    assert [(line["sessionId"], line["eventId"], line["clientActionId"]) for line in failures] == [
+        ("s-1", "e-1", "main"),
+        ("s-2", "e-2", "main"),
+    ]
+    assert all(line["logger"] == "ivrkit.trees" and line["level"] == "ERROR" for line in failures)
+    assert "ConnectError" in failures[0]["exception"]
+    assert "sessionId" not in lines[-1]  # no delivery is being handled any more
+
+
+@pytest.mark.e2e
+def test_serve_logs_json_lines(tmp_path: Path) -> None:
+    dead_hook = f"http://127.0.0.1:{free_port()}/hook"
+    tree_file = tmp_path / "hooked.yaml"
+    tree_file.write_text(hook_tree_text(dead_hook), encoding="utf-8")
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("IVRKIT_")}
+    command = [sys.executable, "-c", "from ivrkit.cli import main; main()", "serve"]
+    options = ["--port", str(port), "--db", f"sqlite:///{tmp_path / 'ivrkit.db'}"]
+    options += ["--flow", str(tree_file), "--log-format", "json", "--verbose"]
+    with subprocess.Popen(
+        command + options,
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as server:
+        try:
+            url = f"http://127.0.0.1:{port}"
+            _wait_up(url, server)
+            event = call_action("e-cli", "1", session_id="s-cli", action_id="main")
+            assert httpx.post(url + "/webhooks/vca", json=event).status_code == 200
+        finally:
+            server.send_signal(signal.SIGINT)
+            _, stderr = server.communicate(timeout=30)
+
+    lines = [json.loads(line) for line in stderr.splitlines()]  # every line is one JSON object
+    loggers = {line["logger"] for line in lines}
+    assert {"uvicorn.error", "uvicorn.access", "ivrkit.trees"} <= loggers
+    (failure,) = [line for line in lines if line["logger"] == "ivrkit.trees"]
+    assert (failure["sessionId"], failure["eventId"], failure["clientActionId"]) == (
+        "s-cli",
+        "e-cli",
+        "main",
+    )
+
+
+def _wait_up(url: str, server: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert server.poll() is None, "the server stopped while starting"
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    raise AssertionError("the server did not start")
+
+
+def test_serve_refuses_an_unknown_log_format() -> None:
+    from typer.testing import CliRunner
+
+    from ivrkit.cli.app import app
+    from ivrkit.errors import ConfigError
+
+    result = CliRunner().invoke(app, ["serve", "--log-format", "xml"])
+    assert isinstance(result.exception, ConfigError)
+    assert "--log-format takes 'text' or 'json', not 'xml'" in str(result.exception)
