@@ -47,9 +47,7 @@ def test_not_ready_when_the_store_cannot_be_reached(server: BackgroundServer, st
     assert httpx.get(server.url + "/healthz").status_code == 200  # alive, only not ready
 
 
-def test_not_ready_when_the_schema_is_not_current(
-    server: BackgroundServer, tmp_path: Path
-) -> None:
+def test_not_ready_when_the_schema_is_not_current(server: BackgroundServer, tmp_path: Path) -> None:
     """Another version downgraded the store under a running server: it leaves the rotation."""
     from ivrkit.store import migrate
 
