@@ -40,7 +40,9 @@ def test_the_demo_reports_a_call_that_does_not_do_what_the_ivr_says() -> None:
     # Pressing 1 transfers instead of hanging up: the first call's checks must catch it.
     text = builtin_path("simple_ivr").read_text(encoding="utf-8")
     broken = parse_tree(
-        text.replace('"1": resolved', '"1": agent'), numbers={"agent": AGENT.removeprefix("+")}
+        # ("3" keeps the hang-up node reachable: a tree with an unreachable node is refused.)
+        text.replace('"1": resolved', '"1": agent\n        "3": resolved'),
+        numbers={"agent": AGENT.removeprefix("+")},
     )
     shown: list[tuple[str, list[str]]] = []
     sessions: list[SessionRecord] = []

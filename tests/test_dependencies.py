@@ -11,7 +11,6 @@ from pathlib import Path
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
-from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "src" / "ivrkit"
@@ -88,13 +87,6 @@ def test_the_lock_pins_every_dependency_within_its_declared_range() -> None:
         if name not in pins or not req.specifier.contains(pins[name], prereleases=True)
     }
     assert outside == {}, "the lock is stale: run `make lock`"
-
-
-def test_the_lock_keeps_typer_below_the_releases_that_break_usage_errors() -> None:
-    # From 0.26 typer bundles its own click: usage errors bypass the CLI's handler.
-    assert not CORE["typer"].specifier.contains("0.26.0")
-    assert not CORE["typer"].specifier.contains("0.29.0")
-    assert Version(locked()["typer"]) < Version("0.26")
 
 
 def test_the_lock_is_hashed_and_names_no_local_index() -> None:
