@@ -99,7 +99,7 @@ def webhook_bench(
     for server in SERVERS:
         if only and server.name not in only:
             continue
-        url = server.start(children, workdir)
+        url, pid = server.start(children, workdir)
         webhook.check_answers(url, template)
         threads = 2 if "," in server.load_cpus else 1
         # The warm-up (its own eventIds) fills caches and SQLite's page cache; not counted.
@@ -120,11 +120,13 @@ def webhook_bench(
                 cpus=server.load_cpus,
                 threads=min(threads, connections),
                 log=workdir / f"wrk-{server.name.replace(' ', '_')}-c{connections}.txt",
+                server_pid=pid,
             )
             rows.append(Row(server, result))
             print(
                 f"  {server.name:<26} c={connections:<3} {result.rps:>8.0f} req/s  "
-                f"p50 {result.p50_ms:.2f} ms  p99 {result.p99_ms:.2f} ms",
+                f"p50 {result.p50_ms:.2f} ms  p99 {result.p99_ms:.2f} ms  "
+                f"{result.cpu_us_per_request:.0f} CPU µs/req",
                 flush=True,
             )
         children.stop_all()
@@ -161,7 +163,7 @@ def _ratio(value: float, base: webhook.LoadResult | None) -> str:
 def print_webhook_table(rows: list[Row]) -> dict[str, dict[str, object]]:
     print()
     header = f"  {'server':<26}{'cores':>6}{'conn':>6}{'req/s':>9}{'p50 ms':>8}{'p99 ms':>8}"
-    print(header + f"{'/ bare':>8}{'/ Flask':>8}")
+    print(header + f"{'/ bare':>8}{'/ Flask':>8}{'CPU µs/req':>12}")
     for row in rows:
         r = row.result
         bare = _baseline(rows, "bare", r.connections)
@@ -169,6 +171,7 @@ def print_webhook_table(rows: list[Row]) -> dict[str, dict[str, object]]:
         print(
             f"  {row.server.name:<26}{row.server.cpus:>6}{r.connections:>6}{r.rps:>9.0f}"
             f"{r.p50_ms:>8.2f}{r.p99_ms:>8.2f}{_ratio(r.rps, bare):>8}{_ratio(r.rps, flask):>8}"
+            f"{r.cpu_us_per_request:>12.0f}"
         )
     print(
         "  (2-worker rows: the server has both cores and wrk shares them; every other row: "

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import httpx
-from procs import HOST, PYTHON, Children, clean_env, free_port, wait_healthy
+from procs import HOST, PYTHON, Children, clean_env, free_port, tree_cpu_seconds, wait_healthy
 
 BENCH_DIR = Path(__file__).resolve().parent
 LUA_SCRIPT = BENCH_DIR / "wrk_vca.lua"
@@ -63,6 +63,9 @@ class LoadResult:
     max_ms: float
     not_2xx: int
     socket_errors: int
+    cpu_us_per_request: float = 0.0
+    """Server CPU time (every process of it) per request answered: what one request costs,
+    whatever else the machine was doing."""
 
     def as_json(self) -> dict[str, object]:
         return asdict(self)
@@ -141,12 +144,13 @@ class Server:
             argv += ["--durability", self.durability]
         return argv
 
-    def start(self, children: Children, workdir: Path) -> str:
+    def start(self, children: Children, workdir: Path) -> tuple[str, int]:
+        """Start the server; its URL and process id (taskset execs the server in place)."""
         port = free_port()
         proc = children.start(self.name, self.argv(port, workdir), cwd=workdir, env=clean_env())
         url = f"http://{HOST}:{port}"
         wait_healthy(url + "/healthz", proc, children, self.name)
-        return url
+        return url, proc.pid
 
 
 def ivrkit_command() -> str:
@@ -171,12 +175,15 @@ def run_wrk(
     cpus: str,
     threads: int = 1,
     log: Path | None = None,
+    server_pid: int | None = None,
 ) -> LoadResult:
     env = clean_env(WRK_BODY_FILE=str(body_file), WRK_AUTH=SECRET, WRK_RUN=uuid.uuid4().hex[:12])
     argv = ["taskset", "-c", cpus, "wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s"]
     argv += ["--timeout", "5s", "--latency", "-s", str(LUA_SCRIPT), url + VCA_PATH]
+    cpu_before = tree_cpu_seconds(server_pid) if server_pid is not None else 0.0
     # wrk stops itself after -d; the timeout is a backstop, and run() kills it on any exit.
     done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=seconds + 30)
+    cpu = tree_cpu_seconds(server_pid) - cpu_before if server_pid is not None else 0.0
     if log is not None:
         log.write_text(done.stdout + done.stderr)
     match = re.search(r"^BENCH (\{.*\})$", done.stdout, re.MULTILINE)
@@ -195,6 +202,7 @@ def run_wrk(
         max_ms=data["max_us"] / 1000,
         not_2xx=data["not_2xx"],
         socket_errors=data["socket_errors"] + data["timeouts"],
+        cpu_us_per_request=round(cpu * 1e6 / data["requests"], 1) if data["requests"] else 0.0,
     )
 
 
