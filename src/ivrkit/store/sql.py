@@ -95,6 +95,7 @@ class Store:
         self._closed = False
         self._dialect = engine.dialect.name
         self._sql = Statements(self._dialect)
+        self._batch = batch.BatchWriter(self._sql, engine.dialect)
         lock: AbstractContextManager[Any] = nullcontext()
         if self._dialect == "sqlite":
             # SQLite has one writer at a time; queueing writers on a lock wakes the next one at
@@ -170,7 +171,7 @@ class Store:
         ``(stored delivery, True)`` or ``(the event's first delivery, False)``. A StoreError
         means nothing was stored."""
         with self._transaction(write=True) as conn:
-            return batch.write_vca(conn, self._sql, items)
+            return self._batch.write_vca(conn, items)
 
     def record_summary(self, delivery: Delivery, event: SessionSummaryEvent) -> bool:
         """Store a SESSION_SUMMARY delivery, the summary with its legs, and close the session.
