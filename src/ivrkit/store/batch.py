@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 
@@ -95,12 +95,17 @@ def write_vca(
     return results
 
 
+_STORED_EVENTS = select(schema.deliveries).where(
+    schema.deliveries.c.answered_event_id.in_(bindparam("event_ids", expanding=True))
+)
+"""Built once: constructing a select per batch (and its cache key) cost more than running it."""
+
+
 def _stored_events(conn: Connection, event_ids: list[str]) -> dict[str, Delivery]:
     found: dict[str, Delivery] = {}
-    column = schema.deliveries.c.answered_event_id
     for start in range(0, len(event_ids), CHUNK):
         chunk = event_ids[start : start + CHUNK]
-        rows = conn.execute(select(schema.deliveries).where(column.in_(chunk))).mappings()
+        rows = conn.execute(_STORED_EVENTS, {"event_ids": chunk}).mappings()
         for row in rows:
             found[row["answered_event_id"]] = convert.delivery_from_row(row)
     return found

@@ -378,14 +378,13 @@ class Store:
 
     def variables_of(self, session_ids: Collection[str]) -> dict[str, dict[str, str]]:
         """:meth:`variables` of many sessions in one query (a session without any is absent)."""
-        v = schema.variables.c
         found: dict[str, dict[str, str]] = {}
         ids = sorted(set(session_ids))
         with self._transaction(write=False) as conn:
             for start in range(0, len(ids), batch.CHUNK):
                 chunk = ids[start : start + batch.CHUNK]
-                query = select(v.session_id, v.name, v.value).where(v.session_id.in_(chunk))
-                for session_id, name, value in conn.execute(query.order_by(v.name)):
+                rows = conn.execute(self._sql.variables_of, {"session_ids": chunk})
+                for session_id, name, value in rows:
                     found.setdefault(session_id, {})[name] = value
         return found
 
