@@ -368,3 +368,36 @@ def test_a_failing_variables_read_answers_without_them(store: Store) -> None:
         assert asyncio.run(committer.read_variables("s-1")) == {}
     finally:
         committer.stop()
+
+
+def test_variables_behind_a_hung_commit_are_read_apart_after_the_timeout(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.set_variables("s-2", {"topic": "billing"})
+    release = threading.Event()
+    original = store.record_vca_batch
+
+    def hung(items: Any) -> Any:
+        release.wait(10)
+        return original(items)
+
+    monkeypatch.setattr(store, "record_vca_batch", hung)
+    committer = Committer(store, None, commit_timeout=0.3)
+
+    async def read_behind_a_commit() -> tuple[dict[str, str], float]:
+        writing = asyncio.ensure_future(committer.commit_vca(event(1)))
+        await asyncio.sleep(0.05)  # the committer thread is inside the hung commit
+        began = time.monotonic()
+        variables = await committer.read_variables("s-2")
+        elapsed = time.monotonic() - began
+        release.set()
+        await asyncio.gather(writing, return_exceptions=True)  # no spool: NotKept, as it should
+        return variables, elapsed
+
+    try:
+        variables, elapsed = asyncio.run(read_behind_a_commit())
+    finally:
+        release.set()
+        committer.stop()
+    assert variables == {"topic": "billing"}
+    assert 0.2 < elapsed < 5, "the read neither waited for its timeout nor came back after it"

@@ -32,7 +32,7 @@ import queue
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from ivrkit.errors import IvrkitError, StoreError, StoreRefused
 from ivrkit.server.spool import Spool
@@ -49,6 +49,7 @@ COMMIT_TIMEOUT = 2.0
 """Seconds a request waits for its commit before its record is spooled instead."""
 
 Where = Literal["store", "spool", "quarantine"]
+T = TypeVar("T")
 
 
 class NotKept(IvrkitError):
@@ -180,7 +181,7 @@ class Committer:
         if not wait:
             return Kept("store", item.delivery)
         try:
-            return await asyncio.wait_for(asyncio.shield(future), self.commit_timeout)
+            return await _within(future, self.commit_timeout)
         except TimeoutError:
             # The store is slow or hung: keep the record on disk now; the committer writes it
             # as well when the store comes back (both writes are idempotent).
@@ -211,7 +212,7 @@ class Committer:
         future: asyncio.Future[dict[str, str]] = asyncio.get_running_loop().create_future()
         if await self._hand_over(_Item(read=session_id, variables=future)):
             try:
-                return await asyncio.wait_for(asyncio.shield(future), self.commit_timeout)
+                return await _within(future, self.commit_timeout)
             except TimeoutError:
                 log.warning("no variables within %.1f s; reading them apart", self.commit_timeout)
         return await asyncio.to_thread(self._read_apart, session_id)
@@ -384,6 +385,22 @@ class Committer:
         if moved:
             log.warning("replayed %d spooled deliveries into the store", moved)
         self._spooled = self.spool.pending() > 0
+
+
+async def _within(future: asyncio.Future[T], timeout: float) -> T:
+    """Await ``future`` for at most ``timeout`` seconds, then TimeoutError. The future is ours
+    alone, so the timer fails it in place (a later settlement skips it): cheaper per request than
+    ``wait_for(shield(future))``, which adds a task and two futures."""
+    timer = future.get_loop().call_later(timeout, _expire, future)
+    try:
+        return await future
+    finally:
+        timer.cancel()
+
+
+def _expire(future: asyncio.Future[Any]) -> None:
+    if not future.done():
+        future.set_exception(TimeoutError())
 
 
 def _raise_if_lost(outcome: Kept | BaseException) -> Kept:
