@@ -50,3 +50,10 @@ def test_a_batch_stores_the_values_one_by_one_stores(store: Store, received_at: 
 def test_a_row_with_a_name_the_statement_does_not_take_is_refused() -> None:
     with pytest.raises(ValueError, match="no parameters"):
         Prepared(Statements("sqlite").insert_digits, sqlite.dialect(), ["session_id", "colour"])
+
+
+def test_a_row_without_a_parameter_the_statement_needs_is_refused() -> None:
+    prepared = Prepared(Statements("sqlite").insert_digits, sqlite.dialect(), ["session_id", "at"])
+    assert prepared.row({"session_id": "s-1", "at": None}) == ("s-1", None)
+    with pytest.raises(ValueError, match="lacks the parameter 'at'"):
+        prepared.row({"session_id": "s-1"})

@@ -32,25 +32,31 @@ class Prepared:
         names: Sequence[str] = compiled.positiontup or [
             name for name in compiled.binds if f"%({name})s" in self.sql
         ]
-        self._params: list[tuple[str, Any, Processor]] = []
-        for name in names:
+        self._names = list(names)
+        self._defaults: list[tuple[str, bool, Any]] = []
+        self._processors: list[tuple[int, Callable[[Any], Any]]] = []
+        for index, name in enumerate(names):
             bind = compiled.binds[name]
-            processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
-            self._params.append((name, bind.value, processor))
-        self.keys = frozenset(keys)
-        unknown = self.keys - set(names)
+            self._defaults.append((name, bind.required, bind.value))
+            processor: Processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if processor is not None:
+                self._processors.append((index, processor))
+        unknown = set(keys) - set(names)
         if unknown:
             raise ValueError(f"the statement takes no parameters {sorted(unknown)}")
 
     def row(self, values: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
-        converted = [
-            (name, processor(v) if processor is not None else v)
-            for name, default, processor in self._params
-            for v in (values.get(name, default),)
-        ]
-        if self.positional:
-            return tuple(value for _, value in converted)
-        return dict(converted)
+        get = values.get
+        try:
+            row = [
+                values[name] if required else get(name, default)
+                for name, required, default in self._defaults
+            ]
+        except KeyError as exc:
+            raise ValueError(f"a row lacks the parameter {exc.args[0]!r}") from None
+        for index, processor in self._processors:
+            row[index] = processor(row[index])
+        return tuple(row) if self.positional else dict(zip(self._names, row, strict=True))
 
     def executemany(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         if rows:
