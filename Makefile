@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml $(LOCK)
 lock:
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet 'uv>=0.5'
-	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra bench --universal --python-version 3.11 \
 		--generate-hashes --no-config --default-index https://pypi.org/simple \
 		--custom-compile-command "make lock" --quiet $(LOCK_FLAGS) -o $(LOCK)
 

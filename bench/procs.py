@@ -114,3 +114,24 @@ def wait_healthy(
             pass
         time.sleep(0.05)
     raise RuntimeError(f"{name} did not answer {url} in {timeout:.0f}s:\n{children.log_tail(name)}")
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time used so far by ``pid`` and every live process descended from it (workers)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+    total = 0.0
+    for child in parents:
+        ancestor: int | None = child
+        while ancestor is not None and ancestor != pid:
+            ancestor = parents.get(ancestor)
+        if ancestor == pid:
+            total += cpu_seconds(child) or 0.0
+    return total

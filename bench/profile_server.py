@@ -1,101 +1,89 @@
-"""Profile the webhook server under wrk load: ``python bench/profile_server.py [--seconds N]``.
+"""Profile ``ivrkit serve`` as ``make bench`` runs it: ``python bench/profile_server.py``.
 
-Runs ``create_app`` under uvicorn in this process with yappi (every thread, CPU clock; install it
-with ``pip install yappi``) or, without yappi, cProfile (the event-loop thread only), drives it
-with the same wrk script as ``make bench`` and prints the top functions. Not part of ``make bench``.
+Starts one of the benchmark's servers (pinned to core 0, wrk on core 1), warms it up, then runs
+``py-spy record`` on it while wrk drives it, and prints the functions where the server's busy
+threads spent their samples (waiting for work is left out). ``--server "ivrkit (b)"`` profiles
+the tree with a session variable. The raw samples (py-spy's collapsed stacks, for any flame
+graph tool) stay in the folder printed at the end. Not part of ``make bench``.
 """
 
 from __future__ import annotations
 
 import argparse
-import cProfile
-import pstats
+import collections
+import subprocess
 import sys
 import tempfile
-import threading
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import uvicorn  # noqa: E402
+import run  # noqa: E402
 import webhook  # noqa: E402
-from procs import HOST, free_port  # noqa: E402
+from procs import PYTHON, Children  # noqa: E402
+
+IDLE = ("Condition.wait", "Runner.run (asyncio", "select (selectors")
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--server", default="ivrkit (a)", help="a row of make bench")
     parser.add_argument("--seconds", type=int, default=8)
-    parser.add_argument("--top", type=int, default=25)
-    parser.add_argument("--sort", default="tsub", choices=["tsub", "ttot"])
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--top", type=int, default=30)
     args = parser.parse_args()
-
-    from ivrkit.server import create_app
-
+    server = next((s for s in run.SERVERS if s.name == args.server), None)
+    if server is None:
+        parser.error(f"no server {args.server!r}; one of {[s.name for s in run.SERVERS]}")
+    py_spy = Path(PYTHON).parent / "py-spy"
     workdir = Path(tempfile.mkdtemp(prefix="ivrkit-profile-"))
-    app = create_app(db=f"sqlite:///{workdir / 'bench.db'}", webhook_secret=webhook.SECRET)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host=HOST, port=port, log_level="warning", access_log=False)
-    )
     body_file = workdir / "vca_template.json"
     body_file.write_text(webhook.vca_template())
-    url = f"http://{HOST}:{port}"
-    outcome: dict[str, webhook.LoadResult] = {}
-
-    def drive() -> None:
-        while not server.started:
-            time.sleep(0.01)
-        try:
-            webhook.run_wrk("ivrkit", url, body_file, seconds=1, connections=16)
-            start_profile()
-            outcome["r"] = webhook.run_wrk(
-                "ivrkit", url, body_file, seconds=args.seconds, connections=16
-            )
-            stop_profile()
-        finally:
-            server.should_exit = True
-
-    try:
-        import yappi
-    except ImportError:
-        yappi = None
-        print("yappi is not installed: profiling the event-loop thread only (cProfile),")
-        print("warm-up included")
-    profile = cProfile.Profile()
-
-    def start_profile() -> None:
-        if yappi is not None:
-            yappi.set_clock_type("cpu")
-            yappi.start(profile_threads=True)
-
-    def stop_profile() -> None:
-        if yappi is not None:
-            yappi.stop()
-
-    threading.Thread(target=drive, daemon=True).start()
-    if yappi is None:
-        profile.enable()  # cProfile sees only the thread that enables it: the event loop's
-    try:
-        server.run()
-    finally:
-        profile.disable()
-    result = outcome.get("r")
-    if result is not None:
-        print(
-            f"{result.rps:.0f} req/s, p50 {result.p50_ms:.2f} ms, p99 {result.p99_ms:.2f} ms "
-            "(slower than unprofiled)"
+    raw = workdir / "profile.txt"
+    with Children(workdir) as children:
+        url, pid = server.start(children, workdir)
+        cpus, connections = server.load_cpus, args.connections
+        webhook.run_wrk(url, body_file, seconds=2, cpus=cpus, connections=connections)
+        record = ["record", "--pid", str(pid), "--duration", str(args.seconds), "--threads"]
+        spy = subprocess.Popen(
+            [str(py_spy), *record, "--format", "raw", "--output", str(raw)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
-    if yappi is not None:
-        stats = yappi.get_func_stats()
-        stats.sort(args.sort, "desc")
-        total = sum(s.tsub for s in stats)
-        print(f"\ntop {args.top} by {args.sort} (CPU s; total own time {total:.2f}s)")
-        for s in list(stats)[: args.top]:
-            where = f"{Path(s.module).name}:{s.lineno}"
-            print(f"  {s.tsub:7.3f} {s.ttot:7.3f} {s.ncall:8d}  {s.name}  ({where})")
-    else:
-        pstats.Stats(profile).sort_stats("tottime").print_stats(args.top)
+        try:
+            result = webhook.run_wrk(
+                url,
+                body_file,
+                seconds=args.seconds,
+                cpus=cpus,
+                connections=connections,
+                server_pid=pid,
+            )
+            spy.wait(args.seconds + 30)
+        finally:
+            if spy.poll() is None:
+                spy.kill()
+    print(
+        f"{server.name}: {result.rps:.0f} req/s, p50 {result.p50_ms:.2f} ms, p99 "
+        f"{result.p99_ms:.2f} ms while sampled; {result.cpu_us_per_request:.0f} CPU µs/req"
+    )
+    own: collections.Counter[str] = collections.Counter()
+    inclusive: collections.Counter[str] = collections.Counter()
+    total = 0
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        frames = stack.split(";")
+        if any(mark in frames[-1] for mark in IDLE):
+            continue
+        total += int(count)
+        own[frames[-1]] += int(count)
+        for frame in set(frames[1:]):
+            inclusive[frame] += int(count)
+    for title, counter in (("own", own), ("inclusive", inclusive)):
+        print(f"\ntop {args.top} by {title} samples (of {total} busy samples)")
+        for frame, count in counter.most_common(args.top):
+            print(f"  {count / total:6.1%}  {frame}")
+    print(f"\nraw samples: {raw}")
     return 0
 
 

@@ -1,10 +1,11 @@
 """``make bench``: how fast ivrkit answers webhooks, and how many simulated calls it completes.
 
-Part 1 drives ``ivrkit serve`` and a bare ASGI app (one uvicorn worker each) with wrk on
-loopback. Part 2 runs whole calls through the simulator and the webhook server, each in its own
-process. Everything binds 127.0.0.1, every duration is bounded, and every process started here
-is stopped on the way out (Ctrl-C included). Results are printed and written to
-bench/results/latest.json.
+Part 1 drives a bare ASGI app, a vendor-style Flask backend and ``ivrkit serve`` in several
+configurations with wrk on loopback, the server pinned to one core and wrk to the other (see
+bench/webhook.py) and prints one table. Part 2 runs whole calls through the simulator and the
+webhook server, each in its own process. Everything binds 127.0.0.1, every duration is bounded,
+and every process started here is stopped on the way out (Ctrl-C included). Results are printed
+and written to bench/results/latest.json.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import signal
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
@@ -34,6 +36,7 @@ RESULTS = BENCH_DIR / "results" / "latest.json"
 CONNECTIONS = 16
 TARGET_RATIO = 0.25
 TARGET_P99_MS = 5.0
+TARGET_TIMES_FLASK = 3.0
 TARGET_CALLS_PER_S = 300.0
 
 
@@ -47,87 +50,170 @@ def verdict(ok: bool) -> str:
 
 # -- part 1 -----------------------------------------------------------------------------------
 
+SERVERS = (
+    webhook.Server("bare", "bare"),
+    webhook.Server("flask", "flask"),
+    webhook.Server("ivrkit (a)", "ivrkit"),
+    webhook.Server("ivrkit (b)", "ivrkit", flow=webhook.TOPIC_TREE),
+    webhook.Server("ivrkit (a) answer-first", "ivrkit", durability="answer-first"),
+    webhook.Server(
+        "ivrkit (a) 2 workers",
+        "ivrkit",
+        workers=2,
+        cpus=webhook.BOTH_CPUS,
+        load_cpus=webhook.BOTH_CPUS,
+        single=False,
+    ),
+    webhook.Server(
+        "ivrkit (b) 2 workers",
+        "ivrkit",
+        flow=webhook.TOPIC_TREE,
+        workers=2,
+        cpus=webhook.BOTH_CPUS,
+        load_cpus=webhook.BOTH_CPUS,
+        single=False,
+    ),
+)
+"""(a) the simple IVR, (b) the same tree with a session variable; durable before answering
+unless the row says answer-first."""
 
-def webhook_bench(children: Children, workdir: Path, seconds: int, warmup: int) -> dict[str, Any]:
-    print(f"== Part 1: webhooks, {CONNECTIONS} connections, {seconds}s per server ==")
+
+@dataclass
+class Row:
+    server: webhook.Server
+    result: webhook.LoadResult
+
+
+def webhook_bench(
+    children: Children, workdir: Path, seconds: int, warmup: int, only: list[str] | None = None
+) -> dict[str, Any]:
+    print(
+        f"== Part 1: webhooks; server on core {webhook.SERVER_CPUS}, wrk on core "
+        f"{webhook.LOAD_CPUS}; {warmup}s warm-up, then {seconds}s at {CONNECTIONS} "
+        "connections and at 1 =="
+    )
     template = webhook.vca_template()
     body_file = workdir / "vca_template.json"
     body_file.write_text(template)
-    servers = {
-        "ivrkit": webhook.start_ivrkit(children, workdir),
-        "bare": webhook.start_bare(children, workdir),
-    }
-    webhook.check_pipeline(servers["ivrkit"], template)
-    use_wrk = webhook.have_wrk()
-    if not use_wrk:
-        print("  wrk is not installed: using the Python load generator (httpx), which shares")
-        print("  the CPU with the servers; its numbers are lower than wrk's: read the ratio")
-    loaded: dict[str, webhook.LoadResult] = {}
-    single: dict[str, webhook.LoadResult] = {}
-    for name, url in servers.items():
-        if use_wrk:
-            # The warm-up fills caches and SQLite's page cache; its numbers are not kept.
-            webhook.run_wrk(name, url, body_file, seconds=warmup, connections=CONNECTIONS)
-            loaded[name] = webhook.run_wrk(
-                name,
+    rows: list[Row] = []
+    for server in SERVERS:
+        if only and server.name not in only:
+            continue
+        url, pid = server.start(children, workdir)
+        webhook.check_answers(url, template)
+        threads = 2 if "," in server.load_cpus else 1
+        # The warm-up (its own eventIds) fills caches and SQLite's page cache; not counted.
+        webhook.run_wrk(
+            url,
+            body_file,
+            seconds=warmup,
+            connections=CONNECTIONS,
+            cpus=server.load_cpus,
+            threads=threads,
+        )
+        for connections in (CONNECTIONS, 1) if server.single else (CONNECTIONS,):
+            result = webhook.run_wrk(
                 url,
                 body_file,
                 seconds=seconds,
-                connections=CONNECTIONS,
-                log=workdir / f"wrk-{name}.txt",
+                connections=connections,
+                cpus=server.load_cpus,
+                threads=min(threads, connections),
+                log=workdir / f"wrk-{server.name.replace(' ', '_')}-c{connections}.txt",
+                server_pid=pid,
             )
-            # One connection: the time one request takes when nothing queues in front of it.
-            single[name] = webhook.run_wrk(
-                name, url, body_file, seconds=3, connections=1, threads=1
+            rows.append(Row(server, result))
+            print(
+                f"  {server.name:<26} c={connections:<3} {result.rps:>8.0f} req/s  "
+                f"p50 {result.p50_ms:.2f} ms  p99 {result.p99_ms:.2f} ms  "
+                f"{result.cpu_us_per_request:.0f} CPU µs/req",
+                flush=True,
             )
-        else:
-            webhook.run_python_load(name, url, template, seconds=warmup, connections=CONNECTIONS)
-            loaded[name] = webhook.run_python_load(
-                name, url, template, seconds=seconds, connections=CONNECTIONS
-            )
-            single[name] = webhook.run_python_load(name, url, template, seconds=3, connections=1)
-    ours, bare = loaded["ivrkit"], loaded["bare"]
-    ratio = ours.rps / bare.rps if bare.rps else 0.0
-    print_webhook_table(loaded, single, ratio)
+        children.stop_all()
+    verdicts = print_webhook_table(rows)
     return {
-        "tool": ours.tool,
         "connections": CONNECTIONS,
         "seconds": seconds,
-        "ivrkit": ours.as_json(),
-        "bare": bare.as_json(),
-        "ratio_rps": round(ratio, 3),
-        "one_connection": {name: r.as_json() for name, r in single.items()},
-        "targets": {
-            "ratio_rps": {"target": TARGET_RATIO, "pass": ratio >= TARGET_RATIO},
-            "p99_ms": {"target": TARGET_P99_MS, "pass": ours.p99_ms < TARGET_P99_MS},
-        },
+        "warmup": warmup,
+        "rows": [
+            {
+                "server": row.server.name,
+                "cpus": row.server.cpus,
+                "load_cpus": row.server.load_cpus,
+                "workers": row.server.workers,
+                **row.result.as_json(),
+            }
+            for row in rows
+        ],
+        "targets": verdicts,
     }
 
 
-def print_webhook_table(
-    loaded: dict[str, webhook.LoadResult], single: dict[str, webhook.LoadResult], ratio: float
-) -> None:
-    ours, bare = loaded["ivrkit"], loaded["bare"]
+def _baseline(rows: list[Row], name: str, connections: int) -> webhook.LoadResult | None:
+    for row in rows:
+        if row.server.name == name and row.result.connections == connections:
+            return row.result
+    return None
+
+
+def _ratio(value: float, base: webhook.LoadResult | None) -> str:
+    return f"{value / base.rps:.2f}" if base is not None and base.rps else "-"
+
+
+def print_webhook_table(rows: list[Row]) -> dict[str, dict[str, object]]:
     print()
-    print(f"  {'':<18}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'not 2xx':>9}")
-    for label, rows in ((f"c={CONNECTIONS}", loaded), ("c=1", single)):
-        for r in rows.values():
-            bad = r.not_2xx + r.socket_errors
-            name = f"{r.server} {label}"
-            print(f"  {name:<18}{r.rps:>9.0f}{r.p50_ms:>9.2f}{r.p99_ms:>9.2f}{bad:>9}")
+    header = f"  {'server':<26}{'cores':>6}{'conn':>6}{'req/s':>9}{'p50 ms':>8}{'p99 ms':>8}"
+    print(header + f"{'/ bare':>8}{'/ Flask':>8}{'CPU µs/req':>12}")
+    for row in rows:
+        r = row.result
+        bare = _baseline(rows, "bare", r.connections)
+        flask = _baseline(rows, "flask", r.connections)
+        print(
+            f"  {row.server.name:<26}{row.server.cpus:>6}{r.connections:>6}{r.rps:>9.0f}"
+            f"{r.p50_ms:>8.2f}{r.p99_ms:>8.2f}{_ratio(r.rps, bare):>8}{_ratio(r.rps, flask):>8}"
+            f"{r.cpu_us_per_request:>12.0f}"
+        )
     print(
-        f"  {'ivrkit / bare':<18}{ratio:>9.2f}{ours.p50_ms / bare.p50_ms:>9.2f}"
-        f"{ours.p99_ms / bare.p99_ms:>9.2f}"
+        "  (2-worker rows: the server has both cores and wrk shares them; every other row: "
+        "server on core 0, wrk on core 1)"
     )
     print()
-    print(f"  {verdict(ratio >= TARGET_RATIO)}  ivrkit req/s = {ratio:.0%} of bare (target >= 25%)")
-    print(
-        f"  {verdict(ours.p99_ms < TARGET_P99_MS)}  ivrkit p99 at c={CONNECTIONS} = "
-        f"{ours.p99_ms:.2f} ms (target < {TARGET_P99_MS:g} ms)"
-    )
-    for r in [*loaded.values(), *single.values()]:
+    verdicts: dict[str, dict[str, object]] = {}
+    bare = _baseline(rows, "bare", CONNECTIONS)
+    flask = _baseline(rows, "flask", CONNECTIONS)
+    for name in ("ivrkit (a)", "ivrkit (b)"):
+        ours = _baseline(rows, name, CONNECTIONS)
+        if ours is None:
+            continue
+        checks: list[tuple[str, bool, str]] = []
+        if bare is not None and bare.rps:
+            share = ours.rps / bare.rps
+            checks.append(
+                ("share_of_bare", share >= TARGET_RATIO, f"{share:.0%} of bare (target >= 25%)")
+            )
+        checks.append(
+            (
+                "p99_ms",
+                ours.p99_ms < TARGET_P99_MS,
+                f"p99 {ours.p99_ms:.2f} ms at {CONNECTIONS} connections (target < 5 ms)",
+            )
+        )
+        if flask is not None and flask.rps:
+            times = ours.rps / flask.rps
+            checks.append(
+                ("times_flask", times >= TARGET_TIMES_FLASK, f"{times:.1f}x Flask (target >= 3x)")
+            )
+        for _key, ok, text in checks:
+            print(f"  {'met   ' if ok else 'MISSED'}  {name}: {text}")
+        verdicts[name] = {key: ok for key, ok, _ in checks}
+    for row in rows:
+        r = row.result
         if r.not_2xx or r.socket_errors:
-            print(f"  WARNING {r.server}: {r.not_2xx} non-2xx answers, {r.socket_errors} errors")
+            print(
+                f"  WARNING {row.server.name} c={r.connections}: {r.not_2xx} non-2xx answers, "
+                f"{r.socket_errors} socket errors"
+            )
+    return verdicts
 
 
 # -- part 2 -----------------------------------------------------------------------------------
@@ -227,12 +313,15 @@ def print_calls(result: Any) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=10, help="wrk duration per server")
+    parser.add_argument("--seconds", type=int, default=8, help="measured wrk run per server")
     parser.add_argument("--warmup", type=int, default=2, help="wrk warm-up per server")
-    parser.add_argument("--calls-seconds", type=int, default=10, help="part 2 duration")
+    parser.add_argument("--calls-seconds", type=int, default=8, help="part 2 duration")
     parser.add_argument("--in-flight", type=int, default=100, help="part 2 concurrent calls")
     parser.add_argument("--profile-seconds", type=int, default=5, help="part 2 profiled run")
     parser.add_argument("--only", choices=["webhooks", "calls"], help="run one part")
+    parser.add_argument(
+        "--server", action="append", help="part 1: only this server (repeatable), e.g. 'bare'"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs, dbs)")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _sigterm)
@@ -245,12 +334,19 @@ def main(argv: list[str] | None = None) -> int:
             "cpus": os.cpu_count(),
         },
     }
+    missing = webhook.missing_tools() if args.only in (None, "webhooks") else []
+    if missing:
+        needs = " and ".join(missing)
+        print(f"part 1 needs {needs}: apt-get install wrk util-linux", file=sys.stderr)
+        return 2
     began = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="ivrkit-bench-"))
     try:
         with Children(workdir) as children:
             if args.only in (None, "webhooks"):
-                report["webhook"] = webhook_bench(children, workdir, args.seconds, args.warmup)
+                report["webhook"] = webhook_bench(
+                    children, workdir, args.seconds, args.warmup, args.server
+                )
                 children.stop_all()
             if args.only in (None, "calls"):
                 report["calls"] = calls_bench(

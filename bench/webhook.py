@@ -1,25 +1,33 @@
-"""Part 1 of ``make bench``: webhook throughput and latency of ``ivrkit serve`` against a bare
-ASGI app, both under one uvicorn worker, driven by wrk (or a Python load generator without it)."""
+"""Part 1 of ``make bench``: webhook throughput and latency as an outsider measures them.
+
+Every server runs pinned to core 0 (``taskset -c 0``) and wrk to core 1, so the load generator
+never takes the server's core; ``--workers 2`` rows give the server both cores and wrk shares
+them. Each server gets a 2 s warm-up that is not counted, then 8 s measured at 16 connections
+and 8 s at 1. Every request is a CALL_ACTION with an eventId never sent before (the warm-up
+included), cycling the digits 1, 2 and 3 so every path of the menu runs.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import shutil
 import subprocess
-import time
 import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import httpx
-from procs import HOST, PYTHON, Children, clean_env, free_port, wait_healthy
+from procs import HOST, PYTHON, Children, clean_env, free_port, tree_cpu_seconds, wait_healthy
 
 BENCH_DIR = Path(__file__).resolve().parent
 LUA_SCRIPT = BENCH_DIR / "wrk_vca.lua"
+TOPIC_TREE = BENCH_DIR / "simple_ivr_topic.yaml"
 SECRET = "Bearer bench-webhook-secret"
 VCA_PATH = "/webhooks/vca"
+SERVER_CPUS = "0"
+LOAD_CPUS = "1"
+BOTH_CPUS = "0,1"
 
 
 def spec_fixtures() -> Path:
@@ -45,8 +53,6 @@ def vca_body(template: str, event_id: str, session_id: str, digits: str) -> byte
 
 @dataclass
 class LoadResult:
-    server: str
-    tool: str
     connections: int
     requests: int
     seconds: float
@@ -57,12 +63,94 @@ class LoadResult:
     max_ms: float
     not_2xx: int
     socket_errors: int
+    cpu_us_per_request: float = 0.0
+    """Server CPU time (every process of it) per request answered: what one request costs,
+    whatever else the machine was doing."""
 
     def as_json(self) -> dict[str, object]:
         return asdict(self)
 
 
-# -- servers --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Server:
+    """One server of the table: how to start it, and on which cores it and wrk run."""
+
+    name: str
+    kind: str  # bare, flask or ivrkit
+    cpus: str = SERVER_CPUS
+    load_cpus: str = LOAD_CPUS
+    flow: Path | None = None
+    workers: int = 1
+    durability: str | None = None
+    single: bool = True
+    """Measure at 1 connection too."""
+
+    def argv(self, port: int, workdir: Path) -> list[str]:
+        pinned = ["taskset", "-c", self.cpus]
+        if self.kind == "bare":
+            return pinned + [
+                PYTHON,
+                "-m",
+                "uvicorn",
+                "--app-dir",
+                str(BENCH_DIR),
+                "bare_app:app",
+                "--loop",
+                "uvloop",
+                "--http",
+                "httptools",
+                "--host",
+                HOST,
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ]
+        if self.kind == "flask":
+            gunicorn = str(Path(PYTHON).parent / "gunicorn")
+            return pinned + [
+                gunicorn,
+                "--workers",
+                "1",
+                "--worker-class",
+                "sync",
+                "--chdir",
+                str(BENCH_DIR),
+                "--bind",
+                f"{HOST}:{port}",
+                "--log-level",
+                "warning",
+                "flask_app:app",
+            ]
+        # `ivrkit serve` with its defaults: a SQLite file, a webhook secret, commit before answer.
+        argv = pinned + [
+            ivrkit_command(),
+            "serve",
+            "--host",
+            HOST,
+            "--port",
+            str(port),
+            "--db",
+            f"sqlite:///{workdir / (self.name.replace(' ', '_') + '.db')}",
+            "--webhook-secret",
+            SECRET,
+        ]
+        if self.flow is not None:
+            argv += ["--flow", str(self.flow)]
+        if self.workers != 1:
+            argv += ["--workers", str(self.workers)]
+        if self.durability is not None:
+            argv += ["--durability", self.durability]
+        return argv
+
+    def start(self, children: Children, workdir: Path) -> tuple[str, int]:
+        """Start the server; its URL and process id (taskset execs the server in place)."""
+        port = free_port()
+        proc = children.start(self.name, self.argv(port, workdir), cwd=workdir, env=clean_env())
+        url = f"http://{HOST}:{port}"
+        wait_healthy(url + "/healthz", proc, children, self.name)
+        return url, proc.pid
 
 
 def ivrkit_command() -> str:
@@ -74,81 +162,28 @@ def ivrkit_command() -> str:
     return found
 
 
-def start_ivrkit(children: Children, workdir: Path) -> str:
-    port = free_port()
-    argv = [
-        ivrkit_command(),
-        "serve",
-        "--host",
-        HOST,
-        "--port",
-        str(port),
-        "--db",
-        f"sqlite:///{workdir / 'bench.db'}",
-        "--webhook-secret",
-        SECRET,
-    ]
-    proc = children.start("ivrkit", argv, cwd=workdir, env=clean_env())
-    url = f"http://{HOST}:{port}"
-    wait_healthy(url + "/healthz", proc, children, "ivrkit")
-    return url
-
-
-def start_bare(children: Children, workdir: Path) -> str:
-    port = free_port()
-    argv = [
-        PYTHON,
-        "-m",
-        "uvicorn",
-        "--app-dir",
-        str(BENCH_DIR),
-        "bare_app:app",
-        "--host",
-        HOST,
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ]
-    proc = children.start("bare", argv, cwd=workdir, env=clean_env())
-    url = f"http://{HOST}:{port}"
-    wait_healthy(url + "/healthz", proc, children, "bare")
-    return url
-
-
-# -- load generators ------------------------------------------------------------------------------
-
-
-def have_wrk() -> bool:
-    return shutil.which("wrk") is not None
+def missing_tools() -> list[str]:
+    return [tool for tool in ("wrk", "taskset") if shutil.which(tool) is None]
 
 
 def run_wrk(
-    server: str,
     url: str,
     body_file: Path,
     *,
     seconds: int,
     connections: int,
-    threads: int = 2,
+    cpus: str,
+    threads: int = 1,
     log: Path | None = None,
+    server_pid: int | None = None,
 ) -> LoadResult:
     env = clean_env(WRK_BODY_FILE=str(body_file), WRK_AUTH=SECRET, WRK_RUN=uuid.uuid4().hex[:12])
-    argv = [
-        "wrk",
-        f"-t{threads}",
-        f"-c{connections}",
-        f"-d{seconds}s",
-        "--timeout",
-        "5s",
-        "--latency",
-        "-s",
-        str(LUA_SCRIPT),
-        url + VCA_PATH,
-    ]
+    argv = ["taskset", "-c", cpus, "wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s"]
+    argv += ["--timeout", "5s", "--latency", "-s", str(LUA_SCRIPT), url + VCA_PATH]
+    cpu_before = tree_cpu_seconds(server_pid) if server_pid is not None else 0.0
     # wrk stops itself after -d; the timeout is a backstop, and run() kills it on any exit.
     done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=seconds + 30)
+    cpu = tree_cpu_seconds(server_pid) - cpu_before if server_pid is not None else 0.0
     if log is not None:
         log.write_text(done.stdout + done.stderr)
     match = re.search(r"^BENCH (\{.*\})$", done.stdout, re.MULTILINE)
@@ -157,8 +192,6 @@ def run_wrk(
     data = json.loads(match.group(1))
     secs = data["duration_us"] / 1e6
     return LoadResult(
-        server=server,
-        tool="wrk",
         connections=connections,
         requests=data["requests"],
         seconds=round(secs, 2),
@@ -169,70 +202,15 @@ def run_wrk(
         max_ms=data["max_us"] / 1000,
         not_2xx=data["not_2xx"],
         socket_errors=data["socket_errors"] + data["timeouts"],
+        cpu_us_per_request=round(cpu * 1e6 / data["requests"], 1) if data["requests"] else 0.0,
     )
 
 
-def run_python_load(
-    server: str, url: str, template: str, *, seconds: float, connections: int, limit: int = 20_000
-) -> LoadResult:
-    """The fallback without wrk: ``connections`` httpx workers for ``seconds`` or ``limit``
-    requests. It shares the CPU with the servers, so its numbers are lower than wrk's."""
-    latencies: list[float] = []
-    not_2xx = errors = 0
-    run = uuid.uuid4().hex[:12]
-
-    async def worker(n: int, client: httpx.AsyncClient, stop_at: float) -> None:
-        nonlocal not_2xx, errors
-        i = 0
-        digits = "12912"
-        while time.monotonic() < stop_at and len(latencies) < limit:
-            i += 1
-            body = vca_body(template, f"{run}-{n}-{i}", f"bench-{n}-{i % 37}", digits[i % 5])
-            began = time.perf_counter()
-            try:
-                response = await client.post(VCA_PATH, content=body)
-            except httpx.TransportError:
-                errors += 1
-                continue
-            latencies.append(time.perf_counter() - began)
-            if not 200 <= response.status_code < 300:
-                not_2xx += 1
-
-    async def main() -> float:
-        headers = {"Authorization": SECRET, "Content-Type": "application/json"}
-        limits = httpx.Limits(max_connections=connections)
-        async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits) as client:
-            began = time.monotonic()
-            stop_at = began + seconds
-            await asyncio.gather(*(worker(n, client, stop_at) for n in range(connections)))
-            return time.monotonic() - began
-
-    elapsed = asyncio.run(main())
-    latencies.sort()
-
-    def pct(p: float) -> float:
-        return round(latencies[min(len(latencies) - 1, int(len(latencies) * p))] * 1000, 3)
-
-    return LoadResult(
-        server=server,
-        tool="python-httpx",
-        connections=connections,
-        requests=len(latencies),
-        seconds=round(elapsed, 2),
-        rps=round(len(latencies) / elapsed, 1),
-        p50_ms=pct(0.50),
-        p90_ms=pct(0.90),
-        p99_ms=pct(0.99),
-        max_ms=round(latencies[-1] * 1000, 3),
-        not_2xx=not_2xx,
-        socket_errors=errors,
-    )
-
-
-def check_pipeline(url: str, template: str) -> None:
-    """One request by hand: the server must answer a routed callflow, so wrk measures real work."""
-    body = vca_body(template, f"check-{uuid.uuid4().hex}", "bench-check", "1")
+def check_answers(url: str, template: str) -> None:
+    """One request per digit by hand: each must be a callflow, so wrk measures real work."""
     headers = {"Authorization": SECRET, "Content-Type": "application/json"}
-    response = httpx.post(url + VCA_PATH, content=body, headers=headers, timeout=5)
-    if response.status_code != 200 or "callflow" not in response.text:
-        raise RuntimeError(f"{url} answered {response.status_code}: {response.text[:300]}")
+    for digit in "123":
+        body = vca_body(template, f"check-{uuid.uuid4().hex}", "bench-check", digit)
+        response = httpx.post(url + VCA_PATH, content=body, headers=headers, timeout=5)
+        if response.status_code != 200 or "callflow" not in response.text:
+            raise RuntimeError(f"{url} answered {response.status_code}: {response.text[:300]}")

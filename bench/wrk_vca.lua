@@ -1,13 +1,14 @@
 -- wrk script for the webhook benchmark: POST a CALL_ACTION with a unique eventId every request
--- (so the server records each one instead of replaying a stored answer), cycling through a few
--- sessions and digits, and count every answer that is not a 2xx. Set in the environment:
+-- (so the server records each one instead of replaying a stored answer; the warm-up is a run of
+-- its own with its own prefix), cycling through a few sessions and the digits 1, 2 and 3 (every
+-- path of the menu: hang up, transfer, repeat), and count every answer that is not a 2xx. Set in the environment:
 --   WRK_BODY_FILE  a CALL_ACTION JSON with the placeholders @EVENT@, @SESSION@, @DIGITS@
 --   WRK_AUTH       the webhook secret (sent verbatim as Authorization)
 --   WRK_RUN        a prefix unique to this run (runs may share one database)
 -- done() prints one line "BENCH {json}" that bench/webhook.py reads.
 
 local threads = {}
-local digits = { "1", "2", "9", "1", "2" }
+local digits = { "1", "2", "3" }
 
 function setup(thread)
   thread:set("thread_id", #threads + 1)

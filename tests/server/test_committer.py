@@ -312,3 +312,92 @@ def test_replaying_the_spool_quarantines_what_the_store_refuses(
     assert spool.quarantined() == 1
     assert [d.event_id for d in store.deliveries("fine")] == ["e-2"]
     assert replay_spool(store, spool) == 0  # nothing is retried in a loop
+
+
+class CountingStore:
+    """The real store, counting how often variables are read (one query per batch)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.queries = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+    def variables_of(self, session_ids: Any) -> dict[str, dict[str, str]]:
+        self.queries += 1
+        return self.store.variables_of(session_ids)
+
+
+def test_variables_of_many_sessions_are_read_together_as_committed(store: Store) -> None:
+    for n in range(50):
+        store.set_variables(f"s-{n}", {"topic": f"t{n}", "language": "en"})
+    counting = CountingStore(store)
+    committer = Committer(counting, None)  # type: ignore[arg-type]
+    committer.start()
+
+    async def many() -> list[dict[str, str]]:
+        reads = [committer.read_variables(f"s-{n}") for n in range(50)]
+        return await asyncio.gather(*reads, committer.read_variables("nobody"))
+
+    try:
+        found = asyncio.run(many())
+    finally:
+        committer.stop()
+    assert found[:50] == [{"topic": f"t{n}", "language": "en"} for n in range(50)]
+    assert found[50] == {}
+    assert counting.queries < 50, "each session's variables were read in a query of its own"
+
+
+def test_variables_are_read_apart_when_the_committer_is_stopped(store: Store) -> None:
+    store.set_variables("s-1", {"topic": "billing"})
+    committer = Committer(store, None)
+    committer.start()
+    committer.stop()
+    assert asyncio.run(committer.read_variables("s-1")) == {"topic": "billing"}
+
+
+def test_a_failing_variables_read_answers_without_them(store: Store) -> None:
+    class Broken(CountingStore):
+        def variables_of(self, session_ids: Any) -> dict[str, dict[str, str]]:
+            raise StoreError("the disk is gone")
+
+    committer = Committer(Broken(store), None)  # type: ignore[arg-type]
+    committer.start()
+    try:
+        assert asyncio.run(committer.read_variables("s-1")) == {}
+    finally:
+        committer.stop()
+
+
+def test_variables_behind_a_hung_commit_are_read_apart_after_the_timeout(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.set_variables("s-2", {"topic": "billing"})
+    release = threading.Event()
+    original = store.record_vca_batch
+
+    def hung(items: Any) -> Any:
+        release.wait(10)
+        return original(items)
+
+    monkeypatch.setattr(store, "record_vca_batch", hung)
+    committer = Committer(store, None, commit_timeout=0.3)
+
+    async def read_behind_a_commit() -> tuple[dict[str, str], float]:
+        writing = asyncio.ensure_future(committer.commit_vca(event(1)))
+        await asyncio.sleep(0.05)  # the committer thread is inside the hung commit
+        began = time.monotonic()
+        variables = await committer.read_variables("s-2")
+        elapsed = time.monotonic() - began
+        release.set()
+        await asyncio.gather(writing, return_exceptions=True)  # no spool: NotKept, as it should
+        return variables, elapsed
+
+    try:
+        variables, elapsed = asyncio.run(read_behind_a_commit())
+    finally:
+        release.set()
+        committer.stop()
+    assert variables == {"topic": "billing"}
+    assert 0.2 < elapsed < 5, "the read neither waited for its timeout nor came back after it"

@@ -6,6 +6,11 @@ commits it in one transaction, then settles the waiting requests at once. Under 
 holds as many records as arrived during one commit, so throughput grows with concurrency while
 each request waits about one commit.
 
+A tree that keeps session variables reads them the same way: the request hands over its session
+and awaits its batch, and the thread reads the variables of every session that asked in one
+query before it writes the batch (they are the previous events' committed answers: each of those
+waited for its commit before it left).
+
 Where a record goes, in order of preference:
 
 1. the store (one transaction for the batch; a refused batch is retried one record at a time);
@@ -27,7 +32,7 @@ import queue
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from ivrkit.errors import IvrkitError, StoreError, StoreRefused
 from ivrkit.server.metrics import ServerMetrics
@@ -45,6 +50,7 @@ COMMIT_TIMEOUT = 2.0
 """Seconds a request waits for its commit before its record is spooled instead."""
 
 Where = Literal["store", "spool", "quarantine"]
+T = TypeVar("T")
 
 
 class NotKept(IvrkitError):
@@ -68,10 +74,13 @@ class _Item:
     delivery: Delivery | None = None
     future: asyncio.Future[Kept] | None = None
     flushed: threading.Event | None = None
+    read: str | None = None
+    """A session whose variables are wanted (the answer goes to ``variables``)."""
+    variables: asyncio.Future[dict[str, str]] | None = None
 
 
 _STOP = _Item()
-Settlement = tuple["asyncio.Future[Kept]", "Kept | BaseException"]
+Settlement = tuple["asyncio.Future[Any]", object]
 
 
 def _settle_all(settlements: list[Settlement]) -> None:
@@ -175,7 +184,7 @@ class Committer:
         if not wait:
             return Kept("store", item.delivery)
         try:
-            return await asyncio.wait_for(asyncio.shield(future), self.commit_timeout)
+            return await _within(future, self.commit_timeout)
         except TimeoutError:
             # The store is slow or hung: keep the record on disk now; the committer writes it
             # as well when the store comes back (both writes are idempotent).
@@ -198,6 +207,18 @@ class Committer:
                     return False
                 await asyncio.sleep(0.001)  # this request waits for room; the loop goes on
         return False
+
+    async def read_variables(self, session_id: str) -> dict[str, str]:
+        """The session's variables as committed, read in the committer thread with every other
+        session that asks meanwhile (one query per batch, no thread hop per request). With no
+        committer to take it, or none back within ``commit_timeout``, read here instead."""
+        future: asyncio.Future[dict[str, str]] = asyncio.get_running_loop().create_future()
+        if await self._hand_over(_Item(read=session_id, variables=future)):
+            try:
+                return await _within(future, self.commit_timeout)
+            except TimeoutError:
+                log.warning("no variables within %.1f s; reading them apart", self.commit_timeout)
+        return await asyncio.to_thread(self._read_apart, session_id)
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Block until everything queued so far is committed (tests, shutdown)."""
@@ -252,9 +273,15 @@ class Committer:
                 self._replay_spool()
 
     def _write(self, items: list[_Item]) -> None:
-        """Write ``items`` in order: runs of CALL_ACTIONs as one batch, summaries one by one."""
+        """Answer the reads, then write ``items`` in order: runs of CALL_ACTIONs as one batch,
+        summaries one by one."""
+        reads = [item for item in items if item.read is not None]
+        if reads:
+            self._read(reads)
         run: list[_Item] = []
         for item in items:
+            if item.read is not None:
+                continue
             if item.write is not None:
                 run.append(item)
                 continue
@@ -302,6 +329,27 @@ class Committer:
         """A transaction that committed ``size`` records."""
         if self.metrics is not None:
             self.metrics.commit(size, time.perf_counter() - started)
+
+    def _read(self, reads: list[_Item]) -> None:
+        try:
+            found = self.store.variables_of([item.read for item in reads if item.read])
+        except Exception:  # noqa: BLE001 - answer without them rather than not at all
+            log.exception("could not read the variables of %d sessions", len(reads))
+            found = {}
+        _settle_all(
+            [
+                (item.variables, dict(found.get(item.read, {})))
+                for item in reads
+                if item.variables is not None and item.read is not None
+            ]
+        )
+
+    def _read_apart(self, session_id: str) -> dict[str, str]:
+        try:
+            return self.store.variables(session_id)
+        except Exception:  # noqa: BLE001 - answer without them rather than not at all
+            log.exception("could not read the variables of %s", session_id)
+            return {}
 
     def _write_one(self, item: _Item) -> Kept | BaseException:
         """Write one record in a transaction of its own, else keep it elsewhere."""
@@ -353,6 +401,22 @@ class Committer:
         if moved:
             log.warning("replayed %d spooled deliveries into the store", moved)
         self._spooled = self.spool.pending() > 0
+
+
+async def _within(future: asyncio.Future[T], timeout: float) -> T:
+    """Await ``future`` for at most ``timeout`` seconds, then TimeoutError. The future is ours
+    alone, so the timer fails it in place (a later settlement skips it): cheaper per request than
+    ``wait_for(shield(future))``, which adds a task and two futures."""
+    timer = future.get_loop().call_later(timeout, _expire, future)
+    try:
+        return await future
+    finally:
+        timer.cancel()
+
+
+def _expire(future: asyncio.Future[Any]) -> None:
+    if not future.done():
+        future.set_exception(TimeoutError())
 
 
 def _raise_if_lost(outcome: Kept | BaseException) -> Kept:

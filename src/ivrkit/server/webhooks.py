@@ -270,13 +270,13 @@ class WebhookPipeline:
             current().outcome = "repeated"
             return _json(replay)
         known, note = self._tree_without_store(event, flow)
-        variables: dict[str, str] | None = None
-        if known is None or known.uses_variables:
-            tree, note, variables = await anyio.to_thread.run_sync(
-                self._read_session, event, flow, known, note
-            )
+        if known is None:  # chosen by the session's record: read it (rare: several trees)
+            tree, note = await anyio.to_thread.run_sync(self._tree_for, event, flow)
         else:
             tree = known
+        variables: dict[str, str] | None = None
+        if tree.uses_variables:
+            variables = await self.committer.read_variables(event.payload.session_id)
         answered = self.answerer.decide(event, tree, variables, note)
         write = VcaWrite(
             delivery=self._delivery_of(stored, answered),
@@ -304,22 +304,6 @@ class WebhookPipeline:
         if status == 200:
             self._remember(event_id, answer)
         return _json(answer, status)
-
-    def _read_session(
-        self, event: wire.CallActionEvent, flow: str | None, tree: Tree | None, note: str | None
-    ) -> tuple[Tree, str | None, dict[str, str]]:
-        """The tree (by the session's record when it cannot be chosen otherwise) and the
-        session's variables, as the previous event's committed answer left them."""
-        if tree is None:
-            tree, note = self._tree_for(event, flow)
-        if not tree.uses_variables:
-            return tree, note, {}
-        session_id = event.payload.session_id
-        try:
-            return tree, note, self.store.variables(session_id)
-        except Exception:  # noqa: BLE001 - answer without them rather than not at all
-            log.exception("could not read the variables of %s", session_id)
-            return tree, note, {}
 
     @staticmethod
     def _delivery_of(stored: Delivery, answered: Answered) -> Delivery:

@@ -1,7 +1,8 @@
 """Writing many CALL_ACTION deliveries in one transaction (the server's group commit).
 
-One query finds which events are already stored, then each table gets one executemany: a
-batch of a hundred events costs little more than one. A concurrent writer in another process
+One query finds which events are already stored, then each table gets one executemany of a
+statement compiled once (:mod:`ivrkit.store.prepared`): a batch of a hundred events costs
+little more than one. A concurrent writer in another process
 (another replica) can still win a race for an event; the unique index then fails the whole
 batch, and the caller falls back to :meth:`Store.record_vca` one delivery at a time, which
 waits for the twin's commit and returns its answer.
@@ -14,9 +15,12 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql import ClauseElement
 
 from ivrkit.store import convert, schema
+from ivrkit.store.prepared import Prepared
 from ivrkit.store.records import Delivery, VcaWrite
 from ivrkit.store.statements import Statements
 
@@ -24,8 +28,32 @@ CHUNK = 500
 """Most ids in one IN (...) list, well under every database's parameter limit."""
 
 
+class BatchWriter:
+    """The batch statements of one store, each compiled once for its dialect."""
+
+    def __init__(self, sql: Statements, dialect: Dialect) -> None:
+        self._sql = sql
+        self._dialect = dialect
+        self._prepared: dict[str, Prepared] = {}
+
+    def write_vca(self, conn: Connection, items: Sequence[VcaWrite]) -> list[tuple[Delivery, bool]]:
+        """:func:`write_vca` with this store's statements."""
+        return write_vca(conn, self, items)
+
+    def run(self, conn: Connection, name: str, rows: list[dict[str, Any]]) -> None:
+        """Run the statement ``name`` of :class:`Statements` once per row, in order."""
+        if not rows:
+            return
+        prepared = self._prepared.get(name)
+        if prepared is None:
+            statement: ClauseElement = getattr(self._sql, name)
+            prepared = Prepared(statement, self._dialect, list(rows[0]))
+            self._prepared[name] = prepared
+        prepared.executemany(conn, rows)
+
+
 def write_vca(
-    conn: Connection, sql: Statements, items: Sequence[VcaWrite]
+    conn: Connection, writer: BatchWriter, items: Sequence[VcaWrite]
 ) -> list[tuple[Delivery, bool]]:
     """Store every delivery whose event is not stored yet, with its session update and its
     variables. For each item, in order: ``(stored delivery, True)`` when it was stored now, or
@@ -59,23 +87,25 @@ def write_vca(
         if update.digits:
             digits.append(convert.digits_values(update))
         variables.extend(convert.variable_rows(update.session_id, item.variables))
-    if deliveries:
-        conn.execute(sql.insert_delivery_plain, deliveries)
-    if sessions:  # executemany applies them in order: each may update a row an earlier made
-        conn.execute(sql.upsert_session_from_vca, sessions)
-    if digits:
-        conn.execute(sql.insert_digits, digits)
-    if variables:
-        conn.execute(sql.upsert_variables, variables)
+    writer.run(conn, "insert_delivery_plain", deliveries)
+    # executemany applies them in order: each may update a row an earlier one made
+    writer.run(conn, "upsert_session_from_vca", sessions)
+    writer.run(conn, "insert_digits", digits)
+    writer.run(conn, "upsert_variables", variables)
     return results
+
+
+_STORED_EVENTS = select(schema.deliveries).where(
+    schema.deliveries.c.answered_event_id.in_(bindparam("event_ids", expanding=True))
+)
+"""Built once: constructing a select per batch (and its cache key) cost more than running it."""
 
 
 def _stored_events(conn: Connection, event_ids: list[str]) -> dict[str, Delivery]:
     found: dict[str, Delivery] = {}
-    column = schema.deliveries.c.answered_event_id
     for start in range(0, len(event_ids), CHUNK):
         chunk = event_ids[start : start + CHUNK]
-        rows = conn.execute(select(schema.deliveries).where(column.in_(chunk))).mappings()
+        rows = conn.execute(_STORED_EVENTS, {"event_ids": chunk}).mappings()
         for row in rows:
             found[row["answered_event_id"]] = convert.delivery_from_row(row)
     return found

@@ -7,7 +7,7 @@ SQLite and PostgreSQL share every statement; the only dialect-specific piece is 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -96,6 +96,7 @@ class Store:
         self._closed = False
         self._dialect = engine.dialect.name
         self._sql = Statements(self._dialect)
+        self._batch = batch.BatchWriter(self._sql, engine.dialect)
         lock: AbstractContextManager[Any] = nullcontext()
         if self._dialect == "sqlite":
             # SQLite has one writer at a time; queueing writers on a lock wakes the next one at
@@ -171,7 +172,7 @@ class Store:
         ``(stored delivery, True)`` or ``(the event's first delivery, False)``. A StoreError
         means nothing was stored."""
         with self._transaction(write=True) as conn:
-            return batch.write_vca(conn, self._sql, items)
+            return self._batch.write_vca(conn, items)
 
     def record_summary(self, delivery: Delivery, event: SessionSummaryEvent) -> bool:
         """Store a SESSION_SUMMARY delivery, the summary with its legs, and close the session.
@@ -385,6 +386,18 @@ class Store:
                 select(v.name, v.value).where(v.session_id == session_id).order_by(v.name)
             )
             return {name: value for name, value in rows}
+
+    def variables_of(self, session_ids: Collection[str]) -> dict[str, dict[str, str]]:
+        """:meth:`variables` of many sessions in one query (a session without any is absent)."""
+        found: dict[str, dict[str, str]] = {}
+        ids = sorted(set(session_ids))
+        with self._transaction(write=False) as conn:
+            for start in range(0, len(ids), batch.CHUNK):
+                chunk = ids[start : start + batch.CHUNK]
+                rows = conn.execute(self._sql.variables_of, {"session_ids": chunk})
+                for session_id, name, value in rows:
+                    found.setdefault(session_id, {})[name] = value
+        return found
 
     # -- plumbing ---------------------------------------------------------------------------
 

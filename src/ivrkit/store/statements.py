@@ -141,6 +141,11 @@ class Statements:
             )
         )
 
+        self.variables_of: Select[Any] = (
+            select(_V.session_id, _V.name, _V.value)
+            .where(_V.session_id.in_(bindparam("session_ids", expanding=True)))
+            .order_by(_V.name)
+        )
         variables = _upsert(dialect, schema.variables)
         self.upsert_variables = variables.on_conflict_do_update(
             index_elements=[_V.session_id, _V.name],

@@ -1,0 +1,59 @@
+"""Statements compiled once and run with the driver's executemany store exactly what SQLAlchemy's
+own executemany stores: the same conversions, through the column types."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.dialects import sqlite
+
+from ivrkit.store import Store, VcaWrite
+from ivrkit.store.prepared import Prepared
+from ivrkit.store.statements import Statements
+from tests.store.helpers import vca_delivery, vca_event, vca_update
+
+COLUMNS = "received_at, body, headers, answer, note, event_id, answered_event_id, session_id"
+
+
+@pytest.mark.parametrize(
+    "received_at",
+    [
+        datetime(2026, 5, 16, 4, 12, 11, 217000),  # naive: taken as UTC
+        datetime(2026, 5, 16, 12, 12, 11, 217000, tzinfo=timezone(timedelta(hours=8))),
+    ],
+    ids=["naive", "singapore"],
+)
+def test_a_batch_stores_the_values_one_by_one_stores(store: Store, received_at: datetime) -> None:
+    def delivery(event_id: str) -> VcaWrite:
+        event = vca_event(event_id=event_id, digits="1")
+        stored = vca_delivery(event, answer='{"callflow":[]}')
+        stored = replace(stored, received_at=received_at, body="a NUL \x00 inside", note="ß")
+        return VcaWrite(delivery=stored, update=vca_update(event))
+
+    core = delivery("e-cores")
+    store.record_vca(core.delivery, core.update)
+    store.record_vca_batch([delivery("e-batch")])
+    with store._engine.connect() as conn:  # the raw columns, as the database holds them
+        rows = conn.execute(text(f"SELECT {COLUMNS} FROM ivrkit_deliveries ORDER BY id")).all()
+    by_core, by_batch = (list(row) for row in rows)
+    assert by_core[:5] == by_batch[:5]
+    assert by_batch[5:] == ["e-batch", "e-batch", by_core[7]]
+    stored = store.find_answered("e-batch")
+    assert stored is not None and stored.received_at == received_at.replace(
+        tzinfo=received_at.tzinfo or UTC
+    )
+
+
+def test_a_row_with_a_name_the_statement_does_not_take_is_refused() -> None:
+    with pytest.raises(ValueError, match="no parameters"):
+        Prepared(Statements("sqlite").insert_digits, sqlite.dialect(), ["session_id", "colour"])
+
+
+def test_a_row_without_a_parameter_the_statement_needs_is_refused() -> None:
+    prepared = Prepared(Statements("sqlite").insert_digits, sqlite.dialect(), ["session_id", "at"])
+    assert prepared.row({"session_id": "s-1", "at": None}) == ("s-1", None)
+    with pytest.raises(ValueError, match="lacks the parameter 'at'"):
+        prepared.row({"session_id": "s-1"})
