@@ -284,14 +284,15 @@ class PhoneBook:
         replace: bool = False,
     ) -> None:
         """Add (or, with ``replace``, put in place of everything) numbers and patterns; a
-        pattern with the key of an existing one replaces it. All or nothing: ValueError when
+        pattern with the key of an existing one replaces it; ``default`` replaces the default when
+        given (``set_default``: even when None). All or nothing: ValueError when
         the patterns overlap or are too many, and then the book is left as it was."""
         kept = [] if replace else self.patterns
         index = _Patterns.build([*kept, *patterns]) if patterns or replace else self._patterns
         scripts = {} if replace else self._scripts
         scripts.update((entry.number, entry.script) for entry in phones)
         self._scripts, self._patterns = scripts, index
-        if set_default or replace:
+        if default is not None or set_default or replace:
             self.default = default
 
     def clear(self) -> None:
