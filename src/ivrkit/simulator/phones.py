@@ -276,7 +276,7 @@ class PhoneBook:
 
     def load(
         self,
-        phones: list[PhoneEntry],
+        phones: Sequence[PhoneEntry],
         patterns: Sequence[PhonePattern] = (),
         *,
         default: PhoneScript | None = None,
@@ -284,9 +284,9 @@ class PhoneBook:
         replace: bool = False,
     ) -> None:
         """Add (or, with ``replace``, put in place of everything) numbers and patterns; a
-        pattern with the key of an existing one replaces it; ``default`` replaces the default when
-        given (``set_default``: even when None). All or nothing: ValueError when
-        the patterns overlap or are too many, and then the book is left as it was."""
+        pattern with the key of an existing one replaces it; ``default`` replaces the default
+        when given (``set_default``: even when None). All or nothing: ValueError when the
+        patterns overlap or are too many, and then the book is left as it was."""
         kept = [] if replace else self.patterns
         index = _Patterns.build([*kept, *patterns]) if patterns or replace else self._patterns
         scripts = {} if replace else self._scripts
