@@ -140,7 +140,27 @@ class CallflowRejected(ApiError):
 
 
 class RateLimited(ApiError):
-    """429 after every retry."""
+    """429 after every retry; ``retry_after`` is the seconds the last answer's ``Retry-After``
+    asked for (None when it gave none), so a caller pacing many calls knows when to come back."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        http_status: int | None = None,
+        status_code: int | None = None,
+        status_message: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(
+            message,
+            http_status=http_status,
+            status_code=status_code,
+            status_message=status_message,
+            request_id=request_id,
+        )
+        self.retry_after = retry_after
 
 
 class ServerError(ApiError):

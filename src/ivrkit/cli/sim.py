@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -97,13 +98,42 @@ def simulator(
             help="Calls the trunk carries at once; one more fails with -2010 (default: no limit).",
         ),
     ] = None,
+    rate_limit: Annotated[
+        float | None,
+        typer.Option(
+            "--rate-limit",
+            min=0.001,
+            max=1_000_000,
+            help="Send Callflow requests a second; past them the platform answers 429 with "
+            "Retry-After (default: no limit).",
+        ),
+    ] = None,
+    rate_limit_burst: Annotated[
+        int | None,
+        typer.Option(
+            "--rate-limit-burst",
+            min=1,
+            max=1_000_000,
+            help="Requests saved up for a burst (default: one second's worth).",
+        ),
+    ] = None,
+    phones: Annotated[
+        Path | None,
+        typer.Option(
+            "--phones",
+            help="Phone scripts to start with: a YAML or JSON scenario (numbers, ranges, "
+            "prefixes, a default).",
+        ),
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Run a local simulator of the 8x8 Voice platform (its REST API, calls and webhooks)."""
     from ivrkit.simulator import run_simulator
+    from ivrkit.simulator.scenario import load_scenario
 
     configure_logging(verbose)
     rate = parse_speed(speed)
+    scenario = load_scenario(phones) if phones is not None else None
     console.print(
         f"simulated Voice API on http://{host}:{port} (speed {speed}); "
         f"point IVRKIT_API_BASE there. Control API: http://{host}:{port}/sim/v1/"
@@ -115,6 +145,9 @@ def simulator(
         api_key=api_key,
         subaccount=subaccount,
         trunk_capacity=trunk_capacity,
+        rate_limit=rate_limit,
+        rate_limit_burst=rate_limit_burst,
+        phones=scenario,
     )
 
 

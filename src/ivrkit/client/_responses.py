@@ -100,6 +100,19 @@ def _json(response: httpx.Response) -> object:
         return None
 
 
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds asked for by a ``Retry-After`` header; ``None`` when absent or not a number."""
+    if value is None:
+        return None
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        return None
+    if not math.isfinite(seconds) or seconds < 0:
+        return None
+    return seconds
+
+
 def read_error_body(response: httpx.Response) -> ErrorBody:
     """Read any failure body: the callflow shape (`statusCode` int, `callFlowRequestId`), the
     configuration shape (`statusCode` "1001", `errorId`), the export shape (`code`, `message`),
@@ -158,9 +171,12 @@ def error_for(call: Call[Any], response: httpx.Response, *, attempts: int) -> Ap
     if call.places_call and refused and body.status_code is not None and body.status_code < 0:
         return CallflowRejected(f"The Voice API refused the callflow: {detail}", **fields)
     if status == 429:
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        wait = f" It asked to wait {retry_after:g} s." if retry_after is not None else ""
         return RateLimited(
-            f"The Voice API is rate-limiting this account (HTTP 429: {detail}); {tried}. "
+            f"The Voice API is rate-limiting this account (HTTP 429: {detail}); {tried}.{wait} "
             "Send fewer requests at once or raise max_retries.",
+            retry_after=retry_after,
             **fields,
         )
     if status >= 500:

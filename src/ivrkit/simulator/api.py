@@ -1,7 +1,8 @@
 """The Voice REST API under the vendor's paths, answering with the platform's bodies and statuses.
 
-Served: Send Callflow, webhooks (create/list/delete), speech profiles, virtual numbers,
-recordings (:mod:`~ivrkit.simulator.api_recordings`), log exports
+Served: Send Callflow (rate-limited when the settings say so:
+:mod:`~ivrkit.simulator.ratelimit`), webhooks (create/list/delete), speech profiles, virtual
+numbers, recordings (:mod:`~ivrkit.simulator.api_recordings`), log exports
 (:mod:`~ivrkit.simulator.api_exports`). Every
 callflow is judged by :func:`ivrkit.rules.validate`; every body is built from :mod:`ivrkit.wire`.
 """
@@ -34,6 +35,7 @@ from ivrkit.simulator.api_exports import export_downloads, export_routes
 from ivrkit.simulator.api_recordings import recording_routes
 from ivrkit.simulator.bodies import BadJson, read_json
 from ivrkit.simulator.clock import iso_ms
+from ivrkit.simulator.ratelimit import RATE_LIMITED_MESSAGE, retry_after_header
 from ivrkit.simulator.state import SimulatorState
 from ivrkit.simulator.webhooks import Webhook
 from ivrkit.wire import (
@@ -97,6 +99,11 @@ class VoiceApi:
         return wire_json(ApiErrorBody(status_code=status, status_message=message), status)
 
     async def send_callflow(self, request: Request, sub: str) -> Response:
+        wait = self.state.rate_limited()
+        if wait > 0:
+            refusal = wire_json(_callflow_failure(429, RATE_LIMITED_MESSAGE), 429)
+            refusal.headers["Retry-After"] = retry_after_header(wait)
+            return refusal
         body = await request.body()
         verdict = validate(body, mode=Mode.REQUEST, platform=self.state.rules_platform(sub))
         request_id = str(uuid4())

@@ -13,6 +13,7 @@ from ivrkit.simulator.api import voice_api_routes
 from ivrkit.simulator.config import SimulatorConfig
 from ivrkit.simulator.control import control_routes
 from ivrkit.simulator.limits import BodyLimit
+from ivrkit.simulator.scenario import PhoneScenario
 from ivrkit.simulator.state import SimulatorState
 
 __all__ = ["create_app", "run_simulator"]
@@ -46,9 +47,18 @@ def run_simulator(
     api_key: str | None = None,
     subaccount: str | None = None,
     trunk_capacity: int | None = None,
+    rate_limit: float | None = None,
+    rate_limit_burst: int | None = None,
+    phones: PhoneScenario | None = None,
 ) -> None:
     """Serve the simulator until interrupted (blocking)."""
     config = SimulatorConfig(
-        speed=speed, api_key=api_key, subaccount=subaccount, trunk_capacity=trunk_capacity
+        speed=speed,
+        api_key=api_key,
+        subaccount=subaccount,
+        trunk_capacity=trunk_capacity,
+        rate_limit=rate_limit,
+        rate_limit_burst=rate_limit_burst,
+        phones=phones,
     )
     uvicorn.run(create_app(config), host=host, port=port, log_level="info", lifespan="on")

@@ -9,6 +9,7 @@ from ivrkit.rules import KNOWN_VOICE_PROFILES
 from ivrkit.simulator.capture import CaptureDefaults
 from ivrkit.simulator.clock import Clock, clock_for_speed
 from ivrkit.simulator.numbers import DEFAULT_VIRTUAL_NUMBERS, VirtualNumberSpec
+from ivrkit.simulator.scenario import PhoneScenario
 from ivrkit.simulator.settings import PlatformSettings
 
 __all__ = ["SimulatorConfig"]
@@ -41,6 +42,12 @@ class SimulatorConfig:
     """Download each playFile URL when it plays; a failure is -2006."""
     dial_delay: float = 0.0
     """Simulated seconds between accepting a request and dialling (a validUntil may pass: -2007)."""
+    rate_limit: float | None = None
+    """Send Callflow requests a second; past them the platform answers 429. None: no limit."""
+    rate_limit_burst: int | None = None
+    """Requests saved up for a burst (None: one second's worth)."""
+    phones: PhoneScenario | None = None
+    """Phone scripts the simulator starts with (and returns to on reset)."""
     strict_timeouts: bool = False
     """The strict reading of -1005/-1006 (see :mod:`ivrkit.rules`)."""
     legacy_dtmf: bool = False
@@ -91,6 +98,12 @@ class SimulatorConfig:
             raise ConfigError("chars_per_second must be above 0")
         if self.trunk_capacity is not None and self.trunk_capacity < 0:
             raise ConfigError(f"trunk_capacity must be 0 or more, got {self.trunk_capacity}")
+        if self.rate_limit is not None and not 0 < self.rate_limit <= 1_000_000:
+            raise ConfigError(
+                f"rate_limit must be above 0 (requests a second), got {self.rate_limit}"
+            )
+        if self.rate_limit_burst is not None and not 1 <= self.rate_limit_burst <= 1_000_000:
+            raise ConfigError(f"rate_limit_burst must be 1 or more, got {self.rate_limit_burst}")
         if not 0 <= self.dial_delay <= 86_400:
             raise ConfigError(f"dial_delay must be within 0..86400 seconds, got {self.dial_delay}")
         if self.recording_upload_seconds < 0 or self.log_export_seconds < 0:
@@ -109,6 +122,8 @@ class SimulatorConfig:
             unspeakable_voice_profiles=sorted(self.unspeakable_voice_profiles),
             fetch_files=self.fetch_files,
             dial_delay=self.dial_delay,
+            rate_limit=self.rate_limit,
+            rate_limit_burst=self.rate_limit_burst,
         )
 
     def make_clock(self) -> Clock:

@@ -4,7 +4,12 @@ Routes (JSON, camelCase; no authentication — the simulator is a local tool):
 
 ==========================================  ===================================================
 ``PUT    /sim/v1/phones/{number}``          script a phone (:class:`PhoneScript`)
-``GET    /sim/v1/phones``                   every scripted phone
+``PUT    /sim/v1/phones``                   many at once (:class:`PhoneScenario`: a list of
+                                            ``{number, script}``, or ``{phones, patterns,
+                                            default}``); merges into the book, or with
+                                            ``?replace=true`` takes its place; answers
+                                            :class:`PhoneBookSize`
+``GET    /sim/v1/phones``                   every scripted phone, pattern and the default
 ``DELETE /sim/v1/phones/{number}``          forget a phone's script
 ``POST   /sim/v1/calls``                    ``{"from", "to", "subAccountId"?}``: inbound call
 ``GET    /sim/v1/sessions``                 sessions at a glance (:class:`SessionInfo`)
@@ -14,9 +19,10 @@ Routes (JSON, camelCase; no authentication — the simulator is a local tool):
 ``POST   /sim/v1/sessions/{id}/press``      ``{"digits": "12#"}``: keys from an interactive phone
 ``POST   /sim/v1/sessions/{id}/hangup``     ``{"leg": "callA"|"callB"}`` (default callA)
 ``POST   /sim/v1/reset``                    forget sessions, webhooks, phones and faults;
-                                            settings return to the configured ones
+                                            settings and phones return to the configured ones
 ``GET    /sim/v1/settings``                 the run-time settings (:class:`PlatformSettings`)
-``PATCH  /sim/v1/settings``                 change some (``{"trunkCapacity": 2}``; null: none)
+``PATCH  /sim/v1/settings``                 change some (``{"trunkCapacity": 2}``,
+                                            ``{"rateLimit": 50}``; null: no limit)
 ``GET    /sim/v1/faults``                   the faults still to inject (:class:`FaultPlan`)
 ``PUT    /sim/v1/faults``                   inject faults (``{"lateAnswers": 1}``); replaces
 ``DELETE /sim/v1/faults``                   inject nothing more
@@ -42,7 +48,8 @@ from ivrkit.simulator.bodies import BadJson, read_json
 from ivrkit.simulator.clock import ManualClock, iso_ms
 from ivrkit.simulator.faults import FaultPlan
 from ivrkit.simulator.numbers import e164
-from ivrkit.simulator.phones import PhoneScript
+from ivrkit.simulator.phones import PhoneEntry, PhoneScript
+from ivrkit.simulator.scenario import PhoneBookSize, PhoneScenario
 from ivrkit.simulator.settings import SettingsPatch
 from ivrkit.simulator.state import SimulatorState
 from ivrkit.wire import WebhookType
@@ -96,11 +103,6 @@ class ClockInfo(ControlModel):
     mode: str
     speed: float | None
     now: str
-
-
-class PhoneEntry(ControlModel):
-    number: str
-    script: PhoneScript
 
 
 PROBLEM_JSON = "application/problem+json"
@@ -159,19 +161,51 @@ class Control:
         if not PHONE_NUMBER.fullmatch(request.path_params["number"]):
             return _error(400, "a phone number is digits, with an optional leading '+'")
         script: PhoneScript = await _body(request, PhoneScript)
-        number = self.state.phones.set(request.path_params["number"], script)
-        return _ok(PhoneEntry(number=number, script=script))
-
-    async def list_phones(self, request: Request) -> Response:
-        entries = [
-            PhoneEntry(number=n, script=s).to_json_dict() for n, s in self.state.phones.items()
-        ]
-        return JSONResponse({"phones": entries})
+        try:
+            entry = PhoneEntry(number=request.path_params["number"], script=script)
+        except ValidationError as exc:
+            return _error(400, exc.errors(include_url=False)[0]["msg"])
+        self.state.phones.set(entry.number, script)
+        return _ok(entry)
 
     async def delete_phone(self, request: Request) -> Response:
         if not self.state.phones.delete(request.path_params["number"]):
             return _error(404, "no script for that number")
         return Response(status_code=204)
+
+    async def set_phones(self, request: Request) -> Response:
+        replace = request.query_params.get("replace", "false").lower()
+        if replace not in ("true", "false"):
+            return _error(400, "replace is true or false")
+        scenario: PhoneScenario = await _body(request, PhoneScenario)
+        book = self.state.phones
+        try:
+            book.load(
+                scenario.phones,
+                scenario.patterns,
+                default=scenario.default,
+                set_default=scenario.sets_default,
+                replace=replace == "true",
+            )
+        except ValueError as exc:
+            return _error(400, str(exc))
+        size = PhoneBookSize(
+            phones=len(book),
+            patterns=len(book.patterns),
+            has_default=book.default is not None,
+        )
+        return _ok(size)
+
+    async def list_phones(self, request: Request) -> Response:
+        book = self.state.phones
+        entries = [PhoneEntry(number=n, script=s).to_json_dict() for n, s in book.items()]
+        return JSONResponse(
+            {
+                "phones": entries,
+                "patterns": [pattern.to_json_dict() for pattern in book.patterns],
+                "default": None if book.default is None else book.default.to_json_dict(),
+            }
+        )
 
     async def inbound_call(self, request: Request) -> Response:
         call: InboundCall = await _body(request, InboundCall)
@@ -293,6 +327,7 @@ def control_routes(state: SimulatorState) -> list[BaseRoute]:
         ("/sim/v1/phones/{number}", "PUT", control.set_phone),
         ("/sim/v1/phones/{number}", "DELETE", control.delete_phone),
         ("/sim/v1/phones", "GET", control.list_phones),
+        ("/sim/v1/phones", "PUT", control.set_phones),
         ("/sim/v1/calls", "POST", control.inbound_call),
         ("/sim/v1/sessions", "GET", control.sessions),
         ("/sim/v1/sessions/{session_id}", "GET", control.session),

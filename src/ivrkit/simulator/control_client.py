@@ -2,20 +2,45 @@
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Self
 
 import httpx
 
 from ivrkit.errors import SimulatorControlError, SimulatorTimeout
+from ivrkit.simulator._base import ControlModel
 from ivrkit.simulator.faults import FaultPlan
-from ivrkit.simulator.phones import Answer, PhoneScript
+from ivrkit.simulator.phones import Answer, PhoneEntry, PhonePattern, PhoneScript
+from ivrkit.simulator.scenario import PhoneBookSize
 from ivrkit.simulator.settings import PlatformSettings
 from ivrkit.simulator.transcript import SessionInfo, SessionView
 
 __all__ = ["SimulatorControl", "SimulatorControlError", "SimulatorTimeout"]
+
+
+MAX_CHUNK_BYTES = 512 * 1024
+"""Bytes of phone entries per ``PUT /sim/v1/phones`` (the simulator refuses bodies over 1 MiB)."""
+
+
+def _compact(model: ControlModel) -> dict[str, Any]:
+    """A model's JSON without its defaults: 10,000 phones fit in a few requests."""
+    return model.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+
+
+def _chunks(first: dict[str, Any], entries: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Request bodies: ``first`` (patterns, default) with the first entries, then the rest."""
+    body, size = dict(first, phones=[]), 0
+    for entry in entries:
+        length = len(json.dumps(entry)) + 1
+        if body["phones"] and size + length > MAX_CHUNK_BYTES:
+            yield body
+            body, size = {"phones": []}, 0
+        body["phones"].append(entry)
+        size += length
+    yield body
 
 
 class SimulatorControl:
@@ -110,6 +135,36 @@ class SimulatorControl:
             raise SimulatorControlError(f"invalid phone script for {number}: {exc}") from None
         data = self._call("PUT", f"/sim/v1/phones/{number}", json=script.to_json_dict())
         return PhoneScript.model_validate(data["script"])
+
+    def set_phones(
+        self,
+        phones: Mapping[str, PhoneScript] | Iterable[PhoneEntry] = (),
+        *,
+        patterns: Iterable[PhonePattern] = (),
+        default: PhoneScript | None = None,
+        replace: bool = False,
+    ) -> PhoneBookSize:
+        """Script many phones at once: exact numbers (a mapping number → script, or entries),
+        ``patterns`` (ranges and prefixes) and a ``default`` (set only when given). The book
+        keeps what it had unless ``replace``. Large lists go in several requests, each under
+        the simulator's body limit (with ``replace``, only the first one replaces)."""
+        if isinstance(phones, Mapping):
+            try:
+                entries = [PhoneEntry(number=n, script=script) for n, script in phones.items()]
+            except ValueError as exc:  # pydantic's ValidationError included
+                raise SimulatorControlError(f"invalid phone entry: {exc}") from None
+        else:
+            entries = list(phones)
+        first: dict[str, Any] = {"patterns": [_compact(p) for p in patterns]}
+        if default is not None:
+            first["default"] = _compact(default)
+        size: PhoneBookSize | None = None
+        for chunk in _chunks(first, [_compact(entry) for entry in entries]):
+            params = {"replace": "true" if replace and size is None else "false"}
+            data = self._call("PUT", "/sim/v1/phones", json=chunk, params=params)
+            size = PhoneBookSize.model_validate(data)
+        assert size is not None
+        return size
 
     def inbound_call(self, from_: str, to: str, *, sub_account_id: str | None = None) -> str:
         """A simulated phone ``from_`` calls the virtual number ``to``; returns the session id."""

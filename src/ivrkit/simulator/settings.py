@@ -2,12 +2,15 @@
 
 They decide the platform's run-time errors (spec §6.6): the trunk's capacity (-2010), where the
 account has coverage (-2004), the caller IDs it may present (-2008), voices the speech engine
-cannot render (-2005), whether `playFile` URLs are really downloaded (-2006), and how long the
-platform takes before dialling (so that a `validUntil` can pass first: -2007).
+cannot render (-2005), whether `playFile` URLs are really downloaded (-2006), how long the
+platform takes before dialling (so that a `validUntil` can pass first: -2007), and how many
+Send Callflow requests a second it accepts before answering 429
+(:mod:`ivrkit.simulator.ratelimit`).
 """
 
 from __future__ import annotations
 
+import math
 import re
 
 from pydantic import Field, field_validator
@@ -64,6 +67,28 @@ class PlatformSettings(ControlModel):
             "validUntil that passes meanwhile ends the session with -2007."
         ),
     )
+    rate_limit: float | None = Field(
+        default=None,
+        gt=0,
+        le=1_000_000,
+        description=(
+            "Send Callflow requests a second the account may make (a token bucket); past it the "
+            "platform answers 429 with Retry-After. None: no limit."
+        ),
+    )
+    rate_limit_burst: int | None = Field(
+        default=None,
+        ge=1,
+        le=1_000_000,
+        description="Requests the bucket saves up for a burst. None: one second's worth.",
+    )
+
+    @property
+    def burst(self) -> int:
+        """The bucket's size: as set, else one second of requests (at least one)."""
+        if self.rate_limit_burst is not None:
+            return self.rate_limit_burst
+        return max(1, math.ceil(self.rate_limit or 1))
 
     @field_validator("covered_countries")
     @classmethod
@@ -85,6 +110,8 @@ class SettingsPatch(ControlModel):
     unspeakable_voice_profiles: list[str] | None = None
     fetch_files: bool | None = None
     dial_delay: float | None = Field(default=None, ge=0, le=86_400)
+    rate_limit: float | None = Field(default=None, gt=0, le=1_000_000)
+    rate_limit_burst: int | None = Field(default=None, ge=1, le=1_000_000)
 
     def apply(self, settings: PlatformSettings) -> PlatformSettings:
         changes = {name: getattr(self, name) for name in self.model_fields_set}

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections import deque
 from typing import Any
 
 import aiohttp
 
 from ivrkit.rules import Platform
-from ivrkit.simulator.clock import Clock
+from ivrkit.simulator.clock import Clock, ManualClock
 from ivrkit.simulator.config import SimulatorConfig
 from ivrkit.simulator.delivery import Deliverer
 from ivrkit.simulator.faults import FaultPlan
@@ -18,6 +19,7 @@ from ivrkit.simulator.files import FileCache
 from ivrkit.simulator.log_exports import LogExports
 from ivrkit.simulator.numbers import NumberCatalogue, VirtualNumberSpec, e164
 from ivrkit.simulator.phones import PhoneBook
+from ivrkit.simulator.ratelimit import TokenBucket
 from ivrkit.simulator.recordings import RecordingDesk
 from ivrkit.simulator.runner import CallRunner
 from ivrkit.simulator.session import Session
@@ -46,10 +48,47 @@ class SimulatorState:
         self._ended_ids: deque[str] = deque()
         """Ended sessions, oldest first: the ones forgotten when keep_sessions is passed."""
         self._deliverer: Deliverer | None = None
-        self.settings: PlatformSettings = config.initial_settings()
+        self._bucket: TokenBucket | None = None
+        self._settings = config.initial_settings()
+        self.settings = self._settings
+        self._load_configured_phones()
         self._faults = FaultPlan()
         self.fetched = FileCache()
         """playFile URLs downloaded (when the settings say to fetch files)."""
+
+    @property
+    def settings(self) -> PlatformSettings:
+        return self._settings
+
+    @settings.setter
+    def settings(self, settings: PlatformSettings) -> None:
+        """New settings; a changed rate limit starts a new (full) token bucket."""
+        limit = (settings.rate_limit, settings.burst)
+        if self._bucket is None or (self._bucket.rate, self._bucket.burst) != limit:
+            self._bucket = (
+                None
+                if settings.rate_limit is None
+                else TokenBucket(settings.rate_limit, settings.burst, self._limit_time)
+            )
+        self._settings = settings
+
+    def _limit_time(self) -> float:
+        """Seconds for the rate limit: real ones (a limit on HTTP requests), except under a
+        manual clock, whose simulated seconds a test steps."""
+        if isinstance(self.clock, ManualClock):
+            return self.clock.now().timestamp()
+        return time.monotonic()
+
+    def rate_limited(self) -> float:
+        """Spend a Send Callflow token: 0, or the seconds to wait when the limit is reached."""
+        return 0.0 if self._bucket is None else self._bucket.take()
+
+    def _load_configured_phones(self) -> None:
+        scenario = self.config.phones
+        if scenario is not None:
+            self.phones.load(
+                scenario.phones, scenario.patterns, default=scenario.default, replace=True
+            )
 
     @property
     def faults(self) -> FaultPlan:
@@ -180,10 +219,12 @@ class SimulatorState:
 
     async def reset(self) -> None:
         """Forget everything: sessions (cancelled, no summary), webhooks, phones, faults,
-        recordings and export jobs; the run-time settings return to the configured ones."""
+        recordings and export jobs; the run-time settings and the phones return to the
+        configured ones."""
         await self._cancel_all()
         await self.recordings.reset()
         self.log_exports.clear()
+        self._bucket = None  # a reset bucket starts full
         self.settings = self.config.initial_settings()
         self.faults = FaultPlan()
         self.fetched.clear()
@@ -191,6 +232,7 @@ class SimulatorState:
         self._ended_ids.clear()
         self.webhooks.clear()
         self.phones.clear()
+        self._load_configured_phones()
 
     async def aclose(self) -> None:
         await self._cancel_all()
