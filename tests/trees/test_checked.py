@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ivrkit.cli.app import tree_loader
 from ivrkit.errors import TreeError
 from ivrkit.testing import IvrHarness
 from ivrkit.trees import Tree, TreeSpec, load_tree, parse_tree
@@ -53,7 +52,9 @@ def by_parse_tree(path: Path) -> object:
 
 
 def by_serve(path: Path) -> object:
-    return tree_loader({}, None, 1024 * 1024)(path)
+    from ivrkit.server.launch import ServeOptions, load_trees
+
+    return load_trees(ServeOptions(flows=[str(path)], db="sqlite:///unused.db"))
 
 
 def by_plugin(path: Path) -> object:
