@@ -226,6 +226,9 @@ def test_a_hung_store_costs_a_request_the_commit_timeout_then_spools(
     committer = Committer(store, spool, commit_timeout=0.2)
     try:
         assert asyncio.run(committer.commit_vca(event(1))).where == "spool"
+        deadline = time.monotonic() + 10  # stalled once the hung commit is older than 0.2 s
+        while not committer.stalled and time.monotonic() < deadline:
+            time.sleep(0.01)
         assert committer.stalled
         assert committer.health()["committer"] == "stalled"
         # While the store hangs, later records do not queue behind it.
