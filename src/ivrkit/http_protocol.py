@@ -78,6 +78,22 @@ class _Deadlines:
             self._read_deadline.cancel()
             self._read_deadline = None
 
+    # The protocol's own callbacks, each extended; the base protocol class follows in the MRO.
+    def connection_made(self, transport: asyncio.Transport) -> None:
+        super().connection_made(transport)  # type: ignore[misc]
+        self._watch_reading()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)  # type: ignore[misc]
+        self._watch_reading()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_watching()
+        super().connection_lost(exc)  # type: ignore[misc]
+
+    def eof_received(self) -> bool:
+        return self._half_closed()
+
     def _half_closed(self) -> bool:
         """On EOF: True keeps the transport open to write the answer of a request in progress."""
         cycle = self._cycle
@@ -87,21 +103,10 @@ class _Deadlines:
         return False
 
 
-class H11WithDeadlines(_Deadlines, H11Protocol):
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self._watch_reading()
-
-    def data_received(self, data: bytes) -> None:
-        super().data_received(data)
-        self._watch_reading()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._stop_watching()
-        super().connection_lost(exc)
-
-    def eof_received(self) -> bool:  # type: ignore[override]
-        return self._half_closed()
+# The mixin's transport type and eof_received's bool narrow uvicorn's signatures, as asyncio's
+# own protocols allow (eof_received returning True keeps the transport open).
+class H11WithDeadlines(_Deadlines, H11Protocol):  # type: ignore[misc]
+    """uvicorn's h11 protocol with the read deadline and half-close."""
 
 
 def _protocol_classes() -> list[type[Any]]:
@@ -109,21 +114,8 @@ def _protocol_classes() -> list[type[Any]]:
     if importlib.util.find_spec("httptools") is not None:
         from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-        class HttpToolsWithDeadlines(_Deadlines, HttpToolsProtocol):
-            def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-                super().connection_made(transport)
-                self._watch_reading()
-
-            def data_received(self, data: bytes) -> None:
-                super().data_received(data)
-                self._watch_reading()
-
-            def connection_lost(self, exc: Exception | None) -> None:
-                self._stop_watching()
-                super().connection_lost(exc)
-
-            def eof_received(self) -> bool:  # type: ignore[override]
-                return self._half_closed()
+        class HttpToolsWithDeadlines(_Deadlines, HttpToolsProtocol):  # type: ignore[misc]
+            """uvicorn's httptools protocol with the read deadline and half-close."""
 
         classes.insert(0, HttpToolsWithDeadlines)
     return classes

@@ -24,6 +24,7 @@ import pytest
 from ivrkit.serving import free_port
 from ivrkit.store import open_store
 from tests.conftest import load_fixture
+from tests.postgres import fresh_schema
 
 pytestmark = pytest.mark.e2e
 
@@ -129,22 +130,8 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'ivrkit.db'}"
         return
-    url = os.environ.get("IVRKIT_TEST_POSTGRES_URL")
-    if not url:
-        pytest.skip("set IVRKIT_TEST_POSTGRES_URL to run this test on PostgreSQL")
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    admin = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    schema = f"ivrkit_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        scoped = make_url(admin).update_query_dict({"options": f"-csearch_path={schema}"})
-        yield scoped.render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with fresh_schema() as (url, _schema):
+        yield url
 
 
 @pytest.mark.parametrize("tree", ["simple_ivr", "restaurant"])

@@ -14,7 +14,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -31,6 +30,7 @@ from ivrkit.simulator.transcript import WebhookSent
 from ivrkit.store import open_store
 from ivrkit.trees import load_tree
 from ivrkit.wire import WebhookType
+from tests.postgres import fresh_schema
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
@@ -43,24 +43,10 @@ PHONES = {"+6591200001": ["1"], "+6591200002": ["9", "1"], "+6591200003": ["2"]}
 
 @pytest.fixture()
 def postgres_url() -> Iterator[str]:
-    url = os.environ.get("IVRKIT_TEST_POSTGRES_URL")
-    if not url:
-        pytest.skip("set IVRKIT_TEST_POSTGRES_URL to run the load balancer test on PostgreSQL")
     if shutil.which("haproxy") is None:
         pytest.skip("haproxy is not installed (apt-get install haproxy; .ci/run does it)")
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    admin = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    schema = f"ivrkit_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        scoped = make_url(admin).update_query_dict({"options": f"-csearch_path={schema}"})
-        yield scoped.render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with fresh_schema() as (url, _schema):
+        yield url
 
 
 def _replica(db: str, cwd: Path) -> tuple[int, subprocess.Popen[bytes]]:

@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -22,6 +21,7 @@ import pytest
 from ivrkit.serving import free_port
 from ivrkit.store import open_store
 from tests.conftest import load_fixture
+from tests.postgres import fresh_schema
 
 pytestmark = pytest.mark.e2e
 
@@ -102,22 +102,8 @@ def shared_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'shared.db'}"
         return
-    url = os.environ.get("IVRKIT_TEST_POSTGRES_URL")
-    if not url:
-        pytest.skip("set IVRKIT_TEST_POSTGRES_URL to run this test on PostgreSQL")
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    admin = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    schema = f"ivrkit_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        scoped = make_url(admin).update_query_dict({"options": f"-csearch_path={schema}"})
-        yield scoped.render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with fresh_schema() as (url, _schema):
+        yield url
 
 
 def test_a_repeat_on_another_replica_gets_the_first_answer(shared_db: str, tmp_path: Path) -> None:

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import socket
 import sqlite3
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,7 @@ from ivrkit.serving import BackgroundServer
 from ivrkit.store import Store, open_store
 from ivrkit.trees import load_tree
 from tests.conftest import load_fixture
+from tests.postgres import admin_url, fresh_schema
 
 SECRET = "s3cret-header-value"
 SUMMARY = "vss_ivr_scenario1_bridge_completed.json"
@@ -227,30 +226,20 @@ def test_a_locked_sqlite_store_does_not_hang_the_answers(store: Store, tmp_path:
 
 @pytest.mark.postgres
 def test_a_locked_postgresql_table_does_not_hang_the_answers(tmp_path: Path) -> None:
-    url = os.environ.get("IVRKIT_TEST_POSTGRES_URL")
-    if not url:
-        pytest.skip("set IVRKIT_TEST_POSTGRES_URL to run this test on PostgreSQL")
     import psycopg
-    from sqlalchemy.engine import make_url
 
-    admin = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    schema = f"ivrkit_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    scoped = make_url(admin).update_query_dict({"options": f"-csearch_path={schema}"})
-    pg_store = open_store(scoped.render_as_string(hide_password=False))
-    locker = psycopg.connect(admin)
+    with fresh_schema() as (url, schema):
+        pg_store = open_store(url)
+        locker = psycopg.connect(admin_url())
 
-    def hold() -> None:
-        locker.execute(f'LOCK TABLE "{schema}".ivrkit_deliveries IN ACCESS EXCLUSIVE MODE')
+        def hold() -> None:
+            locker.execute(f'LOCK TABLE "{schema}".ivrkit_deliveries IN ACCESS EXCLUSIVE MODE')
 
-    def release() -> None:
-        locker.rollback()
+        def release() -> None:
+            locker.rollback()
 
-    try:
-        _hung_store_is_survived(pg_store, tmp_path / "spool.jsonl", hold, release)
-    finally:
-        locker.close()
-        pg_store.close()
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        try:
+            _hung_store_is_survived(pg_store, tmp_path / "spool.jsonl", hold, release)
+        finally:
+            locker.close()
+            pg_store.close()

@@ -3,21 +3,12 @@ PostgreSQL (in a schema of its own, dropped afterwards)."""
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy.engine import make_url
 
 from ivrkit.store import Store, open_store
-
-POSTGRES_ENV = "IVRKIT_TEST_POSTGRES_URL"
-
-
-def _postgres_admin_url() -> str:
-    url = make_url(os.environ[POSTGRES_ENV])
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+from tests.postgres import fresh_schema
 
 
 @pytest.fixture(
@@ -34,20 +25,8 @@ def store_url(
         # A folder that does not exist yet: open_store must create it.
         yield f"sqlite:///{tmp_path_factory.mktemp('store')}/nested/ivrkit.db"
         return
-    if not os.environ.get(POSTGRES_ENV):
-        pytest.skip(f"set {POSTGRES_ENV} to run the store tests on PostgreSQL")
-    import psycopg
-
-    admin = _postgres_admin_url()
-    schema = f"ivrkit_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        url = make_url(admin).update_query_dict({"options": f"-csearch_path={schema}"})
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with fresh_schema() as (url, _schema):
+        yield url
 
 
 @pytest.fixture
