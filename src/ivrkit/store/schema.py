@@ -28,7 +28,7 @@ from sqlalchemy import (
     TypeDecorator,
 )
 
-REVISION = "0002"
+REVISION = "0003"
 """The migration these tables are: the newest in ``ivrkit/store/migrations`` (a test keeps the two
 equal). A store recording it opens without running Alembic."""
 
@@ -134,6 +134,8 @@ sessions = Table(
     _text("client_request_id"),
     _text("request_id"),
     Column("updated_at", UtcDateTime(), nullable=False),
+    # The outcome label of the last labelled tree node reached (ivrkit.outcomes).
+    _text("outcome"),
     Index("ix_ivrkit_sessions_started_at", "started_at", "id"),
 )
 
