@@ -7,7 +7,6 @@ request or an answer is made here, once.
 from __future__ import annotations
 
 import logging
-import math
 import random
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -20,7 +19,14 @@ from urllib.parse import quote
 import httpx
 
 from ivrkit import rules
-from ivrkit.client._responses import Call, ModelT, NoContent, error_for, parse_success
+from ivrkit.client._responses import (
+    Call,
+    ModelT,
+    NoContent,
+    error_for,
+    parse_retry_after,
+    parse_success,
+)
 from ivrkit.errors import ConfigError, TransportError
 from ivrkit.wire import (
     AnyAction,
@@ -72,19 +78,6 @@ def _user_agent() -> str:
     except PackageNotFoundError:  # running from a source tree that was never installed
         own = "0"
     return f"ivrkit/{own} httpx/{httpx.__version__}"
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds asked for by a ``Retry-After`` header; ``None`` when absent or not a number."""
-    if value is None:
-        return None
-    try:
-        seconds = float(value.strip())
-    except ValueError:
-        return None
-    if not math.isfinite(seconds) or seconds < 0:
-        return None
-    return seconds
 
 
 @dataclass(frozen=True)

@@ -118,6 +118,19 @@ def read_error_body(response: httpx.Response) -> ErrorBody:
     )
 
 
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds asked for by a ``Retry-After`` header; ``None`` when absent or not a number."""
+    if value is None:
+        return None
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        return None
+    if not math.isfinite(seconds) or seconds < 0:
+        return None
+    return seconds
+
+
 def _where(response: httpx.Response) -> str:
     request = response.request
     return f"{request.method} {request.url}"
@@ -161,6 +174,7 @@ def error_for(call: Call[Any], response: httpx.Response, *, attempts: int) -> Ap
         return RateLimited(
             f"The Voice API is rate-limiting this account (HTTP 429: {detail}); {tried}. "
             "Send fewer requests at once or raise max_retries.",
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
             **fields,
         )
     if status >= 500:

@@ -1,0 +1,273 @@
+"""``ivrkit campaign run``: one worker calling a campaign's contacts until it is done.
+
+Each round the worker ends the attempts whose summary arrived, claims the contacts due now
+(inside their window, within the concurrency limit and the shared pacing slots) and calls them
+at their slots. Any number of workers share a campaign on PostgreSQL; SQLite allows one.
+
+An attempt is recorded (with the clientRequestId it sends) before Send Callflow. A worker
+killed at any instant leaves either a claim (it expires; another worker takes the contact) or
+an attempt being placed, which any worker settles: by the session the store recorded for its
+clientRequestId (the Send Callflow answer, or the summary echoing it), else, after
+``placing_grace`` with no trace, as never placed. So nobody is called twice for one attempt.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from ivrkit.callback import place_callback
+from ivrkit.campaigns import model as m
+from ivrkit.campaigns import policy
+from ivrkit.campaigns.clock import Clock, SystemClock
+from ivrkit.campaigns.repo import CampaignStore, wall
+from ivrkit.client import VoiceClient
+from ivrkit.errors import (
+    ApiError,
+    AuthenticationError,
+    CallflowRejected,
+    NotFoundError,
+    RateLimited,
+    ValidationFailed,
+)
+from ivrkit.store import IN_PROGRESS
+from ivrkit.trees import Tree
+
+log = logging.getLogger("ivrkit.campaigns")
+
+LEASE_SECONDS = 30.0
+"""A worker that gave no heartbeat for this long is gone (SQLite lets another start)."""
+HEARTBEAT_SECONDS = 5.0
+POLL_SECONDS = 0.05
+
+
+@dataclass(frozen=True)
+class RunResult:
+    state: str
+    """The campaign's state when the run stopped."""
+    reason: str
+    """done, cancelled, paused, idle or until."""
+    calls_placed: int
+
+
+class Runner:
+    """One worker of one campaign."""
+
+    def __init__(
+        self,
+        campaigns: CampaignStore,
+        name: str,
+        client: VoiceClient,
+        tree: Tree,
+        *,
+        clock: Clock | None = None,
+        worker: str | None = None,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        self.campaigns = campaigns
+        self.name = name
+        self.client = client
+        self.tree = tree
+        self.clock: Clock = clock or SystemClock()
+        self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.rng = rng
+        self.calls_placed = 0
+
+    def run(
+        self,
+        *,
+        until: datetime | None = None,
+        stop_when_idle: bool = False,
+        on_progress: Callable[[m.CampaignStatus], None] | None = None,
+        progress_every: float = 0.5,
+    ) -> RunResult:
+        """Work until the campaign is done or cancelled, paused (once its calls in progress
+        ended), ``until`` (business time) passes, or, with ``stop_when_idle``, nothing is in
+        progress and nothing is due now."""
+        repo = self.campaigns
+        campaign = repo.get(self.name)
+        if campaign.state in (m.DONE, m.CANCELLED):
+            return RunResult(campaign.state, campaign.state, 0)
+        repo.join(campaign, self.worker, socket.gethostname(), os.getpid(), LEASE_SECONDS)
+        beat = progress = time.monotonic()
+        try:
+            while True:
+                campaign = repo.get(self.name)
+                if time.monotonic() - beat >= HEARTBEAT_SECONDS:
+                    repo.heartbeat(self.worker)
+                    beat = time.monotonic()
+                in_flight = self.settle(campaign)
+                if on_progress is not None and time.monotonic() - progress >= progress_every:
+                    on_progress(repo.status(campaign))
+                    progress = time.monotonic()
+                if campaign.state == m.CANCELLED and not in_flight:
+                    return self._result(campaign, "cancelled")
+                if campaign.state == m.PAUSED and not in_flight:
+                    return self._result(campaign, "paused")
+                placed = 0
+                if campaign.state == m.ACTIVE:
+                    for contact in repo.claim(campaign, self.worker, self.clock.now()):
+                        self._wait_for(contact.slot)
+                        placed += self.place(campaign, contact)
+                    if repo.finish_if_done(campaign):
+                        return self._result(repo.get(self.name), "done")
+                now = self.clock.now()
+                if until is not None and now >= until:
+                    return self._result(campaign, "until")
+                if not placed:
+                    if stop_when_idle and repo.idle(campaign, now):
+                        return self._result(campaign, "idle")
+                    self.clock.sleep(POLL_SECONDS)
+        finally:
+            if on_progress is not None:
+                on_progress(repo.status(repo.get(self.name)))
+            repo.leave(self.worker)
+
+    def place(self, campaign: m.Campaign, contact: m.ClaimedContact) -> int:
+        """Call one claimed contact; 1 when a call was placed."""
+        repo = self.campaigns
+        request_id = repo.start_attempt(campaign, contact, self.worker)
+        if request_id is None:
+            return 0
+        now = self.clock.now()
+        try:
+            response = place_callback(
+                self.client,
+                self.tree,
+                contact.number,
+                store=repo.store,
+                client_request_id=request_id,
+                variables=contact.variables,
+            )
+        except RateLimited as exc:
+            hold = exc.retry_after if exc.retry_after is not None else 1.0
+            repo.not_placed(
+                request_id, campaign, due=now, note=f"429: held {hold:g}s", hold_seconds=hold
+            )
+            return 0
+        except (CallflowRejected, ValidationFailed) as exc:
+            code = exc.status_code
+            outcome = "invalid-number" if code == policy.INVALID_NUMBER else "rejected"
+            repo.ended(
+                request_id,
+                campaign,
+                state=m.ATTEMPT_ENDED,
+                status="NOT_CREATED",
+                outcome=outcome,
+                error_code=code,
+                note=str(exc),
+                retry_at=None,
+                counted=True,
+                now=now,
+            )
+            return 0
+        except (AuthenticationError, NotFoundError):
+            raise  # the account is wrong: every call would fail the same way
+        except ApiError as exc:
+            # 5xx or a lost connection: the call may exist. The attempt stays "placing" and is
+            # settled by its trace (the summary echoing its clientRequestId) or the grace.
+            log.warning("campaign %s: %s; settling the attempt later", self.name, exc)
+            return 0
+        if response.session_id:
+            repo.placed(request_id, response.session_id, campaign)
+            self.calls_placed += 1
+            return 1
+        repo.ended(
+            request_id,
+            campaign,
+            state=m.ATTEMPT_ENDED,
+            status=response.session_status,
+            outcome="rejected",
+            error_code=response.status_code,
+            note=response.status_message,
+            retry_at=None,
+            counted=True,
+            now=now,
+        )
+        return 0
+
+    def settle(self, campaign: m.Campaign) -> int:
+        """End the attempts whose summary arrived; the number still in progress."""
+        repo = self.campaigns
+        s = campaign.settings
+        now = self.clock.now()
+        current = wall()
+        open_count = 0
+        for row in repo.open_attempts(campaign):
+            request_id = row["client_request_id"]
+            age = (current - row["placed_at"]).total_seconds()
+            if row["state"] == m.PLACING:
+                found = row["found_session"]
+                if found is not None:
+                    repo.placed(request_id, found, campaign)
+                    open_count += 1
+                elif age > s.placing_grace:
+                    repo.not_placed(
+                        request_id,
+                        campaign,
+                        due=now,
+                        note=f"no trace of the call {s.placing_grace:g}s after it was started",
+                    )
+                else:
+                    open_count += 1
+                continue
+            if row["found_session"] is None or row["status"] == IN_PROGRESS:
+                if age > s.summary_timeout:
+                    after = policy.retry(policy.UNKNOWN, row["attempts"], s, now, self.rng)
+                    self._end(campaign, request_id, None, after, None, "no summary arrived")
+                else:
+                    open_count += 1
+                continue
+            after = policy.after_summary(
+                status=row["status"],
+                label=row["outcome"],
+                pressed=bool(row["pressed"]),
+                error_code=row["error_code"],
+                attempts_before=row["attempts"],
+                settings=s,
+                now=now,
+                random=self.rng,
+            )
+            self._end(campaign, request_id, row["status"], after, row["error_code"], None)
+        return open_count
+
+    def _end(
+        self,
+        campaign: m.Campaign,
+        request_id: str,
+        status: str | None,
+        after: policy.Next,
+        error_code: int | None,
+        note: str | None,
+    ) -> None:
+        self.campaigns.ended(
+            request_id,
+            campaign,
+            state=m.ATTEMPT_ENDED,
+            status=status,
+            outcome=after.outcome,
+            error_code=error_code,
+            note=note,
+            retry_at=after.retry_at,
+            counted=after.counted,
+            now=self.clock.now(),
+            slow_down=after.slow_down,
+        )
+
+    def _wait_for(self, slot: datetime) -> None:
+        pause = (slot - wall()).total_seconds()
+        if pause > 0:
+            time.sleep(min(pause, 1.0))
+
+    def _result(self, campaign: m.Campaign, reason: str) -> RunResult:
+        return RunResult(campaign.state, reason, self.calls_placed)
+
+
+__all__ = ["RunResult", "Runner"]
