@@ -13,7 +13,7 @@ import pytest
 from ivrkit.campaigns import CampaignSettings, CampaignStore, ManualClock, Runner, parse_contacts
 from ivrkit.client import VoiceClient
 from ivrkit.harness import API_KEY, SUBACCOUNT, IvrHarness
-from tests.store.conftest import store_url  # noqa: F401  (the fixture: SQLite, then PostgreSQL)
+from tests.store.conftest import backend, store_url  # noqa: F401  (SQLite, then PostgreSQL)
 
 MONDAY_10_SG = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 """10:00 in Singapore, 21:00 (Sunday) in New York."""

@@ -95,6 +95,8 @@ class CampaignSettings(BaseModel):
     placing_grace: float = Field(default=120.0, gt=0)
     """After a worker died mid-send, how long to wait for a trace of the call before deciding
     it was never placed."""
+    worker_lease: float = Field(default=30.0, gt=0)
+    """A worker silent for this long is gone: on SQLite another may then start."""
     summary_timeout: float = Field(default=3600.0, gt=0)
     """A placed call with no summary after this long ends as ``unknown`` (and may be retried)."""
 

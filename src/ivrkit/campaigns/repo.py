@@ -281,6 +281,17 @@ class CampaignStore:
                 )
         return claimed
 
+    def release(self, contact_ids: list[int], worker: str) -> None:
+        """Give back claimed contacts this worker will not call now (the campaign was held)."""
+        if not contact_ids:
+            return
+        with self.store.transaction() as conn:
+            conn.execute(
+                update(schema.campaign_contacts)
+                .where(_K.id.in_(contact_ids), _K.state == m.CLAIMED, _K.claimed_by == worker)
+                .values(state=m.PENDING, claimed_by=None, claim_expires=None)
+            )
+
     def start_attempt(
         self, campaign: m.Campaign, contact: m.ClaimedContact, worker: str
     ) -> str | None:

@@ -42,8 +42,6 @@ from ivrkit.trees import Tree
 
 log = logging.getLogger("ivrkit.campaigns")
 
-LEASE_SECONDS = 30.0
-"""A worker that gave no heartbeat for this long is gone (SQLite lets another start)."""
 HEARTBEAT_SECONDS = 5.0
 POLL_SECONDS = 0.05
 
@@ -79,6 +77,7 @@ class Runner:
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.rng = rng
         self.calls_placed = 0
+        self._held = False
 
     def run(
         self,
@@ -95,12 +94,14 @@ class Runner:
         campaign = repo.get(self.name)
         if campaign.state in (m.DONE, m.CANCELLED):
             return RunResult(campaign.state, campaign.state, 0)
-        repo.join(campaign, self.worker, socket.gethostname(), os.getpid(), LEASE_SECONDS)
+        lease = campaign.settings.worker_lease
+        repo.join(campaign, self.worker, socket.gethostname(), os.getpid(), lease)
+        heartbeat = min(HEARTBEAT_SECONDS, lease / 3)
         beat = progress = time.monotonic()
         try:
             while True:
                 campaign = repo.get(self.name)
-                if time.monotonic() - beat >= HEARTBEAT_SECONDS:
+                if time.monotonic() - beat >= heartbeat:
                     repo.heartbeat(self.worker)
                     beat = time.monotonic()
                 in_flight = self.settle(campaign)
@@ -113,7 +114,12 @@ class Runner:
                     return self._result(campaign, "paused")
                 placed = 0
                 if campaign.state == m.ACTIVE:
-                    for contact in repo.claim(campaign, self.worker, self.clock.now()):
+                    claimed = repo.claim(campaign, self.worker, self.clock.now())
+                    self._held = False
+                    for n, contact in enumerate(claimed):
+                        if self._held:  # a 429: the rest waits for the hold to pass
+                            repo.release([c.id for c in claimed[n:]], self.worker)
+                            break
                         self._wait_for(contact.slot)
                         placed += self.place(campaign, contact)
                     if repo.finish_if_done(campaign):
@@ -151,6 +157,7 @@ class Runner:
             repo.not_placed(
                 request_id, campaign, due=now, note=f"429: held {hold:g}s", hold_seconds=hold
             )
+            self._held = True
             return 0
         except (CallflowRejected, ValidationFailed) as exc:
             code = exc.status_code
