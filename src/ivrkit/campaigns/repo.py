@@ -12,7 +12,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, or_, select, update
 
 from ivrkit.campaigns import model as m
 from ivrkit.campaigns.contacts import ContactList
@@ -281,69 +281,77 @@ class CampaignStore:
                 )
         return claimed
 
-    def release(self, contact_ids: list[int], worker: str) -> None:
-        """Give back claimed contacts this worker will not call now (the campaign was held)."""
-        if not contact_ids:
+    def start_attempts(
+        self, campaign: m.Campaign, contacts: list[m.ClaimedContact], worker: str
+    ) -> list[tuple[m.ClaimedContact, str]]:
+        """Record one attempt per contact before its call is placed (one transaction); each
+        contact with its clientRequestId, leaving out those whose claim this worker lost."""
+        if not contacts:
+            return []
+        now = wall()
+        ids = [c.id for c in contacts]
+        with self.store.transaction() as conn:
+            mine = {
+                row[0]
+                for row in conn.execute(
+                    select(_K.id).where(
+                        _K.id.in_(ids), _K.state == m.CLAIMED, _K.claimed_by == worker
+                    )
+                )
+            }
+            if not mine:
+                return []
+            conn.execute(
+                update(schema.campaign_contacts)
+                .where(_K.id.in_(mine), _K.state == m.CLAIMED, _K.claimed_by == worker)
+                .values(state=m.CALLING, claimed_by=None, claim_expires=None, updated_at=now)
+            )
+            seqs: dict[int, int] = dict(
+                conn.execute(
+                    select(_A.contact_id, func.count())
+                    .where(_A.contact_id.in_(mine))
+                    .group_by(_A.contact_id)
+                ).all()
+            )
+            started: list[tuple[m.ClaimedContact, str]] = []
+            rows: list[dict[str, Any]] = []
+            for contact in contacts:
+                if contact.id not in mine:
+                    continue
+                seq = int(seqs.get(contact.id, 0)) + 1
+                request_id = f"c{campaign.id}-{contact.id}-{seq}-{uuid.uuid4().hex[:8]}"
+                rows.append(
+                    {
+                        "contact_id": contact.id,
+                        "number": seq,
+                        "client_request_id": request_id,
+                        "state": m.PLACING,
+                        "worker": worker,
+                        "placed_at": now,
+                    }
+                )
+                started.append((contact, request_id))
+            conn.execute(insert(schema.campaign_attempts), rows)
+        return started
+
+    def placed(self, campaign: m.Campaign, sessions: list[tuple[str, str]]) -> None:
+        """Attempts the platform created a session for: ``(clientRequestId, sessionId)``; each
+        lets the campaign's adaptive rate recover a little."""
+        if not sessions:
             return
         with self.store.transaction() as conn:
             conn.execute(
-                update(schema.campaign_contacts)
-                .where(_K.id.in_(contact_ids), _K.state == m.CLAIMED, _K.claimed_by == worker)
-                .values(state=m.PENDING, claimed_by=None, claim_expires=None)
-            )
-
-    def start_attempt(
-        self, campaign: m.Campaign, contact: m.ClaimedContact, worker: str
-    ) -> str | None:
-        """Record the attempt before its call is placed; its clientRequestId, or None when
-        this worker's claim was lost (another worker took the contact)."""
-        now = wall()
-        with self.store.transaction() as conn:
-            taken = conn.execute(
-                update(schema.campaign_contacts)
-                .where(_K.id == contact.id, _K.state == m.CLAIMED, _K.claimed_by == worker)
-                .values(state=m.CALLING, claimed_by=None, claim_expires=None, updated_at=now)
-            ).rowcount
-            if taken != 1:
-                return None
-            seq = (
-                conn.execute(
-                    select(func.count())
-                    .select_from(schema.campaign_attempts)
-                    .where(_A.contact_id == contact.id)
-                ).scalar_one()
-                + 1
-            )
-            request_id = f"c{campaign.id}-{contact.id}-{seq}-{uuid.uuid4().hex[:8]}"
-            conn.execute(
-                insert(schema.campaign_attempts),
-                {
-                    "contact_id": contact.id,
-                    "number": seq,
-                    "client_request_id": request_id,
-                    "state": m.PLACING,
-                    "worker": worker,
-                    "placed_at": now,
-                },
-            )
-        return request_id
-
-    def placed(self, client_request_id: str, session_id: str, campaign: m.Campaign) -> None:
-        with self.store.transaction() as conn:
-            conn.execute(
                 update(schema.campaign_attempts)
-                .where(_A.client_request_id == client_request_id, _A.state == m.PLACING)
-                .values(state=m.PLACED, session_id=session_id)
+                .where(_A.client_request_id == bindparam("rid"), _A.state == m.PLACING)
+                .values(state=m.PLACED, session_id=bindparam("sid")),
+                [{"rid": rid, "sid": sid} for rid, sid in sessions],
             )
             recovered = func.least if self.store.dialect == "postgresql" else func.min
+            step = campaign.settings.rate / 50.0 * len(sessions)
             conn.execute(
                 update(schema.campaigns)
                 .where(_C.id == campaign.id)
-                .values(
-                    current_rate=recovered(
-                        _C.current_rate + campaign.settings.rate / 50.0, campaign.settings.rate
-                    )
-                )
+                .values(current_rate=recovered(_C.current_rate + step, campaign.settings.rate))
             )
 
     def not_placed(
@@ -371,6 +379,13 @@ class CampaignStore:
             )
             if hold_seconds is not None:
                 self._slow_down(conn, campaign, now + timedelta(seconds=hold_seconds))
+
+    def not_placed_many(
+        self, campaign: m.Campaign, request_ids: list[str], *, due: datetime
+    ) -> None:
+        """Attempts never sent (the campaign was held): their contacts wait until ``due``."""
+        for request_id in request_ids:
+            self.not_placed(request_id, campaign, due=due, note="held by a 429 before its turn")
 
     def ended(
         self,
@@ -422,41 +437,43 @@ class CampaignStore:
 
     def open_attempts(self, campaign: m.Campaign) -> list[dict[str, Any]]:
         """Attempts placed or being placed, with their session as the store knows it (status,
-        outcome label, whether digits were pressed) and the contact's attempts so far."""
+        outcome label, whether digits were pressed) and the contact's attempts so far. A
+        placed attempt finds its session by id, one being placed by its clientRequestId."""
         pressed = (
             select(func.count())
             .select_from(schema.session_digits)
             .where(_DG.session_id == _S.session_id, _DG.digits != "")
             .scalar_subquery()
         )
-        query = (
-            select(
-                _A.client_request_id,
-                _A.state,
-                _A.placed_at,
-                _A.session_id,
-                _K.attempts,
-                _S.session_id.label("found_session"),
-                _S.status,
-                _S.outcome,
-                _S.error_code,
-                pressed.label("pressed"),
-            )
+        columns = (
+            _A.client_request_id,
+            _A.state,
+            _A.placed_at,
+            _A.session_id,
+            _K.attempts,
+            _S.session_id.label("found_session"),
+            _S.status,
+            _S.outcome,
+            _S.error_code,
+            pressed.label("pressed"),
+        )
+        attempts = schema.campaign_attempts.join(schema.campaign_contacts, _K.id == _A.contact_id)
+        by_id = (
+            select(*columns)
+            .select_from(attempts.outerjoin(schema.sessions, _S.session_id == _A.session_id))
+            .where(_K.campaign_id == campaign.id, _A.state == m.PLACED)
+        )
+        by_request = (
+            select(*columns)
             .select_from(
-                schema.campaign_attempts.join(
-                    schema.campaign_contacts, _K.id == _A.contact_id
-                ).outerjoin(
-                    schema.sessions,
-                    or_(
-                        and_(_A.session_id.is_not(None), _S.session_id == _A.session_id),
-                        and_(_A.session_id.is_(None), _S.client_request_id == _A.client_request_id),
-                    ),
-                )
+                attempts.outerjoin(schema.sessions, _S.client_request_id == _A.client_request_id)
             )
-            .where(_K.campaign_id == campaign.id, _A.state.in_([m.PLACING, m.PLACED]))
+            .where(_K.campaign_id == campaign.id, _A.state == m.PLACING)
         )
         with self.store.transaction() as conn:
-            return [dict(row) for row in conn.execute(query).mappings()]
+            found = [dict(row) for row in conn.execute(by_id).mappings()]
+            found += [dict(row) for row in conn.execute(by_request).mappings()]
+        return found
 
     # -- reading -----------------------------------------------------------------------------
 

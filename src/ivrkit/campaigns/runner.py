@@ -20,6 +20,7 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -43,6 +44,10 @@ from ivrkit.trees import Tree
 log = logging.getLogger("ivrkit.campaigns")
 
 HEARTBEAT_SECONDS = 5.0
+SENDERS = 16
+"""Send Callflow requests one worker has in flight at once (each waits for its slot)."""
+RELEASE = "<release>"
+"""A contact not called because a 429 held the campaign before its slot."""
 POLL_SECONDS = 0.05
 
 
@@ -115,13 +120,7 @@ class Runner:
                 placed = 0
                 if campaign.state == m.ACTIVE:
                     claimed = repo.claim(campaign, self.worker, self.clock.now())
-                    self._held = False
-                    for n, contact in enumerate(claimed):
-                        if self._held:  # a 429: the rest waits for the hold to pass
-                            repo.release([c.id for c in claimed[n:]], self.worker)
-                            break
-                        self._wait_for(contact.slot)
-                        placed += self.place(campaign, contact)
+                    placed = self.place_all(campaign, claimed)
                     if repo.finish_if_done(campaign):
                         return self._result(repo.get(self.name), "done")
                 now = self.clock.now()
@@ -136,12 +135,44 @@ class Runner:
                 on_progress(repo.status(repo.get(self.name)))
             repo.leave(self.worker)
 
-    def place(self, campaign: m.Campaign, contact: m.ClaimedContact) -> int:
-        """Call one claimed contact; 1 when a call was placed."""
-        repo = self.campaigns
-        request_id = repo.start_attempt(campaign, contact, self.worker)
-        if request_id is None:
+    def place_all(self, campaign: m.Campaign, claimed: list[m.ClaimedContact]) -> int:
+        """Call the claimed contacts, each at its slot, several at once; the calls placed."""
+        started = self.campaigns.start_attempts(campaign, claimed, self.worker)
+        if not started:
             return 0
+        self._held = False
+        sessions: list[tuple[str, str]] = []
+        released: list[int] = []
+        with ThreadPoolExecutor(max_workers=min(SENDERS, len(started))) as pool:
+            futures = [
+                pool.submit(self._place_at_slot, campaign, contact, request_id)
+                for contact, request_id in started
+            ]
+            for (contact, request_id), future in zip(started, futures, strict=True):
+                session_id = future.result()
+                if session_id is RELEASE:
+                    released.append(contact.id)
+                elif session_id is not None:
+                    sessions.append((request_id, session_id))
+        if released:  # a 429 held the campaign before their turn: they are called later
+            self.campaigns.not_placed_many(
+                campaign, [rid for c, rid in started if c.id in released], due=self.clock.now()
+            )
+        self.campaigns.placed(campaign, sessions)
+        self.calls_placed += len(sessions)
+        return len(sessions)
+
+    def _place_at_slot(
+        self, campaign: m.Campaign, contact: m.ClaimedContact, request_id: str
+    ) -> str | None:
+        self._wait_for(contact.slot)
+        if self._held:
+            return RELEASE
+        return self.place(campaign, contact, request_id)
+
+    def place(self, campaign: m.Campaign, contact: m.ClaimedContact, request_id: str) -> str | None:
+        """Call one contact whose attempt is recorded; the session id when a call was placed."""
+        repo = self.campaigns
         now = self.clock.now()
         try:
             response = place_callback(
@@ -153,12 +184,12 @@ class Runner:
                 variables=contact.variables,
             )
         except RateLimited as exc:
+            self._held = True
             hold = exc.retry_after if exc.retry_after is not None else 1.0
             repo.not_placed(
                 request_id, campaign, due=now, note=f"429: held {hold:g}s", hold_seconds=hold
             )
-            self._held = True
-            return 0
+            return None
         except (CallflowRejected, ValidationFailed) as exc:
             code = exc.status_code
             outcome = "invalid-number" if code == policy.INVALID_NUMBER else "rejected"
@@ -174,18 +205,16 @@ class Runner:
                 counted=True,
                 now=now,
             )
-            return 0
+            return None
         except (AuthenticationError, NotFoundError):
             raise  # the account is wrong: every call would fail the same way
         except ApiError as exc:
             # 5xx or a lost connection: the call may exist. The attempt stays "placing" and is
             # settled by its trace (the summary echoing its clientRequestId) or the grace.
             log.warning("campaign %s: %s; settling the attempt later", self.name, exc)
-            return 0
+            return None
         if response.session_id:
-            repo.placed(request_id, response.session_id, campaign)
-            self.calls_placed += 1
-            return 1
+            return response.session_id
         repo.ended(
             request_id,
             campaign,
@@ -198,7 +227,7 @@ class Runner:
             counted=True,
             now=now,
         )
-        return 0
+        return None
 
     def settle(self, campaign: m.Campaign) -> int:
         """End the attempts whose summary arrived; the number still in progress."""
@@ -213,7 +242,7 @@ class Runner:
             if row["state"] == m.PLACING:
                 found = row["found_session"]
                 if found is not None:
-                    repo.placed(request_id, found, campaign)
+                    repo.placed(campaign, [(request_id, found)])
                     open_count += 1
                 elif age > s.placing_grace:
                     repo.not_placed(
