@@ -156,10 +156,10 @@ def campaign_bench(children: Children, workdir: Path, contacts: int, paced: int)
                     kind, f"{server_url}/webhooks/{kind.value.lower()}", http_auth_header=SECRET
                 )
         runs: list[tuple[str, list[str], int, float, int]] = [
-            ("one-worker", numbers(contacts, 0), 1, 10_000.0, 400),
+            ("one-worker", numbers(contacts, 0), 1, 10_000.0, 5_000),
         ]
         if database.postgres:
-            runs.append(("two-workers", numbers(contacts, contacts), 2, 10_000.0, 400))
+            runs.append(("two-workers", numbers(contacts, contacts), 2, 10_000.0, 5_000))
         runs.append(("paced-50", numbers(paced, 2 * contacts), 1, PACED_RATE, 400))
         with SimulatorControl(sim_url) as sim:
             for _, listed, *_ in runs:
@@ -211,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--contacts", type=int, default=10_000)
     parser.add_argument("--paced", type=int, default=1_000, help="contacts of the 50/s run")
     args = parser.parse_args(argv)
-    workdir = Path(tempfile.mkdtemp(prefix="ivrkit-bench-campaign-"))
+    workdir = Path(tempfile.mkdtemp(prefix="campaignbench-"))
     with Children(workdir) as children:
         result = campaign_bench(children, workdir, args.contacts, args.paced)
     out = BENCH_DIR / "results" / "campaign.json"

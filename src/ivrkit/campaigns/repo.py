@@ -334,17 +334,25 @@ class CampaignStore:
             conn.execute(insert(schema.campaign_attempts), rows)
         return started
 
-    def placed(self, campaign: m.Campaign, sessions: list[tuple[str, str]]) -> None:
-        """Attempts the platform created a session for: ``(clientRequestId, sessionId)``; each
-        lets the campaign's adaptive rate recover a little."""
+    def placed(
+        self, campaign: m.Campaign, sessions: list[tuple[str, str, datetime | None]]
+    ) -> None:
+        """Attempts the platform created a session for: ``(clientRequestId, sessionId, when the
+        request was sent)``; each lets the campaign's adaptive rate recover a little."""
         if not sessions:
             return
         with self.store.transaction() as conn:
             conn.execute(
                 update(schema.campaign_attempts)
                 .where(_A.client_request_id == bindparam("rid"), _A.state == m.PLACING)
-                .values(state=m.PLACED, session_id=bindparam("sid")),
-                [{"rid": rid, "sid": sid} for rid, sid in sessions],
+                .values(
+                    state=m.PLACED,
+                    session_id=bindparam("sid"),
+                    placed_at=func.coalesce(
+                        bindparam("sent", type_=_A.placed_at.type), _A.placed_at
+                    ),
+                ),
+                [{"rid": rid, "sid": sid, "sent": sent} for rid, sid, sent in sessions],
             )
             recovered = func.least if self.store.dialect == "postgresql" else func.min
             step = campaign.settings.rate / 50.0 * len(sessions)

@@ -20,9 +20,9 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from ivrkit.callback import place_callback
 from ivrkit.campaigns import model as m
@@ -44,7 +44,7 @@ from ivrkit.trees import Tree
 log = logging.getLogger("ivrkit.campaigns")
 
 HEARTBEAT_SECONDS = 5.0
-SENDERS = 16
+SENDERS = 32
 """Send Callflow requests one worker has in flight at once (each waits for its slot)."""
 RELEASE = "<release>"
 """A contact not called because a 429 held the campaign before its slot."""
@@ -82,7 +82,10 @@ class Runner:
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.rng = rng
         self.calls_placed = 0
-        self._held = False
+        self._hold_until: datetime | None = None
+        """After a 429: calls whose slot comes before this are given back, not sent."""
+        self._pending: list[tuple[m.ClaimedContact, str, Future[tuple[str | None, datetime]]]] = []
+        self._pool = ThreadPoolExecutor(max_workers=1)
 
     def run(
         self,
@@ -103,12 +106,14 @@ class Runner:
         repo.join(campaign, self.worker, socket.gethostname(), os.getpid(), lease)
         heartbeat = min(HEARTBEAT_SECONDS, lease / 3)
         beat = progress = time.monotonic()
+        self._pool = ThreadPoolExecutor(max_workers=SENDERS, thread_name_prefix="ivrkit-campaign")
         try:
             while True:
                 campaign = repo.get(self.name)
                 if time.monotonic() - beat >= heartbeat:
                     repo.heartbeat(self.worker)
                     beat = time.monotonic()
+                placed = self.collect(campaign)
                 in_flight = self.settle(campaign)
                 if on_progress is not None and time.monotonic() - progress >= progress_every:
                     on_progress(repo.status(campaign))
@@ -117,58 +122,64 @@ class Runner:
                     return self._result(campaign, "cancelled")
                 if campaign.state == m.PAUSED and not in_flight:
                     return self._result(campaign, "paused")
-                placed = 0
+                submitted = 0
                 if campaign.state == m.ACTIVE:
                     claimed = repo.claim(campaign, self.worker, self.clock.now())
-                    placed = self.place_all(campaign, claimed)
-                    if repo.finish_if_done(campaign):
+                    submitted = self.submit(campaign, claimed)
+                    if not self._pending and repo.finish_if_done(campaign):
                         return self._result(repo.get(self.name), "done")
                 now = self.clock.now()
-                if until is not None and now >= until:
+                if until is not None and now >= until and not self._pending:
                     return self._result(campaign, "until")
-                if not placed:
-                    if stop_when_idle and repo.idle(campaign, now):
+                if not placed and not submitted:
+                    idle = not self._pending and stop_when_idle and repo.idle(campaign, now)
+                    if idle:
                         return self._result(campaign, "idle")
                     self.clock.sleep(POLL_SECONDS)
         finally:
+            self._pool.shutdown(wait=True)
+            self.collect(repo.get(self.name))
             if on_progress is not None:
                 on_progress(repo.status(repo.get(self.name)))
             repo.leave(self.worker)
 
-    def place_all(self, campaign: m.Campaign, claimed: list[m.ClaimedContact]) -> int:
-        """Call the claimed contacts, each at its slot, several at once; the calls placed."""
+    def submit(self, campaign: m.Campaign, claimed: list[m.ClaimedContact]) -> int:
+        """Record the attempts of claimed contacts and hand their calls to the senders, each
+        to be sent at its slot; the number handed over."""
         started = self.campaigns.start_attempts(campaign, claimed, self.worker)
-        if not started:
+        for contact, request_id in started:
+            future = self._pool.submit(self._place_at_slot, campaign, contact, request_id)
+            self._pending.append((contact, request_id, future))
+        return len(started)
+
+    def collect(self, campaign: m.Campaign) -> int:
+        """Record what the senders finished; the calls placed."""
+        done = [item for item in self._pending if item[2].done()]
+        if not done:
             return 0
-        self._held = False
-        sessions: list[tuple[str, str]] = []
-        released: list[int] = []
-        with ThreadPoolExecutor(max_workers=min(SENDERS, len(started))) as pool:
-            futures = [
-                pool.submit(self._place_at_slot, campaign, contact, request_id)
-                for contact, request_id in started
-            ]
-            for (contact, request_id), future in zip(started, futures, strict=True):
-                session_id = future.result()
-                if session_id is RELEASE:
-                    released.append(contact.id)
-                elif session_id is not None:
-                    sessions.append((request_id, session_id))
+        self._pending = [item for item in self._pending if not item[2].done()]
+        sessions: list[tuple[str, str, datetime | None]] = []
+        released: list[str] = []
+        for _, request_id, future in done:
+            session_id, sent = future.result()
+            if session_id is RELEASE:
+                released.append(request_id)
+            elif session_id is not None:
+                sessions.append((request_id, session_id, sent))
         if released:  # a 429 held the campaign before their turn: they are called later
-            self.campaigns.not_placed_many(
-                campaign, [rid for c, rid in started if c.id in released], due=self.clock.now()
-            )
+            self.campaigns.not_placed_many(campaign, released, due=self.clock.now())
         self.campaigns.placed(campaign, sessions)
         self.calls_placed += len(sessions)
         return len(sessions)
 
     def _place_at_slot(
         self, campaign: m.Campaign, contact: m.ClaimedContact, request_id: str
-    ) -> str | None:
+    ) -> tuple[str | None, datetime]:
         self._wait_for(contact.slot)
-        if self._held:
-            return RELEASE
-        return self.place(campaign, contact, request_id)
+        sent = wall()
+        if self._hold_until is not None and contact.slot < self._hold_until:
+            return RELEASE, sent
+        return self.place(campaign, contact, request_id), sent
 
     def place(self, campaign: m.Campaign, contact: m.ClaimedContact, request_id: str) -> str | None:
         """Call one contact whose attempt is recorded; the session id when a call was placed."""
@@ -184,8 +195,8 @@ class Runner:
                 variables=contact.variables,
             )
         except RateLimited as exc:
-            self._held = True
             hold = exc.retry_after if exc.retry_after is not None else 1.0
+            self._hold_until = wall() + timedelta(seconds=hold)
             repo.not_placed(
                 request_id, campaign, due=now, note=f"429: held {hold:g}s", hold_seconds=hold
             )
@@ -242,7 +253,7 @@ class Runner:
             if row["state"] == m.PLACING:
                 found = row["found_session"]
                 if found is not None:
-                    repo.placed(campaign, [(request_id, found)])
+                    repo.placed(campaign, [(request_id, found, None)])
                     open_count += 1
                 elif age > s.placing_grace:
                     repo.not_placed(
@@ -298,9 +309,11 @@ class Runner:
         )
 
     def _wait_for(self, slot: datetime) -> None:
+        # Slots are at most a couple of seconds ahead (claims stop a second ahead of the
+        # campaign's next slot); the bound only guards against a clock jump.
         pause = (slot - wall()).total_seconds()
         if pause > 0:
-            time.sleep(min(pause, 1.0))
+            time.sleep(min(pause, 60.0))
 
     def _result(self, campaign: m.Campaign, reason: str) -> RunResult:
         return RunResult(campaign.state, reason, self.calls_placed)
