@@ -144,6 +144,10 @@ def run_campaign(
     }
 
 
+def _mark(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
 def campaign_bench(children: Children, workdir: Path, contacts: int, paced: int) -> dict[str, Any]:
     print(f"== Campaigns: {contacts} contacts at --speed max ==")
     database = Database(workdir)
@@ -186,20 +190,19 @@ def campaign_bench(children: Children, workdir: Path, contacts: int, paced: int)
         measured = paced_run["calls_per_s"] or 0.0
         results["pacing_error"] = round(abs(measured - PACED_RATE) / PACED_RATE, 4)
         ok = results["pacing_error"] <= PACING_TOLERANCE
-        print(
-            f"  pacing at {PACED_RATE:g}/s: measured {measured}/s, error {results['pacing_error']:.2%} ({'PASS' if ok else 'MISS'})"
-        )
+        error = f"{results['pacing_error']:.2%}"
+        print(f"  pacing at {PACED_RATE:g}/s: measured {measured}/s, error {error} ({_mark(ok)})")
         best = max(
             results[n]["calls_per_s"] or 0 for n in ("one-worker", "two-workers") if n in results
         )
+        fast = best >= TARGET_CALLS_PER_S
         print(
-            f"  calls placed per second: best {best} (target {TARGET_CALLS_PER_S:g}: {'PASS' if best >= TARGET_CALLS_PER_S else 'MISS'})"
+            f"  calls placed per second: best {best} (target {TARGET_CALLS_PER_S:g}: {_mark(fast)})"
         )
         dup = sum(results[n]["duplicates"] for n, *_ in runs)
         never = sum(results[n]["never_attempted"] for n, *_ in runs)
-        print(
-            f"  duplicates {dup}, never attempted {never} ({'PASS' if dup == never == 0 else 'FAIL'})"
-        )
+        clean = dup == never == 0
+        print(f"  duplicates {dup}, never attempted {never} ({'PASS' if clean else 'FAIL'})")
         return results
     finally:
         children.stop_all()
