@@ -74,3 +74,29 @@ def test_a_campaign_calls_each_contact_in_its_window_retries_and_ends_with_outco
     assert (
         session is not None and session.client_request_id == agent_row.attempts[0].client_request_id
     )
+
+
+def test_contacts_still_waiting_at_the_end_expire_and_until_stops_a_run(rig: Rig) -> None:
+    rig.phone(BUSY_ONCE, answer="busy")
+    end = MONDAY_10_SG + timedelta(minutes=20)
+    rig.create("short", f"number\n{BUSY_ONCE}\n{NEW_YORK}\n", end=end.isoformat())
+    assert rig.runner("short").run(until=MONDAY_10_SG).reason == "until"
+    assert rig.calls_by_number() == {}  # --until had passed: nothing placed
+    rig.runner("short").run(stop_when_idle=True)
+    # New York's window opens after the end: it will never be called.
+    assert rig.outcomes("short") == {BUSY_ONCE: None, NEW_YORK: "no-window"}
+    rig.clock.set(end + timedelta(minutes=1))  # the busy one's retry would come after the end
+    assert rig.runner("short").run(stop_when_idle=True).reason == "done"
+    assert rig.outcomes("short") == {BUSY_ONCE: "expired", NEW_YORK: "no-window"}
+    assert rig.calls_by_number() == {BUSY_ONCE: 1}
+
+
+def test_a_paused_campaign_places_no_call_until_resumed(rig: Rig) -> None:
+    rig.phone(RESOLVES, press=["1"])
+    rig.create("held", f"number\n{RESOLVES}\n")
+    rig.campaigns.set_state("held", "paused", rig.clock.now())
+    assert rig.runner("held").run().reason == "paused"
+    assert rig.calls_by_number()[RESOLVES] == 0
+    rig.campaigns.set_state("held", "active", rig.clock.now())
+    assert rig.runner("held").run().reason == "done"
+    assert rig.outcomes("held") == {RESOLVES: "resolved"}

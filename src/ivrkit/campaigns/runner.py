@@ -123,7 +123,8 @@ class Runner:
                 if campaign.state == m.PAUSED and not in_flight:
                     return self._result(campaign, "paused")
                 submitted = 0
-                if campaign.state == m.ACTIVE:
+                ended = until is not None and self.clock.now() >= until
+                if campaign.state == m.ACTIVE and not ended:
                     claimed = repo.claim(campaign, self.worker, self.clock.now())
                     submitted = self.submit(campaign, claimed)
                     if not self._pending and repo.finish_if_done(campaign):
