@@ -159,11 +159,13 @@ def campaign_bench(children: Children, workdir: Path, contacts: int, paced: int)
                 client.create_webhook(
                     kind, f"{server_url}/webhooks/{kind.value.lower()}", http_auth_header=SECRET
                 )
+        # 400 calls in progress at most: beyond that the simulator and the webhook server, on
+        # the same two cores, fall behind (Send Callflow times out, answers come too late).
         runs: list[tuple[str, list[str], int, float, int]] = [
-            ("one-worker", numbers(contacts, 0), 1, 10_000.0, 5_000),
+            ("one-worker", numbers(contacts, 0), 1, 10_000.0, 400),
         ]
         if database.postgres:
-            runs.append(("two-workers", numbers(contacts, contacts), 2, 10_000.0, 5_000))
+            runs.append(("two-workers", numbers(contacts, contacts), 2, 10_000.0, 400))
         runs.append(("paced-50", numbers(paced, 2 * contacts), 1, PACED_RATE, 400))
         with SimulatorControl(sim_url) as sim:
             for _, listed, *_ in runs:
