@@ -318,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calls-seconds", type=int, default=8, help="part 2 duration")
     parser.add_argument("--in-flight", type=int, default=100, help="part 2 concurrent calls")
     parser.add_argument("--profile-seconds", type=int, default=5, help="part 2 profiled run")
-    parser.add_argument("--only", choices=["webhooks", "calls"], help="run one part")
+    parser.add_argument("--only", choices=["webhooks", "calls", "campaign"], help="run one part")
     parser.add_argument(
         "--server", action="append", help="part 1: only this server (repeatable), e.g. 'bare'"
     )
@@ -352,6 +352,11 @@ def main(argv: list[str] | None = None) -> int:
                 report["calls"] = calls_bench(
                     children, workdir, args.calls_seconds, args.in_flight, args.profile_seconds
                 )
+                children.stop_all()
+            if args.only in (None, "campaign"):
+                import campaign  # bench/campaign.py: its own part, its own module
+
+                report["campaign"] = campaign.campaign_bench(children, workdir, 10_000, 1_000)
     except KeyboardInterrupt:
         print("\ninterrupted; every process started was stopped", file=sys.stderr)
         return 130

@@ -84,6 +84,16 @@ def test_rate_limited_after_every_retry(connect, sleeps):
     assert caught.value.status_message == "Too many requests"
 
 
+def test_rate_limited_carries_the_retry_after_the_platform_asked_for(connect, sleeps):
+    limited = httpx.Response(429, headers={"Retry-After": "7"}, json={"statusCode": 429})
+    with pytest.raises(RateLimited) as caught:
+        connect(Api(limited), max_retries=0).speech_profiles()
+    assert caught.value.retry_after == 7.0
+    with pytest.raises(RateLimited) as unnamed:
+        connect(Api(httpx.Response(429)), max_retries=0).speech_profiles()
+    assert unnamed.value.retry_after is None
+
+
 def test_max_retries_zero_sends_once(connect, sleeps):
     api = Api(httpx.Response(503))
     with pytest.raises(ServerError, match="not retried"):

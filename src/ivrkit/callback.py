@@ -7,6 +7,7 @@ session in the store, so `ivrkit sessions` shows it before its first webhook arr
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from ivrkit.client import VoiceClient
@@ -24,13 +25,17 @@ def place_callback(
     *,
     store: Store,
     client_request_id: str | None = None,
+    variables: Mapping[str, str] | None = None,
 ) -> SendCallflowResponse:
     """Call ``number`` back with ``tree``'s entry menu and record the session in ``store``.
+
+    ``variables`` are the session's variables from the start (a campaign contact's columns):
+    the first prompt speaks them and they are stored for the answers that follow.
 
     Raises the client's :class:`~ivrkit.errors.ApiError` family when the platform refuses the
     call; nothing is recorded then.
     """
-    request = tree.initial_request(number, client_request_id=client_request_id)
+    request = tree.initial_request(number, client_request_id=client_request_id, variables=variables)
     response = client.send_callflow(request)
     if response.session_id:
         store.record_outbound_call(
@@ -42,4 +47,6 @@ def place_callback(
             request_id=response.call_flow_request_id,
             client_request_id=client_request_id,
         )
+        if variables:
+            store.set_variables(response.session_id, variables)
     return response

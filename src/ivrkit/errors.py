@@ -8,6 +8,9 @@ IvrkitError
 │   ├── StoreRefused            the store refused this record's data (retrying will not help)
 │   └── StoreSchemaError        its schema revision is behind or ahead of this ivrkit's
 ├── WrongLayerError        a wire action where a tree node belongs, or a tree node in a callflow
+├── CampaignError          a campaign that does not exist, or cannot do what was asked
+│   ├── ContactsRefused         a contacts file with bad rows (each with its line and reason)
+│   └── WorkerConflict          a second worker on a SQLite campaign
 └── ApiError               the Voice API answered with a failure
     ├── AuthenticationError     401: missing or wrong API key
     ├── NotFoundError           404: unknown subaccount or resource
@@ -18,6 +21,8 @@ IvrkitError
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 
 class IvrkitError(Exception):
@@ -80,6 +85,22 @@ class StoreSchemaError(StoreError):
         self.current = current
         self.head = head
         self.behind = behind
+
+
+class CampaignError(IvrkitError):
+    """A campaign is unknown, or cannot do what was asked in its state."""
+
+
+class ContactsRefused(CampaignError):
+    """A contacts file has rows that cannot be called; ``problems`` holds ``(line, reason)``."""
+
+    def __init__(self, message: str, problems: list[tuple[int, str]]) -> None:
+        super().__init__(message)
+        self.problems = problems
+
+
+class WorkerConflict(CampaignError):
+    """Another worker runs this campaign and the store allows only one (SQLite)."""
 
 
 class SimulatorControlError(IvrkitError):

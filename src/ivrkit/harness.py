@@ -188,11 +188,12 @@ class IvrHarness:
         legacy_dtmf: bool = False,
         webhook_secret: str = WEBHOOK_SECRET,
         simulator: SimulatorConfig | None = None,
+        store_url: str | None = None,
     ) -> None:
         self.tree = tree if isinstance(tree, Tree) else load_tree(tree)
         self._folder = tempfile.TemporaryDirectory(prefix="ivrkit-test-")
         folder = Path(self._folder.name)
-        self.store: Store = open_store(f"sqlite:///{folder / 'ivrkit.db'}")
+        self.store: Store = open_store(store_url or f"sqlite:///{folder / 'ivrkit.db'}")
         config = simulator or SimulatorConfig(
             api_key=API_KEY, subaccount=SUBACCOUNT, legacy_dtmf=legacy_dtmf
         )

@@ -75,8 +75,10 @@ def test_sessions_lists_what_the_store_holds(tmp_path: Path) -> None:
     (row,) = json.loads(result.output)
     assert row["sessionId"] == "sess-1"
     assert row["status"] == "IN_PROGRESS"
+    assert row["outcome"] is None
     table = runner.invoke(app, ["sessions", "--db", url])
     assert "sess-1" in table.output
+    assert "outcome" in table.output
 
 
 @pytest.mark.parametrize(

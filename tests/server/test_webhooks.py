@@ -135,6 +135,17 @@ def test_sessions_record_digits_in_order_and_the_last_action(
     assert session.status == "IN_PROGRESS"
 
 
+def test_sessions_record_the_outcome_label_the_answer_reached(
+    http: httpx.Client, store: Store
+) -> None:
+    http.post("/webhooks/vca", json=vca_event("9", event_id="a"))  # the menu again: no label
+    session = store.session("s-1")
+    assert session is not None and session.outcome_label is None
+    http.post("/webhooks/vca", json=vca_event("2", event_id="b", action_id="main#1"))
+    session = store.session("s-1")
+    assert session is not None and session.outcome == "agent"
+
+
 @pytest.mark.parametrize(
     "name",
     [

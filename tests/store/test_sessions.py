@@ -190,3 +190,25 @@ def test_digits_of_a_long_listing_are_fetched_in_chunks(
     listed = store.sessions()
     assert [s.session_id for s in listed] == ["s4", "s3", "s2", "s1", "s0"]
     assert [s.digits for s in listed] == [[str(n), f"{n}{n}"] for n in (4, 3, 2, 1, 0)]
+
+
+def test_a_session_keeps_the_last_outcome_label_its_answers_reached(store: Store) -> None:
+    first = vca_event(event_id="o-1", session_id="labelled", digits="2", timestamp=later(0))
+    store.record_vca(vca_delivery(first), replace(vca_update(first), outcome="agent"))
+    assert store.sessions()[0].outcome_label == "agent"
+    second = vca_event(event_id="o-2", session_id="labelled", digits=None, timestamp=later(5))
+    store.record_vca(vca_delivery(second), vca_update(second))  # an unlabelled node after it
+    (row,) = store.sessions()
+    assert row.outcome_label == "agent"
+    assert row.outcome == "agent"
+    third = vca_event(event_id="o-3", session_id="labelled", digits="1", timestamp=later(9))
+    store.record_vca(vca_delivery(third), replace(vca_update(third), outcome="resolved"))
+    assert store.sessions()[0].outcome == "resolved"
+
+
+def test_a_session_without_a_label_gets_its_outcome_from_the_summary(store: Store) -> None:
+    summary = summary_event("vss_ivr_scenario1_bridge_completed.json", sessionStatus="BUSY")
+    store.record_summary(summary_delivery(summary), summary)
+    (row,) = store.sessions()
+    assert row.outcome_label is None
+    assert row.outcome == "busy"

@@ -58,6 +58,7 @@ def session_json(row: SessionRecord) -> dict[str, Any]:
         "customer": row.customer,
         "flow": row.flow,
         "node": row.node,
+        "outcome": row.outcome,
         "errorCode": row.error_code,
     }
 
@@ -69,7 +70,16 @@ def _short(moment: datetime | None) -> str:
 def sessions_table(rows: list[SessionRecord], title: str = "Sessions") -> Table:
     table = Table(title=title, title_justify="left")
     table.add_column("session", no_wrap=True, min_width=36)
-    for column in ("direction", "status", "last action", "digits", "start", "end", "duration"):
+    for column in (
+        "direction",
+        "status",
+        "outcome",
+        "last action",
+        "digits",
+        "start",
+        "end",
+        "duration",
+    ):
         table.add_column(column, overflow="fold")
     for row in rows:
         duration = f"{row.duration_seconds:.0f}s" if row.duration_seconds is not None else "-"
@@ -78,6 +88,7 @@ def sessions_table(rows: list[SessionRecord], title: str = "Sessions") -> Table:
             row.session_id,
             row.direction or "-",
             status,
+            row.outcome or "-",
             row.last_action or "-",
             " ".join(row.digits) or "-",
             _short(row.started_at),

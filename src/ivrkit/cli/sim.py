@@ -34,9 +34,15 @@ def styled(line: Line) -> Text:
 @app.command()
 def demo(
     timeout: Annotated[float, typer.Option(help="Seconds each call may take.")] = 30.0,
+    campaign: Annotated[
+        bool, typer.Option("--campaign", help="Play a 20-customer callback campaign instead.")
+    ] = False,
 ) -> None:
     """Play the guide's simple IVR three times through a simulated platform; exit 0 only if
-    every call did what the IVR says."""
+    every call did what the IVR says. With --campaign, a callback campaign of 20 customers."""
+    if campaign:
+        campaign_demo()
+        return
     from ivrkit.demo import run_demo
     from ivrkit.store import SessionRecord
 
@@ -207,3 +213,53 @@ def phone(
     from ivrkit.narrate import summary_line
 
     console.print(Text(summary_line(view), style="bold"))
+
+
+def campaign_demo() -> None:
+    """`ivrkit demo --campaign`: exit 0 only if every contact ended as scripted."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from ivrkit.campaigns.demo import CUSTOMERS, run_campaign_demo
+    from ivrkit.campaigns.model import CampaignStatus
+
+    console.print(
+        Panel(
+            f"A callback campaign of {len(CUSTOMERS)} customers through a simulated 8x8 Voice "
+            "platform: the simple IVR asks each whether the issue is resolved.",
+            title="ivrkit demo --campaign",
+            border_style="blue",
+        )
+    )
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[detail]}"),
+        console=console,
+    ) as progress:
+        task = progress.add_task("contacts done", total=len(CUSTOMERS), detail="")
+
+        def on_progress(status: CampaignStatus) -> None:
+            finished = status.total - sum(
+                status.by_state.get(state, 0) for state in ("pending", "claimed", "calling")
+            )
+            outcomes = ", ".join(f"{k} {v}" for k, v in status.by_outcome.items())
+            progress.update(task, completed=finished, detail=outcomes)
+
+        def on_step(text: str) -> None:
+            progress.console.print(Text(f"⏱ {text}", style="cyan"))
+
+        result = run_campaign_demo(on_progress, on_step)
+    console.rule("[bold]ivrkit campaign report callbacks")
+    for row in result.report:
+        sessions = ", ".join(f"{a.status or a.state}→{a.outcome or '-'}" for a in row.attempts)
+        console.out(
+            f"{row.number:<14} {row.variables.get('name', ''):<10} {row.outcome or '-':<12} "
+            f"{len(row.attempts)} attempt(s) {sessions}",
+            highlight=False,
+        )
+    for problem in result.problems:
+        console.print(Text(f"✗ {problem}", style="bold red"))
+    if result.problems:
+        raise typer.Exit(1)
+    console.print(Text(f"all {len(result.report)} contacts ended as scripted", style="bold green"))

@@ -28,6 +28,8 @@ class Answered:
     last_action: str | None
     note: str | None = None
     variables: dict[str, str] = field(default_factory=dict)
+    label: str | None = None
+    """The outcome label the answer reached (:mod:`ivrkit.outcomes`)."""
 
 
 class Answerer:
@@ -99,6 +101,7 @@ class Answerer:
             decision.callflow.callflow[-1].last_action,
             "; ".join(filter(None, [note, decision.note])) or None,
             decision.variables,
+            decision.label,
         )
 
     def _check(self, answer_json: str) -> bytes:

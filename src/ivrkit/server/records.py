@@ -30,6 +30,7 @@ def session_update(event: wire.CallActionEvent, answered: Answered, tree: Tree) 
         last_action=answered.last_action,
         node=answered.node,
         flow=tree.name,
+        outcome=answered.label,
     )
 
 

@@ -140,6 +140,7 @@ def session_values(update: SessionUpdate, now: datetime) -> dict[str, Any]:
         "flow": update.flow,
         "node": update.node,
         "answer_last_action": update.last_action,
+        "outcome": update.outcome,
         "started_at": update.at,
         "updated_at": now,
     }
@@ -188,6 +189,7 @@ def session_from_row(row: RowMapping, digits: Sequence[str]) -> SessionRecord:
         error_message=row["error_message"],
         client_request_id=row["client_request_id"],
         request_id=row["request_id"],
+        outcome_label=row["outcome"],
     )
 
 

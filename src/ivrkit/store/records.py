@@ -56,6 +56,8 @@ class SessionUpdate:
     """The IVR tree node the answer came from."""
     flow: str | None = None
     """The name of the IVR tree."""
+    outcome: str | None = None
+    """The outcome label the answer reached (:mod:`ivrkit.outcomes`); None: no labelled node."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -97,6 +99,16 @@ class SessionRecord:
     client_request_id: str | None
     request_id: str | None
     """The callFlowRequestId of the Send Callflow request that started it (outbound)."""
+    outcome_label: str | None = None
+    """The outcome label of the last labelled tree node the session reached."""
+
+    @property
+    def outcome(self) -> str | None:
+        """What the session ended with (:func:`ivrkit.outcomes.derive`); None while in progress
+        and before any labelled node."""
+        from ivrkit.outcomes import derive
+
+        return derive(self.status, self.outcome_label, digits=self.digits, in_progress=IN_PROGRESS)
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from sqlalchemy import (
     TypeDecorator,
 )
 
-REVISION = "0002"
+REVISION = "0004"
 """The migration these tables are: the newest in ``ivrkit/store/migrations`` (a test keeps the two
 equal). A store recording it opens without running Alembic."""
 
@@ -134,7 +134,11 @@ sessions = Table(
     _text("client_request_id"),
     _text("request_id"),
     Column("updated_at", UtcDateTime(), nullable=False),
+    # The outcome label of the last labelled tree node reached (ivrkit.outcomes).
+    _text("outcome"),
     Index("ix_ivrkit_sessions_started_at", "started_at", "id"),
+    # Campaigns find a call by the clientRequestId they sent (after a worker died mid-call).
+    Index("ix_ivrkit_sessions_client_request_id", "client_request_id"),
 )
 
 session_digits = Table(
@@ -208,4 +212,92 @@ variables = Table(
     _text("session_id", primary_key=True),
     _text("name", primary_key=True),
     _text("value", nullable=False),
+)
+
+# -- campaigns (ivrkit.campaigns): whom to call, each call placed, and the workers calling ------
+
+campaigns = Table(
+    "ivrkit_campaigns",
+    metadata,
+    Column("id", _ID_TYPE, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    _text("state", nullable=False),
+    _text("flow", nullable=False),
+    # The settings (rate, window, days, attempts, ...) as the CLI or the API gave them.
+    Column("settings", JSON(), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    # Pacing shared by every worker: the next free call slot, the adaptive rate, a hold.
+    Column("next_slot_at", UtcDateTime()),
+    Column("current_rate", Float, nullable=False),
+    Column("hold_until", UtcDateTime()),
+)
+
+campaign_contacts = Table(
+    "ivrkit_campaign_contacts",
+    metadata,
+    Column("id", _ID_TYPE, primary_key=True, autoincrement=True),
+    Column(
+        "campaign_id",
+        _ID_TYPE,
+        ForeignKey("ivrkit_campaigns.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("line", Integer, nullable=False),
+    _text("number", nullable=False),
+    Column("variables", JSON(), nullable=False),
+    # Zones of the callee ("Asia/Singapore" or several, comma-separated): the window holds in all.
+    _text("timezones", nullable=False),
+    _text("state", nullable=False),
+    Column("due_at", UtcDateTime(), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    _text("claimed_by"),
+    Column("claim_expires", UtcDateTime()),
+    _text("outcome"),
+    _text("note"),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Index("ix_ivrkit_campaign_contacts_due", "campaign_id", "state", "due_at"),
+    Index("ix_ivrkit_campaign_contacts_number", "campaign_id", "number", unique=True),
+)
+
+campaign_attempts = Table(
+    "ivrkit_campaign_attempts",
+    metadata,
+    Column("id", _ID_TYPE, primary_key=True, autoincrement=True),
+    Column(
+        "contact_id",
+        _ID_TYPE,
+        ForeignKey("ivrkit_campaign_contacts.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("number", Integer, nullable=False),
+    # Sent as clientRequestId and echoed by the platform in the summary: unique, so one attempt
+    # is one call whatever worker places it or finds it again.
+    _text("client_request_id", nullable=False, unique=True),
+    _text("session_id"),
+    _text("state", nullable=False),
+    _text("status"),
+    _text("outcome"),
+    Column("error_code", BigInteger),
+    _text("note"),
+    _text("worker"),
+    Column("placed_at", UtcDateTime(), nullable=False),
+    Column("ended_at", UtcDateTime()),
+    Index("ix_ivrkit_campaign_attempts_contact", "contact_id", "number", unique=True),
+    Index("ix_ivrkit_campaign_attempts_state", "state"),
+)
+
+campaign_workers = Table(
+    "ivrkit_campaign_workers",
+    metadata,
+    _text("worker", primary_key=True),
+    Column(
+        "campaign_id",
+        _ID_TYPE,
+        ForeignKey("ivrkit_campaigns.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    _text("host", nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started_at", UtcDateTime(), nullable=False),
+    Column("heartbeat_at", UtcDateTime(), nullable=False),
 )

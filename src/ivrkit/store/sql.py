@@ -125,6 +125,18 @@ class Store:
         """The database URL, without its password."""
         return display_url(self._url)
 
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self._dialect
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One read-write transaction on the store's database, for the layers built on its tables
+        (campaigns); committed on leaving, StoreError on database failures."""
+        with self._transaction(write=True) as conn:
+            yield conn
+
     def close(self) -> None:
         """Close every pooled connection; the store cannot be used afterwards."""
         self._closed = True

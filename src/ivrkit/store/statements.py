@@ -90,6 +90,8 @@ class Statements:
                 "flow": func.coalesce(new.flow, _S.flow),
                 "node": func.coalesce(new.node, _S.node),
                 "answer_last_action": func.coalesce(new.answer_last_action, _S.answer_last_action),
+                # The last labelled node reached; an answer from an unlabelled node keeps it.
+                "outcome": func.coalesce(new.outcome, _S.outcome),
                 "started_at": _earliest_start(new.started_at),
                 "updated_at": new.updated_at,
             },

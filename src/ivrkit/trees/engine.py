@@ -119,15 +119,18 @@ class Engine:
         return self._decide(self._next_after(position, context), context)
 
     def render(
-        self, position: Position, context: CallContext
+        self, position: Position, context: CallContext, reached: list[str] | None = None
     ) -> tuple[list[wire.Action], Position | None]:
         """The actions from ``position`` on, through pass-through nodes, up to the first node
-        that waits for the platform; and where the call then is (None: it hangs up)."""
+        that waits for the platform; and where the call then is (None: it hangs up). The nodes
+        passed are appended to ``reached`` when it is given."""
         actions: list[wire.Action] = []
         current: Position | None = position
         for _ in range(MAX_CHAIN):
             if current is None:
                 return actions, None
+            if reached is not None:
+                reached.append(current.node)
             step, following, waits = self._step(current, context)
             actions.extend(step)
             if waits:
@@ -169,13 +172,28 @@ class Engine:
         if position is None:
             callflow = wire.Callflow(callflow=[wire.hangup()])
             return Decision(callflow, "(hangup)", outcome, note, context.changed)
-        actions, where = self.render(position, context)
+        reached: list[str] = []
+        actions, where = self.render(position, context, reached)
         if not actions:
             actions = [wire.hangup()]
             where = None
         return Decision(
-            self._callflow(actions, where), position.node, outcome, note, context.changed
+            self._callflow(actions, where),
+            position.node,
+            outcome,
+            note,
+            context.changed,
+            self.label_of(reached),
         )
+
+    def label_of(self, reached: list[str]) -> str | None:
+        """The outcome label of the last labelled node among ``reached`` (None: no label)."""
+        nodes = self.spec.nodes
+        for name in reversed(reached):
+            label = nodes[name].outcome
+            if label is not None:
+                return label
+        return None
 
     def _next_after(self, position: Position, context: CallContext) -> Position | None:
         """Where the call goes when the platform reports back from ``position``."""

@@ -63,6 +63,11 @@ CODES: dict[str, tuple[Severity, str]] = {
         "default is 1 in the OpenAPI document",
     ),
     "unrouted-digit": ("warning", "a prompt says `press N` and the menu has no route for N"),
+    "odd-outcome": (
+        "warning",
+        "a node's outcome label that reads like an outcome derived from the summary (busy, "
+        "no-answer, ...) or differs from another label only in case or punctuation",
+    ),
     "unmentioned-route": (
         "warning",
         "a route key no text of the menu mentions, in a menu whose prompt says `press N`",

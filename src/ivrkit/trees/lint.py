@@ -33,7 +33,7 @@ from collections.abc import Iterable, Iterator
 import yaml
 from pydantic import ValidationError
 
-from ivrkit import rules
+from ivrkit import outcomes, rules
 from ivrkit.errors import TreeError
 from ivrkit.trees.engine import MAX_CHAIN
 from ivrkit.trees.graph_edges import PASS_THROUGH, Edge, components, edges_of
@@ -93,6 +93,7 @@ def lint_spec(
     _check_traps(spec, graph, found)
     _check_loops(spec, graph, found)
     _check_chains(spec, graph, found)
+    _check_outcomes(spec, found)
     check_voices(spec, platform.voice_profiles if platform else rules.KNOWN_VOICE_PROFILES, found)
     check_prompts(spec, found)
     check_callflows(spec, platform, found)
@@ -259,6 +260,33 @@ def _check_reachable(spec: TreeSpec, graph: _Graph, found: Findings) -> None:
                 node=name,
                 at=("nodes", name),
                 key=True,
+            )
+
+
+def _check_outcomes(spec: TreeSpec, found: Findings) -> None:
+    """Labels a report would confuse: a derived outcome's name (a session labelled ``busy``
+    cannot be told from one whose line was busy), or two spellings of one label."""
+    spellings: dict[str, str] = {}
+    for name, node in spec.nodes.items():
+        label = node.outcome
+        if label is None:
+            continue
+        folded = label.lower().replace("_", "-").replace(".", "-")
+        if folded in outcomes.DERIVED:
+            found.add(
+                "odd-outcome",
+                f"node {name!r} is labelled {label!r}, the name of an outcome derived from the "
+                "session summary; choose another label so reports can tell them apart",
+                node=name,
+                at=("nodes", name, "outcome"),
+            )
+        elif spellings.setdefault(folded, label) != label:
+            found.add(
+                "odd-outcome",
+                f"node {name!r} is labelled {label!r}, and another node {spellings[folded]!r}: "
+                "reports count them apart; write the label one way",
+                node=name,
+                at=("nodes", name, "outcome"),
             )
 
 

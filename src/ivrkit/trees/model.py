@@ -23,6 +23,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ivrkit.errors import WrongLayerError
+from ivrkit.outcomes import LABEL_PATTERN
 from ivrkit.wire import WireModel
 
 RETRY = "retry"
@@ -303,7 +304,8 @@ class Hook(TreeModel):
 
 
 class Node(TreeModel):
-    """One node: exactly one of its kinds is set."""
+    """One node: exactly one of its kinds is set, and optionally the ``outcome`` a session that
+    reaches it ends with (see :mod:`ivrkit.outcomes`)."""
 
     menu: Menu | None = None
     collect: Collect | None = None
@@ -314,11 +316,18 @@ class Node(TreeModel):
     hook: Hook | None = None
     hangup: HangupNode | None = None
     goto: Goto | None = None
+    outcome: str | None = Field(
+        default=None,
+        pattern=LABEL_PATTERN,
+        description="Outcome label of a session that reaches this node (resolved, agent, ...).",
+    )
 
     @model_validator(mode="before")
     @classmethod
     def _one_kind(cls, data: Any) -> Any:
         if isinstance(data, dict):
+            label = data.get("outcome")
+            data = {key: value for key, value in data.items() if key != "outcome"}
             kinds = [key for key in data if key in KINDS]
             if len(kinds) != 1 or len(data) != 1:
                 other = [key for key in data if key not in KINDS]
@@ -331,6 +340,8 @@ class Node(TreeModel):
                 data = {kind: {"node": data[kind]}}
             elif kind == "say" and isinstance(data[kind], str):
                 data = {kind: {"text": data[kind]}}
+            if label is not None:
+                data = {**data, "outcome": label}
         return data
 
     @property

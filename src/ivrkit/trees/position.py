@@ -29,6 +29,8 @@ class Decision:
     note: str | None = None
     variables: dict[str, str] = field(default_factory=dict)
     """Session variables this answer set (for the store to keep)."""
+    label: str | None = None
+    """The outcome label of the last labelled node the answer passed (:mod:`ivrkit.outcomes`)."""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,323 @@
+"""``ivrkit campaign run``: one worker calling a campaign's contacts until it is done.
+
+Each round the worker ends the attempts whose summary arrived, claims the contacts due now
+(inside their window, within the concurrency limit and the shared pacing slots) and calls them
+at their slots. Any number of workers share a campaign on PostgreSQL; SQLite allows one.
+
+An attempt is recorded (with the clientRequestId it sends) before Send Callflow. A worker
+killed at any instant leaves either a claim (it expires; another worker takes the contact) or
+an attempt being placed, which any worker settles: by the session the store recorded for its
+clientRequestId (the Send Callflow answer, or the summary echoing it), else, after
+``placing_grace`` with no trace, as never placed. So nobody is called twice for one attempt.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from ivrkit.callback import place_callback
+from ivrkit.campaigns import model as m
+from ivrkit.campaigns import policy
+from ivrkit.campaigns.clock import Clock, SystemClock
+from ivrkit.campaigns.repo import CampaignStore, wall
+from ivrkit.client import VoiceClient
+from ivrkit.errors import (
+    ApiError,
+    AuthenticationError,
+    CallflowRejected,
+    NotFoundError,
+    RateLimited,
+    ValidationFailed,
+)
+from ivrkit.store import IN_PROGRESS
+from ivrkit.trees import Tree
+
+log = logging.getLogger("ivrkit.campaigns")
+
+HEARTBEAT_SECONDS = 5.0
+SENDERS = 32
+"""Send Callflow requests one worker has in flight at once (each waits for its slot)."""
+RELEASE = "<release>"
+"""A contact not called because a 429 held the campaign before its slot."""
+POLL_SECONDS = 0.05
+
+
+@dataclass(frozen=True)
+class RunResult:
+    state: str
+    """The campaign's state when the run stopped."""
+    reason: str
+    """done, cancelled, paused, idle or until."""
+    calls_placed: int
+
+
+class Runner:
+    """One worker of one campaign."""
+
+    def __init__(
+        self,
+        campaigns: CampaignStore,
+        name: str,
+        client: VoiceClient,
+        tree: Tree,
+        *,
+        clock: Clock | None = None,
+        worker: str | None = None,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        self.campaigns = campaigns
+        self.name = name
+        self.client = client
+        self.tree = tree
+        self.clock: Clock = clock or SystemClock()
+        self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.rng = rng
+        self.calls_placed = 0
+        self._hold_until: datetime | None = None
+        """After a 429: calls whose slot comes before this are given back, not sent."""
+        self._pending: list[tuple[m.ClaimedContact, str, Future[tuple[str | None, datetime]]]] = []
+        self._pool = ThreadPoolExecutor(max_workers=1)
+
+    def run(
+        self,
+        *,
+        until: datetime | None = None,
+        stop_when_idle: bool = False,
+        on_progress: Callable[[m.CampaignStatus], None] | None = None,
+        progress_every: float = 0.5,
+    ) -> RunResult:
+        """Work until the campaign is done or cancelled, paused (once its calls in progress
+        ended), ``until`` (business time) passes, or, with ``stop_when_idle``, nothing is in
+        progress and nothing is due now."""
+        repo = self.campaigns
+        campaign = repo.get(self.name)
+        if campaign.state in (m.DONE, m.CANCELLED):
+            return RunResult(campaign.state, campaign.state, 0)
+        lease = campaign.settings.worker_lease
+        repo.join(campaign, self.worker, socket.gethostname(), os.getpid(), lease)
+        heartbeat = min(HEARTBEAT_SECONDS, lease / 3)
+        beat = progress = time.monotonic()
+        self._pool = ThreadPoolExecutor(max_workers=SENDERS, thread_name_prefix="ivrkit-campaign")
+        try:
+            while True:
+                campaign = repo.get(self.name)
+                if time.monotonic() - beat >= heartbeat:
+                    repo.heartbeat(self.worker)
+                    beat = time.monotonic()
+                placed = self.collect(campaign)
+                in_flight = self.settle(campaign)
+                if on_progress is not None and time.monotonic() - progress >= progress_every:
+                    on_progress(repo.status(campaign))
+                    progress = time.monotonic()
+                if campaign.state == m.CANCELLED and not in_flight:
+                    return self._result(campaign, "cancelled")
+                if campaign.state == m.PAUSED and not in_flight:
+                    return self._result(campaign, "paused")
+                submitted = 0
+                ended = until is not None and self.clock.now() >= until
+                if campaign.state == m.ACTIVE and not ended:
+                    claimed = repo.claim(campaign, self.worker, self.clock.now())
+                    submitted = self.submit(campaign, claimed)
+                    if not self._pending and repo.finish_if_done(campaign):
+                        return self._result(repo.get(self.name), "done")
+                now = self.clock.now()
+                if until is not None and now >= until and not self._pending:
+                    return self._result(campaign, "until")
+                if not placed and not submitted:
+                    idle = not self._pending and stop_when_idle and repo.idle(campaign, now)
+                    if idle:
+                        return self._result(campaign, "idle")
+                    self.clock.sleep(POLL_SECONDS)
+        finally:
+            self._pool.shutdown(wait=True)
+            self.collect(repo.get(self.name))
+            if on_progress is not None:
+                on_progress(repo.status(repo.get(self.name)))
+            repo.leave(self.worker)
+
+    def submit(self, campaign: m.Campaign, claimed: list[m.ClaimedContact]) -> int:
+        """Record the attempts of claimed contacts and hand their calls to the senders, each
+        to be sent at its slot; the number handed over."""
+        started = self.campaigns.start_attempts(campaign, claimed, self.worker)
+        for contact, request_id in started:
+            future = self._pool.submit(self._place_at_slot, campaign, contact, request_id)
+            self._pending.append((contact, request_id, future))
+        return len(started)
+
+    def collect(self, campaign: m.Campaign) -> int:
+        """Record what the senders finished; the calls placed."""
+        done = [item for item in self._pending if item[2].done()]
+        if not done:
+            return 0
+        self._pending = [item for item in self._pending if not item[2].done()]
+        sessions: list[tuple[str, str, datetime | None]] = []
+        released: list[str] = []
+        for _, request_id, future in done:
+            session_id, sent = future.result()
+            if session_id is RELEASE:
+                released.append(request_id)
+            elif session_id is not None:
+                sessions.append((request_id, session_id, sent))
+        if released:  # a 429 held the campaign before their turn: they are called later
+            self.campaigns.not_placed_many(campaign, released, due=self.clock.now())
+        self.campaigns.placed(campaign, sessions)
+        self.calls_placed += len(sessions)
+        return len(sessions)
+
+    def _place_at_slot(
+        self, campaign: m.Campaign, contact: m.ClaimedContact, request_id: str
+    ) -> tuple[str | None, datetime]:
+        self._wait_for(contact.slot)
+        sent = wall()
+        if self._hold_until is not None and contact.slot < self._hold_until:
+            return RELEASE, sent
+        return self.place(campaign, contact, request_id), sent
+
+    def place(self, campaign: m.Campaign, contact: m.ClaimedContact, request_id: str) -> str | None:
+        """Call one contact whose attempt is recorded; the session id when a call was placed."""
+        repo = self.campaigns
+        now = self.clock.now()
+        try:
+            response = place_callback(
+                self.client,
+                self.tree,
+                contact.number,
+                store=repo.store,
+                client_request_id=request_id,
+                variables=contact.variables,
+            )
+        except RateLimited as exc:
+            hold = exc.retry_after if exc.retry_after is not None else 1.0
+            self._hold_until = wall() + timedelta(seconds=hold)
+            repo.not_placed(
+                request_id, campaign, due=now, note=f"429: held {hold:g}s", hold_seconds=hold
+            )
+            return None
+        except (CallflowRejected, ValidationFailed) as exc:
+            code = exc.status_code
+            outcome = "invalid-number" if code == policy.INVALID_NUMBER else "rejected"
+            repo.ended(
+                request_id,
+                campaign,
+                state=m.ATTEMPT_ENDED,
+                status="NOT_CREATED",
+                outcome=outcome,
+                error_code=code,
+                note=str(exc),
+                retry_at=None,
+                counted=True,
+                now=now,
+            )
+            return None
+        except (AuthenticationError, NotFoundError):
+            raise  # the account is wrong: every call would fail the same way
+        except ApiError as exc:
+            # 5xx or a lost connection: the call may exist. The attempt stays "placing" and is
+            # settled by its trace (the summary echoing its clientRequestId) or the grace.
+            log.warning("campaign %s: %s; settling the attempt later", self.name, exc)
+            return None
+        if response.session_id:
+            return response.session_id
+        repo.ended(
+            request_id,
+            campaign,
+            state=m.ATTEMPT_ENDED,
+            status=response.session_status,
+            outcome="rejected",
+            error_code=response.status_code,
+            note=response.status_message,
+            retry_at=None,
+            counted=True,
+            now=now,
+        )
+        return None
+
+    def settle(self, campaign: m.Campaign) -> int:
+        """End the attempts whose summary arrived; the number still in progress."""
+        repo = self.campaigns
+        s = campaign.settings
+        now = self.clock.now()
+        current = wall()
+        open_count = 0
+        for row in repo.open_attempts(campaign):
+            request_id = row["client_request_id"]
+            age = (current - row["placed_at"]).total_seconds()
+            if row["state"] == m.PLACING:
+                found = row["found_session"]
+                if found is not None:
+                    repo.placed(campaign, [(request_id, found, None)])
+                    open_count += 1
+                elif age > s.placing_grace:
+                    repo.not_placed(
+                        request_id,
+                        campaign,
+                        due=now,
+                        note=f"no trace of the call {s.placing_grace:g}s after it was started",
+                    )
+                else:
+                    open_count += 1
+                continue
+            if row["found_session"] is None or row["status"] == IN_PROGRESS:
+                if age > s.summary_timeout:
+                    after = policy.retry(policy.UNKNOWN, row["attempts"], s, now, self.rng)
+                    self._end(campaign, request_id, None, after, None, "no summary arrived")
+                else:
+                    open_count += 1
+                continue
+            after = policy.after_summary(
+                status=row["status"],
+                label=row["outcome"],
+                pressed=bool(row["pressed"]),
+                error_code=row["error_code"],
+                attempts_before=row["attempts"],
+                settings=s,
+                now=now,
+                random=self.rng,
+            )
+            self._end(campaign, request_id, row["status"], after, row["error_code"], None)
+        return open_count
+
+    def _end(
+        self,
+        campaign: m.Campaign,
+        request_id: str,
+        status: str | None,
+        after: policy.Next,
+        error_code: int | None,
+        note: str | None,
+    ) -> None:
+        self.campaigns.ended(
+            request_id,
+            campaign,
+            state=m.ATTEMPT_ENDED,
+            status=status,
+            outcome=after.outcome,
+            error_code=error_code,
+            note=note,
+            retry_at=after.retry_at,
+            counted=after.counted,
+            now=self.clock.now(),
+            slow_down=after.slow_down,
+        )
+
+    def _wait_for(self, slot: datetime) -> None:
+        # Slots are at most a couple of seconds ahead (claims stop a second ahead of the
+        # campaign's next slot); the bound only guards against a clock jump.
+        pause = (slot - wall()).total_seconds()
+        if pause > 0:
+            time.sleep(min(pause, 60.0))
+
+    def _result(self, campaign: m.Campaign, reason: str) -> RunResult:
+        return RunResult(campaign.state, reason, self.calls_placed)
+
+
+__all__ = ["RunResult", "Runner"]

@@ -1,0 +1,77 @@
+"""What a session ended with: the one definition of an outcome, for the CLI, lint, campaigns and
+analytics alike.
+
+A tree node may carry ``outcome: <label>`` (``resolved``, ``agent``); a session's outcome is the
+last labelled node it reached. A session that reached none gets an outcome derived from its
+summary: ``busy``, ``no-answer``, ``failed``, ``error`` when the call did not go through, else
+``no-input`` (answered, nothing pressed) or ``hung-up`` (pressed something, then left before any
+labelled node). A session without a summary has no outcome yet (None).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Final
+
+__all__ = [
+    "DERIVED",
+    "LABEL_PATTERN",
+    "NOT_REACHED",
+    "derive",
+    "is_label",
+]
+
+LABEL_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$"
+"""What a node's ``outcome`` may be: a short word (letters, digits, ``_ . -``)."""
+
+BUSY: Final = "busy"
+NO_ANSWER: Final = "no-answer"
+FAILED: Final = "failed"
+ERROR: Final = "error"
+NO_INPUT: Final = "no-input"
+HUNG_UP: Final = "hung-up"
+
+DERIVED: Final = (NO_INPUT, HUNG_UP, BUSY, NO_ANSWER, FAILED, ERROR)
+"""The outcomes a session gets from its summary when it reached no labelled node."""
+
+NOT_REACHED: Final = frozenset({BUSY, NO_ANSWER, FAILED, ERROR})
+"""Derived outcomes of a call that never reached the tree's menu: the callee was not spoken to."""
+
+_BY_STATUS: Final = {
+    "BUSY": BUSY,
+    "NO_ANSWER": NO_ANSWER,
+    "FAILED": FAILED,
+    "CANCELED": FAILED,
+    "ERROR": ERROR,
+}
+
+_LABEL = re.compile(LABEL_PATTERN)
+
+
+def is_label(text: str) -> bool:
+    """Whether ``text`` may be a node's outcome label."""
+    return _LABEL.match(text) is not None
+
+
+def derive(
+    status: str,
+    label: str | None,
+    *,
+    digits: Sequence[str] = (),
+    in_progress: str = "IN_PROGRESS",
+) -> str | None:
+    """A session's outcome from its status (IN_PROGRESS or the summary's ``sessionStatus``), the
+    last outcome label its answers reached, and the digits pressed; None while it is in progress.
+
+    A label wins over the status: a customer who reached ``agent`` keeps that outcome even when
+    the agent's line was busy (the summary then says BUSY for the whole session).
+    """
+    if status == in_progress:
+        return label
+    if label:
+        return label
+    derived = _BY_STATUS.get(status)
+    if derived is not None:
+        return derived
+    return HUNG_UP if any(digits) else NO_INPUT

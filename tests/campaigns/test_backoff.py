@@ -1,0 +1,92 @@
+"""A 429 (with Retry-After) and a full trunk (-2010) slow the campaign down; the contact is
+retried, not failed, and not charged an attempt."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import httpx
+import pytest
+
+from ivrkit.campaigns import CampaignStore
+from ivrkit.client import VoiceClient
+from ivrkit.harness import API_KEY, SUBACCOUNT
+from tests.campaigns.conftest import Rig
+
+pytestmark = pytest.mark.e2e
+
+NUMBERS = [f"+659123{n:04d}" for n in range(6)]
+CSV = "number\n" + "\n".join(NUMBERS) + "\n"
+
+
+class RateLimitingTransport(httpx.BaseTransport):
+    """The simulator behind a limit: the first ``refusals`` Send Callflow requests get 429."""
+
+    def __init__(self, refusals: int, retry_after: str = "1") -> None:
+        self._inner = httpx.HTTPTransport()
+        self.refusals = refusals
+        self.retry_after = retry_after
+        self.refused_at: list[float] = []
+        self.sent_at: list[float] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and request.url.path.endswith("/callflows"):
+            if len(self.refused_at) < self.refusals:
+                self.refused_at.append(time.monotonic())
+                return httpx.Response(
+                    429,
+                    headers={"Retry-After": self.retry_after},
+                    json={"statusCode": 429, "statusMessage": "Too Many Requests"},
+                )
+            self.sent_at.append(time.monotonic())
+        return self._inner.handle_request(request)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def test_a_429_holds_the_campaign_for_retry_after_and_retries_the_contact(rig: Rig) -> None:
+    for number in NUMBERS:
+        rig.phone(number, press=["1"])
+    rig.create("limited", CSV, attempts=1)
+    transport = RateLimitingTransport(refusals=2, retry_after="1")
+    client = VoiceClient(
+        API_KEY, SUBACCOUNT, base_url=rig.harness.platform_url, max_retries=0, transport=transport
+    )
+    rig.clients.append(client)
+    result = rig.runner("limited", client).run(stop_when_idle=True)
+    assert result.reason == "done"
+    assert set(rig.outcomes("limited").values()) == {"resolved"}  # attempts=1: none was charged
+    assert len(transport.refused_at) == 2
+    # Nothing was sent for Retry-After (1 s) after the last refusal.
+    assert transport.sent_at[0] - transport.refused_at[-1] >= 0.9
+    report = rig.campaigns.report(rig.campaigns.get("limited"))
+    refused = [a for row in report for a in row.attempts if (a.note or "").startswith("429:")]
+    assert len(refused) == 2 and all(a.state == "not-placed" for a in refused)
+    assert rig.calls_by_number() == {number: 1 for number in NUMBERS}
+
+
+def test_a_full_trunk_is_retried_without_charging_an_attempt(rig: Rig) -> None:
+    for number in NUMBERS:
+        rig.phone(number, press=["1"])
+    rig.create("trunk", CSV, attempts=1)
+    rig.harness.control.change_settings(trunk_capacity=0)
+    runner = rig.runner("trunk")
+    outcome: list[str] = []
+    worker = threading.Thread(target=lambda: outcome.append(runner.run().reason), daemon=True)
+    worker.start()
+    campaigns = CampaignStore(rig.harness.store)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        rows = campaigns.report(campaigns.get("trunk"))
+        if sum(1 for r in rows for a in r.attempts if a.error_code == -2010) >= 3:
+            break
+        time.sleep(0.05)
+    rig.harness.control.change_settings(trunk_capacity=None)
+    worker.join(30)
+    assert outcome == ["done"]
+    rows = campaigns.report(campaigns.get("trunk"))
+    assert {row.outcome for row in rows} == {"resolved"}
+    full = [a for row in rows for a in row.attempts if a.error_code == -2010]
+    assert len(full) >= 3 and all(a.outcome == "error" for a in full)
