@@ -22,8 +22,6 @@ IvrkitError
 
 from __future__ import annotations
 
-from typing import Any
-
 
 class IvrkitError(Exception):
     """Root of every error ivrkit raises on purpose."""
