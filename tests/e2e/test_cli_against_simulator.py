@@ -86,7 +86,7 @@ def test_register_call_and_list_sessions(tmp_path: Path, monkeypatch: pytest.Mon
         store.close()
 
 
-def test_a_wrong_api_key_is_one_clear_line() -> None:
+def test_a_wrong_api_key_is_one_clear_line(tmp_path: Path) -> None:
     import os
     import subprocess
     import sys
@@ -106,6 +106,7 @@ def test_a_wrong_api_key_is_one_clear_line() -> None:
             text=True,
             timeout=60,
             env=env,
+            cwd=tmp_path,  # the default store, ./ivrkit.db, lands there and not in the clone
             check=False,
         )
     assert result.returncode == 1
