@@ -14,12 +14,14 @@ clientRequestId (the Send Callflow answer, or the summary echoing it), else, aft
 from __future__ import annotations
 
 import logging
+import math
 import os
 import random
 import socket
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -88,7 +90,7 @@ class Runner:
         self._pending: list[tuple[m.ClaimedContact, str, Future[tuple[str | None, datetime]]]] = []
         self._pool = ThreadPoolExecutor(max_workers=1)
         self._pace_lock = threading.Lock()
-        self._last_sent: datetime | None = None
+        self._sent: deque[datetime] = deque()
 
     def run(
         self,
@@ -319,16 +321,21 @@ class Runner:
         )
 
     def _spaced(self, rate: float) -> datetime:
-        """Wait until 1/rate after this worker's previous send, and return the send time: the
-        senders that fell behind their slots catch up at the rate, never in a burst."""
+        """Wait until this worker's sends of the last window (one second, or 1/rate when that
+        is longer) leave room for one more, and return the send time: senders that fell behind
+        their slots catch up, yet no window ever holds more than ``rate`` calls."""
+        window = max(1.0, 1.0 / rate)
+        room = max(1, math.floor(rate * window))
         with self._pace_lock:
             now = wall()
-            if self._last_sent is not None:
-                gap = (self._last_sent - now).total_seconds() + 1.0 / rate
-                if gap > 0:
-                    time.sleep(gap)
-                    now = wall()
-            self._last_sent = now
+            sent = self._sent
+            while sent and (now - sent[0]).total_seconds() >= window:
+                sent.popleft()
+            if len(sent) >= room:
+                time.sleep(max(0.0, window - (now - sent[0]).total_seconds()))
+                sent.popleft()
+                now = wall()
+            sent.append(now)
         return now
 
     def _wait_for(self, slot: datetime) -> None:
