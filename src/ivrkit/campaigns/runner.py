@@ -14,11 +14,14 @@ clientRequestId (the Send Callflow answer, or the summary echoing it), else, aft
 from __future__ import annotations
 
 import logging
+import math
 import os
 import random
 import socket
+import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -86,6 +89,8 @@ class Runner:
         """After a 429: calls whose slot comes before this are given back, not sent."""
         self._pending: list[tuple[m.ClaimedContact, str, Future[tuple[str | None, datetime]]]] = []
         self._pool = ThreadPoolExecutor(max_workers=1)
+        self._pace_lock = threading.Lock()
+        self._sent: deque[datetime] = deque()
 
     def run(
         self,
@@ -118,6 +123,8 @@ class Runner:
                 if on_progress is not None and time.monotonic() - progress >= progress_every:
                     on_progress(repo.status(campaign))
                     progress = time.monotonic()
+                if campaign.state == m.DONE and not self._pending:
+                    return self._result(campaign, "done")  # another worker finished it
                 if campaign.state == m.CANCELLED and not in_flight:
                     return self._result(campaign, "cancelled")
                 if campaign.state == m.PAUSED and not in_flight:
@@ -177,7 +184,7 @@ class Runner:
         self, campaign: m.Campaign, contact: m.ClaimedContact, request_id: str
     ) -> tuple[str | None, datetime]:
         self._wait_for(contact.slot)
-        sent = wall()
+        sent = self._spaced(campaign.settings.rate)
         if self._hold_until is not None and contact.slot < self._hold_until:
             return RELEASE, sent
         return self.place(campaign, contact, request_id), sent
@@ -248,10 +255,14 @@ class Runner:
         now = self.clock.now()
         current = wall()
         open_count = 0
+        mine = {request_id for _, request_id, _ in self._pending}
         for row in repo.open_attempts(campaign):
             request_id = row["client_request_id"]
             age = (current - row["placed_at"]).total_seconds()
             if row["state"] == m.PLACING:
+                if request_id in mine:  # this worker's sender records it, with its send time
+                    open_count += 1
+                    continue
                 found = row["found_session"]
                 if found is not None:
                     repo.placed(campaign, [(request_id, found, None)])
@@ -308,6 +319,24 @@ class Runner:
             now=self.clock.now(),
             slow_down=after.slow_down,
         )
+
+    def _spaced(self, rate: float) -> datetime:
+        """Wait until this worker's sends of the last window (one second, or 1/rate when that
+        is longer) leave room for one more, and return the send time: senders that fell behind
+        their slots catch up, yet no window ever holds more than ``rate`` calls."""
+        window = max(1.0, 1.0 / rate)
+        room = max(1, math.floor(rate * window))
+        with self._pace_lock:
+            now = wall()
+            sent = self._sent
+            while sent and (now - sent[0]).total_seconds() >= window:
+                sent.popleft()
+            if len(sent) >= room:
+                time.sleep(max(0.0, window - (now - sent[0]).total_seconds()))
+                sent.popleft()
+                now = wall()
+            sent.append(now)
+        return now
 
     def _wait_for(self, slot: datetime) -> None:
         # Slots are at most a couple of seconds ahead (claims stop a second ahead of the
