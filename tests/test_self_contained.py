@@ -37,7 +37,7 @@ def outside_paths(text: str) -> list[str]:
 def test_pattern_catches_outside_paths() -> None:
     assert outside_paths('Path("/' + 'work/shared/spec")') == ["/" + "work/"]
     assert outside_paths("parents[1] / '..' / '.." + "/shared/x'") == [".." + "/shared"]
-    assert outside_paths("src/ivrkit/work/x.py and /home/user/homework/a") == []
+    assert outside_paths("src/ivrkit/" + "work/x.py and /home/user/homework/a") == []
 
 
 def test_no_tracked_file_names_a_path_outside_the_repository() -> None:
