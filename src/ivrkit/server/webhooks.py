@@ -277,7 +277,12 @@ class WebhookPipeline:
         variables: dict[str, str] | None = None
         if tree.uses_variables:
             variables = await self.committer.read_variables(event.payload.session_id)
-        answered = self.answerer.decide(event, tree, variables, note)
+        if tree.uses_hooks:  # a hook may block (an HTTP request, user code): not on the loop
+            answered = await anyio.to_thread.run_sync(
+                self.answerer.decide, event, tree, variables, note
+            )
+        else:
+            answered = self.answerer.decide(event, tree, variables, note)
         write = VcaWrite(
             delivery=self._delivery_of(stored, answered),
             update=session_update(event, answered, tree),

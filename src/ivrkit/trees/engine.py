@@ -59,6 +59,11 @@ class Engine:
         texts = spec.model_dump_json(include={"nodes"})
         return any(name not in known for name in template_names(texts))
 
+    @cached_property
+    def uses_hooks(self) -> bool:
+        """Whether answering may call a hook (user code or an HTTP request: it may block)."""
+        return any(node.hook for node in self.spec.nodes.values())
+
     def hook(self, name: str) -> Callable[[HookFunction], HookFunction]:
         """Register a Python hook: ``@tree.hook("check_booking")``."""
         return self.hooks.register(name)
