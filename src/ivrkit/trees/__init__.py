@@ -31,7 +31,7 @@ from ivrkit.trees.model import (
     Transfer,
     TreeSpec,
 )
-from ivrkit.trees.position import Decision, Outcome, Position
+from ivrkit.trees.position import Decision, Outcome, Position, RouteKind, RouteTaken
 
 __all__ = [
     "BUILTIN_FLOWS",
@@ -57,6 +57,8 @@ __all__ = [
     "Play",
     "Position",
     "Route",
+    "RouteKind",
+    "RouteTaken",
     "SayNode",
     "Transfer",
     "Tree",

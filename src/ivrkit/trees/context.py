@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ivrkit.trees.position import RouteTaken
 
 _TEMPLATE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::(digits))?\}")
 
@@ -17,6 +21,8 @@ class CallContext:
     digits: str | None = None
     variables: dict[str, str] = field(default_factory=dict)
     changed: dict[str, str] = field(default_factory=dict)
+    routes: list[RouteTaken] = field(default_factory=list)
+    """The routes taken while answering (filled by the engine)."""
 
     def set(self, name: str, value: str) -> None:
         self.variables[name] = value

@@ -8,6 +8,8 @@ changes handed back for the store to keep.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
@@ -18,7 +20,7 @@ from ivrkit.trees.conditions import holds
 from ivrkit.trees.context import CallContext, fill, template_names
 from ivrkit.trees.hooks import HookCall, HookFunction, HookRegistry, run_hook
 from ivrkit.trees.model import RETRY, Collect, Menu, Node, Text, TreeSpec
-from ivrkit.trees.position import Decision, Outcome, Position
+from ivrkit.trees.position import Decision, Outcome, Position, RouteKind, RouteTaken
 
 SAMPLE_VALUE = "6512345678"
 """Stands in for a session variable when a node is rendered to be checked: digits, so that it
@@ -41,6 +43,11 @@ class Engine:
         self.spec = spec
         self.hooks = hooks or HookRegistry()
         self.clock = clock or (lambda: datetime.now(UTC))
+
+    @cached_property
+    def version(self) -> str:
+        """The tree's version: a short hash of its content (:func:`spec_version`)."""
+        return spec_version(self.spec)
 
     @cached_property
     def uses_variables(self) -> bool:
@@ -121,7 +128,7 @@ class Engine:
         if position is None or position.node not in self.spec.nodes:
             note = f"clientActionId {action_id!r} names no node of tree {self.spec.name!r}"
             return self._decide(entry, context, Outcome.STALE, note)
-        return self._decide(self._next_after(position, context), context)
+        return self._decide(self._next_after(position, context), context, heard=position)
 
     def render(
         self, position: Position, context: CallContext, reached: list[str] | None = None
@@ -173,10 +180,20 @@ class Engine:
         context: CallContext,
         outcome: Outcome = Outcome.ANSWERED,
         note: str | None = None,
+        *,
+        heard: Position | None = None,
     ) -> Decision:
         if position is None:
             callflow = wire.Callflow(callflow=[wire.hangup()])
-            return Decision(callflow, "(hangup)", outcome, note, context.changed)
+            return Decision(
+                callflow,
+                "(hangup)",
+                outcome,
+                note,
+                context.changed,
+                heard=heard,
+                routes=tuple(context.routes),
+            )
         reached: list[str] = []
         actions, where = self.render(position, context, reached)
         if not actions:
@@ -189,6 +206,9 @@ class Engine:
             note,
             context.changed,
             self.label_of(reached),
+            heard=heard,
+            routes=tuple(context.routes),
+            reached=tuple(reached),
         )
 
     def label_of(self, reached: list[str]) -> str | None:
@@ -201,40 +221,57 @@ class Engine:
         return None
 
     def _next_after(self, position: Position, context: CallContext) -> Position | None:
-        """Where the call goes when the platform reports back from ``position``."""
+        """Where the call goes when the platform reports back from ``position`` (the route
+        taken is added to ``context.routes``)."""
         node = self.spec.nodes[position.node]
+        kind, value, following = self._leave(node, position, context)
+        context.routes.append(
+            RouteTaken(position.node, kind, value, following.node if following else None)
+        )
+        return following
+
+    def _leave(
+        self, node: Node, position: Position, context: CallContext
+    ) -> tuple[RouteKind, str | None, Position | None]:
         if node.menu is not None:
-            route = node.menu.target(context.digits) if context.digits else None
-            if route is not None:
+            digits = context.digits
+            route = node.menu.target(digits) if digits else None
+            if route is not None and digits is not None:
                 for name, value in route.set.items():
                     context.set(name, self.fill(value, context))
-                return Position(route.to)
-            return self._retry(node.menu, position, context.digits)
+                return RouteKind.KEY, digits, Position(route.to)
+            return self._retry(node.menu, position, digits)
         if node.collect is not None:
             entry = (context.digits or "").rstrip("#")
             if entry and _collect_accepts(node.collect, entry):
                 context.set(node.collect.variable, entry)
-                return Position(node.collect.next)
+                return RouteKind.COLLECTED, None, Position(node.collect.next)
             return self._retry(node.collect, position, entry)
         if node.transfer is not None:
-            return Position(node.transfer.after) if node.transfer.after else None
+            after = Position(node.transfer.after) if node.transfer.after else None
+            return RouteKind.NEXT, None, after
         if node.say is not None:
-            return Position(node.say.next) if node.say.next else None
+            return RouteKind.NEXT, None, Position(node.say.next) if node.say.next else None
         if node.play is not None:
-            return Position(node.play.next) if node.play.next else None
+            return RouteKind.NEXT, None, Position(node.play.next) if node.play.next else None
         if node.hangup is not None:
-            return None
-        return position  # branch, hook, goto: evaluate them again
+            return RouteKind.NEXT, None, None
+        # A branch, hook or goto heard back from (it waits for nothing): evaluate it again.
+        return RouteKind.GOTO, None, position
 
     @staticmethod
-    def _retry(node: Menu | Collect, position: Position, digits: str | None) -> Position | None:
+    def _retry(
+        node: Menu | Collect, position: Position, digits: str | None
+    ) -> tuple[RouteKind, str | None, Position | None]:
+        kind = RouteKind.INVALID if digits else RouteKind.NO_INPUT
         target = node.on_no_input if not digits else node.on_invalid
         if target != RETRY:
-            return Position(target)
+            return kind, None, Position(target)
         retries = position.retries + 1
         if node.max_retries is not None and retries > node.max_retries:
-            return Position(node.on_max_retries) if node.on_max_retries else None
-        return Position(position.node, retries)
+            after = Position(node.on_max_retries) if node.on_max_retries else None
+            return RouteKind.RETRIES_EXHAUSTED, None, after
+        return kind, None, Position(position.node, retries)
 
     def _first_waiting(self, position: Position) -> Position:
         """Skip branches and hooks (for the fallback answer, which must not call user code)."""
@@ -294,28 +331,36 @@ class Engine:
                     )
                 )
             return [*goodbye, wire.hangup()], None, True
-        return [], self._choose(node, context), False
+        return [], self._choose(position.node, node, context), False
 
-    def _choose(self, node: Node, context: CallContext) -> Position:
-        """Where a branch, hook or goto leads."""
+    def _choose(self, name: str, node: Node, context: CallContext) -> Position:
+        """Where a branch, hook or goto leads (the route taken is added to ``context.routes``)."""
+        kind, value, following = self._pick(node, context)
+        context.routes.append(RouteTaken(name, kind, value, following.node))
+        return following
+
+    def _pick(self, node: Node, context: CallContext) -> tuple[RouteKind, str | None, Position]:
         if node.goto is not None:
-            return Position(node.goto.node)
+            return RouteKind.GOTO, None, Position(node.goto.node)
         if node.branch is not None:
             moment = self.clock()
             for case in node.branch.cases:
                 if holds(case.when, context.variables, moment):
-                    return Position(case.to)
-            return Position(node.branch.otherwise)
+                    return RouteKind.CASE, case.to, Position(case.to)
+            return RouteKind.ELSE, None, Position(node.branch.otherwise)
         assert node.hook is not None
         call = HookCall(
             context.session_id, context.customer, context.digits, dict(context.variables)
         )
         result = run_hook(node.hook, call, self.hooks)
         if result is None:
-            return Position(node.hook.default)
+            return RouteKind.DEFAULT, None, Position(node.hook.default)
         for name, value in result.variables.items():
             context.set(name, value)
-        return Position(node.hook.routes.get(result.result, node.hook.default))
+        to = node.hook.routes.get(result.result)
+        if to is None:
+            return RouteKind.DEFAULT, result.result, Position(node.hook.default)
+        return RouteKind.RESULT, result.result, Position(to)
 
     def _capture(self, node: Node, position: Position, context: CallContext) -> wire.Action:
         asking = node.menu or node.collect
@@ -387,6 +432,18 @@ class Engine:
         if position is None:
             return wire.Callflow(callflow=actions)
         return wire.Callflow(callflow=actions, client_action_id=position.encode())
+
+
+VERSION_LENGTH = 10
+"""Hex digits of a tree version: 40 bits, so two versions of one tree collide only by accident
+(one in a trillion pairs)."""
+
+
+def spec_version(spec: TreeSpec) -> str:
+    """A tree's version: the start of the SHA-256 of its content in canonical JSON (key order and
+    formatting of the YAML file do not change it; any change a caller could notice does)."""
+    canonical = json.dumps(spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:VERSION_LENGTH]
 
 
 def _collect_accepts(collect: Collect, entry: str) -> bool:

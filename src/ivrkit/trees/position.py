@@ -20,6 +20,47 @@ class Outcome(StrEnum):
     """A new inbound call (CALL_RECEIVED): the entry node starts."""
 
 
+class RouteKind(StrEnum):
+    """How the engine left a node (what route coverage and path analytics count)."""
+
+    KEY = "key"
+    """A menu key that has a route (``value``: the key)."""
+    COLLECTED = "collected"
+    """A collect node accepted the entry."""
+    INVALID = "invalid"
+    """Digits that match no route, or an entry the collect node refuses."""
+    NO_INPUT = "no-input"
+    """The capture timed out without digits."""
+    RETRIES_EXHAUSTED = "retries-exhausted"
+    """Invalid entries or silences past ``max_retries``."""
+    NEXT = "next"
+    """A say, play or transfer moved on to its next node (or ended the call)."""
+    CASE = "case"
+    """A branch case held (``value``: the node it leads to)."""
+    ELSE = "else"
+    """No branch case held."""
+    RESULT = "result"
+    """A hook answered a result (``value``) that has a route."""
+    DEFAULT = "default"
+    """A hook failed or answered a result without a route."""
+    GOTO = "goto"
+
+
+@dataclass(frozen=True)
+class RouteTaken:
+    """One route the engine took while answering: from ``node``, of ``kind``, to ``to``."""
+
+    node: str
+    kind: RouteKind
+    value: str | None = None
+    to: str | None = None
+    """The node it led to; None when the call ends there."""
+
+    def __str__(self) -> str:
+        what = f"{self.kind} {self.value}" if self.value is not None else str(self.kind)
+        return f"{self.node}: {what} -> {self.to or '(end)'}"
+
+
 @dataclass(frozen=True)
 class Decision:
     callflow: wire.Callflow
@@ -31,6 +72,14 @@ class Decision:
     """Session variables this answer set (for the store to keep)."""
     label: str | None = None
     """The outcome label of the last labelled node the answer passed (:mod:`ivrkit.outcomes`)."""
+    heard: Position | None = None
+    """Where the caller was when the event came (None: a new inbound call or an unknown
+    clientActionId)."""
+    routes: tuple[RouteTaken, ...] = ()
+    """Every route taken, in order: from the node heard, then through branches, hooks and
+    gotos up to the node that waits (or the end of the call)."""
+    reached: tuple[str, ...] = ()
+    """The nodes the answer passed through, in order (the last one waits or ends the call)."""
 
 
 @dataclass(frozen=True)
