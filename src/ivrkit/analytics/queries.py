@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, distinct, func, or_, select
+from sqlalchemy import Connection, and_, func, or_, select
 
 from ivrkit.analytics.model import (
     Bucket,
@@ -61,10 +61,13 @@ class Analytics:
         *,
         clock: Callable[[], datetime] = _utc_now,
         stale_after: timedelta = STALE_AFTER,
+        use_counters: bool = True,
     ) -> None:
         self.store = store
         self.clock = clock
         self.stale_after = stale_after
+        self.use_counters = use_counters
+        """False: count everything from the raw rows (slow; to check the counters)."""
 
     # -- the questions ---------------------------------------------------------------------------
 
@@ -72,7 +75,7 @@ class Analytics:
         """Sessions started in the window, by category and outcome, with a series over time."""
         # An hourly series needs no day counters; a daily one takes them whole.
         spans = SPANS[1:] if window.hourly else SPANS
-        plan = _plan(window, filters, spans)
+        plan = _plan(window, filters, spans, self.use_counters)
         starts: Counter[tuple[int, str, str]] = Counter()
         with self.store.transaction() as conn:
             if plan.slots:
@@ -93,7 +96,7 @@ class Analytics:
         filters = _with_flow(filters, flow)
         counts: Counter[paths.NodeKey] = Counter()
         with self.store.transaction() as conn:
-            plan = _plan(window, filters, SPANS)
+            plan = _plan(window, filters, SPANS, self.use_counters)
             if plan.slots:
                 query = (
                     select(_PN.node, _PN.metric, _PN.value, func.sum(_PN.count))
@@ -114,7 +117,7 @@ class Analytics:
         filters = _with_flow(filters, flow)
         counts: Counter[tuple[str, str, int]] = Counter()
         with self.store.transaction() as conn:
-            plan = _plan(window, filters, SPANS)
+            plan = _plan(window, filters, SPANS, self.use_counters)
             if plan.slots:
                 query = (
                     select(_PP.path, _PP.outcome, _PP.bucket, func.sum(_PP.sessions))
@@ -150,9 +153,9 @@ class Analytics:
     def flows(self) -> list[str]:
         """The trees that have sessions (ended ones in the counters, or in progress)."""
         with self.store.transaction() as conn:
-            ended = conn.execute(select(distinct(_PS.flow))).scalars().all()
+            ended = conn.execute(select(_PS.flow).distinct()).scalars().all()
             open_ = conn.execute(
-                select(distinct(_S.flow)).where(_S.status == IN_PROGRESS, _S.flow.is_not(None))
+                select(_S.flow).distinct().where(_S.status == IN_PROGRESS, _S.flow.is_not(None))
             ).scalars()
             return sorted({flow for flow in [*ended, *open_] if flow})
 
@@ -205,11 +208,11 @@ class _Plan:
         return [(_at(span * first), _at(span * last)) for span, first, last in self.slots]
 
 
-def _plan(window: Window, filters: Filters, spans: Sequence[int]) -> _Plan:
+def _plan(window: Window, filters: Filters, spans: Sequence[int], counters: bool) -> _Plan:
     """The counter slots inside the window, largest spans first, and what is left at the edges
-    (everything, when the filters need raw rows)."""
+    (everything, when the filters need raw rows or the counters are not used)."""
     since, until = int(window.since.timestamp()), int(window.until.timestamp())
-    if filters.needs_raw_rows:
+    if filters.needs_raw_rows or not counters:
         return _Plan([], [(window.since, window.until)])
     slots: list[tuple[int, int, int]] = []
     raw: list[tuple[datetime, datetime]] = []

@@ -5,7 +5,7 @@ query counts raw rows (sessions in progress, partial slots, filters the counters
 Counters are kept per (flow, tree version, time slot of the session's start, see SPANS). Times
 spent are kept
 as log-scale histograms (:func:`bucket`): a median read from them is the middle of the bucket
-that holds the true median, within 9 % of it.
+that holds the true median, within 10 % of it.
 """
 
 from __future__ import annotations
