@@ -59,9 +59,7 @@ def test_a_window_holds_the_sessions_started_in_it_to_the_second(store: Store) -
 def test_filters_by_flow_and_version(store: Store) -> None:
     tree = load_tree("simple_ivr")
     changed = parse_tree(
-        tree.spec.model_dump_json(by_alias=True, exclude_none=True).replace(
-            "press one", "press 1"
-        )
+        tree.spec.model_dump_json(by_alias=True, exclude_none=True).replace("press one", "press 1")
     )
     assert changed.version != tree.version and changed.name == tree.name
     Recorder(store, tree).outbound("old", ["1"])
@@ -94,7 +92,9 @@ def test_filters_by_customer_and_campaign(store: Store) -> None:
                 "current_rate": 1.0,
             },
         ).scalar_one()
-        for line, (number, request) in enumerate([("6591110001", "att-1"), ("6591110002", "att-2")]):
+        for line, (number, request) in enumerate(
+            [("6591110001", "att-1"), ("6591110002", "att-2")]
+        ):
             contact = conn.execute(
                 insert(schema.campaign_contacts).returning(schema.campaign_contacts.c.id),
                 {

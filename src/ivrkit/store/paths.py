@@ -189,7 +189,9 @@ def contribution(
     if status == IN_PROGRESS and stale:
         status = STALE_STATUS
     digits = [step.digits for step in steps if step.digits]
-    outcome = outcomes.derive(status, session.label, digits=digits, in_progress=IN_PROGRESS)
+    outcome = None  # in progress, even past a labelled node: the caller may go on
+    if status != IN_PROGRESS:
+        outcome = outcomes.derive(status, session.label, digits=digits, in_progress=IN_PROGRESS)
     on_transfer = False
     for step in steps:
         if session.label is not None and step.label == session.label:
