@@ -22,6 +22,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ivrkit.calendars.days import DAYS as DAYS
+from ivrkit.calendars.days import expand_days
 from ivrkit.errors import WrongLayerError
 from ivrkit.outcomes import LABEL_PATTERN
 from ivrkit.wire import WireModel
@@ -36,7 +38,6 @@ VariableName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
 Text = str | dict[str, str]
 """A prompt: one text, or one per language code (``{en: Hello, es: Hola}``)."""
 
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 NODE_FOR_ACTION = {
@@ -226,21 +227,6 @@ class Hours(TreeModel):
     def _known_days(cls, days: str | list[str]) -> str | list[str]:
         expand_days(days)
         return days
-
-
-def expand_days(days: str | list[str]) -> set[int]:
-    """``"mon-fri"`` or ``["sat", "sun"]`` → weekday numbers (Monday is 0)."""
-    items = [days] if isinstance(days, str) else days
-    found: set[int] = set()
-    for item in items:
-        for part in item.lower().replace(" ", "").split(","):
-            start, _, end = part.partition("-")
-            if start not in DAYS or (end and end not in DAYS):
-                raise ValueError(f"{part!r} is not a day or range of days (mon..sun)")
-            first, last = DAYS.index(start), DAYS.index(end or start)
-            span = range(first, last + 1) if first <= last else [*range(first, 7), *range(last + 1)]
-            found.update(span)
-    return found
 
 
 class Condition(TreeModel):
