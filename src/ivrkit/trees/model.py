@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from ivrkit.calendars.days import DAYS as DAYS
 from ivrkit.calendars.days import expand_days
+from ivrkit.calendars.model import CALENDAR_NAME
 from ivrkit.errors import WrongLayerError
 from ivrkit.outcomes import LABEL_PATTERN
 from ivrkit.wire import WireModel
@@ -230,9 +231,15 @@ class Hours(TreeModel):
 
 
 class Condition(TreeModel):
-    """One test: open ``hours``, or a ``var`` that equals / is one of / matches / is set."""
+    """One test: open ``hours``, open by a named ``calendar``, or a ``var`` that equals / is one
+    of / matches / is set."""
 
     hours: Hours | None = None
+    calendar: str | None = Field(
+        default=None,
+        pattern=CALENDAR_NAME,
+        description="Holds while this calendar (named in the tree's calendars files) is open.",
+    )
     var: VariableName | None = None
     equals: str | None = None
     one_of: list[str] | None = None
@@ -241,8 +248,9 @@ class Condition(TreeModel):
 
     @model_validator(mode="after")
     def _one_test(self) -> Condition:
-        if (self.hours is None) == (self.var is None):
-            raise ValueError("a condition tests either hours or a var")
+        tests = [test for test in (self.hours, self.calendar, self.var) if test is not None]
+        if len(tests) != 1:
+            raise ValueError("a condition tests exactly one of hours, calendar or a var")
         if self.var is not None:
             tests = [
                 t for t in (self.equals, self.one_of, self.matches, self.is_set) if t is not None
@@ -374,6 +382,11 @@ class TreeSpec(TreeModel):
     )
     dial_format: Literal["digits", "e164"] = Field(
         default="digits", description="How numbers are written: 6512345678 or +6512345678."
+    )
+    calendars: list[str] = Field(
+        default_factory=list,
+        description="Calendar files (or folders of them), relative to the tree file; branches "
+        "name their calendars with `if: {calendar: NAME}`.",
     )
     entry: str
     nodes: dict[NodeName, Node] = Field(min_length=1)
