@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Dialect,
@@ -28,7 +29,7 @@ from sqlalchemy import (
     TypeDecorator,
 )
 
-REVISION = "0004"
+REVISION = "0007"
 """The migration these tables are: the newest in ``ivrkit/store/migrations`` (a test keeps the two
 equal). A store recording it opens without running Alembic."""
 
@@ -300,4 +301,16 @@ campaign_workers = Table(
     Column("pid", Integer, nullable=False),
     Column("started_at", UtcDateTime(), nullable=False),
     Column("heartbeat_at", UtcDateTime(), nullable=False),
+)
+
+# -- routing calendars (revision 0007) ---------------------------------------------------------
+
+calendar_switches = Table(
+    "ivrkit_calendar_switches",
+    metadata,
+    # A calendar's name, or "*" for the switch that closes every calendar.
+    Column("calendar", String(64), primary_key=True),
+    Column("closed", Boolean, nullable=False),
+    _text("reason"),
+    Column("changed_at", UtcDateTime(), nullable=False),
 )
