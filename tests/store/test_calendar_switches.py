@@ -26,7 +26,11 @@ def test_a_switch_turned_on_is_closed_until_turned_off(store: Store) -> None:
     switches.set("support", closed=False, now=T0 + timedelta(hours=2))
     assert switches.closed() == {}
     [kept] = switches.all()
-    assert (kept.calendar, kept.closed, kept.changed_at) == ("support", False, T0 + timedelta(hours=2))
+    assert (kept.calendar, kept.closed, kept.changed_at) == (
+        "support",
+        False,
+        T0 + timedelta(hours=2),
+    )
 
 
 def test_the_switch_for_every_calendar_is_kept_under_star(store: Store) -> None:

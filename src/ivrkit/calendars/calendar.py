@@ -104,7 +104,9 @@ class Calendar:
             return _by_spans(override, minute, local, "override", f"override {today}")
         if today in self.holidays:
             name = self.holidays[today]
-            return Verdict(False, "holiday", f"holiday {today}{f' ({name})' if name else ''}", local)
+            return Verdict(
+                False, "holiday", f"holiday {today}{f' ({name})' if name else ''}", local
+            )
         day = DAY_NAMES[local.weekday()]
         return _by_spans(
             self.weekly[local.weekday()], minute, local, "hours", f"weekly hours on {day}"

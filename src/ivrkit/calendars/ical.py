@@ -10,8 +10,12 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ivrkit.errors import CalendarError
+
+if TYPE_CHECKING:
+    import icalendar
 
 MAX_ICS_BYTES = 4 * 1024 * 1024
 """Largest .ics read (a country's holidays for decades are a few tens of kilobytes)."""
@@ -41,7 +45,7 @@ def read_ics(
 def parse_ics(
     data: bytes, *, source: str = "<ics>", years: tuple[int, int] | None = None
 ) -> tuple[dict[date, str | None], tuple[str, ...]]:
-    import icalendar
+    import icalendar  # imported here: only trees with .ics imports pay for it
 
     try:
         calendar = icalendar.Calendar.from_ical(data)
@@ -61,7 +65,9 @@ def parse_ics(
             continue
         end_prop = event.get("DTEND")
         end = getattr(end_prop, "dt", None)
-        length = (end - start).days if isinstance(end, date) and not isinstance(end, datetime) else 1
+        length = (
+            (end - start).days if isinstance(end, date) and not isinstance(end, datetime) else 1
+        )
         if not 1 <= length <= MAX_DAYS_PER_EVENT:
             skipped.append(f"{label} lasts {length} days: not imported as a holiday")
             continue
@@ -72,12 +78,13 @@ def parse_ics(
 
 
 def _occurrences(
-    event: object, start: date, years: tuple[int, int] | None, source: str
+    event: icalendar.Component, start: date, years: tuple[int, int] | None, source: str
 ) -> list[date]:
-    rule = event.get("RRULE") if hasattr(event, "get") else None  # type: ignore[attr-defined]
+    rule = event.get("RRULE")
     if rule is None:
         return [start]
-    from dateutil.rrule import rrulestr
+    # python-dateutil comes with icalendar (which expands recurrences with it); it has no stubs.
+    from dateutil.rrule import rrulestr  # type: ignore[import-untyped]
 
     first_year, last_year = years or (start.year, start.year + DEFAULT_SPAN_YEARS - 1)
     text = rule.to_ical().decode()

@@ -60,8 +60,9 @@ def _overlaps(calendar: Calendar, found: list[CalendarFinding]) -> None:
             for (first_key, first), (second_key, second) in combinations(spans, 2):
                 if first.start < second.end and second.start < first.end:
                     where = (
-                        f"`{first_key}`" if first_key == second_key else
-                        f"`{first_key}` and `{second_key}`"
+                        f"`{first_key}`"
+                        if first_key == second_key
+                        else f"`{first_key}` and `{second_key}`"
                     )
                     found.append(
                         CalendarFinding(
@@ -69,20 +70,21 @@ def _overlaps(calendar: Calendar, found: list[CalendarFinding]) -> None:
                             f"{DAY_NAMES[day]}: {first} and {second} overlap ({where})",
                         )
                     )
-    for day, spans in sorted(calendar.overrides.items()):
-        if spans == calendar.weekly[day.weekday()] and day not in calendar.holidays:
+    for dated, hours in sorted(calendar.overrides.items()):
+        weekday = dated.weekday()
+        if hours == calendar.weekly[weekday] and dated not in calendar.holidays:
             found.append(
                 CalendarFinding(
                     "calendar-overlap",
-                    f"the override of {day} equals the weekly hours of {DAY_NAMES[day.weekday()]}"
+                    f"the override of {dated} equals the weekly hours of {DAY_NAMES[weekday]}"
                     ": it changes nothing",
                 )
             )
-        if day in calendar.holidays:
+        if dated in calendar.holidays:
             found.append(
                 CalendarFinding(
                     "calendar-overlap",
-                    f"{day} is a holiday and has an override: the override wins",
+                    f"{dated} is a holiday and has an override: the override wins",
                 )
             )
 

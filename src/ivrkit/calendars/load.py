@@ -65,7 +65,9 @@ def parse_calendar_spec(text: str, *, source: str = "<calendar>") -> CalendarSpe
     except yaml.YAMLError as exc:
         raise CalendarError(f"not valid YAML: {exc}", file=source) from exc
     if not isinstance(data, dict):
-        raise CalendarError("a calendar file is a mapping with name, timezone and hours", file=source)
+        raise CalendarError(
+            "a calendar file is a mapping with name, timezone and hours", file=source
+        )
     try:
         return CalendarSpec.model_validate(data)
     except ValidationError as exc:

@@ -58,9 +58,7 @@ def parse_spans(text: str) -> tuple[Span, ...]:
     for part in text.split(","):
         match = _RANGE.match(part.strip())
         if match is None:
-            raise ValueError(
-                f"{part.strip()!r} is not a time range like 09:00-17:00 (or 'closed')"
-            )
+            raise ValueError(f"{part.strip()!r} is not a time range like 09:00-17:00 (or 'closed')")
         start, end = _minutes(match["start"]), _minutes(match["end"])
         if end <= start:
             raise ValueError(
@@ -123,9 +121,7 @@ class CalendarSpec(CalendarModel):
     @classmethod
     def _bare_dates(cls, holidays: object) -> object:
         if isinstance(holidays, list):
-            return [
-                {"date": item} if isinstance(item, date | str) else item for item in holidays
-            ]
+            return [{"date": item} if isinstance(item, date | str) else item for item in holidays]
         return holidays
 
     @field_validator("hours", "overrides")

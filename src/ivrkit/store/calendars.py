@@ -54,7 +54,9 @@ class SwitchStore:
         """The switches that are on, by calendar name (what the engine obeys)."""
         with self.store.transaction() as conn:
             rows = conn.execute(select(_T).where(_T.c.closed.is_(True))).all()
-        return {row.calendar: Switch(row.calendar, True, row.reason, row.changed_at) for row in rows}
+        return {
+            row.calendar: Switch(row.calendar, True, row.reason, row.changed_at) for row in rows
+        }
 
     def clear_all(self, now: datetime) -> int:
         """Turn every switch off (``ivrkit closed off --all``); how many were on."""

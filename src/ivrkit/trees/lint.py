@@ -124,9 +124,7 @@ def lint_spec(
     return found.ordered()
 
 
-def _check_calendars(
-    spec: TreeSpec, calendars: Mapping[str, Calendar], found: Findings
-) -> None:
+def _check_calendars(spec: TreeSpec, calendars: Mapping[str, Calendar], found: Findings) -> None:
     """Unknown calendar names (errors), then each calendar's own warnings."""
     for name, node in spec.nodes.items():
         if node.branch is None:

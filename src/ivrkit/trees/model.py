@@ -23,7 +23,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ivrkit.calendars.days import DAYS as DAYS
-from ivrkit.calendars.days import expand_days
+from ivrkit.calendars.days import expand_days as expand_days
 from ivrkit.calendars.model import CALENDAR_NAME
 from ivrkit.errors import WrongLayerError
 from ivrkit.outcomes import LABEL_PATTERN
@@ -38,7 +38,6 @@ VariableName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
 
 Text = str | dict[str, str]
 """A prompt: one text, or one per language code (``{en: Hello, es: Hola}``)."""
-
 
 
 NODE_FOR_ACTION = {
@@ -248,8 +247,8 @@ class Condition(TreeModel):
 
     @model_validator(mode="after")
     def _one_test(self) -> Condition:
-        tests = [test for test in (self.hours, self.calendar, self.var) if test is not None]
-        if len(tests) != 1:
+        kinds = [kind for kind in (self.hours, self.calendar, self.var) if kind is not None]
+        if len(kinds) != 1:
             raise ValueError("a condition tests exactly one of hours, calendar or a var")
         if self.var is not None:
             tests = [
