@@ -37,7 +37,14 @@ def lint_calendar(calendar: Calendar) -> list[CalendarFinding]:
 
 def _weekly_gaps(calendar: Calendar, found: list[CalendarFinding]) -> None:
     weekly = calendar.weekly
+    said_closed: set[int] = set()
+    if calendar.spec is not None:
+        for days, text in calendar.spec.hours.items():
+            if not parse_spans(text):
+                said_closed.update(expand_days(days))
     for day in range(1, 6):
+        if day in said_closed:
+            continue
         if not weekly[day] and weekly[day - 1] and weekly[day + 1]:
             found.append(
                 CalendarFinding(

@@ -19,6 +19,18 @@ MAX_CALENDAR_BYTES = 1024 * 1024
 SUFFIXES = (".yaml", ".yml")
 
 
+class _Loader(yaml.SafeLoader):
+    """Dates stay text for the models to check, so that 2026-02-30 is a field error that names
+    the field, not a crash of the YAML reader."""
+
+
+def _timestamp_as_text(loader: yaml.SafeLoader, node: yaml.Node) -> str:
+    return str(loader.construct_scalar(node))  # type: ignore[arg-type]
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
+
+
 def load_calendar(path: Path) -> Calendar:
     """Load one calendar file and the .ics files it imports; CalendarError in one line."""
     try:
@@ -53,7 +65,7 @@ def parse_calendar(text: str, *, source: str = "<calendar>", base: Path | None =
 
 def parse_calendar_spec(text: str, *, source: str = "<calendar>") -> CalendarSpec:
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         raise CalendarError(

@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import NamedTuple
+from typing import Annotated, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 CALENDAR_NAME = r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$"
 CLOSED = "closed"
@@ -74,6 +74,15 @@ def _minutes(text: str) -> int:
     return int(hour) * 60 + int(minute)
 
 
+def _checked_spans(text: str) -> str:
+    parse_spans(text)
+    return text
+
+
+Hours = Annotated[str, AfterValidator(_checked_spans)]
+"""Time ranges (``09:00-12:00, 13:00-17:00``) or ``closed``."""
+
+
 def known_zone(zone: str) -> str:
     try:
         ZoneInfo(zone)
@@ -101,11 +110,11 @@ class CalendarSpec(CalendarModel):
     years: str | int | None = Field(
         default=None, description="The years the holidays are written for: 2026 or 2026-2027."
     )
-    hours: dict[str, str] = Field(
+    hours: dict[str, Hours] = Field(
         default_factory=dict, description="Days (mon-fri, sat, sun) → time ranges or closed."
     )
     holidays: list[Holiday] = Field(default_factory=list)
-    overrides: dict[date, str] = Field(
+    overrides: dict[date, Hours] = Field(
         default_factory=dict, description="Date → time ranges or closed, before holidays."
     )
     ical: list[str] = Field(
@@ -123,13 +132,6 @@ class CalendarSpec(CalendarModel):
         if isinstance(holidays, list):
             return [{"date": item} if isinstance(item, date | str) else item for item in holidays]
         return holidays
-
-    @field_validator("hours", "overrides")
-    @classmethod
-    def _spans(cls, table: dict[object, str]) -> dict[object, str]:
-        for value in table.values():
-            parse_spans(value)
-        return table
 
     @field_validator("hours")
     @classmethod
