@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ivrkit.calendars.model import CALENDAR_NAME
@@ -57,13 +57,3 @@ class SwitchStore:
         return {
             row.calendar: Switch(row.calendar, True, row.reason, row.changed_at) for row in rows
         }
-
-    def clear_all(self, now: datetime) -> int:
-        """Turn every switch off (``ivrkit closed off --all``); how many were on."""
-        with self.store.transaction() as conn:
-            result = conn.execute(
-                update(_T)
-                .where(_T.c.closed.is_(True))
-                .values(closed=False, reason=None, changed_at=now)
-            )
-        return int(result.rowcount or 0)
