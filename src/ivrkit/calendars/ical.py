@@ -83,7 +83,7 @@ def _occurrences(
     rule = event.get("RRULE")
     if rule is None:
         return [start]
-    # python-dateutil comes with icalendar (which expands recurrences with it); it has no stubs.
+    # python-dateutil (icalendar's own dependency) ships no type stubs.
     from dateutil.rrule import rrulestr  # type: ignore[import-untyped]
 
     first_year, last_year = years or (start.year, start.year + DEFAULT_SPAN_YEARS - 1)
