@@ -160,3 +160,11 @@ def test_a_condition_tests_one_thing() -> None:
 
     with pytest.raises(ValueError, match="exactly one of hours, calendar or a var"):
         TreeSpec.model_validate(yaml.safe_load(both))
+
+
+def test_a_diagram_names_the_calendar_a_branch_asks(tmp_path: Path) -> None:
+    from ivrkit.trees.diagram import render
+
+    mermaid = render(load_tree(write(tmp_path)).spec, "mermaid")
+    assert "on calendar support" in mermaid
+    assert "support open" in mermaid
