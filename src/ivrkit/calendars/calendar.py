@@ -57,6 +57,8 @@ class Calendar:
     spec: CalendarSpec | None = None
     skipped: tuple[str, ...] = ()
     """iCalendar events that were not imported (timed events), one line each, for lint."""
+    files: tuple[str, ...] = ()
+    """The files it was read from (its own and its .ics), which a reloading server watches."""
 
     @classmethod
     def from_spec(
@@ -66,6 +68,7 @@ class Calendar:
         source: str = "<calendar>",
         imported: Mapping[date, str | None] | None = None,
         skipped: tuple[str, ...] = (),
+        files: tuple[str, ...] = (),
     ) -> Calendar:
         """The calendar of a parsed file; ``imported`` holidays come from its iCalendar files
         (a holiday written in the file wins over an imported one of the same date)."""
@@ -86,6 +89,7 @@ class Calendar:
             source=source,
             spec=spec,
             skipped=skipped,
+            files=files,
         )
 
     def verdict(self, moment: datetime, switches: Mapping[str, Switch] | None = None) -> Verdict:

@@ -54,13 +54,17 @@ def parse_calendar(text: str, *, source: str = "<calendar>", base: Path | None =
     spec = parse_calendar_spec(text, source=source)
     imported: dict[date, str | None] = {}
     skipped: list[str] = []
+    files = [source] if not source.startswith("<") else []
     for name in spec.ical:
         ics = Path(name) if base is None else base / name
         found, passed = read_ics(ics, years=spec.year_range())
         for day, holiday in found.items():
             imported.setdefault(day, holiday)
         skipped.extend(f"{name}: {line}" for line in passed)
-    return Calendar.from_spec(spec, source=source, imported=imported, skipped=tuple(skipped))
+        files.append(str(ics))
+    return Calendar.from_spec(
+        spec, source=source, imported=imported, skipped=tuple(skipped), files=tuple(files)
+    )
 
 
 def parse_calendar_spec(text: str, *, source: str = "<calendar>") -> CalendarSpec:
