@@ -27,6 +27,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ivrkit.calendars.days import expand_days
+
 CALENDAR_NAME = r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$"
 CLOSED = "closed"
 _TIME = r"([01]\d|2[0-3]):[0-5]\d|24:00"
@@ -79,7 +81,7 @@ def _checked_spans(text: str) -> str:
     return text
 
 
-Hours = Annotated[str, AfterValidator(_checked_spans)]
+Ranges = Annotated[str, AfterValidator(_checked_spans)]
 """Time ranges (``09:00-12:00, 13:00-17:00``) or ``closed``."""
 
 
@@ -110,11 +112,11 @@ class CalendarSpec(CalendarModel):
     years: str | int | None = Field(
         default=None, description="The years the holidays are written for: 2026 or 2026-2027."
     )
-    hours: dict[str, Hours] = Field(
+    hours: dict[str, Ranges] = Field(
         default_factory=dict, description="Days (mon-fri, sat, sun) → time ranges or closed."
     )
     holidays: list[Holiday] = Field(default_factory=list)
-    overrides: dict[date, Hours] = Field(
+    overrides: dict[date, Ranges] = Field(
         default_factory=dict, description="Date → time ranges or closed, before holidays."
     )
     ical: list[str] = Field(
@@ -136,8 +138,6 @@ class CalendarSpec(CalendarModel):
     @field_validator("hours")
     @classmethod
     def _days(cls, hours: dict[str, str]) -> dict[str, str]:
-        from ivrkit.calendars.days import expand_days
-
         for days in hours:
             expand_days(days)
         return hours
