@@ -154,3 +154,30 @@ def test_check_of_a_broken_calendar_is_one_line(
     code, _, err = run(capsys, "calendar", "check", str(path), "--at", "2026-12-24T10:00")
     assert code == 1
     one_line(err, "bad.yaml: timezone: unknown time zone 'Europe/Londn'")
+
+
+def test_lint_prints_the_calendars_warnings_with_the_tree(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "support.yaml").write_text(
+        CALENDAR.replace(
+            'mon-fri: "09:00-17:00"', 'mon-tue: "09:00-17:00", thu-fri: "09:00-17:00"'
+        ),
+        encoding="utf-8",
+    )
+    tree = tmp_path / "tree.yaml"
+    tree.write_text(
+        "name: t\ncalendars: [support.yaml]\nentry: hours\nnodes:\n"
+        "  hours:\n    branch:\n      cases:\n        - {if: {calendar: support}, to: bye}\n"
+        "      else: bye\n  bye:\n    hangup: {}\n",
+        encoding="utf-8",
+    )
+    code, out, _ = run(capsys, "lint", str(tree))
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].startswith(f"{tree}:2:1: warning calendar-weekly-gap: calendar 'support' (")
+    assert lines[0].endswith(
+        "Wednesday has no hours, between open Tuesday and Thursday: write `wed: closed` if "
+        "that is meant"
+    )
+    assert lines[-1] == "0 errors, 1 warning"
