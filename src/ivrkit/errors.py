@@ -4,6 +4,7 @@ IvrkitError
 ├── ConfigError            bad settings, flags or environment
 ├── ValidationFailed       a callflow the platform would refuse (carries the status code)
 ├── TreeError              an IVR tree that cannot be loaded (file, line, column)
+│   └── CalendarError           a calendar (or its .ics) that cannot be read or checked
 ├── StoreError             the session store cannot be reached or used (may pass: retry)
 │   ├── StoreRefused            the store refused this record's data (retrying will not help)
 │   └── StoreSchemaError        its schema revision is behind or ahead of this ivrkit's
@@ -56,6 +57,10 @@ class TreeError(IvrkitError):
             where += ": "
         super().__init__(f"{where}{message}")
         self.detail = message
+
+
+class CalendarError(TreeError):
+    """A routing calendar, its iCalendar import, or a moment asked of it, is not usable."""
 
 
 class StoreError(IvrkitError):

@@ -19,6 +19,7 @@ from ivrkit.callback import place_callback
 from ivrkit.client import VoiceClient
 from ivrkit.narrate import narrate, summary_line
 from ivrkit.server import create_app
+from ivrkit.server.switches import SWITCH_TTL, SWITCH_WAIT
 from ivrkit.serving import BackgroundServer
 from ivrkit.simulator import SessionView, SimulatorConfig, SimulatorControl
 from ivrkit.simulator import create_app as create_simulator
@@ -189,6 +190,8 @@ class IvrHarness:
         webhook_secret: str = WEBHOOK_SECRET,
         simulator: SimulatorConfig | None = None,
         store_url: str | None = None,
+        switch_ttl: float = SWITCH_TTL,
+        switch_wait: float = SWITCH_WAIT,
     ) -> None:
         self.tree = tree if isinstance(tree, Tree) else load_tree(tree)
         self._folder = tempfile.TemporaryDirectory(prefix="ivrkit-test-")
@@ -204,6 +207,8 @@ class IvrHarness:
                 store=self.store,
                 webhook_secret=webhook_secret,
                 spool=folder / "spool.jsonl",
+                switch_ttl=switch_ttl,
+                switch_wait=switch_wait,
             )
         )
         self._secret = webhook_secret

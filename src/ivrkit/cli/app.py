@@ -319,6 +319,7 @@ def require_account(api_key: str | None, subaccount: str | None) -> tuple[str, s
     return api_key, subaccount
 
 
+from ivrkit.cli import calendar as _calendar  # noqa: E402,F401  (registers calendar, closed)
 from ivrkit.cli import campaign as _campaign  # noqa: E402,F401  (registers `ivrkit campaign ...`)
 from ivrkit.cli import db as _db  # noqa: E402,F401  (registers `ivrkit db ...`)
 from ivrkit.cli import sim as _sim  # noqa: E402,F401  (registers its commands)

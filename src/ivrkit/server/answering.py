@@ -7,11 +7,13 @@ import json
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 from ivrkit import rules, wire
+from ivrkit.calendars import Switch
 from ivrkit.server.treeset import TreeSet
 from ivrkit.trees import Decision, Outcome, Position, RouteTaken, Tree
 
@@ -59,8 +61,10 @@ class Answerer:
         tree: Tree,
         variables: dict[str, str] | None = None,
         note: str | None = None,
+        switches: Mapping[str, Switch] | None = None,
     ) -> Answered:
-        """The answer to ``event`` from ``tree``; never raises."""
+        """The answer to ``event`` from ``tree``, obeying the calendars' emergency ``switches``
+        that are on; never raises."""
         key: tuple[object, ...] | None = None
         if not tree.uses_variables:
             payload = event.payload
@@ -81,7 +85,7 @@ class Answerer:
                 if cached is not None:
                     self._cache.move_to_end(key)
                     return cached
-        answered = self._decide(event, tree, variables or {}, note)
+        answered = self._decide(event, tree, variables or {}, note, switches)
         if key is not None and answered.outcome != "fallback":
             with self._lock:
                 self._cache[key] = answered
@@ -90,10 +94,15 @@ class Answerer:
         return answered
 
     def _decide(
-        self, event: wire.CallActionEvent, tree: Tree, variables: dict[str, str], note: str | None
+        self,
+        event: wire.CallActionEvent,
+        tree: Tree,
+        variables: dict[str, str],
+        note: str | None,
+        switches: Mapping[str, Switch] | None,
     ) -> Answered:
         try:
-            decision = tree.answer(event, variables)
+            decision = tree.answer(event, variables, switches=switches)
             answer = self._checked(decision.callflow.to_json())
         except Exception as exc:  # noqa: BLE001 - the caller must still hear the menu
             log.exception(

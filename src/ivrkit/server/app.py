@@ -25,6 +25,7 @@ from ivrkit.server.body import MAX_BODY_BYTES
 from ivrkit.server.committer import COMMIT_TIMEOUT, Committer
 from ivrkit.server.metrics import CONTENT_TYPE, ServerMetrics
 from ivrkit.server.spool import Spool, spool_path_for
+from ivrkit.server.switches import SWITCH_TTL, SWITCH_WAIT, SwitchReader
 from ivrkit.server.treeset import TreeSet
 from ivrkit.server.webhooks import JSON, Durability, WebhookPipeline
 from ivrkit.store import Store, open_store
@@ -48,6 +49,8 @@ def create_app(
     durability: Durability = "commit",
     commit_timeout: float = COMMIT_TIMEOUT,
     metrics_dir: Path | None = None,
+    switch_ttl: float = SWITCH_TTL,
+    switch_wait: float = SWITCH_WAIT,
 ) -> Starlette:
     """The webhook server for ``tree`` (the built-in simple IVR by default), or for several
     trees (the first is the default; see :class:`TreeSet` for how one is chosen).
@@ -63,6 +66,10 @@ def create_app(
     ``PROMETHEUS_MULTIPROC_DIR`` set) it writes them there and shows the sum over every
     process writing there (workers on one port; the parent prepares the directory with
     :func:`~ivrkit.server.metrics.prepare_metrics_dir`).
+
+    Trees that branch on calendars obey the emergency switches (``ivrkit closed on``) read from
+    the store at most every ``switch_ttl`` seconds; an answer waits at most ``switch_wait``
+    seconds for that read (see :mod:`ivrkit.server.switches`).
     """
     trees = as_tree_set(tree)
     owns_store = store is None
@@ -80,6 +87,7 @@ def create_app(
         committer=committer,
         durability=durability,
         metrics=metrics,
+        switches=SwitchReader.of_store(active_store, ttl=switch_ttl, wait=switch_wait),
     )
 
     async def vca(request: Request) -> Response:

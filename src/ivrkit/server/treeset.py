@@ -1,5 +1,6 @@
 """The trees one server answers: chosen by path (`/webhooks/vca/{flow}`), by the session's
-recorded tree, or by the virtual number called; reloaded from disk when their files change."""
+recorded tree, or by the virtual number called; reloaded from disk when their files change (the
+tree file, or a calendar file or .ics it reads)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ class _Slot:
     tree: Tree
     fallback: bytes
     path: Path | None
-    mtime: float | None
+    stamp: Stamp
 
 
 def _digits(number: str | None) -> str:
@@ -51,7 +52,7 @@ class TreeSet:
         for tree, path in zip(trees, given_paths, strict=True):
             if tree.name in self._slots:
                 raise IvrkitError(f"two trees are named {tree.name!r}; tree names must differ")
-            self._slots[tree.name] = _Slot(tree, _fallback(tree), path, _mtime(path))
+            self._slots[tree.name] = _Slot(tree, _fallback(tree), path, _stamp(path, tree))
         self.default_name = trees[0].name
         self._numbers = self._index_numbers()
 
@@ -125,10 +126,10 @@ class TreeSet:
             return []
         messages: list[str] = []
         for name, slot in list(self._slots.items()):
-            mtime = _mtime(slot.path)
-            if slot.path is None or mtime is None or mtime == slot.mtime:
+            stamp = _stamp(slot.path, slot.tree)
+            if slot.path is None or stamp is None or stamp == slot.stamp:
                 continue
-            slot.mtime = mtime
+            slot.stamp = stamp
             try:
                 tree = self._loader(slot.path)
             except IvrkitError as exc:
@@ -138,7 +139,7 @@ class TreeSet:
                 messages.append(f"kept {name!r}: the file now names the tree {tree.name!r}")
                 continue
             with self._lock:
-                self._slots[name] = _Slot(tree, _fallback(tree), slot.path, mtime)
+                self._slots[name] = _Slot(tree, _fallback(tree), slot.path, _stamp(slot.path, tree))
                 self._numbers = self._index_numbers()
             messages.append(f"reloaded {name!r} from {slot.path}")
         return messages
@@ -152,6 +153,18 @@ def _fallback(tree: Tree) -> bytes:
             f"tree {tree.name!r}: its entry answer is refused: {rules.describe(verdict)}"
         )
     return answer.to_json().encode()
+
+
+Stamp = tuple[float | None, ...] | None
+"""Modification times of a tree's file and of every calendar file it reads (None: no file)."""
+
+
+def _stamp(path: Path | None, tree: Tree) -> Stamp:
+    own = _mtime(path)
+    if own is None:
+        return None
+    calendar_files = [Path(f) for calendar in tree.calendars.values() for f in calendar.files]
+    return (own, *(_mtime(file) for file in calendar_files))
 
 
 def _mtime(path: Path | None) -> float | None:

@@ -33,6 +33,7 @@ from ivrkit.server.metrics import ServerMetrics
 from ivrkit.server.observe import DeliveryObserver, current
 from ivrkit.server.records import replay_spool, session_update
 from ivrkit.server.spool import Spool
+from ivrkit.server.switches import SwitchReader
 from ivrkit.server.treeset import TreeSet
 from ivrkit.store import Delivery, Store, VcaWrite
 from ivrkit.trees import Tree
@@ -89,8 +90,10 @@ class WebhookPipeline:
         committer: Committer | None = None,
         durability: Durability = "commit",
         metrics: ServerMetrics | None = None,
+        switches: SwitchReader | None = None,
     ) -> None:
         self.trees = trees
+        self.switches = switches or SwitchReader.of_store(store)
         self.store = store
         self.auth = SecretCheck(secret)
         self.spool = spool
@@ -278,12 +281,13 @@ class WebhookPipeline:
         variables: dict[str, str] | None = None
         if tree.uses_variables:
             variables = await self.committer.read_variables(event.payload.session_id)
+        switches = await self.switches.fresh() if tree.uses_calendars else None
         if tree.uses_hooks:  # a hook may block (an HTTP request, user code): not on the loop
             answered = await anyio.to_thread.run_sync(
-                self.answerer.decide, event, tree, variables, note
+                self.answerer.decide, event, tree, variables, note, switches
             )
         else:
-            answered = self.answerer.decide(event, tree, variables, note)
+            answered = self.answerer.decide(event, tree, variables, note, switches)
         latency_ms = round((perf_counter() - current().started) * 1000, 3)
         write = VcaWrite(
             delivery=replace(self._delivery_of(stored, answered), latency_ms=latency_ms),

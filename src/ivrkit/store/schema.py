@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Dialect,
@@ -28,7 +29,7 @@ from sqlalchemy import (
     TypeDecorator,
 )
 
-REVISION = "0005"
+REVISION = "0007"
 """The migration these tables are: the newest in ``ivrkit/store/migrations`` (a test keeps the two
 equal). A store recording it opens without running Alembic."""
 
@@ -391,4 +392,17 @@ path_paths = Table(
     Column("sessions", BigInteger, nullable=False),
     # The primary key is the table on SQLite: a range of slots is read in key order.
     sqlite_with_rowid=False,
+)
+
+
+# -- routing calendars (revision 0007) ---------------------------------------------------------
+
+calendar_switches = Table(
+    "ivrkit_calendar_switches",
+    metadata,
+    # A calendar's name, or "*" for the switch that closes every calendar.
+    Column("calendar", String(64), primary_key=True),
+    Column("closed", Boolean, nullable=False),
+    _text("reason"),
+    Column("changed_at", UtcDateTime(), nullable=False),
 )

@@ -7,9 +7,12 @@ itself calls it, so ``load_tree``, ``parse_tree``, a ``Tree`` built in code, ``c
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import yaml
 
 from ivrkit import rules
+from ivrkit.calendars import Calendar
 from ivrkit.errors import TreeError
 from ivrkit.trees.issues import Issue
 from ivrkit.trees.lint import lint_spec
@@ -17,10 +20,14 @@ from ivrkit.trees.model import TreeSpec
 
 
 def tree_errors(
-    spec: TreeSpec, *, root: yaml.Node | None = None, platform: rules.Platform | None = None
+    spec: TreeSpec,
+    *,
+    root: yaml.Node | None = None,
+    platform: rules.Platform | None = None,
+    calendars: Mapping[str, Calendar] | None = None,
 ) -> list[Issue]:
     """The errors (not warnings) lint finds in a tree; none means the tree is valid."""
-    issues = lint_spec(spec, root=root, platform=platform)
+    issues = lint_spec(spec, root=root, platform=platform, calendars=calendars)
     return [issue for issue in issues if issue.severity == "error"]
 
 
@@ -30,9 +37,10 @@ def check_spec(
     root: yaml.Node | None = None,
     source: str = "<tree>",
     platform: rules.Platform | None = None,
+    calendars: Mapping[str, Calendar] | None = None,
 ) -> None:
     """Raise :class:`TreeError` naming the first error of the tree, if it has any."""
-    errors = tree_errors(spec, root=root, platform=platform)
+    errors = tree_errors(spec, root=root, platform=platform, calendars=calendars)
     if errors:
         first = errors[0]
         more = f" (and {len(errors) - 1} more; run ivrkit lint)" if len(errors) > 1 else ""

@@ -1,11 +1,14 @@
-"""Branch conditions: open hours in a time zone, and tests on session variables."""
+"""Branch conditions: open hours in a time zone, open by a named calendar, and tests on session
+variables."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
+from ivrkit.calendars import Calendar, Switch
 from ivrkit.trees.model import Condition, Hours, expand_days
 
 
@@ -32,9 +35,22 @@ def _clock(text: str) -> time | None:
     return time(int(hour), int(minute))
 
 
-def holds(condition: Condition, variables: dict[str, str], moment: datetime | None = None) -> bool:
+def holds(
+    condition: Condition,
+    variables: dict[str, str],
+    moment: datetime | None = None,
+    *,
+    calendars: Mapping[str, Calendar] | None = None,
+    switches: Mapping[str, Switch] | None = None,
+) -> bool:
+    """Whether ``condition`` holds; a calendar condition looks its calendar up in ``calendars``
+    (a name it does not find is a KeyError: the tree's checks refuse such a tree) and obeys the
+    emergency ``switches`` that are on."""
     if condition.hours is not None:
         return is_open(condition.hours, moment or datetime.now(UTC))
+    if condition.calendar is not None:
+        calendar = (calendars or {})[condition.calendar]
+        return calendar.is_open(moment or datetime.now(UTC), switches)
     assert condition.var is not None
     value = variables.get(condition.var)
     if condition.is_set is not None:

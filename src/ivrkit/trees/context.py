@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from ivrkit.calendars import Switch
     from ivrkit.trees.position import RouteTaken
 
 _TEMPLATE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::(digits))?\}")
@@ -23,6 +24,8 @@ class CallContext:
     changed: dict[str, str] = field(default_factory=dict)
     routes: list[RouteTaken] = field(default_factory=list)
     """The routes taken while answering (filled by the engine)."""
+    switches: dict[str, Switch] = field(default_factory=dict)
+    """Emergency switches that are on, by calendar name (``*``: every calendar)."""
 
     def set(self, name: str, value: str) -> None:
         self.variables[name] = value

@@ -16,7 +16,7 @@ from typing import Literal
 
 from ivrkit.trees import svg
 from ivrkit.trees.graph_edges import Edge, all_edges
-from ivrkit.trees.model import RETRY, Node, Text, TreeSpec
+from ivrkit.trees.model import RETRY, Condition, Node, Text, TreeSpec
 
 Format = Literal["mermaid", "dot", "svg"]
 FORMATS: tuple[Format, ...] = ("mermaid", "dot", "svg")
@@ -234,10 +234,7 @@ def _summary(spec: TreeSpec, node: Node) -> str:
     if node.transfer is not None:
         return f"to {node.transfer.to}"
     if node.branch is not None:
-        tested = [
-            "hours" if case.when.hours is not None else str(case.when.var)
-            for case in node.branch.cases
-        ]
+        tested = [_tested(case.when) for case in node.branch.cases]
         return "on " + ", ".join(dict.fromkeys(tested))
     if node.hook is not None:
         return node.hook.python or str(node.hook.url)
@@ -251,3 +248,12 @@ def _text(spec: TreeSpec, text: Text) -> str:
     if isinstance(text, str):
         return text
     return text.get(spec.defaults.language) or next(iter(text.values()), "")
+
+
+def _tested(when: Condition) -> str:
+    """What a branch case looks at, in a word or two."""
+    if when.hours is not None:
+        return "hours"
+    if when.calendar is not None:
+        return f"calendar {when.calendar}"
+    return str(when.var)

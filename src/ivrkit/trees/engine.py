@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from functools import cached_property
 
 from ivrkit import wire
+from ivrkit.calendars import Calendar, Switch
 from ivrkit.trees.conditions import holds
 from ivrkit.trees.context import CallContext, fill, template_names
 from ivrkit.trees.hooks import HookCall, HookFunction, HookRegistry, run_hook
@@ -39,15 +40,28 @@ class Engine:
         *,
         hooks: HookRegistry | None = None,
         clock: Callable[[], datetime] | None = None,
+        calendars: Mapping[str, Calendar] | None = None,
     ) -> None:
         self.spec = spec
         self.hooks = hooks or HookRegistry()
         self.clock = clock or (lambda: datetime.now(UTC))
+        self.calendars: Mapping[str, Calendar] = dict(calendars or {})
 
     @cached_property
     def version(self) -> str:
-        """The tree's version: a short hash of its content (:func:`spec_version`)."""
-        return spec_version(self.spec)
+        """The tree's version: a short hash of its content and its calendars'
+        (:func:`spec_version`)."""
+        return spec_version(self.spec, self.calendars)
+
+    @cached_property
+    def uses_calendars(self) -> bool:
+        """Whether a branch asks a calendar (the server then reads the emergency switches)."""
+        return any(
+            case.when.calendar is not None
+            for node in self.spec.nodes.values()
+            if node.branch is not None
+            for case in node.branch.cases
+        )
 
     @cached_property
     def uses_variables(self) -> bool:
@@ -115,14 +129,20 @@ class Engine:
         return self._callflow(actions, where)
 
     def answer(
-        self, event: wire.CallActionEvent, variables: Mapping[str, str] | None = None
+        self,
+        event: wire.CallActionEvent,
+        variables: Mapping[str, str] | None = None,
+        *,
+        switches: Mapping[str, Switch] | None = None,
     ) -> Decision:
-        """The next callflow for ``event``, given the session's ``variables``."""
+        """The next callflow for ``event``, given the session's ``variables`` and the emergency
+        ``switches`` that are on (by calendar name)."""
         context = CallContext(
             customer=customer_number(event),
             session_id=event.payload.session_id,
             digits=event.digits,
             variables=dict(variables or {}),
+            switches=dict(switches or {}),
         )
         entry = Position(self.spec.entry)
         if event.is_new_inbound_call:
@@ -349,7 +369,13 @@ class Engine:
         if node.branch is not None:
             moment = self.clock()
             for case in node.branch.cases:
-                if holds(case.when, context.variables, moment):
+                if holds(
+                    case.when,
+                    context.variables,
+                    moment,
+                    calendars=self.calendars,
+                    switches=context.switches,
+                ):
                     return RouteKind.CASE, case.to, Position(case.to)
             return RouteKind.ELSE, None, Position(node.branch.otherwise)
         assert node.hook is not None
@@ -443,10 +469,25 @@ VERSION_LENGTH = 10
 (one in a trillion pairs)."""
 
 
-def spec_version(spec: TreeSpec) -> str:
+def spec_version(spec: TreeSpec, calendars: Mapping[str, Calendar] | None = None) -> str:
     """A tree's version: the start of the SHA-256 of its content in canonical JSON (key order and
-    formatting of the YAML file do not change it; any change a caller could notice does)."""
-    canonical = json.dumps(spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    formatting of the YAML file do not change it; any change a caller could notice does,
+    including a change to a calendar it uses or to the holidays a calendar imports)."""
+    content: dict[str, object] = spec.model_dump(mode="json")
+    if calendars:
+        content["calendar_rules"] = {
+            name: {
+                "weekly": [[list(span) for span in day] for day in calendar.weekly],
+                "zone": calendar.zone.key,
+                "holidays": {str(day): label for day, label in sorted(calendar.holidays.items())},
+                "overrides": {
+                    str(day): [list(span) for span in spans]
+                    for day, spans in sorted(calendar.overrides.items())
+                },
+            }
+            for name, calendar in sorted(calendars.items())
+        }
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:VERSION_LENGTH]
 
 

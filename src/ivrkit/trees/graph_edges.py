@@ -70,6 +70,8 @@ def describe_condition(node: Node, index: int) -> str:
     if when.hours is not None:
         days = when.hours.days if isinstance(when.hours.days, str) else ",".join(when.hours.days)
         return f"open {days} {when.hours.open}-{when.hours.close}"
+    if when.calendar is not None:
+        return f"{when.calendar} open"
     if when.equals is not None:
         return f"{when.var} = {when.equals}"
     if when.one_of is not None:

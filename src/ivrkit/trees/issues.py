@@ -89,6 +89,31 @@ CODES: dict[str, tuple[Severity, str]] = {
         "warning",
         "a text or a route's `set: {language: ...}` for a language the tree does not have",
     ),
+    "unknown-calendar": (
+        "error",
+        "a branch asks a calendar that no file of the tree's `calendars:` list defines",
+    ),
+    "calendar-unreadable": (
+        "error",
+        "a calendar file, or an .ics file it imports, cannot be read or is not valid",
+    ),
+    "calendar-weekly-gap": (
+        "warning",
+        "a weekday with no hours at all between two open days (Wednesday missing)",
+    ),
+    "calendar-overlap": (
+        "warning",
+        "two ranges of one day overlap, an override equals the weekly hours, or an override "
+        "hides a holiday",
+    ),
+    "calendar-outside-years": (
+        "warning",
+        "a holiday or override dated outside the calendar's `years`",
+    ),
+    "calendar-ics-skipped": (
+        "warning",
+        "an iCalendar event with times, not a whole day: not imported as a holiday",
+    ),
 }
 """Every lint code → (usual severity, what it means)."""
 

@@ -28,16 +28,27 @@ no stack and no repeated walk.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
 
 from ivrkit import outcomes, rules
-from ivrkit.errors import TreeError
+from ivrkit.calendars import Calendar, load_calendars
+from ivrkit.calendars.lint import lint_calendar
+from ivrkit.errors import CalendarError, TreeError
 from ivrkit.trees.engine import MAX_CHAIN
 from ivrkit.trees.graph_edges import PASS_THROUGH, Edge, components, edges_of
-from ivrkit.trees.issues import CODES, Findings, Issue, Severity, duplicate_keys, suggest
+from ivrkit.trees.issues import (
+    CODES,
+    Findings,
+    Issue,
+    Severity,
+    duplicate_keys,
+    key_position,
+    suggest,
+)
 from ivrkit.trees.lint_platform import check_callflows, check_voices
 from ivrkit.trees.lint_prompts import check_prompts
 from ivrkit.trees.model import RETRY, Collect, Menu, Node, TreeSpec
@@ -61,7 +72,17 @@ def lint_text(
         spec, root = parse_spec(text, source=source, max_bytes=max_bytes)
     except TreeError as exc:
         return [_unparsable(exc)]
-    return lint_spec(spec, root=root, source=source, platform=platform)
+    base = Path(source).parent if not source.startswith("<") else Path()
+    try:
+        calendars = load_calendars(spec.calendars, base)
+    except CalendarError as exc:
+        # The calendars could not be read: every name they would define is unknown, which
+        # says nothing new; report the file that failed, once.
+        line, column = key_position(root, ("calendars",))
+        unreadable = Issue("error", "calendar-unreadable", str(exc), None, line, column)
+        issues = lint_spec(spec, root=root, source=source, platform=platform)
+        return [unreadable, *(issue for issue in issues if issue.code != "unknown-calendar")]
+    return lint_spec(spec, root=root, source=source, platform=platform, calendars=calendars)
 
 
 def lint_spec(
@@ -70,10 +91,12 @@ def lint_spec(
     root: yaml.Node | None = None,
     source: str = "<tree>",
     platform: rules.Platform | None = None,
+    calendars: Mapping[str, Calendar] | None = None,
 ) -> list[Issue]:
     """Every issue of a tree; ``root`` (from :func:`~ivrkit.trees.parse_spec`) places them in the
-    file. ``source`` is accepted for symmetry with :func:`lint_text`: issues carry no file name,
-    the caller adds it."""
+    file; ``calendars`` are the calendars its ``calendars:`` list defines, by name. ``source``
+    is accepted for symmetry with :func:`lint_text`: issues carry no file name, the caller adds
+    it."""
     del source
     found = Findings(root)
     for name, key in duplicate_keys(root):
@@ -97,7 +120,35 @@ def lint_spec(
     check_voices(spec, platform.voice_profiles if platform else rules.KNOWN_VOICE_PROFILES, found)
     check_prompts(spec, found)
     check_callflows(spec, platform, found)
+    _check_calendars(spec, calendars or {}, found)
     return found.ordered()
+
+
+def _check_calendars(spec: TreeSpec, calendars: Mapping[str, Calendar], found: Findings) -> None:
+    """Unknown calendar names (errors), then each calendar's own warnings."""
+    for name, node in spec.nodes.items():
+        if node.branch is None:
+            continue
+        for index, case in enumerate(node.branch.cases):
+            wanted = case.when.calendar
+            if wanted is None or wanted in calendars:
+                continue
+            known = ", ".join(sorted(calendars)) or "none"
+            found.add(
+                "unknown-calendar",
+                f"no calendar named {wanted!r} (the tree's calendars: {known})"
+                f"{suggest(wanted, calendars)}",
+                node=name,
+                at=("nodes", name, "branch", "cases", str(index), "if", "calendar"),
+            )
+    for name, calendar in calendars.items():
+        for finding in lint_calendar(calendar):
+            found.add(
+                finding.code,
+                f"calendar {name!r} ({calendar.source}): {finding.message}",
+                at=("calendars",),
+                key=True,
+            )
 
 
 def _unparsable(exc: TreeError) -> Issue:

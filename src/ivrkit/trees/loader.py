@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from ivrkit import rules
+from ivrkit.calendars import Calendar, load_calendars
 from ivrkit.trees.checked import check_spec
 from ivrkit.trees.engine import Engine
 from ivrkit.trees.hooks import HookRegistry
@@ -40,6 +41,7 @@ __all__ = [
     "position_of",
     "read_tree_text",
     "resolve_flow",
+    "tree_calendars",
 ]
 
 BUILTIN_FLOWS = ("simple_ivr", "restaurant")
@@ -62,8 +64,9 @@ class Tree(Engine):
         clock: Callable[[], datetime] | None = None,
         platform: rules.Platform | None = None,
         yaml_root: yaml.Node | None = None,
+        calendars: Mapping[str, Calendar] | None = None,
     ) -> None:
-        super().__init__(spec, hooks=hooks, clock=clock)
+        super().__init__(spec, hooks=hooks, clock=clock, calendars=calendars)
         self.source = source
         check_tree(self, yaml_root, platform=platform)
 
@@ -122,15 +125,37 @@ def parse_tree(
     hooks: HookRegistry | None = None,
     max_bytes: int = MAX_TREE_BYTES,
 ) -> Tree:
-    """Parse and check a tree from YAML text."""
+    """Parse and check a tree from YAML text. The files of its ``calendars:`` list are read
+    relative to the folder of ``source`` (the current folder for a text without a file)."""
     spec, root = parse_spec(
         text, source=source, numbers=numbers, voice_profile=voice_profile, max_bytes=max_bytes
     )
-    return Tree(spec, source=source, hooks=hooks, platform=platform, yaml_root=root)
+    return Tree(
+        spec,
+        source=source,
+        hooks=hooks,
+        platform=platform,
+        yaml_root=root,
+        calendars=tree_calendars(spec, source),
+    )
+
+
+def tree_calendars(spec: TreeSpec, source: str) -> dict[str, Calendar]:
+    """The calendars a tree's ``calendars:`` list names, read relative to its file."""
+    if not spec.calendars:
+        return {}
+    base = Path(source).parent if not source.startswith("<") else Path()
+    return load_calendars(spec.calendars, base)
 
 
 def check_tree(
     tree: Engine, root: yaml.Node | None = None, *, platform: rules.Platform | None = None
 ) -> None:
     """Refuse a tree that :func:`~ivrkit.trees.checked.check_spec` finds an error in."""
-    check_spec(tree.spec, root=root, source=getattr(tree, "source", "<tree>"), platform=platform)
+    check_spec(
+        tree.spec,
+        root=root,
+        source=getattr(tree, "source", "<tree>"),
+        platform=platform,
+        calendars=tree.calendars,
+    )

@@ -22,6 +22,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ivrkit.calendars.days import DAYS as DAYS
+from ivrkit.calendars.days import expand_days as expand_days
+from ivrkit.calendars.model import CALENDAR_NAME
 from ivrkit.errors import WrongLayerError
 from ivrkit.outcomes import LABEL_PATTERN
 from ivrkit.wire import WireModel
@@ -35,8 +38,6 @@ VariableName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
 
 Text = str | dict[str, str]
 """A prompt: one text, or one per language code (``{en: Hello, es: Hola}``)."""
-
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 NODE_FOR_ACTION = {
@@ -228,25 +229,16 @@ class Hours(TreeModel):
         return days
 
 
-def expand_days(days: str | list[str]) -> set[int]:
-    """``"mon-fri"`` or ``["sat", "sun"]`` → weekday numbers (Monday is 0)."""
-    items = [days] if isinstance(days, str) else days
-    found: set[int] = set()
-    for item in items:
-        for part in item.lower().replace(" ", "").split(","):
-            start, _, end = part.partition("-")
-            if start not in DAYS or (end and end not in DAYS):
-                raise ValueError(f"{part!r} is not a day or range of days (mon..sun)")
-            first, last = DAYS.index(start), DAYS.index(end or start)
-            span = range(first, last + 1) if first <= last else [*range(first, 7), *range(last + 1)]
-            found.update(span)
-    return found
-
-
 class Condition(TreeModel):
-    """One test: open ``hours``, or a ``var`` that equals / is one of / matches / is set."""
+    """One test: open ``hours``, open by a named ``calendar``, or a ``var`` that equals / is one
+    of / matches / is set."""
 
     hours: Hours | None = None
+    calendar: str | None = Field(
+        default=None,
+        pattern=CALENDAR_NAME,
+        description="Holds while this calendar (named in the tree's calendars files) is open.",
+    )
     var: VariableName | None = None
     equals: str | None = None
     one_of: list[str] | None = None
@@ -255,8 +247,9 @@ class Condition(TreeModel):
 
     @model_validator(mode="after")
     def _one_test(self) -> Condition:
-        if (self.hours is None) == (self.var is None):
-            raise ValueError("a condition tests either hours or a var")
+        kinds = [kind for kind in (self.hours, self.calendar, self.var) if kind is not None]
+        if len(kinds) != 1:
+            raise ValueError("a condition tests exactly one of hours, calendar or a var")
         if self.var is not None:
             tests = [
                 t for t in (self.equals, self.one_of, self.matches, self.is_set) if t is not None
@@ -388,6 +381,11 @@ class TreeSpec(TreeModel):
     )
     dial_format: Literal["digits", "e164"] = Field(
         default="digits", description="How numbers are written: 6512345678 or +6512345678."
+    )
+    calendars: list[str] = Field(
+        default_factory=list,
+        description="Calendar files (or folders of them), relative to the tree file; branches "
+        "name their calendars with `if: {calendar: NAME}`.",
     )
     entry: str
     nodes: dict[NodeName, Node] = Field(min_length=1)

@@ -1,0 +1,21 @@
+"""Routing calendars: named weekly hours, holidays and dated overrides in a time zone, shared
+between trees, with iCalendar imports and an emergency "closed now" switch."""
+
+from __future__ import annotations
+
+from ivrkit.calendars.calendar import Calendar, Verdict, local_moment
+from ivrkit.calendars.load import load_calendar, load_calendars, parse_calendar
+from ivrkit.calendars.model import CalendarSpec
+from ivrkit.calendars.switches import ALL_CALENDARS, Switch
+
+__all__ = [
+    "ALL_CALENDARS",
+    "Calendar",
+    "CalendarSpec",
+    "Switch",
+    "Verdict",
+    "load_calendar",
+    "load_calendars",
+    "local_moment",
+    "parse_calendar",
+]
