@@ -137,6 +137,13 @@ class Store:
         with self._transaction(write=True) as conn:
             yield conn
 
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """One read-only transaction, for the layers that read the store's tables their own way
+        (the dashboard's browsing); StoreError on database failures."""
+        with self._transaction(write=False) as conn:
+            yield conn
+
     def close(self) -> None:
         """Close every pooled connection; the store cannot be used afterwards."""
         self._closed = True
