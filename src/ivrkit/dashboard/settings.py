@@ -56,7 +56,8 @@ class DashboardSettings:
             raise ValueError("the dashboard token is empty: give a long random string, or none")
         if not MIN_POLL <= self.poll_interval <= MAX_POLL:
             raise ValueError(
-                f"the poll interval takes {MIN_POLL} to {MAX_POLL} seconds, not {self.poll_interval}"
+                f"the poll interval takes {MIN_POLL} to {MAX_POLL} seconds, "
+                f"not {self.poll_interval}"
             )
 
     @property

@@ -151,7 +151,9 @@ class Browser:
             records = _records(conn, rows)
         return SessionPage(records, total, query.page, query.per_page)
 
-    def all_sessions(self, query: SessionQuery, *, chunk: int = MAX_PER_PAGE) -> list[SessionRecord]:
+    def all_sessions(
+        self, query: SessionQuery, *, chunk: int = MAX_PER_PAGE
+    ) -> list[SessionRecord]:
         """Every session matching ``query`` (its paging ignored), newest first: for exports."""
         found: list[SessionRecord] = []
         page = 1
@@ -190,10 +192,7 @@ class Browser:
         with self.store.reading() as conn:
             new_rows = (
                 conn.execute(
-                    select(schema.sessions)
-                    .where(_S.id > last_session)
-                    .order_by(_S.id)
-                    .limit(limit)
+                    select(schema.sessions).where(_S.id > last_session).order_by(_S.id).limit(limit)
                 )
                 .mappings()
                 .all()

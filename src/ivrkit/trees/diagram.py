@@ -204,9 +204,7 @@ def dot_text(text: str) -> str:
     return f'"{body}"'
 
 
-def to_svg(
-    spec: TreeSpec, *, overlay: svg.Overlay | None = None, embed_style: bool = True
-) -> str:
+def to_svg(spec: TreeSpec, *, overlay: svg.Overlay | None = None, embed_style: bool = True) -> str:
     """The SVG drawing; ``overlay`` marks it with figures (see :mod:`ivrkit.trees.svg`)."""
     shapes = [
         svg.Shape(box.name, box.name, short(box.caption), box.kind, box.tooltip)
