@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, distinct, func, or_, select
+from sqlalchemy import Connection, and_, func, or_, select
 
 from ivrkit.analytics.model import (
     Bucket,
@@ -146,9 +146,9 @@ class Analytics:
     def flows(self) -> list[str]:
         """The trees that have sessions (ended ones in the counters, or in progress)."""
         with self.store.transaction() as conn:
-            ended = conn.execute(select(distinct(_PS.flow))).scalars().all()
+            ended = conn.execute(select(_PS.flow).distinct()).scalars().all()
             open_ = conn.execute(
-                select(distinct(_S.flow)).where(_S.status == IN_PROGRESS, _S.flow.is_not(None))
+                select(_S.flow).distinct().where(_S.status == IN_PROGRESS, _S.flow.is_not(None))
             ).scalars()
             return sorted({flow for flow in [*ended, *open_] if flow})
 
