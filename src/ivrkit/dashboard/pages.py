@@ -21,7 +21,6 @@ from ivrkit.dashboard.masking import mask_number
 from ivrkit.dashboard.ranges import RangeError, parse_range, start_of_day
 from ivrkit.dashboard.state import of
 from ivrkit.dashboard.timeline import timeline
-from ivrkit.store.browse import SessionQuery
 
 __all__ = [
     "campaigns",
@@ -141,7 +140,7 @@ def overview(request: Request) -> Response:
             "today": today.sessions,
             "in_progress": dashboard.analytics.in_progress(),
             "chart": figures.chart_data(summary),
-            "recent": dashboard.browser.sessions(SessionQuery(per_page=LIVE_ROWS)).sessions,
+            "recent": dashboard.store.sessions(limit=LIVE_ROWS),
         }
     return _render(request, "overview.html", context, status_code=400 if error else 200)
 
