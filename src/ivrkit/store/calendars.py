@@ -46,13 +46,13 @@ class SwitchStore:
 
     def all(self) -> list[Switch]:
         """Every switch ever set (on or off), by calendar name; ``*`` first."""
-        with self.store.read_transaction() as conn:
+        with self.store.reading() as conn:
             rows = conn.execute(select(_T).order_by(_T.c.calendar)).all()
         return [Switch(row.calendar, bool(row.closed), row.reason, row.changed_at) for row in rows]
 
     def closed(self) -> dict[str, Switch]:
         """The switches that are on, by calendar name (what the engine obeys)."""
-        with self.store.read_transaction() as conn:
+        with self.store.reading() as conn:
             rows = conn.execute(select(_T).where(_T.c.closed.is_(True))).all()
         return {
             row.calendar: Switch(row.calendar, True, row.reason, row.changed_at) for row in rows

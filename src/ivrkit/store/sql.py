@@ -138,9 +138,10 @@ class Store:
             yield conn
 
     @contextmanager
-    def read_transaction(self) -> Iterator[Connection]:
-        """One read-only transaction, for the layers built on the store's tables (calendar
-        switches): it never waits for a writer's lock; StoreError on database failures."""
+    def reading(self) -> Iterator[Connection]:
+        """One read-only transaction, for the layers that read the store's tables their own way
+        (the dashboard's browsing, calendar switches): it never takes the writers' lock;
+        StoreError on database failures."""
         with self._transaction(write=False) as conn:
             yield conn
 
