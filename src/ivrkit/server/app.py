@@ -29,6 +29,7 @@ from ivrkit.server.treeset import TreeSet
 from ivrkit.server.webhooks import JSON, Durability, WebhookPipeline
 from ivrkit.store import Store, open_store
 from ivrkit.trees import Tree, load_tree
+from ivrkit.trees.observers import OBSERVERS, tell
 
 log = logging.getLogger("ivrkit.server")
 
@@ -65,6 +66,9 @@ def create_app(
     :func:`~ivrkit.server.metrics.prepare_metrics_dir`).
     """
     trees = as_tree_set(tree)
+    if OBSERVERS:  # route coverage counts the routes of every tree served, taken or not
+        for served in filter(None, map(trees.get, trees.names())):
+            tell(served.spec, served.version, ())
     owns_store = store is None
     active_store = store if store is not None else open_store(db)
     spool_file = Spool(spool or spool_path_for(db))

@@ -49,7 +49,7 @@ class RouteLog:
         with self._lock:
             if version not in self._trees_written:
                 self._trees_written.add(version)
-                lines.append({"version": version, "tree": spec.model_dump(mode="json")})
+                lines.append({"version": version, "tree": _tree_json(spec)})
         if routes:
             taken = [[route.node, str(route.kind), route.value] for route in routes]
             lines.append({"version": version, "routes": taken})
@@ -76,6 +76,11 @@ def log_routes_to(path: Path) -> RouteLog:
 def stop_logging(log: RouteLog) -> None:
     if log in OBSERVERS:
         OBSERVERS.remove(log)
+
+
+def _tree_json(spec: TreeSpec) -> object:
+    """The tree as JSON that :class:`TreeSpec` reads back (a node lists only its own kind)."""
+    return spec.model_dump(mode="json", exclude_none=True)
 
 
 def _from_environment() -> None:
