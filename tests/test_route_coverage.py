@@ -154,3 +154,15 @@ def test_two_versions_of_one_tree_are_told_apart_and_no_tree_is_said_plainly() -
     assert lines[1].startswith("simple_ivr@0123456789")
     assert lines[2].startswith("simple_ivr@abcdefabcd")
     assert coverage_lines([]) == ["no tree answered a call: no route was taken"]
+
+
+def test_pytest_xdist_workers_count_for_their_controller(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("xdist", reason="pytest-xdist is not installed")
+    pytester.makepyfile(ENGINE_SUITE)
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-n", "2", "--ivrkit-coverage-fail-under=40"
+    )
+    result.assert_outcomes(passed=2)
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.re_match_lines([r"simple_ivr\s+5\s+2\s+40%"])
+    assert result.stdout.str().count("ivrkit route coverage") == 1

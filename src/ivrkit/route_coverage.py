@@ -43,11 +43,11 @@ class RouteCoveragePlugin:
             os.environ[ROUTE_LOG_VARIABLE] = str(self.path)
         self._log: RouteLog = log_routes_to(self.path)
 
-    @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtestloop(self, session: pytest.Session) -> Generator[None, None, None]:
-        yield
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> Generator[None, object, object]:
+        result = yield
         if self._worker:
-            return
+            return result
         self.coverages = read_route_log(self.path)
         total = total_percent(self.coverages)
         if self.fail_under is not None and total < self.fail_under:
@@ -56,6 +56,7 @@ class RouteCoveragePlugin:
                 f"Total route coverage: {_shown(total)}%"
             )
             session.testsfailed += 1
+        return result
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         if self._worker:
