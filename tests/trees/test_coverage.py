@@ -6,9 +6,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from ivrkit.trees import RouteKind, RouteTaken, load_tree
 from ivrkit.trees.coverage import read_route_log, total_percent
-from ivrkit.trees.observers import ROUTE_LOG_VARIABLE, RouteLog, log_routes_to, stop_logging
+from ivrkit.trees.observers import (
+    OBSERVERS,
+    ROUTE_LOG_VARIABLE,
+    RouteLog,
+    log_routes_to,
+    stop_logging,
+)
 
 
 def test_a_log_reads_back_as_the_routes_each_tree_took(tmp_path: Path) -> None:
@@ -76,3 +84,16 @@ def test_a_process_started_with_the_variable_appends_to_the_log(tmp_path: Path) 
     (coverage,) = read_route_log(path)
     assert coverage.name == "hello"
     assert coverage.taken == frozenset({("hi", RouteKind.NEXT, None)})
+
+
+def test_a_log_that_cannot_be_written_stops_counting_and_never_breaks_an_answer(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    log = log_routes_to(tmp_path / "gone" / "routes.jsonl")  # its folder does not exist
+    try:
+        request = load_tree("simple_ivr").initial_request("6587654321")
+        assert request.callflow[-1].action == "sayAndCapture"
+        assert log not in OBSERVERS
+        assert "routes are no longer logged" in caplog.text
+    finally:
+        stop_logging(log)

@@ -9,6 +9,7 @@ process that imports ivrkit with it set appends what its trees answer to the fil
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -18,6 +19,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ivrkit.trees.model import TreeSpec
     from ivrkit.trees.position import RouteTaken
+
+log = logging.getLogger("ivrkit.trees")
 
 ROUTE_LOG_VARIABLE = "IVRKIT_ROUTE_LOG"
 """Names a file every ivrkit process started with it appends the routes its trees take to."""
@@ -56,11 +59,18 @@ class RouteLog:
         if not lines:
             return
         data = "".join(json.dumps(line, separators=(",", ":")) + "\n" for line in lines)
-        descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
-            os.write(descriptor, data.encode())
-        finally:
-            os.close(descriptor)
+            descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                os.write(descriptor, data.encode())
+            finally:
+                os.close(descriptor)
+        except OSError as exc:
+            # Counting routes must never cost a caller an answer: stop counting instead.
+            stop_logging(self)
+            log.warning(
+                "route log %s cannot be written (%s): routes are no longer logged", self.path, exc
+            )
 
 
 def log_routes_to(path: Path) -> RouteLog:
