@@ -166,3 +166,12 @@ def test_pytest_xdist_workers_count_for_their_controller(pytester: pytest.Pytest
     assert result.ret == pytest.ExitCode.OK
     result.stdout.re_match_lines([r"simple_ivr\s+5\s+2\s+40%"])
     assert result.stdout.str().count("ivrkit route coverage") == 1
+
+
+def test_collecting_only_neither_reports_nor_fails(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(ENGINE_SUITE)
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--collect-only", "--ivrkit-coverage-fail-under=100"
+    )
+    assert result.ret == pytest.ExitCode.OK
+    assert "route coverage" not in result.stdout.str()

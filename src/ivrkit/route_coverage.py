@@ -30,7 +30,9 @@ class RouteCoveragePlugin:
     def __init__(self, config: pytest.Config, fail_under: float | None) -> None:
         self.fail_under = fail_under
         self.failure: str | None = None
-        self.coverages: list[TreeCoverage] = []
+        self.coverages: list[TreeCoverage] | None = None
+        """Read from the log once the tests have run."""
+        self._collect_only = bool(config.getoption("collectonly"))
         # A pytest-xdist worker appends to its controller's log; the controller reports.
         self._worker = hasattr(config, "workerinput")
         self._folder: str | None = None
@@ -46,7 +48,7 @@ class RouteCoveragePlugin:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtestloop(self, session: pytest.Session) -> Generator[None, object, object]:
         result = yield
-        if self._worker:
+        if self._worker or self._collect_only:
             return result
         self.coverages = read_route_log(self.path)
         total = total_percent(self.coverages)
@@ -59,8 +61,10 @@ class RouteCoveragePlugin:
         return result
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
-        if self._worker:
+        if self._worker or self._collect_only:
             return
+        if self.coverages is None:  # the run stopped early: report what was taken until then
+            self.coverages = read_route_log(self.path)
         terminalreporter.write_sep("-", "ivrkit route coverage")
         for line in coverage_lines(self.coverages):
             terminalreporter.write_line(line)
