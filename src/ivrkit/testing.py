@@ -13,6 +13,11 @@ webhooks, and places calls you drive step by step::
 
 Every failed expectation raises ``AssertionError`` with the call's transcript so far.
 
+``pytest --ivrkit-coverage`` reports which routes of each tree the tests took (every key of every
+menu, invalid entry, silence, retries running out, branch cases, hook results) and lists those
+never taken; ``--ivrkit-coverage-fail-under=PCT`` fails a run that took fewer
+(:mod:`ivrkit.route_coverage`).
+
 pytest loads this plugin in every run where ivrkit is installed, so it imports nothing heavy: the
 harness (:mod:`ivrkit.harness`: servers, store, client) is imported when a test first uses the
 ``ivr`` fixture or a name such as ``IvrHarness`` is imported from here.
@@ -93,3 +98,27 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(
         "ivrkit_flow", "IVR tree file (or built-in name) the ivr fixture serves", default=""
     )
+    group = parser.getgroup("ivrkit", "IVR trees (ivrkit)")
+    group.addoption(
+        "--ivrkit-coverage",
+        action="store_true",
+        default=False,
+        help="Report the routes of each IVR tree the tests took and those they never took.",
+    )
+    group.addoption(
+        "--ivrkit-coverage-fail-under",
+        type=float,
+        default=None,
+        metavar="PCT",
+        help="Fail the run when the tests took less than PCT percent of the routes "
+        "(implies --ivrkit-coverage).",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    fail_under: float | None = config.getoption("ivrkit_coverage_fail_under")
+    if config.getoption("ivrkit_coverage") or fail_under is not None:
+        from ivrkit.route_coverage import RouteCoveragePlugin
+
+        plugin = RouteCoveragePlugin(config, fail_under)
+        config.pluginmanager.register(plugin, "ivrkit-route-coverage")

@@ -351,5 +351,6 @@ from ivrkit.cli import campaign as _campaign  # noqa: E402,F401  (registers `ivr
 from ivrkit.cli import dashboard as _dashboard  # noqa: E402,F401  (registers `ivrkit dashboard`)
 from ivrkit.cli import db as _db  # noqa: E402,F401  (registers `ivrkit db ...`)
 from ivrkit.cli import sim as _sim  # noqa: E402,F401  (registers its commands)
+from ivrkit.cli import starter as _starter  # noqa: E402,F401  (registers `ivrkit init`)
 from ivrkit.cli import trees as _trees  # noqa: E402,F401  (registers lint, graph, schema)
 from ivrkit.cli import webhooks as _webhooks  # noqa: E402,F401  (registers its commands)

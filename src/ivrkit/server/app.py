@@ -31,6 +31,7 @@ from ivrkit.server.webhooks import JSON, Durability, WebhookPipeline
 from ivrkit.store import Store, open_store
 from ivrkit.trees import Tree, load_tree
 from ivrkit.trees.model import TreeSpec
+from ivrkit.trees.observers import OBSERVERS, tell
 
 if TYPE_CHECKING:
     from ivrkit.dashboard import DashboardSettings
@@ -80,6 +81,9 @@ def create_app(
     ``/dashboard``, after every webhook route: a delivery never passes through it.
     """
     trees = as_tree_set(tree)
+    if OBSERVERS:  # route coverage counts the routes of every tree served, taken or not
+        for served in filter(None, map(trees.get, trees.names())):
+            tell(served.spec, served.version, ())
     owns_store = store is None
     active_store = store if store is not None else open_store(db)
     spool_file = Spool(spool or spool_path_for(db))

@@ -21,6 +21,7 @@ from ivrkit.trees.conditions import holds
 from ivrkit.trees.context import CallContext, fill, template_names
 from ivrkit.trees.hooks import HookCall, HookFunction, HookRegistry, run_hook
 from ivrkit.trees.model import RETRY, Collect, Menu, Node, Text, TreeSpec
+from ivrkit.trees.observers import OBSERVERS, tell
 from ivrkit.trees.position import Decision, Outcome, Position, RouteKind, RouteTaken
 
 SAMPLE_VALUE = "6512345678"
@@ -115,6 +116,8 @@ class Engine:
         actions, _ = self.render(
             start if run_hooks else self._first_waiting(start), context, reached
         )
+        if OBSERVERS and run_hooks:
+            tell(self.spec, self.version, context.routes)
         dial = wire.make_call(self.dial(customer), self.dial(self.fill(source, context)))
         request = wire.SendCallflowRequest(callflow=[dial, *actions])
         if client_request_id is not None:
@@ -169,6 +172,10 @@ class Engine:
                 reached.append(current.node)
             step, following, waits = self._step(current, context)
             actions.extend(step)
+            node = self.spec.nodes[current.node]
+            if node.say is not None or node.play is not None:
+                to = following.node if following is not None else None
+                context.routes.append(RouteTaken(current.node, RouteKind.NEXT, None, to))
             if waits:
                 return actions, following
             current = following
@@ -208,6 +215,8 @@ class Engine:
         heard: Position | None = None,
     ) -> Decision:
         if position is None:
+            if OBSERVERS:
+                tell(self.spec, self.version, context.routes)
             callflow = wire.Callflow(callflow=[wire.hangup()])
             return Decision(
                 callflow,
@@ -223,6 +232,8 @@ class Engine:
         if not actions:
             actions = [wire.hangup()]
             where = None
+        if OBSERVERS:
+            tell(self.spec, self.version, context.routes)
         return Decision(
             self._callflow(actions, where),
             position.node,

@@ -76,8 +76,8 @@ class Decision:
     """Where the caller was when the event came (None: a new inbound call or an unknown
     clientActionId)."""
     routes: tuple[RouteTaken, ...] = ()
-    """Every route taken, in order: from the node heard, then through branches, hooks and
-    gotos up to the node that waits (or the end of the call)."""
+    """Every route taken, in order: from the node heard, then through says, plays, branches,
+    hooks and gotos up to the node that waits (or the end of the call)."""
     reached: tuple[str, ...] = ()
     """The nodes the answer passed through, in order (the last one waits or ends the call)."""
 
