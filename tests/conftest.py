@@ -9,8 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 pytest_plugins = ["pytester"]
+
+# Property tests check behaviour, never speed: on a loaded machine an example may take seconds.
+settings.register_profile("ivrkit", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("ivrkit")
 
 # The vendor's payloads live in the repository (tests/data/README.md says where they come from).
 SPEC_DIR = Path(__file__).resolve().parent / "data"
