@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     public_url: str | None = Field(
         default=None, description="Public base URL of `ivrkit serve`, for webhook registration."
     )
+    dashboard_token: str | None = Field(
+        default=None,
+        description="Token that logs in to the web dashboard; without it the dashboard is "
+        "served on loopback binds only.",
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535, description="Port (0: any free one).")
     max_tree_bytes: int = Field(

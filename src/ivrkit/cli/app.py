@@ -100,6 +100,27 @@ def serve(
             "eventId and clientActionId of the delivery being handled."
         ),
     ] = "text",
+    dashboard: Annotated[
+        bool,
+        typer.Option(
+            "--dashboard/--no-dashboard",
+            help="Serve the web dashboard at /dashboard (loopback binds, or with a token).",
+        ),
+    ] = True,
+    dashboard_token: Annotated[
+        str | None,
+        typer.Option(
+            "--dashboard-token",
+            help="Token that logs in to the dashboard (or IVRKIT_DASHBOARD_TOKEN); needed to "
+            "serve it on an address other than loopback.",
+        ),
+    ] = None,
+    show_numbers: Annotated[
+        bool,
+        typer.Option(
+            "--show-numbers", help="Show phone numbers whole in the dashboard (default: last 4)."
+        ),
+    ] = False,
 ) -> None:
     """Run the webhook server that answers the platform from IVR trees."""
     from ivrkit.server import launch
@@ -113,6 +134,7 @@ def serve(
         caller_id=caller_id,
         agent_number=agent_number,
         voice_profile=voice_profile,
+        dashboard_token=dashboard_token,
     )
     names = flow or [part.strip() for part in (cfg.flow or "simple_ivr").split(",") if part.strip()]
     require_lasting_store(cfg.db)
@@ -132,6 +154,9 @@ def serve(
         workers=workers,
         log_level="info" if verbose else "warning",
         access_log=verbose,
+        dashboard=dashboard,
+        dashboard_token=cfg.dashboard_token,
+        show_numbers=show_numbers,
     )
     trees = launch.load_trees(options)  # checked here, so a bad tree fails before any worker
     base = f"http://{cfg.host}:{cfg.port}"
@@ -143,6 +168,8 @@ def serve(
         soft_wrap=True,
     )
     console.print(f"  VCA → {base}/webhooks/vca   VSS → {base}/webhooks/vss", soft_wrap=True)
+    if dashboard:
+        console.print(render.dashboard_line(base, cfg.host, cfg.dashboard_token), soft_wrap=True)
     for number, names in trees.shared_numbers().items():
         console.print(
             f"  warning: {', '.join(names)} share +{number}; calls placed from it "
@@ -320,6 +347,7 @@ def require_account(api_key: str | None, subaccount: str | None) -> tuple[str, s
 
 
 from ivrkit.cli import campaign as _campaign  # noqa: E402,F401  (registers `ivrkit campaign ...`)
+from ivrkit.cli import dashboard as _dashboard  # noqa: E402,F401  (registers `ivrkit dashboard`)
 from ivrkit.cli import db as _db  # noqa: E402,F401  (registers `ivrkit db ...`)
 from ivrkit.cli import sim as _sim  # noqa: E402,F401  (registers its commands)
 from ivrkit.cli import trees as _trees  # noqa: E402,F401  (registers lint, graph, schema)

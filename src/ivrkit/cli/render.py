@@ -98,3 +98,14 @@ def sessions_table(rows: list[SessionRecord], title: str = "Sessions") -> Table:
     if not rows:
         table.caption = "no sessions recorded yet"
     return table
+
+
+def dashboard_line(base: str, host: str, token: str | None) -> str:
+    """Where the dashboard is, or why it is off (``ivrkit serve``, ``ivrkit dashboard``)."""
+    from ivrkit.dashboard.settings import DashboardSettings
+
+    settings = DashboardSettings(host=host, token=token)
+    if not settings.served:
+        return f"  {settings.refusal}"
+    login = "log in with the token" if token else "no login: this machine only"
+    return f"  dashboard → {base}/dashboard/ ({login})"

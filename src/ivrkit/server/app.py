@@ -9,14 +9,14 @@ import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import Receive, Scope, Send
 
 from ivrkit import rules
@@ -29,6 +29,10 @@ from ivrkit.server.treeset import TreeSet
 from ivrkit.server.webhooks import JSON, Durability, WebhookPipeline
 from ivrkit.store import Store, open_store
 from ivrkit.trees import Tree, load_tree
+from ivrkit.trees.model import TreeSpec
+
+if TYPE_CHECKING:
+    from ivrkit.dashboard import DashboardSettings
 
 log = logging.getLogger("ivrkit.server")
 
@@ -48,6 +52,7 @@ def create_app(
     durability: Durability = "commit",
     commit_timeout: float = COMMIT_TIMEOUT,
     metrics_dir: Path | None = None,
+    dashboard: DashboardSettings | None = None,
 ) -> Starlette:
     """The webhook server for ``tree`` (the built-in simple IVR by default), or for several
     trees (the first is the default; see :class:`TreeSet` for how one is chosen).
@@ -63,6 +68,9 @@ def create_app(
     ``PROMETHEUS_MULTIPROC_DIR`` set) it writes them there and shows the sum over every
     process writing there (workers on one port; the parent prepares the directory with
     :func:`~ivrkit.server.metrics.prepare_metrics_dir`).
+
+    With ``dashboard`` settings the web dashboard (:mod:`ivrkit.dashboard`) is mounted at
+    ``/dashboard``, after every webhook route: a delivery never passes through it.
     """
     trees = as_tree_set(tree)
     owns_store = store is None
@@ -157,20 +165,30 @@ def create_app(
             if owns_store:
                 active_store.close()
 
-    app = WebhookApp(
-        {"/webhooks/vca": vca, "/webhooks/vss": vss},
-        routes=[
-            Route("/webhooks/vca", vca, methods=["POST"]),
-            Route("/webhooks/vss", vss, methods=["POST"]),
-            Route("/webhooks/vca/{flow:str}", vca, methods=["POST"]),
-            Route("/webhooks/vss/{flow:str}", vss, methods=["POST"]),
-            Route("/webhooks/{channel:str}", other, methods=["POST"]),
-            Route("/healthz", healthz, methods=["GET"]),
-            Route("/readyz", readyz, methods=["GET"]),
-            Route("/metrics", metrics_page, methods=["GET"]),
-        ],
-        lifespan=lifespan,
-    )
+    routes: list[BaseRoute] = [
+        Route("/webhooks/vca", vca, methods=["POST"]),
+        Route("/webhooks/vss", vss, methods=["POST"]),
+        Route("/webhooks/vca/{flow:str}", vca, methods=["POST"]),
+        Route("/webhooks/vss/{flow:str}", vss, methods=["POST"]),
+        Route("/webhooks/{channel:str}", other, methods=["POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics_page, methods=["GET"]),
+    ]
+    feed = None
+    if dashboard is not None:
+        # Imported here: a server without the dashboard never loads its templates.
+        from ivrkit.dashboard import PREFIX, create_dashboard
+
+        def tree_spec(name: str) -> TreeSpec | None:
+            found = trees.get(name)
+            return found.spec if found is not None else None
+
+        pages = create_dashboard(active_store, dashboard, trees=tree_spec)
+        feed = pages.state.dashboard.feed
+        routes.append(Mount(PREFIX, pages))
+    app = WebhookApp({"/webhooks/vca": vca, "/webhooks/vss": vss}, routes=routes, lifespan=lifespan)
+    app.state.dashboard_feed = feed
     app.state.pipeline = pipeline
     app.state.metrics = metrics
     app.state.store = active_store

@@ -54,6 +54,10 @@ class ServeOptions:
     workers: int = 1
     log_level: str = "warning"
     access_log: bool = False
+    dashboard: bool = True
+    """Serve the web dashboard at /dashboard (on loopback binds, or with a token)."""
+    dashboard_token: str | None = None
+    show_numbers: bool = False
 
     def __post_init__(self) -> None:
         if self.durability not in ("commit", "answer-first"):
@@ -96,6 +100,13 @@ def load_trees(options: ServeOptions) -> TreeSet:
 
 
 def build_app(options: ServeOptions, trees: TreeSet | None = None) -> Starlette:
+    dashboard = None
+    if options.dashboard:
+        from ivrkit.dashboard import DashboardSettings
+
+        dashboard = DashboardSettings(
+            host=options.host, token=options.dashboard_token, show_numbers=options.show_numbers
+        )
     return create_app(
         trees if trees is not None else load_trees(options),
         db=options.db,
@@ -103,6 +114,7 @@ def build_app(options: ServeOptions, trees: TreeSet | None = None) -> Starlette:
         reload_interval=1.0 if options.reload else None,
         durability="answer-first" if options.durability == "answer-first" else "commit",
         commit_timeout=options.commit_timeout,
+        dashboard=dashboard,
     )
 
 
@@ -136,7 +148,9 @@ def run(
     if options.workers == 1:
         app = build_app(options, trees)
         _tune_interpreter()
-        uvicorn.Server(server_config(app, **common)).run()
+        server = uvicorn.Server(server_config(app, **common))
+        close_streams_on_exit(server, app)
+        server.run()
         return
     metrics_dir = os.environ.get(MULTIPROC_ENV) or tempfile.mkdtemp(prefix="ivrkit-metrics-")
     prepare_metrics_dir(Path(metrics_dir))  # emptied, and inherited by every worker
@@ -152,6 +166,21 @@ def run(
     from uvicorn.supervisors import Multiprocess
 
     Multiprocess(config, sockets=[config.bind_socket()]).run()
+
+
+def close_streams_on_exit(server: Any, app: Starlette) -> None:
+    """End the dashboard's live streams as soon as ``server`` (uvicorn) is told to stop: uvicorn
+    waits for open responses before it stops, and a live stream never ends by itself."""
+    feed = getattr(app.state, "dashboard_feed", None)
+    if feed is None:
+        return
+    handle_exit = server.handle_exit
+
+    def closing(sig: int, frame: Any) -> None:
+        feed.close()
+        handle_exit(sig, frame)
+
+    server.handle_exit = closing
 
 
 def _tune_interpreter() -> None:

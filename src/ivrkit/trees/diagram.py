@@ -204,7 +204,8 @@ def dot_text(text: str) -> str:
     return f'"{body}"'
 
 
-def to_svg(spec: TreeSpec) -> str:
+def to_svg(spec: TreeSpec, *, overlay: svg.Overlay | None = None, embed_style: bool = True) -> str:
+    """The SVG drawing; ``overlay`` marks it with figures (see :mod:`ivrkit.trees.svg`)."""
     shapes = [
         svg.Shape(box.name, box.name, short(box.caption), box.kind, box.tooltip)
         for box in boxes(spec)
@@ -212,7 +213,14 @@ def to_svg(spec: TreeSpec) -> str:
     links = [
         svg.Link(edge.source, edge.target, edge_label(spec, edge)) for edge in drawn_edges(spec)
     ]
-    return svg.draw(shapes, links, start=spec.entry, title=spec.title or spec.name)
+    return svg.draw(
+        shapes,
+        links,
+        start=spec.entry,
+        title=spec.title or spec.name,
+        overlay=overlay,
+        embed_style=embed_style,
+    )
 
 
 def _box(spec: TreeSpec, name: str, node: Node) -> Box:

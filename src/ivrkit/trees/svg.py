@@ -4,13 +4,18 @@ The layout is layered: each node's row is its BFS depth from the start node (nod
 not reach get rows below); a row's nodes are ordered by where their parents are. An edge to the
 next row is a straight line between anchors spread along the two boxes; an edge back up (or
 along a row) runs out to its own lane on the right; an edge to itself is a small loop.
+
+An optional :class:`Overlay` marks the drawing with figures (the dashboard's funnel): each marked
+node shows a line of its own in place of its summary, a ``drop-0`` .. ``drop-4`` class that
+colours it, and ``data-*`` attributes; each marked edge adds its figure to its label.
 """
 
 from __future__ import annotations
 
 import re
 from collections import deque
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
 CHAR_WIDTH = 6.6
 """Average width of a character at the label font size, for sizing boxes without a font."""
@@ -38,6 +43,19 @@ text { font-family: Helvetica, Arial, sans-serif; fill: #1f2933; }
 .edge text { font-size: 10px; fill: #323f4b; }
 .edge rect { fill: #ffffff; opacity: 0.85; }
 """
+"""The drawing's CSS; also served on its own to pages that inline the SVG under a strict CSP."""
+
+OVERLAY_STYLE = """
+.node.drop-0 rect { fill: #e6f4ea; }
+.node.drop-1 rect { fill: #fdf6d8; }
+.node.drop-2 rect { fill: #fde7c8; }
+.node.drop-3 rect { fill: #fbd0bd; }
+.node.drop-4 rect { fill: #f6a9a0; }
+.edge.unused path { stroke-dasharray: 3 3; opacity: 0.6; }
+"""
+"""What an :class:`Overlay` adds to :data:`STYLE`: drop-off colours, unused edges faint."""
+
+DROP_LEVELS = 5
 
 
 @dataclass(frozen=True)
@@ -56,6 +74,33 @@ class Link:
     source: str
     target: str
     label: str
+
+
+@dataclass(frozen=True)
+class NodeMark:
+    """Figures on one node: ``note`` replaces its summary line, ``level`` (0 to 4) colours it."""
+
+    note: str
+    level: int = 0
+    data: Mapping[str, str] = field(default_factory=dict)
+    """Extra attributes of the node's group, ``data-`` prefix included."""
+
+
+@dataclass(frozen=True)
+class EdgeMark:
+    """Figures on every edge from one node to another: ``note`` is added to its label."""
+
+    note: str
+    data: Mapping[str, str] = field(default_factory=dict)
+    unused: bool = False
+    """Drawn faint (no caller took it)."""
+
+
+@dataclass(frozen=True)
+class Overlay:
+    nodes: Mapping[str, NodeMark] = field(default_factory=dict)
+    edges: Mapping[tuple[str, str], EdgeMark] = field(default_factory=dict)
+    """By (source, target)."""
 
 
 @dataclass
@@ -83,22 +128,58 @@ def escape(text: str) -> str:
     )
 
 
-def draw(shapes: list[Shape], links: list[Link], *, start: str | None, title: str) -> str:
-    """The SVG document: one ``<g class="node …">`` per shape, one ``<g class="edge">`` per link."""
+def draw(
+    shapes: list[Shape],
+    links: list[Link],
+    *,
+    start: str | None,
+    title: str,
+    overlay: Overlay | None = None,
+    embed_style: bool = True,
+) -> str:
+    """The SVG document: one ``<g class="node …">`` per shape, one ``<g class="edge">`` per link.
+
+    ``embed_style=False`` leaves out the ``<style>`` element (a page serving :data:`STYLE` as a
+    stylesheet inlines the drawing under a Content-Security-Policy without inline styles).
+    """
+    overlay = overlay or Overlay()
+    shapes = [
+        replace(shape, summary=overlay.nodes[shape.id].note) if shape.id in overlay.nodes else shape
+        for shape in shapes
+    ]
+    links = [
+        replace(link, label=_with_note(link.label, overlay.edges[link.source, link.target].note))
+        if (link.source, link.target) in overlay.edges
+        else link
+        for link in links
+    ]
     placed = _columns(shapes, links, start)
-    layout = _Routes(links, placed)
+    layout = _Routes(links, placed, overlay)
     parts = [layout.edge(index) for index in range(len(links))]
-    parts += [_box(item, item.shape.id == start) for item in placed.values()]
+    parts += [
+        _box(item, item.shape.id == start, overlay.nodes.get(item.shape.id))
+        for item in placed.values()
+    ]
     width = layout.right + MARGIN
     height = layout.bottom + MARGIN
+    css = STYLE + (OVERLAY_STYLE if overlay.nodes or overlay.edges else "")
+    style = f"<style>{css}</style>\n" if embed_style else ""
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
         f'viewBox="0 0 {width:.0f} {height:.0f}" role="img">\n'
-        f"<title>{escape(title)}</title>\n<style>{STYLE}</style>\n"
+        f"<title>{escape(title)}</title>\n{style}"
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
         'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
         'fill="#7b8794"/></marker></defs>\n' + "\n".join(parts) + "\n</svg>\n"
     )
+
+
+def _with_note(label: str, note: str) -> str:
+    return f"{label} · {note}" if label else note
+
+
+def _attributes(data: Mapping[str, str]) -> str:
+    return "".join(f' {escape(name)}="{escape(value)}"' for name, value in data.items())
 
 
 def _columns(shapes: list[Shape], links: list[Link], start: str | None) -> dict[str, _Placed]:
@@ -173,9 +254,10 @@ class _Routes:
     row (its *entering channel*) and down into the target. Gaps grow with the channels they hold.
     """
 
-    def __init__(self, links: list[Link], placed: dict[str, _Placed]) -> None:
+    def __init__(self, links: list[Link], placed: dict[str, _Placed], overlay: Overlay) -> None:
         self.links = links
         self.placed = placed
+        self.overlay = overlay
         self.side = [
             i
             for i, link in enumerate(links)
@@ -286,9 +368,12 @@ class _Routes:
                 f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}">{escape(link.label)}</text>'
             )
         tip = f"{source.shape.name} → {target.shape.name}: {link.label}"
+        mark = self.overlay.edges.get((link.source, link.target))
+        classes = "edge unused" if mark is not None and mark.unused else "edge"
+        extra = _attributes(mark.data) if mark is not None else ""
         return (
-            f'<g class="edge" data-source="{escape(link.source)}" '
-            f'data-target="{escape(link.target)}"><title>{escape(tip)}</title>'
+            f'<g class="{classes}" data-source="{escape(link.source)}" '
+            f'data-target="{escape(link.target)}"{extra}><title>{escape(tip)}</title>'
             f'<path d="{path}" marker-end="url(#arrow)"/>{label}</g>'
         )
 
@@ -316,9 +401,13 @@ def _loop(item: _Placed, nth: int) -> tuple[str, tuple[float, float, str]]:
     return path, (right + reach - 4, item.y + BOX_HEIGHT / 2 + 4, "start")
 
 
-def _box(item: _Placed, entry: bool) -> str:
+def _box(item: _Placed, entry: bool, mark: NodeMark | None) -> str:
     shape = item.shape
     classes = f"node {shape.kind}" + (" entry" if entry else "")
+    extra = ""
+    if mark is not None:
+        classes += f" drop-{min(max(mark.level, 0), DROP_LEVELS - 1)}"
+        extra = _attributes(mark.data)
     cx = item.center
     start = ""
     if entry:
@@ -328,7 +417,7 @@ def _box(item: _Placed, entry: bool) -> str:
             f'<text x="{cx + 6:.1f}" y="{item.y - 16:.1f}" font-size="10">start</text>'
         )
     return (
-        f'<g class="{escape(classes)}" data-node="{escape(shape.id)}">'
+        f'<g class="{escape(classes)}" data-node="{escape(shape.id)}"{extra}>'
         f"<title>{escape(shape.tooltip or shape.name)}</title>{start}"
         f'<rect x="{item.x:.1f}" y="{item.y:.1f}" width="{item.width:.1f}" '
         f'height="{BOX_HEIGHT}" rx="8"/>'

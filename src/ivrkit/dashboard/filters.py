@@ -1,0 +1,65 @@
+"""The sessions page's filters, read from a query string into a store query (and back into links
+for paging and export)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlencode
+
+from ivrkit.dashboard.ranges import RangeError, moment
+from ivrkit.store.browse import SessionQuery
+
+__all__ = ["FIELDS", "FilterError", "SessionFilters"]
+
+FIELDS = ("since", "until", "status", "outcome", "flow", "campaign", "number", "q")
+PER_PAGE = 25
+MAX_FIELD = 200
+
+
+class FilterError(ValueError):
+    """A filter the page cannot apply; its message is shown above the form."""
+
+
+@dataclass(frozen=True)
+class SessionFilters:
+    """The filters as typed (strings, "" when empty) and the page asked for."""
+
+    values: dict[str, str]
+    page: int = 1
+
+    @classmethod
+    def from_query(cls, params: Mapping[str, str]) -> SessionFilters:
+        values = {name: params.get(name, "").strip()[:MAX_FIELD] for name in FIELDS}
+        page_text = params.get("page", "1").strip() or "1"
+        if not page_text.isdigit() or not 1 <= int(page_text) <= 1_000_000:
+            raise FilterError(f"page takes a number from 1, not {page_text[:20]!r}")
+        return cls(values, int(page_text))
+
+    def query(self, now: datetime, *, per_page: int = PER_PAGE) -> SessionQuery:
+        v = self.values
+        try:
+            since = moment(v["since"], now, end=False) if v["since"] else None
+            until = moment(v["until"], now, end=True) if v["until"] else None
+        except RangeError as exc:
+            raise FilterError(str(exc)) from exc
+        return SessionQuery(
+            since=since,
+            until=until,
+            status=v["status"].upper() or None,
+            outcome=v["outcome"] or None,
+            flow=v["flow"] or None,
+            campaign=v["campaign"] or None,
+            number=v["number"] or None,
+            search=v["q"] or None,
+            page=self.page,
+            per_page=per_page,
+        )
+
+    def link(self, page: int | None = None) -> str:
+        """The query string of these filters (at ``page``), empty fields left out."""
+        pairs = [(name, value) for name, value in self.values.items() if value]
+        if page is not None and page > 1:
+            pairs.append(("page", str(page)))
+        return urlencode(pairs)

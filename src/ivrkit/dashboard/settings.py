@@ -1,0 +1,74 @@
+"""How the dashboard is served: who may see it (a token, or a loopback bind), whether numbers are
+shown whole, how often live views look at the store, and the clock that decides what "today" is."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+__all__ = ["DashboardSettings", "is_loopback", "wall_clock"]
+
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+MIN_POLL = 0.2
+MAX_POLL = 10.0
+
+
+def wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether binding ``host`` serves this machine only (127.0.0.0/8, ::1, localhost)."""
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True, kw_only=True)
+class DashboardSettings:
+    """Everything the dashboard is told by ``ivrkit serve`` or ``ivrkit dashboard``."""
+
+    host: str = "127.0.0.1"
+    """The address the server binds: without a token, only a loopback bind serves the pages."""
+    token: str | None = None
+    """The login token (IVRKIT_DASHBOARD_TOKEN); None: no login, loopback binds only."""
+    show_numbers: bool = False
+    """Show phone numbers whole; by default only their last four digits."""
+    poll_interval: float = 1.0
+    """Seconds between two looks at the store by a live stream (0.2 to 10)."""
+    stream_lifetime: float = 30.0
+    """Seconds a live stream stays open before the browser reconnects (and resumes where it was):
+    a server shutting down never waits longer than this for its streams."""
+    session_hours: float = 12.0
+    """How long a login lasts."""
+    login_attempts: int = 5
+    """Failed logins a client may make per minute before it is refused (429)."""
+    clock: Callable[[], datetime] = field(default=wall_clock)
+    """The time now (UTC, aware): "today", cookie expiry and login limits follow it."""
+
+    def __post_init__(self) -> None:
+        if self.token is not None and not self.token.strip():
+            raise ValueError("the dashboard token is empty: give a long random string, or none")
+        if not MIN_POLL <= self.poll_interval <= MAX_POLL:
+            raise ValueError(
+                f"the poll interval takes {MIN_POLL} to {MAX_POLL} seconds, "
+                f"not {self.poll_interval}"
+            )
+
+    @property
+    def served(self) -> bool:
+        """Whether the pages are served at all: with a token, or on a loopback bind."""
+        return self.token is not None or is_loopback(self.host)
+
+    @property
+    def refusal(self) -> str:
+        """Why the pages are not served (when :attr:`served` is False), in one line."""
+        return (
+            f"the dashboard is off: the server binds {self.host}, which is not loopback, and no "
+            "token is set (set IVRKIT_DASHBOARD_TOKEN or --dashboard-token, or bind 127.0.0.1)"
+        )
