@@ -12,7 +12,7 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from ivrkit.simulator import SessionView
@@ -99,6 +99,11 @@ class CallFacts:
         if node != ENTRY:
             return node
         return "hung-up" if any(e.digits for e in self.exchanges) else "no-input"
+
+    @property
+    def hung_up_at_first_prompt(self) -> bool:
+        """Answered, then gone before the first menu asked anything of the platform."""
+        return self.answered and not self.exchanges and not self.ivr_hung_up
 
     @property
     def digits(self) -> list[str]:
@@ -214,14 +219,17 @@ class Expected:
 
     @property
     def window(self) -> tuple[date, date]:
-        """A range of whole UTC days holding every call: ``since`` and the exclusive ``until``."""
+        """The UTC days of the first and the last call: as ``since`` and ``until`` the dashboard
+        takes both whole, so the range holds every call whatever the time of day."""
         days = [call.started.date() for call in self.calls]
-        return min(days), max(days) + timedelta(days=1)
+        return min(days), max(days)
 
-    def nodes(self) -> dict[str, NodeFigures]:
+    def nodes(self, *, first_prompt_hangups: bool = True) -> dict[str, NodeFigures]:
+        """Each node's figures; ``first_prompt_hangups=False`` leaves out the callers who hung up
+        during the entry menu's first prompt (they sent no CALL_ACTION)."""
         figures: dict[str, NodeFigures] = {}
         for call in self.calls:
-            if not call.answered:
+            if not call.answered or (not first_prompt_hangups and call.hung_up_at_first_prompt):
                 continue
             menu = figures.setdefault(ENTRY, NodeFigures())
             menu.reached += 1

@@ -65,6 +65,10 @@ CALLS: tuple[Script, ...] = (
     Script("+6512346007", press=("7",), hangup_after=20, meant="abandoned"),
     Script("+6512347008", answer="busy", meant="failed"),
 )
+CROWD: tuple[Script, ...] = tuple(
+    Script(f"+65123480{n:02d}", press=("1",), meant="contained") for n in range(24)
+)
+"""Callers who resolve at once: with them the sessions fill more than one page (25 a page)."""
 
 
 class ServeProcess:
@@ -235,7 +239,7 @@ class Scenario:
         placed.view = view
         return view
 
-    def run(self, scripts: tuple[Script, ...] = CALLS) -> list[Placed]:
+    def run(self, scripts: tuple[Script, ...] = CALLS + CROWD) -> list[Placed]:
         """Place every call, then wait for all of them to end."""
         placed = [self.place(script) for script in scripts]
         for call in placed:

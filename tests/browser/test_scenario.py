@@ -7,6 +7,7 @@ import pytest
 
 from tests.browser.conftest import World
 from tests.browser.expected import describe
+from tests.browser.scenario import CROWD
 
 pytestmark = pytest.mark.e2e
 
@@ -21,13 +22,14 @@ def test_the_record_holds_every_kind_of_menu_event(world: World) -> None:
     menu = world.expected.nodes()["main"]
     answered = [call for call in world.expected.calls if call.answered]
     assert menu.reached == len(answered) == len(world.placed) - 1
-    assert menu.keys == {"1": 3, "2": 1}
+    crowd = len(CROWD)
+    assert menu.keys == {"1": 3 + crowd, "2": 1}
     assert (menu.invalid, menu.no_input) == (2, 1)
     assert menu.retries == 3
     assert menu.visits == menu.reached + menu.retries
     assert menu.dropped == world.expected.count("abandoned") == 3
     edges = world.expected.edges()
-    assert (edges[("main", "resolved")], edges[("main", "agent")]) == (3, 1)
+    assert (edges[("main", "resolved")], edges[("main", "agent")]) == (3 + crowd, 1)
 
 
 def test_the_answers_and_summaries_reached_the_server(world: World) -> None:

@@ -16,7 +16,8 @@ pytestmark = pytest.mark.e2e
 
 def open_timeline(page: Page, world: World, call: CallFacts) -> None:
     """From the sessions list, as a person would: click the session's row."""
-    page.goto(f"{world.dashboard}/sessions?{world.window_query()}")
+    number = "".join(ch for ch in call.number if ch.isdigit())
+    page.goto(f"{world.dashboard}/sessions?{world.window_query()}&number={number}")
     row = page.locator(f'[data-testid="session-row"][data-session-id="{call.session_id}"]')
     expect(row).to_have_count(1)
     row.get_by_role("link").first.click()
