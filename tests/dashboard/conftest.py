@@ -5,20 +5,29 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
+from ivrkit.campaigns import CampaignSettings, CampaignStore, ManualClock, Runner, parse_contacts
+from ivrkit.client import VoiceClient
 from ivrkit.dashboard import DashboardSettings, standalone_app
-from ivrkit.harness import IvrHarness
+from ivrkit.harness import API_KEY, SUBACCOUNT, IvrHarness
 from ivrkit.serving import BackgroundServer
 from ivrkit.store import SessionRecord, Store, open_store
+from ivrkit.trees import load_tree
+from ivrkit.trees.model import TreeSpec
 
 CUSTOMER = "+6512345678"
 OTHER = "+6598765432"
 AGENT = "+6561115777"
 TOKEN = "a-long-random-dashboard-token"
+CAMPAIGN = "spring"
+RESOLVES = "+6590000001"
+TRANSFERS = "+6590000002"
+DO_NOT_CALL = "+6590000003"
+MONDAY_10_SG = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -32,12 +41,14 @@ class Calls:
     """Pressed 2: bridged to the agent."""
     retried: str
     """Pressed 9 (invalid), then 1."""
+    campaign: list[str]
+    """The sessions of the campaign's two calls (one resolves, one asks for the agent)."""
     now: datetime
     """A minute after the last call started: the dashboard's clock in these tests."""
 
     @property
     def all(self) -> list[str]:
-        return [self.resolved, self.agent, self.retried]
+        return [self.resolved, self.agent, self.retried, *self.campaign]
 
 
 def place_calls(ivr: IvrHarness) -> tuple[str, str, str]:
@@ -56,9 +67,29 @@ def calls(tmp_path_factory: pytest.TempPathFactory) -> Calls:
     with IvrHarness(store_url=url) as ivr:
         ivr.phone(AGENT, hangup_after=600)
         resolved, agent, retried = place_calls(ivr)
-        records = [ivr.store.session(sid) for sid in (resolved, agent, retried)]
+        campaign = run_campaign(ivr)
+        records = [ivr.store.session(sid) for sid in (resolved, agent, retried, *campaign)]
     starts = [r.started_at for r in records if r is not None and r.started_at is not None]
-    return Calls(url, resolved, agent, retried, now=max(starts) + timedelta(minutes=1))
+    now = max(starts) + timedelta(minutes=1)
+    return Calls(url, resolved, agent, retried, campaign, now=now)
+
+
+def run_campaign(ivr: IvrHarness) -> list[str]:
+    """A campaign of three contacts: one resolves, one asks for the agent, one is do-not-call."""
+    ivr.phone(RESOLVES, press=["1"])
+    ivr.phone(TRANSFERS, press=["2"], hangup_after=40)
+    campaigns = CampaignStore(ivr.store)
+    settings = CampaignSettings.model_validate({"rate": 50, "max_concurrent": 5, "attempts": 1})
+    contacts = parse_contacts(
+        f"number\n{RESOLVES}\n{TRANSFERS}\n{DO_NOT_CALL}\n", do_not_call=(DO_NOT_CALL,)
+    )
+    clock = ManualClock(MONDAY_10_SG)
+    campaigns.create(CAMPAIGN, settings, contacts, clock.now())
+    with VoiceClient(API_KEY, SUBACCOUNT, base_url=ivr.platform_url, max_retries=0) as client:
+        runner = Runner(campaigns, CAMPAIGN, client, ivr.tree, clock=clock, rng=lambda: 0.5)
+        runner.run(stop_when_idle=True)
+    report = campaigns.report(campaigns.get(CAMPAIGN))
+    return [a.session_id for row in report for a in row.attempts if a.session_id]
 
 
 @pytest.fixture(scope="session")
@@ -78,7 +109,7 @@ def serve(calls: Calls, store: Store) -> Iterator[Serve]:
     def start(**settings: object) -> httpx.Client:
         options: dict[str, object] = {"clock": lambda: calls.now, "poll_interval": 0.2}
         options.update(settings)
-        app = standalone_app(store, DashboardSettings(**options))  # type: ignore[arg-type]
+        app = standalone_app(store, DashboardSettings(**options), trees=simple_ivr)  # type: ignore[arg-type]
         server = BackgroundServer(app).start()
         client = httpx.Client(base_url=server.url, timeout=10.0)
         started.append((server, client))
@@ -88,6 +119,10 @@ def serve(calls: Calls, store: Store) -> Iterator[Serve]:
     for server, client in started:
         client.close()
         server.stop()
+
+
+def simple_ivr(name: str) -> TreeSpec | None:
+    return load_tree().spec if name == "simple_ivr" else None
 
 
 def session_of(store: Store, session_id: str) -> SessionRecord:

@@ -50,7 +50,7 @@ def _cell(value: str) -> str:
 
 def _json(body: Any, status_code: int = 200) -> Response:
     return Response(
-        json.dumps(body),
+        json.dumps(body, ensure_ascii=False),
         status_code=status_code,
         media_type=JSON,
         headers={"cache-control": "no-store"},

@@ -9,7 +9,7 @@ import logging
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -17,6 +17,7 @@ from ivrkit.dashboard import api, pages
 from ivrkit.dashboard.access import Guard
 from ivrkit.dashboard.settings import DashboardSettings
 from ivrkit.dashboard.state import Dashboard, TreeLookup, no_trees
+from ivrkit.errors import IvrkitError, StoreError
 from ivrkit.store import Store
 from ivrkit.trees import svg
 
@@ -32,6 +33,13 @@ def diagram_css(request: Request) -> Response:
         media_type="text/css",
         headers={"cache-control": "max-age=3600"},
     )
+
+
+def trouble(request: Request, exc: Exception) -> Response:
+    """A store that cannot answer (or a question it refuses) is one line, never a traceback."""
+    status = 503 if isinstance(exc, StoreError) else 400
+    log.warning("dashboard %s: %s", request.url.path, exc)
+    return PlainTextResponse(f"{exc}\n", status_code=status)
 
 
 def create_dashboard(
@@ -66,7 +74,11 @@ def create_dashboard(
         Route("/static/diagram.css", diagram_css, methods=["GET"]),
         Mount("/static", StaticFiles(packages=[("ivrkit.dashboard", "static")]), name="static"),
     ]
-    app = Starlette(routes=routes, middleware=[Middleware(Guard, settings=settings)])
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(Guard, settings=settings)],
+        exception_handlers={IvrkitError: trouble},
+    )
     app.state.dashboard = dashboard
     return app
 

@@ -15,6 +15,7 @@ __all__ = ["FIELDS", "FilterError", "SessionFilters"]
 
 FIELDS = ("since", "until", "status", "outcome", "flow", "campaign", "number", "q")
 PER_PAGE = 25
+MAX_PER_PAGE = 200
 MAX_FIELD = 200
 
 
@@ -28,16 +29,16 @@ class SessionFilters:
 
     values: dict[str, str]
     page: int = 1
+    per_page: int = PER_PAGE
 
     @classmethod
     def from_query(cls, params: Mapping[str, str]) -> SessionFilters:
         values = {name: params.get(name, "").strip()[:MAX_FIELD] for name in FIELDS}
-        page_text = params.get("page", "1").strip() or "1"
-        if not page_text.isdigit() or not 1 <= int(page_text) <= 1_000_000:
-            raise FilterError(f"page takes a number from 1, not {page_text[:20]!r}")
-        return cls(values, int(page_text))
+        page = _number(params, "page", 1, 1_000_000, 1)
+        per_page = _number(params, "per_page", 1, MAX_PER_PAGE, PER_PAGE)
+        return cls(values, page, per_page)
 
-    def query(self, now: datetime, *, per_page: int = PER_PAGE) -> SessionQuery:
+    def query(self, now: datetime) -> SessionQuery:
         v = self.values
         try:
             since = moment(v["since"], now, end=False) if v["since"] else None
@@ -54,12 +55,23 @@ class SessionFilters:
             number=v["number"] or None,
             search=v["q"] or None,
             page=self.page,
-            per_page=per_page,
+            per_page=self.per_page,
         )
 
     def link(self, page: int | None = None) -> str:
         """The query string of these filters (at ``page``), empty fields left out."""
         pairs = [(name, value) for name, value in self.values.items() if value]
+        if self.per_page != PER_PAGE:
+            pairs.append(("per_page", str(self.per_page)))
         if page is not None and page > 1:
             pairs.append(("page", str(page)))
         return urlencode(pairs)
+
+
+def _number(params: Mapping[str, str], name: str, low: int, high: int, default: int) -> int:
+    text = params.get(name, "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise FilterError(f"{name} takes a number from {low} to {high}, not {text[:20]!r}")
+    return int(text)

@@ -16,12 +16,11 @@ from ivrkit.campaigns import CampaignStore
 from ivrkit.campaigns.model import OPEN_STATES
 from ivrkit.dashboard import figures
 from ivrkit.dashboard.auth import COOKIE_NAME, check_token, sign_cookie
-from ivrkit.dashboard.filters import FilterError, SessionFilters
+from ivrkit.dashboard.filters import FIELDS, FilterError, SessionFilters
 from ivrkit.dashboard.masking import mask_number
 from ivrkit.dashboard.ranges import RangeError, parse_range, start_of_day
 from ivrkit.dashboard.state import of
 from ivrkit.dashboard.timeline import timeline
-from ivrkit.store.browse import SessionQuery
 
 __all__ = [
     "campaigns",
@@ -141,7 +140,7 @@ def overview(request: Request) -> Response:
             "today": today.sessions,
             "in_progress": dashboard.analytics.in_progress(),
             "chart": figures.chart_data(summary),
-            "recent": dashboard.browser.sessions(SessionQuery(per_page=LIVE_ROWS)).sessions,
+            "recent": dashboard.store.sessions(limit=LIVE_ROWS),
         }
     return _render(request, "overview.html", context, status_code=400 if error else 200)
 
@@ -205,7 +204,7 @@ def sessions(request: Request) -> Response:
     except FilterError as exc:
         context["error"] = str(exc)
     if context["filters"] is None:
-        context["filters"] = SessionFilters({name: "" for name in ("since", "until")})
+        context["filters"] = SessionFilters({name: "" for name in FIELDS})
     context["flows"] = dashboard.analytics.flows()
     return _render(request, "sessions.html", context, status_code=400 if context["error"] else 200)
 

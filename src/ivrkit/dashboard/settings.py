@@ -70,5 +70,5 @@ class DashboardSettings:
         """Why the pages are not served (when :attr:`served` is False), in one line."""
         return (
             f"the dashboard is off: the server binds {self.host}, which is not loopback, and no "
-            "token is set (set IVRKIT_DASHBOARD_TOKEN or --dashboard-token, or bind 127.0.0.1)"
+            "token is set (set IVRKIT_DASHBOARD_TOKEN or pass a token, or bind 127.0.0.1)"
         )

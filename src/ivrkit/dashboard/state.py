@@ -43,7 +43,7 @@ class Dashboard:
 
     def __post_init__(self) -> None:
         self.browser = Browser(self.store)
-        self.analytics = Analytics(self.store)
+        self.analytics = Analytics(self.store, clock=self.settings.clock)
         self.feed = LiveFeed(self.browser, self.settings)
         self.limiter = LoginLimiter(self.settings.login_attempts)
         env = jinja2.Environment(

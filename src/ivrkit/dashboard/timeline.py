@@ -49,7 +49,7 @@ def timeline(detail: SessionDetail, *, show_numbers: bool) -> list[Entry]:
         if event is not None and event.digits:
             entries.append(Entry("keys", delivery.received_at, event.digits, node=node))
         if delivery.answer:
-            entries += _answer(delivery, detail.latencies.get(delivery.id or -1), show_numbers)
+            entries += _answer(delivery, show_numbers)
     if detail.summary is not None and not summary_shown:
         entries += _summary(detail.summary, detail.summary.received_at, show_numbers)
     return entries
@@ -77,7 +77,8 @@ def _webhook(delivery: Delivery, event: CallActionEvent | None) -> Entry:
     return Entry("webhook", delivery.received_at, kind, detail, node=node)
 
 
-def _answer(delivery: Delivery, latency: float | None, show_numbers: bool) -> list[Entry]:
+def _answer(delivery: Delivery, show_numbers: bool) -> list[Entry]:
+    latency = delivery.latency_ms
     try:
         callflow = Callflow.model_validate_json(delivery.answer or "")
     except ValidationError:

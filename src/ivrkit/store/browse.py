@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import (
@@ -115,8 +115,6 @@ class SessionDetail:
     deliveries: list[Delivery]
     """Its deliveries, oldest first (at most MAX_DELIVERIES: the newest)."""
     summary: SummaryRecord | None
-    latencies: dict[int, float] = field(default_factory=dict)
-    """Delivery id -> milliseconds from receipt to answer, where the store recorded it."""
 
 
 @dataclass(frozen=True)
@@ -174,7 +172,6 @@ class Browser:
             session=session,
             deliveries=deliveries,
             summary=self.store.summary(session_id),
-            latencies=self._latencies([d.id for d in deliveries if d.id is not None]),
         )
 
     def mark(self) -> tuple[int, int]:
@@ -222,18 +219,6 @@ class Browser:
             max([last_summary, *(int(row_id) for row_id, _ in ended_ids)]),
         )
         return Changes(started, ended, mark)
-
-    def _latencies(self, delivery_ids: Sequence[int]) -> dict[int, float]:
-        column = schema.deliveries.c.get("latency_ms")
-        if column is None or not delivery_ids:
-            return {}
-        found: dict[int, float] = {}
-        with self.store.reading() as conn:
-            for start in range(0, len(delivery_ids), IN_CHUNK):
-                chunk = delivery_ids[start : start + IN_CHUNK]
-                rows = conn.execute(select(_D.id, column).where(_D.id.in_(chunk)))
-                found.update({int(i): float(ms) for i, ms in rows if ms is not None})
-        return found
 
 
 def digits_of(number: str) -> str:

@@ -1,0 +1,80 @@
+"""The live stream: a call placed while a dashboard watches appears as session-started, and its
+end as session-ended; a stream resumes from its last event id."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import httpx
+
+from ivrkit.dashboard import DashboardSettings, standalone_app
+from ivrkit.dashboard.live import parse_mark
+from ivrkit.harness import IvrHarness
+from ivrkit.serving import BackgroundServer
+from ivrkit.store import open_store
+from tests.dashboard.conftest import CUSTOMER
+
+
+def events(lines: Iterator[str]) -> Iterator[tuple[str, str, dict[str, object]]]:
+    """(event, id, data) of each event in an event stream."""
+    name, ident, data = "message", "", ""
+    for line in lines:
+        if not line:
+            if data:
+                yield name, ident, json.loads(data)
+            name, data = "message", ""
+            continue
+        field, _, value = line.partition(":")
+        value = value.removeprefix(" ")
+        if field == "event":
+            name = value
+        elif field == "data":
+            data += value
+        elif field == "id":
+            ident = value
+
+
+def test_a_new_call_appears_and_ends_on_the_stream(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'ivrkit.db'}"
+    with IvrHarness(store_url=url) as ivr, open_store(url) as store:
+        settings = DashboardSettings(poll_interval=0.2, stream_lifetime=20)
+        with (
+            BackgroundServer(standalone_app(store, settings)) as server,
+            httpx.Client(base_url=server.url, timeout=20) as client,
+            client.stream("GET", "/dashboard/events") as stream,
+        ):
+            assert stream.headers["content-type"].startswith("text/event-stream")
+            call = ivr.call(CUSTOMER, press=["1"])
+            seen: dict[str, dict[str, object]] = {}
+            last_id = ""
+            for name, ident, data in events(stream.iter_lines()):
+                last_id = ident or last_id
+                if data.get("session_id") == call.session_id:
+                    seen[name] = data
+                if "session-ended" in seen and name == "mark":
+                    break  # the mark after the events: the id a browser resumes from
+        assert seen["session-started"]["flow"] == "simple_ivr"
+        assert seen["session-started"]["customer"] == "•••••5678"
+        assert seen["session-ended"]["status"] == "COMPLETED"
+        assert seen["session-ended"]["outcome"] == "resolved"
+        assert parse_mark(last_id) is not None
+
+        # Resumed from its last id, a stream repeats nothing it had sent.
+        with (
+            BackgroundServer(standalone_app(store, settings)) as server,
+            httpx.Client(base_url=server.url, timeout=20) as client,
+        ):
+            headers = {"last-event-id": last_id}
+            with client.stream("GET", "/dashboard/events", headers=headers) as stream:
+                second = ivr.call(CUSTOMER, press=["1"])
+                for _name, _ident, data in events(stream.iter_lines()):
+                    assert data.get("session_id") != call.session_id
+                    if data.get("session_id") == second.session_id:
+                        break
+
+
+def test_marks_are_read_strictly() -> None:
+    assert parse_mark("12-7") == (12, 7)
+    for text in (None, "", "12", "a-b", "1-2-3", "-1-2"):
+        assert parse_mark(text) is None
