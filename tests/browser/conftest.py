@@ -8,6 +8,7 @@ driver cannot start, the browser tests are skipped with the reason.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shutil
@@ -44,15 +45,27 @@ VIEWPORT = {"width": 1280, "height": 860}
 _SCREENSHOTS = os.environ.get(SCREENSHOTS_VARIABLE)
 
 
-@pytest.fixture(scope="session")
+def missing_browser(chromium: Path) -> str | None:
+    """Why the browser tests cannot run here (None: they can, as far as files tell)."""
+    if not chromium.is_file():
+        return f"{chromium} is not installed (apt-get install chromium)"
+    if importlib.util.find_spec("playwright") is None:
+        return "playwright is not installed (pip install -e '.[dev]')"
+    return None
+
+
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """Chromium from Debian, headless, with a fresh profile; skipped where it cannot run."""
-    if not CHROMIUM.is_file():
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    try:
-        from playwright.sync_api import Error, expect, sync_playwright
-    except ImportError:
-        pytest.skip("playwright is not installed (pip install -e '.[dev]')")
+    """Chromium from Debian, headless, with a fresh profile; skipped where it cannot run.
+
+    Module-scoped on purpose: while Playwright's sync API is started it keeps its event loop
+    marked as running in this thread, so no later test could call ``asyncio.run``; it is
+    stopped at the end of each module, before any other package's tests run."""
+    reason = missing_browser(CHROMIUM)
+    if reason is not None:
+        pytest.skip(reason)
+    from playwright.sync_api import Error, expect, sync_playwright
+
     expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     try:
         playwright = sync_playwright().start()
@@ -113,7 +126,7 @@ def shoot(page: Page, screenshots: Path, request: pytest.FixtureRequest) -> Iter
         page.screenshot(path=str(screenshots / f"{name}.png"), full_page=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     """The simulator and `ivrkit serve` (dashboard token set, numbers masked) after every call
     of :data:`tests.browser.scenario.CALLS` ended, with the figures expected from them."""
