@@ -78,3 +78,20 @@ def test_marks_are_read_strictly() -> None:
     assert parse_mark("12-7") == (12, 7)
     for text in (None, "", "12", "a-b", "1-2-3", "-1-2"):
         assert parse_mark(text) is None
+
+
+def test_streams_close_when_the_server_is_told_to_stop(store, tmp_path) -> None:
+    """uvicorn waits for open responses before it stops: its exit handler ends the streams."""
+    from types import SimpleNamespace
+
+    from ivrkit.server import create_app
+    from ivrkit.server.launch import close_streams_on_exit
+
+    app = create_app(store=store, spool=tmp_path / "spool.jsonl", dashboard=DashboardSettings())
+    exits: list[int] = []
+    server = SimpleNamespace(handle_exit=lambda sig, frame: exits.append(sig))
+    close_streams_on_exit(server, app)
+    feed = app.state.dashboard_feed
+    assert not feed.closed
+    server.handle_exit(15, None)
+    assert feed.closed and exits == [15]

@@ -1,10 +1,10 @@
 """Answering analytics questions: whole slots from the counters, the rest from raw rows.
 
 A window ``[since, until)`` splits into the whole days inside it, the whole hours left at its
-edges, then the whole 10-minute slots left at theirs, all read from the counters (ended sessions,
+edges, then whole 10 minutes and whole minutes, all read from the counters (ended sessions,
 folded when their summary was stored: :data:`ivrkit.store.paths.SPANS`). What the counters cannot
 answer is counted from the sessions and their steps with :func:`ivrkit.store.paths.contribution`,
-the computation that fills the counters: the less than 10 minutes left at each edge, the sessions
+the computation that fills the counters: the less than a minute left at each edge, the sessions
 still in progress, and every session when the filters name a campaign or a customer.
 
 A session whose summary never comes stays in progress in the store; once nothing was heard of it

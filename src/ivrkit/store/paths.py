@@ -77,10 +77,10 @@ def median_seconds(histogram: Mapping[int, int]) -> float | None:
     return None  # pragma: no cover - the loop always reaches the rank
 
 
-SPANS = (86_400, 3_600, 600)
-"""The spans (seconds) every counter is kept at: a day, an hour, 10 minutes. A window is read
-from whole days, whole hours at its edges, whole 10-minute slots at theirs; what is left (less
-than 10 minutes at each edge) is counted from raw rows."""
+SPANS = (86_400, 3_600, 600, 60)
+"""The spans (seconds) every counter is kept at: a day, an hour, 10 minutes, a minute. A window
+is read from whole days, whole hours at its edges, whole 10 minutes at theirs, whole minutes at
+theirs; what is left (less than a minute at each edge) is counted from raw rows."""
 
 
 def slot_of(moment: datetime, span: int) -> int:
