@@ -45,12 +45,15 @@ VIEWPORT = {"width": 1280, "height": 860}
 _SCREENSHOTS = os.environ.get(SCREENSHOTS_VARIABLE)
 
 
+NO_PLAYWRIGHT = "playwright is not installed (pip install -e '.[dev]')"
+
+
 def missing_browser(chromium: Path) -> str | None:
     """Why the browser tests cannot run here (None: they can, as far as files tell)."""
     if not chromium.is_file():
         return f"{chromium} is not installed (apt-get install chromium)"
     if importlib.util.find_spec("playwright") is None:
-        return "playwright is not installed (pip install -e '.[dev]')"
+        return NO_PLAYWRIGHT
     return None
 
 

@@ -7,10 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import log_in
+from tests.browser.conftest import NO_PLAYWRIGHT, log_in
 from tests.browser.scenario import Scenario, Script
+
+pytest.importorskip("playwright", reason=NO_PLAYWRIGHT)
+from playwright.sync_api import Page, expect  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 

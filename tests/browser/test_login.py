@@ -6,9 +6,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import World, log_in
+from tests.browser.conftest import NO_PLAYWRIGHT, World, log_in
+
+pytest.importorskip("playwright", reason=NO_PLAYWRIGHT)
+from playwright.sync_api import Page, expect  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 

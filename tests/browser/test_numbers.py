@@ -7,11 +7,13 @@ from collections.abc import Iterator
 from urllib.parse import urljoin
 
 import pytest
-from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import World, log_in
+from tests.browser.conftest import NO_PLAYWRIGHT, World, log_in
 from tests.browser.pages import digits
 from tests.browser.scenario import ServeProcess
+
+pytest.importorskip("playwright", reason=NO_PLAYWRIGHT)
+from playwright.sync_api import Page, expect  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import World
+from tests.browser.conftest import NO_PLAYWRIGHT, World
 from tests.browser.pages import INTEGER, assert_rate
+
+pytest.importorskip("playwright", reason=NO_PLAYWRIGHT)
+from playwright.sync_api import Page, expect  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 

@@ -6,11 +6,13 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import World
+from tests.browser.conftest import NO_PLAYWRIGHT, World
 from tests.browser.expected import CallFacts
 from tests.browser.pages import set_field
+
+pytest.importorskip("playwright", reason=NO_PLAYWRIGHT)
+from playwright.sync_api import Page, expect  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 

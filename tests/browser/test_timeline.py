@@ -6,10 +6,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
 
-from tests.browser.conftest import World
+from tests.browser.conftest import NO_PLAYWRIGHT, World
 from tests.browser.expected import CallFacts
+
+pytest.importorskip("playwright", reason=NO_PLAYWRIGHT)
+from playwright.sync_api import Locator, Page, expect  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 
