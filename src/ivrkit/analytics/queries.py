@@ -77,7 +77,7 @@ class Analytics:
         spans = SPANS[1:] if window.hourly else SPANS
         plan = _plan(window, filters, spans, self.use_counters)
         starts: Counter[tuple[int, str, str]] = Counter()
-        with self.store.transaction() as conn:
+        with self.store.reading() as conn:
             if plan.slots:
                 query = (
                     select(_PS.span, _PS.slot, _PS.category, _PS.outcome, func.sum(_PS.sessions))
@@ -95,7 +95,7 @@ class Analytics:
         where callers went next and the median time spent."""
         filters = _with_flow(filters, flow)
         counts: Counter[paths.NodeKey] = Counter()
-        with self.store.transaction() as conn:
+        with self.store.reading() as conn:
             plan = _plan(window, filters, SPANS, self.use_counters)
             if plan.slots:
                 query = (
@@ -116,7 +116,7 @@ class Analytics:
         outcome and median time to it."""
         filters = _with_flow(filters, flow)
         counts: Counter[tuple[str, str, int]] = Counter()
-        with self.store.transaction() as conn:
+        with self.store.reading() as conn:
             plan = _plan(window, filters, SPANS, self.use_counters)
             if plan.slots:
                 query = (
@@ -147,12 +147,12 @@ class Analytics:
         query = select(func.count()).where(
             _S.status == IN_PROGRESS, _S.updated_at >= self.clock() - self.stale_after
         )
-        with self.store.transaction() as conn:
+        with self.store.reading() as conn:
             return int(conn.execute(query).scalar_one())
 
     def flows(self) -> list[str]:
         """The trees that have sessions (ended ones in the counters, or in progress)."""
-        with self.store.transaction() as conn:
+        with self.store.reading() as conn:
             ended = conn.execute(select(_PS.flow).distinct()).scalars().all()
             open_ = conn.execute(
                 select(_S.flow).distinct().where(_S.status == IN_PROGRESS, _S.flow.is_not(None))
