@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import Connection, and_, func, or_, select, union_all
 
 from ivrkit.analytics.model import (
     Bucket,
@@ -177,8 +177,10 @@ class Analytics:
             for since, until in plan.covered:
                 wanted.append(and_(*_started(since, until), _S.status == IN_PROGRESS, *flow))
         facts: list[SessionFacts] = []
-        for where in wanted:
-            rows = conn.execute(select(*paths.session_columns()).where(where)).mappings()
+        if wanted:  # one round trip; each branch (disjoint from the others) an index range
+            parts = [select(*paths.session_columns()).where(where) for where in wanted]
+            query = parts[0] if len(parts) == 1 else union_all(*parts)
+            rows = conn.execute(query).mappings()
             facts.extend(SessionFacts.from_row(row) for row in rows)
         stale_before = self.clock() - self.stale_after
         for session, steps in paths.with_steps(conn, facts):
