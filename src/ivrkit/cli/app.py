@@ -251,6 +251,10 @@ def sessions(
     db: DbOpt = None,
     as_json: JsonOpt = False,
     limit: Annotated[int, typer.Option(min=1, max=MAX_LIMIT, help="Most sessions to list.")] = 50,
+    versions: Annotated[
+        bool,
+        typer.Option("--versions", help="Show the tree versions that answered each session."),
+    ] = False,
 ) -> None:
     """List recorded sessions, newest first."""
     from ivrkit.store import open_store
@@ -273,7 +277,7 @@ def sessions(
     if as_json:
         console.print_json(json.dumps([render.session_json(row) for row in rows]))
     else:
-        render.wide(console).print(render.sessions_table(rows))
+        render.wide(console).print(render.sessions_table(rows, versions=versions))
     warn_about_spool(cfg.db)
 
 

@@ -30,6 +30,8 @@ class Answered:
     variables: dict[str, str] = field(default_factory=dict)
     label: str | None = None
     """The outcome label the answer reached (:mod:`ivrkit.outcomes`)."""
+    version: str | None = None
+    """The version of the tree that answered (recorded with the delivery and the session)."""
 
 
 class Answerer:
@@ -52,7 +54,9 @@ class Answerer:
         if not tree.uses_variables:
             payload = event.payload
             # The tree itself, not id(tree): a reloaded tree's address may be reused by its
-            # successor, which would then be answered from the old tree's entries.
+            # successor, which would then be answered from the old tree's entries. Each version
+            # of a tree is its own Tree object (the TreeSet keeps one per version), so versions
+            # never share entries.
             key = (
                 tree,
                 payload.client_action_id,
@@ -92,6 +96,7 @@ class Answerer:
                 None,
                 None,
                 f"answering the entry menu after: {exc}",
+                version=self.trees.current_version(tree),
             )
         outcome = "stale-action-id" if decision.outcome is Outcome.STALE else "answered"
         return Answered(
@@ -102,6 +107,7 @@ class Answerer:
             "; ".join(filter(None, [note, decision.note])) or None,
             decision.variables,
             decision.label,
+            tree.version,
         )
 
     def _check(self, answer_json: str) -> bytes:

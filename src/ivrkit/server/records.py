@@ -31,6 +31,7 @@ def session_update(event: wire.CallActionEvent, answered: Answered, tree: Tree) 
         node=answered.node,
         flow=tree.name,
         outcome=answered.label,
+        version=answered.version,
     )
 
 

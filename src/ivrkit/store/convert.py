@@ -126,6 +126,7 @@ def delivery_values(delivery: Delivery) -> dict[str, Any]:
         "event_id": delivery.event_id,
         "event_type": delivery.event_type,
         "session_id": delivery.session_id,
+        "version": delivery.version,
     }
 
 
@@ -141,6 +142,8 @@ def session_values(update: SessionUpdate, now: datetime) -> dict[str, Any]:
         "node": update.node,
         "answer_last_action": update.last_action,
         "outcome": update.outcome,
+        "first_version": update.version,
+        "last_version": update.version,
         "started_at": update.at,
         "updated_at": now,
     }
@@ -165,6 +168,7 @@ def delivery_from_row(row: RowMapping) -> Delivery:
         event_type=row["event_type"],
         session_id=row["session_id"],
         id=row["id"],
+        version=row["version"],
     )
 
 
@@ -190,6 +194,8 @@ def session_from_row(row: RowMapping, digits: Sequence[str]) -> SessionRecord:
         client_request_id=row["client_request_id"],
         request_id=row["request_id"],
         outcome_label=row["outcome"],
+        first_version=row["first_version"],
+        last_version=row["last_version"],
     )
 
 

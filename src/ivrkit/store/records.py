@@ -34,6 +34,8 @@ class Delivery:
     session_id: str | None = None
     id: int | None = None
     """Assigned by the store."""
+    version: str | None = None
+    """The version of the tree that answered (:func:`ivrkit.trees.engine.spec_version`)."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,8 @@ class SessionUpdate:
     """The name of the IVR tree."""
     outcome: str | None = None
     """The outcome label the answer reached (:mod:`ivrkit.outcomes`); None: no labelled node."""
+    version: str | None = None
+    """The version of the tree that answered."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -101,6 +105,10 @@ class SessionRecord:
     """The callFlowRequestId of the Send Callflow request that started it (outbound)."""
     outcome_label: str | None = None
     """The outcome label of the last labelled tree node the session reached."""
+    first_version: str | None = None
+    """The version of the tree that answered the session's first event."""
+    last_version: str | None = None
+    """The version of the tree that answered its latest event."""
 
     @property
     def outcome(self) -> str | None:

@@ -20,7 +20,7 @@ from ivrkit.trees.conditions import holds
 from ivrkit.trees.context import CallContext, fill, template_names
 from ivrkit.trees.hooks import HookCall, HookFunction, HookRegistry, run_hook
 from ivrkit.trees.model import RETRY, Collect, Menu, Node, Text, TreeSpec
-from ivrkit.trees.position import Decision, Outcome, Position, RouteKind, RouteTaken
+from ivrkit.trees.position import ActionId, Decision, Outcome, Position, RouteKind, RouteTaken
 
 SAMPLE_VALUE = "6512345678"
 """Stands in for a session variable when a node is rendered to be checked: digits, so that it
@@ -43,6 +43,9 @@ class Engine:
         self.spec = spec
         self.hooks = hooks or HookRegistry()
         self.clock = clock or (lambda: datetime.now(UTC))
+        self.version_tag: str | None = None
+        """The version tag written into every `clientActionId` this tree answers (None: none,
+        as outside a server); the server sets it (:mod:`ivrkit.server.treeset`)."""
 
     @cached_property
     def version(self) -> str:
@@ -124,10 +127,18 @@ class Engine:
         if event.is_new_inbound_call:
             return self._decide(entry, context, Outcome.INBOUND)
         action_id = event.payload.client_action_id
-        position = Position.decode(action_id) if action_id else entry
-        if position is None or position.node not in self.spec.nodes:
-            note = f"clientActionId {action_id!r} names no node of tree {self.spec.name!r}"
+        action = ActionId.decode(action_id) if action_id else ActionId(entry)
+        shown = _shown(action_id)
+        if action is not None and action.version and not self.version.startswith(action.version):
+            note = (
+                f"clientActionId {shown} is of version {action.version} of tree "
+                f"{self.spec.name!r}, which is not known; answered version {self.version}"
+            )
             return self._decide(entry, context, Outcome.STALE, note)
+        if action is None or action.position.node not in self.spec.nodes:
+            note = f"clientActionId {shown} names no node of tree {self.spec.name!r}"
+            return self._decide(entry, context, Outcome.STALE, note)
+        position = action.position
         return self._decide(self._next_after(position, context), context, heard=position)
 
     def render(
@@ -427,11 +438,11 @@ class Engine:
             return digits.removeprefix("+")
         return digits if digits.startswith("+") or not digits.isdigit() else f"+{digits}"
 
-    @staticmethod
-    def _callflow(actions: list[wire.Action], position: Position | None) -> wire.Callflow:
+    def _callflow(self, actions: list[wire.Action], position: Position | None) -> wire.Callflow:
         if position is None:
             return wire.Callflow(callflow=actions)
-        return wire.Callflow(callflow=actions, client_action_id=position.encode())
+        action_id = ActionId(position, self.version_tag).encode()
+        return wire.Callflow(callflow=actions, client_action_id=action_id)
 
 
 VERSION_LENGTH = 10
@@ -444,6 +455,22 @@ def spec_version(spec: TreeSpec) -> str:
     formatting of the YAML file do not change it; any change a caller could notice does)."""
     canonical = json.dumps(spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:VERSION_LENGTH]
+
+
+def spec_text(spec: TreeSpec) -> str:
+    """The tree's content as JSON of what its file set (what the store keeps of each version):
+    ``TreeSpec.model_validate_json`` reads it back to a tree of the same version."""
+    return spec.model_dump_json(exclude_unset=True)
+
+
+SHOWN_ID = 80
+"""Most characters of a received `clientActionId` quoted in a note (a tampered one may be long)."""
+
+
+def _shown(action_id: str | None) -> str:
+    if action_id is not None and len(action_id) > SHOWN_ID:
+        return f"{action_id[:SHOWN_ID]!r}... ({len(action_id)} characters)"
+    return repr(action_id)
 
 
 def _collect_accepts(collect: Collect, entry: str) -> bool:
