@@ -74,9 +74,7 @@ def test_a_later_serving_moves_last_served_and_an_earlier_one_does_not(store: St
 def test_each_delivery_and_the_session_record_the_versions_that_answered(store: Store) -> None:
     first = vca_event(event_id="v-1", session_id="s-v", digits="9")
     second = vca_event(event_id="v-2", session_id="s-v", digits="2")
-    store.record_vca(
-        replace(vca_delivery(first), version=A), replace(vca_update(first), version=A)
-    )
+    store.record_vca(replace(vca_delivery(first), version=A), replace(vca_update(first), version=A))
     (stored, fresh) = store.record_vca_batch(
         [
             VcaWrite(
