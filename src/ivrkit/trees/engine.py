@@ -3,8 +3,8 @@
 The engine keeps no state between webhooks. Where the call is in the tree, and how many times the
 current menu was replayed, travel in the `clientActionId` the platform echoes back (``main``,
 ``main#2``, with the tree version's tag when a server answers: ``main#2~3fa9c1``; see
-:mod:`ivrkit.trees.position`), so any replica can answer any webhook; session variables are passed in and the
-changes handed back for the store to keep.
+:mod:`ivrkit.trees.position`), so any replica can answer any webhook; session variables are
+passed in and the changes handed back for the store to keep.
 """
 
 from __future__ import annotations
