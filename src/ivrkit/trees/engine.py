@@ -129,15 +129,14 @@ class Engine:
             return self._decide(entry, context, Outcome.INBOUND)
         action_id = event.payload.client_action_id
         action = ActionId.decode(action_id) if action_id else ActionId(entry)
-        shown = _shown(action_id)
         if action is not None and action.version and not self.version.startswith(action.version):
             note = (
-                f"clientActionId {shown} is of version {action.version} of tree "
+                f"clientActionId {_shown(action_id)} is of version {action.version} of tree "
                 f"{self.spec.name!r}, which is not known; answered version {self.version}"
             )
             return self._decide(entry, context, Outcome.STALE, note)
         if action is None or action.position.node not in self.spec.nodes:
-            note = f"clientActionId {shown} names no node of tree {self.spec.name!r}"
+            note = f"clientActionId {_shown(action_id)} names no node of tree {self.spec.name!r}"
             return self._decide(entry, context, Outcome.STALE, note)
         position = action.position
         return self._decide(self._next_after(position, context), context, heard=position)
