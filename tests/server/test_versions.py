@@ -82,6 +82,7 @@ def test_a_call_that_reloads_between_two_keys_keeps_its_route_and_new_calls_get_
         new = trees.default
         assert new.version != old.version
         assert f"new calls get version {new.version}" in message
+        assert http.get("/healthz").json()["versions"] == {"simple_ivr": new.version}
 
         agent = http.post(
             "/webhooks/vca",

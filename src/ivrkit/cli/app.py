@@ -135,8 +135,9 @@ def serve(
     )
     trees = launch.load_trees(options)  # checked here, so a bad tree fails before any worker
     base = f"http://{cfg.host}:{cfg.port}"
+    served = ", ".join(f"{tree.name} (version {tree.version})" for tree in trees.current())
     console.print(
-        f"ivrkit serving [bold]{', '.join(trees.names())}[/] on {base} "
+        f"ivrkit serving [bold]{served}[/] on {base} "
         f"(store {render.safe_url(cfg.db)}; auth {'on' if cfg.webhook_secret else 'off'}"
         f"{f'; {workers} workers' if workers > 1 else ''}"
         f"{'; reloading trees on change' if reload else ''})",

@@ -113,6 +113,7 @@ def create_app(
             "status": "degraded" if problems else "ok",
             "problems": problems,
             "flows": trees.names(),
+            "versions": {tree.name: tree.version for tree in trees.current()},
             "pid": os.getpid(),
             "spooledDeliveries": spooled,
             "quarantinedDeliveries": quarantined,

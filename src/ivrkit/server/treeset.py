@@ -160,6 +160,10 @@ class TreeSet:
     def names(self) -> list[str]:
         return list(self._slots)
 
+    def current(self) -> list[Tree]:
+        """The version of each tree that new calls get, the default first."""
+        return [slot.tree for slot in self._slots.values()]
+
     def get(self, name: str | None) -> Tree | None:
         slot = self._slots.get(name) if name else None
         return slot.tree if slot else None
