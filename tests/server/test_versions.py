@@ -7,15 +7,17 @@ from __future__ import annotations
 import copy
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ivrkit.server import create_app
+from ivrkit.server.spool import Spool, spooled_delivery
 from ivrkit.server.treeset import TreeSet
 from ivrkit.serving import BackgroundServer
-from ivrkit.store import Store, open_store
+from ivrkit.store import Delivery, SessionUpdate, Store, VcaWrite, open_store
 from ivrkit.store.versions import TreeVersions
 from ivrkit.trees import HookCall, Position, Tree, builtin_path, load_tree, parse_tree
 from ivrkit.trees.position import ActionId
@@ -302,3 +304,28 @@ def test_the_answer_cache_never_mixes_versions(store: Store, flow: Path, tmp_pat
             for n, action_id in enumerate([old_id, new_id])
         ]
     assert [first_action(answer) for answer in answers] == ["makeCall", "hangup"] * 2
+
+
+def test_a_spooled_delivery_keeps_the_version_that_answered_it(tmp_path: Path) -> None:
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    delivery = Delivery(
+        channel="vca",
+        received_at=at,
+        body="{}",
+        headers={},
+        http_status=200,
+        answer="{}",
+        outcome="answered",
+        event_id="e",
+        session_id="s",
+        version="3fa9c1d2e4",
+    )
+    update = SessionUpdate(session_id="s", at=at, version="3fa9c1d2e4")
+    spool = Spool(tmp_path / "spool.jsonl")
+    spool.append_delivery(delivery, VcaWrite(delivery=delivery, update=update))
+    lines: list[Any] = []
+    spool.replay(lines.append)
+    (line,) = lines
+    replayed, replayed_update = spooled_delivery(line, "replayed")
+    assert replayed.version == "3fa9c1d2e4"
+    assert replayed_update is not None and replayed_update.version == "3fa9c1d2e4"
