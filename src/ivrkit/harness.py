@@ -20,12 +20,13 @@ from ivrkit.client import VoiceClient
 from ivrkit.narrate import narrate, summary_line
 from ivrkit.server import create_app
 from ivrkit.server.switches import SWITCH_TTL, SWITCH_WAIT
+from ivrkit.server.treeset import TreeSet
 from ivrkit.serving import BackgroundServer
 from ivrkit.simulator import SessionView, SimulatorConfig, SimulatorControl
 from ivrkit.simulator import create_app as create_simulator
 from ivrkit.simulator.transcript import LegChanged, Spoken, TranscriptEntry
 from ivrkit.store import SessionRecord, Store, open_store
-from ivrkit.trees import Tree, load_tree
+from ivrkit.trees import Tree, load_tree, resolve_flow
 from ivrkit.wire import SessionSummaryPayload
 
 __all__ = ["API_KEY", "SUBACCOUNT", "WEBHOOK_SECRET", "Call", "IvrFaults", "IvrHarness"]
@@ -193,7 +194,12 @@ class IvrHarness:
         switch_ttl: float = SWITCH_TTL,
         switch_wait: float = SWITCH_WAIT,
     ) -> None:
-        self.tree = tree if isinstance(tree, Tree) else load_tree(tree)
+        if isinstance(tree, Tree):
+            self._trees = TreeSet([tree])
+        else:
+            path = resolve_flow(tree)
+            self._trees = TreeSet([load_tree(path)], paths=[path], loader=load_tree)
+        self.tree = self._trees.default
         self._folder = tempfile.TemporaryDirectory(prefix="ivrkit-test-")
         folder = Path(self._folder.name)
         self.store: Store = open_store(store_url or f"sqlite:///{folder / 'ivrkit.db'}")
@@ -203,7 +209,7 @@ class IvrHarness:
         self._platform = BackgroundServer(create_simulator(config))
         self._backend = BackgroundServer(
             create_app(
-                self.tree,
+                self._trees,
                 store=self.store,
                 webhook_secret=webhook_secret,
                 spool=folder / "spool.jsonl",
@@ -255,6 +261,14 @@ class IvrHarness:
     @property
     def backend_url(self) -> str:
         return self._backend.url
+
+    def reload(self) -> list[str]:
+        """Reload the tree from its file when the file changed, as ``ivrkit serve --reload``
+        does: calls placed from now on get the new version, calls in progress keep theirs.
+        Returns what was done, one line per tree (nothing for a tree given as an object)."""
+        messages = self._trees.reload_changed()
+        self.tree = self._trees.default
+        return messages
 
     def phone(self, number: str, **script: Any) -> None:
         """Script another phone (an agent who is busy: ``ivr.phone(agent, answer="busy")``)."""

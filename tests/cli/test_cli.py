@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ivrkit.cli import app
-from ivrkit.store import open_store
+from ivrkit.store import Delivery, SessionUpdate, open_store
 from tests.conftest import FIXTURES
 
 runner = CliRunner()
@@ -100,3 +100,40 @@ def test_errors_are_one_line_without_traceback(args: list[str], message: str) ->
     assert "Traceback" not in result.stderr + result.stdout
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_sessions_show_the_tree_versions_that_answered(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    with open_store(url) as store:
+        for session_id, versions in (
+            ("kept", ["3fa9c1d2e4"] * 2),
+            ("moved", ["3fa9c1d2e4", "8b2d0e11aa"]),
+        ):
+            for number, version in enumerate(versions):
+                store.record_vca(
+                    Delivery(
+                        channel="vca",
+                        received_at=at,
+                        body="{}",
+                        headers={},
+                        http_status=200,
+                        answer="{}",
+                        outcome="answered",
+                        event_id=f"{session_id}-{number}",
+                        session_id=session_id,
+                        version=version,
+                    ),
+                    SessionUpdate(session_id=session_id, at=at, version=version),
+                )
+    rows = json.loads(runner.invoke(app, ["sessions", "--db", url, "--json"]).output)
+    assert {row["sessionId"]: (row["firstVersion"], row["lastVersion"]) for row in rows} == {
+        "kept": ("3fa9c1d2e4", "3fa9c1d2e4"),
+        "moved": ("3fa9c1d2e4", "8b2d0e11aa"),
+    }
+    plain = runner.invoke(app, ["sessions", "--db", url])
+    assert "3fa9c1d2e4" not in plain.output
+    table = runner.invoke(app, ["sessions", "--db", url, "--versions"], terminal_width=300)
+    lines = {line.split()[1]: line for line in table.output.splitlines() if "│ " in line}
+    assert "3fa9c1d2e4 → 8b2d0e11aa" in lines["moved"]
+    assert "→" not in lines["kept"] and "3fa9c1d2e4" in lines["kept"]

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from ivrkit.trees import load_tree
+
 TRACEBACK = "Traceback"
 
 
@@ -227,7 +229,9 @@ def test_a_clean_lint_line_never_wraps(deep: Path) -> None:
     path = deep / "tree.yaml"
     path.write_text(TREE, encoding="utf-8")
     result = ivrkit("lint", str(path), cwd=deep, columns=20)
-    assert result.stdout.splitlines() == [f"{path}: no problems found"]
+    assert result.stdout.splitlines() == [
+        f"{path}: no problems found; version {load_tree(path).version}"
+    ]
 
 
 def test_validate_lines_never_wrap(deep: Path) -> None:

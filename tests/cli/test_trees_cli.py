@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from ivrkit.cli import app
 from ivrkit.errors import ConfigError, TreeError
+from ivrkit.trees import load_tree, parse_tree
 from ivrkit.trees.schema import schema_text, tree_schema
 
 runner = CliRunner()
@@ -62,8 +63,18 @@ def test_warnings_fail_only_with_strict(tmp_path: Path) -> None:
     relaxed = runner.invoke(app, ["lint", path])
     assert relaxed.exit_code == 0
     assert "warning unmentioned-route" in relaxed.output
-    assert relaxed.output.splitlines()[-1] == "0 errors, 1 warning"
+    version = parse_tree(WARNING_ONLY).version
+    assert relaxed.output.splitlines()[-1] == f"0 errors, 1 warning; version {version}"
     assert runner.invoke(app, ["lint", path, "--strict"]).exit_code == 1
+
+
+def test_lint_shows_the_version_of_a_tree_without_errors(tmp_path: Path) -> None:
+    clean = runner.invoke(app, ["lint", "simple_ivr"])
+    assert clean.output.strip().endswith(f"no problems found; version {load_tree().version}")
+    body = json.loads(runner.invoke(app, ["lint", "simple_ivr", "--json"]).output)
+    assert body["version"] == load_tree().version
+    broken = json.loads(runner.invoke(app, ["lint", write(tmp_path, BROKEN), "--json"]).output)
+    assert broken["version"] is None, "a tree with errors is never served: it has no version"
 
 
 def test_lint_json_lists_every_issue(tmp_path: Path) -> None:

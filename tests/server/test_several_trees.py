@@ -19,7 +19,7 @@ from ivrkit.server import create_app
 from ivrkit.server.treeset import TreeSet
 from ivrkit.serving import BackgroundServer
 from ivrkit.store import Store, open_store
-from ivrkit.trees import load_tree, parse_tree
+from ivrkit.trees import Position, load_tree, parse_tree
 from tests.conftest import load_fixture
 from tests.server.conftest import SettledClient
 
@@ -115,7 +115,7 @@ def test_an_inbound_call_starts_the_tree_of_the_number_called(
     start = http.post(
         "/webhooks/vca", json=vca(None, event_id="d", session="in-1", inbound_to="+6568880000")
     ).json()
-    assert start["clientActionId"] == "hello"
+    assert Position.decode(start["clientActionId"]) == Position("hello")
     assert prompt_of(start) == "Enter your 4-digit member number."
     done = http.post(
         "/webhooks/vca", json=vca("4321", event_id="e", session="in-1", action_id="hello")
@@ -140,7 +140,8 @@ def test_a_changed_tree_file_is_reloaded_and_a_broken_one_is_not(tmp_path: Path)
     trees = TreeSet([load_tree(path)], paths=[path], loader=load_tree)
     path.write_text(INBOUND_TREE.replace("4-digit member", "four digit member"))
     os.utime(path, (1, 1))
-    assert trees.reload_changed() == [f"reloaded 'hotline' from {path}"]
+    (reloaded,) = trees.reload_changed()
+    assert reloaded.startswith(f"reloaded 'hotline' from {path}: new calls get version ")
     prompt = trees.default.entry_callflow(None).callflow[0].params.prompt_message  # type: ignore[union-attr]
     assert prompt == "Enter your four digit member number."
     path.write_text(INBOUND_TREE.replace("next: thanks", "next: nowhere"))

@@ -160,8 +160,9 @@ def serve(
     )
     trees = launch.load_trees(options)  # checked here, so a bad tree fails before any worker
     base = f"http://{cfg.host}:{cfg.port}"
+    served = ", ".join(f"{tree.name} (version {tree.version})" for tree in trees.current())
     console.print(
-        f"ivrkit serving [bold]{', '.join(trees.names())}[/] on {base} "
+        f"ivrkit serving [bold]{served}[/] on {base} "
         f"(store {render.safe_url(cfg.db)}; auth {'on' if cfg.webhook_secret else 'off'}"
         f"{f'; {workers} workers' if workers > 1 else ''}"
         f"{'; reloading trees on change' if reload else ''})",
@@ -278,6 +279,10 @@ def sessions(
     db: DbOpt = None,
     as_json: JsonOpt = False,
     limit: Annotated[int, typer.Option(min=1, max=MAX_LIMIT, help="Most sessions to list.")] = 50,
+    versions: Annotated[
+        bool,
+        typer.Option("--versions", help="Show the tree versions that answered each session."),
+    ] = False,
 ) -> None:
     """List recorded sessions, newest first."""
     from ivrkit.store import open_store
@@ -300,7 +305,7 @@ def sessions(
     if as_json:
         console.print_json(json.dumps([render.session_json(row) for row in rows]))
     else:
-        render.wide(console).print(render.sessions_table(rows))
+        render.wide(console).print(render.sessions_table(rows, versions=versions))
     warn_about_spool(cfg.db)
 
 

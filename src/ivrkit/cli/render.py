@@ -60,31 +60,37 @@ def session_json(row: SessionRecord) -> dict[str, Any]:
         "node": row.node,
         "outcome": row.outcome,
         "errorCode": row.error_code,
+        "firstVersion": row.first_version,
+        "lastVersion": row.last_version,
     }
+
+
+def versions_of(row: SessionRecord) -> str:
+    """The tree versions that answered a session: one, or ``first → last`` when they differ."""
+    first, last = row.first_version, row.last_version
+    if first is None or last is None or first == last:
+        return first or last or "-"
+    return f"{first} → {last}"
 
 
 def _short(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else "-"
 
 
-def sessions_table(rows: list[SessionRecord], title: str = "Sessions") -> Table:
+def sessions_table(
+    rows: list[SessionRecord], title: str = "Sessions", *, versions: bool = False
+) -> Table:
+    """The sessions as a table; with ``versions``, a column of the tree versions that answered
+    each (``first → last`` when they differ)."""
     table = Table(title=title, title_justify="left")
     table.add_column("session", no_wrap=True, min_width=36)
-    for column in (
-        "direction",
-        "status",
-        "outcome",
-        "last action",
-        "digits",
-        "start",
-        "end",
-        "duration",
-    ):
+    columns = ["direction", "status", "outcome", "last action", "digits", "start", "end"]
+    for column in [*columns, "duration", *(["version"] if versions else [])]:
         table.add_column(column, overflow="fold")
     for row in rows:
         duration = f"{row.duration_seconds:.0f}s" if row.duration_seconds is not None else "-"
         status = row.status if row.error_code is None else f"{row.status} ({row.error_code})"
-        table.add_row(
+        cells = [
             row.session_id,
             row.direction or "-",
             status,
@@ -94,7 +100,10 @@ def sessions_table(rows: list[SessionRecord], title: str = "Sessions") -> Table:
             _short(row.started_at),
             _short(row.ended_at),
             duration,
-        )
+        ]
+        if versions:
+            cells.append(versions_of(row))
+        table.add_row(*cells)
     if not rows:
         table.caption = "no sessions recorded yet"
     return table

@@ -13,6 +13,7 @@ from ivrkit.cli.app import app
 from ivrkit.cli.common import console, settings
 from ivrkit.errors import ConfigError, IvrkitError
 from ivrkit.trees.diagram import FORMATS, Format, render
+from ivrkit.trees.engine import spec_version
 from ivrkit.trees.issues import Issue
 from ivrkit.trees.lint import lint_text
 from ivrkit.trees.loader import resolve_flow
@@ -41,17 +42,22 @@ def lint(
         bool, typer.Option("--strict", help="Exit 1 on warnings too, not only on errors.")
     ] = False,
 ) -> None:
-    """Check a tree for every problem: prints file:line:col: severity code: message."""
+    """Check a tree for every problem: prints file:line:col: severity code: message, and the
+    version of a tree without errors (a hash of its content, as `ivrkit serve` records it when
+    given no --number or voice overrides)."""
     path = resolve_flow(flow)
     max_bytes = settings().max_tree_bytes
-    issues = lint_text(
-        read_tree_text(path, max_bytes=max_bytes), source=str(path), max_bytes=max_bytes
-    )
+    text = read_tree_text(path, max_bytes=max_bytes)
+    issues = lint_text(text, source=str(path), max_bytes=max_bytes)
     errors = sum(1 for issue in issues if issue.severity == "error")
     warnings = len(issues) - errors
+    version = None
+    if not errors:
+        version = spec_version(parse_spec(text, source=str(path), max_bytes=max_bytes)[0])
     if as_json:
         body = {
             "file": str(path),
+            "version": version,
             "errors": errors,
             "warnings": warnings,
             "issues": [{"file": str(path), **issue.to_json()} for issue in issues],
@@ -60,12 +66,15 @@ def lint(
     else:
         for issue in issues:
             console.print(_line(str(path), issue), soft_wrap=True)
+        shown = f"; version {version}" if version else ""
         if issues:
             console.print(
-                f"{_count(errors, 'error')}, {_count(warnings, 'warning')}", soft_wrap=True
+                f"{_count(errors, 'error')}, {_count(warnings, 'warning')}{shown}", soft_wrap=True
             )
         else:
-            console.print(Text.assemble(f"{path}: ", ("no problems found", "green")))
+            console.print(
+                Text.assemble(f"{path}: ", ("no problems found", "green"), shown), soft_wrap=True
+            )
     raise typer.Exit(1 if errors or (strict and warnings) else 0)
 
 

@@ -35,7 +35,7 @@ class Answered:
     label: str | None = None
     """The outcome label the answer reached (:mod:`ivrkit.outcomes`)."""
     version: str | None = None
-    """The version of the tree that decided (None: the fallback answered)."""
+    """The version of the tree that answered (recorded with the delivery and the session)."""
     heard: Position | None = None
     routes: tuple[RouteTaken, ...] = ()
     reached: tuple[str, ...] = ()
@@ -69,7 +69,9 @@ class Answerer:
         if not tree.uses_variables:
             payload = event.payload
             # The tree itself, not id(tree): a reloaded tree's address may be reused by its
-            # successor, which would then be answered from the old tree's entries.
+            # successor, which would then be answered from the old tree's entries. Each version
+            # of a tree is its own Tree object (the TreeSet keeps one per version), so versions
+            # never share entries.
             key = (
                 tree,
                 payload.client_action_id,
@@ -114,6 +116,7 @@ class Answerer:
                 None,
                 None,
                 f"answering the entry menu after: {exc}",
+                version=self.trees.current_version(tree),
             )
         outcome = "stale-action-id" if decision.outcome is Outcome.STALE else "answered"
         on_transfer = _label_on_transfer(tree, decision)

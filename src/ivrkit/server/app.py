@@ -29,6 +29,7 @@ from ivrkit.server.switches import SWITCH_TTL, SWITCH_WAIT, SwitchReader
 from ivrkit.server.treeset import TreeSet
 from ivrkit.server.webhooks import JSON, Durability, WebhookPipeline
 from ivrkit.store import Store, open_store
+from ivrkit.store.versions import TreeVersions
 from ivrkit.trees import Tree, load_tree
 from ivrkit.trees.model import TreeSpec
 from ivrkit.trees.observers import OBSERVERS, tell
@@ -63,7 +64,9 @@ def create_app(
 
     Pass a ``store`` to share one (tests, the demo); otherwise ``db`` is opened and closed with
     the app. With ``reload_interval`` (seconds) the trees' files are watched and reloaded when
-    they change; a changed file that fails its checks leaves the running tree in place.
+    they change; a changed file that fails its checks leaves the running tree in place. Every
+    version served is kept in the store: a call keeps being answered by the version it started
+    on, after a reload, a restart, or on another replica on the same store.
     Every answer waits for its delivery's commit (``durability="answer-first"`` opts out for
     trees without session variables); a commit that has not come back within
     ``commit_timeout`` seconds is spooled to disk instead.
@@ -86,6 +89,12 @@ def create_app(
             tell(served.spec, served.version, ())
     owns_store = store is None
     active_store = store if store is not None else open_store(db)
+    try:
+        trees.attach(TreeVersions(active_store))  # kept before they answer anything
+    except BaseException:
+        if owns_store:
+            active_store.close()
+        raise
     spool_file = Spool(spool or spool_path_for(db))
     metrics = ServerMetrics(metrics_dir)
     committer = Committer(active_store, spool_file, commit_timeout=commit_timeout, metrics=metrics)
@@ -124,6 +133,7 @@ def create_app(
             "status": "degraded" if problems else "ok",
             "problems": problems,
             "flows": trees.names(),
+            "versions": {tree.name: tree.version for tree in trees.current()},
             "pid": os.getpid(),
             "spooledDeliveries": spooled,
             "quarantinedDeliveries": quarantined,

@@ -31,7 +31,7 @@ def session_update(event: wire.CallActionEvent, answered: Answered, tree: Tree) 
         node=answered.node,
         flow=tree.name,
         outcome=answered.label,
-        **answered.step,
+        **{**answered.step, "version": answered.version},
     )
 
 

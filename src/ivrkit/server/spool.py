@@ -59,6 +59,7 @@ class Spool:
             "event_type": delivery.event_type,
             "session_id": delivery.session_id,
             "latency_ms": delivery.latency_ms,
+            "version": delivery.version,
         }
         if write is not None and write.update is not None:
             line["update"] = {**asdict(write.update), "at": write.update.at.isoformat()}
@@ -160,6 +161,7 @@ def spooled_delivery(item: dict[str, Any], note: str) -> tuple[Delivery, Session
         event_type=fields.get("event_type"),
         session_id=fields.get("session_id"),
         latency_ms=fields.get("latency_ms"),
+        version=fields.get("version"),
     )
     update_fields = item.get("update")
     update = None

@@ -37,6 +37,7 @@ from ivrkit.server.switches import SwitchReader
 from ivrkit.server.treeset import TreeSet
 from ivrkit.store import Delivery, Store, VcaWrite
 from ivrkit.trees import Tree
+from ivrkit.trees.position import version_tag_of
 
 log = logging.getLogger("ivrkit.server")
 
@@ -278,6 +279,7 @@ class WebhookPipeline:
             tree, note = await anyio.to_thread.run_sync(self._tree_for, event, flow)
         else:
             tree = known
+        tree = await self._version_for(event, tree)
         variables: dict[str, str] | None = None
         if tree.uses_variables:
             variables = await self.committer.read_variables(event.payload.session_id)
@@ -301,7 +303,21 @@ class WebhookPipeline:
             self.observer.visit(tree.name, answered.node)
         else:
             current().outcome = "repeated"
+        if self.trees.touch_due(tree):
+            await anyio.to_thread.run_sync(self.trees.touch, tree)
         return self._answer(event_id, answered, kept)
+
+    async def _version_for(self, event: wire.CallActionEvent, tree: Tree) -> Tree:
+        """The version of ``tree`` the call is on (its `clientActionId`'s tag): the current one
+        for a new call or an id without a tag; an unknown tag gets the current version too,
+        whose engine answers its entry menu with a note."""
+        tag = version_tag_of(event.payload.client_action_id)
+        if tag is None or tag == tree.version_tag:
+            return tree
+        known = self.trees.version(tree.name, tag)
+        if known is None:
+            known = await anyio.to_thread.run_sync(self.trees.load_version, tree.name, tag)
+        return known if known is not None else tree
 
     def _answer(self, event_id: str, answered: Answered, kept: Kept) -> Response:
         """Our answer, or the first answer when the event was answered before (here or on
@@ -319,7 +335,11 @@ class WebhookPipeline:
     @staticmethod
     def _delivery_of(stored: Delivery, answered: Answered) -> Delivery:
         return replace(
-            stored, answer=answered.answer.decode(), outcome=answered.outcome, note=answered.note
+            stored,
+            answer=answered.answer.decode(),
+            outcome=answered.outcome,
+            note=answered.note,
+            version=answered.version,
         )
 
     def _remember(self, event_id: str, answer: bytes) -> None:

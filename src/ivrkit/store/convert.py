@@ -126,13 +126,17 @@ def delivery_values(delivery: Delivery) -> dict[str, Any]:
         "event_id": delivery.event_id,
         "event_type": delivery.event_type,
         "session_id": delivery.session_id,
+        "version": delivery.version,
         "latency_ms": delivery.latency_ms,
     }
 
 
 def step_values(update: SessionUpdate) -> dict[str, Any] | None:
-    """The ``ivrkit_path_steps`` row of what one answer did; None when it tells no step."""
+    """The ``ivrkit_path_steps`` row of what one answer did; None when it tells no step (no tree
+    answered, or the tree's fallback did: it heard nothing and passed no node)."""
     if update.version is None or update.flow is None:
+        return None
+    if update.heard is None and not update.passed:
         return None
     return {
         "session_id": update.session_id,
@@ -164,6 +168,8 @@ def session_values(update: SessionUpdate, now: datetime) -> dict[str, Any]:
         "node": update.node,
         "answer_last_action": update.last_action,
         "outcome": update.outcome,
+        "first_version": update.version,
+        "last_version": update.version,
         "started_at": update.at,
         "updated_at": now,
     }
@@ -189,6 +195,7 @@ def delivery_from_row(row: RowMapping) -> Delivery:
         session_id=row["session_id"],
         id=row["id"],
         latency_ms=row["latency_ms"],
+        version=row["version"],
     )
 
 
@@ -214,6 +221,8 @@ def session_from_row(row: RowMapping, digits: Sequence[str]) -> SessionRecord:
         client_request_id=row["client_request_id"],
         request_id=row["request_id"],
         outcome_label=row["outcome"],
+        first_version=row["first_version"],
+        last_version=row["last_version"],
     )
 
 

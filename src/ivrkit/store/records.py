@@ -41,6 +41,8 @@ class Delivery:
     latency_ms: float | None = None
     """Milliseconds from the request's arrival to its answer being decided (the commit it then
     waits for is not included); None for deliveries not answered from a tree."""
+    version: str | None = None
+    """The version of the tree that answered (:func:`ivrkit.trees.engine.spec_version`)."""
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,10 @@ class SessionRecord:
     """The callFlowRequestId of the Send Callflow request that started it (outbound)."""
     outcome_label: str | None = None
     """The outcome label of the last labelled tree node the session reached."""
+    first_version: str | None = None
+    """The version of the tree that answered the session's first event."""
+    last_version: str | None = None
+    """The version of the tree that answered its latest event."""
 
     @property
     def outcome(self) -> str | None:

@@ -106,6 +106,8 @@ deliveries = Table(
     # The event_id of a CALL_ACTION delivery that was answered (stored by record_vca); NULL for
     # every other delivery, so only answers are unique and replays, failures, ... may repeat it.
     _text("answered_event_id"),
+    # The version of the tree that answered (ivrkit_tree_versions); NULL when no tree did.
+    Column("version", String(16)),
     Index("ix_ivrkit_deliveries_answered_event_id", "answered_event_id", unique=True),
     Index("ix_ivrkit_deliveries_session_id", "session_id", "id"),
     Index("ix_ivrkit_deliveries_event_id", "event_id"),
@@ -137,6 +139,11 @@ sessions = Table(
     Column("updated_at", UtcDateTime(), nullable=False),
     # The outcome label of the last labelled tree node reached (ivrkit.outcomes).
     _text("outcome"),
+    # The tree versions that answered the session's first and latest events: they differ when
+    # the tree changed during the call (the call stays on its first version, so only when that
+    # version could not be found).
+    Column("first_version", String(16)),
+    Column("last_version", String(16)),
     Index("ix_ivrkit_sessions_started_at", "started_at", "id"),
     # Campaigns find a call by the clientRequestId they sent (after a worker died mid-call).
     Index("ix_ivrkit_sessions_client_request_id", "client_request_id"),
@@ -405,4 +412,21 @@ calendar_switches = Table(
     Column("closed", Boolean, nullable=False),
     _text("reason"),
     Column("changed_at", UtcDateTime(), nullable=False),
+)
+
+
+# -- tree versions (ivrkit.store.versions): every version of a tree the server has answered with --
+
+tree_versions = Table(
+    "ivrkit_tree_versions",
+    metadata,
+    _text("flow", primary_key=True),
+    Column("version", String(16), primary_key=True),
+    # The start of the version written into clientActionId: unique within the flow.
+    Column("tag", String(16), nullable=False),
+    # The tree's content as canonical JSON (what its version hashes).
+    _text("spec", nullable=False),
+    Column("first_served_at", UtcDateTime(), nullable=False),
+    Column("last_served_at", UtcDateTime(), nullable=False),
+    Index("ix_ivrkit_tree_versions_tag", "flow", "tag", unique=True),
 )

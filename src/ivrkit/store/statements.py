@@ -92,6 +92,9 @@ class Statements:
                 "answer_last_action": func.coalesce(new.answer_last_action, _S.answer_last_action),
                 # The last labelled node reached; an answer from an unlabelled node keeps it.
                 "outcome": func.coalesce(new.outcome, _S.outcome),
+                # The version that answered first stays; the latest one follows each answer.
+                "first_version": func.coalesce(_S.first_version, new.first_version),
+                "last_version": func.coalesce(new.last_version, _S.last_version),
                 "started_at": _earliest_start(new.started_at),
                 "updated_at": new.updated_at,
             },

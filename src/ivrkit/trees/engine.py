@@ -2,8 +2,9 @@
 
 The engine keeps no state between webhooks. Where the call is in the tree, and how many times the
 current menu was replayed, travel in the `clientActionId` the platform echoes back (``main``,
-``main#2``), so any replica can answer any webhook; session variables are passed in and the
-changes handed back for the store to keep.
+``main#2``, with the tree version's tag when a server answers: ``main#2~3fa9c1``; see
+:mod:`ivrkit.trees.position`), so any replica can answer any webhook; session variables are
+passed in and the changes handed back for the store to keep.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from ivrkit.trees.context import CallContext, fill, template_names
 from ivrkit.trees.hooks import HookCall, HookFunction, HookRegistry, run_hook
 from ivrkit.trees.model import RETRY, Collect, Menu, Node, Text, TreeSpec
 from ivrkit.trees.observers import OBSERVERS, tell
-from ivrkit.trees.position import Decision, Outcome, Position, RouteKind, RouteTaken
+from ivrkit.trees.position import ActionId, Decision, Outcome, Position, RouteKind, RouteTaken
 
 SAMPLE_VALUE = "6512345678"
 """Stands in for a session variable when a node is rendered to be checked: digits, so that it
@@ -47,6 +48,9 @@ class Engine:
         self.hooks = hooks or HookRegistry()
         self.clock = clock or (lambda: datetime.now(UTC))
         self.calendars: Mapping[str, Calendar] = dict(calendars or {})
+        self.version_tag: str | None = None
+        """The version tag written into every `clientActionId` this tree answers (None: none,
+        as outside a server); the server sets it (:mod:`ivrkit.server.treeset`)."""
 
     @cached_property
     def version(self) -> str:
@@ -151,10 +155,17 @@ class Engine:
         if event.is_new_inbound_call:
             return self._decide(entry, context, Outcome.INBOUND)
         action_id = event.payload.client_action_id
-        position = Position.decode(action_id) if action_id else entry
-        if position is None or position.node not in self.spec.nodes:
-            note = f"clientActionId {action_id!r} names no node of tree {self.spec.name!r}"
+        action = ActionId.decode(action_id) if action_id else ActionId(entry)
+        if action is not None and action.version and not self.version.startswith(action.version):
+            note = (
+                f"clientActionId {_shown(action_id)} is of version {action.version} of tree "
+                f"{self.spec.name!r}, which is not known; answered version {self.version}"
+            )
             return self._decide(entry, context, Outcome.STALE, note)
+        if action is None or action.position.node not in self.spec.nodes:
+            note = f"clientActionId {_shown(action_id)} names no node of tree {self.spec.name!r}"
+            return self._decide(entry, context, Outcome.STALE, note)
+        position = action.position
         return self._decide(self._next_after(position, context), context, heard=position)
 
     def render(
@@ -468,11 +479,11 @@ class Engine:
             return digits.removeprefix("+")
         return digits if digits.startswith("+") or not digits.isdigit() else f"+{digits}"
 
-    @staticmethod
-    def _callflow(actions: list[wire.Action], position: Position | None) -> wire.Callflow:
+    def _callflow(self, actions: list[wire.Action], position: Position | None) -> wire.Callflow:
         if position is None:
             return wire.Callflow(callflow=actions)
-        return wire.Callflow(callflow=actions, client_action_id=position.encode())
+        action_id = ActionId(position, self.version_tag).encode()
+        return wire.Callflow(callflow=actions, client_action_id=action_id)
 
 
 VERSION_LENGTH = 10
@@ -500,6 +511,22 @@ def spec_version(spec: TreeSpec, calendars: Mapping[str, Calendar] | None = None
         }
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:VERSION_LENGTH]
+
+
+def spec_text(spec: TreeSpec) -> str:
+    """The tree's content as JSON of what its file set (what the store keeps of each version):
+    ``TreeSpec.model_validate_json`` reads it back to a tree of the same version."""
+    return spec.model_dump_json(exclude_unset=True)
+
+
+SHOWN_ID = 80
+"""Most characters of a received `clientActionId` quoted in a note (a tampered one may be long)."""
+
+
+def _shown(action_id: str | None) -> str:
+    if action_id is not None and len(action_id) > SHOWN_ID:
+        return f"{action_id[:SHOWN_ID]!r}... ({len(action_id)} characters)"
+    return repr(action_id)
 
 
 def _collect_accepts(collect: Collect, entry: str) -> bool:

@@ -1,4 +1,16 @@
-"""Where a call is in a tree (carried in `clientActionId`) and what the engine decided."""
+"""Where a call is in a tree (carried in `clientActionId`) and what the engine decided.
+
+The `clientActionId` ivrkit answers is ``<node>[#<retries>][~<version tag>]``: ``main``,
+``main#2``, ``main#2~3fa9c1``. The node is a tree node name (at most 64 characters), the retries
+how often that node was replayed (at most 3 digits), and the version tag the start of the tree
+version (:func:`ivrkit.trees.engine.spec_version`, 4 to 10 lowercase hex digits) that gave the
+answer, so that a call keeps being answered by that version after a reload. The server makes
+each tag the shortest start (at least 6 digits) that no other version of the tree it has served
+begins with. At most 80 characters of letters, digits, ``_``, ``-``, ``#`` and ``~``: the
+platform states no length limit and refuses some special characters without naming them (error
+-1016), so the id stays short and plain. An id without a tag (from before versions, or from an
+engine outside the server) means the current version.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +20,14 @@ from enum import StrEnum
 
 from ivrkit import wire
 
-_STATE = re.compile(r"^(?P<node>[A-Za-z_][A-Za-z0-9_\-]{0,63})(?:#(?P<retries>\d{1,3}))?$")
+_STATE = re.compile(
+    r"^(?P<node>[A-Za-z_][A-Za-z0-9_\-]{0,63})(?:#(?P<retries>\d{1,3}))?"
+    r"(?:~(?P<version>[0-9a-f]{4,10}))?$"
+)
+VERSION_MARK = "~"
+"""Separates the position from the version tag in a `clientActionId`."""
+MAX_ACTION_ID = 80
+"""The longest `clientActionId` ivrkit writes (and reads: a longer one is refused unread)."""
 
 
 class Outcome(StrEnum):
@@ -94,7 +113,39 @@ class Position:
 
     @classmethod
     def decode(cls, text: str | None) -> Position | None:
-        match = _STATE.match(text) if text else None
+        """The position a `clientActionId` names (whatever its version tag); None when it is
+        not one ivrkit writes."""
+        action = ActionId.decode(text)
+        return action.position if action is not None else None
+
+
+@dataclass(frozen=True)
+class ActionId:
+    """A `clientActionId` as ivrkit writes it: a position and the tag of the tree version that
+    answered (None: the current version)."""
+
+    position: Position
+    version: str | None = None
+
+    def encode(self) -> str:
+        text = self.position.encode()
+        return text if self.version is None else f"{text}{VERSION_MARK}{self.version}"
+
+    @classmethod
+    def decode(cls, text: str | None) -> ActionId | None:
+        """The id ``text`` is; None when ivrkit never writes such an id (too long, tampered)."""
+        if not text or len(text) > MAX_ACTION_ID:
+            return None
+        match = _STATE.match(text)
         if match is None:
             return None
-        return cls(match["node"], int(match["retries"] or 0))
+        position = Position(match["node"], int(match["retries"] or 0))
+        return cls(position, match["version"])
+
+
+def version_tag_of(text: str | None) -> str | None:
+    """The version tag of a `clientActionId` (None: none), read cheaply for choosing the tree
+    version; the engine checks the whole id when it answers."""
+    if not text or VERSION_MARK not in text or len(text) > MAX_ACTION_ID:
+        return None
+    return text.rpartition(VERSION_MARK)[2] or None
