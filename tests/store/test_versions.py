@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy import inspect
 
-from ivrkit.store import Store, VcaWrite, migrate, open_store
+from ivrkit.store import Store, VcaWrite, migrate, open_store, schema
 from ivrkit.store.engine import create_store_engine, parse_store_url
 from ivrkit.store.versions import MIN_TAG, TreeVersions, choose_tag
 from ivrkit.trees import TreeSpec, load_tree
@@ -107,7 +107,7 @@ def test_down_below_versions_and_up_again(store_url: str) -> None:
         store.record_vca(
             replace(vca_delivery(event), version=A), replace(vca_update(event), version=A)
         )
-    migrate.downgrade(store_url, "0004")
+    migrate.downgrade(store_url, "0005")  # the revision below the versions'
     engine = create_store_engine(parse_store_url(store_url))
     try:
         with engine.connect() as conn:
@@ -119,7 +119,7 @@ def test_down_below_versions_and_up_again(store_url: str) -> None:
     finally:
         engine.dispose()
     with open_store(store_url, upgrade=True) as store:
-        assert store.schema_revision() == "0006"
+        assert store.schema_revision() == schema.REVISION
         assert TreeVersions(store).kept() == []
         assert [d.version for d in store.deliveries("s-m")] == [None]
         assert store.session("s-m") is not None

@@ -276,8 +276,10 @@ class TreeSet:
 
 
 def _rebuilt(stored: StoredVersion, current: Tree) -> Tree | None:
-    """A version read from the store, answering with ``current``'s hooks and clock; None (and
-    a log line) when its content no longer loads or does not hash to its version."""
+    """A version read from the store, answering with ``current``'s hooks, clock and calendars
+    (the store keeps a tree's content, not its calendars' rules: a version whose calendars have
+    since changed no longer hashes to itself); None (and a log line) when its content no longer
+    loads or does not hash to its version."""
     try:
         spec = TreeSpec.model_validate_json(stored.spec)
         tree = Tree(
@@ -285,6 +287,7 @@ def _rebuilt(stored: StoredVersion, current: Tree) -> Tree | None:
             source=f"<{stored.flow} version {stored.version}>",
             hooks=current.hooks,
             clock=current.clock,
+            calendars=current.calendars if spec.calendars else None,
         )
     except (IvrkitError, ValidationError) as exc:
         log.error(
