@@ -321,6 +321,7 @@ def require_account(api_key: str | None, subaccount: str | None) -> tuple[str, s
 
 from ivrkit.cli import campaign as _campaign  # noqa: E402,F401  (registers `ivrkit campaign ...`)
 from ivrkit.cli import db as _db  # noqa: E402,F401  (registers `ivrkit db ...`)
+from ivrkit.cli import report as _report  # noqa: E402,F401  (registers `ivrkit report`)
 from ivrkit.cli import sim as _sim  # noqa: E402,F401  (registers its commands)
 from ivrkit.cli import trees as _trees  # noqa: E402,F401  (registers lint, graph, schema)
 from ivrkit.cli import webhooks as _webhooks  # noqa: E402,F401  (registers its commands)

@@ -1,0 +1,270 @@
+"""``make bench``, analytics: the report queries over 1,000,000 sessions (~5,000,000 deliveries).
+
+Fills a SQLite file, and a PostgreSQL schema when IVRKIT_BENCH_POSTGRES_URL (or
+IVRKIT_TEST_POSTGRES_URL) names a server, with synthetic sessions through the store API
+(ivrkit.analytics.synthetic), then times ``overview()``, ``funnel()`` and ``paths()`` of one tree
+over 7 and 30 days, and the slow paths: a caller-number filter and windows that cut days in two.
+Each query runs several times; the median is printed beside the 500 ms target.
+
+The filled stores are kept for the next run: the SQLite file in bench/results/analytics/ (ignored
+by git) and the PostgreSQL schema ``ivrkit_bench_analytics_<N>``, each with a note of what it
+holds. ``--refill`` fills them again; delete the folder (and drop the schema) to get the disk
+back. ``--quick`` uses 20,000 sessions (a test runs it to see the script work, not to time it).
+
+Run alone: ``python bench/analytics.py [--sessions N] [--quick] [--refill] [--runs 5]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from ivrkit.analytics import Analytics, Filters, Window
+from ivrkit.store import Store, open_store
+from ivrkit.store.schema import REVISION
+
+BENCH_DIR = Path(__file__).resolve().parent
+CACHE_DIR = BENCH_DIR / "results" / "analytics"
+SESSIONS = 1_000_000
+QUICK_SESSIONS = 20_000
+DAYS = 35
+"""The synthetic sessions spread over this many days before the anchor (the 30-day window fits)."""
+TARGET_MS = 500.0
+ANCHOR = datetime(2026, 3, 1, tzinfo=UTC)
+"""The end of the filled data: midnight UTC, so "7 days" and "30 days" are whole days."""
+
+
+def _postgres_url() -> str | None:
+    return os.environ.get("IVRKIT_BENCH_POSTGRES_URL") or os.environ.get("IVRKIT_TEST_POSTGRES_URL")
+
+
+@dataclass(frozen=True)
+class Target:
+    """One database to fill and query."""
+
+    name: str
+    url: str
+    note: Path
+    """What the database holds: written when a fill completes, read to reuse it."""
+    drop: Callable[[], None]
+    """Empties the database before a refill."""
+
+
+def sqlite_target(cache: Path, sessions: int) -> Target:
+    path = cache / f"sessions-{sessions}.db"
+
+    def drop() -> None:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+    return Target("SQLite", f"sqlite:///{path}", cache / f"sessions-{sessions}.sqlite.json", drop)
+
+
+def postgres_target(cache: Path, sessions: int, admin: str) -> Target:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    schema = f"ivrkit_bench_analytics_{sessions}"
+    url = make_url(admin).update_query_dict({"options": f"-csearch_path={schema}"})
+
+    def drop() -> None:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+            conn.execute(f'CREATE SCHEMA "{schema}"')
+
+    return Target(
+        "PostgreSQL",
+        url.render_as_string(hide_password=False),
+        cache / f"sessions-{sessions}.postgres.json",
+        drop,
+    )
+
+
+def _note_of(target: Target) -> dict[str, Any] | None:
+    try:
+        note = json.loads(target.note.read_text())
+    except (OSError, ValueError):
+        return None
+    return note if isinstance(note, dict) else None
+
+
+def prepare(target: Target, sessions: int, *, refill: bool) -> dict[str, Any]:
+    """Reuse the filled database when its note says it holds what this run needs, else fill."""
+    from ivrkit.analytics import synthetic
+
+    note = _note_of(target)
+    wanted = {"sessions": sessions, "revision": REVISION, "anchor": ANCHOR.isoformat()}
+    if not refill and note is not None and all(note.get(k) == v for k, v in wanted.items()):
+        print(f"  {target.name}: reusing the store filled on {note['filled_at']} (--refill)")
+        return {**note, "reused": True}
+    target.note.unlink(missing_ok=True)
+    target.drop()
+    print(f"  {target.name}: filling {sessions:,} sessions ...", flush=True)
+    began = time.monotonic()
+    store = open_store(target.url, upgrade=True)
+    try:
+        filled = fill(store, sessions, synthetic)
+    finally:
+        store.close()
+    seconds = time.monotonic() - began
+    note = {
+        **wanted,
+        **filled,
+        "fill_seconds": round(seconds, 1),
+        "filled_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    target.note.write_text(json.dumps(note, indent=2) + "\n")
+    print(
+        f"  {target.name}: filled in {seconds:.0f}s "
+        f"({sessions / seconds:,.0f} sessions/s, {filled.get('deliveries', 0):,} deliveries)",
+        flush=True,
+    )
+    return {**note, "reused": False}
+
+
+def fill(store: Store, sessions: int, synthetic: Any) -> dict[str, Any]:
+    """Fill through the store API; returns what was stored (counts for the note)."""
+    raise NotImplementedError  # wired to ivrkit.analytics.synthetic below
+
+
+@dataclass(frozen=True)
+class Query:
+    name: str
+    run: Callable[[Analytics], object]
+
+
+def queries(flow: str, customer: str | None) -> list[Query]:
+    week = Window(since=ANCHOR - timedelta(days=7), until=ANCHOR)
+    month = Window(since=ANCHOR - timedelta(days=30), until=ANCHOR)
+    # Both ends inside a day: the edges cannot come from whole-day aggregates.
+    ragged = Window(
+        since=ANCHOR - timedelta(days=7) + timedelta(hours=13, minutes=17),
+        until=ANCHOR - timedelta(hours=9, minutes=41),
+    )
+    tree = Filters(flow=flow)
+    chosen = [
+        Query("overview 7d", lambda a: a.overview(week, tree)),
+        Query("funnel 7d", lambda a: a.funnel(flow, week, tree)),
+        Query("paths 7d", lambda a: a.paths(flow, week, tree)),
+        Query("overview 30d", lambda a: a.overview(month, tree)),
+        Query("funnel 30d", lambda a: a.funnel(flow, month, tree)),
+        Query("paths 30d", lambda a: a.paths(flow, month, tree)),
+        Query("overview 7d, partial days", lambda a: a.overview(ragged, tree)),
+        Query("funnel 7d, partial days", lambda a: a.funnel(flow, ragged, tree)),
+        Query("paths 7d, partial days", lambda a: a.paths(flow, ragged, tree)),
+    ]
+    if customer is not None:
+        caller = Filters(flow=flow, customer=customer)
+        chosen += [
+            Query("overview 30d, one number", lambda a: a.overview(month, caller)),
+            Query("funnel 30d, one number", lambda a: a.funnel(flow, month, caller)),
+        ]
+    return chosen
+
+
+def time_queries(url: str, chosen: list[Query], runs: int) -> list[dict[str, Any]]:
+    store = open_store(url)
+    rows: list[dict[str, Any]] = []
+    try:
+        analytics = Analytics(store)
+        for query in chosen:
+            times: list[float] = []
+            for _ in range(runs):
+                began = time.perf_counter()
+                query.run(analytics)
+                times.append((time.perf_counter() - began) * 1000)
+            rows.append(
+                {
+                    "query": query.name,
+                    "first_ms": round(times[0], 1),
+                    "median_ms": round(statistics.median(times), 1),
+                    "max_ms": round(max(times), 1),
+                    "pass": statistics.median(times) < TARGET_MS,
+                }
+            )
+    finally:
+        store.close()
+    return rows
+
+
+def print_table(results: dict[str, dict[str, Any]]) -> None:
+    names = list(results)
+    print()
+    header = f"  {'query':<28}" + "".join(f"{name + ' median':>20}{'first':>9}" for name in names)
+    print(header + f"{'target':>9}")
+    rows = {
+        name: {row["query"]: row for row in result["queries"]} for name, result in results.items()
+    }
+    for query in rows[names[0]]:
+        line = f"  {query:<28}"
+        for name in names:
+            row = rows[name].get(query)
+            if row is None:
+                line += f"{'-':>20}{'-':>9}"
+                continue
+            mark = "" if row["pass"] else " MISS"
+            line += f"{row['median_ms']:>15.1f} ms{mark:<3}{row['first_ms']:>9.1f}"
+        print(line + f"{TARGET_MS:>6.0f} ms")
+    for name, result in results.items():
+        fill = result["store"]
+        how = "reused" if fill["reused"] else "filled now"
+        print(
+            f"  {name}: {fill['sessions']:,} sessions, {fill.get('deliveries', 0):,} deliveries; "
+            f"fill took {fill['fill_seconds']:.0f}s ({how})"
+        )
+
+
+def analytics_bench(
+    sessions: int, *, runs: int, refill: bool, cache: Path = CACHE_DIR, postgres: bool = True
+) -> dict[str, Any]:
+    print(f"\n== Analytics: report queries over {sessions:,} sessions, median of {runs} runs ==")
+    cache.mkdir(parents=True, exist_ok=True)
+    targets = [sqlite_target(cache, sessions)]
+    admin = _postgres_url() if postgres else None
+    if admin is not None:
+        targets.append(postgres_target(cache, sessions, admin))
+    else:
+        print("  PostgreSQL: skipped (set IVRKIT_BENCH_POSTGRES_URL or IVRKIT_TEST_POSTGRES_URL)")
+    results: dict[str, dict[str, Any]] = {}
+    for target in targets:
+        note = prepare(target, sessions, refill=refill)
+        chosen = queries(note["flow"], note.get("customer"))
+        results[target.name] = {"store": note, "queries": time_queries(target.url, chosen, runs)}
+    print_table(results)
+    return {"target_ms": TARGET_MS, "runs": runs, "databases": results}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=SESSIONS, help="sessions to fill")
+    parser.add_argument("--quick", action="store_true", help=f"{QUICK_SESSIONS:,} sessions")
+    parser.add_argument("--runs", type=int, default=5, help="runs of each query (median shown)")
+    parser.add_argument("--refill", action="store_true", help="fill again, even when cached")
+    parser.add_argument("--cache", type=Path, default=CACHE_DIR, help="where the stores are kept")
+    parser.add_argument("--sqlite-only", action="store_true", help="leave PostgreSQL out")
+    args = parser.parse_args(argv)
+    sessions = QUICK_SESSIONS if args.quick else args.sessions
+    report = analytics_bench(
+        sessions,
+        runs=args.runs,
+        refill=args.refill,
+        cache=args.cache,
+        postgres=not args.sqlite_only,
+    )
+    out = args.cache / f"latest-{sessions}.json"
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"\nresults in {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
