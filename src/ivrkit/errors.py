@@ -11,6 +11,7 @@ IvrkitError
 ├── CampaignError          a campaign that does not exist, or cannot do what was asked
 │   ├── ContactsRefused         a contacts file with bad rows (each with its line and reason)
 │   └── WorkerConflict          a second worker on a SQLite campaign
+├── AnalyticsError         a time window or filter that path analytics cannot read
 └── ApiError               the Voice API answered with a failure
     ├── AuthenticationError     401: missing or wrong API key
     ├── NotFoundError           404: unknown subaccount or resource
@@ -83,6 +84,10 @@ class StoreSchemaError(StoreError):
         self.current = current
         self.head = head
         self.behind = behind
+
+
+class AnalyticsError(IvrkitError, ValueError):
+    """A time window or a filter that path analytics cannot read; the message says what to write."""
 
 
 class CampaignError(IvrkitError):

@@ -15,9 +15,11 @@ from collections.abc import Sequence
 from typing import Final
 
 __all__ = [
+    "CATEGORIES",
     "DERIVED",
     "LABEL_PATTERN",
     "NOT_REACHED",
+    "category",
     "derive",
     "is_label",
 ]
@@ -75,3 +77,36 @@ def derive(
     if derived is not None:
         return derived
     return HUNG_UP if any(digits) else NO_INPUT
+
+
+CONTAINED: Final = "contained"
+TRANSFERRED: Final = "transferred"
+ABANDONED: Final = "abandoned"
+IN_PROGRESS_CATEGORY: Final = "in_progress"
+
+CATEGORIES: Final = (CONTAINED, TRANSFERRED, ABANDONED, FAILED)
+"""What analytics sorts ended sessions into (``in_progress`` is shown beside them)."""
+
+TRANSFER_LABELS: Final = frozenset({"agent", "transfer", "transferred", "operator"})
+"""Labels that mean the caller was handed to a person, whatever node carries them."""
+
+_ABANDONED: Final = frozenset({HUNG_UP, NO_INPUT})
+
+
+def category(outcome: str | None, *, on_transfer: bool = False) -> str:
+    """The category of a session from its outcome (:func:`derive`; None: in progress) and
+    whether its label is on a transfer node.
+
+    transferred: a label on a transfer node, or agent/transfer/transferred/operator; contained:
+    any other label; abandoned: ``hung-up`` and ``no-input`` (the caller left inside the IVR);
+    failed: ``busy``, ``no-answer``, ``failed``, ``error``.
+    """
+    if outcome is None:
+        return IN_PROGRESS_CATEGORY
+    if outcome in _ABANDONED:
+        return ABANDONED
+    if outcome in NOT_REACHED:
+        return FAILED
+    if on_transfer or outcome.lower() in TRANSFER_LABELS:
+        return TRANSFERRED
+    return CONTAINED

@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from ivrkit import rules, wire
 from ivrkit.server.treeset import TreeSet
-from ivrkit.trees import Outcome, Tree
+from ivrkit.trees import Decision, Outcome, Position, RouteTaken, Tree
 
 log = logging.getLogger("ivrkit.server")
 
@@ -30,6 +30,14 @@ class Answered:
     variables: dict[str, str] = field(default_factory=dict)
     label: str | None = None
     """The outcome label the answer reached (:mod:`ivrkit.outcomes`)."""
+    version: str | None = None
+    """The version of the tree that decided (None: the fallback answered)."""
+    heard: Position | None = None
+    routes: tuple[RouteTaken, ...] = ()
+    reached: tuple[str, ...] = ()
+    """Where the caller was, the routes taken and the nodes passed (:class:`Decision`)."""
+    label_transfer: bool = False
+    """Whether the node carrying ``label`` is a transfer."""
 
 
 class Answerer:
@@ -102,6 +110,11 @@ class Answerer:
             "; ".join(filter(None, [note, decision.note])) or None,
             decision.variables,
             decision.label,
+            tree.version,
+            decision.heard,
+            decision.routes,
+            decision.reached,
+            _label_on_transfer(tree, decision),
         )
 
     def _check(self, answer_json: str) -> bytes:
@@ -109,3 +122,14 @@ class Answerer:
         if not verdict.ok:
             raise ValueError(f"the tree's answer is refused: {rules.describe(verdict)}")
         return answer_json.encode()
+
+
+def _label_on_transfer(tree: Tree, decision: Decision) -> bool:
+    """Whether the node that gave the answer its outcome label is a transfer."""
+    if decision.label is None:
+        return False
+    nodes = tree.spec.nodes
+    for name in reversed(decision.reached):
+        if nodes[name].outcome is not None:
+            return nodes[name].transfer is not None
+    return False

@@ -58,6 +58,7 @@ class Spool:
             "event_id": delivery.event_id,
             "event_type": delivery.event_type,
             "session_id": delivery.session_id,
+            "latency_ms": delivery.latency_ms,
         }
         if write is not None and write.update is not None:
             line["update"] = {**asdict(write.update), "at": write.update.at.isoformat()}
@@ -158,6 +159,7 @@ def spooled_delivery(item: dict[str, Any], note: str) -> tuple[Delivery, Session
         event_id=fields.get("event_id"),
         event_type=fields.get("event_type"),
         session_id=fields.get("session_id"),
+        latency_ms=fields.get("latency_ms"),
     )
     update_fields = item.get("update")
     update = None

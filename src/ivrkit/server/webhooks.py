@@ -16,6 +16,7 @@ import logging
 from collections import OrderedDict
 from dataclasses import replace
 from datetime import UTC, datetime
+from time import perf_counter
 from typing import Any, Literal
 
 import anyio.to_thread
@@ -283,8 +284,9 @@ class WebhookPipeline:
             )
         else:
             answered = self.answerer.decide(event, tree, variables, note)
+        latency_ms = round((perf_counter() - current().started) * 1000, 3)
         write = VcaWrite(
-            delivery=self._delivery_of(stored, answered),
+            delivery=replace(self._delivery_of(stored, answered), latency_ms=latency_ms),
             update=session_update(event, answered, tree),
             variables=answered.variables,
         )

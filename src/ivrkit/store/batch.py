@@ -66,6 +66,7 @@ def write_vca(
     sessions: list[dict[str, Any]] = []
     digits: list[dict[str, Any]] = []
     variables: list[dict[str, Any]] = []
+    steps: list[dict[str, Any]] = []
     now = datetime.now(UTC)
     for item in items:
         delivery, update = item.delivery, item.update
@@ -86,12 +87,16 @@ def write_vca(
         sessions.append(convert.session_values(update, now))
         if update.digits:
             digits.append(convert.digits_values(update))
+        step = convert.step_values(update)
+        if step is not None:
+            steps.append(step)
         variables.extend(convert.variable_rows(update.session_id, item.variables))
     writer.run(conn, "insert_delivery_plain", deliveries)
     # executemany applies them in order: each may update a row an earlier one made
     writer.run(conn, "upsert_session_from_vca", sessions)
     writer.run(conn, "insert_digits", digits)
     writer.run(conn, "upsert_variables", variables)
+    writer.run(conn, "insert_step", steps)
     return results
 
 

@@ -126,6 +126,29 @@ def delivery_values(delivery: Delivery) -> dict[str, Any]:
         "event_id": delivery.event_id,
         "event_type": delivery.event_type,
         "session_id": delivery.session_id,
+        "latency_ms": delivery.latency_ms,
+    }
+
+
+def step_values(update: SessionUpdate) -> dict[str, Any] | None:
+    """The ``ivrkit_path_steps`` row of what one answer did; None when it tells no step."""
+    if update.version is None or update.flow is None:
+        return None
+    return {
+        "session_id": update.session_id,
+        "at": update.at,
+        "flow": update.flow,
+        "version": update.version,
+        "heard": update.heard,
+        "replay": update.replay,
+        "digits": update.digits,
+        "route": update.route,
+        "route_value": update.route_value,
+        "led_to": update.led_to,
+        "passed": update.passed,
+        "more_routes": update.more_routes,
+        "label": update.outcome,
+        "label_transfer": int(update.label_transfer),
     }
 
 
@@ -165,6 +188,7 @@ def delivery_from_row(row: RowMapping) -> Delivery:
         event_type=row["event_type"],
         session_id=row["session_id"],
         id=row["id"],
+        latency_ms=row["latency_ms"],
     )
 
 

@@ -34,6 +34,9 @@ class Delivery:
     session_id: str | None = None
     id: int | None = None
     """Assigned by the store."""
+    latency_ms: float | None = None
+    """Milliseconds from the request's arrival to its answer being decided (the commit it then
+    waits for is not included); None for deliveries not answered from a tree."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,24 @@ class SessionUpdate:
     """The name of the IVR tree."""
     outcome: str | None = None
     """The outcome label the answer reached (:mod:`ivrkit.outcomes`); None: no labelled node."""
+    # The step the caller took (path analytics); stored when ``version`` is set.
+    version: str | None = None
+    """The version of the tree that answered (``Tree.version``)."""
+    heard: str | None = None
+    """The node the caller was at when the event came (None: a new inbound call)."""
+    replay: int = 0
+    """How often ``heard`` had been replayed."""
+    route: str | None = None
+    """The kind of route taken from ``heard`` (``ivrkit.trees.RouteKind``)."""
+    route_value: str | None = None
+    led_to: str | None = None
+    """The node that route led to (None: the call ends)."""
+    passed: str = ""
+    """The nodes the answer passed through, space-separated."""
+    more_routes: str | None = None
+    """Routes taken after the first, as JSON ``[[node, kind, value, to], ...]``."""
+    label_transfer: bool = False
+    """Whether the node of ``outcome`` (the label) is a transfer."""
 
 
 @dataclass(frozen=True, kw_only=True)

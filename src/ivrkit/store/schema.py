@@ -28,7 +28,7 @@ from sqlalchemy import (
     TypeDecorator,
 )
 
-REVISION = "0004"
+REVISION = "0005"
 """The migration these tables are: the newest in ``ivrkit/store/migrations`` (a test keeps the two
 equal). A store recording it opens without running Alembic."""
 
@@ -300,4 +300,82 @@ campaign_workers = Table(
     Column("pid", Integer, nullable=False),
     Column("started_at", UtcDateTime(), nullable=False),
     Column("heartbeat_at", UtcDateTime(), nullable=False),
+)
+
+
+# -- path analytics (ivrkit.analytics): each step a caller took, and counters folded from them ---
+
+deliveries.append_column(
+    # Milliseconds from the request's arrival to its answer being decided (before the commit it
+    # then waits for); NULL for deliveries that were not answered from a tree.
+    Column("latency_ms", Float)
+)
+Index("ix_ivrkit_sessions_status_started", sessions.c.status, sessions.c.started_at)
+Index("ix_ivrkit_sessions_customer", sessions.c.customer)
+
+path_steps = Table(
+    "ivrkit_path_steps",
+    metadata,
+    # One row per answered CALL_ACTION, in arrival order (a global sequence, as session_digits).
+    Column("id", _ID_TYPE, primary_key=True, autoincrement=True),
+    _text("session_id", nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+    _text("flow", nullable=False),
+    _text("version", nullable=False),
+    # The node the caller was at when the event came, and how often it had been replayed
+    # (NULL for a new inbound call).
+    _text("heard"),
+    Column("replay", Integer, nullable=False),
+    _text("digits"),
+    # The route taken from ``heard`` (kind, its value, the node it led to: NULL = the end).
+    _text("route"),
+    _text("route_value"),
+    _text("led_to"),
+    # The nodes the answer passed through, space-separated (node names have no spaces).
+    _text("passed", nullable=False),
+    # Routes taken after the first (branches, hooks, gotos) as JSON [[node, kind, value, to]].
+    _text("more_routes"),
+    # The outcome label this answer reached, and whether its node is a transfer.
+    _text("label"),
+    Column("label_transfer", Integer, nullable=False),
+    Index("ix_ivrkit_path_steps_session_id", "session_id", "id"),
+)
+
+# Counters of ended sessions, by UTC hour (hours since the epoch) of the session's start. An
+# unknown flow or version is '' (primary keys cannot hold NULL on PostgreSQL).
+path_sessions = Table(
+    "ivrkit_path_sessions",
+    metadata,
+    _text("flow", primary_key=True),
+    _text("version", primary_key=True),
+    Column("hour", BigInteger, primary_key=True),
+    _text("category", primary_key=True),
+    _text("outcome", primary_key=True),
+    Column("sessions", BigInteger, nullable=False),
+)
+
+path_nodes = Table(
+    "ivrkit_path_nodes",
+    metadata,
+    _text("flow", primary_key=True),
+    _text("version", primary_key=True),
+    Column("hour", BigInteger, primary_key=True),
+    _text("node", primary_key=True),
+    # reached, visit, route, key, invalid, no-input, retry, retries-exhausted, dropped, next, time
+    _text("metric", primary_key=True),
+    _text("value", primary_key=True),
+    Column("count", BigInteger, nullable=False),
+)
+
+path_paths = Table(
+    "ivrkit_path_paths",
+    metadata,
+    _text("flow", primary_key=True),
+    _text("version", primary_key=True),
+    Column("hour", BigInteger, primary_key=True),
+    _text("path", primary_key=True),
+    _text("outcome", primary_key=True),
+    # The log-scale bucket of the time to outcome (ivrkit.store.paths.bucket); -1: unknown.
+    Column("bucket", Integer, primary_key=True),
+    Column("sessions", BigInteger, nullable=False),
 )

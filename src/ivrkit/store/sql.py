@@ -24,7 +24,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL
 
 from ivrkit.errors import StoreError, StoreRefused
-from ivrkit.store import batch, convert, migrate, schema
+from ivrkit.store import batch, convert, migrate, paths, schema
 from ivrkit.store.engine import (
     WRITE,
     connection_error,
@@ -174,6 +174,9 @@ class Store:
                 conn.execute(sql.upsert_session_from_vca, convert.session_values(update, _now()))
                 if update.digits:
                     conn.execute(sql.insert_digits, convert.digits_values(update))
+                step = convert.step_values(update)
+                if step is not None:
+                    conn.execute(sql.insert_step, step)
                 if variables:
                     rows = convert.variable_rows(update.session_id, variables)
                     conn.execute(sql.upsert_variables, rows)
@@ -246,6 +249,9 @@ class Store:
                 },
             )
             conn.execute(sql.insert_delivery, convert.delivery_values(delivery))
+            # The ended session's steps become counters in the same transaction: a summary is
+            # stored once, so a session is folded once.
+            paths.fold_sessions(conn, [session_id])
         return True
 
     def record_delivery(self, delivery: Delivery) -> Delivery:

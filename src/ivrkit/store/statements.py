@@ -97,6 +97,7 @@ class Statements:
             },
         )
         self.insert_digits: Insert = insert(schema.session_digits)
+        self.insert_step: Insert = insert(schema.path_steps)
 
         call = _upsert(dialect, schema.sessions)
         new = call.excluded

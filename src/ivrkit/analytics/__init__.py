@@ -1,0 +1,46 @@
+"""Path analytics: what callers do in each tree — outcomes, a funnel per node, the top paths —
+from the steps the webhook server records with every answer, with no instrumentation.
+
+``Analytics(store)`` answers for a time window and filters; :func:`compare` sets two reports
+side by side; :func:`rebuild` recomputes the counters from the raw rows. Synthetic sessions for
+tests and benchmarks: :func:`ivrkit.analytics.synthetic.fill`.
+"""
+
+from __future__ import annotations
+
+from ivrkit.analytics.compare import Comparison, Difference, NodeComparison, compare
+from ivrkit.analytics.model import (
+    CATEGORIES,
+    Bucket,
+    Filters,
+    Funnel,
+    NodeStats,
+    Overview,
+    PathCount,
+    Report,
+    Window,
+)
+from ivrkit.analytics.queries import STALE_AFTER, Analytics
+from ivrkit.analytics.rebuild import RebuildResult, rebuild
+from ivrkit.outcomes import category
+
+__all__ = [
+    "CATEGORIES",
+    "STALE_AFTER",
+    "Analytics",
+    "Bucket",
+    "Comparison",
+    "Difference",
+    "Filters",
+    "Funnel",
+    "NodeComparison",
+    "NodeStats",
+    "Overview",
+    "PathCount",
+    "RebuildResult",
+    "Report",
+    "Window",
+    "category",
+    "compare",
+    "rebuild",
+]
