@@ -31,6 +31,7 @@ from typing import Any
 from ivrkit.analytics import Analytics, Filters, Window
 from ivrkit.store import Store, open_store
 from ivrkit.store.schema import REVISION
+from ivrkit.trees import load_tree
 
 BENCH_DIR = Path(__file__).resolve().parent
 CACHE_DIR = BENCH_DIR / "results" / "analytics"
@@ -38,6 +39,15 @@ SESSIONS = 1_000_000
 QUICK_SESSIONS = 20_000
 DAYS = 35
 """The synthetic sessions spread over this many days before the anchor (the 30-day window fits)."""
+TREE = BENCH_DIR / "support_line.yaml"
+"""Six menus deep: a synthetic caller answers about four, so a session is about five deliveries."""
+SEED = 10
+IN_PROGRESS = 0.002
+"""Share of sessions left without a summary (calls in progress, or whose summary never came)."""
+CUSTOMERS = 50_000
+"""Distinct numbers calling: about 20 sessions each at 1,000,000 (the number filter's work)."""
+CUSTOMER = "6500004242"
+"""The number the one-number queries filter on (synthetic numbers are 65 and eight digits)."""
 TARGET_MS = 500.0
 ANCHOR = datetime(2026, 3, 1, tzinfo=UTC)
 """The end of the filled data: midnight UTC, so "7 days" and "30 days" are whole days."""
@@ -99,10 +109,13 @@ def _note_of(target: Target) -> dict[str, Any] | None:
 
 def prepare(target: Target, sessions: int, *, refill: bool) -> dict[str, Any]:
     """Reuse the filled database when its note says it holds what this run needs, else fill."""
-    from ivrkit.analytics import synthetic
-
     note = _note_of(target)
-    wanted = {"sessions": sessions, "revision": REVISION, "anchor": ANCHOR.isoformat()}
+    wanted = {
+        "sessions": sessions,
+        "revision": REVISION,
+        "anchor": ANCHOR.isoformat(),
+        "tree_version": load_tree(TREE).version,
+    }
     if not refill and note is not None and all(note.get(k) == v for k, v in wanted.items()):
         print(f"  {target.name}: reusing the store filled on {note['filled_at']} (--refill)")
         return {**note, "reused": True}
@@ -112,7 +125,7 @@ def prepare(target: Target, sessions: int, *, refill: bool) -> dict[str, Any]:
     began = time.monotonic()
     store = open_store(target.url, upgrade=True)
     try:
-        filled = fill(store, sessions, synthetic)
+        filled = fill(store, sessions)
     finally:
         store.close()
     seconds = time.monotonic() - began
@@ -131,9 +144,31 @@ def prepare(target: Target, sessions: int, *, refill: bool) -> dict[str, Any]:
     return {**note, "reused": False}
 
 
-def fill(store: Store, sessions: int, synthetic: Any) -> dict[str, Any]:
-    """Fill through the store API; returns what was stored (counts for the note)."""
-    raise NotImplementedError  # wired to ivrkit.analytics.synthetic below
+def fill(store: Store, sessions: int) -> dict[str, Any]:
+    """Fill through the store API (ivrkit.analytics.synthetic, which writes the rows the webhook
+    server writes and folds each ended session into the counters); what was stored, for the
+    note."""
+    from ivrkit.analytics import synthetic
+
+    tree = load_tree(TREE)
+    result = synthetic.fill(
+        store,
+        sessions,
+        since=ANCHOR - timedelta(days=DAYS),
+        until=ANCHOR,
+        tree=tree,
+        seed=SEED,
+        in_progress=IN_PROGRESS,
+        customers=CUSTOMERS,
+    )
+    return {
+        "flow": tree.name,
+        "tree_version": tree.version,
+        "customer": CUSTOMER,
+        "steps": result.steps,
+        "deliveries": result.deliveries,
+        "in_progress": result.in_progress,
+    }
 
 
 @dataclass(frozen=True)
@@ -198,6 +233,8 @@ def time_queries(url: str, chosen: list[Query], runs: int) -> list[dict[str, Any
 
 def print_table(results: dict[str, dict[str, Any]]) -> None:
     names = list(results)
+    if not names:
+        return
     print()
     header = f"  {'query':<28}" + "".join(f"{name + ' median':>20}{'first':>9}" for name in names)
     print(header + f"{'target':>9}")
@@ -224,15 +261,21 @@ def print_table(results: dict[str, dict[str, Any]]) -> None:
 
 
 def analytics_bench(
-    sessions: int, *, runs: int, refill: bool, cache: Path = CACHE_DIR, postgres: bool = True
+    sessions: int,
+    *,
+    runs: int,
+    refill: bool,
+    cache: Path = CACHE_DIR,
+    sqlite: bool = True,
+    postgres: bool = True,
 ) -> dict[str, Any]:
     print(f"\n== Analytics: report queries over {sessions:,} sessions, median of {runs} runs ==")
     cache.mkdir(parents=True, exist_ok=True)
-    targets = [sqlite_target(cache, sessions)]
+    targets = [sqlite_target(cache, sessions)] if sqlite else []
     admin = _postgres_url() if postgres else None
     if admin is not None:
         targets.append(postgres_target(cache, sessions, admin))
-    else:
+    elif postgres:
         print("  PostgreSQL: skipped (set IVRKIT_BENCH_POSTGRES_URL or IVRKIT_TEST_POSTGRES_URL)")
     results: dict[str, dict[str, Any]] = {}
     for target in targets:
@@ -250,7 +293,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5, help="runs of each query (median shown)")
     parser.add_argument("--refill", action="store_true", help="fill again, even when cached")
     parser.add_argument("--cache", type=Path, default=CACHE_DIR, help="where the stores are kept")
-    parser.add_argument("--sqlite-only", action="store_true", help="leave PostgreSQL out")
+    parser.add_argument(
+        "--database",
+        choices=["sqlite", "postgres"],
+        help="only this one (default: SQLite, and PostgreSQL when a URL is set)",
+    )
     args = parser.parse_args(argv)
     sessions = QUICK_SESSIONS if args.quick else args.sessions
     report = analytics_bench(
@@ -258,9 +305,10 @@ def main(argv: list[str] | None = None) -> int:
         runs=args.runs,
         refill=args.refill,
         cache=args.cache,
-        postgres=not args.sqlite_only,
+        sqlite=args.database in (None, "sqlite"),
+        postgres=args.database in (None, "postgres"),
     )
-    out = args.cache / f"latest-{sessions}.json"
+    out = args.cache / f"latest-{sessions}{'-' + args.database if args.database else ''}.json"
     out.write_text(json.dumps(report, indent=2) + "\n")
     print(f"\nresults in {out}")
     return 0
