@@ -48,6 +48,7 @@ CUSTOMERS = 50_000
 """Distinct numbers calling: about 20 sessions each at 1,000,000 (the number filter's work)."""
 CUSTOMER = "6500004242"
 """The number the one-number queries filter on (synthetic numbers are 65 and eight digits)."""
+HOURS = DAYS * 24
 TARGET_MS = 500.0
 ANCHOR = datetime(2026, 3, 1, tzinfo=UTC)
 """The end of the filled data: midnight UTC, so "7 days" and "30 days" are whole days."""
@@ -108,7 +109,8 @@ def _note_of(target: Target) -> dict[str, Any] | None:
 
 
 def prepare(target: Target, sessions: int, *, refill: bool) -> dict[str, Any]:
-    """Reuse the filled database when its note says it holds what this run needs, else fill."""
+    """Reuse the filled database when its note says it holds what this run needs; go on with a
+    fill that was stopped part way; else fill from empty."""
     note = _note_of(target)
     wanted = {
         "sessions": sessions,
@@ -116,59 +118,77 @@ def prepare(target: Target, sessions: int, *, refill: bool) -> dict[str, Any]:
         "anchor": ANCHOR.isoformat(),
         "tree_version": load_tree(TREE).version,
     }
-    if not refill and note is not None and all(note.get(k) == v for k, v in wanted.items()):
+    same = note is not None and all(note.get(k) == v for k, v in wanted.items())
+    if not refill and same and note is not None and note.get("complete"):
         print(f"  {target.name}: reusing the store filled on {note['filled_at']} (--refill)")
         return {**note, "reused": True}
-    target.note.unlink(missing_ok=True)
-    target.drop()
-    print(f"  {target.name}: filling {sessions:,} sessions ...", flush=True)
-    began = time.monotonic()
+    if refill or not same or note is None:
+        target.note.unlink(missing_ok=True)
+        target.drop()
+        note = {**wanted, "hours_done": 0, "fill_seconds": 0.0, "deliveries": 0, "steps": 0}
+        note["in_progress"] = 0
+    print(
+        f"  {target.name}: filling {sessions:,} sessions, hour {note['hours_done']} of {HOURS} ...",
+        flush=True,
+    )
     store = open_store(target.url, upgrade=True)
     try:
-        filled = fill(store, sessions)
+        note = fill(store, sessions, note, target)
     finally:
         store.close()
-    seconds = time.monotonic() - began
-    note = {
-        **wanted,
-        **filled,
-        "fill_seconds": round(seconds, 1),
-        "filled_at": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
-    target.note.write_text(json.dumps(note, indent=2) + "\n")
+    seconds = note["fill_seconds"]
     print(
         f"  {target.name}: filled in {seconds:.0f}s "
-        f"({sessions / seconds:,.0f} sessions/s, {filled.get('deliveries', 0):,} deliveries)",
+        f"({sessions / seconds:,.0f} sessions/s, {note['deliveries']:,} deliveries)",
         flush=True,
     )
     return {**note, "reused": False}
 
 
-def fill(store: Store, sessions: int) -> dict[str, Any]:
+def fill(store: Store, sessions: int, note: dict[str, Any], target: Target) -> dict[str, Any]:
     """Fill through the store API (ivrkit.analytics.synthetic, which writes the rows the webhook
-    server writes and folds each ended session into the counters); what was stored, for the
-    note."""
+    server writes and folds each ended session into the counters), one hour of calls at a time:
+    the counters of an hour are then written once, not once per batch of sessions. The note is
+    saved after every day, so a stopped fill goes on where it was."""
     from ivrkit.analytics import synthetic
 
     tree = load_tree(TREE)
-    result = synthetic.fill(
-        store,
-        sessions,
-        since=ANCHOR - timedelta(days=DAYS),
-        until=ANCHOR,
-        tree=tree,
-        seed=SEED,
-        in_progress=IN_PROGRESS,
-        customers=CUSTOMERS,
-    )
-    return {
-        "flow": tree.name,
-        "tree_version": tree.version,
-        "customer": CUSTOMER,
-        "steps": result.steps,
-        "deliveries": result.deliveries,
-        "in_progress": result.in_progress,
-    }
+    first = ANCHOR - timedelta(days=DAYS)
+    per_hour, extra = divmod(sessions, HOURS)
+    began = time.monotonic() - note["fill_seconds"]
+    for hour in range(note["hours_done"], HOURS):
+        since = first + timedelta(hours=hour)
+        result = synthetic.fill(
+            store,
+            per_hour + (1 if hour < extra else 0),
+            since=since,
+            until=since + timedelta(hours=1),
+            tree=tree,
+            seed=hour,
+            prefix="bench",
+            in_progress=IN_PROGRESS,
+            customers=CUSTOMERS,
+        )
+        note["hours_done"] = hour + 1
+        note["steps"] += result.steps
+        note["deliveries"] += result.deliveries
+        note["in_progress"] += result.in_progress
+        note["fill_seconds"] = round(time.monotonic() - began, 1)
+        if note["hours_done"] % 24 == 0 or note["hours_done"] == HOURS:
+            done = note["hours_done"] == HOURS
+            note.update(
+                flow=tree.name,
+                customer=CUSTOMER,
+                complete=done,
+                filled_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            )
+            target.note.write_text(json.dumps(note, indent=2) + "\n")
+            print(
+                f"  {target.name}: day {note['hours_done'] // 24} of {DAYS} "
+                f"({note['fill_seconds']:.0f}s)",
+                flush=True,
+            )
+    return note
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ TABLES = ("overview", "nodes", "paths", "series")
 """The tables of a report, in the order CSV writes them (``--table`` picks one)."""
 
 COUNTS = ("sessions", "contained", "transferred", "abandoned", "failed", "in_progress")
-RATES = ("containment_rate", "transfer_rate", "abandon_rate")
+RATES = ("containment_rate", "transfer_rate", "abandon_rate", "failure_rate")
 NODE_COUNTS = (
     "reached",
     "visits",
@@ -91,12 +91,31 @@ def ordered_nodes(report: Report, order: Sequence[str]) -> list[NodeStats]:
     if report.funnel is None:
         return []
     stats = report.funnel.nodes
-    known = [stats[name] for name in order if name in stats]
+    # A node of the tree nobody reached is a row of zeros: that is worth seeing too.
+    known = [stats.get(name) or _unreached(name) for name in order]
     rest = sorted(
         (node for name, node in stats.items() if name not in order),
         key=lambda node: (-node.reached, node.node),
     )
     return known + rest
+
+
+def _unreached(name: str) -> NodeStats:
+    from ivrkit.analytics import NodeStats
+
+    return NodeStats(
+        node=name,
+        reached=0,
+        visits=0,
+        keys={},
+        invalid=0,
+        no_input=0,
+        retries=0,
+        retries_exhausted=0,
+        dropped=0,
+        next={},
+        median_seconds=None,
+    )
 
 
 def node_row(node: NodeStats) -> dict[str, Any]:
@@ -155,11 +174,17 @@ def _change(difference: Difference | None, digits: int = 4) -> float | int | Non
 def differences(comparison: Comparison, order: Sequence[str]) -> dict[str, Any]:
     """``current - against`` as :func:`ivrkit.analytics.compare` computes it: the overview's
     counts and rates, each outcome, and every node either side reached."""
+    from ivrkit.analytics import Difference
+
     overview: dict[str, Any] = {
         name: _change(comparison.counts[name], 0) for name in COUNTS if name in comparison.counts
     }
     for name in RATES:
-        overview[name] = _change(comparison.rates.get(name.removesuffix("_rate")))
+        rate = comparison.rates.get(name.removesuffix("_rate"))
+        if rate is None:
+            before, after = comparison.before.overview, comparison.after.overview
+            rate = Difference(getattr(before, name), getattr(after, name))
+        overview[name] = _change(rate)
     known = [name for name in order if name in comparison.nodes]
     rest = sorted(name for name in comparison.nodes if name not in order)
     nodes = [

@@ -23,6 +23,7 @@ _RATE_OF = {
     "contained": "containment_rate",
     "transferred": "transfer_rate",
     "abandoned": "abandon_rate",
+    "failed": "failure_rate",
 }
 
 
@@ -121,25 +122,34 @@ def nodes_table(body: dict[str, Any]) -> Table:
     return table
 
 
+NO_NODE = "(no node)"
+"""The path of a call that ended before any answer (not answered, or left during the first
+prompt)."""
+
+
+def _path_key(row: dict[str, Any]) -> tuple[tuple[str, ...], str | None]:
+    return tuple(row["nodes"]), row["outcome"]
+
+
 def paths_table(body: dict[str, Any]) -> Table:
     table = Table(title="Top paths", title_justify="left")
     table.add_column("path")
     table.add_column("sessions", justify="right")
     table.add_column("outcome")
     table.add_column("median to outcome", justify="right")
-    before: dict[tuple[str, ...], int] = {}
+    before: dict[tuple[tuple[str, ...], str | None], int] = {}
     if body.get("against") is not None:
-        before = {tuple(row["nodes"]): row["sessions"] for row in body["against"]["paths"]}
+        before = {_path_key(row): row["sessions"] for row in body["against"]["paths"]}
         table.add_column("before", justify="right")
     for row in body["paths"]:
         cells = [
-            PATH_SEPARATOR.join(row["nodes"]),
+            PATH_SEPARATOR.join(row["nodes"]) or NO_NODE,
             _number(row["sessions"]),
             row["outcome"] or "-",
             _seconds(row["median_seconds_to_outcome"]),
         ]
         if body.get("against") is not None:
-            cells.append(_number(before.get(tuple(row["nodes"]), 0)))
+            cells.append(_number(before.get(_path_key(row), 0)))
         table.add_row(*cells)
     return table
 
