@@ -235,7 +235,7 @@ def _csv_rows(name: str, side: str, part: dict[str, Any]) -> list[dict[str, Any]
         counts = {key: value for key, value in part["overview"].items() if key != "outcomes"}
         # a report keeps its outcomes in the overview; the differences beside it
         outcomes = part["overview"].get("outcomes", part.get("outcomes", {}))
-        return [{**base, **counts, "outcomes": outcomes}]
+        return [{**base, **part.get("filters", {}), **counts, "outcomes": outcomes}]
     return [{**base, **row} for row in part.get(name, [])]
 
 
@@ -265,7 +265,10 @@ def csv_text(body: dict[str, Any], tables: Iterable[str]) -> str:
 
 
 _HEADERS = {
-    "overview": ["side", "since", "until", *COUNTS, "ended", *RATES, "outcomes"],
+    "overview": [
+        *("side", "since", "until", "flow", "version", "campaign", "number"),
+        *(*COUNTS, "ended", *RATES, "outcomes"),
+    ],
     "nodes": [
         *("side", "since", "until", "node", *NODE_COUNTS),
         *("drop_rate", "keys", "next", "median_seconds"),
