@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from ivrkit.client import VoiceClient
-from ivrkit.store import Store
+from ivrkit.store import SessionUpdate, Store
+from ivrkit.store.records import CALL_PLACED
 from ivrkit.trees import Tree
 from ivrkit.wire import SendCallflowResponse
 
@@ -35,17 +36,30 @@ def place_callback(
     Raises the client's :class:`~ivrkit.errors.ApiError` family when the platform refuses the
     call; nothing is recorded then.
     """
-    request = tree.initial_request(number, client_request_id=client_request_id, variables=variables)
+    reached: list[str] = []
+    request = tree.initial_request(
+        number, client_request_id=client_request_id, variables=variables, reached=reached
+    )
+    placed_at = datetime.now(UTC)
     response = client.send_callflow(request)
     if response.session_id:
         store.record_outbound_call(
             response.session_id,
-            at=datetime.now(UTC),
+            at=placed_at,
             customer=number,
             sub_account_id=client.subaccount,
             flow=tree.name,
             request_id=response.call_flow_request_id,
             client_request_id=client_request_id,
+            # The first step of its path: the nodes the callee hears before any event comes.
+            step=SessionUpdate(
+                response.session_id,
+                at=placed_at,
+                flow=tree.name,
+                version=tree.version,
+                route=CALL_PLACED,
+                passed=" ".join(reached),
+            ),
         )
         if variables:
             store.set_variables(response.session_id, variables)

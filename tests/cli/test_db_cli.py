@@ -110,3 +110,25 @@ def test_a_bad_revision_is_one_line(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1
     assert "Can't locate revision identified by 'nope'" in result.stderr
+
+
+def test_rebuild_analytics_refolds_every_ended_session(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from ivrkit.analytics.synthetic import fill
+    from ivrkit.store import schema
+
+    url = f"sqlite:///{tmp_path / 'ivrkit.db'}"
+    since = datetime(2026, 3, 2, tzinfo=UTC)
+    with open_store(url) as store:
+        filled = fill(store, 30, since=since, until=since + timedelta(hours=3), seed=2)
+        with store.transaction() as conn:
+            conn.execute(schema.path_sessions.delete())
+    result = runner.invoke(app, ["db", "rebuild-analytics", "--db", url])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"{url}: 30 ended sessions folded into ")
+    with open_store(url) as store, store.transaction() as conn:
+        counted = conn.execute(
+            schema.path_sessions.select().where(schema.path_sessions.c.span == 86_400)
+        ).all()
+    assert sum(row.sessions for row in counted) == filled.sessions

@@ -404,3 +404,42 @@ def test_variables_behind_a_hung_commit_are_read_apart_after_the_timeout(
         committer.stop()
     assert variables == {"topic": "billing"}
     assert 0.2 < elapsed < 5, "the read neither waited for its timeout nor came back after it"
+
+
+def test_a_spooled_answer_keeps_its_step_and_latency_for_the_replay(
+    store: Store, tmp_path: Path
+) -> None:
+    """Path analytics must not lose the step of an answer that went through the spool."""
+    from dataclasses import replace
+
+    from ivrkit.server.records import replay_spool
+
+    spool = Spool(tmp_path / "ivrkit.spool.jsonl")
+    write = event(3, "spooled")
+    assert write.update is not None
+    stepped = VcaWrite(
+        delivery=replace(write.delivery, latency_ms=2.5),
+        update=replace(
+            write.update,
+            flow="simple_ivr",
+            version="abcdef0123",
+            heard="main",
+            replay=1,
+            route="key",
+            route_value="3",
+            led_to="agent",
+            passed="agent",
+        ),
+    )
+    spool.append_delivery(stepped.delivery, stepped)
+    assert replay_spool(store, spool) == 1
+    assert [d.latency_ms for d in store.deliveries("spooled")] == [2.5]
+    from sqlalchemy import select
+
+    from ivrkit.store import schema
+
+    with store.transaction() as conn:
+        rows = conn.execute(select(schema.path_steps)).mappings().all()
+    assert [(r["heard"], r["replay"], r["route"], r["led_to"], r["version"]) for r in rows] == [
+        ("main", 1, "key", "agent", "abcdef0123")
+    ]

@@ -150,7 +150,7 @@ class NodeStats:
     next: dict[str, int]
     """Node -> transitions; ``(end)`` when the call ended there."""
     median_seconds: float | None
-    """Median time spent at the node per visit, from log-scale buckets (within 9 %): from the
+    """Median time spent at the node per visit, from log-scale buckets (within 10 %): from the
     answer that brought the caller there to the next event, or to the end of the call. Nodes
     the caller passes through without waiting have none."""
     routes: dict[str, int] = field(default_factory=dict)
@@ -173,7 +173,7 @@ class PathCount:
     outcome: str | None
     median_seconds_to_outcome: float | None
     """From the start of the call to the answer that reached its outcome label (to the end of
-    the call for a derived outcome), from log-scale buckets (within 9 %)."""
+    the call for a derived outcome), from log-scale buckets (within 10 %)."""
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,11 @@
-"""Answering analytics questions: whole hours from the counters, the rest from raw rows.
+"""Answering analytics questions: whole slots from the counters, the rest from raw rows.
 
-A window ``[since, until)`` splits into the whole UTC hours inside it, read from the counters
-(ended sessions, folded when their summary was stored), and what the counters cannot answer,
-counted from the sessions and their steps with :func:`ivrkit.store.paths.contribution`, the same
-computation that fills the counters: the partial hours at both edges, the sessions still in
-progress, and every session when the filters name a campaign or a customer.
+A window ``[since, until)`` splits into the whole days inside it, the whole hours left at its
+edges, then the whole 10-minute slots left at theirs, all read from the counters (ended sessions,
+folded when their summary was stored: :data:`ivrkit.store.paths.SPANS`). What the counters cannot
+answer is counted from the sessions and their steps with :func:`ivrkit.store.paths.contribution`,
+the computation that fills the counters: the less than 10 minutes left at each edge, the sessions
+still in progress, and every session when the filters name a campaign or a customer.
 
 A session whose summary never comes stays in progress in the store; once nothing was heard of it
 for ``stale_after`` (default one hour) it is counted as ended, as the platform would most likely
@@ -15,11 +16,12 @@ have reported it (abandoned, or its outcome label when it reached one), and no l
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, distinct, func, or_, select
+from sqlalchemy import Connection, and_, func, or_, select
 
 from ivrkit.analytics.model import (
     Bucket,
@@ -33,7 +35,7 @@ from ivrkit.analytics.model import (
 )
 from ivrkit.outcomes import CATEGORIES, IN_PROGRESS_CATEGORY
 from ivrkit.store import IN_PROGRESS, Store, paths, schema
-from ivrkit.store.paths import Contribution, SessionFacts
+from ivrkit.store.paths import SPANS, Contribution, SessionFacts
 
 NO_FILTERS = Filters()
 
@@ -59,29 +61,34 @@ class Analytics:
         *,
         clock: Callable[[], datetime] = _utc_now,
         stale_after: timedelta = STALE_AFTER,
+        use_counters: bool = True,
     ) -> None:
         self.store = store
         self.clock = clock
         self.stale_after = stale_after
+        self.use_counters = use_counters
+        """False: count everything from the raw rows (slow; to check the counters)."""
 
     # -- the questions ---------------------------------------------------------------------------
 
     def overview(self, window: Window, filters: Filters = NO_FILTERS) -> Overview:
         """Sessions started in the window, by category and outcome, with a series over time."""
-        hours: Counter[tuple[int, str, str]] = Counter()
+        # An hourly series needs no day counters; a daily one takes them whole.
+        spans = SPANS[1:] if window.hourly else SPANS
+        plan = _plan(window, filters, spans, self.use_counters)
+        starts: Counter[tuple[int, str, str]] = Counter()
         with self.store.transaction() as conn:
-            whole = self._whole_hours(window, filters)
-            if whole is not None:
+            if plan.slots:
                 query = (
-                    select(_PS.hour, _PS.category, _PS.outcome, func.sum(_PS.sessions))
-                    .where(*self._counter_filters(_PS, whole, filters))
-                    .group_by(_PS.hour, _PS.category, _PS.outcome)
+                    select(_PS.span, _PS.slot, _PS.category, _PS.outcome, func.sum(_PS.sessions))
+                    .where(*_counter_filters(_PS, plan, filters))
+                    .group_by(_PS.span, _PS.slot, _PS.category, _PS.outcome)
                 )
-                for hour, category, outcome, count in conn.execute(query):
-                    hours[(hour, category, outcome)] += int(count)
-            for item in self._raw(conn, window, filters):
-                hours[(item.hour, item.category, item.outcome)] += 1
-        return _overview(window, filters, hours)
+                for span, slot, category, outcome, count in conn.execute(query):
+                    starts[(span * slot, category, outcome)] += int(count)
+            for item in self._raw(conn, window, plan, filters):
+                starts[(int(item.started_at.timestamp()), item.category, item.outcome)] += 1
+        return _overview(window, filters, starts)
 
     def funnel(self, flow: str, window: Window, filters: Filters = NO_FILTERS) -> Funnel:
         """Per node of ``flow``: reached, keys, invalid entries, silences, retries, drop-off,
@@ -89,16 +96,16 @@ class Analytics:
         filters = _with_flow(filters, flow)
         counts: Counter[paths.NodeKey] = Counter()
         with self.store.transaction() as conn:
-            whole = self._whole_hours(window, filters)
-            if whole is not None:
+            plan = _plan(window, filters, SPANS, self.use_counters)
+            if plan.slots:
                 query = (
                     select(_PN.node, _PN.metric, _PN.value, func.sum(_PN.count))
-                    .where(*self._counter_filters(_PN, whole, filters))
+                    .where(*_counter_filters(_PN, plan, filters))
                     .group_by(_PN.node, _PN.metric, _PN.value)
                 )
                 for node, metric, value, count in conn.execute(query):
                     counts[(node, metric, value)] += int(count)
-            for item in self._raw(conn, window, filters):
+            for item in self._raw(conn, window, plan, filters):
                 counts.update(item.nodes)
         return Funnel(flow=flow, window=window, filters=filters, nodes=_node_stats(counts))
 
@@ -110,16 +117,16 @@ class Analytics:
         filters = _with_flow(filters, flow)
         counts: Counter[tuple[str, str, int]] = Counter()
         with self.store.transaction() as conn:
-            whole = self._whole_hours(window, filters)
-            if whole is not None:
+            plan = _plan(window, filters, SPANS, self.use_counters)
+            if plan.slots:
                 query = (
                     select(_PP.path, _PP.outcome, _PP.bucket, func.sum(_PP.sessions))
-                    .where(*self._counter_filters(_PP, whole, filters))
+                    .where(*_counter_filters(_PP, plan, filters))
                     .group_by(_PP.path, _PP.outcome, _PP.bucket)
                 )
                 for path, outcome, bucket, count in conn.execute(query):
                     counts[(path, outcome, bucket)] += int(count)
-            for item in self._raw(conn, window, filters):
+            for item in self._raw(conn, window, plan, filters):
                 if item.path is not None:
                     counts[(item.path, item.outcome, item.path_bucket)] += 1
         return _top_paths(counts, limit)
@@ -146,57 +153,29 @@ class Analytics:
     def flows(self) -> list[str]:
         """The trees that have sessions (ended ones in the counters, or in progress)."""
         with self.store.transaction() as conn:
-            ended = conn.execute(select(distinct(_PS.flow))).scalars().all()
+            ended = conn.execute(select(_PS.flow).distinct()).scalars().all()
             open_ = conn.execute(
-                select(distinct(_S.flow)).where(_S.status == IN_PROGRESS, _S.flow.is_not(None))
+                select(_S.flow).distinct().where(_S.status == IN_PROGRESS, _S.flow.is_not(None))
             ).scalars()
             return sorted({flow for flow in [*ended, *open_] if flow})
 
     # -- counters and raw rows -------------------------------------------------------------------
 
-    @staticmethod
-    def _whole_hours(window: Window, filters: Filters) -> tuple[int, int] | None:
-        """The whole hours [first, last) inside the window, when the counters can answer."""
-        if filters.needs_raw_rows:
-            return None
-        first = -(-int(window.since.timestamp()) // 3600)
-        last = int(window.until.timestamp()) // 3600
-        return (first, last) if first < last else None
-
-    @staticmethod
-    def _counter_filters(columns: Any, hours: tuple[int, int], filters: Filters) -> list[Any]:
-        where = [columns.hour >= hours[0], columns.hour < hours[1]]
-        if filters.flow is not None:
-            where.append(columns.flow == filters.flow)
-        if filters.version is not None:
-            where.append(columns.version == filters.version)
-        return where
-
-    def _raw(self, conn: Connection, window: Window, filters: Filters) -> Iterable[Contribution]:
+    def _raw(
+        self, conn: Connection, window: Window, plan: _Plan, filters: Filters
+    ) -> Iterable[Contribution]:
         """The contributions the counters cannot give, for sessions started in the window."""
-        in_window = [_S.started_at >= window.since, _S.started_at < window.until]
-        if filters.flow is not None:
-            in_window.append(_S.flow == filters.flow)
-        whole = self._whole_hours(window, filters)
-        wanted: list[Any]
+        flow = [_S.flow == filters.flow] if filters.flow is not None else []
+        wanted: list[Any] = []
         if filters.needs_raw_rows:
-            wanted = [and_(*in_window, *_people(filters))]
-        elif whole is None:
-            wanted = [and_(*in_window)]
+            wanted.append(and_(*_started(window.since, window.until), *flow, *_people(filters)))
         else:
-            first, last = (datetime.fromtimestamp(hour * 3600, UTC) for hour in whole)
-            wanted = [
-                # Ended or not, in the partial hours at the edges ...
-                and_(*in_window, _S.started_at < first),
-                and_(*in_window, _S.started_at >= last),
-                # ... and in the whole hours, only those the counters do not hold yet.
-                and_(
-                    *in_window,
-                    _S.status == IN_PROGRESS,
-                    _S.started_at >= first,
-                    _S.started_at < last,
-                ),
-            ]
+            # Ended or not, in what the counters leave at the edges ...
+            for since, until in plan.raw:
+                wanted.append(and_(*_started(since, until), *flow))
+            # ... and in the slots they answer, only the sessions they do not hold yet.
+            for since, until in plan.covered:
+                wanted.append(and_(*_started(since, until), _S.status == IN_PROGRESS, *flow))
         facts: list[SessionFacts] = []
         for where in wanted:
             rows = conn.execute(select(*paths.session_columns()).where(where)).mappings()
@@ -212,6 +191,73 @@ class Analytics:
             if filters.version is not None and item.version != filters.version:
                 continue
             yield item
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How a window is answered: counter slots, and the time ranges counted from raw rows."""
+
+    slots: list[tuple[int, int, int]]
+    """(span, first slot, last slot + 1) read from the counters."""
+    raw: list[tuple[datetime, datetime]]
+    """Time ranges no counter slot covers."""
+
+    @property
+    def covered(self) -> list[tuple[datetime, datetime]]:
+        """The time ranges the counter slots cover."""
+        return [(_at(span * first), _at(span * last)) for span, first, last in self.slots]
+
+
+def _plan(window: Window, filters: Filters, spans: Sequence[int], counters: bool) -> _Plan:
+    """The counter slots inside the window, largest spans first, and what is left at the edges
+    (everything, when the filters need raw rows or the counters are not used)."""
+    since, until = int(window.since.timestamp()), int(window.until.timestamp())
+    if filters.needs_raw_rows or not counters:
+        return _Plan([], [(window.since, window.until)])
+    slots: list[tuple[int, int, int]] = []
+    raw: list[tuple[datetime, datetime]] = []
+
+    def split(low: int, high: int, exact_low: datetime, exact_high: datetime, depth: int) -> None:
+        if exact_low >= exact_high:
+            return
+        if depth == len(spans):
+            raw.append((exact_low, exact_high))
+            return
+        span = spans[depth]
+        first, last = -(-low // span), high // span
+        if first >= last:
+            split(low, high, exact_low, exact_high, depth + 1)
+            return
+        slots.append((span, first, last))
+        split(low, first * span, exact_low, _at(first * span), depth + 1)
+        split(last * span, high, _at(last * span), exact_high, depth + 1)
+
+    split(since, until, window.since, window.until, 0)
+    return _Plan(slots, raw)
+
+
+def _at(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def _started(since: datetime, until: datetime) -> list[Any]:
+    return [_S.started_at >= since, _S.started_at < until]
+
+
+def _counter_filters(columns: Any, plan: _Plan, filters: Filters) -> list[Any]:
+    """The counter rows of the plan's slots (each range a branch the index can answer)."""
+    flow = [columns.flow == filters.flow] if filters.flow is not None else []
+    where = [
+        or_(
+            *(
+                and_(*flow, columns.span == span, columns.slot >= first, columns.slot < last)
+                for span, first, last in plan.slots
+            )
+        )
+    ]
+    if filters.version is not None:
+        where.append(columns.version == filters.version)
+    return where
 
 
 def _people(filters: Filters) -> list[Any]:
@@ -251,25 +297,26 @@ def _with_flow(filters: Filters, flow: str) -> Filters:
 # -- from counters to records --------------------------------------------------------------------
 
 
-def _overview(window: Window, filters: Filters, hours: Counter[tuple[int, str, str]]) -> Overview:
+def _overview(window: Window, filters: Filters, starts: Counter[tuple[int, str, str]]) -> Overview:
+    """The overview from counts by (start second of a slot or a session, category, outcome)."""
     totals: Counter[str] = Counter()
     outcomes: Counter[str] = Counter()
-    step = 1 if window.hourly else 24
+    step = 3600 if window.hourly else 86_400
     series: dict[int, Counter[str]] = {}
-    first = int(window.since.timestamp()) // 3600 // step
-    last = (int(window.until.timestamp()) - 1) // 3600 // step
+    first = int(window.since.timestamp()) // step
+    last = (int(window.until.timestamp()) - 1) // step
     for index in range(first, max(first, last) + 1):
         series[index] = Counter()
-    for (hour, category, outcome), count in hours.items():
+    for (second, category, outcome), count in starts.items():
         if not count:
             continue
         totals[category] += count
         if outcome:
             outcomes[outcome] += count
-        series.setdefault(hour // step, Counter())[category] += count
+        series.setdefault(second // step, Counter())[category] += count
     buckets = [
         Bucket(
-            start=datetime.fromtimestamp(index * step * 3600, UTC),
+            start=_at(index * step),
             sessions=sum(counts.values()),
             contained=counts["contained"],
             transferred=counts["transferred"],

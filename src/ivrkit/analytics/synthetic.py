@@ -25,6 +25,7 @@ from ivrkit.server.records import session_update
 from ivrkit.server.treeset import TreeSet
 from ivrkit.store import IN_PROGRESS, SessionUpdate, Store, convert, paths, schema
 from ivrkit.store.prepared import Prepared
+from ivrkit.store.records import CALL_PLACED
 from ivrkit.trees import Position, Tree, load_tree
 from ivrkit.trees.context import CallContext
 
@@ -126,8 +127,11 @@ class _Walker:
         self.tree = tree
         self.answerer = Answerer(TreeSet([tree]))
         self.walks: dict[tuple[str, str], _Walk] = {}
-        _, where = tree.render(Position(tree.spec.entry), CallContext(customer="6500000000"))
+        reached: list[str] = []
+        context = CallContext(customer="6500000000")
+        _, where = tree.render(Position(tree.spec.entry), context, reached)
         self.first = where
+        self.entry = " ".join(reached)
 
     def session(
         self,
@@ -145,6 +149,15 @@ class _Walker:
         label: str | None = None
         node: str | None = None
         count = 0
+        placed = SessionUpdate(
+            session_id,
+            at=began,
+            flow=self.tree.name,
+            version=self.tree.version,
+            route=CALL_PLACED,
+            passed=self.entry,
+        )
+        self._step(rows, placed)
         if rng.random() < 0.04:  # the call never went through
             position = None
             status = rng.choice(["BUSY", "NO_ANSWER", "FAILED"])
@@ -233,12 +246,16 @@ class _Walker:
         return walk
 
     @staticmethod
-    def _answer(
-        rows: _Rows, session_id: str, count: int, update: SessionUpdate, answered: Answered
-    ) -> None:
+    def _step(rows: _Rows, update: SessionUpdate) -> None:
         step = convert.step_values(update)
         if step is not None:
             rows.steps.append(step)
+
+    @staticmethod
+    def _answer(
+        rows: _Rows, session_id: str, count: int, update: SessionUpdate, answered: Answered
+    ) -> None:
+        _Walker._step(rows, update)
         if update.digits:
             rows.digits.append(convert.digits_values(update))
         event_id = f"{session_id}-{count}"

@@ -1,4 +1,5 @@
-"""`ivrkit db upgrade | downgrade | current | history`: the store's schema revision."""
+"""`ivrkit db upgrade | downgrade | current | history`: the store's schema revision;
+`ivrkit db rebuild-analytics`: the path analytics counters recomputed from the raw rows."""
 
 from __future__ import annotations
 
@@ -78,6 +79,24 @@ def history() -> None:
     for rev in migrate.revisions():
         mark = " (head)" if rev.is_head else ""
         console.print(f"{rev.revision}{mark}  {rev.message}", markup=False, soft_wrap=True)
+
+
+@db_app.command("rebuild-analytics")
+def rebuild_analytics(db: DbOpt = None) -> None:
+    """Recompute the path analytics counters from the recorded steps and summaries (after an
+    upgrade from a store without them, or to check them)."""
+    from ivrkit.analytics import rebuild
+    from ivrkit.store import open_store
+
+    url = _existing_store(db)
+    with open_store(url) as store:
+        result = rebuild(store)
+    console.print(
+        f"{render.safe_url(url)}: {result.sessions} ended sessions folded into "
+        f"{result.rows} counter rows",
+        markup=False,
+        soft_wrap=True,
+    )
 
 
 def _report(url: str, before: SchemaState, after: SchemaState) -> None:

@@ -3,11 +3,13 @@ rules, or the tree's entry menu when anything goes wrong. Stateless trees' answe
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 from ivrkit import rules, wire
 from ivrkit.server.treeset import TreeSet
@@ -38,6 +40,9 @@ class Answered:
     """Where the caller was, the routes taken and the nodes passed (:class:`Decision`)."""
     label_transfer: bool = False
     """Whether the node carrying ``label`` is a transfer."""
+    step: dict[str, Any] = field(default_factory=dict)
+    """The step fields of the session update (:func:`step_fields`), built once per answer (a
+    cached answer serves many deliveries)."""
 
 
 class Answerer:
@@ -102,6 +107,7 @@ class Answerer:
                 f"answering the entry menu after: {exc}",
             )
         outcome = "stale-action-id" if decision.outcome is Outcome.STALE else "answered"
+        on_transfer = _label_on_transfer(tree, decision)
         return Answered(
             answer,
             outcome,
@@ -110,11 +116,12 @@ class Answerer:
             "; ".join(filter(None, [note, decision.note])) or None,
             decision.variables,
             decision.label,
-            tree.version,
-            decision.heard,
-            decision.routes,
-            decision.reached,
-            _label_on_transfer(tree, decision),
+            version=tree.version,
+            heard=decision.heard,
+            routes=decision.routes,
+            reached=decision.reached,
+            label_transfer=on_transfer,
+            step=step_fields(tree.version, decision, on_transfer),
         )
 
     def _check(self, answer_json: str) -> bytes:
@@ -133,3 +140,25 @@ def _label_on_transfer(tree: Tree, decision: Decision) -> bool:
         if nodes[name].outcome is not None:
             return nodes[name].transfer is not None
     return False
+
+
+def step_fields(version: str, decision: Decision, label_transfer: bool) -> dict[str, Any]:
+    """The step fields of a session update (path analytics): where the caller was, the route
+    taken from there, the nodes passed and the routes after the first."""
+    routes = decision.routes
+    heard = decision.heard
+    first = routes[0] if heard is not None and routes and routes[0].node == heard.node else None
+    more = routes[1:] if first is not None else routes
+    return {
+        "version": version,
+        "heard": heard.node if heard is not None else None,
+        "replay": heard.retries if heard is not None else 0,
+        "route": str(first.kind) if first is not None else None,
+        "route_value": first.value if first is not None else None,
+        "led_to": first.to if first is not None else None,
+        "passed": " ".join(decision.reached),
+        "more_routes": (
+            json.dumps([[r.node, str(r.kind), r.value, r.to] for r in more]) if more else None
+        ),
+        "label_transfer": label_transfer,
+    }

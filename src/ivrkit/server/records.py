@@ -3,7 +3,6 @@ session, and deliveries replayed from the spool file into the store."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -32,32 +31,8 @@ def session_update(event: wire.CallActionEvent, answered: Answered, tree: Tree) 
         node=answered.node,
         flow=tree.name,
         outcome=answered.label,
-        **_step(answered),
+        **answered.step,
     )
-
-
-def _step(answered: Answered) -> dict[str, Any]:
-    """The step fields of a session update (path analytics): where the caller was, the route
-    taken from there, the nodes passed and the routes after the first."""
-    if answered.version is None:
-        return {}
-    routes = answered.routes
-    heard = answered.heard
-    first = routes[0] if heard is not None and routes and routes[0].node == heard.node else None
-    more = routes[1:] if first is not None else routes
-    return {
-        "version": answered.version,
-        "heard": heard.node if heard is not None else None,
-        "replay": heard.retries if heard is not None else 0,
-        "route": str(first.kind) if first is not None else None,
-        "route_value": first.value if first is not None else None,
-        "led_to": first.to if first is not None else None,
-        "passed": " ".join(answered.reached),
-        "more_routes": (
-            json.dumps([[r.node, str(r.kind), r.value, r.to] for r in more]) if more else None
-        ),
-        "label_transfer": answered.label_transfer,
-    }
 
 
 def _event_time(text: str | None) -> datetime:

@@ -10,6 +10,10 @@ from typing import Any
 IN_PROGRESS = "IN_PROGRESS"
 """`SessionRecord.status` of a session whose summary has not arrived yet."""
 
+CALL_PLACED = "call-placed"
+"""`SessionUpdate.route` of the first step of an outbound call: the entry nodes the callee hears
+before any event comes (recorded when the call is placed)."""
+
 
 @dataclass(frozen=True, kw_only=True)
 class Delivery:

@@ -341,41 +341,54 @@ path_steps = Table(
     Index("ix_ivrkit_path_steps_session_id", "session_id", "id"),
 )
 
-# Counters of ended sessions, by UTC hour (hours since the epoch) of the session's start. An
+# Counters of ended sessions, by the time slot of the session's start, kept at three spans (a
+# day, an hour, 10 minutes: ivrkit.store.paths.SPANS): slot = seconds since the epoch (UTC) //
+# span. A window reads whole days, then whole hours, then whole 10 minutes at its edges. An
 # unknown flow or version is '' (primary keys cannot hold NULL on PostgreSQL).
 path_sessions = Table(
     "ivrkit_path_sessions",
     metadata,
     _text("flow", primary_key=True),
+    Column("span", Integer, primary_key=True),
+    Column("slot", BigInteger, primary_key=True),
     _text("version", primary_key=True),
-    Column("hour", BigInteger, primary_key=True),
     _text("category", primary_key=True),
     _text("outcome", primary_key=True),
     Column("sessions", BigInteger, nullable=False),
+    # The primary key is the table on SQLite: a range of slots is read in key order.
+    sqlite_with_rowid=False,
 )
 
 path_nodes = Table(
     "ivrkit_path_nodes",
     metadata,
     _text("flow", primary_key=True),
+    Column("span", Integer, primary_key=True),
+    Column("slot", BigInteger, primary_key=True),
     _text("version", primary_key=True),
-    Column("hour", BigInteger, primary_key=True),
     _text("node", primary_key=True),
     # reached, visit, route, key, invalid, no-input, retry, retries-exhausted, dropped, next, time
     _text("metric", primary_key=True),
     _text("value", primary_key=True),
     Column("count", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
 )
+
+# The overview of every flow reads a range of slots.
+Index("ix_ivrkit_path_sessions_slot", path_sessions.c.span, path_sessions.c.slot)
 
 path_paths = Table(
     "ivrkit_path_paths",
     metadata,
     _text("flow", primary_key=True),
+    Column("span", Integer, primary_key=True),
+    Column("slot", BigInteger, primary_key=True),
     _text("version", primary_key=True),
-    Column("hour", BigInteger, primary_key=True),
     _text("path", primary_key=True),
     _text("outcome", primary_key=True),
     # The log-scale bucket of the time to outcome (ivrkit.store.paths.bucket); -1: unknown.
     Column("bucket", Integer, primary_key=True),
     Column("sessions", BigInteger, nullable=False),
+    # The primary key is the table on SQLite: a range of slots is read in key order.
+    sqlite_with_rowid=False,
 )

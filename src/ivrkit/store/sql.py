@@ -272,9 +272,14 @@ class Store:
         flow: str | None,
         request_id: str | None,
         client_request_id: str | None = None,
+        step: SessionUpdate | None = None,
     ) -> None:
-        """Note a session that ``ivrkit call`` started with Send Callflow."""
+        """Note a session that ``ivrkit call`` started with Send Callflow, and the first step of
+        its path (:data:`~ivrkit.store.records.CALL_PLACED`) when one is given."""
         with self._transaction(write=True) as conn:
+            step_row = convert.step_values(step) if step is not None else None
+            if step_row is not None:
+                conn.execute(self._sql.insert_step, step_row)
             conn.execute(
                 self._sql.upsert_session_from_call,
                 {

@@ -85,18 +85,22 @@ class Engine:
         client_request_id: str | None = None,
         variables: Mapping[str, str] | None = None,
         run_hooks: bool = True,
+        reached: list[str] | None = None,
     ) -> wire.SendCallflowRequest:
         """The Send Callflow body of an outbound call: dial the customer, then the entry node.
 
         ``run_hooks=False`` takes every hook's default route and every branch's ``else`` on the
-        way to the first menu (for checking a tree without calling the user's code).
+        way to the first menu (for checking a tree without calling the user's code). The nodes
+        passed are appended to ``reached`` when it is given.
         """
         source = caller_id or self.spec.numbers.get("caller_id")
         if not source:
             raise ValueError("the tree has no numbers.caller_id and no caller ID was given")
         context = CallContext(customer=customer, variables=dict(variables or {}))
         start = Position(self.spec.entry)
-        actions, _ = self.render(start if run_hooks else self._first_waiting(start), context)
+        actions, _ = self.render(
+            start if run_hooks else self._first_waiting(start), context, reached
+        )
         dial = wire.make_call(self.dial(customer), self.dial(self.fill(source, context)))
         request = wire.SendCallflowRequest(callflow=[dial, *actions])
         if client_request_id is not None:

@@ -55,37 +55,45 @@ def upgrade() -> None:
     op.create_table(
         "ivrkit_path_sessions",
         _key("flow"),
+        sa.Column("span", sa.Integer(), primary_key=True),
+        sa.Column("slot", sa.BigInteger(), primary_key=True),
         _key("version"),
-        sa.Column("hour", sa.BigInteger(), primary_key=True),
         _key("category"),
         _key("outcome"),
         sa.Column("sessions", sa.BigInteger(), nullable=False),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "ivrkit_path_nodes",
         _key("flow"),
+        sa.Column("span", sa.Integer(), primary_key=True),
+        sa.Column("slot", sa.BigInteger(), primary_key=True),
         _key("version"),
-        sa.Column("hour", sa.BigInteger(), primary_key=True),
         _key("node"),
         _key("metric"),
         _key("value"),
         sa.Column("count", sa.BigInteger(), nullable=False),
+        sqlite_with_rowid=False,
     )
+    op.create_index("ix_ivrkit_path_sessions_slot", "ivrkit_path_sessions", ["span", "slot"])
     op.create_table(
         "ivrkit_path_paths",
         _key("flow"),
+        sa.Column("span", sa.Integer(), primary_key=True),
+        sa.Column("slot", sa.BigInteger(), primary_key=True),
         _key("version"),
-        sa.Column("hour", sa.BigInteger(), primary_key=True),
         _key("path"),
         _key("outcome"),
         sa.Column("bucket", sa.Integer(), primary_key=True),
         sa.Column("sessions", sa.BigInteger(), nullable=False),
+        sqlite_with_rowid=False,
     )
 
 
 def downgrade() -> None:
     op.drop_table("ivrkit_path_paths")
     op.drop_table("ivrkit_path_nodes")
+    op.drop_index("ix_ivrkit_path_sessions_slot", table_name="ivrkit_path_sessions")
     op.drop_table("ivrkit_path_sessions")
     op.drop_index("ix_ivrkit_path_steps_session_id", table_name="ivrkit_path_steps")
     op.drop_table("ivrkit_path_steps")
