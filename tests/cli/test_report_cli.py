@@ -224,7 +224,7 @@ def test_machine_output_never_wraps_on_a_narrow_terminal(filled: Store, db: str)
     json.loads(text)
     rows = list(csv.reader(io.StringIO(report(*args, "--csv", "--table", "paths"))))
     assert len({len(row) for row in rows}) == 1  # every row has every column: none was folded
-    assert rows[1][3] == "main > resolved"
+    assert rows[1][3].startswith("main > ")
 
 
 def test_an_empty_store_is_a_report_of_zeros(store: Store, db: str) -> None:
