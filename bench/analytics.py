@@ -17,6 +17,7 @@ Run alone: ``python bench/analytics.py [--sessions N] [--quick] [--refill] [--ru
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import statistics
@@ -108,19 +109,40 @@ def _note_of(target: Target) -> dict[str, Any] | None:
     return note if isinstance(note, dict) else None
 
 
-def prepare(target: Target, sessions: int, *, refill: bool) -> dict[str, Any]:
+def schema_fingerprint() -> str:
+    """The store's tables and columns, hashed: a filled store from other tables is filled again
+    (a branch may change a table before its migration gets a new revision)."""
+    from ivrkit.store import schema
+
+    shape = sorted(
+        f"{table.name}.{column.name}"
+        for table in schema.metadata.sorted_tables
+        for column in table.columns
+    )
+    return hashlib.sha256("\n".join(shape).encode()).hexdigest()[:12]
+
+
+def prepare(
+    target: Target, sessions: int, *, refill: bool, days: int = DAYS, fill_more: bool = True
+) -> dict[str, Any]:
     """Reuse the filled database when its note says it holds what this run needs; go on with a
-    fill that was stopped part way; else fill from empty."""
+    fill that was stopped part way (up to ``days`` days); else fill from empty."""
     note = _note_of(target)
     wanted = {
         "sessions": sessions,
         "revision": REVISION,
         "anchor": ANCHOR.isoformat(),
         "tree_version": load_tree(TREE).version,
+        "schema": schema_fingerprint(),
     }
     same = note is not None and all(note.get(k) == v for k, v in wanted.items())
     if not refill and same and note is not None and note.get("complete"):
         print(f"  {target.name}: reusing the store filled on {note['filled_at']} (--refill)")
+        return {**note, "reused": True}
+    if not fill_more:
+        if not same or note is None:
+            raise SystemExit(f"{target.name}: no filled store to time (run without --no-fill)")
+        print(f"  {target.name}: timing the {note['hours_done'] // 24} days filled so far")
         return {**note, "reused": True}
     if refill or not same or note is None:
         target.note.unlink(missing_ok=True)
@@ -128,24 +150,44 @@ def prepare(target: Target, sessions: int, *, refill: bool) -> dict[str, Any]:
         note = {**wanted, "hours_done": 0, "fill_seconds": 0.0, "deliveries": 0, "steps": 0}
         note["in_progress"] = 0
     print(
-        f"  {target.name}: filling {sessions:,} sessions, hour {note['hours_done']} of {HOURS} ...",
+        f"  {target.name}: filling {sessions:,} sessions, hour {note['hours_done']} of {HOURS}, "
+        f"up to day {days} ...",
         flush=True,
     )
     store = open_store(target.url, upgrade=True)
     try:
-        note = fill(store, sessions, note, target)
+        note = fill(store, sessions, note, target, min(days * 24, HOURS))
     finally:
         store.close()
     seconds = note["fill_seconds"]
+    done = sum(_per_hour(sessions, hour) for hour in range(note["hours_done"]))
     print(
-        f"  {target.name}: filled in {seconds:.0f}s "
-        f"({sessions / seconds:,.0f} sessions/s, {note['deliveries']:,} deliveries)",
+        f"  {target.name}: {done:,} sessions filled in {seconds:.0f}s "
+        f"({done / seconds:,.0f} sessions/s, {note['deliveries']:,} deliveries)",
         flush=True,
     )
     return {**note, "reused": False}
 
 
-def fill(store: Store, sessions: int, note: dict[str, Any], target: Target) -> dict[str, Any]:
+def _per_hour(sessions: int, hour: int) -> int:
+    per_hour, extra = divmod(sessions, HOURS)
+    return per_hour + (1 if hour < extra else 0)
+
+
+def _skip_stored_hours(store: Store, note: dict[str, Any]) -> None:
+    """A fill stopped between an hour's commit and the note's next save left whole hours (one
+    transaction each) the note does not list: go on after them, never store them twice."""
+    hour = note["hours_done"]
+    while hour < HOURS and store.session(f"bench-{hour}-0") is not None:
+        hour += 1
+    if hour != note["hours_done"]:
+        print(f"  hours {note['hours_done']} to {hour - 1} were stored already; going on after")
+        note["hours_done"] = hour
+
+
+def fill(
+    store: Store, sessions: int, note: dict[str, Any], target: Target, stop: int
+) -> dict[str, Any]:
     """Fill through the store API (ivrkit.analytics.synthetic, which writes the rows the webhook
     server writes and folds each ended session into the counters), one hour of calls at a time:
     the counters of an hour are then written once, not once per batch of sessions. The note is
@@ -154,13 +196,13 @@ def fill(store: Store, sessions: int, note: dict[str, Any], target: Target) -> d
 
     tree = load_tree(TREE)
     first = ANCHOR - timedelta(days=DAYS)
-    per_hour, extra = divmod(sessions, HOURS)
     began = time.monotonic() - note["fill_seconds"]
-    for hour in range(note["hours_done"], HOURS):
+    _skip_stored_hours(store, note)
+    for hour in range(note["hours_done"], stop):
         since = first + timedelta(hours=hour)
         result = synthetic.fill(
             store,
-            per_hour + (1 if hour < extra else 0),
+            _per_hour(sessions, hour),
             since=since,
             until=since + timedelta(hours=1),
             tree=tree,
@@ -174,7 +216,7 @@ def fill(store: Store, sessions: int, note: dict[str, Any], target: Target) -> d
         note["deliveries"] += result.deliveries
         note["in_progress"] += result.in_progress
         note["fill_seconds"] = round(time.monotonic() - began, 1)
-        if note["hours_done"] % 24 == 0 or note["hours_done"] == HOURS:
+        if note["hours_done"] % 24 == 0 or note["hours_done"] == stop:
             done = note["hours_done"] == HOURS
             note.update(
                 flow=tree.name,
@@ -197,13 +239,15 @@ class Query:
     run: Callable[[Analytics], object]
 
 
-def queries(flow: str, customer: str | None) -> list[Query]:
-    week = Window(since=ANCHOR - timedelta(days=7), until=ANCHOR)
-    month = Window(since=ANCHOR - timedelta(days=30), until=ANCHOR)
+def queries(flow: str, customer: str | None, end: datetime = ANCHOR) -> list[Query]:
+    """The queries timed, over the windows that end at ``end`` (the anchor, or the end of the
+    days filled so far: a 30-day window needs 30 days)."""
+    week = Window(since=end - timedelta(days=7), until=end)
+    month = Window(since=end - timedelta(days=30), until=end)
     # Both ends inside a day: the edges cannot come from whole-day aggregates.
     ragged = Window(
-        since=ANCHOR - timedelta(days=7) + timedelta(hours=13, minutes=17),
-        until=ANCHOR - timedelta(hours=9, minutes=41),
+        since=end - timedelta(days=7) + timedelta(hours=13, minutes=17),
+        until=end - timedelta(hours=9, minutes=41),
     )
     tree = Filters(flow=flow)
     chosen = [
@@ -223,7 +267,9 @@ def queries(flow: str, customer: str | None) -> list[Query]:
             Query("overview 30d, one number", lambda a: a.overview(month, caller)),
             Query("funnel 30d, one number", lambda a: a.funnel(flow, month, caller)),
         ]
-    return chosen
+    first = ANCHOR - timedelta(days=DAYS)
+    days = (end - first).days
+    return [query for query in chosen if "30d" not in query.name or days >= 30]
 
 
 def time_queries(url: str, chosen: list[Query], runs: int) -> list[dict[str, Any]]:
@@ -274,8 +320,10 @@ def print_table(results: dict[str, dict[str, Any]]) -> None:
     for name, result in results.items():
         fill = result["store"]
         how = "reused" if fill["reused"] else "filled now"
+        done = sum(_per_hour(fill["sessions"], hour) for hour in range(fill["hours_done"]))
         print(
-            f"  {name}: {fill['sessions']:,} sessions, {fill.get('deliveries', 0):,} deliveries; "
+            f"  {name}: {done:,} sessions ({fill['hours_done'] // 24} of {DAYS} days of the "
+            f"{fill['sessions']:,}-session store), {fill.get('deliveries', 0):,} deliveries; "
             f"fill took {fill['fill_seconds']:.0f}s ({how})"
         )
 
@@ -288,6 +336,8 @@ def analytics_bench(
     cache: Path = CACHE_DIR,
     sqlite: bool = True,
     postgres: bool = True,
+    days: int = DAYS,
+    fill_more: bool = True,
 ) -> dict[str, Any]:
     print(f"\n== Analytics: report queries over {sessions:,} sessions, median of {runs} runs ==")
     cache.mkdir(parents=True, exist_ok=True)
@@ -299,8 +349,14 @@ def analytics_bench(
         print("  PostgreSQL: skipped (set IVRKIT_BENCH_POSTGRES_URL or IVRKIT_TEST_POSTGRES_URL)")
     results: dict[str, dict[str, Any]] = {}
     for target in targets:
-        note = prepare(target, sessions, refill=refill)
-        chosen = queries(note["flow"], note.get("customer"))
+        note = prepare(target, sessions, refill=refill, days=days, fill_more=fill_more)
+        end = ANCHOR - timedelta(days=DAYS) + timedelta(days=note["hours_done"] // 24)
+        if end < ANCHOR:
+            print(
+                f"  {target.name}: the fill is at day {note['hours_done'] // 24} of {DAYS} "
+                f"(full density): the windows end there, longer ones are left out"
+            )
+        chosen = queries(note["flow"], note.get("customer"), end)
         results[target.name] = {"store": note, "queries": time_queries(target.url, chosen, runs)}
     print_table(results)
     return {"target_ms": TARGET_MS, "runs": runs, "databases": results}
@@ -318,6 +374,15 @@ def main(argv: list[str] | None = None) -> int:
         choices=["sqlite", "postgres"],
         help="only this one (default: SQLite, and PostgreSQL when a URL is set)",
     )
+    parser.add_argument(
+        "--days",
+        type=int,
+        default=DAYS,
+        help=f"fill only this many of the {DAYS} days (at full density); a later run goes on",
+    )
+    parser.add_argument(
+        "--no-fill", action="store_true", help="time what is filled already, fill nothing"
+    )
     args = parser.parse_args(argv)
     sessions = QUICK_SESSIONS if args.quick else args.sessions
     report = analytics_bench(
@@ -327,6 +392,8 @@ def main(argv: list[str] | None = None) -> int:
         cache=args.cache,
         sqlite=args.database in (None, "sqlite"),
         postgres=args.database in (None, "postgres"),
+        days=args.days,
+        fill_more=not args.no_fill,
     )
     out = args.cache / f"latest-{sessions}{'-' + args.database if args.database else ''}.json"
     out.write_text(json.dumps(report, indent=2) + "\n")
