@@ -136,7 +136,7 @@ def prepare(
         "schema": schema_fingerprint(),
     }
     same = note is not None and all(note.get(k) == v for k, v in wanted.items())
-    if not refill and same and note is not None and note.get("complete"):
+    if not refill and same and note is not None and note["hours_done"] >= min(days * 24, HOURS):
         print(f"  {target.name}: reusing the store filled on {note['filled_at']} (--refill)")
         return {**note, "reused": True}
     if not fill_more:

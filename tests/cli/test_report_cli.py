@@ -152,7 +152,10 @@ def test_two_ranges_side_by_side_with_their_differences(filled: Store, db: str) 
     body = json.loads(report(*args, "--json"))
     analytics = Analytics(filled)
     before = analytics.overview(week(7), Filters(flow="simple_ivr"))
-    assert body["against"]["window"]["until"] == "2026-02-23T00:00:00+00:00"
+    assert body["against"]["window"] == {
+        "since": "2026-02-16T00:00:00+00:00",
+        "until": "2026-02-23T00:00:00+00:00",
+    }
     assert body["against"]["overview"]["sessions"] == before.sessions == 250
     assert body["differences"]["overview"]["sessions"] == 400 - 250
     main_now = next(row for row in body["nodes"] if row["node"] == "main")["reached"]

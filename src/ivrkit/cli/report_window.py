@@ -42,24 +42,28 @@ def start(text: str, option: str, *, until: datetime) -> datetime:
 
 def window(since: str, until: datetime, option: str = "--since") -> Window:
     """The range [since, until); a range that ends before it begins is refused."""
+    return _range(start(since, option, until=until), until, since, option)
+
+
+def _range(began: datetime, until: datetime, text: str, option: str) -> Window:
     from ivrkit.analytics import Window
 
-    began = start(since, option, until=until)
     if began >= until:
         raise ConfigError(
-            f"{option} {since!r} begins at {began.isoformat()}, not before the range's end "
+            f"{option} {text!r} begins at {began.isoformat()}, not before the range's end "
             f"{until.isoformat()}"
         )
     return Window(since=began, until=until)
 
 
 def against(text: str, *, until: datetime) -> Window:
-    """``--against FROM..TO``: each side relative to ``until`` ("14d..7d") or absolute."""
+    """``--against FROM..TO``: each side back from ``until`` ("14d..7d": from 14 days before it
+    to 7 days before it) or absolute."""
     first, sep, last = text.partition("..")
     if not sep or not first or not last:
         raise ConfigError(
             f"--against {text!r} is not a range: give FROM..TO, e.g. 14d..7d or "
             "2026-03-01..2026-03-08"
         )
-    end = start(last, "--against", until=until)
-    return window(first, end, "--against")
+    began = start(first, "--against", until=until)
+    return _range(began, start(last, "--against", until=until), text, "--against")
