@@ -279,16 +279,21 @@ def time_queries(url: str, chosen: list[Query], runs: int) -> list[dict[str, Any
         analytics = Analytics(store)
         for query in chosen:
             times: list[float] = []
+            cpu: list[float] = []
             for _ in range(runs):
-                began = time.perf_counter()
+                began, used = time.perf_counter(), time.process_time()
                 query.run(analytics)
                 times.append((time.perf_counter() - began) * 1000)
+                cpu.append((time.process_time() - used) * 1000)
             rows.append(
                 {
                     "query": query.name,
                     "first_ms": round(times[0], 1),
                     "median_ms": round(statistics.median(times), 1),
                     "max_ms": round(max(times), 1),
+                    # This process's CPU: all of SQLite's work, only the client's on PostgreSQL.
+                    "median_cpu_ms": round(statistics.median(cpu), 1),
+                    "load_average": round(os.getloadavg()[0], 1),
                     "pass": statistics.median(times) < TARGET_MS,
                 }
             )
@@ -298,12 +303,15 @@ def time_queries(url: str, chosen: list[Query], runs: int) -> list[dict[str, Any
 
 
 def print_table(results: dict[str, dict[str, Any]]) -> None:
+    """Per database: the median wall time (MISS above the target), the median CPU time of this
+    process (SQLite runs inside it; for PostgreSQL only the client's part) and the first run."""
     names = list(results)
     if not names:
         return
     print()
-    header = f"  {'query':<28}" + "".join(f"{name + ' median':>20}{'first':>9}" for name in names)
-    print(header + f"{'target':>9}")
+    header = f"  {'query':<28}"
+    header += "".join(f"{name + ' median':>24}{'cpu':>9}{'first':>9}" for name in names)
+    print(header + f"{'target':>10}")
     rows = {
         name: {row["query"]: row for row in result["queries"]} for name, result in results.items()
     }
@@ -312,11 +320,14 @@ def print_table(results: dict[str, dict[str, Any]]) -> None:
         for name in names:
             row = rows[name].get(query)
             if row is None:
-                line += f"{'-':>20}{'-':>9}"
+                line += f"{'-':>24}{'-':>9}{'-':>9}"
                 continue
-            mark = "" if row["pass"] else " MISS"
-            line += f"{row['median_ms']:>15.1f} ms{mark:<3}{row['first_ms']:>9.1f}"
-        print(line + f"{TARGET_MS:>6.0f} ms")
+            mark = "" if row["pass"] else "MISS "
+            cpu = f"{row['median_cpu_ms']:.0f}" if name == "SQLite" else "-"
+            line += f"{mark:>10}{row['median_ms']:>11.1f} ms{cpu:>9}{row['first_ms']:>9.0f}"
+        print(line + f"{TARGET_MS:>7.0f} ms")
+    loads = [row["load_average"] for result in results.values() for row in result["queries"]]
+    print(f"  (load average while timing: {min(loads)} to {max(loads)} on {os.cpu_count()} cores)")
     for name, result in results.items():
         fill = result["store"]
         how = "reused" if fill["reused"] else "filled now"
