@@ -75,3 +75,21 @@ def test_synthetic_sessions_are_the_same_for_a_seed(store: Store) -> None:
     fill(store, 50, since=since, until=until, seed=1, deliveries=False)
     assert counter_rows(store) == first
     assert store.deliveries() == []
+
+
+def test_a_summary_stored_before_the_call_was_noted_is_folded_again(store: Store) -> None:
+    """A busy callee: the platform's summary may be stored before Send Callflow returned."""
+    calls = Recorder(store, load_tree("simple_ivr"))
+    end = T0 + timedelta(seconds=5)
+    assert calls.summary("fast", T0, end, "BUSY")
+    calls.outbound("fast", [], status=None, answered=False)
+    calls.outbound("slow", ["1"])
+    folded = counter_rows(store)
+    window = Window(T0, T0 + timedelta(hours=1))
+    overview = Analytics(store).overview(window, Filters(flow="simple_ivr"))
+    assert (overview.sessions, overview.failed) == (2, 1)
+    assert overview == Analytics(store, use_counters=False).overview(
+        window, Filters(flow="simple_ivr")
+    )
+    rebuild(store)
+    assert counter_rows(store) == folded

@@ -5,8 +5,9 @@ Each session is a caller walking a real tree: every answer is the tree's own (th
 session variables and hooks play no part), and the rows are the ones the webhook server writes —
 a delivery and a step per answer, the digits, the session, its summary — inserted in bulk, then
 every ended session is folded into the analytics counters with the same computation as a real
-summary. Callers press a routed key most of the time, sometimes a wrong key or nothing, and hang
-up now and then; a few calls are busy or not answered.
+summary (the counters of the whole fill are written at its end). Callers press a routed key
+most of the time, sometimes a wrong key or nothing, and hang up now and then; a few calls are
+busy or not answered.
 """
 
 from __future__ import annotations
@@ -76,6 +77,7 @@ def fill(
     rng = random.Random(seed)
     span = (until - since).total_seconds()
     total = _Totals()
+    tally = paths.Tally()
     statements: dict[str, Prepared] = {}
     for start in range(0, sessions, CHUNK):
         rows = _Rows()
@@ -91,9 +93,12 @@ def fill(
             )
         with store.transaction() as conn:
             _write(conn, statements, rows, deliveries)
-            folded = [s["session_id"] for s in rows.sessions if s["status"] != IN_PROGRESS]
-            _fold(conn, rows, folded)
+        _fold(tally, rows)
         total.add(rows, deliveries)
+    # The counters of every ended session, written once at the end (far fewer rows than one
+    # write per chunk; a fill that fails before it leaves sessions for a rebuild to fold).
+    with store.transaction() as conn:
+        paths.write_tally(conn, tally)
     return FillResult(
         sessions=total.sessions,
         steps=total.steps,
@@ -310,15 +315,13 @@ def _write(
         prepared.executemany(conn, items)
 
 
-def _fold(conn: Connection, rows: _Rows, ended: list[str]) -> None:
-    """Fold the ended sessions just written, from the rows in memory (no read back)."""
+def _fold(tally: paths.Tally, rows: _Rows) -> None:
+    """Add the ended sessions of a chunk to ``tally``, from the rows in memory (no read back)."""
     steps: dict[str, list[paths.Step]] = {}
     for step in rows.steps:
         steps.setdefault(step["session_id"], []).append(paths.Step.from_row(step))
-    wanted = set(ended)
-    tally = paths.Tally()
     for row in rows.sessions:
-        if row["session_id"] not in wanted:
+        if row["status"] == IN_PROGRESS:
             continue
         facts = paths.SessionFacts(
             session_id=row["session_id"],
@@ -333,4 +336,3 @@ def _fold(conn: Connection, rows: _Rows, ended: list[str]) -> None:
         item = paths.contribution(facts, steps.get(row["session_id"], []))
         if item is not None:
             tally.add(item)
-    paths.write_tally(conn, tally)

@@ -77,10 +77,10 @@ def median_seconds(histogram: Mapping[int, int]) -> float | None:
     return None  # pragma: no cover - the loop always reaches the rank
 
 
-SPANS = (86_400, 3_600, 600)
-"""The spans (seconds) every counter is kept at: a day, an hour, 10 minutes. A window is read
-from whole days, whole hours at its edges, whole 10-minute slots at theirs; what is left (less
-than 10 minutes at each edge) is counted from raw rows."""
+SPANS = (86_400, 3_600, 600, 60)
+"""The spans (seconds) every counter is kept at: a day, an hour, 10 minutes, a minute. A window
+is read from whole days, whole hours at its edges, whole 10 minutes at theirs, whole minutes at
+theirs; what is left (less than a minute at each edge) is counted from raw rows."""
 
 
 def slot_of(moment: datetime, span: int) -> int:
@@ -278,6 +278,12 @@ class Tally:
             if item.path is not None:
                 self.paths[(*key, item.path, item.outcome, item.path_bucket)] += 1
 
+    def negate(self) -> None:
+        """Every count turned negative (to take sessions out of the counters)."""
+        self.sessions = Counter({key: -n for key, n in self.sessions.items()})
+        self.nodes = Counter({key: -n for key, n in self.nodes.items()})
+        self.paths = Counter({key: -n for key, n in self.paths.items()})
+
     def merge(self, other: Tally) -> None:
         self.sessions.update(other.sessions)
         self.nodes.update(other.nodes)
@@ -333,9 +339,10 @@ def with_steps(
         yield session, steps.get(session.session_id, [])
 
 
-def fold_sessions(conn: Connection, session_ids: Sequence[str]) -> int:
+def fold_sessions(conn: Connection, session_ids: Sequence[str], *, sign: int = 1) -> int:
     """Add ended sessions to the counters (each must be folded once: when its summary is stored,
-    or by a rebuild); sessions still in progress are skipped. Returns how many were folded."""
+    or by a rebuild); sessions still in progress are skipped. ``sign=-1`` takes them out again
+    (before a late row changes what they count). Returns how many were folded."""
     facts: list[SessionFacts] = []
     for start in range(0, len(session_ids), IN_CHUNK):
         chunk = list(session_ids[start : start + IN_CHUNK])
@@ -348,7 +355,16 @@ def fold_sessions(conn: Connection, session_ids: Sequence[str]) -> int:
         if item is not None:
             tally.add(item)
             folded += 1
+    if sign < 0:
+        tally.negate()
     write_tally(conn, tally)
+    if sign < 0:
+        for table, column in (
+            (schema.path_sessions, "sessions"),
+            (schema.path_nodes, "count"),
+            (schema.path_paths, "sessions"),
+        ):
+            conn.execute(delete(table).where(table.c[column] == 0))
     return folded
 
 

@@ -341,9 +341,9 @@ path_steps = Table(
     Index("ix_ivrkit_path_steps_session_id", "session_id", "id"),
 )
 
-# Counters of ended sessions, by the time slot of the session's start, kept at three spans (a
-# day, an hour, 10 minutes: ivrkit.store.paths.SPANS): slot = seconds since the epoch (UTC) //
-# span. A window reads whole days, then whole hours, then whole 10 minutes at its edges. An
+# Counters of ended sessions, by the time slot of the session's start, kept at four spans (a
+# day, an hour, 10 minutes, a minute: ivrkit.store.paths.SPANS): slot = seconds since the epoch
+# (UTC) // span. A window reads whole days, then whole hours, ... at its edges. An
 # unknown flow or version is '' (primary keys cannot hold NULL on PostgreSQL).
 path_sessions = Table(
     "ivrkit_path_sessions",

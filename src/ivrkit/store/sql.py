@@ -278,6 +278,20 @@ class Store:
         its path (:data:`~ivrkit.store.records.CALL_PLACED`) when one is given."""
         with self._transaction(write=True) as conn:
             step_row = convert.step_values(step) if step is not None else None
+            # A call that failed at once may have its summary stored (and folded) before this:
+            # take it out of the counters, and fold it again with its first step below. The
+            # session row is locked first (PostgreSQL), so a summary being stored meanwhile is
+            # either committed and seen here, or waits and sees this call's step.
+            conn.execute(
+                self._sql.ensure_session,
+                {"session_id": session_id, "status": IN_PROGRESS, "updated_at": _now()},
+            )
+            status = conn.execute(
+                select(_S.status).where(_S.session_id == session_id).with_for_update()
+            ).scalar_one()
+            ended = status != IN_PROGRESS
+            if ended:
+                paths.fold_sessions(conn, [session_id], sign=-1)
             if step_row is not None:
                 conn.execute(self._sql.insert_step, step_row)
             conn.execute(
@@ -295,6 +309,8 @@ class Store:
                     "updated_at": _now(),
                 },
             )
+            if ended:
+                paths.fold_sessions(conn, [session_id])
 
     def set_variables(self, session_id: str, values: Mapping[str, str]) -> None:
         """Set (insert or replace) variables of a session; others are left as they are."""
