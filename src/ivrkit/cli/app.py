@@ -355,6 +355,7 @@ from ivrkit.cli import calendar as _calendar  # noqa: E402,F401  (registers cale
 from ivrkit.cli import campaign as _campaign  # noqa: E402,F401  (registers `ivrkit campaign ...`)
 from ivrkit.cli import dashboard as _dashboard  # noqa: E402,F401  (registers `ivrkit dashboard`)
 from ivrkit.cli import db as _db  # noqa: E402,F401  (registers `ivrkit db ...`)
+from ivrkit.cli import report as _report  # noqa: E402,F401  (registers `ivrkit report`)
 from ivrkit.cli import sim as _sim  # noqa: E402,F401  (registers its commands)
 from ivrkit.cli import starter as _starter  # noqa: E402,F401  (registers `ivrkit init`)
 from ivrkit.cli import trees as _trees  # noqa: E402,F401  (registers lint, graph, schema)
