@@ -320,6 +320,7 @@ def require_account(api_key: str | None, subaccount: str | None) -> tuple[str, s
 
 
 from ivrkit.cli import campaign as _campaign  # noqa: E402,F401  (registers `ivrkit campaign ...`)
+from ivrkit.cli import changes as _changes  # noqa: E402,F401  (registers diff, replay)
 from ivrkit.cli import db as _db  # noqa: E402,F401  (registers `ivrkit db ...`)
 from ivrkit.cli import sim as _sim  # noqa: E402,F401  (registers its commands)
 from ivrkit.cli import trees as _trees  # noqa: E402,F401  (registers lint, graph, schema)
