@@ -3,9 +3,10 @@
 Part 1 drives a bare ASGI app, a vendor-style Flask backend and ``ivrkit serve`` in several
 configurations with wrk on loopback, the server pinned to one core and wrk to the other (see
 bench/webhook.py) and prints one table. Part 2 runs whole calls through the simulator and the
-webhook server, each in its own process. Everything binds 127.0.0.1, every duration is bounded,
-and every process started here is stopped on the way out (Ctrl-C included). Results are printed
-and written to bench/results/latest.json.
+webhook server, each in its own process. Part 3 runs a callback campaign (bench/campaign.py);
+part 4 replays recorded sessions against a changed tree (bench/replay.py). Everything binds
+127.0.0.1, every duration is bounded, and every process started here is stopped on the way out
+(Ctrl-C included). Results are printed and written to bench/results/latest.json.
 """
 
 from __future__ import annotations
@@ -318,7 +319,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calls-seconds", type=int, default=8, help="part 2 duration")
     parser.add_argument("--in-flight", type=int, default=100, help="part 2 concurrent calls")
     parser.add_argument("--profile-seconds", type=int, default=5, help="part 2 profiled run")
-    parser.add_argument("--only", choices=["webhooks", "calls", "campaign"], help="run one part")
+    parser.add_argument(
+        "--only", choices=["webhooks", "calls", "campaign", "replay"], help="run one part"
+    )
     parser.add_argument(
         "--server", action="append", help="part 1: only this server (repeatable), e.g. 'bare'"
     )
@@ -357,6 +360,10 @@ def main(argv: list[str] | None = None) -> int:
                 import campaign  # bench/campaign.py: its own part, its own module
 
                 report["campaign"] = campaign.campaign_bench(children, workdir, 10_000, 1_000)
+            if args.only in (None, "replay"):
+                import replay  # bench/replay.py: its own part, in this process
+
+                report["replay"] = replay.replay_bench(workdir)
     except KeyboardInterrupt:
         print("\ninterrupted; every process started was stopped", file=sys.stderr)
         return 130
