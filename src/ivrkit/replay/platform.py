@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -176,15 +175,5 @@ async def replay_all(engine: Engine, callers: list[CallerBehaviour]) -> list[Rep
 
 
 def run_replay(engine: Engine, callers: list[CallerBehaviour]) -> list[Replayed]:
-    """:func:`replay_all` from synchronous code (the CLI), on uvloop when it is installed (it
-    comes with ``serve``'s dependencies; a replay spends most of its time in the event loop)."""
-    with asyncio.Runner(loop_factory=_loop_factory()) as runner:
-        return runner.run(replay_all(engine, callers))
-
-
-def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
-    try:
-        import uvloop
-    except ImportError:
-        return None
-    return uvloop.new_event_loop
+    """:func:`replay_all` from synchronous code (the CLI)."""
+    return asyncio.run(replay_all(engine, callers))
