@@ -69,12 +69,16 @@ class CallerBehaviour:
 
 
 def path_step(client_action_id: str | None) -> str:
-    """A path step from an event's clientActionId: the position it names (version-independent,
-    through :meth:`Position.decode`), ``(entry)`` without one, else the id as sent."""
+    """A path step from an event's clientActionId: the node and replay count it names (read by
+    :meth:`Position.decode`, and written without anything else an id may carry, such as a tree
+    version, so recorded and replayed paths compare), ``(entry)`` without one, else the id as
+    sent."""
     if not client_action_id:
         return ENTRY
     position = Position.decode(client_action_id)
-    return position.encode() if position is not None else client_action_id
+    if position is None:
+        return client_action_id
+    return f"{position.node}#{position.retries}" if position.retries else position.node
 
 
 def behaviour_of(recorded: RecordedSession) -> CallerBehaviour:
