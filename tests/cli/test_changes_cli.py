@@ -157,3 +157,31 @@ def test_demo_keeps_its_calls_where_ivrkit_db_says(tmp_path: Path) -> None:
         ]
     finally:
         store.close()
+
+
+def test_replay_lists_twenty_changed_sessions_then_counts_the_rest(tmp_path: Path) -> None:
+    from tests.replay.recording import BRIDGE, HANG_UP, Step, record_call
+
+    url = f"sqlite:///{tmp_path / 'ivrkit.db'}"
+    store = open_store(url)
+    try:
+        for number in range(25):
+            steps = [
+                Step(None, "2", BRIDGE, node="agent", label="agent"),
+                Step("agent", None, HANG_UP, node="(hangup)"),
+            ]
+            record_call(store, f"s{number:02d}", steps)
+    finally:
+        store.close()
+    args = ["replay", "--db", url, "--flow", str(changed_tree(tmp_path))]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    version = json.loads(runner.invoke(app, [*args, "--json"]).output)["version"]
+    lines = result.output.splitlines()
+    assert lines[0] == (
+        f"25 recorded sessions replayed against simple_ivr (version {version}): "
+        "25 would end differently"
+    )
+    listed = [line for line in lines if "diverged at main (went to agent, now resolved)" in line]
+    assert len(listed) == 20
+    assert lines[-1] == "… and 5 more (--json lists every one)"

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 DIFFERENT = 1
 ERROR = 2
+LISTED = 20
+"""Sessions that end differently listed one per line (the table and --json cover them all)."""
 _SINCE = re.compile(r"^\s*(\d{1,6})\s*([mhdw])\s*$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -156,7 +158,7 @@ def _show_replay(report: ReplayReport) -> None:
             style="yellow" if cell.changed else None,
         )
     render.wide(console).print(table)
-    for change in report.changes:
+    for change in report.changes[:LISTED]:
         console.print(
             Text(
                 f"{change.session_id}: {change.old} → {change.new}, diverged at "
@@ -164,5 +166,9 @@ def _show_replay(report: ReplayReport) -> None:
                 f"{change.new_next or '(end)'})"
             )
         )
-    for session_id, error in report.errors:
+    if report.changed > LISTED:
+        console.print(f"… and {report.changed - LISTED} more (--json lists every one)")
+    for session_id, error in report.errors[:LISTED]:
         console.print(Text(f"{session_id}: the replay ended in error: {error}", style="red"))
+    if len(report.errors) > LISTED:
+        console.print(f"… and {len(report.errors) - LISTED} more errors (--json lists them all)")
