@@ -10,7 +10,7 @@ import pytest
 from ivrkit.replay import CallerBehaviour, replay_callers
 from ivrkit.replay.platform import run_replay
 from ivrkit.simulator.phones import Answer
-from ivrkit.trees import Tree, load_tree, parse_tree
+from ivrkit.trees import Engine, Tree, load_tree, parse_spec, parse_tree
 from ivrkit.trees.loader import builtin_path
 
 MONDAY_10_SGT = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)
@@ -169,3 +169,28 @@ def test_the_report_is_the_same_bytes_for_the_same_input() -> None:
         ("b", "main", "agent", "resolved"),
         ("d", "main", "agent", "resolved"),
     ]
+
+
+def test_a_tree_that_cannot_answer_ends_the_call_in_error_and_says_why() -> None:
+    """Two gotos in a loop after the first key (a tree the checker refuses, given to the engine
+    as it is): the replay reports the session as an error (what the platform makes of a webhook
+    that fails); the replay goes on."""
+    tree = Engine(
+        parse_spec(
+            """
+name: loop
+numbers: {caller_id: "6561115777"}
+entry: main
+nodes:
+  main:
+    menu: {prompt: Press one., routes: {"1": a}}
+  a: {goto: b}
+  b: {goto: a}
+"""
+        )[0]
+    )
+    first, second = run_replay(tree, [caller("1"), caller("", outcome="no-input")])
+    assert first.status == "ERROR"
+    assert first.error is not None
+    assert first.outcome == "error"
+    assert second.status == "COMPLETED"

@@ -86,7 +86,10 @@ class _TreeDeliverer(Deliverer):
     ) -> DeliveryResult:
         event = wire.CallActionEvent.model_validate(body)
         call = self.calls[session.id]
-        decision = self._engine.answer(event, call.variables)
+        try:
+            decision = self._engine.answer(event, call.variables)
+        except ValueError as exc:  # a chain of nodes that never waits: the tree cannot answer
+            return DeliveryResult(False, 500, b"", f"the tree could not answer: {exc}", 1)
         call.variables.update(decision.variables)
         if decision.label is not None:
             call.label = decision.label
