@@ -6,7 +6,8 @@ bench/webhook.py) and prints one table. Part 2 runs whole calls through the simu
 webhook server, each in its own process. Everything binds 127.0.0.1, every duration is bounded,
 and every process started here is stopped on the way out (Ctrl-C included). Part 3 runs a
 callback campaign (bench/campaign.py); part 4 times the report queries over 1,000,000 sessions
-(bench/analytics.py, its filled stores cached between runs). Results are printed and written to
+(bench/analytics.py, its filled stores cached between runs); part 5 replays recorded sessions
+against a changed tree (bench/replay.py). Results are printed and written to
 bench/results/latest.json.
 """
 
@@ -321,7 +322,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--in-flight", type=int, default=100, help="part 2 concurrent calls")
     parser.add_argument("--profile-seconds", type=int, default=5, help="part 2 profiled run")
     parser.add_argument(
-        "--only", choices=["webhooks", "calls", "campaign", "analytics"], help="run one part"
+        "--only",
+        choices=["webhooks", "calls", "campaign", "analytics", "replay"],
+        help="run one part",
     )
     parser.add_argument(
         "--analytics-sessions", type=int, default=1_000_000, help="sessions in the analytics store"
@@ -373,6 +376,10 @@ def main(argv: list[str] | None = None) -> int:
                 report["analytics"] = analytics.analytics_bench(
                     args.analytics_sessions, runs=5, refill=args.refill
                 )
+            if args.only in (None, "replay"):
+                import replay  # bench/replay.py: its own part, in this process
+
+                report["replay"] = replay.replay_bench(workdir)
     except KeyboardInterrupt:
         print("\ninterrupted; every process started was stopped", file=sys.stderr)
         return 130

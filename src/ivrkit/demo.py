@@ -1,10 +1,11 @@
 """`ivrkit demo`: the simple IVR of the vendor's guide, end to end, on one laptop.
 
 A simulated Voice platform and ivrkit's webhook server start on free loopback ports with a
-throwaway SQLite store; the webhooks are registered through the (simulated) Voice API; the guide's
-callback is placed three times, with phones that press 1, 2, and 9 then 1; each call is told as
-a transcript, then the sessions the store recorded are listed. Every call is checked against what
-the simple IVR promises.
+throwaway SQLite store (or the store given, which then keeps the calls: ``ivrkit replay`` can
+play them again against a changed tree); the webhooks are registered through the (simulated)
+Voice API; the guide's callback is placed three times, with phones that press 1, 2, and 9 then
+1; each call is told as a transcript, then the sessions the store recorded are listed. Every
+call is checked against what the simple IVR promises.
 """
 
 from __future__ import annotations
@@ -120,11 +121,13 @@ def run_demo(
     *,
     tree: Tree | None = None,
     timeout: float = 30.0,
+    db: str | None = None,
 ) -> list[CallResult]:
-    """Run the three calls; returns what happened (the caller decides how to exit)."""
+    """Run the three calls; returns what happened (the caller decides how to exit). The calls
+    are recorded in the store at ``db`` when given, else in a throwaway one."""
     tree = tree or load_tree(numbers={"agent": AGENT.removeprefix("+")})
     with tempfile.TemporaryDirectory(prefix="ivrkit-demo-") as folder:
-        store = open_store(f"sqlite:///{Path(folder) / 'demo.db'}")
+        store = open_store(db or f"sqlite:///{Path(folder) / 'demo.db'}")
         try:
             simulator = create_simulator(SimulatorConfig(api_key=API_KEY, subaccount=SUBACCOUNT))
             server = create_app(
@@ -153,7 +156,9 @@ def run_demo(
                     summary_line(result.view),
                     result.problems,
                 )
-            show_sessions(store.sessions())
+            # Only this run's calls: a kept store may hold earlier ones.
+            records = [store.session(result.view.session_id) for result in results]
+            show_sessions([record for record in records if record is not None])
             return results
         finally:
             store.close()

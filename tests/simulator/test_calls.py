@@ -337,3 +337,27 @@ def test_caller_hangs_up_during_the_second_prompt(world: World) -> None:
     assert (summary.session_status, summary.last_action) == ("COMPLETED", "SAY_AND_CAPTURE")
     assert [event.digits for event in actions(world)] == ["9"]
     assert any(e.kind == "note" and "during prompt 2" in e.text for e in view.entries)
+
+
+@pytest.mark.parametrize(("counts", "reported"), [("prompts", ["1"]), ("captures", [None, "1"])])
+def test_press_entries_count_prompts_or_whole_captures(
+    world: World, counts: str, reported: list[str | None]
+) -> None:
+    """`noOfTries: 2`: by prompts, the second entry is pressed at the capture's second try; by
+    captures, the first (a silence) holds for both tries and the second answers the next menu."""
+    url = f"{world.url}/sim/v1/phones/{CUSTOMER}"
+    script = {"press": ["", "1"], "counts": counts}
+    assert world.api.put(url, json=script).status_code == 200
+    view = world.call()
+    assert view.status == "COMPLETED"
+    assert [event.digits for event in actions(world)] == reported
+
+
+def test_hanging_up_during_a_capture_counts_whole_captures(world: World) -> None:
+    url = f"{world.url}/sim/v1/phones/{CUSTOMER}"
+    script = {"press": [""], "counts": "captures", "hangupDuringPrompt": 2}
+    assert world.api.put(url, json=script).status_code == 200
+    view = world.call()
+    assert [event.digits for event in actions(world)] == [None]
+    # the first capture's two tries, then the first prompt of the second capture
+    assert any(e.kind == "note" and "during prompt 3" in e.text for e in view.entries)

@@ -353,6 +353,7 @@ def require_account(api_key: str | None, subaccount: str | None) -> tuple[str, s
 
 from ivrkit.cli import calendar as _calendar  # noqa: E402,F401  (registers calendar, closed)
 from ivrkit.cli import campaign as _campaign  # noqa: E402,F401  (registers `ivrkit campaign ...`)
+from ivrkit.cli import changes as _changes  # noqa: E402,F401  (registers diff, replay)
 from ivrkit.cli import dashboard as _dashboard  # noqa: E402,F401  (registers `ivrkit dashboard`)
 from ivrkit.cli import db as _db  # noqa: E402,F401  (registers `ivrkit db ...`)
 from ivrkit.cli import report as _report  # noqa: E402,F401  (registers `ivrkit report`)

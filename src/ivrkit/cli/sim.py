@@ -11,7 +11,7 @@ from rich.text import Text
 
 from ivrkit.cli import render
 from ivrkit.cli.app import app
-from ivrkit.cli.common import configure_logging, console
+from ivrkit.cli.common import configure_logging, console, settings
 from ivrkit.errors import ConfigError
 from ivrkit.narrate import Line
 
@@ -37,6 +37,13 @@ def demo(
     campaign: Annotated[
         bool, typer.Option("--campaign", help="Play a 20-customer callback campaign instead.")
     ] = False,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="Keep the calls in this store (default: IVRKIT_DB if set, else a throwaway one).",
+        ),
+    ] = None,
 ) -> None:
     """Play the guide's simple IVR three times through a simulated platform; exit 0 only if
     every call did what the IVR says. With --campaign, a callback campaign of 20 customers."""
@@ -69,7 +76,9 @@ def demo(
         console.rule("[bold]What the store recorded (ivrkit sessions)")
         render.wide(console).print(render.sessions_table(rows, title=""))
 
-    results = run_demo(show_call, show_sessions, timeout=timeout)
+    cfg = settings(db=db)
+    kept = cfg.db if "db" in cfg.model_fields_set else None
+    results = run_demo(show_call, show_sessions, timeout=timeout, db=kept)
     failed = [result for result in results if result.problems]
     if failed:
         console.print(Text(f"{len(failed)} of {len(results)} calls went wrong", style="bold red"))
@@ -77,6 +86,13 @@ def demo(
     console.print(
         Text(f"all {len(results)} calls did what the simple IVR says", style="bold green")
     )
+    if kept is not None:
+        console.print(
+            Text(
+                f"the calls are kept in {render.safe_url(kept)}: `ivrkit replay --flow FILE` "
+                "plays them again against a changed tree"
+            )
+        )
 
 
 @app.command()

@@ -36,8 +36,8 @@ def utc_now() -> datetime:
 
 def iso_ms(moment: datetime) -> str:
     """``2024-05-16T04:12:11.217Z``: how call events write time."""
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    naive = moment.astimezone(UTC).replace(tzinfo=None)
+    return naive.isoformat(timespec="milliseconds") + "Z"
 
 
 def iso_s(moment: datetime) -> str:
@@ -47,6 +47,9 @@ def iso_s(moment: datetime) -> str:
 
 class Timeline(ABC):
     """The time one session lives in."""
+
+    waits: ClassVar[bool] = True
+    """False for a timeline whose sleeps return at once (nothing can happen meanwhile)."""
 
     @abstractmethod
     def now(self) -> datetime: ...
@@ -120,6 +123,8 @@ class ScaledClock(Clock):
 
 class _MaxTimeline(Timeline):
     """Wall time plus every wait skipped so far: ordered, plausible timestamps, no waiting."""
+
+    waits = False
 
     def __init__(self, wall: Callable[[], datetime]) -> None:
         self._wall = wall

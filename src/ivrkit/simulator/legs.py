@@ -43,6 +43,8 @@ class LegState:
     status: str | None = None
     """The final `callStatus` (COMPLETED, BUSY, ...) once the leg is over."""
     prompts_heard: int = 0
+    captures_heard: int = 0
+    """`sayAndCapture` actions heard (each may have several tries, or prompts)."""
     presses_used: int = 0
 
     def __post_init__(self) -> None:

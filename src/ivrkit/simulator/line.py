@@ -237,7 +237,10 @@ class Line:
     async def _sleep(self, seconds: float) -> None:
         session = self.session
         if not session.hangup_requested.is_set() and seconds > 0:
-            await race(session.timeline, session.hangup_requested.wait(), seconds)
+            if session.timeline.waits:
+                await race(session.timeline, session.hangup_requested.wait(), seconds)
+            else:  # the sleep returns at once: a hang-up meanwhile is seen just below
+                await session.timeline.sleep(seconds)
         if session.hangup_requested.is_set():
             raise PartyHungUp(session.hangup_leg, f"{session.hangup_leg} hung up")
 

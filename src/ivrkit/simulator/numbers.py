@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import phonenumbers
 
@@ -20,8 +21,10 @@ def e164(number: str) -> str:
     return f"+{digits}"
 
 
+@lru_cache(maxsize=4096)
 def country_of(number: str) -> str | None:
-    """ISO 3166 alpha-2 region of an E.164 number (``SG``), or None when it has none."""
+    """ISO 3166 alpha-2 region of an E.164 number (``SG``), or None when it has none (kept for
+    the numbers seen last: every call event names both parties, and parsing is slow)."""
     try:
         parsed = phonenumbers.parse(e164(number), None)
     except phonenumbers.NumberParseException:

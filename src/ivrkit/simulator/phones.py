@@ -11,7 +11,7 @@ import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 
@@ -47,7 +47,9 @@ class PhoneScript(ControlModel):
 
     ``press`` holds one entry per capture prompt the phone hears, in order (every try of a
     `sayAndCapture` is a prompt): the keys pressed after that prompt. An empty string, or no entry
-    left, presses nothing, so the capture times out.
+    left, presses nothing, so the capture times out. With ``counts: captures`` an entry (and
+    ``hangup_during_prompt``) counts whole `sayAndCapture` actions instead: every try of one
+    capture gets the same keys, as a caller who re-enters them when asked again.
     """
 
     answer: Answer = Answer.YES
@@ -75,6 +77,13 @@ class PhoneScript(ControlModel):
         ge=1,
         le=MAX_PRESS_ENTRIES,
         description="Hang up halfway through the Nth capture prompt (1-based).",
+    )
+    counts: Literal["prompts", "captures"] = Field(
+        default="prompts",
+        description=(
+            "What `press` entries and `hangup_during_prompt` count: every prompt (each try of a "
+            "sayAndCapture), or every capture (all its tries get the same entry)."
+        ),
     )
     interactive: bool = Field(
         default=False,

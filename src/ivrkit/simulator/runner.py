@@ -240,10 +240,13 @@ class CallRunner(Line):
         settings = CaptureSettings.from_params(params, self.config.capture_defaults)
         leg = self.session.legs["callA"]
         voice, speed, repetition = params.voice_profile, params.speed, params.repetition
+        leg.captures_heard += 1
+        by_capture = leg.script.counts == "captures"
         for attempt in range(1, settings.tries + 1):
             leg.prompts_heard += 1
             self._drain_keypad()
-            if leg.script.hangup_during_prompt == leg.prompts_heard:
+            heard = leg.captures_heard if by_capture else leg.prompts_heard
+            if leg.script.hangup_during_prompt == heard and (attempt == 1 or not by_capture):
                 seconds = self._speech_seconds(params.prompt_message, speed, repetition)
                 self.session.record(Spoken(text=params.prompt_message, purpose="prompt"))
                 await self._wait(seconds / 2)
@@ -280,8 +283,11 @@ class CallRunner(Line):
         self, settings: CaptureSettings, leg: LegState, *, late: bool = False
     ) -> Collector:
         press = leg.script.press
+        if leg.script.counts == "captures":
+            leg.presses_used = leg.captures_heard - 1
         entry = press[leg.presses_used] if leg.presses_used < len(press) else ""
-        leg.presses_used += 1
+        if leg.script.counts == "prompts":
+            leg.presses_used += 1
         delay_ms = leg.script.press_delay
         delay = (self.config.press_delay_ms if delay_ms is None else delay_ms) / 1000
         collector = Collector(settings)

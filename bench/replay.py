@@ -1,0 +1,252 @@
+"""``make bench``, replay: how many recorded sessions ``ivrkit replay`` plays again per second.
+
+A SQLite store is filled with sessions recorded as ``ivrkit serve`` records them (each
+CALL_ACTION body with the answer the simple IVR gave, the session row, the summary): a seeded
+mix of callers pressing 1, 2, wrong keys, nothing, hanging up midway, and a few busy or
+unanswered calls, so that most behaviours differ. Then ``replay_store`` replays them all
+against the simple IVR with key 2 → `resolved` (the agent moved to key 3), in this process:
+reading the store, the simulator running every call, the report. Target: 1,000 sessions a
+second. Run alone: ``python bench/replay.py [--sessions N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from ivrkit import wire
+from ivrkit.replay import replay_store
+from ivrkit.store import Delivery, SessionUpdate, Store, VcaWrite, open_store
+from ivrkit.trees import Tree, load_tree, parse_tree
+from ivrkit.trees.loader import builtin_path
+
+TARGET_SESSIONS_PER_S = 1000.0
+SESSIONS = 5000
+T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
+CUSTOMER = "+6512345678"
+KEYS = ("1", "2", "9", "7", "")
+"""What a caller enters at a capture: the two routes, two wrong keys, nothing."""
+
+
+@dataclass(frozen=True)
+class Result:
+    sessions: int
+    changed: int
+    wall_s: float
+    cpu_s: float
+
+    @property
+    def per_s(self) -> float:
+        return self.sessions / self.wall_s
+
+    @property
+    def per_cpu_s(self) -> float:
+        return self.sessions / self.cpu_s
+
+
+def changed_tree() -> Tree:
+    text = builtin_path("simple_ivr").read_text(encoding="utf-8")
+    return parse_tree(text.replace('"2": agent\n', '"2": resolved\n        "3": agent\n'))
+
+
+def fill_store(store: Store, tree: Tree, sessions: int, seed: int = 11) -> None:
+    """Record ``sessions`` calls answered by ``tree``, as the webhook server records them."""
+    chance = random.Random(seed)
+    writes: list[VcaWrite] = []
+    summaries: list[tuple[Delivery, wire.SessionSummaryEvent]] = []
+    for number in range(sessions):
+        session_id = f"bench-{number:06d}"
+        start = T0 + timedelta(seconds=number)
+        roll = chance.random()
+        if roll < 0.03:
+            summaries.append(_summary(session_id, start, start, "BUSY", 1))
+            continue
+        if roll < 0.05:
+            summaries.append(_summary(session_id, start, start, "NO_ANSWER", 1))
+            continue
+        entries = [chance.choice(KEYS) for _ in range(chance.randint(1, 4))]
+        session_writes, end, legs = _call(tree, session_id, start, entries)
+        writes.extend(session_writes)
+        summaries.append(_summary(session_id, start, end, "COMPLETED", legs))
+    for first in range(0, len(writes), 500):
+        store.record_vca_batch(writes[first : first + 500])
+    for delivery, event in summaries:
+        store.record_summary(delivery, event)
+
+
+def _call(
+    tree: Tree, session_id: str, start: datetime, entries: list[str]
+) -> tuple[list[VcaWrite], datetime, int]:
+    """The CALL_ACTIONs of one outbound call to a caller entering ``entries``, answered by the
+    tree: (what the server stores, when the call ended, its legs)."""
+    writes: list[VcaWrite] = []
+    action_id: str | None = None
+    at, legs = start, 1
+    pending = list(entries)
+    while pending:
+        at += timedelta(seconds=10)
+        digits = pending.pop(0)
+        callflow = _answer(tree, writes, session_id, at, action_id, digits or None)
+        last = callflow.callflow[-1]
+        action_id = callflow.client_action_id
+        if isinstance(last, wire.MakeCall):  # the agent: the bridge ends, the platform asks
+            legs = 2
+            at += timedelta(seconds=30)
+            _answer(tree, writes, session_id, at, action_id, None)
+            break
+        if not isinstance(last, wire.SayAndCapture):
+            break
+    return writes, at + timedelta(seconds=1), legs
+
+
+def _answer(
+    tree: Tree,
+    writes: list[VcaWrite],
+    session_id: str,
+    at: datetime,
+    action_id: str | None,
+    digits: str | None,
+) -> wire.Callflow:
+    payload: dict[str, Any] = {
+        "event_id": f"{session_id}-{len(writes)}",
+        "session_id": session_id,
+        "sub_account_id": "bench",
+        "call_status": wire.CallStatus.ACTION_COMPLETED,
+        "call_direction": "OUTBOUND",
+        "source": "+6561115777",
+        "destination": CUSTOMER,
+        "event_data": wire.EventData(dtmf=digits),
+        "timestamp": at.isoformat().replace("+00:00", "Z"),
+    }
+    if action_id is not None:
+        payload["client_action_id"] = action_id
+    event = wire.CallActionEvent(
+        namespace="VOICE",
+        event_type="CALL_ACTION",
+        payload=wire.CallActionPayload.model_validate(payload),
+    )
+    decision = tree.answer(event)
+    answer = decision.callflow.to_json()
+    writes.append(
+        VcaWrite(
+            delivery=Delivery(
+                channel="vca",
+                received_at=at,
+                body=event.to_json(),
+                headers={"content-type": "application/json"},
+                http_status=200,
+                answer=answer,
+                outcome="answered",
+                event_id=event.payload.event_id,
+                event_type="CALL_ACTION",
+                session_id=session_id,
+            ),
+            update=SessionUpdate(
+                session_id=session_id,
+                at=at,
+                direction="OUTBOUND",
+                customer=CUSTOMER,
+                digits=digits,
+                last_action=decision.callflow.callflow[-1].last_action,
+                node=decision.node,
+                flow=tree.name,
+                outcome=decision.label,
+            ),
+        )
+    )
+    return decision.callflow
+
+
+def _summary(
+    session_id: str, start: datetime, end: datetime, status: str, legs: int
+) -> tuple[Delivery, wire.SessionSummaryEvent]:
+    event = wire.SessionSummaryEvent(
+        namespace="VOICE",
+        event_type="SESSION_SUMMARY",
+        payload=wire.SessionSummaryPayload(
+            session_id=session_id,
+            session_status=status,
+            start_time=start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            end_time=end.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            last_action="HANGUP",
+            call_count=legs,
+        ),
+        version=5,
+    )
+    delivery = Delivery(
+        channel="vss",
+        received_at=end,
+        body=event.to_json(),
+        headers={"content-type": "application/json"},
+        http_status=200,
+        answer="{}",
+        outcome="summary",
+        event_type="SESSION_SUMMARY",
+        session_id=session_id,
+    )
+    return delivery, event
+
+
+def measure(store: Store, tree: Tree) -> Result:
+    wall, cpu = time.perf_counter(), time.process_time()
+    report = replay_store(store, tree)
+    return Result(
+        sessions=report.sessions,
+        changed=report.changed,
+        wall_s=time.perf_counter() - wall,
+        cpu_s=time.process_time() - cpu,
+    )
+
+
+def replay_bench(workdir: Path, sessions: int = SESSIONS) -> dict[str, Any]:
+    """Fill a store, replay it twice (the first run warms imports and caches), print and return
+    the second run's figures."""
+    print(f"\n== replay: {sessions:,} recorded sessions against the changed simple IVR ==")
+    store = open_store(f"sqlite:///{workdir / 'replay.db'}")
+    try:
+        began = time.perf_counter()
+        fill_store(store, load_tree(), sessions)
+        print(f"store filled in {time.perf_counter() - began:.1f}s")
+        tree = changed_tree()
+        measure(store, tree)
+        result = measure(store, tree)
+    finally:
+        store.close()
+    ok = result.per_s >= TARGET_SESSIONS_PER_S
+    print(
+        f"{result.sessions:,} sessions in {result.wall_s:.2f}s ({result.cpu_s:.2f}s of CPU): "
+        f"{result.per_s:,.0f}/s, {result.per_cpu_s:,.0f} per CPU-second; "
+        f"{result.changed:,} would end differently  "
+        f"[{'PASS' if ok else 'MISS'} target {TARGET_SESSIONS_PER_S:,.0f}/s]"
+    )
+    return {
+        "sessions": result.sessions,
+        "changed": result.changed,
+        "wall_s": round(result.wall_s, 3),
+        "cpu_s": round(result.cpu_s, 3),
+        "sessions_per_s": round(result.per_s, 1),
+        "sessions_per_cpu_s": round(result.per_cpu_s, 1),
+        "target_per_s": TARGET_SESSIONS_PER_S,
+        "pass": ok,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=SESSIONS)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="ivrkit-bench-replay-") as folder:
+        print(json.dumps(replay_bench(Path(folder), args.sessions), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

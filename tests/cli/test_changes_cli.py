@@ -1,0 +1,187 @@
+"""`ivrkit diff` and `ivrkit replay` as a person (or a CI job) runs them: exit 0 when nothing
+changes for a caller, 1 when something does, 2 on errors in one line."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ivrkit.cli import app
+from ivrkit.cli.changes import parse_since
+from ivrkit.errors import ConfigError
+from ivrkit.store import open_store
+from ivrkit.trees.loader import builtin_path
+
+runner = CliRunner()
+
+
+def changed_tree(folder: Path) -> Path:
+    """The simple IVR with key 2 → `resolved` and the agent moved to key 3."""
+    text = builtin_path("simple_ivr").read_text(encoding="utf-8")
+    old = '        "2": agent\n'
+    assert old in text
+    path = folder / "changed.yaml"
+    path.write_text(text.replace(old, '        "2": resolved\n        "3": agent\n'))
+    return path
+
+
+def ivrkit(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "from ivrkit.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_diff_exits_0_for_the_same_tree() -> None:
+    result = runner.invoke(app, ["diff", "simple_ivr", "simple_ivr"])
+    assert result.exit_code == 0
+    assert result.output.startswith("no difference a caller would notice")
+
+
+def test_diff_groups_the_changes_by_node_and_exits_1(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["diff", "simple_ivr", str(changed_tree(tmp_path))])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[1:] == [
+        "`main`",
+        "  key 2 in `main` now goes to `resolved`, was `agent`",
+        "  key 3 in `main` now goes to `agent` (new route)",
+    ]
+
+
+def test_diff_json_is_the_same_bytes_every_time(tmp_path: Path) -> None:
+    new = str(changed_tree(tmp_path))
+    first = runner.invoke(app, ["diff", "simple_ivr", new, "--json"])
+    second = runner.invoke(app, ["diff", "simple_ivr", new, "--json"])
+    assert first.exit_code == 1
+    assert first.output == second.output
+    body = json.loads(first.output)
+    assert [change["field"] for change in body["changes"]] == ["menu.routes.2", "menu.routes.3"]
+
+
+def test_diff_errors_are_one_line_and_exit_2(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("name: x\nentry: main\nnodes: {main: {menu: {}}}\n")
+    for args in (["simple_ivr", str(tmp_path / "missing.yaml")], ["simple_ivr", str(broken)]):
+        result = ivrkit("diff", *args, cwd=tmp_path)
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.startswith("error: ")
+        assert len(result.stderr.strip().splitlines()) == 1
+        assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("30m", timedelta(minutes=30)), ("12h", timedelta(hours=12)), ("7d", timedelta(days=7))],
+)
+def test_since_is_a_duration(text: str, expected: timedelta) -> None:
+    assert parse_since(text) == expected
+
+
+def test_since_refuses_what_is_not_a_duration() -> None:
+    with pytest.raises(ConfigError, match="not a duration"):
+        parse_since("yesterday")
+
+
+def test_replay_without_a_store_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    result = ivrkit("replay", "--flow", "simple_ivr", "--db", "sqlite:///none.db", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip() == "error: no store at none.db: check --db or IVRKIT_DB"
+    assert not (tmp_path / "none.db").exists()
+
+
+def test_demo_calls_kept_in_a_store_replay_against_a_changed_ivr(tmp_path: Path) -> None:
+    """The issue's done-when: the demo keeps its calls in --db; a replay against the simple
+    IVR with key 2 → `resolved` reports exactly the call that pressed 2, `agent → resolved`."""
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    demo = ivrkit("demo", "--db", url, cwd=tmp_path)
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    store = open_store(url)
+    try:
+        pressed = {tuple(record.digits): record.session_id for record in store.sessions()}
+    finally:
+        store.close()
+    assert set(pressed) == {("1",), ("2",), ("9", "1")}
+
+    args = ["replay", "--db", url, "--flow", str(changed_tree(tmp_path)), "--json"]
+    result = ivrkit(*args, cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    assert report["sessions"] == 3
+    assert report["changes"] == [
+        {
+            "sessionId": pressed[("2",)],
+            "old": "agent",
+            "new": "resolved",
+            "divergedAt": "main",
+            "oldNext": "agent",
+            "newNext": "resolved",
+        }
+    ]
+    assert [(cell["old"], cell["new"], cell["sessions"]) for cell in report["matrix"]] == [
+        ("agent", "resolved", 1),
+        ("resolved", "resolved", 2),
+    ]
+    assert ivrkit(*args, cwd=tmp_path).stdout == result.stdout  # byte for byte
+
+    same = ivrkit("replay", "--db", url, "--flow", "simple_ivr", cwd=tmp_path)
+    assert same.returncode == 0, same.stderr
+    assert "3 recorded sessions replayed against simple_ivr" in same.stdout
+    assert "0 would end differently" in same.stdout
+
+
+def test_demo_keeps_its_calls_where_ivrkit_db_says(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'kept.db'}"
+    demo = ivrkit("demo", cwd=tmp_path, env={"IVRKIT_DB": url})
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    store = open_store(url)
+    try:
+        assert sorted(record.outcome or "" for record in store.sessions()) == [
+            "agent",
+            "resolved",
+            "resolved",
+        ]
+    finally:
+        store.close()
+
+
+def test_replay_lists_twenty_changed_sessions_then_counts_the_rest(tmp_path: Path) -> None:
+    from tests.replay.recording import BRIDGE, HANG_UP, Step, record_call
+
+    url = f"sqlite:///{tmp_path / 'ivrkit.db'}"
+    store = open_store(url)
+    try:
+        for number in range(25):
+            steps = [
+                Step(None, "2", BRIDGE, node="agent", label="agent"),
+                Step("agent", None, HANG_UP, node="(hangup)"),
+            ]
+            record_call(store, f"s{number:02d}", steps)
+    finally:
+        store.close()
+    args = ["replay", "--db", url, "--flow", str(changed_tree(tmp_path))]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    version = json.loads(runner.invoke(app, [*args, "--json"]).output)["version"]
+    lines = result.output.splitlines()
+    assert lines[0] == (
+        f"25 recorded sessions replayed against simple_ivr (version {version}): "
+        "25 would end differently"
+    )
+    listed = [line for line in lines if "diverged at main (went to agent, now resolved)" in line]
+    assert len(listed) == 20
+    assert lines[-1] == "… and 5 more (--json lists every one)"
