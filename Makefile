@@ -26,8 +26,12 @@ lock:
 		--generate-hashes --no-config --default-index https://pypi.org/simple \
 		--custom-compile-command "make lock" --quiet $(LOCK_FLAGS) -o $(LOCK)
 
+# The demo's calls are kept in the store `ivrkit serve` and `ivrkit dashboard` read by default, so
+# the dashboard shows them afterwards (`make demo DEMO_DB=` runs on a throwaway store).
+DEMO_DB ?= sqlite:///ivrkit.db
+
 demo: $(STAMP)
-	$(BIN)/ivrkit demo
+	$(BIN)/ivrkit demo $(if $(DEMO_DB),--db $(DEMO_DB))
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

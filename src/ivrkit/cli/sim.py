@@ -89,8 +89,9 @@ def demo(
     if kept is not None:
         console.print(
             Text(
-                f"the calls are kept in {render.safe_url(kept)}: `ivrkit replay --flow FILE` "
-                "plays them again against a changed tree"
+                f"the calls are kept in {render.safe_url(kept)}: `ivrkit dashboard --db "
+                f"{render.safe_url(kept)}` shows them, `ivrkit replay --flow FILE` plays them "
+                "again against a changed tree"
             )
         )
 
