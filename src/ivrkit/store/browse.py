@@ -24,7 +24,7 @@ from sqlalchemy import (
 from ivrkit import outcomes
 from ivrkit.store import convert, schema
 from ivrkit.store.records import IN_PROGRESS, Delivery, SessionRecord, SummaryRecord
-from ivrkit.store.sql import IN_CHUNK, Store
+from ivrkit.store.sql import Store, session_digits
 
 __all__ = [
     "MAX_PER_PAGE",
@@ -227,21 +227,8 @@ def digits_of(number: str) -> str:
 
 
 def _records(conn: Connection, rows: Sequence[RowMapping]) -> list[SessionRecord]:
-    digits = _digits(conn, [row["session_id"] for row in rows])
+    digits = session_digits(conn, [row["session_id"] for row in rows])
     return [convert.session_from_row(row, digits.get(row["session_id"], [])) for row in rows]
-
-
-def _digits(conn: Connection, session_ids: Sequence[str]) -> dict[str, list[str]]:
-    found: dict[str, list[str]] = {}
-    for start in range(0, len(session_ids), IN_CHUNK):
-        query = (
-            select(_DIGITS.session_id, _DIGITS.digits)
-            .where(_DIGITS.session_id.in_(session_ids[start : start + IN_CHUNK]))
-            .order_by(_DIGITS.at, _DIGITS.id)
-        )
-        for session_id, digits in conn.execute(query):
-            found.setdefault(session_id, []).append(digits)
-    return found
 
 
 def _like(text: str) -> str:

@@ -11,13 +11,12 @@ from sqlalchemy import Connection, select
 
 from ivrkit.store import convert, schema
 from ivrkit.store.records import IN_PROGRESS, SessionRecord
-from ivrkit.store.sql import IN_CHUNK, Store
+from ivrkit.store.sql import IN_CHUNK, Store, session_digits
 
 __all__ = ["Exchange", "RecordedSession", "recorded_sessions"]
 
 _S = schema.sessions.c
 _D = schema.deliveries.c
-_DIGITS = schema.session_digits.c
 
 
 @dataclass(frozen=True)
@@ -51,7 +50,7 @@ def recorded_sessions(
     with store.transaction() as conn:
         rows = conn.execute(query).mappings().all()
         ids = [row["session_id"] for row in rows]
-        digits = _digits(conn, ids)
+        digits = session_digits(conn, ids)
         bodies = _call_actions(conn, ids)
     found = [
         RecordedSession(
@@ -66,19 +65,6 @@ def recorded_sessions(
 
 def _start_key(record: SessionRecord) -> str:
     return record.started_at.isoformat() if record.started_at is not None else ""
-
-
-def _digits(conn: Connection, session_ids: Sequence[str]) -> dict[str, list[str]]:
-    found: dict[str, list[str]] = {}
-    for start in range(0, len(session_ids), IN_CHUNK):
-        query = (
-            select(_DIGITS.session_id, _DIGITS.digits)
-            .where(_DIGITS.session_id.in_(session_ids[start : start + IN_CHUNK]))
-            .order_by(_DIGITS.at, _DIGITS.id)
-        )
-        for session_id, digits in conn.execute(query):
-            found.setdefault(session_id, []).append(digits)
-    return found
 
 
 def _call_actions(conn: Connection, session_ids: Sequence[str]) -> dict[str, list[Exchange]]:

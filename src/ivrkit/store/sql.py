@@ -358,7 +358,7 @@ class Store:
         )
         with self._transaction(write=False) as conn:
             rows = conn.execute(listed).mappings().all()
-            digits = self._digits(conn, [row["session_id"] for row in rows])
+            digits = session_digits(conn, [row["session_id"] for row in rows])
         return [convert.session_from_row(row, digits.get(row["session_id"], [])) for row in rows]
 
     def session(self, session_id: str) -> SessionRecord | None:
@@ -370,22 +370,8 @@ class Store:
             )
             if row is None:
                 return None
-            digits = self._digits(conn, [session_id])
+            digits = session_digits(conn, [session_id])
         return convert.session_from_row(row, digits.get(session_id, []))
-
-    @staticmethod
-    def _digits(conn: Connection, session_ids: Sequence[str]) -> dict[str, list[str]]:
-        """The digits of many sessions in one query per IN_CHUNK sessions, in arrival order."""
-        found: dict[str, list[str]] = {}
-        for start in range(0, len(session_ids), IN_CHUNK):
-            query = (
-                select(_DIGITS.session_id, _DIGITS.digits)
-                .where(_DIGITS.session_id.in_(session_ids[start : start + IN_CHUNK]))
-                .order_by(_DIGITS.at, _DIGITS.id)
-            )
-            for session_id, digits in conn.execute(query):
-                found.setdefault(session_id, []).append(digits)
-        return found
 
     def deliveries(self, session_id: str | None = None, limit: int = 200) -> list[Delivery]:
         """The newest ``limit`` deliveries (of one session, or all), oldest first."""
@@ -467,3 +453,17 @@ class Store:
             if isinstance(exc, sa_exc.DataError | sa_exc.IntegrityError):
                 raise StoreRefused(message) from exc
             raise StoreError(message) from exc
+
+
+def session_digits(conn: Connection, session_ids: Sequence[str]) -> dict[str, list[str]]:
+    """The digits of many sessions in one query per IN_CHUNK sessions, in arrival order."""
+    found: dict[str, list[str]] = {}
+    for start in range(0, len(session_ids), IN_CHUNK):
+        query = (
+            select(_DIGITS.session_id, _DIGITS.digits)
+            .where(_DIGITS.session_id.in_(session_ids[start : start + IN_CHUNK]))
+            .order_by(_DIGITS.at, _DIGITS.id)
+        )
+        for session_id, digits in conn.execute(query):
+            found.setdefault(session_id, []).append(digits)
+    return found
