@@ -95,3 +95,34 @@ def test_the_version_is_the_content_not_the_formatting() -> None:
     assert parse_tree(text).version != parse_tree(changed).version
     assert len(parse_tree(text).version) == 10
     assert parse_tree(text).version == spec_version(parse_tree(text).spec)
+
+
+def test_the_first_event_of_an_outbound_call_is_answered_from_the_menu_it_heard() -> None:
+    # The initial request spoke a greeting, passed a branch, then asked the menu; the first
+    # webhook carries no clientActionId. The key pressed is the menu's, not lost.
+    tree = parse_tree(
+        """
+name: t
+numbers: {caller_id: "6512345678"}
+entry: hello
+nodes:
+  hello:
+    say: {text: Hello., next: check}
+  check:
+    branch:
+      cases: [{when: {var: vip, equals: "yes"}, to: vip}]
+      otherwise: main
+  main:
+    menu:
+      prompt: Press 1.
+      routes: {"1": bye}
+  vip:
+    hangup: {say: Hello VIP.}
+  bye:
+    hangup: {say: Bye.}
+"""
+    )
+    decision = tree.answer(_event(None, "1"))
+    assert decision.heard is not None and decision.heard.node == "main"
+    assert (decision.routes[0].node, decision.routes[0].kind) == ("main", RouteKind.KEY)
+    assert decision.reached == ("bye",)

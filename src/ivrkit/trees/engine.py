@@ -155,7 +155,9 @@ class Engine:
         if event.is_new_inbound_call:
             return self._decide(entry, context, Outcome.INBOUND)
         action_id = event.payload.client_action_id
-        action = ActionId.decode(action_id) if action_id else ActionId(entry)
+        # The first event of an outbound call carries no clientActionId (Send Callflow has none):
+        # the callee answered the node the initial request waited at.
+        action = ActionId.decode(action_id) if action_id else ActionId(self._first_heard(context))
         if action is not None and action.version and not self.version.startswith(action.version):
             note = (
                 f"clientActionId {_shown(action_id)} is of version {action.version} of tree "
@@ -318,6 +320,23 @@ class Engine:
             after = Position(node.on_max_retries) if node.on_max_retries else None
             return RouteKind.RETRIES_EXHAUSTED, None, after
         return kind, None, Position(position.node, retries)
+
+    def _first_heard(self, context: CallContext) -> Position:
+        """The node an outbound call's initial request waited at: from the entry through
+        gotos, branches (decided again, as they were) and says or plays that go on. A hook
+        stops the walk (it is not run twice): the call is then answered from the hook."""
+        position = Position(self.spec.entry)
+        for _ in range(MAX_CHAIN):
+            node = self.spec.nodes[position.node]
+            if node.goto is not None or node.branch is not None:
+                position = self._pick(node, context)[2]
+            elif node.say is not None and node.say.next is not None:
+                position = Position(node.say.next)
+            elif node.play is not None and node.play.next is not None:
+                position = Position(node.play.next)
+            else:
+                return position
+        return position
 
     def _first_waiting(self, position: Position) -> Position:
         """Skip branches and hooks (for the fallback answer, which must not call user code)."""
