@@ -21,7 +21,9 @@ from ivrkit.store import open_store
 from ivrkit.trees import load_tree
 
 pytestmark = pytest.mark.e2e
-runner = CliRunner()
+# Rich fits usage errors to the terminal: a fixed width keeps option names unbroken whatever
+# terminal the suite runs in.
+runner = CliRunner(env={"COLUMNS": "200"})
 
 
 def test_register_call_and_list_sessions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
