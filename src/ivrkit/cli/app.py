@@ -283,6 +283,9 @@ def sessions(
         bool,
         typer.Option("--versions", help="Show the tree versions that answered each session."),
     ] = False,
+    show_numbers: Annotated[
+        bool, typer.Option("--show-numbers", help="Show phone numbers whole (default: last 4).")
+    ] = False,
 ) -> None:
     """List recorded sessions, newest first."""
     from ivrkit.store import open_store
@@ -303,7 +306,8 @@ def sessions(
     finally:
         store.close()
     if as_json:
-        console.print_json(json.dumps([render.session_json(row) for row in rows]))
+        listed = [render.session_json(row, show_numbers=show_numbers) for row in rows]
+        console.print_json(json.dumps(listed))
     else:
         render.wide(console).print(render.sessions_table(rows, versions=versions))
     warn_about_spool(cfg.db)

@@ -15,10 +15,10 @@ from ivrkit.analytics import Filters, Window
 from ivrkit.campaigns import CampaignStore
 from ivrkit.dashboard import figures
 from ivrkit.dashboard.filters import FilterError, SessionFilters
-from ivrkit.dashboard.masking import mask_number
 from ivrkit.dashboard.ranges import RangeError, parse_range, start_of_day
 from ivrkit.dashboard.state import of
 from ivrkit.dashboard.timeline import timeline
+from ivrkit.masking import mask_number
 from ivrkit.store.records import SessionRecord
 
 __all__ = ["campaigns", "funnel", "overview", "session", "session_json", "sessions", "sessions_csv"]

@@ -17,10 +17,10 @@ from ivrkit.campaigns.model import OPEN_STATES
 from ivrkit.dashboard import figures
 from ivrkit.dashboard.auth import COOKIE_NAME, check_token, sign_cookie
 from ivrkit.dashboard.filters import FIELDS, FilterError, SessionFilters
-from ivrkit.dashboard.masking import mask_number
 from ivrkit.dashboard.ranges import RangeError, parse_range, start_of_day
 from ivrkit.dashboard.state import of
 from ivrkit.dashboard.timeline import timeline
+from ivrkit.masking import mask_number
 
 __all__ = [
     "campaigns",
