@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ivrkit.cli.app import DbOpt, JsonOpt, app
-from ivrkit.cli.common import console
-from ivrkit.cli.db import _existing_store
+from ivrkit.cli.common import console, open_store_of
 from ivrkit.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -132,6 +131,4 @@ def _switch_json(switch: Switch) -> dict[str, object]:
 
 
 def _open(db: str | None) -> Store:
-    from ivrkit.store import open_store
-
-    return open_store(_existing_store(db))
+    return open_store_of(db)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -17,7 +16,7 @@ from rich.text import Text
 
 from ivrkit.cli import render
 from ivrkit.cli.app import MAX_LIMIT, DbOpt, JsonOpt, app
-from ivrkit.cli.common import console, err_console, settings
+from ivrkit.cli.common import console, err_console, open_store_of, settings
 from ivrkit.errors import ConfigError, IvrkitError
 from ivrkit.trees.diff import TREE, TreeDiff
 
@@ -96,15 +95,12 @@ def replay(
     """Play the recorded callers again against a changed tree, through the simulator, and
     show how many would end differently (old outcome → new outcome). Exit 1 when any would."""
     from ivrkit.replay import replay_store
-    from ivrkit.store import open_store
     from ivrkit.trees.loader import load_tree
 
     try:
         start = None if since is None else datetime.now(UTC) - parse_since(since)
         tree = load_tree(flow, max_bytes=settings().max_tree_bytes)
-        url = settings(db=db).db
-        _require_store_file(url)
-        store = open_store(url)
+        store = open_store_of(db)
         try:
             report = replay_store(store, tree, since=start, limit=limit)
         finally:
@@ -124,15 +120,6 @@ def parse_since(text: str) -> timedelta:
     if match is None:
         raise ConfigError(f"--since {text!r} is not a duration: write 30m, 12h, 7d or 2w")
     return timedelta(**{_UNITS[match[2]]: int(match[1])})
-
-
-def _require_store_file(url: str) -> None:
-    from ivrkit.store.engine import is_memory, parse_store_url
-
-    parsed = parse_store_url(url)
-    if parsed.get_backend_name() == "sqlite" and not is_memory(parsed):
-        if not Path(str(parsed.database)).is_file():
-            raise ConfigError(f"no store at {parsed.database}: check --db or IVRKIT_DB")
 
 
 def _show_replay(report: ReplayReport) -> None:

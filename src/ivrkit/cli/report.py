@@ -14,7 +14,7 @@ import typer
 
 from ivrkit.cli import render, report_window
 from ivrkit.cli.app import DbOpt, app
-from ivrkit.cli.common import console, settings
+from ivrkit.cli.common import console, open_store_of
 from ivrkit.cli.report_output import TABLES, Sides, document
 from ivrkit.errors import ConfigError
 
@@ -121,16 +121,8 @@ def report(
 
 def _open(db: str | None) -> tuple[Analytics, Store]:
     from ivrkit.analytics import Analytics
-    from ivrkit.store import open_store
-    from ivrkit.store.engine import is_memory, parse_store_url
 
-    url_text = settings(db=db).db
-    url = parse_store_url(url_text)
-    if url.get_backend_name() == "sqlite" and not is_memory(url):
-        # A report must not create a database where a typo points.
-        if not Path(str(url.database)).is_file():
-            raise ConfigError(f"no store at {url.database}: check --db or IVRKIT_DB")
-    store = open_store(url_text)
+    store = open_store_of(db)
     return Analytics(store), store
 
 
