@@ -6,8 +6,7 @@ on stderr), so a CI job can hold a change for review.
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -17,7 +16,7 @@ from rich.text import Text
 from ivrkit.cli import render
 from ivrkit.cli.app import MAX_LIMIT, DbOpt, JsonOpt, app
 from ivrkit.cli.common import console, err_console, open_store_of, settings
-from ivrkit.errors import ConfigError, IvrkitError
+from ivrkit.errors import IvrkitError
 from ivrkit.trees.diff import TREE, TreeDiff
 
 if TYPE_CHECKING:
@@ -27,8 +26,6 @@ DIFFERENT = 1
 ERROR = 2
 LISTED = 20
 """Sessions that end differently listed one per line (the table and --json cover them all)."""
-_SINCE = re.compile(r"^\s*(\d{1,6})\s*([mhdw])\s*$")
-_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
 def _fail(message: str) -> typer.Exit:
@@ -84,7 +81,10 @@ def replay(
     db: DbOpt = None,
     since: Annotated[
         str | None,
-        typer.Option(help="Only sessions started this long ago or later: 30m, 12h, 7d, 2w."),
+        typer.Option(
+            help="Only sessions started since: 30m, 12h, 7d, 2w (back from now), today, or an "
+            "ISO 8601 date or time."
+        ),
     ] = None,
     limit: Annotated[
         int | None,
@@ -94,11 +94,15 @@ def replay(
 ) -> None:
     """Play the recorded callers again against a changed tree, through the simulator, and
     show how many would end differently (old outcome → new outcome). Exit 1 when any would."""
+    from ivrkit.analytics.ranges import RangeError, bounds
     from ivrkit.replay import replay_store
     from ivrkit.trees.loader import load_tree
 
     try:
-        start = None if since is None else datetime.now(UTC) - parse_since(since)
+        start, _ = bounds(since, None, now=datetime.now(UTC))
+    except RangeError as exc:
+        raise _fail(f"--since {exc}") from None
+    try:
         tree = load_tree(flow, max_bytes=settings().max_tree_bytes)
         store = open_store_of(db)
         try:
@@ -112,14 +116,6 @@ def replay(
     else:
         _show_replay(report)
     raise typer.Exit(DIFFERENT if report.changed else 0)
-
-
-def parse_since(text: str) -> timedelta:
-    """``30m``, ``12h``, ``7d``, ``2w`` → a duration."""
-    match = _SINCE.match(text)
-    if match is None:
-        raise ConfigError(f"--since {text!r} is not a duration: write 30m, 12h, 7d or 2w")
-    return timedelta(**{_UNITS[match[2]]: int(match[1])})
 
 
 def _show_replay(report: ReplayReport) -> None:
