@@ -55,23 +55,23 @@ def check(
             switches = SwitchStore(store).closed()
         finally:
             store.close()
-    verdict = loaded.verdict(moment, switches)
-    local = verdict.local
+    status = loaded.status(moment, switches)
+    local = status.local
     when = f"{local:%Y-%m-%d %H:%M} {local.tzname()} ({loaded.zone.key})"
     if as_json:
         body = {
             "calendar": loaded.name,
             "at": local.isoformat(),
-            "open": verdict.open,
-            "rule": verdict.rule,
-            "reason": verdict.reason,
+            "open": status.open,
+            "rule": status.rule,
+            "reason": status.reason,
             "switchChecked": db is not None,
         }
         console.print_json(json.dumps(body, ensure_ascii=False))
         return
-    state = "[green]open[/]" if verdict.open else "[bold red]closed[/]"
+    state = "[green]open[/]" if status.open else "[bold red]closed[/]"
     console.print(f"{loaded.name}: {state} at {when}", soft_wrap=True)
-    console.print(f"  rule: {verdict.rule} — {verdict.reason}", markup=False, soft_wrap=True)
+    console.print(f"  rule: {status.rule} — {status.reason}", markup=False, soft_wrap=True)
     if db is None:
         console.print("  (emergency switch not checked: give --db)", style="dim", soft_wrap=True)
 
