@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from ivrkit.demo import AGENT, SCENARIOS, run_demo
-from ivrkit.narrate import Line
+from ivrkit.narrate import NarratedLine
 from ivrkit.store import SessionRecord
 from ivrkit.trees import builtin_path, parse_tree
 
@@ -47,7 +47,7 @@ def test_the_demo_reports_a_call_that_does_not_do_what_the_ivr_says() -> None:
     shown: list[tuple[str, list[str]]] = []
     sessions: list[SessionRecord] = []
 
-    def show_call(title: str, lines: list[Line], summary: str, problems: list[str]) -> None:
+    def show_call(title: str, lines: list[NarratedLine], summary: str, problems: list[str]) -> None:
         shown.append((title, problems))
 
     results = run_demo(show_call, sessions.extend, tree=broken, timeout=60)

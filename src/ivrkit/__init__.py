@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     )
 
 __version__ = "0.1.0"
+"""The one place the version is written: pyproject.toml reads it from here (setuptools dynamic)."""
 
 _MODULES: dict[str, tuple[str, ...]] = {
     "ivrkit.client": ("AsyncVoiceClient", "VoiceClient"),

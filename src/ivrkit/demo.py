@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ivrkit.callback import place_callback
 from ivrkit.client import VoiceClient
-from ivrkit.narrate import Line, narrate, summary_line
+from ivrkit.narrate import NarratedLine, narrate, summary_line
 from ivrkit.server import create_app
 from ivrkit.serving import BackgroundServer
 from ivrkit.simulator import SessionView, SimulatorConfig, SimulatorControl
@@ -111,7 +111,7 @@ class CallResult:
     problems: list[str]
 
 
-Printer = Callable[[str, list[Line], str, list[str]], None]
+Printer = Callable[[str, list[NarratedLine], str, list[str]], None]
 """Shows one call: its title, its lines, the summary line, the problems found."""
 
 

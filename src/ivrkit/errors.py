@@ -72,6 +72,11 @@ class StoreRefused(StoreError):
     constraint): the same record will be refused again, so it is quarantined, not retried."""
 
 
+class StoreNotFound(StoreError):
+    """``open_store(url, create=False)`` found no store there (no SQLite file, or a database
+    without ivrkit's tables): nothing was created."""
+
+
 class WrongLayerError(IvrkitError, TypeError):
     """An object of one layer was given to the other: a wire action (``ivrkit.Say``, what the
     platform receives) where a tree node (``ivrkit.trees.SayNode``) belongs, or the reverse."""

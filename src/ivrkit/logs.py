@@ -10,6 +10,8 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from ivrkit.masking import mask_numbers_in
+
 LogFormat = Literal["text", "json"]
 LOG_FORMATS: tuple[LogFormat, ...] = ("text", "json")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -31,6 +33,18 @@ current_delivery: ContextVar[DeliveryIds | None] = ContextVar(
 )
 """Set by the webhook pipeline for the time it handles one delivery (threads it starts with
 ``anyio.to_thread`` see it too)."""
+
+
+class MaskNumbers(logging.Filter):
+    """Masks the phone numbers in every line (:func:`ivrkit.masking.mask_numbers_in`): a log
+    keeps no more of a number than the dashboard or a report shows."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = mask_numbers_in(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
 
 
 class JsonFormatter(logging.Formatter):
@@ -69,10 +83,12 @@ def log_config(log_format: LogFormat, level: str = "WARNING") -> dict[str, Any]:
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"ivrkit": formatter},
+        "filters": {"numbers": {"()": f"{__name__}.MaskNumbers"}},
         "handlers": {
             "ivrkit": {
                 "class": "logging.StreamHandler",
                 "formatter": "ivrkit",
+                "filters": ["numbers"],
                 "stream": "ext://sys.stderr",
             }
         },

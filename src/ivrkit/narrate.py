@@ -25,7 +25,9 @@ LEG_NAMES = {"callA": "caller", "callB": "agent"}
 
 
 @dataclass(frozen=True)
-class Line:
+class NarratedLine:
+    """One line of a call as :func:`narrate` tells it."""
+
     at: str
     """Simulated time, HH:MM:SS."""
     kind: str
@@ -40,46 +42,48 @@ def _clock(at: str) -> str:
     return at[11:19] if len(at) >= 19 else at
 
 
-def narrate_entry(entry: TranscriptEntry) -> Line | None:
+def narrate_entry(entry: TranscriptEntry) -> NarratedLine | None:
     """One readable line for a transcript entry (None for entries not worth a line)."""
     at = _clock(entry.at)
     if isinstance(entry, Spoken):
         who = {"prompt": "asks", "success": "confirms", "failure": "warns"}.get(
             entry.purpose, "says"
         )
-        return Line(at, "spoken", f'IVR {who}: "{entry.text}"')
+        return NarratedLine(at, "spoken", f'IVR {who}: "{entry.text}"')
     if isinstance(entry, Played):
-        return Line(at, "spoken", f"IVR plays {entry.file_url}")
+        return NarratedLine(at, "spoken", f"IVR plays {entry.file_url}")
     if isinstance(entry, Pressed):
-        return Line(at, "pressed", f"{LEG_NAMES.get(entry.leg, entry.leg)} presses {entry.key}")
+        return NarratedLine(
+            at, "pressed", f"{LEG_NAMES.get(entry.leg, entry.leg)} presses {entry.key}"
+        )
     if isinstance(entry, Captured):
         if entry.valid:
             return None
         got = f"'{entry.digits}'" if entry.digits else "nothing"
-        return Line(
+        return NarratedLine(
             at, "capture", f"try {entry.attempt}/{entry.tries}: got {got} ({entry.ended_by})"
         )
     if isinstance(entry, LegChanged):
         who = LEG_NAMES.get(entry.leg, entry.leg)
         detail = f" ({entry.detail})" if entry.detail else ""
-        return Line(at, "leg", f"{who} {entry.number} {entry.event}{detail}")
+        return NarratedLine(at, "leg", f"{who} {entry.number} {entry.event}{detail}")
     if isinstance(entry, WebhookSent):
         return _webhook_line(at, entry)
     if isinstance(entry, CallflowReceived):
         if entry.status_code == 1:
             return None
-        return Line(
+        return NarratedLine(
             at, "note", f"platform refused the callflow: {entry.status_code} {entry.status_message}"
         )
     if isinstance(entry, Note):
-        return Line(at, "note", entry.text)
+        return NarratedLine(at, "note", entry.text)
     if isinstance(entry, Ended):
         error = f" {entry.error_code} {entry.error_msg}" if entry.error_code is not None else ""
-        return Line(at, "ended", f"session ended: {entry.status}{error}")
+        return NarratedLine(at, "ended", f"session ended: {entry.status}{error}")
     return None
 
 
-def _webhook_line(at: str, entry: WebhookSent) -> Line:
+def _webhook_line(at: str, entry: WebhookSent) -> NarratedLine:
     payload = entry.body.get("payload", {}) if isinstance(entry.body, dict) else {}
     if entry.type == "VCA":
         data = payload.get("eventData")
@@ -90,14 +94,16 @@ def _webhook_line(at: str, entry: WebhookSent) -> Line:
         state = payload.get("clientActionId")
         sent += f", at {state}" if state else ""
         if entry.status is None:
-            return Line(at, "webhook", f"→ backend: {sent}; no answer ({entry.error})")
+            return NarratedLine(at, "webhook", f"→ backend: {sent}; no answer ({entry.error})")
         actions = _actions_of(entry.answer)
-        return Line(at, "webhook", f"→ backend: {sent}; ← {entry.status} {actions}")
+        return NarratedLine(at, "webhook", f"→ backend: {sent}; ← {entry.status} {actions}")
     if entry.type == "VSS":
         status = payload.get("sessionStatus")
         outcome = f"{entry.status}" if entry.status is not None else f"failed ({entry.error})"
-        return Line(at, "summary", f"→ backend: session summary {status} ({outcome})")
-    return Line(at, "webhook", f"→ backend: {entry.type} {payload.get('callStatus', '')}".rstrip())
+        return NarratedLine(at, "summary", f"→ backend: session summary {status} ({outcome})")
+    return NarratedLine(
+        at, "webhook", f"→ backend: {entry.type} {payload.get('callStatus', '')}".rstrip()
+    )
 
 
 def _actions_of(answer: object) -> str:
@@ -108,7 +114,7 @@ def _actions_of(answer: object) -> str:
     return "an unusable answer"
 
 
-def narrate(entries: Iterable[TranscriptEntry]) -> list[Line]:
+def narrate(entries: Iterable[TranscriptEntry]) -> list[NarratedLine]:
     return [line for entry in entries if (line := narrate_entry(entry)) is not None]
 
 

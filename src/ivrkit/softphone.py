@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from ivrkit.errors import SimulatorControlError, SimulatorTimeout
-from ivrkit.narrate import Line, narrate_entry
+from ivrkit.narrate import NarratedLine, narrate_entry
 from ivrkit.simulator import SessionView, SimulatorControl
 from ivrkit.simulator.transcript import Spoken
 
@@ -52,7 +52,7 @@ class Softphone:
         control: SimulatorControl,
         number: str,
         *,
-        show: Callable[[Line], None],
+        show: Callable[[NarratedLine], None],
         speaker: Speaker | None = None,
     ) -> None:
         self.control = control

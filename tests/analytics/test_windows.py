@@ -21,7 +21,7 @@ def test_last_reads_spans_and_today() -> None:
     assert Window.last("30m", now=now).since == now - timedelta(minutes=30)
     assert Window.last("2w", now=now).since == now - timedelta(weeks=2)
     assert Window.last("today", now=now) == Window(datetime(2026, 3, 2, tzinfo=UTC), now)
-    with pytest.raises(AnalyticsError, match="write 30m, 24h, 7d, 2w or today"):
+    with pytest.raises(AnalyticsError, match="is not a time"):
         Window.last("a week", now=now)
     with pytest.raises(AnalyticsError, match="before it starts"):
         Window(now, now - timedelta(seconds=1))

@@ -53,16 +53,16 @@ def at(text: str) -> datetime:
     ],
 )
 def test_the_rule_that_decides_is_named(moment: str, is_open: bool, rule: str, reason: str) -> None:
-    verdict = parse_calendar(SUPPORT).verdict(at(moment))
-    assert (verdict.open, verdict.rule) == (is_open, rule)
-    assert reason in verdict.reason
+    status = parse_calendar(SUPPORT).status(at(moment))
+    assert (status.open, status.rule) == (is_open, rule)
+    assert reason in status.reason
 
 
 def test_an_override_wins_over_a_holiday_of_the_same_date() -> None:
     calendar = parse_calendar(SUPPORT)
-    assert calendar.verdict(at("2026-12-25T10:30")).rule == "override"
-    assert calendar.verdict(at("2026-12-25T10:30")).open
-    assert not calendar.verdict(at("2026-12-25T12:00")).open
+    assert calendar.status(at("2026-12-25T10:30")).rule == "override"
+    assert calendar.status(at("2026-12-25T10:30")).open
+    assert not calendar.status(at("2026-12-25T12:00")).open
 
 
 def test_the_switch_wins_over_everything_and_the_star_switch_closes_every_calendar() -> None:
@@ -71,24 +71,24 @@ def test_the_switch_wins_over_everything_and_the_star_switch_closes_every_calend
     own = {"support": Switch("support", True, "flood", SWITCHED_AT)}
     every = {ALL_CALENDARS: Switch(ALL_CALENDARS, True, None, SWITCHED_AT)}
     other = {"sales": Switch("sales", True, None, SWITCHED_AT)}
-    verdict = calendar.verdict(moment, own)
-    assert (verdict.open, verdict.rule) == (False, "switch")
-    assert "flood" in verdict.reason
-    assert calendar.verdict(moment, every).rule == "switch"
-    assert "every calendar" in calendar.verdict(moment, every).reason
-    assert calendar.verdict(moment, other).open
+    status = calendar.status(moment, own)
+    assert (status.open, status.rule) == (False, "switch")
+    assert "flood" in status.reason
+    assert calendar.status(moment, every).rule == "switch"
+    assert "every calendar" in calendar.status(moment, every).reason
+    assert calendar.status(moment, other).open
 
 
 def test_a_moment_with_an_offset_is_read_in_the_calendars_zone() -> None:
     calendar = parse_calendar(SUPPORT)
     assert local_moment("2026-12-23T08:30Z", calendar.zone).hour == 8
-    verdict = calendar.verdict(local_moment("2026-12-23T09:30+01:00", calendar.zone))
-    assert verdict.local.hour == 8 and not verdict.open
+    status = calendar.status(local_moment("2026-12-23T09:30+01:00", calendar.zone))
+    assert status.local.hour == 8 and not status.open
 
 
 def test_a_naive_datetime_is_refused_by_the_verdict() -> None:
     with pytest.raises(ValueError, match="aware"):
-        parse_calendar(SUPPORT).verdict(datetime(2026, 12, 23, 10, 0))
+        parse_calendar(SUPPORT).status(datetime(2026, 12, 23, 10, 0))
 
 
 @pytest.mark.parametrize(

@@ -7,15 +7,11 @@ import json
 import os
 import subprocess
 import sys
-from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from ivrkit.cli import app
-from ivrkit.cli.changes import parse_since
-from ivrkit.errors import ConfigError
 from ivrkit.store import open_store
 from ivrkit.trees.loader import builtin_path
 
@@ -82,19 +78,6 @@ def test_diff_errors_are_one_line_and_exit_2(tmp_path: Path) -> None:
         assert result.stderr.startswith("error: ")
         assert len(result.stderr.strip().splitlines()) == 1
         assert "Traceback" not in result.stderr
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [("30m", timedelta(minutes=30)), ("12h", timedelta(hours=12)), ("7d", timedelta(days=7))],
-)
-def test_since_is_a_duration(text: str, expected: timedelta) -> None:
-    assert parse_since(text) == expected
-
-
-def test_since_refuses_what_is_not_a_duration() -> None:
-    with pytest.raises(ConfigError, match="not a duration"):
-        parse_since("yesterday")
 
 
 def test_replay_without_a_store_is_one_line_and_exit_2(tmp_path: Path) -> None:

@@ -6,9 +6,6 @@ from __future__ import annotations
 import csv
 import io
 
-import pytest
-
-from ivrkit.dashboard.masking import mask_number
 from tests.dashboard.conftest import AGENT, CUSTOMER, Calls, Serve
 
 WHOLE = [CUSTOMER, CUSTOMER.lstrip("+"), AGENT.lstrip("+")]
@@ -49,18 +46,3 @@ def test_the_csv_export_follows_the_filters(serve: Serve, calls: Calls) -> None:
     text = client.get("/dashboard/sessions.csv", params={"outcome": "agent"}).text
     rows = list(csv.DictReader(io.StringIO(text)))
     assert {row["session_id"] for row in rows} == {calls.agent, calls.campaign[1]}
-
-
-@pytest.mark.parametrize(
-    ("number", "shown"),
-    [
-        ("+6512345678", "•••••5678"),
-        ("6512345678", "•••••5678"),
-        ("+65 1234-5678", "•••••5678"),
-        ("1234", "•••••"),
-        ("", ""),
-        (None, ""),
-    ],
-)
-def test_mask_number(number: str | None, shown: str) -> None:
-    assert mask_number(number, show=False) == shown

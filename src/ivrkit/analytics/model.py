@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from ivrkit.errors import AnalyticsError
 from ivrkit.outcomes import CATEGORIES
@@ -20,14 +19,6 @@ __all__ = [
     "Report",
     "Window",
 ]
-
-_SPAN = re.compile(r"^\s*(?P<count>\d{1,6})\s*(?P<unit>[mhdw])\s*$")
-_UNITS = {
-    "m": timedelta(minutes=1),
-    "h": timedelta(hours=1),
-    "d": timedelta(days=1),
-    "w": timedelta(weeks=1),
-}
 
 
 @dataclass(frozen=True)
@@ -45,17 +36,11 @@ class Window:
 
     @classmethod
     def last(cls, text: str, *, now: datetime) -> Window:
-        """The window ending at ``now``: ``"7d"``, ``"24h"``, ``"30m"``, ``"2w"``, or ``"today"``
-        (since midnight UTC)."""
-        now = now.astimezone(UTC)
-        if text.strip().lower() == "today":
-            return cls(now.replace(hour=0, minute=0, second=0, microsecond=0), now)
-        match = _SPAN.match(text)
-        if match is None:
-            raise AnalyticsError(
-                f"cannot read the time window {text!r}: write 30m, 24h, 7d, 2w or today"
-            )
-        return cls(now - int(match["count"]) * _UNITS[match["unit"]], now)
+        """The window from ``text`` (``"7d"``, ``"24h"``, ``"2w"``, ``"today"``, an ISO time) to
+        ``now``, read by :func:`ivrkit.analytics.ranges.window` as the CLI and dashboard read it."""
+        from ivrkit.analytics.ranges import window
+
+        return window(text, None, now=now)
 
     @property
     def hourly(self) -> bool:

@@ -3,7 +3,7 @@ between trees, with iCalendar imports and an emergency "closed now" switch."""
 
 from __future__ import annotations
 
-from ivrkit.calendars.calendar import Calendar, Verdict, local_moment
+from ivrkit.calendars.calendar import Calendar, CalendarStatus, local_moment
 from ivrkit.calendars.load import load_calendar, load_calendars, parse_calendar
 from ivrkit.calendars.model import CalendarSpec
 from ivrkit.calendars.switches import ALL_CALENDARS, Switch
@@ -13,7 +13,7 @@ __all__ = [
     "Calendar",
     "CalendarSpec",
     "Switch",
-    "Verdict",
+    "CalendarStatus",
     "load_calendar",
     "load_calendars",
     "local_moment",

@@ -27,7 +27,7 @@ Rule = Literal["switch", "override", "holiday", "hours"]
 
 
 @dataclass(frozen=True)
-class Verdict:
+class CalendarStatus:
     """Open or closed, the rule that decided (``switch``, ``override``, ``holiday``, ``hours``)
     and why, in words."""
 
@@ -92,7 +92,9 @@ class Calendar:
             files=files,
         )
 
-    def verdict(self, moment: datetime, switches: Mapping[str, Switch] | None = None) -> Verdict:
+    def status(
+        self, moment: datetime, switches: Mapping[str, Switch] | None = None
+    ) -> CalendarStatus:
         """Open or closed at ``moment`` (an aware datetime), and why. ``switches`` are the
         emergency switches that are on, by calendar name (or ``*`` for every calendar)."""
         if moment.tzinfo is None:
@@ -100,7 +102,7 @@ class Calendar:
         local = moment.astimezone(self.zone)
         switch = switch_for(self.name, switches)
         if switch is not None:
-            return Verdict(False, "switch", switch.describe(), local)
+            return CalendarStatus(False, "switch", switch.describe(), local)
         today = local.date()
         minute = local.hour * 60 + local.minute
         override = self.overrides.get(today)
@@ -108,7 +110,7 @@ class Calendar:
             return _by_spans(override, minute, local, "override", f"override {today}")
         if today in self.holidays:
             name = self.holidays[today]
-            return Verdict(
+            return CalendarStatus(
                 False, "holiday", f"holiday {today}{f' ({name})' if name else ''}", local
             )
         day = DAY_NAMES[local.weekday()]
@@ -117,19 +119,19 @@ class Calendar:
         )
 
     def is_open(self, moment: datetime, switches: Mapping[str, Switch] | None = None) -> bool:
-        return self.verdict(moment, switches).open
+        return self.status(moment, switches).open
 
 
 def _by_spans(
     spans: tuple[Span, ...], minute: int, local: datetime, rule: Rule, what: str
-) -> Verdict:
+) -> CalendarStatus:
     if not spans:
-        return Verdict(False, rule, f"{what}: closed all day", local)
+        return CalendarStatus(False, rule, f"{what}: closed all day", local)
     for span in spans:
         if span.start <= minute < span.end:
-            return Verdict(True, rule, f"{what}: {span}", local)
+            return CalendarStatus(True, rule, f"{what}: {span}", local)
     listed = ", ".join(str(span) for span in spans)
-    return Verdict(False, rule, f"{what}: {listed}, and {local:%H:%M} is outside", local)
+    return CalendarStatus(False, rule, f"{what}: {listed}, and {local:%H:%M} is outside", local)
 
 
 def switch_for(name: str, switches: Mapping[str, Switch] | None) -> Switch | None:

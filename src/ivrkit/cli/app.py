@@ -10,7 +10,7 @@ import typer
 
 from ivrkit import rules
 from ivrkit.cli import render
-from ivrkit.cli.common import configure_logging, console, err_console, settings
+from ivrkit.cli.common import configure_logging, console, err_console, open_store_of, settings
 from ivrkit.errors import ConfigError, IvrkitError
 
 app = typer.Typer(
@@ -198,7 +198,6 @@ def call(
     """Place an outbound call that runs the tree's entry menu (Send Callflow)."""
     from ivrkit.callback import place_callback
     from ivrkit.client import VoiceClient
-    from ivrkit.store import open_store
     from ivrkit.trees import load_tree
 
     cfg = settings(
@@ -216,7 +215,7 @@ def call(
         voice_profile=cfg.voice_profile,
         max_bytes=cfg.max_tree_bytes,
     )
-    store = open_store(cfg.db)
+    store = open_store_of(db, create=True)
     try:
         with VoiceClient(api_key, subaccount, base_url=cfg.api_base) as client:
             response = place_callback(
@@ -283,27 +282,20 @@ def sessions(
         bool,
         typer.Option("--versions", help="Show the tree versions that answered each session."),
     ] = False,
+    show_numbers: Annotated[
+        bool, typer.Option("--show-numbers", help="Show phone numbers whole (default: last 4).")
+    ] = False,
 ) -> None:
     """List recorded sessions, newest first."""
-    from ivrkit.store import open_store
-    from ivrkit.store.engine import is_memory, parse_store_url
-
     cfg = settings(db=db)
-    url = parse_store_url(cfg.db)
-    if url.get_backend_name() == "sqlite" and not is_memory(url):
-        # Listing must not create a database (or its folders) where a typo points.
-        if not Path(str(url.database)).is_file():
-            raise ConfigError(
-                f"no store at {url.database}: check --db or IVRKIT_DB "
-                "(the file appears once `ivrkit serve` or `ivrkit call` records something)"
-            )
-    store = open_store(cfg.db)
+    store = open_store_of(db)
     try:
         rows = store.sessions(limit=limit)
     finally:
         store.close()
     if as_json:
-        console.print_json(json.dumps([render.session_json(row) for row in rows]))
+        listed = [render.session_json(row, show_numbers=show_numbers) for row in rows]
+        console.print_json(json.dumps(listed))
     else:
         render.wide(console).print(render.sessions_table(rows, versions=versions))
     warn_about_spool(cfg.db)

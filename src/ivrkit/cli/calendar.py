@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ivrkit.cli.app import DbOpt, JsonOpt, app
-from ivrkit.cli.common import console
-from ivrkit.cli.db import _existing_store
+from ivrkit.cli.common import console, open_store_of
 from ivrkit.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -56,23 +55,23 @@ def check(
             switches = SwitchStore(store).closed()
         finally:
             store.close()
-    verdict = loaded.verdict(moment, switches)
-    local = verdict.local
+    status = loaded.status(moment, switches)
+    local = status.local
     when = f"{local:%Y-%m-%d %H:%M} {local.tzname()} ({loaded.zone.key})"
     if as_json:
         body = {
             "calendar": loaded.name,
             "at": local.isoformat(),
-            "open": verdict.open,
-            "rule": verdict.rule,
-            "reason": verdict.reason,
+            "open": status.open,
+            "rule": status.rule,
+            "reason": status.reason,
             "switchChecked": db is not None,
         }
         console.print_json(json.dumps(body, ensure_ascii=False))
         return
-    state = "[green]open[/]" if verdict.open else "[bold red]closed[/]"
+    state = "[green]open[/]" if status.open else "[bold red]closed[/]"
     console.print(f"{loaded.name}: {state} at {when}", soft_wrap=True)
-    console.print(f"  rule: {verdict.rule} — {verdict.reason}", markup=False, soft_wrap=True)
+    console.print(f"  rule: {status.rule} — {status.reason}", markup=False, soft_wrap=True)
     if db is None:
         console.print("  (emergency switch not checked: give --db)", style="dim", soft_wrap=True)
 
@@ -132,6 +131,4 @@ def _switch_json(switch: Switch) -> dict[str, object]:
 
 
 def _open(db: str | None) -> Store:
-    from ivrkit.store import open_store
-
-    return open_store(_existing_store(db))
+    return open_store_of(db)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ivrkit.cli.app import DbOpt, FlowOpt, JsonOpt, app, require_account
-from ivrkit.cli.common import console, err_console, settings
+from ivrkit.cli.common import console, err_console, open_store_of, settings
 from ivrkit.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -52,11 +52,11 @@ def _when(text: str | None, option: str) -> datetime | None:
     return moment.astimezone(UTC)
 
 
-def _open(db: str | None) -> tuple[Store, CampaignStore]:
+def _open(db: str | None, *, create: bool = False) -> tuple[Store, CampaignStore]:
+    """The store and its campaigns; only ``campaign create`` makes a store that is not there."""
     from ivrkit.campaigns import CampaignStore
-    from ivrkit.store import open_store
 
-    store = open_store(settings(db=db).db)
+    store = open_store_of(db, create=create)
     return store, CampaignStore(store)
 
 
@@ -116,7 +116,7 @@ def create(
         ) from None
     blocked = read_dnc(dnc, region) if dnc is not None else set()
     found = read_contacts(contacts, region=region, do_not_call=blocked)
-    store, campaigns = _open(db)
+    store, campaigns = _open(db, create=True)
     try:
         campaign = campaigns.create(name, chosen, found, datetime.now(UTC))
     finally:

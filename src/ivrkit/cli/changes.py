@@ -6,9 +6,7 @@ on stderr), so a CI job can hold a change for review.
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -17,8 +15,8 @@ from rich.text import Text
 
 from ivrkit.cli import render
 from ivrkit.cli.app import MAX_LIMIT, DbOpt, JsonOpt, app
-from ivrkit.cli.common import console, err_console, settings
-from ivrkit.errors import ConfigError, IvrkitError
+from ivrkit.cli.common import console, err_console, open_store_of, settings
+from ivrkit.errors import IvrkitError
 from ivrkit.trees.diff import TREE, TreeDiff
 
 if TYPE_CHECKING:
@@ -28,8 +26,6 @@ DIFFERENT = 1
 ERROR = 2
 LISTED = 20
 """Sessions that end differently listed one per line (the table and --json cover them all)."""
-_SINCE = re.compile(r"^\s*(\d{1,6})\s*([mhdw])\s*$")
-_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
 def _fail(message: str) -> typer.Exit:
@@ -85,7 +81,10 @@ def replay(
     db: DbOpt = None,
     since: Annotated[
         str | None,
-        typer.Option(help="Only sessions started this long ago or later: 30m, 12h, 7d, 2w."),
+        typer.Option(
+            help="Only sessions started since: 30m, 12h, 7d, 2w (back from now), today, or an "
+            "ISO 8601 date or time."
+        ),
     ] = None,
     limit: Annotated[
         int | None,
@@ -95,16 +94,17 @@ def replay(
 ) -> None:
     """Play the recorded callers again against a changed tree, through the simulator, and
     show how many would end differently (old outcome → new outcome). Exit 1 when any would."""
+    from ivrkit.analytics.ranges import RangeError, bounds
     from ivrkit.replay import replay_store
-    from ivrkit.store import open_store
     from ivrkit.trees.loader import load_tree
 
     try:
-        start = None if since is None else datetime.now(UTC) - parse_since(since)
+        start, _ = bounds(since, None, now=datetime.now(UTC))
+    except RangeError as exc:
+        raise _fail(f"--since {exc}") from None
+    try:
         tree = load_tree(flow, max_bytes=settings().max_tree_bytes)
-        url = settings(db=db).db
-        _require_store_file(url)
-        store = open_store(url)
+        store = open_store_of(db)
         try:
             report = replay_store(store, tree, since=start, limit=limit)
         finally:
@@ -116,23 +116,6 @@ def replay(
     else:
         _show_replay(report)
     raise typer.Exit(DIFFERENT if report.changed else 0)
-
-
-def parse_since(text: str) -> timedelta:
-    """``30m``, ``12h``, ``7d``, ``2w`` → a duration."""
-    match = _SINCE.match(text)
-    if match is None:
-        raise ConfigError(f"--since {text!r} is not a duration: write 30m, 12h, 7d or 2w")
-    return timedelta(**{_UNITS[match[2]]: int(match[1])})
-
-
-def _require_store_file(url: str) -> None:
-    from ivrkit.store.engine import is_memory, parse_store_url
-
-    parsed = parse_store_url(url)
-    if parsed.get_backend_name() == "sqlite" and not is_memory(parsed):
-        if not Path(str(parsed.database)).is_file():
-            raise ConfigError(f"no store at {parsed.database}: check --db or IVRKIT_DB")
 
 
 def _show_replay(report: ReplayReport) -> None:

@@ -6,7 +6,7 @@ import errno
 import logging
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from pydantic import ValidationError
@@ -14,7 +14,10 @@ from rich.console import Console
 from rich.text import Text
 
 from ivrkit.config import Settings
-from ivrkit.errors import ConfigError, IvrkitError
+from ivrkit.errors import ConfigError, IvrkitError, StoreNotFound
+
+if TYPE_CHECKING:
+    from ivrkit.store import Store
 
 console = Console(highlight=False, soft_wrap=True)
 """Standard output. Lines never wrap (``soft_wrap``): lint, validate and --json output is read
@@ -36,6 +39,31 @@ def settings(**overrides: Any) -> Settings:
         first = exc.errors()[0]
         name = ".".join(str(p) for p in first["loc"])
         raise IvrkitError(f"setting {name} (IVRKIT_{name.upper()}): {first['msg']}") from exc
+
+
+def open_store_of(db: str | None, *, create: bool = False) -> Store:
+    """The store ``--db`` (or IVRKIT_DB) names (:func:`ivrkit.store.open_store`); unless
+    ``create``, only one that exists: a typo must not leave an empty database behind."""
+    from ivrkit.store import open_store
+
+    try:
+        return open_store(settings(db=db).db, create=create)
+    except StoreNotFound as exc:
+        raise ConfigError(f"{exc}: check --db or IVRKIT_DB") from None
+
+
+def existing_store_url(db: str | None) -> str:
+    """The store URL ``--db`` (or IVRKIT_DB) names, refused when it names a SQLite file that
+    does not exist (for commands that read the schema without opening the store)."""
+    from ivrkit.store.engine import parse_store_url
+    from ivrkit.store.sql import require_store_file
+
+    url = settings(db=db).db
+    try:
+        require_store_file(parse_store_url(url))
+    except StoreNotFound as exc:
+        raise ConfigError(f"{exc}: check --db or IVRKIT_DB") from None
+    return url
 
 
 def _click_base(name: str) -> type[Exception]:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ivrkit.cli import render
 from ivrkit.cli.app import DbOpt, app
-from ivrkit.cli.common import configure_logging, console, settings
+from ivrkit.cli.common import configure_logging, console, open_store_of, settings
 from ivrkit.errors import ConfigError, TreeError
 
 if TYPE_CHECKING:
@@ -49,26 +48,16 @@ def dashboard(
     from ivrkit.dashboard import DashboardSettings, standalone_app
     from ivrkit.http_protocol import server_config
     from ivrkit.server.launch import close_streams_on_exit
-    from ivrkit.store import open_store
-    from ivrkit.store.engine import is_memory, parse_store_url
 
     uvicorn_logging = configure_logging(verbose, "text")
     cfg = settings(db=db, host=host, port=port, dashboard_token=token)
-    url = parse_store_url(cfg.db)
-    if url.get_backend_name() == "sqlite" and not is_memory(url):
-        # Reading must not create a database (or its folders) where a typo points.
-        if not Path(str(url.database)).is_file():
-            raise ConfigError(
-                f"no store at {url.database}: check --db or IVRKIT_DB "
-                "(the file appears once `ivrkit serve` or `ivrkit call` records something)"
-            )
     dashboard_settings = DashboardSettings(
         host=cfg.host, token=cfg.dashboard_token, show_numbers=show_numbers
     )
     if not dashboard_settings.served:
         raise ConfigError(dashboard_settings.refusal)
     trees = _trees(flow or [])
-    store = open_store(cfg.db)
+    store = open_store_of(db)
     try:
         app = standalone_app(store, dashboard_settings, trees=lambda name: trees.get(name))
         base = f"http://{cfg.host}:{cfg.port}"

@@ -3,15 +3,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ivrkit.cli import render
 from ivrkit.cli.app import DbOpt, app
-from ivrkit.cli.common import console, settings
-from ivrkit.errors import ConfigError
+from ivrkit.cli.common import console, existing_store_url, open_store_of, settings
 
 if TYPE_CHECKING:
     from ivrkit.store.migrate import SchemaState
@@ -20,19 +18,6 @@ db_app = typer.Typer(
     help="Show and change the store's schema revision (migrations).", no_args_is_help=True
 )
 app.add_typer(db_app, name="db")
-
-
-def _existing_store(db: str | None) -> str:
-    """The configured store URL, refusing a SQLite file that does not exist (a typo must not
-    leave an empty database behind)."""
-    from ivrkit.store.engine import is_memory, parse_store_url
-
-    url = settings(db=db).db
-    parsed = parse_store_url(url)
-    if parsed.get_backend_name() == "sqlite" and not is_memory(parsed):
-        if not Path(str(parsed.database)).is_file():
-            raise ConfigError(f"no store at {parsed.database}: check --db or IVRKIT_DB")
-    return url
 
 
 @db_app.command()
@@ -58,7 +43,7 @@ def downgrade(
     """Downgrade the store to an older revision (for going back to an older ivrkit)."""
     from ivrkit.store import migrate
 
-    url = _existing_store(db)
+    url = existing_store_url(db)
     before, after = migrate.downgrade(url, revision)
     _report(url, before, after)
 
@@ -68,7 +53,7 @@ def current(db: DbOpt = None) -> None:
     """Print the store's revision and whether this ivrkit can use it."""
     from ivrkit.store import migrate
 
-    console.print(migrate.current(_existing_store(db)).describe(), markup=False, soft_wrap=True)
+    console.print(migrate.current(existing_store_url(db)).describe(), markup=False, soft_wrap=True)
 
 
 @db_app.command()
@@ -86,10 +71,9 @@ def rebuild_analytics(db: DbOpt = None) -> None:
     """Recompute the path analytics counters from the recorded steps and summaries (after an
     upgrade from a store without them, or to check them)."""
     from ivrkit.analytics import rebuild
-    from ivrkit.store import open_store
 
-    url = _existing_store(db)
-    with open_store(url) as store:
+    url = settings(db=db).db
+    with open_store_of(db) as store:
         result = rebuild(store)
     console.print(
         f"{render.safe_url(url)}: {result.sessions} ended sessions folded into "

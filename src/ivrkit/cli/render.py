@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ivrkit import rules
+from ivrkit.masking import mask_number
 from ivrkit.store import SessionRecord
 
 UNBOUNDED = 1_000_000
@@ -44,7 +45,8 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def session_json(row: SessionRecord) -> dict[str, Any]:
+def session_json(row: SessionRecord, *, show_numbers: bool = False) -> dict[str, Any]:
+    """One session as ``ivrkit sessions --json`` prints it; the number masked unless shown."""
     return {
         "sessionId": row.session_id,
         "direction": row.direction,
@@ -55,7 +57,7 @@ def session_json(row: SessionRecord) -> dict[str, Any]:
         "end": _iso(row.ended_at),
         "durationSeconds": row.duration_seconds,
         "callCount": row.call_count,
-        "customer": row.customer,
+        "customer": None if row.customer is None else mask_number(row.customer, show=show_numbers),
         "flow": row.flow,
         "node": row.node,
         "outcome": row.outcome,

@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ivrkit.cli import render, report_window
+from ivrkit.cli import render
 from ivrkit.cli.app import DbOpt, app
-from ivrkit.cli.common import console, settings
+from ivrkit.cli.common import console, open_store_of
 from ivrkit.cli.report_output import TABLES, Sides, document
 from ivrkit.errors import ConfigError
 
 if TYPE_CHECKING:
-    from ivrkit.analytics import Analytics, Filters
+    from ivrkit.analytics import Analytics, Filters, Window
     from ivrkit.store import Store
     from ivrkit.trees import Tree
 
@@ -35,10 +35,14 @@ def report(
         ),
     ] = None,
     since: Annotated[
-        str, typer.Option(help="Start: 7d, 24h, 30m, today (back from --until) or ISO 8601.")
+        str, typer.Option(help="Start: 7d, 24h, 30m, 2w, today (back from --until) or ISO 8601.")
     ] = "7d",
     until: Annotated[
-        str | None, typer.Option(help="End (excluded): ISO 8601 date or time; default now.")
+        str | None,
+        typer.Option(
+            help="End: an ISO 8601 time (excluded) or date (its whole day included), a span "
+            "back from now (1d), today; default now."
+        ),
     ] = None,
     version: Annotated[
         str | None, typer.Option(help="Only sessions answered by this tree version.")
@@ -80,8 +84,7 @@ def report(
         raise ConfigError("--against and --against-version exclude each other: choose one")
     if table is not None and table not in TABLES:
         raise ConfigError(f"--table {table!r} is not a table: choose {', '.join(TABLES)}")
-    end = report_window.moment(until, "--until") if until else datetime.now(UTC)
-    current_window = report_window.window(since, end)
+    current_window = _window(since, until, datetime.now(UTC))
     analytics, store = _open(db)
     try:
         name, tree = _resolve_flow(flow, analytics)
@@ -93,7 +96,7 @@ def report(
         current = analytics.report(name, current_window, filters)
         before = None
         if against is not None:
-            before = analytics.report(name, report_window.against(against, until=end), filters)
+            before = analytics.report(name, _against(against, current_window.until), filters)
         elif against_version is not None:
             before = analytics.report(
                 name, current_window, replace(filters, version=against_version)
@@ -119,18 +122,36 @@ def report(
         render.wide(console).print(tables_of(body, tables))
 
 
+def _window(since: str, until: str | None, now: datetime) -> Window:
+    """The range the dashboard would show for the same ``since`` and ``until``
+    (:mod:`ivrkit.analytics.ranges`), its mistakes told by option."""
+    from ivrkit.analytics.ranges import RangeError, moment, window
+
+    if until:
+        try:
+            moment(until, now=now, end=True)
+        except RangeError as exc:
+            raise ConfigError(f"--until {exc}") from None
+    try:
+        return window(since, until, now=now)
+    except RangeError as exc:
+        raise ConfigError(f"--since {exc}") from None
+
+
+def _against(text: str, end: datetime) -> Window:
+    """``--against FROM..TO``, each side back from the report's end."""
+    from ivrkit.analytics.ranges import RangeError, between
+
+    try:
+        return between(text, now=end)
+    except RangeError as exc:
+        raise ConfigError(f"--against {exc}") from None
+
+
 def _open(db: str | None) -> tuple[Analytics, Store]:
     from ivrkit.analytics import Analytics
-    from ivrkit.store import open_store
-    from ivrkit.store.engine import is_memory, parse_store_url
 
-    url_text = settings(db=db).db
-    url = parse_store_url(url_text)
-    if url.get_backend_name() == "sqlite" and not is_memory(url):
-        # A report must not create a database where a typo points.
-        if not Path(str(url.database)).is_file():
-            raise ConfigError(f"no store at {url.database}: check --db or IVRKIT_DB")
-    store = open_store(url_text)
+    store = open_store_of(db)
     return Analytics(store), store
 
 

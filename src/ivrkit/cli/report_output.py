@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ivrkit.masking import mask_number
+
 if TYPE_CHECKING:
     from ivrkit.analytics import (
         Comparison,
@@ -54,14 +56,6 @@ class Sides:
     show_numbers: bool = False
 
 
-def mask_number(number: str | None, *, show: bool = False) -> str | None:
-    """A phone number with all but its last four digits hidden (``•••••5678``)."""
-    if number is None or show:
-        return number
-    digits = [ch for ch in number if ch.isdigit()]
-    return "•••••" + "".join(digits[-4:])
-
-
 def _iso(window: Window) -> dict[str, str]:
     return {"since": window.since.isoformat(), "until": window.until.isoformat()}
 
@@ -71,7 +65,9 @@ def filters_json(filters: Filters, *, show_numbers: bool) -> dict[str, str | Non
         "flow": filters.flow,
         "version": filters.version,
         "campaign": filters.campaign,
-        "number": mask_number(filters.customer, show=show_numbers),
+        "number": None
+        if filters.customer is None
+        else mask_number(filters.customer, show=show_numbers),
     }
 
 

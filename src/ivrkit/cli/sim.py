@@ -13,7 +13,7 @@ from ivrkit.cli import render
 from ivrkit.cli.app import app
 from ivrkit.cli.common import configure_logging, console, settings
 from ivrkit.errors import ConfigError
-from ivrkit.narrate import Line
+from ivrkit.narrate import NarratedLine
 
 STYLES = {
     "spoken": "cyan",
@@ -27,7 +27,7 @@ STYLES = {
 }
 
 
-def styled(line: Line) -> Text:
+def styled(line: NarratedLine) -> Text:
     return Text.assemble((f"{line.at}  ", "dim"), (line.text, STYLES.get(line.kind, "")))
 
 
@@ -62,7 +62,7 @@ def demo(
         )
     )
 
-    def show_call(title: str, lines: list[Line], summary: str, problems: list[str]) -> None:
+    def show_call(title: str, lines: list[NarratedLine], summary: str, problems: list[str]) -> None:
         console.rule(f"[bold]{title}")
         for line in lines:
             console.print(styled(line))

@@ -12,13 +12,12 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
-from ivrkit import rules
+from ivrkit import __version__, rules
 from ivrkit.client._responses import (
     Call,
     ModelT,
@@ -73,11 +72,7 @@ logger = logging.getLogger("ivrkit.client")
 
 
 def _user_agent() -> str:
-    try:
-        own = version("ivrkit")
-    except PackageNotFoundError:  # running from a source tree that was never installed
-        own = "0"
-    return f"ivrkit/{own} httpx/{httpx.__version__}"
+    return f"ivrkit/{__version__} httpx/{httpx.__version__}"
 
 
 @dataclass(frozen=True)

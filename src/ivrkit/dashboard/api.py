@@ -12,13 +12,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ivrkit.analytics import Filters, Window
+from ivrkit.analytics.ranges import RangeError, start_of_day, window
 from ivrkit.campaigns import CampaignStore
 from ivrkit.dashboard import figures
 from ivrkit.dashboard.filters import FilterError, SessionFilters
-from ivrkit.dashboard.masking import mask_number
-from ivrkit.dashboard.ranges import RangeError, parse_range, start_of_day
 from ivrkit.dashboard.state import of
 from ivrkit.dashboard.timeline import timeline
+from ivrkit.masking import mask_number
 from ivrkit.store.records import SessionRecord
 
 __all__ = ["campaigns", "funnel", "overview", "session", "session_json", "sessions", "sessions_csv"]
@@ -63,8 +63,7 @@ def _problem(message: str) -> Response:
 
 def _window(request: Request) -> Window:
     params = request.query_params
-    found = parse_range(params.get("since"), params.get("until"), of(request).settings.clock())
-    return Window(since=found.since, until=found.until)
+    return window(params.get("since"), params.get("until"), now=of(request).settings.clock())
 
 
 def session_json(record: SessionRecord, *, show_numbers: bool) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlencode
 
-from ivrkit.dashboard.ranges import RangeError, moment
+from ivrkit.analytics.ranges import RangeError, bounds
 from ivrkit.store.browse import SessionQuery
 
 __all__ = ["FIELDS", "FilterError", "SessionFilters"]
@@ -41,8 +41,7 @@ class SessionFilters:
     def query(self, now: datetime) -> SessionQuery:
         v = self.values
         try:
-            since = moment(v["since"], now, end=False) if v["since"] else None
-            until = moment(v["until"], now, end=True) if v["until"] else None
+            since, until = bounds(v["since"] or None, v["until"] or None, now=now)
         except RangeError as exc:
             raise FilterError(str(exc)) from exc
         return SessionQuery(

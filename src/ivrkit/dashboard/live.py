@@ -20,8 +20,8 @@ import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from ivrkit.dashboard.masking import mask_number
 from ivrkit.dashboard.settings import DashboardSettings
+from ivrkit.masking import mask_number
 from ivrkit.store.browse import Browser, Changes
 from ivrkit.store.records import SessionRecord
 

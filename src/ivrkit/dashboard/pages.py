@@ -12,15 +12,15 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from ivrkit.analytics import Filters, Window
+from ivrkit.analytics.ranges import RangeError, start_of_day, window
 from ivrkit.campaigns import CampaignStore
 from ivrkit.campaigns.model import OPEN_STATES
 from ivrkit.dashboard import figures
 from ivrkit.dashboard.auth import COOKIE_NAME, check_token, sign_cookie
 from ivrkit.dashboard.filters import FIELDS, FilterError, SessionFilters
-from ivrkit.dashboard.masking import mask_number
-from ivrkit.dashboard.ranges import RangeError, parse_range, start_of_day
 from ivrkit.dashboard.state import of
 from ivrkit.dashboard.timeline import timeline
+from ivrkit.masking import mask_number
 
 __all__ = [
     "campaigns",
@@ -65,10 +65,10 @@ def _window(request: Request) -> tuple[Window | None, str | None]:
     dashboard = of(request)
     params = request.query_params
     try:
-        found = parse_range(params.get("since"), params.get("until"), dashboard.settings.clock())
+        found = window(params.get("since"), params.get("until"), now=dashboard.settings.clock())
     except RangeError as exc:
         return None, str(exc)
-    return Window(since=found.since, until=found.until), None
+    return found, None
 
 
 # -- login ---------------------------------------------------------------------------------------

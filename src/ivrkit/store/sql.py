@@ -11,6 +11,7 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -23,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL
 
-from ivrkit.errors import StoreError, StoreRefused
+from ivrkit.errors import StoreError, StoreNotFound, StoreRefused
 from ivrkit.store import batch, convert, migrate, paths, schema
 from ivrkit.store.engine import (
     WRITE,
@@ -54,11 +55,17 @@ IN_CHUNK = 1000
 DUPLICATE_SUMMARY_NOTE = "a summary of this session was already stored; the first one is kept"
 
 
-def open_store(url: str, *, upgrade: bool = False) -> Store:
-    """Open the store at a database URL, creating it if the database has no ivrkit tables.
+def open_store(url: str, *, create: bool = True, upgrade: bool = False) -> Store:
+    """Open the store at a database URL; with ``create`` (the default), make it if the database
+    has no ivrkit tables.
 
     ``sqlite:///path/to.db`` (the file and its folders are created), ``sqlite://`` (in memory,
     shared by all threads), ``postgresql://user@host/db`` (through psycopg 3).
+
+    ``create=False`` opens only a store that exists: a SQLite file that is not there, or a
+    database without ivrkit's tables, raises :class:`~ivrkit.errors.StoreNotFound` and nothing is
+    created (what every command that reads a store wants: a typo must not leave an empty database
+    behind). A store in memory is always new, so it is always made.
 
     A new store is created at this ivrkit's newest schema revision. A store at an older revision
     (or made before migrations) is refused with :class:`~ivrkit.errors.StoreSchemaError` unless
@@ -67,8 +74,14 @@ def open_store(url: str, *, upgrade: bool = False) -> Store:
     :class:`~ivrkit.errors.StoreError` saying what to fix when the URL or the database is unusable.
     """
     parsed = parse_store_url(url)
+    if not create:
+        require_store_file(parsed)
     engine = create_store_engine(parsed)
     try:
+        if not create and not is_memory(parsed):
+            with engine.connect() as conn, conn.begin():
+                if migrate.read_state(conn).kind == "empty":
+                    raise StoreNotFound(f"no store at {display_url(parsed)}")
         migrate.prepare(engine, parsed, upgrade=upgrade)
     except (sa_exc.DBAPIError, sa_exc.TimeoutError) as exc:
         engine.dispose()
@@ -77,6 +90,14 @@ def open_store(url: str, *, upgrade: bool = False) -> Store:
         engine.dispose()
         raise
     return Store(engine, url=parsed)
+
+
+def require_store_file(url: URL) -> None:
+    """Raise :class:`~ivrkit.errors.StoreNotFound` when ``url`` names a SQLite file that does not
+    exist (checked before connecting, which would create it)."""
+    if url.get_backend_name() == "sqlite" and not is_memory(url):
+        if not Path(str(url.database)).is_file():
+            raise StoreNotFound(f"no store at {url.database}")
 
 
 def _now() -> datetime:

@@ -140,7 +140,7 @@ class Issue:
         }
 
 
-class Findings:
+class IssueCollector:
     """Issues as the checks find them, placed in the YAML when there is one."""
 
     def __init__(self, root: yaml.Node | None) -> None:

@@ -42,8 +42,8 @@ from ivrkit.trees.engine import MAX_CHAIN
 from ivrkit.trees.graph_edges import PASS_THROUGH, Edge, components, edges_of
 from ivrkit.trees.issues import (
     CODES,
-    Findings,
     Issue,
+    IssueCollector,
     Severity,
     duplicate_keys,
     key_position,
@@ -98,7 +98,7 @@ def lint_spec(
     is accepted for symmetry with :func:`lint_text`: issues carry no file name, the caller adds
     it."""
     del source
-    found = Findings(root)
+    found = IssueCollector(root)
     for name, key in duplicate_keys(root):
         found.append(
             Issue(
@@ -124,7 +124,9 @@ def lint_spec(
     return found.ordered()
 
 
-def _check_calendars(spec: TreeSpec, calendars: Mapping[str, Calendar], found: Findings) -> None:
+def _check_calendars(
+    spec: TreeSpec, calendars: Mapping[str, Calendar], found: IssueCollector
+) -> None:
     """Unknown calendar names (errors), then each calendar's own warnings."""
     for name, node in spec.nodes.items():
         if node.branch is None:
@@ -240,7 +242,7 @@ def _ends(node: Node) -> bool:
     return asking is not None and _retries_count(asking) and asking.on_max_retries is None
 
 
-def _check_targets(spec: TreeSpec, graph: _Graph, found: Findings) -> None:
+def _check_targets(spec: TreeSpec, graph: _Graph, found: IssueCollector) -> None:
     if spec.entry not in spec.nodes:
         found.add(
             "dangling-target",
@@ -298,7 +300,7 @@ def _retry_fields(node: Node) -> Iterator[tuple[str, ...]]:
     return (field for field, target in named if target == RETRY)
 
 
-def _check_reachable(spec: TreeSpec, graph: _Graph, found: Findings) -> None:
+def _check_reachable(spec: TreeSpec, graph: _Graph, found: IssueCollector) -> None:
     if spec.entry not in spec.nodes:
         return  # every node would be unreachable; the missing entry is the one problem
     reached = graph.reachable_from([spec.entry])
@@ -314,7 +316,7 @@ def _check_reachable(spec: TreeSpec, graph: _Graph, found: Findings) -> None:
             )
 
 
-def _check_outcomes(spec: TreeSpec, found: Findings) -> None:
+def _check_outcomes(spec: TreeSpec, found: IssueCollector) -> None:
     """Labels a report would confuse: a derived outcome's name (a session labelled ``busy``
     cannot be told from one whose line was busy), or two spellings of one label."""
     spellings: dict[str, str] = {}
@@ -341,7 +343,7 @@ def _check_outcomes(spec: TreeSpec, found: Findings) -> None:
             )
 
 
-def _check_traps(spec: TreeSpec, graph: _Graph, found: Findings) -> None:
+def _check_traps(spec: TreeSpec, graph: _Graph, found: IssueCollector) -> None:
     can_end = graph.can_end()
     stuck = [name for name in spec.nodes if name not in can_end]
     order = {name: index for index, name in enumerate(spec.nodes)}
@@ -367,7 +369,7 @@ def _check_traps(spec: TreeSpec, graph: _Graph, found: Findings) -> None:
         )
 
 
-def _check_loops(spec: TreeSpec, graph: _Graph, found: Findings) -> None:
+def _check_loops(spec: TreeSpec, graph: _Graph, found: IssueCollector) -> None:
     """Loops of nodes that answer nothing themselves (the loader refuses them)."""
     flowing = [
         name
@@ -403,7 +405,7 @@ def _waits(node: Node) -> bool:
     return node.kind not in PASS_THROUGH
 
 
-def _check_chains(spec: TreeSpec, graph: _Graph, found: Findings) -> None:
+def _check_chains(spec: TreeSpec, graph: _Graph, found: IssueCollector) -> None:
     """Runs of nodes that never wait, longer than one answer may hold (:data:`MAX_CHAIN`).
 
     ``length[n]`` is the most nodes an answer starting at ``n`` passes through; computed

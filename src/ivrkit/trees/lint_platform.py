@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from ivrkit import rules, wire
 from ivrkit.trees.context import CallContext
 from ivrkit.trees.engine import Engine
-from ivrkit.trees.issues import Findings, suggest
+from ivrkit.trees.issues import IssueCollector, suggest
 from ivrkit.trees.model import TreeSpec
 from ivrkit.trees.parse import SAMPLE_CUSTOMER
 
@@ -19,7 +19,7 @@ _VOICE_CODE = -1002
 """Left out of ``callflow-rejected``: every voice profile is already ``unknown-voice-profile``."""
 
 
-def check_voices(spec: TreeSpec, known: frozenset[str], found: Findings) -> None:
+def check_voices(spec: TreeSpec, known: frozenset[str], found: IssueCollector) -> None:
     places: list[tuple[str, str | None, tuple[str, ...]]] = [
         (spec.defaults.voice_profile, None, ("defaults", "voice_profile"))
     ]
@@ -42,7 +42,7 @@ def check_voices(spec: TreeSpec, known: frozenset[str], found: Findings) -> None
             )
 
 
-def check_callflows(spec: TreeSpec, platform: rules.Platform | None, found: Findings) -> None:
+def check_callflows(spec: TreeSpec, platform: rules.Platform | None, found: IssueCollector) -> None:
     """What the platform says of each node's callflow, in every language, and of the initial
     request. Nodes with a text over the limit are skipped (already ``prompt-too-long``)."""
     engine = Engine(spec)
@@ -92,7 +92,7 @@ def check_callflows(spec: TreeSpec, platform: rules.Platform | None, found: Find
 
 
 def _check_initial_request(
-    engine: Engine, source: str, platform: rules.Platform | None, found: Findings
+    engine: Engine, source: str, platform: rules.Platform | None, found: IssueCollector
 ) -> None:
     """The Send Callflow body of a callback, built like ``Engine.initial_request`` but without
     running hooks (lint calls no user code)."""

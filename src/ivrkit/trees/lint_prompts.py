@@ -30,7 +30,7 @@ import re
 from collections.abc import Iterator
 
 from ivrkit.trees.context import template_names
-from ivrkit.trees.issues import Findings
+from ivrkit.trees.issues import IssueCollector
 from ivrkit.trees.model import RETRY, Collect, Menu, Node, Text, TreeSpec
 from ivrkit.wire import MAX_TEXT_LENGTH
 
@@ -59,7 +59,7 @@ _KEY_TOKEN = re.compile(rf"(?<![A-Za-z0-9]){_KEY}(?![A-Za-z0-9])", re.IGNORECASE
 Place = tuple[str, ...]
 
 
-def check_prompts(spec: TreeSpec, found: Findings) -> None:
+def check_prompts(spec: TreeSpec, found: IssueCollector) -> None:
     _check_lengths(spec, found)
     _check_templates(spec, found)
     _check_languages(spec, found)
@@ -143,7 +143,7 @@ def _filled(node: Node) -> Iterator[tuple[Text, Place]]:
         yield node.transfer.caller_id, ("caller_id",)
 
 
-def _check_lengths(spec: TreeSpec, found: Findings) -> None:
+def _check_lengths(spec: TreeSpec, found: IssueCollector) -> None:
     for name, text, at in _spoken(spec):
         for value, where in _versions(text, at):
             if len(value) > MAX_TEXT_LENGTH:
@@ -169,7 +169,7 @@ def set_variables(spec: TreeSpec) -> set[str]:
     return names
 
 
-def _check_templates(spec: TreeSpec, found: Findings) -> None:
+def _check_templates(spec: TreeSpec, found: IssueCollector) -> None:
     known = {"customer", *spec.numbers, *set_variables(spec)}
     hooked = any(node.hook is not None for node in spec.nodes.values())
     for name, node in spec.nodes.items():
@@ -195,7 +195,7 @@ def _check_templates(spec: TreeSpec, found: Findings) -> None:
                     )
 
 
-def _check_languages(spec: TreeSpec, found: Findings) -> None:
+def _check_languages(spec: TreeSpec, found: IssueCollector) -> None:
     languages = {spec.defaults.language, *spec.languages}
     for name, text, at in _spoken(spec):
         if isinstance(text, str):
@@ -234,7 +234,7 @@ def _check_languages(spec: TreeSpec, found: Findings) -> None:
                 )
 
 
-def _check_capture(spec: TreeSpec, name: str, menu: Menu, found: Findings) -> None:
+def _check_capture(spec: TreeSpec, name: str, menu: Menu, found: IssueCollector) -> None:
     capture = {
         **spec.defaults.capture.model_dump(exclude_unset=True),
         **menu.capture.model_dump(exclude_unset=True),
@@ -272,7 +272,7 @@ def _check_capture(spec: TreeSpec, name: str, menu: Menu, found: Findings) -> No
             )
 
 
-def _check_offered_keys(name: str, menu: Menu, found: Findings) -> None:
+def _check_offered_keys(name: str, menu: Menu, found: IssueCollector) -> None:
     texts = [(menu.prompt, "prompt")]
     if menu.retry_prompt is not None:
         texts.append((menu.retry_prompt, "retry_prompt"))
@@ -305,7 +305,7 @@ def _check_offered_keys(name: str, menu: Menu, found: Findings) -> None:
 
 
 def _check_retrying(
-    spec: TreeSpec, name: str, kind: str, asking: Menu | Collect, found: Findings
+    spec: TreeSpec, name: str, kind: str, asking: Menu | Collect, found: IssueCollector
 ) -> None:
     at: Place = ("nodes", name, kind)
     failure = {
