@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ivrkit.cli import render
-from ivrkit.cli.app import DbOpt, app
 from ivrkit.cli.common import console, settings
+from ivrkit.cli.options import DbOpt
 from ivrkit.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -19,7 +19,6 @@ if TYPE_CHECKING:
 db_app = typer.Typer(
     help="Show and change the store's schema revision (migrations).", no_args_is_help=True
 )
-app.add_typer(db_app, name="db")
 
 
 def _existing_store(db: str | None) -> str:
