@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlencode
 
+from ivrkit.dashboard.browse import SessionQuery
 from ivrkit.dashboard.ranges import RangeError, moment
-from ivrkit.store.browse import SessionQuery
 
 __all__ = ["FIELDS", "FilterError", "SessionFilters"]
 
