@@ -8,8 +8,8 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from bench.synthetic import fill
 
-from ivrkit.analytics.synthetic import fill
 from ivrkit.dashboard.browse import Browser, SessionQuery, digits_of
 from ivrkit.store import IN_PROGRESS, SessionRecord, Store
 from tests.store.conftest import backend, store, store_url  # noqa: F401
