@@ -2,7 +2,7 @@
 
 Fills a SQLite file, and a PostgreSQL schema when IVRKIT_BENCH_POSTGRES_URL (or
 IVRKIT_TEST_POSTGRES_URL) names a server, with synthetic sessions through the store API
-(ivrkit.analytics.synthetic), then times ``overview()``, ``funnel()`` and ``paths()`` of one tree
+(bench/synthetic.py), then times ``overview()``, ``funnel()`` and ``paths()`` of one tree
 over 7 and 30 days, and the slow paths: a caller-number filter and windows that cut days in two.
 Each query runs several times; the median is printed beside the 500 ms target.
 
@@ -188,11 +188,11 @@ def _skip_stored_hours(store: Store, note: dict[str, Any]) -> None:
 def fill(
     store: Store, sessions: int, note: dict[str, Any], target: Target, stop: int
 ) -> dict[str, Any]:
-    """Fill through the store API (ivrkit.analytics.synthetic, which writes the rows the webhook
+    """Fill through the store API (bench/synthetic.py, which writes the rows the webhook
     server writes and folds each ended session into the counters), one hour of calls at a time:
     the counters of an hour are then written once, not once per batch of sessions. The note is
     saved after every day, so a stopped fill goes on where it was."""
-    from ivrkit.analytics import synthetic
+    import synthetic
 
     tree = load_tree(TREE)
     first = ANCHOR - timedelta(days=DAYS)

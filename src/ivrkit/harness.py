@@ -8,32 +8,23 @@ pytest run where ivrkit is installed, imports none of it until a test uses the `
 from __future__ import annotations
 
 import re
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Self, TypeVar
 
 from ivrkit.callback import place_callback
-from ivrkit.client import VoiceClient
+from ivrkit.loopback import API_KEY, SUBACCOUNT, WEBHOOK_SECRET, Loopback
 from ivrkit.narrate import narrate, summary_line
-from ivrkit.server import create_app
 from ivrkit.server.switches import SWITCH_TTL, SWITCH_WAIT
-from ivrkit.server.treeset import TreeSet
-from ivrkit.serving import BackgroundServer
-from ivrkit.simulator import SessionView, SimulatorConfig, SimulatorControl
-from ivrkit.simulator import create_app as create_simulator
+from ivrkit.simulator import SessionView, SimulatorConfig
 from ivrkit.simulator.transcript import LegChanged, Spoken, TranscriptEntry
-from ivrkit.store import SessionRecord, Store, open_store
-from ivrkit.trees import Tree, load_tree, resolve_flow
+from ivrkit.store import SessionRecord
+from ivrkit.trees import Tree
 from ivrkit.wire import SessionSummaryPayload
 
 __all__ = ["API_KEY", "SUBACCOUNT", "WEBHOOK_SECRET", "Call", "IvrFaults", "IvrHarness"]
 
-SUBACCOUNT = "ivrkit-testing"
-API_KEY = "testing-key"
-WEBHOOK_SECRET = "testing-webhook-secret"
 E = TypeVar("E", bound=TranscriptEntry)
 
 
@@ -180,8 +171,9 @@ class Call:
         return self._view.summary.payload
 
 
-class IvrHarness:
-    """A simulated platform and ivrkit's webhook server for one tree, on loopback ports."""
+class IvrHarness(Loopback):
+    """A simulated platform and ivrkit's webhook server for one tree, on loopback ports, and
+    the calls a test drives through them."""
 
     def __init__(
         self,
@@ -194,81 +186,16 @@ class IvrHarness:
         switch_ttl: float = SWITCH_TTL,
         switch_wait: float = SWITCH_WAIT,
     ) -> None:
-        if isinstance(tree, Tree):
-            self._trees = TreeSet([tree])
-        else:
-            path = resolve_flow(tree)
-            self._trees = TreeSet([load_tree(path)], paths=[path], loader=load_tree)
-        self.tree = self._trees.default
-        self._folder = tempfile.TemporaryDirectory(prefix="ivrkit-test-")
-        folder = Path(self._folder.name)
-        self.store: Store = open_store(store_url or f"sqlite:///{folder / 'ivrkit.db'}")
-        config = simulator or SimulatorConfig(
-            api_key=API_KEY, subaccount=SUBACCOUNT, legacy_dtmf=legacy_dtmf
+        super().__init__(
+            tree,
+            legacy_dtmf=legacy_dtmf,
+            webhook_secret=webhook_secret,
+            simulator=simulator,
+            store_url=store_url,
+            switch_ttl=switch_ttl,
+            switch_wait=switch_wait,
+            folder_prefix="ivrkit-test-",
         )
-        self._platform = BackgroundServer(create_simulator(config))
-        self._backend = BackgroundServer(
-            create_app(
-                self._trees,
-                store=self.store,
-                webhook_secret=webhook_secret,
-                spool=folder / "spool.jsonl",
-                switch_ttl=switch_ttl,
-                switch_wait=switch_wait,
-            )
-        )
-        self._secret = webhook_secret
-        self._api_key = config.api_key or API_KEY
-        self._subaccount = config.subaccount or SUBACCOUNT
-        self.client: VoiceClient | None = None
-        self.control: SimulatorControl = SimulatorControl("http://127.0.0.1")
-
-    def start(self) -> Self:
-        self._platform.start()
-        self._backend.start()
-        self.client = VoiceClient(self._api_key, self._subaccount, base_url=self._platform.url)
-        self.control = SimulatorControl(self._platform.url)
-        for kind in ("VCA", "VSS"):
-            self.client.create_webhook(
-                kind, f"{self._backend.url}/webhooks/{kind.lower()}", http_auth_header=self._secret
-            )
-        return self
-
-    def stop(self) -> None:
-        if self.client is not None:
-            self.client.close()
-        self.control.close()
-        self._backend.stop()
-        self._platform.stop()
-        self.store.close()
-        self._folder.cleanup()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def platform_url(self) -> str:
-        return self._platform.url
-
-    @property
-    def backend_url(self) -> str:
-        return self._backend.url
-
-    def reload(self) -> list[str]:
-        """Reload the tree from its file when the file changed, as ``ivrkit serve --reload``
-        does: calls placed from now on get the new version, calls in progress keep theirs.
-        Returns what was done, one line per tree (nothing for a tree given as an object)."""
-        messages = self._trees.reload_changed()
-        self.tree = self._trees.default
-        return messages
 
     def phone(self, number: str, **script: Any) -> None:
         """Script another phone (an agent who is busy: ``ivr.phone(agent, answer="busy")``)."""

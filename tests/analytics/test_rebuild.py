@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from bench.synthetic import fill
 from sqlalchemy import select
 
 from ivrkit.analytics import Analytics, Filters, Window, rebuild
-from ivrkit.analytics.synthetic import fill
 from ivrkit.store import Store, schema
 from ivrkit.trees import load_tree
 from tests.analytics.calls import T0, Recorder

@@ -115,7 +115,8 @@ def test_a_bad_revision_is_one_line(tmp_path: Path) -> None:
 def test_rebuild_analytics_refolds_every_ended_session(tmp_path: Path) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from ivrkit.analytics.synthetic import fill
+    from bench.synthetic import fill
+
     from ivrkit.store import schema
 
     url = f"sqlite:///{tmp_path / 'ivrkit.db'}"

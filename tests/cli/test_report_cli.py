@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from bench.synthetic import fill
 from typer.testing import CliRunner
 
 from ivrkit.analytics import Analytics, Filters, Window
-from ivrkit.analytics.synthetic import fill
 from ivrkit.cli import app
 from ivrkit.cli.common import run_app
 from ivrkit.store import Store, open_store

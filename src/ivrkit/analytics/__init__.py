@@ -2,8 +2,8 @@
 from the steps the webhook server records with every answer, with no instrumentation.
 
 ``Analytics(store)`` answers for a time window and filters; :func:`compare` sets two reports
-side by side; :func:`rebuild` recomputes the counters from the raw rows. Synthetic sessions for
-tests and benchmarks: :func:`ivrkit.analytics.synthetic.fill`.
+side by side; :func:`rebuild` recomputes the counters from the raw rows. (Synthetic sessions for
+tests and benchmarks are filled by ``bench/synthetic.py``, outside the package.)
 """
 
 from __future__ import annotations

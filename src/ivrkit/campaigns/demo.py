@@ -18,7 +18,7 @@ from ivrkit.campaigns.model import CampaignSettings, CampaignStatus, ContactRepo
 from ivrkit.campaigns.repo import CampaignStore
 from ivrkit.campaigns.runner import Runner
 from ivrkit.client import VoiceClient
-from ivrkit.harness import API_KEY, SUBACCOUNT, IvrHarness
+from ivrkit.loopback import API_KEY, SUBACCOUNT, Loopback
 
 START = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 """Monday 10:00 in Singapore, Sunday 21:00 in New York."""
@@ -82,20 +82,20 @@ def run_campaign_demo(
 ) -> DemoResult:
     """Play the campaign; ``on_step`` hears what happens between runs (the clock moving)."""
     clock = ManualClock(START)
-    with IvrHarness() as harness:
-        campaigns = CampaignStore(harness.store)
+    with Loopback() as loopback:
+        campaigns = CampaignStore(loopback.store)
         for customer in CUSTOMERS:
-            harness.control.set_phone(customer.number, **customer.first)  # type: ignore[arg-type]
+            loopback.control.set_phone(customer.number, **customer.first)  # type: ignore[arg-type]
         rows = "".join(f"{c.number},{c.name},{c.timezone}\n" for c in CUSTOMERS)
         contacts = parse_contacts("number,name,timezone\n" + rows, do_not_call=DNC)
         settings = CampaignSettings(rate=20, max_concurrent=5, attempts=2, retry_after=1800)
         campaign = campaigns.create(NAME, settings, contacts, clock.now())
         with VoiceClient(
-            API_KEY, SUBACCOUNT, base_url=harness.platform_url, max_retries=0
+            API_KEY, SUBACCOUNT, base_url=loopback.platform_url, max_retries=0
         ) as client:
 
             def run() -> None:
-                Runner(campaigns, NAME, client, harness.tree, clock=clock).run(
+                Runner(campaigns, NAME, client, loopback.tree, clock=clock).run(
                     stop_when_idle=True, on_progress=on_progress, progress_every=0.1
                 )
 
@@ -103,7 +103,7 @@ def run_campaign_demo(
             run()
             for customer in CUSTOMERS:
                 if customer.then is not None:
-                    harness.control.set_phone(customer.number, **customer.then)  # type: ignore[arg-type]
+                    loopback.control.set_phone(customer.number, **customer.then)  # type: ignore[arg-type]
             clock.advance(timedelta(minutes=40))
             on_step("40 minutes later: the busy and the unanswered are retried")
             run()

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ivrkit.cli.app import DbOpt, JsonOpt, app
 from ivrkit.cli.common import console, open_store_of
+from ivrkit.cli.options import DbOpt, JsonOpt
 from ivrkit.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 calendar_app = typer.Typer(
     help="Ask routing calendars whether they are open.", no_args_is_help=True
 )
-app.add_typer(calendar_app, name="calendar")
 
 
 @calendar_app.command()
@@ -76,7 +75,6 @@ def check(
         console.print("  (emergency switch not checked: give --db)", style="dim", soft_wrap=True)
 
 
-@app.command()
 def closed(
     state: Annotated[
         str | None, typer.Argument(help="on (closed now, whatever the rules say) or off.")

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ivrkit.cli.app import DbOpt, FlowOpt, JsonOpt, app, require_account
 from ivrkit.cli.common import console, err_console, open_store_of, settings
+from ivrkit.cli.options import DbOpt, FlowOpt, JsonOpt, require_account
 from ivrkit.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -23,7 +23,6 @@ campaign_app = typer.Typer(
     help="Call a list of customers back: paced, inside their calling windows, with retries.",
     no_args_is_help=True,
 )
-app.add_typer(campaign_app, name="campaign")
 
 NameArg = Annotated[str, typer.Argument(help="The campaign's name.")]
 WhenOpt = Annotated[str | None, typer.Option(help="ISO 8601 time with its offset.")]

@@ -14,8 +14,8 @@ from rich.table import Table
 from rich.text import Text
 
 from ivrkit.cli import render
-from ivrkit.cli.app import MAX_LIMIT, DbOpt, JsonOpt, app
 from ivrkit.cli.common import console, err_console, open_store_of, settings
+from ivrkit.cli.options import MAX_LIMIT, DbOpt, JsonOpt
 from ivrkit.errors import IvrkitError
 from ivrkit.trees.diff import TREE, TreeDiff
 
@@ -33,7 +33,6 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(ERROR)
 
 
-@app.command()
 def diff(
     old: Annotated[str, typer.Argument(help="The tree as it is (file or built-in name).")],
     new: Annotated[str, typer.Argument(help="The tree as it would be.")],
@@ -75,7 +74,6 @@ def _show_diff(result: TreeDiff) -> None:
             console.print(Text(f"  {change.message}"), markup=False)
 
 
-@app.command()
 def replay(
     flow: Annotated[str, typer.Option("--flow", help="The changed tree to replay against.")],
     db: DbOpt = None,

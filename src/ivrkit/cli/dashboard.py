@@ -8,15 +8,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ivrkit.cli import render
-from ivrkit.cli.app import DbOpt, app
 from ivrkit.cli.common import configure_logging, console, open_store_of, settings
+from ivrkit.cli.options import DbOpt
 from ivrkit.errors import ConfigError, TreeError
 
 if TYPE_CHECKING:
     from ivrkit.trees.model import TreeSpec
 
 
-@app.command()
 def dashboard(
     db: DbOpt = None,
     host: Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1).")] = None,

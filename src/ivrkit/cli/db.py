@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ivrkit.cli import render
-from ivrkit.cli.app import DbOpt, app
 from ivrkit.cli.common import console, existing_store_url, open_store_of, settings
+from ivrkit.cli.options import DbOpt
 
 if TYPE_CHECKING:
     from ivrkit.store.migrate import SchemaState
@@ -17,7 +17,6 @@ if TYPE_CHECKING:
 db_app = typer.Typer(
     help="Show and change the store's schema revision (migrations).", no_args_is_help=True
 )
-app.add_typer(db_app, name="db")
 
 
 @db_app.command()

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ivrkit.cli import render
-from ivrkit.cli.app import DbOpt, app
 from ivrkit.cli.common import console, open_store_of
+from ivrkit.cli.options import DbOpt
 from ivrkit.cli.report_output import TABLES, Sides, document
 from ivrkit.errors import ConfigError
 
@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from ivrkit.trees import Tree
 
 
-@app.command()
 def report(
     flow: Annotated[
         str | None,

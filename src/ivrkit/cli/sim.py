@@ -10,7 +10,6 @@ from rich.panel import Panel
 from rich.text import Text
 
 from ivrkit.cli import render
-from ivrkit.cli.app import app
 from ivrkit.cli.common import configure_logging, console, settings
 from ivrkit.errors import ConfigError
 from ivrkit.narrate import NarratedLine
@@ -31,7 +30,6 @@ def styled(line: NarratedLine) -> Text:
     return Text.assemble((f"{line.at}  ", "dim"), (line.text, STYLES.get(line.kind, "")))
 
 
-@app.command()
 def demo(
     timeout: Annotated[float, typer.Option(help="Seconds each call may take.")] = 30.0,
     campaign: Annotated[
@@ -96,7 +94,6 @@ def demo(
         )
 
 
-@app.command()
 def simulator(
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8700,
@@ -186,7 +183,6 @@ def parse_speed(text: str) -> float | None:
     return rate
 
 
-@app.command()
 def phone(
     sim: Annotated[
         str, typer.Option("--sim", help="Base URL of a running `ivrkit simulator`.")

@@ -7,12 +7,10 @@ from typing import Annotated
 
 import typer
 
-from ivrkit.cli.app import app
 from ivrkit.cli.common import console
 from ivrkit.starter import write_starter
 
 
-@app.command()
 def init(
     folder: Annotated[Path, typer.Argument(help="Folder of the new project (created if missing).")],
     force: Annotated[

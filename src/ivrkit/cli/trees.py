@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from ivrkit.cli.app import app
 from ivrkit.cli.common import console, settings
 from ivrkit.errors import ConfigError, IvrkitError
 from ivrkit.trees.diagram import FORMATS, Format, render
@@ -34,7 +33,6 @@ _SUFFIXES: dict[str, Format] = {
 _STYLE = {"error": "bold red", "warning": "yellow"}
 
 
-@app.command()
 def lint(
     flow: FlowArg,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of lines.")] = False,
@@ -78,7 +76,6 @@ def lint(
     raise typer.Exit(1 if errors or (strict and warnings) else 0)
 
 
-@app.command()
 def graph(
     flow: FlowArg,
     fmt: Annotated[
@@ -103,7 +100,6 @@ def graph(
     _write(render(spec, chosen), output)
 
 
-@app.command()
 def schema(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write to this file, not stdout.")

@@ -7,10 +7,14 @@ from typing import Annotated
 
 import typer
 
-from ivrkit.cli.app import require_account, webhooks_app
 from ivrkit.cli.common import console, settings
+from ivrkit.cli.options import require_account
 from ivrkit.errors import ConfigError
 from ivrkit.wire import WebhookType
+
+webhooks_app = typer.Typer(
+    help="Register, list and delete the platform's webhooks.", no_args_is_help=True
+)
 
 ApiBaseOpt = Annotated[str | None, typer.Option(help="Voice API base URL.")]
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from urllib.parse import urlencode
 
 from ivrkit.analytics.ranges import RangeError, bounds
-from ivrkit.store.browse import SessionQuery
+from ivrkit.dashboard.browse import SessionQuery
 
 __all__ = ["FIELDS", "FilterError", "SessionFilters"]
 

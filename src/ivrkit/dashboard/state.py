@@ -11,10 +11,10 @@ from starlette.templating import Jinja2Templates
 
 from ivrkit.analytics import Analytics
 from ivrkit.dashboard.auth import LoginLimiter
+from ivrkit.dashboard.browse import Browser
 from ivrkit.dashboard.live import LiveFeed
 from ivrkit.dashboard.settings import DashboardSettings
 from ivrkit.store import Store
-from ivrkit.store.browse import Browser
 from ivrkit.trees.model import TreeSpec
 
 __all__ = ["Dashboard", "TreeLookup", "no_trees", "of"]

@@ -8,8 +8,8 @@ from datetime import datetime
 
 from pydantic import ValidationError
 
+from ivrkit.dashboard.browse import SessionDetail
 from ivrkit.masking import mask_number
-from ivrkit.store.browse import SessionDetail
 from ivrkit.store.records import Delivery, LegRecord, SummaryRecord
 from ivrkit.wire import CallActionEvent, Callflow, parse_event
 from ivrkit.wire.actions import MakeCall, PlayFile, Say, SayAndCapture

@@ -14,9 +14,9 @@ from datetime import datetime
 
 from ivrkit.replay.behaviour import CallerBehaviour, behaviour_of
 from ivrkit.replay.platform import Replayed, ReplayPlatform, run_replay
+from ivrkit.replay.recorded import recorded_sessions
 from ivrkit.replay.report import Cell, ReplayReport, SessionChange, build_report
 from ivrkit.store import Store
-from ivrkit.store.recorded import recorded_sessions
 from ivrkit.trees.engine import Engine
 
 __all__ = [

@@ -16,8 +16,8 @@ from datetime import datetime
 from pydantic import ValidationError
 
 from ivrkit import wire
+from ivrkit.replay.recorded import RecordedSession
 from ivrkit.simulator.phones import Answer, PhoneScript
-from ivrkit.store.recorded import RecordedSession
 from ivrkit.trees.position import Position
 
 __all__ = ["ENTRY", "NONE", "CallerBehaviour", "asks_for_digits", "behaviour_of", "path_step"]

@@ -1,4 +1,4 @@
-"""Browsing the store (ivrkit.store.browse) agrees with the store's own records: every filter,
+"""Browsing the store (ivrkit.dashboard.browse) agrees with the store's own records: every filter,
 the outcome derived in SQL as ivrkit.outcomes derives it, paging, and changes since a mark; on
 SQLite and on PostgreSQL."""
 
@@ -8,10 +8,10 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from bench.synthetic import fill
 
-from ivrkit.analytics.synthetic import fill
+from ivrkit.dashboard.browse import Browser, SessionQuery, digits_of
 from ivrkit.store import IN_PROGRESS, SessionRecord, Store
-from ivrkit.store.browse import Browser, SessionQuery, digits_of
 from tests.store.conftest import backend, store, store_url  # noqa: F401
 
 SINCE = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
