@@ -12,7 +12,7 @@ from ivrkit.store import IN_PROGRESS
     ("status", "label", "digits", "expected"),
     [
         (IN_PROGRESS, None, [], None),
-        (IN_PROGRESS, "agent", ["2"], "agent"),
+        (IN_PROGRESS, "agent", ["2"], None),  # no outcome yet: the caller may go on
         ("COMPLETED", "resolved", ["1"], "resolved"),
         ("BUSY", "agent", ["2"], "agent"),  # the agent's line was busy: the customer chose
         ("BUSY", None, [], "busy"),

@@ -1,11 +1,15 @@
-"""What a session ended with: the one definition of an outcome, for the CLI, lint, campaigns and
-analytics alike.
+"""What a session ended with: the one definition of a session's outcome, for the CLI, the
+dashboard, lint, campaigns, replay and analytics alike.
 
 A tree node may carry ``outcome: <label>`` (``resolved``, ``agent``); a session's outcome is the
 last labelled node it reached. A session that reached none gets an outcome derived from its
 summary: ``busy``, ``no-answer``, ``failed``, ``error`` when the call did not go through, else
 ``no-input`` (answered, nothing pressed) or ``hung-up`` (pressed something, then left before any
-labelled node). A session without a summary has no outcome yet (None).
+labelled node). A session without a summary has no outcome yet (None), whatever label it has
+reached so far: the caller may go on to another.
+
+:func:`derive` is the rule; the store's session filter is its SQL form
+(``ivrkit.store.browse``), and tests/test_outcomes.py checks the two agree on every case.
 """
 
 from __future__ import annotations
@@ -70,7 +74,7 @@ def derive(
     the agent's line was busy (the summary then says BUSY for the whole session).
     """
     if status == in_progress:
-        return label
+        return None
     if label:
         return label
     derived = _BY_STATUS.get(status)

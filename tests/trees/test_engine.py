@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ivrkit import wire
-from ivrkit.trees import HookCall, HookResult, Outcome, load_tree, parse_tree
+from ivrkit.trees import DecisionKind, HookCall, HookResult, load_tree, parse_tree
 from tests.conftest import load_fixture
 
 CUSTOMER = "+6512345678"
@@ -98,13 +98,13 @@ def test_a_tampered_action_id_falls_back_to_the_entry_menu() -> None:
     tree = load_tree("restaurant")
     for tampered in ["nope", "main#x", "../../etc", "x" * 500, "reservations#99999"]:
         decision = tree.answer(event("1", tampered))
-        assert decision.outcome is Outcome.STALE
+        assert decision.kind is DecisionKind.STALE
         assert decision.callflow.client_action_id == "main"
 
 
 def test_an_inbound_call_starts_at_the_entry_node() -> None:
     decision = load_tree("restaurant").answer(event(None, inbound=True))
-    assert decision.outcome is Outcome.INBOUND
+    assert decision.kind is DecisionKind.INBOUND
     assert decision.callflow.callflow[0].name == "sayAndCapture"
 
 

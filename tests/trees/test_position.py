@@ -8,7 +8,7 @@ import string
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ivrkit.trees import Outcome, Position, load_tree
+from ivrkit.trees import DecisionKind, Position, load_tree
 from ivrkit.trees.position import MAX_ACTION_ID, ActionId, version_tag_of
 from tests.trees.test_engine import event
 
@@ -48,17 +48,17 @@ def test_a_served_tree_writes_its_tag_and_answers_ids_with_or_without_it() -> No
     tree.version_tag = tree.version[:6]
     retry = tree.answer(event("9")).callflow.client_action_id
     assert retry == f"main#1~{tree.version[:6]}"
-    assert tree.answer(event("2", retry)).outcome is Outcome.ANSWERED
-    assert tree.answer(event("2", "main#1")).outcome is Outcome.ANSWERED
+    assert tree.answer(event("2", retry)).kind is DecisionKind.ANSWERED
+    assert tree.answer(event("2", "main#1")).kind is DecisionKind.ANSWERED
     longer = f"main#1~{tree.version}"
-    assert tree.answer(event("2", longer)).outcome is Outcome.ANSWERED
+    assert tree.answer(event("2", longer)).kind is DecisionKind.ANSWERED
 
 
 def test_an_id_of_another_version_gets_the_entry_menu_and_a_note() -> None:
     tree = load_tree()
     other = "ffffff" if not tree.version.startswith("ffffff") else "000000"
     decision = tree.answer(event("2", f"main~{other}"))
-    assert decision.outcome is Outcome.STALE
+    assert decision.kind is DecisionKind.STALE
     assert decision.heard is None and decision.node == "main"
     assert decision.note is not None
     assert f"version {other} of tree 'simple_ivr'" in decision.note
@@ -67,6 +67,6 @@ def test_an_id_of_another_version_gets_the_entry_menu_and_a_note() -> None:
 
 def test_a_note_quotes_only_the_start_of_a_long_id() -> None:
     decision = load_tree().answer(event("1", "z" * 5000))
-    assert decision.outcome is Outcome.STALE
+    assert decision.kind is DecisionKind.STALE
     assert decision.note is not None and len(decision.note) < 200
     assert "5000 characters" in decision.note

@@ -265,21 +265,24 @@ def _conditions(query: SessionQuery) -> list[ColumnElement[bool]]:
 
 
 def _outcome_is(outcome: str) -> ColumnElement[bool]:
-    """The SQL of :func:`ivrkit.outcomes.derive` == ``outcome``."""
+    """The SQL of :func:`ivrkit.outcomes.derive` == ``outcome`` (tests/test_outcomes.py checks
+    the two agree): an ended session whose label is ``outcome``, or, unlabelled, whose status and
+    digits derive it. (The column ``outcome`` holds the label.)"""
     ended = _S.status != IN_PROGRESS
-    unlabelled = or_(_S.outcome.is_(None), _S.outcome == "")
+    labelled = and_(ended, _S.outcome == outcome)
+    unlabelled = and_(ended, or_(_S.outcome.is_(None), _S.outcome == ""))
     statuses = _STATUSES_OF.get(outcome)
     if statuses is not None:
-        return and_(unlabelled, _S.status.in_(statuses))
+        return or_(labelled, and_(unlabelled, _S.status.in_(statuses)))
     if outcome in (outcomes.HUNG_UP, outcomes.NO_INPUT):
         pressed = exists().where(_DIGITS.session_id == _S.session_id, _DIGITS.digits != "")
-        return and_(
-            ended,
+        derived = and_(
             unlabelled,
             _S.status.not_in(_NOT_THROUGH),
             pressed if outcome == outcomes.HUNG_UP else not_(pressed),
         )
-    return _S.outcome == outcome
+        return or_(labelled, derived)
+    return labelled
 
 
 def _campaign_sessions(name: str) -> Select[tuple[str | None]]:

@@ -31,7 +31,8 @@ from ivrkit.trees.model import (
     Transfer,
     TreeSpec,
 )
-from ivrkit.trees.position import Decision, Outcome, Position, RouteKind, RouteTaken
+from ivrkit.trees.position import Decision, DecisionKind, Position, RouteKind, RouteTaken
+from ivrkit.trees.position import Outcome as Outcome  # DecisionKind's former name (ivrkit.server)
 
 __all__ = [
     "BUILTIN_FLOWS",
@@ -41,6 +42,7 @@ __all__ = [
     "Collect",
     "Condition",
     "Decision",
+    "DecisionKind",
     "Defaults",
     "Engine",
     "Goto",
@@ -53,7 +55,6 @@ __all__ = [
     "Language",
     "Menu",
     "Node",
-    "Outcome",
     "Play",
     "Position",
     "Route",

@@ -23,7 +23,14 @@ from ivrkit.trees.context import CallContext, fill, template_names
 from ivrkit.trees.hooks import HookCall, HookFunction, HookRegistry, run_hook
 from ivrkit.trees.model import RETRY, Collect, Menu, Node, Text, TreeSpec
 from ivrkit.trees.observers import OBSERVERS, tell
-from ivrkit.trees.position import ActionId, Decision, Outcome, Position, RouteKind, RouteTaken
+from ivrkit.trees.position import (
+    ActionId,
+    Decision,
+    DecisionKind,
+    Position,
+    RouteKind,
+    RouteTaken,
+)
 
 SAMPLE_VALUE = "6512345678"
 """Stands in for a session variable when a node is rendered to be checked: digits, so that it
@@ -153,7 +160,7 @@ class Engine:
         )
         entry = Position(self.spec.entry)
         if event.is_new_inbound_call:
-            return self._decide(entry, context, Outcome.INBOUND)
+            return self._decide(entry, context, DecisionKind.INBOUND)
         action_id = event.payload.client_action_id
         # The first event of an outbound call carries no clientActionId (Send Callflow has none):
         # the callee answered the node the initial request waited at.
@@ -163,10 +170,10 @@ class Engine:
                 f"clientActionId {_shown(action_id)} is of version {action.version} of tree "
                 f"{self.spec.name!r}, which is not known; answered version {self.version}"
             )
-            return self._decide(entry, context, Outcome.STALE, note)
+            return self._decide(entry, context, DecisionKind.STALE, note)
         if action is None or action.position.node not in self.spec.nodes:
             note = f"clientActionId {_shown(action_id)} names no node of tree {self.spec.name!r}"
-            return self._decide(entry, context, Outcome.STALE, note)
+            return self._decide(entry, context, DecisionKind.STALE, note)
         position = action.position
         return self._decide(self._next_after(position, context), context, heard=position)
 
@@ -222,7 +229,7 @@ class Engine:
         self,
         position: Position | None,
         context: CallContext,
-        outcome: Outcome = Outcome.ANSWERED,
+        kind: DecisionKind = DecisionKind.ANSWERED,
         note: str | None = None,
         *,
         heard: Position | None = None,
@@ -234,7 +241,7 @@ class Engine:
             return Decision(
                 callflow,
                 "(hangup)",
-                outcome,
+                kind,
                 note,
                 context.changed,
                 heard=heard,
@@ -250,7 +257,7 @@ class Engine:
         return Decision(
             self._callflow(actions, where),
             position.node,
-            outcome,
+            kind,
             note,
             context.changed,
             self.label_of(reached),

@@ -30,7 +30,9 @@ MAX_ACTION_ID = 80
 """The longest `clientActionId` ivrkit writes (and reads: a longer one is refused unread)."""
 
 
-class Outcome(StrEnum):
+class DecisionKind(StrEnum):
+    """How the engine placed an event in the tree before answering it."""
+
     ANSWERED = "answered"
     """The digits were acted on in the node the caller heard."""
     STALE = "stale-action-id"
@@ -85,7 +87,7 @@ class Decision:
     callflow: wire.Callflow
     node: str
     """The node the answer was rendered from (the start of the chain)."""
-    outcome: Outcome
+    kind: DecisionKind
     note: str | None = None
     variables: dict[str, str] = field(default_factory=dict)
     """Session variables this answer set (for the store to keep)."""
@@ -99,6 +101,16 @@ class Decision:
     hooks and gotos up to the node that waits (or the end of the call)."""
     reached: tuple[str, ...] = ()
     """The nodes the answer passed through, in order (the last one waits or ends the call)."""
+
+    @property
+    def outcome(self) -> DecisionKind:
+        """The former name of :attr:`kind` ("outcome" now means a session's outcome only, as
+        :mod:`ivrkit.outcomes` defines it); kept while ivrkit.server still reads it."""
+        return self.kind
+
+
+Outcome = DecisionKind
+"""The former name of :class:`DecisionKind`, kept while ivrkit.server still imports it."""
 
 
 @dataclass(frozen=True)
