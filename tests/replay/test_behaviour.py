@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from ivrkit.replay.behaviour import CallerBehaviour, behaviour_of, path_step
+from ivrkit.replay.recorded import recorded_sessions
 from ivrkit.simulator.phones import Answer
 from ivrkit.store import Store, open_store
-from ivrkit.store.recorded import recorded_sessions
 from tests.replay.recording import ASK, BRIDGE, HANG_UP, Step, record_call
 
 

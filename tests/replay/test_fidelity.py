@@ -14,8 +14,8 @@ import pytest
 from ivrkit.replay import replay_store
 from ivrkit.replay.behaviour import behaviour_of
 from ivrkit.replay.platform import run_replay
+from ivrkit.replay.recorded import recorded_sessions
 from ivrkit.store import Store, open_store
-from ivrkit.store.recorded import recorded_sessions
 from ivrkit.trees import load_tree
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
