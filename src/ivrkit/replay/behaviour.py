@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from ivrkit import wire
 from ivrkit.replay.recorded import RecordedSession
-from ivrkit.simulator import Answer, PhoneScript
+from ivrkit.simulator import Answer
 from ivrkit.trees.position import Position, RouteKind
 
 __all__ = [
@@ -88,17 +88,6 @@ class CallerBehaviour:
     flow: str | None = None
     version: str | None = None
     """The tree and its version that answered the session last (None: not recorded)."""
-
-    def script(self) -> PhoneScript:
-        """The phone that plays this caller again: the N-th capture it hears gets the N-th
-        recorded entry (every try of that capture the same keys); once the entries run out, it
-        hangs up during the next prompt."""
-        return PhoneScript(
-            answer=self.answer,
-            press=list(self.entries),
-            counts="captures",
-            hangup_during_prompt=len(self.entries) + 1,
-        )
 
 
 def path_step(client_action_id: str | None) -> str:
