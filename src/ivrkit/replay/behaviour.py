@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from ivrkit import wire
 from ivrkit.replay.recorded import RecordedSession
 from ivrkit.simulator import Answer
+from ivrkit.store.records import CALL_PLACED
 from ivrkit.trees.position import Position, RouteKind
 
 __all__ = [
@@ -118,6 +119,8 @@ def _from_steps(recorded: RecordedSession) -> CallerBehaviour:
     path: list[str] = []
     times: list[datetime] = []
     for step in recorded.steps:
+        if step.route == CALL_PLACED:  # the Send Callflow of an outbound call, not a CALL_ACTION
+            continue
         times.append(step.at)
         if step.heard is None:  # a new inbound call: the tree answered, nobody had been asked
             direction = "INBOUND"
@@ -129,7 +132,7 @@ def _from_steps(recorded: RecordedSession) -> CallerBehaviour:
         else:
             path.append(f"{step.heard}#{step.replay}" if step.replay else step.heard)
     path.append(record.node or NONE)
-    last = recorded.steps[-1] if recorded.steps else None
+    last = recorded.steps[-1] if recorded.steps else None  # the version that answered last
     return CallerBehaviour(
         session_id=record.session_id,
         direction=direction,
