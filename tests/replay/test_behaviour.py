@@ -38,8 +38,6 @@ def test_keys_at_each_capture_and_the_path(store: Store) -> None:
     assert caller.entries == ("9", "1")
     assert caller.path == ("(entry)", "main#1", "resolved")
     assert (caller.direction, caller.outcome, caller.answer) == ("OUTBOUND", "resolved", Answer.YES)
-    script = caller.script()
-    assert (script.press, script.counts, script.hangup_during_prompt) == (["9", "1"], "captures", 3)
 
 
 def test_a_silence_is_an_empty_entry(store: Store) -> None:

@@ -171,10 +171,10 @@ def test_the_report_is_the_same_bytes_for_the_same_input() -> None:
     ]
 
 
-def test_a_tree_that_cannot_answer_ends_the_call_in_error_and_says_why() -> None:
+def test_a_tree_that_cannot_answer_gets_the_servers_fallback() -> None:
     """Two gotos in a loop after the first key (a tree the checker refuses, given to the engine
-    as it is): the replay reports the session as an error (what the platform makes of a webhook
-    that fails); the replay goes on."""
+    as it is): the server answers the entry menu when the tree fails, and so does the replay;
+    the caller, out of keys, hangs up there."""
     tree = Engine(
         parse_spec(
             """
@@ -190,7 +190,9 @@ nodes:
         )[0]
     )
     first, second = run_replay(tree, [caller("1"), caller("", outcome="no-input")])
-    assert first.status == "ERROR"
-    assert first.error is not None
-    assert first.outcome == "error"
-    assert second.status == "COMPLETED"
+    assert first.status == "COMPLETED"
+    assert first.error is None
+    assert b"Press one." in first.answers[0]
+    assert first.path == ("(entry)", "(none)")  # the fallback answers from no node
+    assert first.outcome == "hung-up"
+    assert (second.status, second.outcome) == ("COMPLETED", "no-input")

@@ -7,11 +7,11 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime, timedelta
 
+from ivrkit.store.browse import Browser, SessionQuery
 from sqlalchemy import insert
 
 from ivrkit import outcomes
 from ivrkit.store import IN_PROGRESS, Store, schema
-from ivrkit.store.browse import Browser, SessionQuery
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
 STATUSES = [IN_PROGRESS, "COMPLETED", "BUSY", "NO_ANSWER", "FAILED", "CANCELED", "ERROR"]

@@ -1,22 +1,36 @@
-"""What-if replay: the callers a store recorded, played again through the simulator against a
-changed tree, and how their calls would end (:func:`replay_store`).
+"""What-if replay: the callers a store recorded, played again against a changed tree through the
+webhook server's own answering, and how their calls would end (:func:`replay_store`).
 
 A replayed caller answers the N-th capture it hears with the keys recorded at the N-th capture
 of the original call (the same keys at every try of that capture; a silence stays a silence),
 whatever node now asks; once the recording runs out it hangs up during the next prompt. So a
 caller who pressed 2 at a menu the new tree replaced presses 2 at whatever menu comes first,
 and a caller who hung up during the third prompt hangs up during the third prompt again.
+
+A session's old outcome is the one it recorded, unless that cannot be trusted (an answer was
+the server's fallback, or the platform ended the call in error): then the version of the tree
+that answered it, as the store kept it, is replayed too, and the comparison is between the two
+replays.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 
+from pydantic import ValidationError
+
+from ivrkit.calendars import Switch
+from ivrkit.errors import IvrkitError
 from ivrkit.replay.behaviour import CallerBehaviour, behaviour_of
 from ivrkit.replay.platform import Replayed, ReplayPlatform, run_replay
 from ivrkit.replay.recorded import recorded_sessions
 from ivrkit.replay.report import Cell, ReplayReport, SessionChange, build_report
 from ivrkit.store import Store
+from ivrkit.store.calendars import SwitchStore
+from ivrkit.store.versions import TreeVersions
+from ivrkit.trees import Tree, TreeSpec
 from ivrkit.trees.engine import Engine
 
 __all__ = [
@@ -31,9 +45,14 @@ __all__ = [
 ]
 
 
-def replay_callers(engine: Engine, callers: list[CallerBehaviour]) -> ReplayReport:
+def replay_callers(
+    engine: Engine,
+    callers: list[CallerBehaviour],
+    *,
+    switches: Mapping[str, Switch] | None = None,
+) -> ReplayReport:
     """Replay ``callers`` against ``engine``'s tree and compare the outcomes."""
-    replayed = run_replay(engine, callers)
+    replayed = run_replay(engine, callers, switches=switches)
     return build_report(engine.spec.name, engine.version, engine.spec.entry, callers, replayed)
 
 
@@ -45,8 +64,62 @@ def replay_store(
     limit: int | None = None,
 ) -> ReplayReport:
     """Replay the ended sessions ``store`` recorded (started at ``since`` or later, the newest
-    ``limit``) against ``engine``'s tree."""
+    ``limit``) against ``engine``'s tree, with the calendars' switches that are on now."""
     callers = [
         behaviour_of(recorded) for recorded in recorded_sessions(store, since=since, limit=limit)
     ]
-    return replay_callers(engine, callers)
+    switches = SwitchStore(store).closed() if engine.uses_calendars else None
+    if not all(caller.trusted for caller in callers):
+        callers = _replayed_old(store, engine, callers, switches)
+    return replay_callers(engine, callers, switches=switches)
+
+
+def _replayed_old(
+    store: Store,
+    engine: Engine,
+    callers: list[CallerBehaviour],
+    switches: Mapping[str, Switch] | None,
+) -> list[CallerBehaviour]:
+    """``callers`` with the recorded outcome and path of each untrusted session replaced by a
+    replay of the tree version that answered it (kept when the store lacks that version)."""
+    platforms: dict[tuple[str, str], ReplayPlatform | None] = {}
+    found: list[CallerBehaviour] = []
+    for caller in callers:
+        platform = None
+        if not caller.trusted and caller.flow and caller.version:
+            key = (caller.flow, caller.version)
+            if key not in platforms:
+                platforms[key] = _old_platform(store, engine, *key, switches)
+            platform = platforms[key]
+        if platform is None:
+            found.append(caller)
+            continue
+        old = platform.replay(caller)
+        found.append(replace(caller, outcome=old.outcome, path=old.path))
+    return found
+
+
+def _old_platform(
+    store: Store,
+    engine: Engine,
+    flow: str,
+    version: str,
+    switches: Mapping[str, Switch] | None,
+) -> ReplayPlatform | None:
+    """A platform answering with the version of ``flow`` the store kept (None when it kept
+    none, or it no longer loads as itself)."""
+    try:
+        kept = [v for v in TreeVersions(store).kept(flow) if v.version == version]
+        if not kept:
+            return None
+        old = Tree(
+            TreeSpec.model_validate_json(kept[0].spec),
+            source=f"<{flow} version {version}>",
+            hooks=engine.hooks,
+            calendars=engine.calendars,
+        )
+    except (IvrkitError, ValidationError):
+        return None
+    if old.version != version:
+        return None
+    return ReplayPlatform(old, switches=switches)
