@@ -9,10 +9,12 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from ivrkit.campaigns.leases import Leases
 from ivrkit.errors import WorkerConflict
 from ivrkit.harness import API_KEY, SUBACCOUNT
 from tests.campaigns.conftest import Rig
@@ -54,7 +56,9 @@ def test_sqlite_refuses_a_second_worker_clearly(rig: Rig, backend: str) -> None:
     if backend != "sqlite":
         pytest.skip("PostgreSQL takes several workers")
     rig.create("solo", csv_of(numbers(1)), **ALL_DAY)
-    rig.campaigns.join(rig.campaigns.get("solo"), "other", "elsewhere", 4242, 30)
+    Leases(rig.harness.store, rig.wall).join(
+        rig.campaigns.get("solo"), "other", "elsewhere", 4242, 30
+    )
     with pytest.raises(WorkerConflict, match="already run by worker other .pid 4242"):
         rig.runner("solo").run(stop_when_idle=True)
 
@@ -101,7 +105,9 @@ def test_a_worker_killed_mid_campaign_leaves_nobody_uncalled_or_called_twice(
             worker.stderr.close()
     called = sum(rig.calls_by_number().values())
     assert 8 <= called < len(listed), "the worker was not killed mid-campaign"
-    time.sleep(2.5)  # its lease passes (SQLite lets one worker in)
+    # Its lease, its claims and the grace of what it was placing pass without waiting for them.
+    rig.wait_for_calls_to_end()
+    rig.wall.advance(timedelta(seconds=5))
     result = rig.runner("killed").run()
     assert result.reason == "done"
     assert rig.calls_by_number() == {number: 1 for number in listed}

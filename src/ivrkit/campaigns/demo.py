@@ -12,12 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from ivrkit.campaigns.clock import ManualClock
+from ivrkit.campaigns.catalog import CampaignStore
 from ivrkit.campaigns.contacts import parse_contacts
 from ivrkit.campaigns.model import CampaignSettings, CampaignStatus, ContactReport
-from ivrkit.campaigns.repo import CampaignStore
 from ivrkit.campaigns.runner import Runner
 from ivrkit.client import VoiceClient
+from ivrkit.clock import ManualClock
 from ivrkit.harness import API_KEY, SUBACCOUNT, IvrHarness
 
 START = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
