@@ -111,10 +111,11 @@ def run_campaign_demo(
             on_step("22:30 in Singapore, 09:30 in New York: the New York customer's window opens")
             run()
         report = campaigns.report(campaigns.get(campaign.name))
-    return DemoResult(report, _problems(report))
+    return DemoResult(report, check_report(report))
 
 
-def _problems(report: list[ContactReport]) -> list[str]:
+def check_report(report: list[ContactReport]) -> list[str]:
+    """One line per contact of ``report`` that did not end as :data:`CUSTOMERS` scripts."""
     expected = {c.number: c for c in CUSTOMERS}
     problems: list[str] = []
     for row in report:
