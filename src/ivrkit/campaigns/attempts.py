@@ -14,19 +14,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
     Connection,
     and_,
     bindparam,
     func,
     or_,
     select,
-    true,
     update,
 )
 
 from ivrkit.campaigns import model as m
-from ivrkit.campaigns.tables import ATTEMPTS, CAMPAIGNS, CONTACTS, A, C, K, S, chunks
+from ivrkit.campaigns.tables import ATTEMPTS, CAMPAIGNS, CONTACTS, A, C, K, S, W, chunks
 from ivrkit.clock import Clock
 from ivrkit.store import IN_PROGRESS, Store, schema
 
@@ -250,11 +248,9 @@ class Attempts:
             if any(e.slow_down for e in endings if e.client_request_id in closed):
                 self._slow_down(conn, campaign, ended_at + timedelta(seconds=1))
 
-    def to_settle(
-        self, campaign: m.Campaign, worker: str, others: set[str]
-    ) -> tuple[list[OpenAttempt], int]:
-        """The open attempts of this worker and of workers gone (not in ``others``, the other
-        live workers) that may be settled now, and how many of them are open in all.
+    def to_settle(self, campaign: m.Campaign, worker: str) -> tuple[list[OpenAttempt], int]:
+        """The open attempts of this worker and of workers gone (their lease passed) that may be
+        settled now, and how many of them are open in all.
 
         Settled now: placed attempts whose session ended or whose summary is overdue, and
         attempts being placed that are not fresh ones of this worker (whose sender records
@@ -262,11 +258,12 @@ class Attempts:
         clientRequestId."""
         s = campaign.settings
         current = self.wall.now()
-        mine: ColumnElement[bool] = (
-            or_(A.worker == worker, A.worker.is_(None), A.worker.not_in(sorted(others)))
-            if others
-            else true()
+        live = select(W.worker).where(
+            W.campaign_id == campaign.id,
+            W.worker != worker,
+            W.heartbeat_at >= current - timedelta(seconds=s.worker_lease),
         )
+        mine = or_(A.worker.is_(None), A.worker.not_in(live))
         pressed = (
             select(func.count())
             .select_from(schema.session_digits)

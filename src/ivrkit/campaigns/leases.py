@@ -57,15 +57,6 @@ class Leases:
                 update(WORKERS).where(W.worker == worker).values(heartbeat_at=self.wall.now())
             )
 
-    def live(self, campaign: m.Campaign, lease: float) -> set[str]:
-        """The workers of ``campaign`` heard from within the last ``lease`` seconds."""
-        since = self.wall.now() - timedelta(seconds=lease)
-        with self.store.reading() as conn:
-            rows = conn.execute(
-                select(W.worker).where(W.campaign_id == campaign.id, W.heartbeat_at >= since)
-            )
-            return {row[0] for row in rows}
-
     def leave(self, worker: str) -> None:
         with self.store.transaction() as conn:
             conn.execute(delete(WORKERS).where(W.worker == worker))

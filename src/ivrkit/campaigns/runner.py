@@ -101,8 +101,6 @@ class Runner:
         self._hold_until: datetime | None = None
         """After a 429: calls whose slot comes before this are given back, not sent."""
         self._pending: list[tuple[m.ClaimedContact, str, Future[tuple[str | None, datetime]]]] = []
-        self._others: set[str] = set()
-        """The other live workers of the campaign, as of the last heartbeat."""
         self._pool = ThreadPoolExecutor(max_workers=1)
         self._pace_lock = threading.Lock()
         self._sent: deque[datetime] = deque()
@@ -124,7 +122,6 @@ class Runner:
             return RunResult(campaign.state, campaign.state, 0)
         lease = campaign.settings.worker_lease
         self.leases.join(campaign, self.worker, socket.gethostname(), os.getpid(), lease)
-        self._others = self.leases.live(campaign, lease) - {self.worker}
         heartbeat = min(HEARTBEAT_SECONDS, lease / 3)
         beat = progress = time.monotonic()
         self._pool = ThreadPoolExecutor(max_workers=SENDERS, thread_name_prefix="ivrkit-campaign")
@@ -133,7 +130,6 @@ class Runner:
                 campaign = repo.get(self.name)
                 if time.monotonic() - beat >= heartbeat:
                     self.leases.heartbeat(self.worker)
-                    self._others = self.leases.live(campaign, lease) - {self.worker}
                     beat = time.monotonic()
                 placed = self.collect(campaign)
                 in_flight = self.settle(campaign)
@@ -281,7 +277,7 @@ class Runner:
         now = self.clock.now()
         current = self.wall.now()
         mine = {request_id for _, request_id, _ in self._pending}
-        rows, open_count = self.attempts.to_settle(campaign, self.worker, self._others)
+        rows, open_count = self.attempts.to_settle(campaign, self.worker)
         endings: list[Ending] = []
         found: list[tuple[str, str, datetime | None]] = []
         lost: list[str] = []
