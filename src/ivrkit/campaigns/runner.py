@@ -6,9 +6,11 @@ at their slots. Any number of workers share a campaign on PostgreSQL; SQLite all
 
 An attempt is recorded (with the clientRequestId it sends) before Send Callflow. A worker
 killed at any instant leaves either a claim (it expires; another worker takes the contact) or
-an attempt being placed, which any worker settles: by the session the store recorded for its
-clientRequestId (the Send Callflow answer, or the summary echoing it), else, after
-``placing_grace`` with no trace, as never placed. So nobody is called twice for one attempt.
+an attempt being placed, which another worker settles once the dead one's lease has passed: by
+the session the store recorded for its clientRequestId (the Send Callflow answer, or the summary
+echoing it), else, after ``placing_grace`` with no trace, as never placed. So nobody is called
+twice for one attempt. A live worker settles only its own attempts, each round's in one
+transaction, so workers do not race each other for the same rows.
 """
 
 from __future__ import annotations
