@@ -3,6 +3,7 @@ schema of its own when IVRKIT_TEST_POSTGRES_URL is set), with campaigns on that 
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -10,7 +11,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ivrkit.campaigns import CampaignSettings, CampaignStore, ManualClock, Runner, parse_contacts
+from ivrkit.campaigns import (
+    CampaignSettings,
+    CampaignStore,
+    ManualClock,
+    Runner,
+    ShiftedClock,
+    parse_contacts,
+)
 from ivrkit.client import VoiceClient
 from ivrkit.harness import API_KEY, SUBACCOUNT, IvrHarness
 from tests.store.conftest import backend, store_url  # noqa: F401  (SQLite, then PostgreSQL)
@@ -24,6 +32,10 @@ class Rig:
     harness: IvrHarness
     campaigns: CampaignStore
     clock: ManualClock
+    """Business time: calling windows, due and retry times."""
+    wall: ShiftedClock
+    """The time workers share: a test makes a lease, a claim or a grace period pass with
+    ``wall.advance`` instead of waiting for it."""
     clients: list[VoiceClient] = field(default_factory=list)
 
     def client(self, **options: object) -> VoiceClient:
@@ -54,6 +66,20 @@ class Rig:
     def calls_by_number(self) -> Counter[str]:
         return Counter(info.caller for info in self.harness.control.sessions())
 
+    def wait_for_calls_to_end(self, timeout: float = 20.0) -> None:
+        """Until every call the simulator placed has ended and the store holds its summary."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            infos = self.harness.control.sessions()
+            ended = all(info.state == "ended" for info in infos)
+            if ended and all(self._summarised(info.session_id) for info in infos):
+                return
+            time.sleep(0.02)
+        raise AssertionError(f"calls still in progress after {timeout:g}s")
+
+    def _summarised(self, session_id: str) -> bool:
+        return self.harness.store.summary(session_id) is not None
+
     def phone(self, number: str, **script: object) -> None:
         self.harness.control.set_phone(number, **script)  # type: ignore[arg-type]
 
@@ -65,7 +91,10 @@ class Rig:
 @pytest.fixture
 def rig(store_url: str) -> Iterator[Rig]:  # noqa: F811
     with IvrHarness(store_url=store_url) as harness:
-        made = Rig(harness, CampaignStore(harness.store), ManualClock(MONDAY_10_SG))
+        wall = ShiftedClock()
+        made = Rig(
+            harness, CampaignStore(harness.store, wall=wall), ManualClock(MONDAY_10_SG), wall
+        )
         try:
             yield made
         finally:

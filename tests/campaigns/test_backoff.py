@@ -8,10 +8,12 @@ import time
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from ivrkit.campaigns import CampaignStore
 from ivrkit.client import VoiceClient
 from ivrkit.harness import API_KEY, SUBACCOUNT
+from ivrkit.store import schema
 from tests.campaigns.conftest import Rig
 
 pytestmark = pytest.mark.e2e
@@ -90,3 +92,22 @@ def test_a_full_trunk_is_retried_without_charging_an_attempt(rig: Rig) -> None:
     assert {row.outcome for row in rows} == {"resolved"}
     full = [a for row in rows for a in row.attempts if a.error_code == -2010]
     assert len(full) >= 3 and all(a.outcome == "error" for a in full)
+
+
+def test_a_webhook_the_platform_gave_up_on_holds_the_campaign(rig: Rig) -> None:
+    # Every try of the first CALL_ACTION comes back too late: the platform ends the call with
+    # -2002, as it does when the webhook server falls behind under load.
+    rig.phone(NUMBERS[0], press=["1"])
+    rig.create("behind", "number\n" + NUMBERS[0] + "\n", attempts=1, rate=50)
+    rig.harness.control.inject_faults(late_answers=3)
+    result = rig.runner("behind").run(stop_when_idle=True)
+    assert result.reason == "done"
+    [row] = rig.campaigns.report(rig.campaigns.get("behind"))
+    assert [(a.status, a.error_code) for a in row.attempts] == [("ERROR", -2002)]
+    with rig.harness.store.reading() as conn:
+        held = conn.execute(
+            select(schema.campaigns.c.current_rate, schema.campaigns.c.hold_until).where(
+                schema.campaigns.c.name == "behind"
+            )
+        ).one()
+    assert held.current_rate == 25.0 and held.hold_until is not None

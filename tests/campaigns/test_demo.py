@@ -1,4 +1,7 @@
-"""`ivrkit demo --campaign` passes, and fails when a contact does not end as scripted."""
+"""`ivrkit demo --campaign` passes, and fails when a contact does not end as scripted.
+
+The demo's campaign runs once for the module; the command line is then shown its result.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +11,26 @@ import pytest
 from typer.testing import CliRunner
 
 from ivrkit.campaigns import demo
+from ivrkit.campaigns.model import CampaignStatus
 from ivrkit.cli import app
 
 pytestmark = pytest.mark.e2e
 
 
-def test_the_campaign_demo_ends_every_contact_as_scripted() -> None:
+@pytest.fixture(scope="module")
+def played() -> demo.DemoResult:
+    steps: list[str] = []
+    statuses: list[CampaignStatus] = []
+    result = demo.run_campaign_demo(statuses.append, steps.append)
+    assert len(steps) == 3 and statuses, (steps, statuses)
+    return result
+
+
+def test_the_campaign_demo_ends_every_contact_as_scripted(
+    played: demo.DemoResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert played.problems == []
+    monkeypatch.setattr(demo, "run_campaign_demo", lambda on_progress, on_step: played)
     result = CliRunner().invoke(app, ["demo", "--campaign"])
     assert result.exit_code == 0, result.output
     assert "all 20 contacts ended as scripted" in result.output
@@ -21,11 +38,15 @@ def test_the_campaign_demo_ends_every_contact_as_scripted() -> None:
 
 
 def test_the_campaign_demo_exits_1_when_a_contact_ends_otherwise(
-    monkeypatch: pytest.MonkeyPatch,
+    played: demo.DemoResult, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The New York customer is now expected to press 2: the check must catch the difference.
     changed = [*demo.CUSTOMERS[:-1], replace(demo.CUSTOMERS[-1], outcome="agent")]
     monkeypatch.setattr(demo, "CUSTOMERS", changed)
+    problems = demo.check_report(played.report)
+    assert problems == ["+12125550199: outcome resolved, expected agent"]
+    failed = replace(played, problems=problems)
+    monkeypatch.setattr(demo, "run_campaign_demo", lambda on_progress, on_step: failed)
     result = CliRunner().invoke(app, ["demo", "--campaign"])
     assert result.exit_code == 1
     assert "+12125550199: outcome resolved, expected agent" in result.output

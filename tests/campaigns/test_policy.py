@@ -43,6 +43,16 @@ def test_a_full_trunk_is_retried_at_once_uncounted_and_slows_the_campaign() -> N
     assert (step.retry_at, step.counted, step.slow_down) == (NOW, False, True)
 
 
+@pytest.mark.parametrize("label", [None, "resolved"])
+def test_a_webhook_the_platform_gave_up_on_slows_the_campaign(label: str | None) -> None:
+    # -2002: our webhook server did not answer CALL_ACTION in time, three times. The callee was
+    # called (counted, retried as any error), and the campaign stops adding calls for a moment.
+    step = after("ERROR", label=label, code=-2002)
+    assert step.slow_down and step.counted
+    assert step.outcome == (label or "error")
+    assert (step.retry_at is None) == (label is not None)
+
+
 def test_a_permanent_run_time_error_is_not_retried() -> None:
     assert after("ERROR", code=-2004).retry_at is None
 

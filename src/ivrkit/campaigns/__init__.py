@@ -1,10 +1,11 @@
 """Callback campaigns: call a list of customers with a tree, paced, inside their calling
 windows, with retries, each contact ending with its session's outcome.
 
-:class:`CampaignStore` keeps campaigns in the store's database; :class:`Runner` is one worker.
+:class:`CampaignStore` keeps campaigns in the store's database (what their owner does and
+reads); :class:`Runner` is one worker (claims, attempts and leases are its state transitions).
 """
 
-from ivrkit.campaigns.clock import Clock, ManualClock, SystemClock
+from ivrkit.campaigns.catalog import CampaignStore
 from ivrkit.campaigns.contacts import (
     ContactList,
     ContactRow,
@@ -20,9 +21,9 @@ from ivrkit.campaigns.model import (
     parse_duration,
     parse_rate,
 )
-from ivrkit.campaigns.repo import CampaignStore
 from ivrkit.campaigns.runner import Runner, RunResult
 from ivrkit.campaigns.windows import CallingWindow
+from ivrkit.clock import Clock, ManualClock, ShiftedClock, SystemClock
 
 __all__ = [
     "CallingWindow",
@@ -36,6 +37,7 @@ __all__ = [
     "ContactRow",
     "ManualClock",
     "RunResult",
+    "ShiftedClock",
     "Runner",
     "SystemClock",
     "parse_contacts",

@@ -12,12 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from ivrkit.campaigns.clock import ManualClock
+from ivrkit.campaigns.catalog import CampaignStore
 from ivrkit.campaigns.contacts import parse_contacts
 from ivrkit.campaigns.model import CampaignSettings, CampaignStatus, ContactReport
-from ivrkit.campaigns.repo import CampaignStore
 from ivrkit.campaigns.runner import Runner
 from ivrkit.client import VoiceClient
+from ivrkit.clock import ManualClock
 from ivrkit.loopback import API_KEY, SUBACCOUNT, Loopback
 
 START = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
@@ -111,10 +111,11 @@ def run_campaign_demo(
             on_step("22:30 in Singapore, 09:30 in New York: the New York customer's window opens")
             run()
         report = campaigns.report(campaigns.get(campaign.name))
-    return DemoResult(report, _problems(report))
+    return DemoResult(report, check_report(report))
 
 
-def _problems(report: list[ContactReport]) -> list[str]:
+def check_report(report: list[ContactReport]) -> list[str]:
+    """One line per contact of ``report`` that did not end as :data:`CUSTOMERS` scripts."""
     expected = {c.number: c for c in CUSTOMERS}
     problems: list[str] = []
     for row in report:

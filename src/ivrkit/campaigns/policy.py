@@ -4,7 +4,7 @@ on retries, apart from the machinery that applies them)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from ivrkit import outcomes
@@ -16,6 +16,10 @@ TRUNK_FULL = -2010
 PERMANENT_CODES = frozenset({-2003, -2004, -2007, -2008, -2009})
 """Run-time errors a retry cannot fix (invalid callflow, no coverage, expired, caller ID not
 whitelisted, bad scenario)."""
+
+VCA_FAILURE = -2002
+"""The platform gave up on our webhook server (no answer to CALL_ACTION, three times): the server
+is behind, so the campaign slows down rather than send it more calls."""
 
 INVALID_NUMBER = -1017
 UNKNOWN = "unknown"
@@ -49,10 +53,12 @@ def after_summary(
     if error_code == TRUNK_FULL and label is None:
         return Next(outcome, now, counted=False, slow_down=True)
     if outcome not in outcomes.NOT_REACHED:
-        return Next(outcome, None, counted=True)
-    if error_code is not None and error_code in PERMANENT_CODES:
-        return Next(outcome, None, counted=True)
-    return retry(outcome, attempts_before, settings, now, random)
+        after = Next(outcome, None, counted=True)
+    elif error_code is not None and error_code in PERMANENT_CODES:
+        after = Next(outcome, None, counted=True)
+    else:
+        after = retry(outcome, attempts_before, settings, now, random)
+    return replace(after, slow_down=True) if error_code == VCA_FAILURE else after
 
 
 def retry(

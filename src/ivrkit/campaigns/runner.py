@@ -6,9 +6,11 @@ at their slots. Any number of workers share a campaign on PostgreSQL; SQLite all
 
 An attempt is recorded (with the clientRequestId it sends) before Send Callflow. A worker
 killed at any instant leaves either a claim (it expires; another worker takes the contact) or
-an attempt being placed, which any worker settles: by the session the store recorded for its
-clientRequestId (the Send Callflow answer, or the summary echoing it), else, after
-``placing_grace`` with no trace, as never placed. So nobody is called twice for one attempt.
+an attempt being placed, which another worker settles once the dead one's lease has passed: by
+the session the store recorded for its clientRequestId (the Send Callflow answer, or the summary
+echoing it), else, after ``placing_grace`` with no trace, as never placed. So nobody is called
+twice for one attempt. A live worker settles only its own attempts, each round's in one
+transaction, so workers do not race each other for the same rows.
 """
 
 from __future__ import annotations
@@ -30,9 +32,12 @@ from datetime import datetime, timedelta
 from ivrkit.callback import place_callback
 from ivrkit.campaigns import model as m
 from ivrkit.campaigns import policy
-from ivrkit.campaigns.clock import Clock, SystemClock
-from ivrkit.campaigns.repo import CampaignStore, wall
+from ivrkit.campaigns.attempts import Attempts, Ending, OpenAttempt
+from ivrkit.campaigns.catalog import CampaignStore
+from ivrkit.campaigns.claims import Claims
+from ivrkit.campaigns.leases import Leases
 from ivrkit.client import VoiceClient
+from ivrkit.clock import Clock, SystemClock
 from ivrkit.errors import (
     ApiError,
     AuthenticationError,
@@ -64,7 +69,12 @@ class RunResult:
 
 
 class Runner:
-    """One worker of one campaign."""
+    """One worker of one campaign.
+
+    ``clock`` is business time (calling windows, due and retry times, ``until``); ``wall`` is
+    the time every worker shares (leases, claims, pacing slots, grace periods), by default the
+    campaign store's.
+    """
 
     def __init__(
         self,
@@ -74,6 +84,7 @@ class Runner:
         tree: Tree,
         *,
         clock: Clock | None = None,
+        wall: Clock | None = None,
         worker: str | None = None,
         rng: Callable[[], float] = random.random,
     ) -> None:
@@ -82,6 +93,10 @@ class Runner:
         self.client = client
         self.tree = tree
         self.clock: Clock = clock or SystemClock()
+        self.wall: Clock = wall or campaigns.wall
+        self.claims = Claims(campaigns.store, self.wall)
+        self.attempts = Attempts(campaigns.store, self.wall)
+        self.leases = Leases(campaigns.store, self.wall)
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.rng = rng
         self.calls_placed = 0
@@ -108,7 +123,7 @@ class Runner:
         if campaign.state in (m.DONE, m.CANCELLED):
             return RunResult(campaign.state, campaign.state, 0)
         lease = campaign.settings.worker_lease
-        repo.join(campaign, self.worker, socket.gethostname(), os.getpid(), lease)
+        self.leases.join(campaign, self.worker, socket.gethostname(), os.getpid(), lease)
         heartbeat = min(HEARTBEAT_SECONDS, lease / 3)
         beat = progress = time.monotonic()
         self._pool = ThreadPoolExecutor(max_workers=SENDERS, thread_name_prefix="ivrkit-campaign")
@@ -116,7 +131,7 @@ class Runner:
             while True:
                 campaign = repo.get(self.name)
                 if time.monotonic() - beat >= heartbeat:
-                    repo.heartbeat(self.worker)
+                    self.leases.heartbeat(self.worker)
                     beat = time.monotonic()
                 placed = self.collect(campaign)
                 in_flight = self.settle(campaign)
@@ -132,15 +147,15 @@ class Runner:
                 submitted = 0
                 ended = until is not None and self.clock.now() >= until
                 if campaign.state == m.ACTIVE and not ended:
-                    claimed = repo.claim(campaign, self.worker, self.clock.now())
+                    claimed = self.claims.claim(campaign, self.worker, self.clock.now())
                     submitted = self.submit(campaign, claimed)
-                    if not self._pending and repo.finish_if_done(campaign):
+                    if not self._pending and self.claims.finish_if_done(campaign):
                         return self._result(repo.get(self.name), "done")
                 now = self.clock.now()
                 if until is not None and now >= until and not self._pending:
                     return self._result(campaign, "until")
                 if not placed and not submitted:
-                    idle = not self._pending and stop_when_idle and repo.idle(campaign, now)
+                    idle = not self._pending and stop_when_idle and self.claims.idle(campaign, now)
                     if idle:
                         return self._result(campaign, "idle")
                     self.clock.sleep(POLL_SECONDS)
@@ -149,12 +164,12 @@ class Runner:
             self.collect(repo.get(self.name))
             if on_progress is not None:
                 on_progress(repo.status(repo.get(self.name)))
-            repo.leave(self.worker)
+            self.leases.leave(self.worker)
 
     def submit(self, campaign: m.Campaign, claimed: list[m.ClaimedContact]) -> int:
         """Record the attempts of claimed contacts and hand their calls to the senders, each
         to be sent at its slot; the number handed over."""
-        started = self.campaigns.start_attempts(campaign, claimed, self.worker)
+        started = self.attempts.start(campaign, claimed, self.worker)
         for contact, request_id in started:
             future = self._pool.submit(self._place_at_slot, campaign, contact, request_id)
             self._pending.append((contact, request_id, future))
@@ -174,9 +189,11 @@ class Runner:
                 released.append(request_id)
             elif session_id is not None:
                 sessions.append((request_id, session_id, sent))
-        if released:  # a 429 held the campaign before their turn: they are called later
-            self.campaigns.not_placed_many(campaign, released, due=self.clock.now())
-        self.campaigns.placed(campaign, sessions)
+        # A 429 held the campaign before their turn: they are called later.
+        self.attempts.not_placed(
+            campaign, released, due=self.clock.now(), note="held by a 429 before its turn"
+        )
+        self.attempts.placed(campaign, sessions)
         self.calls_placed += len(sessions)
         return len(sessions)
 
@@ -191,39 +208,27 @@ class Runner:
 
     def place(self, campaign: m.Campaign, contact: m.ClaimedContact, request_id: str) -> str | None:
         """Call one contact whose attempt is recorded; the session id when a call was placed."""
-        repo = self.campaigns
         now = self.clock.now()
         try:
             response = place_callback(
                 self.client,
                 self.tree,
                 contact.number,
-                store=repo.store,
+                store=self.campaigns.store,
                 client_request_id=request_id,
                 variables=contact.variables,
             )
         except RateLimited as exc:
             hold = exc.retry_after if exc.retry_after is not None else 1.0
-            self._hold_until = wall() + timedelta(seconds=hold)
-            repo.not_placed(
-                request_id, campaign, due=now, note=f"429: held {hold:g}s", hold_seconds=hold
+            self._hold_until = self.wall.now() + timedelta(seconds=hold)
+            self.attempts.not_placed(
+                campaign, [request_id], due=now, note=f"429: held {hold:g}s", hold_seconds=hold
             )
             return None
         except (CallflowRejected, ValidationFailed) as exc:
             code = exc.status_code
             outcome = "invalid-number" if code == policy.INVALID_NUMBER else "rejected"
-            repo.ended(
-                request_id,
-                campaign,
-                state=m.ATTEMPT_ENDED,
-                status="NOT_CREATED",
-                outcome=outcome,
-                error_code=code,
-                note=str(exc),
-                retry_at=None,
-                counted=True,
-                now=now,
-            )
+            self._refused(campaign, request_id, "NOT_CREATED", outcome, code, str(exc), now)
             return None
         except (AuthenticationError, NotFoundError):
             raise  # the account is wrong: every call would fail the same way
@@ -234,89 +239,99 @@ class Runner:
             return None
         if response.session_id:
             return response.session_id
-        repo.ended(
-            request_id,
+        self._refused(
             campaign,
-            state=m.ATTEMPT_ENDED,
-            status=response.session_status,
-            outcome="rejected",
-            error_code=response.status_code,
-            note=response.status_message,
-            retry_at=None,
-            counted=True,
-            now=now,
+            request_id,
+            response.session_status,
+            "rejected",
+            response.status_code,
+            response.status_message,
+            now,
         )
         return None
 
-    def settle(self, campaign: m.Campaign) -> int:
-        """End the attempts whose summary arrived; the number still in progress."""
-        repo = self.campaigns
-        s = campaign.settings
-        now = self.clock.now()
-        current = wall()
-        open_count = 0
-        mine = {request_id for _, request_id, _ in self._pending}
-        for row in repo.open_attempts(campaign):
-            request_id = row["client_request_id"]
-            age = (current - row["placed_at"]).total_seconds()
-            if row["state"] == m.PLACING:
-                if request_id in mine:  # this worker's sender records it, with its send time
-                    open_count += 1
-                    continue
-                found = row["found_session"]
-                if found is not None:
-                    repo.placed(campaign, [(request_id, found, None)])
-                    open_count += 1
-                elif age > s.placing_grace:
-                    repo.not_placed(
-                        request_id,
-                        campaign,
-                        due=now,
-                        note=f"no trace of the call {s.placing_grace:g}s after it was started",
-                    )
-                else:
-                    open_count += 1
-                continue
-            if row["found_session"] is None or row["status"] == IN_PROGRESS:
-                if age > s.summary_timeout:
-                    after = policy.retry(policy.UNKNOWN, row["attempts"], s, now, self.rng)
-                    self._end(campaign, request_id, None, after, None, "no summary arrived")
-                else:
-                    open_count += 1
-                continue
-            after = policy.after_summary(
-                status=row["status"],
-                label=row["outcome"],
-                pressed=bool(row["pressed"]),
-                error_code=row["error_code"],
-                attempts_before=row["attempts"],
-                settings=s,
-                now=now,
-                random=self.rng,
-            )
-            self._end(campaign, request_id, row["status"], after, row["error_code"], None)
-        return open_count
-
-    def _end(
+    def _refused(
         self,
         campaign: m.Campaign,
         request_id: str,
         status: str | None,
-        after: policy.Next,
-        error_code: int | None,
+        outcome: str,
+        code: int | None,
         note: str | None,
+        now: datetime,
     ) -> None:
-        self.campaigns.ended(
-            request_id,
+        ending = Ending(
+            client_request_id=request_id,
+            state=m.ATTEMPT_ENDED,
+            status=status,
+            outcome=outcome,
+            error_code=code,
+            note=note,
+            retry_at=None,
+            counted=True,
+        )
+        self.attempts.end(campaign, [ending], now)
+
+    def settle(self, campaign: m.Campaign) -> int:
+        """End the attempts whose summary arrived (this worker's, and those of workers gone);
+        the number still in progress."""
+        s = campaign.settings
+        now = self.clock.now()
+        current = self.wall.now()
+        mine = {request_id for _, request_id, _ in self._pending}
+        rows, open_count = self.attempts.to_settle(campaign, self.worker)
+        endings: list[Ending] = []
+        found: list[tuple[str, str, datetime | None]] = []
+        lost: list[str] = []
+        for row in rows:
+            request_id = row.client_request_id
+            if row.state == m.PLACING:
+                if request_id in mine:  # this worker's sender records it, with its send time
+                    continue
+                if row.found_session is not None:
+                    found.append((request_id, row.found_session, None))
+                elif (current - row.placed_at).total_seconds() > s.placing_grace:
+                    lost.append(request_id)
+                continue
+            endings.append(self._ending(campaign, row, now))
+        self.attempts.placed(campaign, found)
+        self.attempts.not_placed(
             campaign,
+            lost,
+            due=now,
+            note=f"no trace of the call {s.placing_grace:g}s after it was started",
+        )
+        self.attempts.end(campaign, endings, now)
+        return open_count - len(lost) - len(endings)
+
+    def _ending(self, campaign: m.Campaign, row: OpenAttempt, now: datetime) -> Ending:
+        """How a placed attempt whose session ended (or whose summary is overdue) ends."""
+        s = campaign.settings
+        if row.found_session is None or row.status == IN_PROGRESS:
+            after = policy.retry(policy.UNKNOWN, row.attempts_before, s, now, self.rng)
+            status, code, note = None, None, "no summary arrived"
+        else:
+            assert row.status is not None  # a session row always has a status
+            after = policy.after_summary(
+                status=row.status,
+                label=row.outcome,
+                pressed=row.pressed,
+                error_code=row.error_code,
+                attempts_before=row.attempts_before,
+                settings=s,
+                now=now,
+                random=self.rng,
+            )
+            status, code, note = row.status, row.error_code, None
+        return Ending(
+            client_request_id=row.client_request_id,
             state=m.ATTEMPT_ENDED,
             status=status,
             outcome=after.outcome,
-            error_code=error_code,
+            error_code=code,
             note=note,
             retry_at=after.retry_at,
             counted=after.counted,
-            now=self.clock.now(),
             slow_down=after.slow_down,
         )
 
@@ -327,23 +342,23 @@ class Runner:
         window = max(1.0, 1.0 / rate)
         room = max(1, math.floor(rate * window))
         with self._pace_lock:
-            now = wall()
+            now = self.wall.now()
             sent = self._sent
             while sent and (now - sent[0]).total_seconds() >= window:
                 sent.popleft()
             if len(sent) >= room:
-                time.sleep(max(0.0, window - (now - sent[0]).total_seconds()))
+                self.wall.sleep(window - (now - sent[0]).total_seconds())
                 sent.popleft()
-                now = wall()
+                now = self.wall.now()
             sent.append(now)
         return now
 
     def _wait_for(self, slot: datetime) -> None:
         # Slots are at most a couple of seconds ahead (claims stop a second ahead of the
         # campaign's next slot); the bound only guards against a clock jump.
-        pause = (slot - wall()).total_seconds()
+        pause = (slot - self.wall.now()).total_seconds()
         if pause > 0:
-            time.sleep(min(pause, 60.0))
+            self.wall.sleep(min(pause, 60.0))
 
     def _result(self, campaign: m.Campaign, reason: str) -> RunResult:
         return RunResult(campaign.state, reason, self.calls_placed)

@@ -1,5 +1,11 @@
-"""The campaign's sense of time: calling windows, retry times and start/end are read from a
-:class:`Clock`, so tests and the demo move time by hand with a :class:`ManualClock`."""
+"""The simple clock: ``now()`` and ``sleep()``, injected wherever code reads the time, so tests
+move time by hand instead of waiting for it.
+
+:class:`SystemClock` is the real one; :class:`ManualClock` stands still until told to move;
+:class:`ShiftedClock` runs with real time but can be moved ahead (a lease or a grace period
+passes without waiting it out). The simulator's timelines, which schedule a call's simulated
+events, are a different thing and live in the simulator.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,8 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
+
+__all__ = ["Clock", "ManualClock", "ShiftedClock", "SystemClock"]
 
 
 class Clock(Protocol):
@@ -57,3 +65,29 @@ class ManualClock:
     def set(self, moment: datetime) -> None:
         with self._lock:
             self._now = moment.astimezone(UTC)
+
+
+class ShiftedClock:
+    """The wall clock plus an offset that only grows (:meth:`advance`); thread-safe.
+
+    Time flows as in reality, so pacing and timeouts behave as they do in production, but a test
+    can make a lease, a claim or a grace period pass at once.
+    """
+
+    def __init__(self) -> None:
+        self._offset = timedelta()
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with self._lock:
+            offset = self._offset
+        return datetime.now(UTC) + offset
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(max(seconds, 0.0))
+
+    def advance(self, delta: timedelta) -> None:
+        if delta < timedelta():
+            raise ValueError("a ShiftedClock does not go backwards")
+        with self._lock:
+            self._offset += delta
