@@ -80,7 +80,7 @@ class _TreeDeliverer(Deliverer):
         self,
         session: Session,
         hook: Webhook,
-        body: dict[str, Any],
+        body: wire.WireModel,
         *,
         timeline: Timeline,
     ) -> DeliveryResult:

@@ -122,20 +122,23 @@ class ScaledClock(Clock):
 
 
 class _MaxTimeline(Timeline):
-    """Wall time plus every wait skipped so far: ordered, plausible timestamps, no waiting."""
+    """Wall time plus every wait skipped so far: ordered, plausible timestamps, no waiting.
+
+    A sleep returns without a turn of the event loop: the session runs on until it sends a
+    webhook (its real I/O), so a call costs a handful of loop turns, not one per step."""
 
     waits = False
 
     def __init__(self, wall: Callable[[], datetime]) -> None:
         self._wall = wall
-        self._skipped = 0.0
+        self._skipped = timedelta()
 
     def now(self) -> datetime:
-        return self._wall() + timedelta(seconds=self._skipped)
+        return self._wall() + self._skipped
 
     async def sleep(self, seconds: float) -> None:
-        self._skipped += max(seconds, 0.0)
-        await asyncio.sleep(0)
+        if seconds > 0:
+            self._skipped += timedelta(seconds=seconds)
 
 
 class MaxClock(Clock):

@@ -147,7 +147,7 @@ class RecordingDesk:
             payload=RecordingStatusPayload(**payload),
         )
         result = await self._state.deliverer.deliver(
-            session, hook, event.to_wire(), timeline=session.timeline
+            session, hook, event, timeline=session.timeline
         )
         if recording.status is RecordingStatus.UPLOAD_COMPLETED:
             recording.status = (

@@ -16,6 +16,7 @@ from ivrkit.simulator.config import SimulatorConfig
 from ivrkit.simulator.delivery import Deliverer
 from ivrkit.simulator.faults import FaultPlan
 from ivrkit.simulator.files import FileCache
+from ivrkit.simulator.judge import AnswerJudge
 from ivrkit.simulator.log_exports import LogExports
 from ivrkit.simulator.numbers import NumberCatalogue, VirtualNumberSpec, e164
 from ivrkit.simulator.phones import PhoneBook
@@ -24,7 +25,7 @@ from ivrkit.simulator.recordings import RecordingDesk
 from ivrkit.simulator.runner import CallRunner
 from ivrkit.simulator.session import Session
 from ivrkit.simulator.settings import PlatformSettings
-from ivrkit.simulator.transcript import CallflowReceived
+from ivrkit.simulator.transcript import CallflowReceived, Later
 from ivrkit.simulator.webhooks import WebhookRegistry
 from ivrkit.wire import MakeCall, SendCallflowRequest, WebhookType
 
@@ -53,6 +54,8 @@ class SimulatorState:
         self.settings = self._settings
         self._load_configured_phones()
         self._faults = FaultPlan()
+        self.answers = AnswerJudge()
+        """Judgements of CALL_ACTION answers, by their bytes."""
         self.fetched = FileCache()
         """playFile URLs downloaded (when the settings say to fetch files)."""
 
@@ -156,12 +159,11 @@ class SimulatorState:
             client_request_id=request.client_request_id,
         )
         session.record(
-            CallflowReceived(
-                origin="request",
-                callflow=request.to_wire()["callflow"],
-                status_code=1,
-                status_message="Created",
-            )
+            CallflowReceived,
+            origin="request",
+            callflow=Later(lambda: request.to_wire()["callflow"]),
+            status_code=1,
+            status_message="Created",
         )
         self._spawn(session, CallRunner(self, session).outbound(request))
         return session
