@@ -24,7 +24,7 @@ from ivrkit.server.treeset import TreeSet
 from ivrkit.serving import BackgroundServer
 from ivrkit.simulator import SessionView, SimulatorConfig, SimulatorControl
 from ivrkit.simulator import create_app as create_simulator
-from ivrkit.simulator.transcript import LegChanged, Spoken, TranscriptEntry
+from ivrkit.simulator.calls.transcript import LegChanged, Spoken, TranscriptEntry
 from ivrkit.store import SessionRecord, Store, open_store
 from ivrkit.trees import Tree, load_tree, resolve_flow
 from ivrkit.wire import SessionSummaryPayload

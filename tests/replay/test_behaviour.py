@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ivrkit.replay.behaviour import CallerBehaviour, behaviour_of, path_step
-from ivrkit.simulator.phones import Answer
+from ivrkit.simulator.account.phones import Answer
 from ivrkit.store import Store, open_store
 from ivrkit.store.recorded import recorded_sessions
 from tests.replay.recording import ASK, BRIDGE, HANG_UP, Step, record_call

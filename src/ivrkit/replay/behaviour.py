@@ -16,7 +16,7 @@ from datetime import datetime
 from pydantic import ValidationError
 
 from ivrkit import wire
-from ivrkit.simulator.phones import Answer, PhoneScript
+from ivrkit.simulator.account.phones import Answer, PhoneScript
 from ivrkit.store.recorded import RecordedSession
 from ivrkit.trees.position import Position
 

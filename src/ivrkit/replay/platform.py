@@ -24,14 +24,14 @@ from typing import Any
 
 from ivrkit import outcomes, wire
 from ivrkit.replay.behaviour import NONE, CallerBehaviour, path_step
-from ivrkit.simulator.clock import MaxClock, Timeline
+from ivrkit.simulator.account.faults import FaultPlan
+from ivrkit.simulator.account.numbers import VirtualNumberSpec, e164
+from ivrkit.simulator.account.webhooks import Webhook
+from ivrkit.simulator.calls.delivery import Deliverer, DeliveryResult
+from ivrkit.simulator.calls.session import Session
 from ivrkit.simulator.config import SimulatorConfig
-from ivrkit.simulator.delivery import Deliverer, DeliveryResult
-from ivrkit.simulator.faults import FaultPlan
-from ivrkit.simulator.numbers import VirtualNumberSpec, e164
-from ivrkit.simulator.session import Session
 from ivrkit.simulator.state import SimulatorState
-from ivrkit.simulator.webhooks import Webhook
+from ivrkit.simulator.timelines import InstantTimelines, Timeline
 from ivrkit.trees.engine import Engine
 
 __all__ = ["REPLAY_CUSTOMER", "ReplayPlatform", "Replayed"]
@@ -137,7 +137,7 @@ class ReplayPlatform:
     async def replay(self, caller: CallerBehaviour) -> Replayed:
         start = caller.started_at or EPOCH
         self._start, self._timeline = start, None
-        self._state.clock = MaxClock(wall=lambda: start)
+        self._state.clock = InstantTimelines(wall=lambda: start)
         customer = e164(caller.customer or REPLAY_CUSTOMER)
         self._state.phones.set(customer, caller.script())
         if caller.direction == "INBOUND":

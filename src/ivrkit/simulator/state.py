@@ -11,22 +11,22 @@ from typing import Any
 import aiohttp
 
 from ivrkit.rules import Platform
-from ivrkit.simulator.clock import Clock, ManualClock
+from ivrkit.simulator.account.faults import FaultPlan
+from ivrkit.simulator.account.numbers import NumberCatalogue, VirtualNumberSpec, e164
+from ivrkit.simulator.account.phones import PhoneBook
+from ivrkit.simulator.account.ratelimit import TokenBucket
+from ivrkit.simulator.account.settings import PlatformSettings
+from ivrkit.simulator.account.webhooks import WebhookRegistry
+from ivrkit.simulator.calls.delivery import Deliverer
+from ivrkit.simulator.calls.files import FileCache
+from ivrkit.simulator.calls.judge import AnswerJudge
+from ivrkit.simulator.calls.log_exports import LogExports
+from ivrkit.simulator.calls.recordings import RecordingDesk
+from ivrkit.simulator.calls.runner import CallRunner
+from ivrkit.simulator.calls.session import Session
+from ivrkit.simulator.calls.transcript import CallflowReceived, Later
 from ivrkit.simulator.config import SimulatorConfig
-from ivrkit.simulator.delivery import Deliverer
-from ivrkit.simulator.faults import FaultPlan
-from ivrkit.simulator.files import FileCache
-from ivrkit.simulator.judge import AnswerJudge
-from ivrkit.simulator.log_exports import LogExports
-from ivrkit.simulator.numbers import NumberCatalogue, VirtualNumberSpec, e164
-from ivrkit.simulator.phones import PhoneBook
-from ivrkit.simulator.ratelimit import TokenBucket
-from ivrkit.simulator.recordings import RecordingDesk
-from ivrkit.simulator.runner import CallRunner
-from ivrkit.simulator.session import Session
-from ivrkit.simulator.settings import PlatformSettings
-from ivrkit.simulator.transcript import CallflowReceived, Later
-from ivrkit.simulator.webhooks import WebhookRegistry
+from ivrkit.simulator.timelines import ManualTimeline, Timelines
 from ivrkit.wire import MakeCall, SendCallflowRequest, WebhookType
 
 __all__ = ["SimulatorState"]
@@ -37,12 +37,16 @@ class SimulatorState:
 
     def __init__(self, config: SimulatorConfig) -> None:
         self.config = config
-        self.clock: Clock = config.make_clock()
+        self.clock: Timelines = config.make_clock()
         self.phones = PhoneBook()
         self.webhooks = WebhookRegistry()
         self.numbers = NumberCatalogue(config.virtual_numbers)
         self.sessions: dict[str, Session] = {}
-        self.recordings = RecordingDesk(self)
+        self.recordings = RecordingDesk(
+            self.webhooks,
+            lambda: self.deliverer,
+            upload_seconds=config.recording_upload_seconds,
+        )
         self.log_exports = LogExports()
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._session: aiohttp.ClientSession | None = None
@@ -78,7 +82,7 @@ class SimulatorState:
     def _limit_time(self) -> float:
         """Seconds for the rate limit: real ones (a limit on HTTP requests), except under a
         manual clock, whose simulated seconds a test steps."""
-        if isinstance(self.clock, ManualClock):
+        if isinstance(self.clock, ManualTimeline):
             return self.clock.now().timestamp()
         return time.monotonic()
 

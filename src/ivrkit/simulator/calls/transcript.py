@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import Field
 
 from ivrkit.simulator._base import ControlModel
-from ivrkit.simulator.clock import iso_ms
+from ivrkit.simulator.timelines import iso_ms
 from ivrkit.wire import SessionSummaryEvent
 
 __all__ = [

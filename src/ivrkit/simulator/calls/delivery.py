@@ -3,7 +3,7 @@
 Retries reuse the same body, so the same `eventId`: a backend's de-duplication is exercised.
 Connection errors, timeouts and non-2xx answers are retried; the configured `httpAuthHeader`
 goes verbatim in the ``Authorization`` header (spec §10.2, simulator default). Delivery faults
-(:mod:`ivrkit.simulator.faults`) are applied here.
+(:mod:`ivrkit.simulator.account.faults`) are applied here.
 
 Deliveries go out with aiohttp, not httpx (ivrkit's client library): they are the simulator's
 hot loop, and aiohttp costs several times less CPU a request (see the note in pyproject.toml).
@@ -19,12 +19,12 @@ from typing import Any
 
 import aiohttp
 
-from ivrkit.simulator.clock import Timeline
-from ivrkit.simulator.faults import FaultPlan
-from ivrkit.simulator.judge import preview
-from ivrkit.simulator.session import Session, StaleCopy
-from ivrkit.simulator.transcript import Later, WebhookSent
-from ivrkit.simulator.webhooks import Webhook
+from ivrkit.simulator.account.faults import FaultPlan
+from ivrkit.simulator.account.webhooks import Webhook
+from ivrkit.simulator.calls.judge import preview
+from ivrkit.simulator.calls.session import Session, StaleCopy
+from ivrkit.simulator.calls.transcript import Later, WebhookSent
+from ivrkit.simulator.timelines import Timeline
 from ivrkit.wire import WireModel
 
 __all__ = ["Deliverer", "DeliveryResult", "preview"]

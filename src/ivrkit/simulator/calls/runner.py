@@ -3,8 +3,9 @@
 Callflows run action by action (spec §6.3, simulator default): when a `sayAndCapture` ends, the
 CALL_ACTION webhook goes out at once and the backend's answer *replaces* the rest of the current
 callflow; a callflow that runs out of actions while the call is up asks again with dtmf null.
-Run-time errors (-2004…-2010) are decided by :mod:`ivrkit.simulator.runtime`; injected call
-faults (late digits, a hang-up while a webhook is in flight) by :mod:`ivrkit.simulator.faults`.
+Run-time errors (-2004…-2010) are decided by :mod:`ivrkit.simulator.calls.refusals`; injected
+call faults (late digits, a hang-up while a webhook is in flight) by
+:mod:`ivrkit.simulator.account.faults`.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ import logging
 from collections.abc import Coroutine
 from typing import Any, Literal
 
-from ivrkit.simulator.capture import CaptureSettings, Collector, key_times
-from ivrkit.simulator.clock import race
-from ivrkit.simulator.files import download_problem
-from ivrkit.simulator.legs import LegState
-from ivrkit.simulator.line import (
+from ivrkit.simulator.account.numbers import VirtualNumberSpec
+from ivrkit.simulator.calls.capture import CaptureSettings, Collector, key_times
+from ivrkit.simulator.calls.files import download_problem
+from ivrkit.simulator.calls.legs import LegState
+from ivrkit.simulator.calls.line import (
     INTERNAL_ERROR_CODE,
     INVALID_ANSWER_CODE,
     VCA_FAILURE_CODE,
@@ -26,16 +27,15 @@ from ivrkit.simulator.line import (
     PartyHungUp,
     SessionFailed,
 )
-from ivrkit.simulator.numbers import VirtualNumberSpec
-from ivrkit.simulator.runtime import (
+from ivrkit.simulator.calls.refusals import (
     CALLER_ID_API_CODE,
     DOWNLOAD_CODE,
     EXPIRED_CODE,
     answer_failure_code,
     speech_refusal,
 )
-from ivrkit.simulator.session import HANGUP_KEY, SILENCE_KEY
-from ivrkit.simulator.transcript import (
+from ivrkit.simulator.calls.session import HANGUP_KEY, SILENCE_KEY
+from ivrkit.simulator.calls.transcript import (
     CallflowReceived,
     Captured,
     Note,
@@ -43,6 +43,7 @@ from ivrkit.simulator.transcript import (
     Pressed,
     Spoken,
 )
+from ivrkit.simulator.timelines import race
 from ivrkit.wire import (
     EVENT_DESCRIPTIONS,
     AnyAction,
@@ -191,7 +192,7 @@ class CallRunner(Line):
         repetition: int | None,
         purpose: Purpose,
     ) -> None:
-        refusal = speech_refusal(self.state, text, voice)
+        refusal = speech_refusal(self.state.settings, text, voice)
         if refusal is not None:
             raise SessionFailed(*refusal)
         seconds = self._speech_seconds(text, speed, repetition)

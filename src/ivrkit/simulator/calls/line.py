@@ -9,18 +9,18 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
-from ivrkit.simulator.capture import key_times
-from ivrkit.simulator.clock import race
-from ivrkit.simulator.legs import LegKey, LegState
-from ivrkit.simulator.phones import Answer
-from ivrkit.simulator.runtime import leg_refusal
-from ivrkit.simulator.session import Session
-from ivrkit.simulator.transcript import (
+from ivrkit.simulator.account.phones import Answer
+from ivrkit.simulator.calls.capture import key_times
+from ivrkit.simulator.calls.legs import LegKey, LegState
+from ivrkit.simulator.calls.refusals import leg_refusal
+from ivrkit.simulator.calls.session import Session
+from ivrkit.simulator.calls.transcript import (
     LegChanged,
     LegEvent,
     Note,
     Pressed,
 )
+from ivrkit.simulator.timelines import race
 from ivrkit.wire import (
     EVENT_DESCRIPTIONS,
     CallEventPayload,
@@ -33,7 +33,7 @@ from ivrkit.wire import (
 )
 
 if TYPE_CHECKING:
-    from ivrkit.simulator.state import SimulatorState
+    from ivrkit.simulator.calls.exchange import Exchange
 
 __all__ = ["Line", "PartyHungUp", "SessionFailed"]
 
@@ -61,7 +61,7 @@ class SessionFailed(Exception):
 class Line:
     """Legs, time and telemetry of one session; :class:`CallRunner` adds the callflow."""
 
-    def __init__(self, state: SimulatorState, session: Session) -> None:
+    def __init__(self, state: Exchange, session: Session) -> None:
         self.state = state
         self.config = state.config
         self.session = session
@@ -111,7 +111,7 @@ class Line:
 
     def _refuse_if_unable(self, leg: LegState) -> None:
         """Fail the session with a run-time error when the platform cannot carry this leg."""
-        refusal = leg_refusal(self.state, leg)
+        refusal = leg_refusal(self.state.settings, self.state.trunks_in_use(), leg)
         if refusal is None:
             return
         code, detail = refusal

@@ -9,9 +9,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from uuid import uuid4
 
 from ivrkit.rules import RUNTIME_ERRORS
-from ivrkit.simulator.clock import Timeline, iso_ms, iso_s
-from ivrkit.simulator.legs import LegKey, LegState, session_status
-from ivrkit.simulator.transcript import (
+from ivrkit.simulator.calls.legs import LegKey, LegState, session_status
+from ivrkit.simulator.calls.transcript import (
     Ended,
     SessionInfo,
     SessionView,
@@ -19,6 +18,7 @@ from ivrkit.simulator.transcript import (
     TranscriptEntry,
     _Entry,
 )
+from ivrkit.simulator.timelines import Timeline, iso_ms, iso_s
 from ivrkit.wire import (
     EVENT_DESCRIPTIONS,
     ErrorDetails,
@@ -29,7 +29,7 @@ from ivrkit.wire import (
 )
 
 if TYPE_CHECKING:
-    from ivrkit.simulator.webhooks import Webhook
+    from ivrkit.simulator.account.webhooks import Webhook
 
 __all__ = ["HANGUP_KEY", "SILENCE_KEY", "Session", "StaleCopy"]
 
