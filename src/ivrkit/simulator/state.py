@@ -109,10 +109,11 @@ class SimulatorState:
 
     def trunks_in_use(self) -> int:
         """Calls ringing or connected right now, over every session (what the trunk carries)."""
+        running = [self.sessions.get(session_id) for session_id in self._tasks]  # not ended ones
         return sum(
             1
-            for session in self.sessions.values()
-            if session.active
+            for session in running
+            if session is not None and session.active
             for leg in session.legs.values()
             if not leg.over
         )

@@ -111,7 +111,7 @@ class Line:
 
     def _refuse_if_unable(self, leg: LegState) -> None:
         """Fail the session with a run-time error when the platform cannot carry this leg."""
-        refusal = leg_refusal(self.state.settings, self.state.trunks_in_use(), leg)
+        refusal = leg_refusal(self.state.settings, self.state.trunks_in_use, leg)
         if refusal is None:
             return
         code, detail = refusal

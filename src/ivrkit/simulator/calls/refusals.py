@@ -35,6 +35,7 @@ callB ERROR, session ERROR (the derivation table's last row).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ivrkit.rules import Verdict
@@ -74,12 +75,12 @@ def _digits(number: str) -> str:
 
 
 def leg_refusal(
-    settings: PlatformSettings, trunks_in_use: int, leg: LegState
+    settings: PlatformSettings, trunks_in_use: Callable[[], int], leg: LegState
 ) -> tuple[int, str] | None:
     """Why the platform cannot place (or take) this leg now, as (code, detail), or None;
-    ``trunks_in_use`` counts the legs up now, this one included."""
+    ``trunks_in_use`` counts the legs up now, this one included (asked only under a limit)."""
     capacity = settings.trunk_capacity
-    if capacity is not None and trunks_in_use > capacity:
+    if capacity is not None and trunks_in_use() > capacity:
         return TRUNK_FULL_CODE, f"the trunk already carries {capacity} call(s)"
     covered = settings.covered_countries
     if covered is not None:
