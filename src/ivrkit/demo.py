@@ -22,7 +22,7 @@ from ivrkit.server import create_app
 from ivrkit.serving import BackgroundServer
 from ivrkit.simulator import SessionView, SimulatorConfig, SimulatorControl
 from ivrkit.simulator import create_app as create_simulator
-from ivrkit.simulator.transcript import LegChanged, Spoken
+from ivrkit.simulator.calls.transcript import LegChanged, Spoken
 from ivrkit.store import SessionRecord, Store, open_store
 from ivrkit.trees import Tree, load_tree
 

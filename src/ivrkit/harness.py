@@ -18,7 +18,7 @@ from ivrkit.loopback import API_KEY, SUBACCOUNT, WEBHOOK_SECRET, Loopback
 from ivrkit.narrate import narrate, summary_line
 from ivrkit.server.switches import SWITCH_TTL, SWITCH_WAIT
 from ivrkit.simulator import SessionView, SimulatorConfig
-from ivrkit.simulator.transcript import LegChanged, Spoken, TranscriptEntry
+from ivrkit.simulator.calls.transcript import LegChanged, Spoken, TranscriptEntry
 from ivrkit.store import SessionRecord
 from ivrkit.trees import Tree
 from ivrkit.wire import SessionSummaryPayload

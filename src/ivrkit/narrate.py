@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ivrkit.simulator.transcript import (
+from ivrkit.simulator.calls.transcript import (
     CallflowReceived,
     Captured,
     Ended,

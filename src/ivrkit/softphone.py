@@ -16,7 +16,7 @@ from typing import TextIO
 from ivrkit.errors import SimulatorControlError, SimulatorTimeout
 from ivrkit.narrate import NarratedLine, narrate_entry
 from ivrkit.simulator import SessionView, SimulatorControl
-from ivrkit.simulator.transcript import Spoken
+from ivrkit.simulator.calls.transcript import Spoken
 
 HELP = "type digits and Enter to press them (# and * too); 'h' hangs up; Ctrl-D leaves"
 

@@ -13,7 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ivrkit.serving import BackgroundServer
-from ivrkit.simulator.transcript import WebhookSent
+from ivrkit.simulator.calls.transcript import WebhookSent
 from ivrkit.testing import IvrHarness
 
 CUSTOMER = "+6512345678"

@@ -26,7 +26,7 @@ from ivrkit.client import VoiceClient
 from ivrkit.serving import BackgroundServer, free_port
 from ivrkit.simulator import SimulatorConfig, SimulatorControl
 from ivrkit.simulator import create_app as create_simulator
-from ivrkit.simulator.transcript import WebhookSent
+from ivrkit.simulator.calls.transcript import WebhookSent
 from ivrkit.store import open_store
 from ivrkit.trees import load_tree
 from ivrkit.wire import WebhookType

@@ -9,7 +9,7 @@ import pytest
 
 from ivrkit.replay import CallerBehaviour, replay_callers
 from ivrkit.replay.platform import run_replay
-from ivrkit.simulator.phones import Answer
+from ivrkit.simulator.account.phones import Answer
 from ivrkit.trees import Engine, Tree, load_tree, parse_spec, parse_tree
 from ivrkit.trees.loader import builtin_path
 

@@ -6,8 +6,13 @@ from typing import Any
 
 import pytest
 
-from ivrkit.simulator import ManualClock, SimulatorConfig, SimulatorControlError, SimulatorTimeout
-from ivrkit.simulator.control_client import SimulatorControl
+from ivrkit.simulator import (
+    ManualTimeline,
+    SimulatorConfig,
+    SimulatorControlError,
+    SimulatorTimeout,
+)
+from ivrkit.simulator.control.client import SimulatorControl
 from tests.conftest import load_fixture
 from tests.simulator.conftest import CUSTOMER, Backend, World, make_world, wait_until
 
@@ -92,7 +97,7 @@ def test_interactive_phone_hangs_up_live(
 
 
 def test_manual_clock_steps_a_call(serve_sim: Any, backend_server: tuple[Backend, str]) -> None:
-    url = serve_sim(SimulatorConfig(clock=ManualClock()))
+    url = serve_sim(SimulatorConfig(clock=ManualTimeline()))
     worlds = make_world(url, backend_server)
     world = next(worlds)
     world.ctl.set_phone(CUSTOMER, press=["1"], ring_seconds=4)

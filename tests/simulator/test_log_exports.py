@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from ivrkit.simulator import ManualClock, SimulatorConfig
-from ivrkit.simulator.log_exports import COLUMNS
+from ivrkit.simulator import ManualTimeline, SimulatorConfig
+from ivrkit.simulator.calls.log_exports import COLUMNS
 from tests.conftest import load_fixture
 from tests.simulator.conftest import SUB, World
 
@@ -131,7 +131,7 @@ def test_fields_the_platform_does_not_read_are_ignored(world: World) -> None:
 
 
 def test_a_job_runs_for_the_configured_time(serve_sim: Any) -> None:
-    clock = ManualClock()
+    clock = ManualTimeline()
     url = serve_sim(SimulatorConfig(clock=clock, log_export_seconds=60))
     with httpx.Client(base_url=f"{url}/api/v1/subaccounts/{SUB}", timeout=10) as api:
         job_id = api.post("/messages/exports").json()["jobId"]

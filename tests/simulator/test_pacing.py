@@ -12,9 +12,9 @@ import pytest
 
 from ivrkit.client import VoiceClient
 from ivrkit.errors import RateLimited
-from ivrkit.simulator import Answer, ManualClock, SimulatorConfig, SimulatorControl
-from ivrkit.simulator.ratelimit import TokenBucket, retry_after_header
-from ivrkit.simulator.settings import SettingsPatch
+from ivrkit.simulator import Answer, ManualTimeline, SimulatorConfig, SimulatorControl
+from ivrkit.simulator.account.ratelimit import TokenBucket, retry_after_header
+from ivrkit.simulator.account.settings import SettingsPatch
 from ivrkit.wire import SessionSummaryPayload
 from tests.conftest import load_fixture
 from tests.simulator.conftest import CUSTOMER, SUB, World
@@ -65,7 +65,7 @@ def test_the_burst_defaults_to_one_second_of_requests() -> None:
 
 @pytest.fixture
 def manual_sim(serve_sim: Any) -> Iterator[tuple[str, SimulatorControl]]:
-    url = serve_sim(SimulatorConfig(clock=ManualClock(), rate_limit=2))
+    url = serve_sim(SimulatorConfig(clock=ManualTimeline(), rate_limit=2))
     with SimulatorControl(url) as ctl:
         yield url, ctl
 

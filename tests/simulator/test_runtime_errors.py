@@ -15,7 +15,7 @@ from starlette.routing import Route
 
 from ivrkit.rules import RUNTIME_ERRORS
 from ivrkit.serving import BackgroundServer
-from ivrkit.simulator import ManualClock, SimulatorConfig
+from ivrkit.simulator import ManualTimeline, SimulatorConfig
 from ivrkit.wire import SessionSummaryPayload, format_valid_until
 from tests.conftest import load_fixture
 from tests.simulator.conftest import AGENT, CUSTOMER, Backend, World, make_world, wait_until
@@ -206,7 +206,7 @@ def test_a_bridge_with_a_caller_id_not_whitelisted_is_2008(world: World) -> None
 def test_a_whitelist_changed_after_acceptance_is_2008(
     serve_sim: Any, backend_server: tuple[Backend, str]
 ) -> None:
-    clock = ManualClock()
+    clock = ManualTimeline()
     worlds = make_world(serve_sim(SimulatorConfig(clock=clock, dial_delay=10)), backend_server)
     world = next(worlds)
     response = world.send(request_with(HANGUP))

@@ -15,7 +15,7 @@ import pytest
 from ivrkit.errors import ConfigError
 from ivrkit.serving import free_port
 from ivrkit.simulator import Answer, PhoneScript, SimulatorConfig, SimulatorControl
-from ivrkit.simulator.scenario import load_scenario
+from ivrkit.simulator.account.scenario import load_scenario
 from tests.conftest import load_fixture
 from tests.simulator.conftest import SUB
 

@@ -8,9 +8,9 @@ from pydantic import ValidationError
 
 from ivrkit.rules import Mode, validate
 from ivrkit.simulator import SimulatorConfig
-from ivrkit.simulator.faults import FaultPlan
-from ivrkit.simulator.runtime import answer_failure_code
-from ivrkit.simulator.settings import PlatformSettings, SettingsPatch
+from ivrkit.simulator.account.faults import FaultPlan
+from ivrkit.simulator.account.settings import PlatformSettings, SettingsPatch
+from ivrkit.simulator.calls.refusals import answer_failure_code
 from ivrkit.wire import WebhookType
 
 

@@ -9,16 +9,23 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ivrkit.simulator.capture import (
+from ivrkit.simulator.account.numbers import country_of, e164
+from ivrkit.simulator.calls.capture import (
     CaptureDefaults,
     CaptureSettings,
     Collector,
     key_times,
     simulate,
 )
-from ivrkit.simulator.clock import ManualClock, MaxClock, ScaledClock, iso_ms, iso_s, race
-from ivrkit.simulator.legs import session_status
-from ivrkit.simulator.numbers import country_of, e164
+from ivrkit.simulator.calls.legs import session_status
+from ivrkit.simulator.timelines import (
+    InstantTimelines,
+    ManualTimeline,
+    ScaledTimelines,
+    iso_ms,
+    iso_s,
+    race,
+)
 from ivrkit.wire import say_and_capture
 
 START = datetime(2026, 1, 13, 8, 26, 58, 123456, tzinfo=UTC)
@@ -37,7 +44,7 @@ def test_time_formats() -> None:
 
 
 def test_max_timeline_skips_waits_but_keeps_time_moving() -> None:
-    timeline = MaxClock(wall=lambda: START).timeline()
+    timeline = InstantTimelines(wall=lambda: START).timeline()
 
     async def run() -> None:
         await timeline.sleep(90)
@@ -48,21 +55,21 @@ def test_max_timeline_skips_waits_but_keeps_time_moving() -> None:
 
 
 def test_max_clock_gives_live_sessions_real_time() -> None:
-    clock = MaxClock()
+    clock = InstantTimelines()
     assert clock.timeline(live=True).now() <= clock.now() + timedelta(seconds=1)
     assert type(clock.timeline(live=True)).__name__ == "_ScaledTimeline"
 
 
 def test_scaled_clock_runs_faster() -> None:
     ticks = iter([0.0, 2.0])
-    timeline = ScaledClock(10, wall=lambda: START, mono=lambda: next(ticks)).timeline()
+    timeline = ScaledTimelines(10, wall=lambda: START, mono=lambda: next(ticks)).timeline()
     assert timeline.now() == START + timedelta(seconds=20)
     with pytest.raises(ValueError):
-        ScaledClock(0)
+        ScaledTimelines(0)
 
 
 def test_manual_clock_wakes_sleepers_in_order() -> None:
-    clock = ManualClock(START)
+    clock = ManualTimeline(START)
     woke: list[tuple[str, datetime]] = []
 
     async def sleeper(name: str, seconds: float) -> None:
@@ -88,7 +95,7 @@ def test_manual_clock_wakes_sleepers_in_order() -> None:
 
 
 def test_race_returns_the_result_or_none_when_time_runs_out() -> None:
-    clock = ManualClock(START)
+    clock = ManualTimeline(START)
 
     async def quick() -> str:
         return "done"

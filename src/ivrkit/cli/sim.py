@@ -149,7 +149,7 @@ def simulator(
 ) -> None:
     """Run a local simulator of the 8x8 Voice platform (its REST API, calls and webhooks)."""
     from ivrkit.simulator import run_simulator
-    from ivrkit.simulator.scenario import load_scenario
+    from ivrkit.simulator.account.scenario import load_scenario
 
     configure_logging(verbose)
     rate = parse_speed(speed)

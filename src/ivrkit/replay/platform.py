@@ -30,7 +30,7 @@ from ivrkit.replay.behaviour import NONE, CallerBehaviour, path_step
 from ivrkit.server.answering import Answered, Answerer
 from ivrkit.server.treeset import TreeSet
 from ivrkit.simulator import Answer, CaptureDefaults, SimulatorConfig
-from ivrkit.simulator.capture import CaptureSettings, key_times, simulate
+from ivrkit.simulator.calls.capture import CaptureSettings, key_times, simulate
 from ivrkit.trees import Tree
 from ivrkit.trees.engine import Engine
 

@@ -1,21 +1,19 @@
-"""The 8x8 Voice platform on a laptop: its REST surface, call sessions, phones and clock.
+"""The 8x8 Voice platform on a laptop: its REST surface, call sessions, phones and time.
 
 ``create_app(SimulatorConfig(...))`` is an ASGI app serving the vendor's Voice API paths plus a
 ``/sim/v1`` control API; :class:`SimulatorControl` drives it from Python.
+
+Inside, along its seams: ``account/`` (settings, numbers, webhooks, phones, faults),
+``calls/`` (sessions, the callflow runner, delivery, transcripts), ``vendor/`` (the vendor's
+REST paths), ``control/`` (``/sim/v1`` and its client); ``timelines`` is simulated time and
+``state`` holds one running simulator together.
 """
 
+from ivrkit.simulator.account.numbers import VirtualNumberSpec
+from ivrkit.simulator.account.phones import Answer, PhoneScript
 from ivrkit.simulator.app import create_app, run_simulator
-from ivrkit.simulator.capture import CaptureDefaults
-from ivrkit.simulator.clock import Clock, ManualClock, MaxClock, ScaledClock
-from ivrkit.simulator.config import SimulatorConfig
-from ivrkit.simulator.control_client import (
-    SimulatorControl,
-    SimulatorControlError,
-    SimulatorTimeout,
-)
-from ivrkit.simulator.numbers import VirtualNumberSpec
-from ivrkit.simulator.phones import Answer, PhoneScript
-from ivrkit.simulator.transcript import (
+from ivrkit.simulator.calls.capture import CaptureDefaults
+from ivrkit.simulator.calls.transcript import (
     CallflowReceived,
     Captured,
     Ended,
@@ -29,22 +27,29 @@ from ivrkit.simulator.transcript import (
     TranscriptEntry,
     WebhookSent,
 )
+from ivrkit.simulator.config import SimulatorConfig
+from ivrkit.simulator.control.client import (
+    SimulatorControl,
+    SimulatorControlError,
+    SimulatorTimeout,
+)
+from ivrkit.simulator.timelines import InstantTimelines, ManualTimeline, ScaledTimelines, Timelines
 
 __all__ = [
     "Answer",
     "CallflowReceived",
     "CaptureDefaults",
     "Captured",
-    "Clock",
+    "Timelines",
     "Ended",
     "LegChanged",
-    "ManualClock",
-    "MaxClock",
+    "ManualTimeline",
+    "InstantTimelines",
     "Note",
     "PhoneScript",
     "Played",
     "Pressed",
-    "ScaledClock",
+    "ScaledTimelines",
     "SessionInfo",
     "SessionView",
     "SimulatorConfig",

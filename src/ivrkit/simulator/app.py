@@ -9,12 +9,12 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
-from ivrkit.simulator.api import voice_api_routes
+from ivrkit.simulator.account.scenario import PhoneScenario
 from ivrkit.simulator.config import SimulatorConfig
-from ivrkit.simulator.control import control_routes
+from ivrkit.simulator.control.routes import control_routes
 from ivrkit.simulator.limits import BodyLimit
-from ivrkit.simulator.scenario import PhoneScenario
 from ivrkit.simulator.state import SimulatorState
+from ivrkit.simulator.vendor.voice import voice_api_routes
 
 __all__ = ["create_app", "run_simulator"]
 

@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 
 from ivrkit.errors import ConfigError
 from ivrkit.rules import KNOWN_VOICE_PROFILES
-from ivrkit.simulator.capture import CaptureDefaults
-from ivrkit.simulator.clock import Clock, clock_for_speed
-from ivrkit.simulator.numbers import DEFAULT_VIRTUAL_NUMBERS, VirtualNumberSpec
-from ivrkit.simulator.scenario import PhoneScenario
-from ivrkit.simulator.settings import PlatformSettings
+from ivrkit.simulator.account.numbers import DEFAULT_VIRTUAL_NUMBERS, VirtualNumberSpec
+from ivrkit.simulator.account.scenario import PhoneScenario
+from ivrkit.simulator.account.settings import PlatformSettings
+from ivrkit.simulator.calls.capture import CaptureDefaults
+from ivrkit.simulator.timelines import Timelines, timelines_for_speed
 
 __all__ = ["SimulatorConfig"]
 
@@ -25,8 +25,8 @@ class SimulatorConfig:
     """When set, the Voice API routes require ``Authorization: Bearer <api_key>``."""
     subaccount: str | None = None
     """When set, only this subaccount exists (others get 404); else any id is served."""
-    clock: Clock | None = None
-    """Overrides ``speed``, e.g. a :class:`~ivrkit.simulator.clock.ManualClock` for tests."""
+    clock: Timelines | None = None
+    """Overrides ``speed``, e.g. a :class:`~ivrkit.simulator.clock.ManualTimeline` for tests."""
 
     virtual_numbers: tuple[VirtualNumberSpec, ...] = DEFAULT_VIRTUAL_NUMBERS
     voice_profiles: frozenset[str] = KNOWN_VOICE_PROFILES
@@ -126,5 +126,5 @@ class SimulatorConfig:
             rate_limit_burst=self.rate_limit_burst,
         )
 
-    def make_clock(self) -> Clock:
-        return self.clock if self.clock is not None else clock_for_speed(self.speed)
+    def make_clock(self) -> Timelines:
+        return self.clock if self.clock is not None else timelines_for_speed(self.speed)

@@ -11,21 +11,22 @@ from typing import Any
 import aiohttp
 
 from ivrkit.rules import Platform
-from ivrkit.simulator.clock import Clock, ManualClock
+from ivrkit.simulator.account.faults import FaultPlan
+from ivrkit.simulator.account.numbers import NumberCatalogue, VirtualNumberSpec, e164
+from ivrkit.simulator.account.phones import PhoneBook
+from ivrkit.simulator.account.ratelimit import TokenBucket
+from ivrkit.simulator.account.settings import PlatformSettings
+from ivrkit.simulator.account.webhooks import WebhookRegistry
+from ivrkit.simulator.calls.delivery import Deliverer
+from ivrkit.simulator.calls.files import FileCache
+from ivrkit.simulator.calls.judge import AnswerJudge
+from ivrkit.simulator.calls.log_exports import LogExports
+from ivrkit.simulator.calls.recordings import RecordingDesk
+from ivrkit.simulator.calls.runner import CallRunner
+from ivrkit.simulator.calls.session import Session
+from ivrkit.simulator.calls.transcript import CallflowReceived, Later
 from ivrkit.simulator.config import SimulatorConfig
-from ivrkit.simulator.delivery import Deliverer
-from ivrkit.simulator.faults import FaultPlan
-from ivrkit.simulator.files import FileCache
-from ivrkit.simulator.log_exports import LogExports
-from ivrkit.simulator.numbers import NumberCatalogue, VirtualNumberSpec, e164
-from ivrkit.simulator.phones import PhoneBook
-from ivrkit.simulator.ratelimit import TokenBucket
-from ivrkit.simulator.recordings import RecordingDesk
-from ivrkit.simulator.runner import CallRunner
-from ivrkit.simulator.session import Session
-from ivrkit.simulator.settings import PlatformSettings
-from ivrkit.simulator.transcript import CallflowReceived
-from ivrkit.simulator.webhooks import WebhookRegistry
+from ivrkit.simulator.timelines import ManualTimeline, Timelines
 from ivrkit.wire import MakeCall, SendCallflowRequest, WebhookType
 
 __all__ = ["SimulatorState"]
@@ -36,12 +37,16 @@ class SimulatorState:
 
     def __init__(self, config: SimulatorConfig) -> None:
         self.config = config
-        self.clock: Clock = config.make_clock()
+        self.clock: Timelines = config.make_clock()
         self.phones = PhoneBook()
         self.webhooks = WebhookRegistry()
         self.numbers = NumberCatalogue(config.virtual_numbers)
         self.sessions: dict[str, Session] = {}
-        self.recordings = RecordingDesk(self)
+        self.recordings = RecordingDesk(
+            self.webhooks,
+            lambda: self.deliverer,
+            upload_seconds=config.recording_upload_seconds,
+        )
         self.log_exports = LogExports()
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._session: aiohttp.ClientSession | None = None
@@ -53,6 +58,8 @@ class SimulatorState:
         self.settings = self._settings
         self._load_configured_phones()
         self._faults = FaultPlan()
+        self.answers = AnswerJudge()
+        """Judgements of CALL_ACTION answers, by their bytes."""
         self.fetched = FileCache()
         """playFile URLs downloaded (when the settings say to fetch files)."""
 
@@ -75,7 +82,7 @@ class SimulatorState:
     def _limit_time(self) -> float:
         """Seconds for the rate limit: real ones (a limit on HTTP requests), except under a
         manual clock, whose simulated seconds a test steps."""
-        if isinstance(self.clock, ManualClock):
+        if isinstance(self.clock, ManualTimeline):
             return self.clock.now().timestamp()
         return time.monotonic()
 
@@ -102,10 +109,11 @@ class SimulatorState:
 
     def trunks_in_use(self) -> int:
         """Calls ringing or connected right now, over every session (what the trunk carries)."""
+        running = [self.sessions.get(session_id) for session_id in self._tasks]  # not ended ones
         return sum(
             1
-            for session in self.sessions.values()
-            if session.active
+            for session in running
+            if session is not None and session.active
             for leg in session.legs.values()
             if not leg.over
         )
@@ -156,12 +164,11 @@ class SimulatorState:
             client_request_id=request.client_request_id,
         )
         session.record(
-            CallflowReceived(
-                origin="request",
-                callflow=request.to_wire()["callflow"],
-                status_code=1,
-                status_message="Created",
-            )
+            CallflowReceived,
+            origin="request",
+            callflow=Later(lambda: request.to_wire()["callflow"]),
+            status_code=1,
+            status_message="Created",
         )
         self._spawn(session, CallRunner(self, session).outbound(request))
         return session

@@ -9,18 +9,18 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
-from ivrkit.simulator.capture import key_times
-from ivrkit.simulator.clock import race
-from ivrkit.simulator.legs import LegKey, LegState
-from ivrkit.simulator.phones import Answer
-from ivrkit.simulator.runtime import leg_refusal
-from ivrkit.simulator.session import Session
-from ivrkit.simulator.transcript import (
+from ivrkit.simulator.account.phones import Answer
+from ivrkit.simulator.calls.capture import key_times
+from ivrkit.simulator.calls.legs import LegKey, LegState
+from ivrkit.simulator.calls.refusals import leg_refusal
+from ivrkit.simulator.calls.session import Session
+from ivrkit.simulator.calls.transcript import (
     LegChanged,
     LegEvent,
     Note,
     Pressed,
 )
+from ivrkit.simulator.timelines import race
 from ivrkit.wire import (
     EVENT_DESCRIPTIONS,
     CallEventPayload,
@@ -33,7 +33,7 @@ from ivrkit.wire import (
 )
 
 if TYPE_CHECKING:
-    from ivrkit.simulator.state import SimulatorState
+    from ivrkit.simulator.calls.exchange import Exchange
 
 __all__ = ["Line", "PartyHungUp", "SessionFailed"]
 
@@ -61,10 +61,11 @@ class SessionFailed(Exception):
 class Line:
     """Legs, time and telemetry of one session; :class:`CallRunner` adds the callflow."""
 
-    def __init__(self, state: SimulatorState, session: Session) -> None:
+    def __init__(self, state: Exchange, session: Session) -> None:
         self.state = state
         self.config = state.config
         self.session = session
+        self._give_up_at = session.started_at + timedelta(seconds=self.config.max_session_seconds)
 
     # -- legs --------------------------------------------------------------------------------
 
@@ -110,7 +111,7 @@ class Line:
 
     def _refuse_if_unable(self, leg: LegState) -> None:
         """Fail the session with a run-time error when the platform cannot carry this leg."""
-        refusal = leg_refusal(self.state, leg)
+        refusal = leg_refusal(self.state.settings, self.state.trunks_in_use, leg)
         if refusal is None:
             return
         code, detail = refusal
@@ -143,7 +144,7 @@ class Line:
                 break
             await self._wait(at - elapsed)
             elapsed = at
-            self.session.record(Pressed(leg="callB", key=key))
+            self.session.record(Pressed, leg="callB", key=key)
             self._status(call_b, CallStatus.DTMF_RECEIVED)
         await self._wait(talk - elapsed)
 
@@ -199,9 +200,12 @@ class Line:
 
     def _leg_event(self, leg: LegState, event: LegEvent, detail: str | None = None) -> None:
         self.session.record(
-            LegChanged(
-                leg=leg.key, event=event, number=leg.phone, call_id=leg.call_id, detail=detail
-            )
+            LegChanged,
+            leg=leg.key,
+            event=event,
+            number=leg.phone,
+            call_id=leg.call_id,
+            detail=detail,
         )
 
     # -- time --------------------------------------------------------------------------------
@@ -214,15 +218,16 @@ class Line:
 
     def _next_hangup(self) -> tuple[datetime, LegKey, str] | None:
         """The next scripted hang-up (or the session's time limit) as (when, leg, why)."""
-        limit = self.session.started_at + timedelta(seconds=self.config.max_session_seconds)
-        options: list[tuple[datetime, LegKey, str]] = [
-            (limit, "callA", "caller gave up: the session reached max_session_seconds")
-        ]
+        first: tuple[datetime, LegKey, str] = (
+            self._give_up_at,
+            "callA",
+            "caller gave up: the session reached max_session_seconds",
+        )
         for leg in self.session.legs.values():
             at = leg.hangup_at
-            if leg.up and at is not None:
-                options.append((at, leg.key, f"{leg.key} hung up after {leg.script.hangup_after}s"))
-        return min(options, key=lambda option: option[0])
+            if at is not None and leg.up and at < first[0]:
+                first = (at, leg.key, f"{leg.key} hung up after {leg.script.hangup_after}s")
+        return first
 
     async def _wait(self, seconds: float) -> None:
         """Let call time pass; a party hanging up meanwhile raises :class:`PartyHungUp`."""
@@ -273,7 +278,7 @@ class Line:
             payload=CallEventPayload.model_validate(self._event_fields(leg, call_status)),
         )
         delivery = self.state.deliverer.deliver(
-            session, hook, event.to_wire(), timeline=self.state.clock.timeline()
+            session, hook, event, timeline=self.state.clock.timeline()
         )
         task = asyncio.ensure_future(_after(set(session.telemetry), delivery))
         session.telemetry.add(task)
@@ -289,9 +294,7 @@ class Line:
         if hook is None:
             self._note("no enabled VSS webhook: the summary is only kept here")
         else:
-            await self.state.deliverer.deliver(
-                session, hook, summary.to_wire(), timeline=session.timeline
-            )
+            await self.state.deliverer.deliver(session, hook, summary, timeline=session.timeline)
         if session.in_flight:
             bound = self.config.webhook_timeout * self.config.delivery_attempts + 1
             await asyncio.wait(set(session.in_flight), timeout=bound)
@@ -299,7 +302,7 @@ class Line:
         session.close(summary)
 
     def _note(self, text: str) -> None:
-        self.session.record(Note(text=text))
+        self.session.record(Note, text=text)
 
 
 async def _after(earlier: set[asyncio.Task[Any]], work: Coroutine[Any, Any, Any]) -> None:

@@ -6,11 +6,14 @@ switch on ``kind``; :data:`TranscriptEntry` is the tagged union of all kinds.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import Field
 
 from ivrkit.simulator._base import ControlModel
+from ivrkit.simulator.timelines import iso_ms
 from ivrkit.wire import SessionSummaryEvent
 
 __all__ = [
@@ -24,6 +27,8 @@ __all__ = [
     "SessionInfo",
     "SessionView",
     "Spoken",
+    "Later",
+    "Transcript",
     "TranscriptEntry",
     "WebhookSent",
 ]
@@ -31,9 +36,26 @@ __all__ = [
 LegKey = Literal["callA", "callB"]
 
 
+class Later:
+    """A field value worked out only when the entry is read (decoding a body, a digest)."""
+
+    __slots__ = ("make",)
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self.make = make
+
+
 class _Entry(ControlModel):
     seq: int = 0
     at: str = ""
+
+    @classmethod
+    def build(cls, seq: int, at: datetime, fields: dict[str, Any]) -> Self:
+        values = {
+            name: value.make() if isinstance(value, Later) else value
+            for name, value in fields.items()
+        }
+        return cls(seq=seq, at=iso_ms(at), **values)
 
 
 class Spoken(_Entry):
@@ -163,6 +185,31 @@ TranscriptEntry = Annotated[
     | Ended,
     Field(discriminator="kind"),
 ]
+
+
+class Transcript:
+    """A session's entries as they happen: kept as (time, kind, fields) and made into models
+    only when someone reads them, so a call nobody watches pays no validation per step."""
+
+    def __init__(self) -> None:
+        self._pending: list[tuple[datetime, type[_Entry], dict[str, Any]]] = []
+        self._built: list[TranscriptEntry] = []
+
+    def __len__(self) -> int:
+        return len(self._built) + len(self._pending)
+
+    def add(self, at: datetime, kind: type[_Entry], fields: dict[str, Any]) -> None:
+        self._pending.append((at, kind, fields))
+
+    def entries(self, after: int = 0) -> list[TranscriptEntry]:
+        """The entries past sequence number ``after``, oldest first."""
+        if self._pending:
+            seq = len(self._built)
+            for at, kind, fields in self._pending:
+                seq += 1
+                self._built.append(kind.build(seq, at, fields))  # type: ignore[arg-type]
+            self._pending.clear()
+        return self._built[max(after, 0) :]
 
 
 class SessionInfo(ControlModel):

@@ -3,7 +3,10 @@
 Retries reuse the same body, so the same `eventId`: a backend's de-duplication is exercised.
 Connection errors, timeouts and non-2xx answers are retried; the configured `httpAuthHeader`
 goes verbatim in the ``Authorization`` header (spec §10.2, simulator default). Delivery faults
-(:mod:`ivrkit.simulator.faults`) are applied here.
+(:mod:`ivrkit.simulator.account.faults`) are applied here.
+
+Deliveries go out with aiohttp, not httpx (ivrkit's client library): they are the simulator's
+hot loop, and aiohttp costs several times less CPU a request (see the note in pyproject.toml).
 """
 
 from __future__ import annotations
@@ -16,15 +19,15 @@ from typing import Any
 
 import aiohttp
 
-from ivrkit.simulator.clock import Timeline
-from ivrkit.simulator.faults import FaultPlan
-from ivrkit.simulator.session import Session, StaleCopy
-from ivrkit.simulator.transcript import WebhookSent
-from ivrkit.simulator.webhooks import Webhook
+from ivrkit.simulator.account.faults import FaultPlan
+from ivrkit.simulator.account.webhooks import Webhook
+from ivrkit.simulator.calls.judge import preview
+from ivrkit.simulator.calls.session import Session, StaleCopy
+from ivrkit.simulator.calls.transcript import Later, WebhookSent
+from ivrkit.simulator.timelines import Timeline
+from ivrkit.wire import WireModel
 
 __all__ = ["Deliverer", "DeliveryResult", "preview"]
-
-_ANSWER_PREVIEW = 4000
 
 
 @dataclass(frozen=True)
@@ -63,17 +66,16 @@ class Deliverer:
         self,
         session: Session,
         hook: Webhook,
-        body: dict[str, Any],
+        event: WireModel,
         *,
         timeline: Timeline,
     ) -> DeliveryResult:
-        """POST ``body`` to the hook until a 2xx or the attempts run out."""
+        """POST ``event`` to the hook until a 2xx or the attempts run out."""
         faults = self.faults
-        headers = {"Content-Type": "application/json", "User-Agent": self._user_agent}
-        if hook.auth_header:
-            headers["Authorization"] = hook.auth_header
-        content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
-        event_id = str(body.get("payload", {}).get("eventId") or body["payload"]["sessionId"])
+        headers = self._headers(hook)
+        content = event.model_dump_json(by_alias=True, exclude_unset=True).encode()
+        payload = getattr(event, "payload", None)
+        event_id = str(getattr(payload, "event_id", None) or getattr(payload, "session_id", ""))
         stale = session.stale.pop(hook.type, [])
         timeout = faults.webhook_timeout or self._timeout
         result = DeliveryResult(False, None, b"", "not sent", 0)
@@ -85,32 +87,35 @@ class Deliverer:
                 result = DeliveryResult(
                     False, result.status, result.body, error, attempt, result.elapsed_ms
                 )
-            self._record(session, hook, body, event_id, result, "late-answer" if late else None)
+            _record(session, hook, content, event_id, result, "late-answer" if late else None)
             if result.ok:
                 break
             if attempt < self._attempts:
                 await timeline.sleep(self._backoff * 2 ** (attempt - 1))
         if result.ok and faults.take("duplicates", hook.type):
             copy = await self._attempt(hook, content, headers, result.attempts, timeout)
-            self._record(session, hook, body, event_id, copy, "duplicate")
+            _record(session, hook, content, event_id, copy, "duplicate")
         for old in stale:
             await self.send_stale(session, old)
         if faults.take("out_of_order", hook.type):
-            copy_of = StaleCopy(hook=hook, body=body, attempt=result.attempts)
+            copy_of = StaleCopy(
+                hook=hook, content=content, event_id=event_id, attempt=result.attempts
+            )
             session.stale.setdefault(hook.type, []).append(copy_of)
         return result
 
+    def _headers(self, hook: Webhook) -> dict[str, str]:
+        headers = {"Content-Type": "application/json", "User-Agent": self._user_agent}
+        if hook.auth_header:
+            headers["Authorization"] = hook.auth_header
+        return headers
+
     async def send_stale(self, session: Session, stale: StaleCopy) -> None:
         """Deliver a held-back copy of an earlier event, now out of order."""
-        headers = {"Content-Type": "application/json", "User-Agent": self._user_agent}
-        if stale.hook.auth_header:
-            headers["Authorization"] = stale.hook.auth_header
-        content = json.dumps(stale.body, separators=(",", ":"), ensure_ascii=False).encode()
-        payload = stale.body.get("payload", {})
-        event_id = str(payload.get("eventId") or payload.get("sessionId"))
         timeout = self.faults.webhook_timeout or self._timeout
-        result = await self._attempt(stale.hook, content, headers, stale.attempt, timeout)
-        self._record(session, stale.hook, stale.body, event_id, result, "out-of-order")
+        headers = self._headers(stale.hook)
+        result = await self._attempt(stale.hook, stale.content, headers, stale.attempt, timeout)
+        _record(session, stale.hook, stale.content, stale.event_id, result, "out-of-order")
 
     async def flush_stale(self, session: Session) -> None:
         """Send every copy still held back (the session is ending)."""
@@ -118,31 +123,6 @@ class Deliverer:
             _, copies = session.stale.popitem()
             for copy in copies:
                 await self.send_stale(session, copy)
-
-    def _record(
-        self,
-        session: Session,
-        hook: Webhook,
-        body: dict[str, Any],
-        event_id: str,
-        result: DeliveryResult,
-        injected: Any,
-    ) -> None:
-        session.record(
-            WebhookSent(
-                type=hook.type,
-                url=hook.url,
-                event_id=event_id,
-                attempt=result.attempts,
-                body=body,
-                status=result.status,
-                answer=preview(result.body),
-                error=result.error,
-                elapsed_ms=result.elapsed_ms,
-                answer_sha256=hashlib.sha256(result.body).hexdigest() if result.status else None,
-                injected=injected,
-            )
-        )
 
     async def _attempt(
         self, hook: Webhook, content: bytes, headers: dict[str, str], attempt: int, timeout: float
@@ -170,15 +150,31 @@ class Deliverer:
         )
 
 
+def _record(
+    session: Session,
+    hook: Webhook,
+    content: bytes,
+    event_id: str,
+    result: DeliveryResult,
+    injected: Any,
+) -> None:
+    """One attempt in the transcript; the bodies are decoded only if someone reads it."""
+    answer = result.body
+    session.record(
+        WebhookSent,
+        type=hook.type,
+        url=hook.url,
+        event_id=event_id,
+        attempt=result.attempts,
+        body=Later(lambda: json.loads(content)),
+        status=result.status,
+        answer=Later(lambda: preview(answer)),
+        error=result.error,
+        elapsed_ms=result.elapsed_ms,
+        answer_sha256=Later(lambda: hashlib.sha256(answer).hexdigest()) if result.status else None,
+        injected=injected,
+    )
+
+
 def _since(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 1)
-
-
-def preview(body: bytes) -> Any:
-    """The answer as JSON when it is JSON, else as (shortened) text."""
-    if not body:
-        return None
-    try:
-        return json.loads(body)
-    except (ValueError, RecursionError):
-        return body[:_ANSWER_PREVIEW].decode("utf-8", errors="replace")

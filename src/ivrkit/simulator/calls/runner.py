@@ -3,8 +3,9 @@
 Callflows run action by action (spec §6.3, simulator default): when a `sayAndCapture` ends, the
 CALL_ACTION webhook goes out at once and the backend's answer *replaces* the rest of the current
 callflow; a callflow that runs out of actions while the call is up asks again with dtmf null.
-Run-time errors (-2004…-2010) are decided by :mod:`ivrkit.simulator.runtime`; injected call
-faults (late digits, a hang-up while a webhook is in flight) by :mod:`ivrkit.simulator.faults`.
+Run-time errors (-2004…-2010) are decided by :mod:`ivrkit.simulator.calls.refusals`; injected
+call faults (late digits, a hang-up while a webhook is in flight) by
+:mod:`ivrkit.simulator.account.faults`.
 """
 
 from __future__ import annotations
@@ -14,15 +15,11 @@ import logging
 from collections.abc import Coroutine
 from typing import Any, Literal
 
-from pydantic import ValidationError
-
-from ivrkit.rules import Mode, validate
-from ivrkit.simulator.capture import CaptureSettings, Collector, key_times
-from ivrkit.simulator.clock import race
-from ivrkit.simulator.delivery import preview
-from ivrkit.simulator.files import download_problem
-from ivrkit.simulator.legs import LegState
-from ivrkit.simulator.line import (
+from ivrkit.simulator.account.numbers import VirtualNumberSpec
+from ivrkit.simulator.calls.capture import CaptureSettings, Collector, key_times
+from ivrkit.simulator.calls.files import download_problem
+from ivrkit.simulator.calls.legs import LegState
+from ivrkit.simulator.calls.line import (
     INTERNAL_ERROR_CODE,
     INVALID_ANSWER_CODE,
     VCA_FAILURE_CODE,
@@ -30,16 +27,15 @@ from ivrkit.simulator.line import (
     PartyHungUp,
     SessionFailed,
 )
-from ivrkit.simulator.numbers import VirtualNumberSpec
-from ivrkit.simulator.runtime import (
+from ivrkit.simulator.calls.refusals import (
     CALLER_ID_API_CODE,
     DOWNLOAD_CODE,
     EXPIRED_CODE,
     answer_failure_code,
     speech_refusal,
 )
-from ivrkit.simulator.session import HANGUP_KEY, SILENCE_KEY
-from ivrkit.simulator.transcript import (
+from ivrkit.simulator.calls.session import HANGUP_KEY, SILENCE_KEY
+from ivrkit.simulator.calls.transcript import (
     CallflowReceived,
     Captured,
     Note,
@@ -47,12 +43,12 @@ from ivrkit.simulator.transcript import (
     Pressed,
     Spoken,
 )
+from ivrkit.simulator.timelines import race
 from ivrkit.wire import (
     EVENT_DESCRIPTIONS,
     AnyAction,
     CallActionEvent,
     CallActionPayload,
-    Callflow,
     CallStatus,
     EventData,
     EventType,
@@ -196,19 +192,18 @@ class CallRunner(Line):
         repetition: int | None,
         purpose: Purpose,
     ) -> None:
-        refusal = speech_refusal(self.state, text, voice)
+        refusal = speech_refusal(self.state.settings, text, voice)
         if refusal is not None:
             raise SessionFailed(*refusal)
         seconds = self._speech_seconds(text, speed, repetition)
         self.session.record(
-            Spoken(
-                text=text,
-                voice_profile=voice,
-                purpose=purpose,
-                speed=speed or 1.0,
-                repetition=repetition or 1,
-                seconds=round(seconds, 3),
-            )
+            Spoken,
+            text=text,
+            voice_profile=voice,
+            purpose=purpose,
+            speed=speed or 1.0,
+            repetition=repetition or 1,
+            seconds=round(seconds, 3),
         )
         await self._wait(seconds)
 
@@ -220,7 +215,7 @@ class CallRunner(Line):
             await self._fetch(params.file_url)
         seconds = self.config.file_seconds * params.repetition
         self.session.record(
-            Played(file_url=params.file_url, repetition=params.repetition, seconds=seconds)
+            Played, file_url=params.file_url, repetition=params.repetition, seconds=seconds
         )
         await self._wait(seconds)
 
@@ -248,7 +243,7 @@ class CallRunner(Line):
             heard = leg.captures_heard if by_capture else leg.prompts_heard
             if leg.script.hangup_during_prompt == heard and (attempt == 1 or not by_capture):
                 seconds = self._speech_seconds(params.prompt_message, speed, repetition)
-                self.session.record(Spoken(text=params.prompt_message, purpose="prompt"))
+                self.session.record(Spoken, text=params.prompt_message, purpose="prompt")
                 await self._wait(seconds / 2)
                 raise PartyHungUp("callA", f"caller hung up during prompt {leg.prompts_heard}")
             await self._speak(params.prompt_message, voice, speed, repetition, "prompt")
@@ -260,15 +255,14 @@ class CallRunner(Line):
             else:
                 collector = await self._collect_scripted(settings, leg, late=late)
             self.session.record(
-                Captured(
-                    attempt=attempt,
-                    tries=settings.tries,
-                    digits=collector.digits,
-                    dtmf=collector.dtmf,
-                    valid=collector.dtmf is not None,
-                    ended_by=str(collector.reason),
-                    ignored=collector.ignored,
-                )
+                Captured,
+                attempt=attempt,
+                tries=settings.tries,
+                digits=collector.digits,
+                dtmf=collector.dtmf,
+                valid=collector.dtmf is not None,
+                ended_by=str(collector.reason),
+                ignored=collector.ignored,
             )
             if collector.dtmf is not None:
                 self._status(leg, CallStatus.DTMF_RECEIVED)
@@ -302,7 +296,7 @@ class CallRunner(Line):
             if not collector.done:
                 await self._wait(at - elapsed)
                 elapsed = at
-                self.session.record(Pressed(key=key))
+                self.session.record(Pressed, key=key)
             collector.feed(key, at)
         if not collector.done:
             await self._wait(collector.deadline - elapsed)
@@ -325,7 +319,7 @@ class CallRunner(Line):
             if late:
                 at = max(at, collector.deadline)
             else:
-                self.session.record(Pressed(key=key))
+                self.session.record(Pressed, key=key)
             collector.feed(key, at)
         if self.session.stepped:
             self._drain_keypad()
@@ -391,13 +385,11 @@ class CallRunner(Line):
             description=EVENT_DESCRIPTIONS[EventType.CALL_ACTION],
             payload=CallActionPayload.model_validate(fields),
         )
-        delivery = state.deliverer.deliver(
-            session, hook, event.to_wire(), timeline=session.timeline
-        )
+        delivery = state.deliverer.deliver(session, hook, event, timeline=session.timeline)
         if session.legs["callA"].up and state.faults.take_call("hangup_in_flight"):
             task = asyncio.ensure_future(delivery)
             session.in_flight.add(task)
-            session.record(Note(text="fault: the caller hangs up while CALL_ACTION is in flight"))
+            session.record(Note, text="fault: the caller hangs up while CALL_ACTION is in flight")
             raise PartyHungUp("callA", "callA hung up while the CALL_ACTION webhook was in flight")
         result = await delivery
         if not result.ok:
@@ -405,16 +397,15 @@ class CallRunner(Line):
                 VCA_FAILURE_CODE,
                 f"CALL_ACTION webhook failed {result.attempts} time(s), last: {result.error}",
             )
-        verdict = validate(result.body, mode=Mode.ANSWER, platform=state.rules_platform(session))
-        answer = preview(result.body)
+        judged = state.answers.judge(result.body, state.rules_platform(session))
+        verdict, answer = judged.verdict, judged.shown
         session.record(
-            CallflowReceived(
-                origin="answer",
-                client_action_id=answer.get("clientActionId") if isinstance(answer, dict) else None,
-                callflow=answer.get("callflow") if isinstance(answer, dict) else answer,
-                status_code=verdict.status_code,
-                status_message=verdict.status_message,
-            )
+            CallflowReceived,
+            origin="answer",
+            client_action_id=answer.get("clientActionId") if isinstance(answer, dict) else None,
+            callflow=answer.get("callflow") if isinstance(answer, dict) else answer,
+            status_code=verdict.status_code,
+            status_message=verdict.status_message,
         )
         caller_ids_only = bool(verdict.findings) and all(
             finding.code == CALLER_ID_API_CODE for finding in verdict.findings
@@ -424,9 +415,7 @@ class CallRunner(Line):
             detail = f"invalid answer: {verdict.status_code} {verdict.status_message}"
             code = answer_failure_code(verdict, answer)
             raise SessionFailed(code, detail + (f" at {where}" if where else ""))
-        try:
-            callflow = Callflow.from_wire(result.body)
-        except ValidationError as exc:
-            raise SessionFailed(INVALID_ANSWER_CODE, f"invalid answer: {exc}") from None
-        session.client_action_id = callflow.client_action_id
-        return list(callflow.callflow)
+        if judged.actions is None:
+            raise SessionFailed(INVALID_ANSWER_CODE, f"invalid answer: {judged.refusal}")
+        session.client_action_id = judged.client_action_id
+        return list(judged.actions)

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from ivrkit.simulator.clock import iso_ms, utc_now
+from ivrkit.simulator.timelines import iso_ms, utc_now
 from ivrkit.wire import ApiErrorBody, LogExportError
 
 __all__ = [

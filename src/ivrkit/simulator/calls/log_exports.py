@@ -19,10 +19,10 @@ from datetime import UTC, datetime, timedelta
 import phonenumbers
 from phonenumbers import carrier, geocoder
 
-from ivrkit.simulator.clock import iso_ms, iso_s
-from ivrkit.simulator.legs import LegState
-from ivrkit.simulator.session import Session
-from ivrkit.simulator.transcript import Spoken
+from ivrkit.simulator.calls.legs import LegState
+from ivrkit.simulator.calls.session import Session
+from ivrkit.simulator.calls.transcript import Spoken
+from ivrkit.simulator.timelines import iso_ms, iso_s
 from ivrkit.wire import LogExportStatus
 
 __all__ = ["COLUMNS", "ExportJob", "LogExports", "ReportRange", "csv_rows"]

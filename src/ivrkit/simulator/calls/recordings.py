@@ -12,15 +12,16 @@ if one is enabled, gets `UPLOAD_COMPLETED`, and the recording becomes `CALLBACK_
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 from uuid import uuid4
 
-from ivrkit.simulator.clock import iso_ms, iso_s
-from ivrkit.simulator.legs import LegState
-from ivrkit.simulator.session import Session
+from ivrkit.simulator.calls.legs import LegState
+from ivrkit.simulator.calls.session import Session
+from ivrkit.simulator.timelines import iso_ms, iso_s
 from ivrkit.wire import (
     EVENT_DESCRIPTIONS,
     EventType,
@@ -34,7 +35,8 @@ from ivrkit.wire import (
 from ivrkit.wire.events import RecordingStatusPayload
 
 if TYPE_CHECKING:
-    from ivrkit.simulator.state import SimulatorState
+    from ivrkit.simulator.account.webhooks import WebhookRegistry
+    from ivrkit.simulator.calls.delivery import Deliverer
 
 __all__ = ["CallRecording", "RecordingDesk"]
 
@@ -75,8 +77,16 @@ class CallRecording:
 class RecordingDesk:
     """Push configurations by subaccount and recordings by session; owns the upload tasks."""
 
-    def __init__(self, state: SimulatorState) -> None:
-        self._state = state
+    def __init__(
+        self,
+        webhooks: WebhookRegistry,
+        deliverer: Callable[[], Deliverer],
+        *,
+        upload_seconds: float,
+    ) -> None:
+        self._webhooks = webhooks
+        self._deliverer = deliverer
+        self._upload_seconds = upload_seconds
         self.configs: dict[str, RecordingPushConfigRequest] = {}
         self._by_session: dict[str, list[CallRecording]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -117,7 +127,7 @@ class RecordingDesk:
         self._by_session.pop(session_id, None)
 
     async def _upload(self, session: Session, recordings: list[CallRecording]) -> None:
-        await session.timeline.sleep(self._state.config.recording_upload_seconds)
+        await session.timeline.sleep(self._upload_seconds)
         config = self.configs.get(session.sub_account_id)
         for recording in recordings:
             if config is None:
@@ -129,7 +139,7 @@ class RecordingDesk:
 
     async def _notify(self, recording: CallRecording) -> None:
         session = recording.session
-        hook = self._state.webhooks.active(session.sub_account_id, WebhookType.VRU)
+        hook = self._webhooks.active(session.sub_account_id, WebhookType.VRU)
         if hook is None:
             return
         payload: dict[str, Any] = {
@@ -146,9 +156,7 @@ class RecordingDesk:
             description=EVENT_DESCRIPTIONS[EventType.CALL_RECORDING_STATUS],
             payload=RecordingStatusPayload(**payload),
         )
-        result = await self._state.deliverer.deliver(
-            session, hook, event.to_wire(), timeline=session.timeline
-        )
+        result = await self._deliverer().deliver(session, hook, event, timeline=session.timeline)
         if recording.status is RecordingStatus.UPLOAD_COMPLETED:
             recording.status = (
                 RecordingStatus.CALLBACK_COMPLETED if result.ok else RecordingStatus.CALLBACK_FAILED

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 from uuid import uuid4
 
-from ivrkit.simulator.clock import iso_ms, iso_s
-from ivrkit.simulator.numbers import country_of, e164
-from ivrkit.simulator.phones import PhoneScript
+from ivrkit.simulator.account.numbers import country_of, e164
+from ivrkit.simulator.account.phones import PhoneScript
+from ivrkit.simulator.timelines import iso_ms, iso_s
 from ivrkit.wire import CallQuality, Leg, SessionStatus
 
 __all__ = ["LegState", "session_status"]

@@ -44,14 +44,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ivrkit.simulator._base import ControlModel
+from ivrkit.simulator.account.faults import FaultPlan
+from ivrkit.simulator.account.numbers import e164
+from ivrkit.simulator.account.phones import PhoneEntry, PhoneScript
+from ivrkit.simulator.account.scenario import PhoneBookSize, PhoneScenario
+from ivrkit.simulator.account.settings import SettingsPatch
 from ivrkit.simulator.bodies import BadJson, read_json
-from ivrkit.simulator.clock import ManualClock, iso_ms
-from ivrkit.simulator.faults import FaultPlan
-from ivrkit.simulator.numbers import e164
-from ivrkit.simulator.phones import PhoneEntry, PhoneScript
-from ivrkit.simulator.scenario import PhoneBookSize, PhoneScenario
-from ivrkit.simulator.settings import SettingsPatch
 from ivrkit.simulator.state import SimulatorState
+from ivrkit.simulator.timelines import ManualTimeline, iso_ms
 from ivrkit.wire import WebhookType
 
 __all__ = [
@@ -300,7 +300,7 @@ class Control:
     async def advance(self, request: Request) -> Response:
         advance: AdvanceRequest = await _body(request, AdvanceRequest)
         clock = self.state.clock
-        if not isinstance(clock, ManualClock):
+        if not isinstance(clock, ManualTimeline):
             return _error(409, f"the clock is {clock.mode}; only a manual clock can be advanced")
         await clock.advance(advance.seconds)
         return _ok(self._clock_info())

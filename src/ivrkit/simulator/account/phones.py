@@ -16,7 +16,7 @@ from typing import Any, Literal, Self
 from pydantic import Field, field_validator, model_validator
 
 from ivrkit.simulator._base import ControlModel
-from ivrkit.simulator.numbers import e164
+from ivrkit.simulator.account.numbers import e164
 
 __all__ = [
     "MAX_PATTERNS",

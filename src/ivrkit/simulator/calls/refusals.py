@@ -35,14 +35,15 @@ callB ERROR, session ERROR (the derivation table's last row).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ivrkit.rules import Verdict
-from ivrkit.simulator.numbers import country_of
+from ivrkit.simulator.account.numbers import country_of
 
 if TYPE_CHECKING:
-    from ivrkit.simulator.legs import LegState
-    from ivrkit.simulator.state import SimulatorState
+    from ivrkit.simulator.account.settings import PlatformSettings
+    from ivrkit.simulator.calls.legs import LegState
 
 __all__ = [
     "CALLER_ID_API_CODE",
@@ -73,11 +74,13 @@ def _digits(number: str) -> str:
     return re.sub(r"\D", "", number)
 
 
-def leg_refusal(state: SimulatorState, leg: LegState) -> tuple[int, str] | None:
-    """Why the platform cannot place (or take) this leg now, as (code, detail), or None."""
-    settings = state.settings
+def leg_refusal(
+    settings: PlatformSettings, trunks_in_use: Callable[[], int], leg: LegState
+) -> tuple[int, str] | None:
+    """Why the platform cannot place (or take) this leg now, as (code, detail), or None;
+    ``trunks_in_use`` counts the legs up now, this one included (asked only under a limit)."""
     capacity = settings.trunk_capacity
-    if capacity is not None and state.trunks_in_use() > capacity:
+    if capacity is not None and trunks_in_use() > capacity:
         return TRUNK_FULL_CODE, f"the trunk already carries {capacity} call(s)"
     covered = settings.covered_countries
     if covered is not None:
@@ -92,9 +95,11 @@ def leg_refusal(state: SimulatorState, leg: LegState) -> tuple[int, str] | None:
     return None
 
 
-def speech_refusal(state: SimulatorState, text: str, voice: str | None) -> tuple[int, str] | None:
+def speech_refusal(
+    settings: PlatformSettings, text: str, voice: str | None
+) -> tuple[int, str] | None:
     """Why the speech engine cannot render ``text`` in ``voice``, or None."""
-    if voice is not None and voice in state.settings.unspeakable_voice_profiles:
+    if voice is not None and voice in settings.unspeakable_voice_profiles:
         return TTS_CODE, f"the speech engine failed on voice {voice}"
     if not text.strip():
         return TTS_CODE, "the text has nothing to speak"

@@ -23,7 +23,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from ivrkit.errors import ConfigError
 from ivrkit.simulator._base import ControlModel
-from ivrkit.simulator.phones import MAX_PATTERNS, PhoneEntry, PhonePattern, PhoneScript
+from ivrkit.simulator.account.phones import MAX_PATTERNS, PhoneEntry, PhonePattern, PhoneScript
 
 __all__ = ["PhoneBookSize", "PhoneScenario", "load_scenario"]
 

@@ -5,18 +5,20 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal
 from uuid import uuid4
 
 from ivrkit.rules import RUNTIME_ERRORS
-from ivrkit.simulator.clock import Timeline, iso_ms, iso_s
-from ivrkit.simulator.legs import LegKey, LegState, session_status
-from ivrkit.simulator.transcript import (
+from ivrkit.simulator.calls.legs import LegKey, LegState, session_status
+from ivrkit.simulator.calls.transcript import (
     Ended,
     SessionInfo,
     SessionView,
+    Transcript,
     TranscriptEntry,
+    _Entry,
 )
+from ivrkit.simulator.timelines import Timeline, iso_ms, iso_s
 from ivrkit.wire import (
     EVENT_DESCRIPTIONS,
     ErrorDetails,
@@ -27,11 +29,9 @@ from ivrkit.wire import (
 )
 
 if TYPE_CHECKING:
-    from ivrkit.simulator.webhooks import Webhook
+    from ivrkit.simulator.account.webhooks import Webhook
 
 __all__ = ["HANGUP_KEY", "SILENCE_KEY", "Session", "StaleCopy"]
-
-E = TypeVar("E", bound=TranscriptEntry)
 
 HANGUP_KEY = "hangup"
 SILENCE_KEY = "silence"
@@ -46,7 +46,8 @@ class StaleCopy:
     """A copy of a delivered event held back to be sent again later, out of order."""
 
     hook: Webhook
-    body: dict[str, Any]
+    content: bytes
+    event_id: str
     attempt: int
 
 
@@ -77,7 +78,7 @@ class Session:
         self.started_at = timeline.now()
         self.ended_at: datetime | None = None
         self.legs: dict[LegKey, LegState] = {}
-        self.entries: list[TranscriptEntry] = []
+        self.transcript = Transcript()
         self.last_action: str | None = None
         self.client_action_id: str | None = None
         self.error: tuple[int, str] | None = None
@@ -92,7 +93,8 @@ class Session:
         """CALL_ACTION deliveries the caller hung up during: awaited after the summary."""
         self.stale: dict[str, list[StaleCopy]] = {}
         """Held-back copies by webhook type (the ``out_of_order`` fault)."""
-        self._changed = asyncio.Event()
+        self._changed: asyncio.Event | None = None
+        """Set at the next entry; made only while someone long-polls the transcript."""
 
     @property
     def active(self) -> bool:
@@ -101,19 +103,24 @@ class Session:
     def now(self) -> datetime:
         return self.timeline.now()
 
-    def record(self, entry: E) -> E:
-        """Append an entry, numbered and dated now, and wake whoever follows the transcript."""
-        entry.seq = len(self.entries) + 1
-        entry.at = iso_ms(self.now())
-        self.entries.append(entry)
-        self._changed.set()
-        self._changed = asyncio.Event()
-        return entry
+    @property
+    def entries(self) -> list[TranscriptEntry]:
+        """The transcript so far, as models."""
+        return self.transcript.entries()
+
+    def record(self, kind: type[_Entry], **fields: Any) -> None:
+        """Append an entry of ``kind``, dated now, and wake whoever follows the transcript."""
+        self.transcript.add(self.timeline.now(), kind, fields)
+        if self._changed is not None:
+            self._changed.set()
+            self._changed = None
 
     async def changed(self, after: int, timeout: float) -> None:
         """Wait (real seconds, bounded) until there is an entry past ``after`` or the end."""
-        if len(self.entries) > after or self.ended.is_set():
+        if len(self.transcript) > after or self.ended.is_set():
             return
+        if self._changed is None:
+            self._changed = asyncio.Event()
         waiter = self._changed
         try:
             await asyncio.wait_for(waiter.wait(), timeout)
@@ -182,7 +189,7 @@ class Session:
         self.status = summary.payload.session_status if summary else SessionStatus.CANCELED
         self.ended_at = self.now()
         code, message = self.error if self.error else (None, None)
-        self.record(Ended(status=self.status, error_code=code, error_msg=message))
+        self.record(Ended, status=self.status, error_code=code, error_msg=message)
         self.ended.set()
 
     def info(self) -> SessionInfo:
@@ -196,12 +203,12 @@ class Session:
             ended_at=iso_ms(self.ended_at) if self.ended_at else None,
             caller=self.caller,
             interactive=self.interactive,
-            last_seq=len(self.entries),
+            last_seq=len(self.transcript),
         )
 
     def view(self, after: int = 0) -> SessionView:
         return SessionView(
             **self.info().model_dump(),
-            entries=self.entries[max(after, 0) :],
+            entries=self.transcript.entries(after),
             summary=self.summary,
         )

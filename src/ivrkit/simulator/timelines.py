@@ -1,7 +1,10 @@
-"""Simulated time: real or scaled, "max" (no waiting, virtual time per session) or stepped by hand.
+"""Simulated time: the timelines calls live in — real or scaled, instant ("max": no waiting,
+virtual time per session) or stepped by hand.
 
-A session asks its clock for a :class:`Timeline` and does all its waiting through it, so one
-session's code runs unchanged at any speed. Timestamps in webhooks come from the timeline too.
+A session asks the simulator's :class:`Timelines` for a :class:`Timeline` and does all its
+waiting through it, so one session's code runs unchanged at any speed. Timestamps in webhooks
+come from the timeline too. (Not to be confused with the campaigns' ``Clock``, which paces
+real work in real time.)
 """
 
 from __future__ import annotations
@@ -18,12 +21,12 @@ from typing import Any, ClassVar, TypeVar
 T = TypeVar("T")
 
 __all__ = [
-    "Clock",
-    "ManualClock",
-    "MaxClock",
-    "ScaledClock",
+    "Timelines",
+    "ManualTimeline",
+    "InstantTimelines",
+    "ScaledTimelines",
     "Timeline",
-    "clock_for_speed",
+    "timelines_for_speed",
     "iso_ms",
     "iso_s",
     "race",
@@ -59,8 +62,9 @@ class Timeline(ABC):
         """Let ``seconds`` of simulated time pass."""
 
 
-class Clock(ABC):
-    """Hands out timelines; ``now()`` dates what is not part of a session (REST answers)."""
+class Timelines(ABC):
+    """Hands out a timeline per session; ``now()`` dates what is not part of a session (REST
+    answers). ``mode`` is how ``/sim/v1/clock`` names it."""
 
     mode: ClassVar[str]
 
@@ -92,7 +96,7 @@ class _ScaledTimeline(Timeline):
         await asyncio.sleep(max(seconds, 0.0) / self._speed)
 
 
-class ScaledClock(Clock):
+class ScaledTimelines(Timelines):
     """Real time (speed 1) or N times faster; each session's time starts at the wall clock."""
 
     mode = "scaled"
@@ -122,23 +126,26 @@ class ScaledClock(Clock):
 
 
 class _MaxTimeline(Timeline):
-    """Wall time plus every wait skipped so far: ordered, plausible timestamps, no waiting."""
+    """Wall time plus every wait skipped so far: ordered, plausible timestamps, no waiting.
+
+    A sleep returns without a turn of the event loop: the session runs on until it sends a
+    webhook (its real I/O), so a call costs a handful of loop turns, not one per step."""
 
     waits = False
 
     def __init__(self, wall: Callable[[], datetime]) -> None:
         self._wall = wall
-        self._skipped = 0.0
+        self._skipped = timedelta()
 
     def now(self) -> datetime:
-        return self._wall() + timedelta(seconds=self._skipped)
+        return self._wall() + self._skipped
 
     async def sleep(self, seconds: float) -> None:
-        self._skipped += max(seconds, 0.0)
-        await asyncio.sleep(0)
+        if seconds > 0:
+            self._skipped += timedelta(seconds=seconds)
 
 
-class MaxClock(Clock):
+class InstantTimelines(Timelines):
     """No waiting at all: a session runs as fast as its webhooks answer.
 
     A session with a live person (an interactive phone) gets real time instead, since nobody can
@@ -159,7 +166,7 @@ class MaxClock(Clock):
         return _MaxTimeline(self._wall)
 
 
-class ManualClock(Clock, Timeline):
+class ManualTimeline(Timelines, Timeline):
     """Time moves only when :meth:`advance` is called: for tests that step through a call.
 
     Every session shares this one timeline. Sleepers wake in deadline order, each seeing the
@@ -219,9 +226,9 @@ async def _settle(rounds: int = 20) -> None:
         await asyncio.sleep(0)
 
 
-def clock_for_speed(speed: float | None) -> Clock:
-    """``None`` → :class:`MaxClock`; a number → :class:`ScaledClock` at that speed."""
-    return MaxClock() if speed is None else ScaledClock(speed)
+def timelines_for_speed(speed: float | None) -> Timelines:
+    """``None`` → :class:`InstantTimelines`; a number → :class:`ScaledTimelines` at that speed."""
+    return InstantTimelines() if speed is None else ScaledTimelines(speed)
 
 
 async def race(timeline: Timeline, work: Coroutine[Any, Any, T], seconds: float) -> T | None:

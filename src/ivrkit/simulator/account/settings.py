@@ -5,7 +5,7 @@ account has coverage (-2004), the caller IDs it may present (-2008), voices the 
 cannot render (-2005), whether `playFile` URLs are really downloaded (-2006), how long the
 platform takes before dialling (so that a `validUntil` can pass first: -2007), and how many
 Send Callflow requests a second it accepts before answering 429
-(:mod:`ivrkit.simulator.ratelimit`).
+(:mod:`ivrkit.simulator.account.ratelimit`).
 """
 
 from __future__ import annotations

@@ -8,10 +8,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from ivrkit.simulator.answers import PREFIX, Endpoint, Guard, export_error, known_fields, wire_json
 from ivrkit.simulator.bodies import BadJson, read_json
-from ivrkit.simulator.log_exports import BadRange, ReportRange, csv_rows, expires
+from ivrkit.simulator.calls.log_exports import BadRange, ReportRange, csv_rows, expires
 from ivrkit.simulator.state import SimulatorState
+from ivrkit.simulator.vendor.answers import (
+    PREFIX,
+    Endpoint,
+    Guard,
+    export_error,
+    known_fields,
+    wire_json,
+)
 from ivrkit.wire import LogExportJob, LogExportRequest, LogExportStarted, LogExportStatus
 
 __all__ = ["export_routes"]

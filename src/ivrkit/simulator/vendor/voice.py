@@ -1,9 +1,9 @@
 """The Voice REST API under the vendor's paths, answering with the platform's bodies and statuses.
 
 Served: Send Callflow (rate-limited when the settings say so:
-:mod:`~ivrkit.simulator.ratelimit`), webhooks (create/list/delete), speech profiles, virtual
-numbers, recordings (:mod:`~ivrkit.simulator.api_recordings`), log exports
-(:mod:`~ivrkit.simulator.api_exports`). Every
+:mod:`~ivrkit.simulator.account.ratelimit`), webhooks (create/list/delete), speech profiles, virtual
+numbers, recordings (:mod:`~ivrkit.simulator.vendor.recordings`), log exports
+(:mod:`~ivrkit.simulator.vendor.exports`). Every
 callflow is judged by :func:`ivrkit.rules.validate`; every body is built from :mod:`ivrkit.wire`.
 """
 
@@ -21,7 +21,12 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from ivrkit.rules import STATUS_MESSAGES, Mode, validate
-from ivrkit.simulator.answers import (
+from ivrkit.simulator.account.ratelimit import RATE_LIMITED_MESSAGE, retry_after_header
+from ivrkit.simulator.account.webhooks import Webhook
+from ivrkit.simulator.bodies import BadJson, read_json
+from ivrkit.simulator.state import SimulatorState
+from ivrkit.simulator.timelines import iso_ms
+from ivrkit.simulator.vendor.answers import (
     PREFIX,
     Endpoint,
     Handler,
@@ -31,13 +36,8 @@ from ivrkit.simulator.answers import (
     routes_by_path,
     wire_json,
 )
-from ivrkit.simulator.api_exports import export_downloads, export_routes
-from ivrkit.simulator.api_recordings import recording_routes
-from ivrkit.simulator.bodies import BadJson, read_json
-from ivrkit.simulator.clock import iso_ms
-from ivrkit.simulator.ratelimit import RATE_LIMITED_MESSAGE, retry_after_header
-from ivrkit.simulator.state import SimulatorState
-from ivrkit.simulator.webhooks import Webhook
+from ivrkit.simulator.vendor.exports import export_downloads, export_routes
+from ivrkit.simulator.vendor.recordings import recording_routes
 from ivrkit.wire import (
     ApiErrorBody,
     NumberCheckResponse,

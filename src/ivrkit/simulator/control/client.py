@@ -12,11 +12,11 @@ import httpx
 
 from ivrkit.errors import SimulatorControlError, SimulatorTimeout
 from ivrkit.simulator._base import ControlModel
-from ivrkit.simulator.faults import FaultPlan
-from ivrkit.simulator.phones import Answer, PhoneEntry, PhonePattern, PhoneScript
-from ivrkit.simulator.scenario import PhoneBookSize
-from ivrkit.simulator.settings import PlatformSettings
-from ivrkit.simulator.transcript import SessionInfo, SessionView
+from ivrkit.simulator.account.faults import FaultPlan
+from ivrkit.simulator.account.phones import Answer, PhoneEntry, PhonePattern, PhoneScript
+from ivrkit.simulator.account.scenario import PhoneBookSize
+from ivrkit.simulator.account.settings import PlatformSettings
+from ivrkit.simulator.calls.transcript import SessionInfo, SessionView
 
 __all__ = ["SimulatorControl", "SimulatorControlError", "SimulatorTimeout"]
 

@@ -9,7 +9,9 @@ from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ivrkit.simulator.answers import (
+from ivrkit.simulator.bodies import BadJson, read_json
+from ivrkit.simulator.state import SimulatorState
+from ivrkit.simulator.vendor.answers import (
     PREFIX,
     Endpoint,
     Guard,
@@ -18,8 +20,6 @@ from ivrkit.simulator.answers import (
     not_found,
     wire_json,
 )
-from ivrkit.simulator.bodies import BadJson, read_json
-from ivrkit.simulator.state import SimulatorState
 from ivrkit.wire import RecordingPushConfig, RecordingPushConfigRequest, RecordingsResponse
 
 __all__ = ["recording_routes"]
