@@ -40,6 +40,7 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
     return path
 
 
+@pytest.mark.e2e
 def test_a_contacts_file_with_bad_rows_is_refused_in_one_line(tmp_path: Path, db: str) -> None:
     contacts = write(tmp_path, "c.csv", "number\n91234567\nnope\n")
     result = ivrkit("campaign", "create", "bad", "--contacts", str(contacts), "--db", db)
@@ -95,6 +96,7 @@ def test_create_reports_duplicates_and_dnc_then_lists_pauses_and_cancels(
     assert status["state"] == "cancelled"
 
 
+@pytest.mark.e2e
 def test_run_then_report_csv_tells_each_customers_outcome(tmp_path: Path) -> None:
     with IvrHarness() as harness:
         harness.control.set_phone("+6591234567", press=["1"])

@@ -73,6 +73,7 @@ def test_diff_json_is_the_same_bytes_every_time(tmp_path: Path) -> None:
     assert [change["field"] for change in body["changes"]] == ["menu.routes.2", "menu.routes.3"]
 
 
+@pytest.mark.e2e
 def test_diff_errors_are_one_line_and_exit_2(tmp_path: Path) -> None:
     broken = tmp_path / "broken.yaml"
     broken.write_text("name: x\nentry: main\nnodes: {main: {menu: {}}}\n")
@@ -97,6 +98,7 @@ def test_since_refuses_what_is_not_a_duration() -> None:
         parse_since("yesterday")
 
 
+@pytest.mark.e2e
 def test_replay_without_a_store_is_one_line_and_exit_2(tmp_path: Path) -> None:
     result = ivrkit("replay", "--flow", "simple_ivr", "--db", "sqlite:///none.db", cwd=tmp_path)
     assert result.returncode == 2
@@ -104,6 +106,7 @@ def test_replay_without_a_store_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert not (tmp_path / "none.db").exists()
 
 
+@pytest.mark.e2e
 def test_demo_calls_kept_in_a_store_replay_against_a_changed_ivr(tmp_path: Path) -> None:
     """The issue's done-when: the demo keeps its calls in --db; a replay against the simple
     IVR with key 2 → `resolved` reports exactly the call that pressed 2, `agent → resolved`."""
@@ -144,6 +147,7 @@ def test_demo_calls_kept_in_a_store_replay_against_a_changed_ivr(tmp_path: Path)
     assert "0 would end differently" in same.stdout
 
 
+@pytest.mark.e2e
 def test_demo_keeps_its_calls_where_ivrkit_db_says(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'kept.db'}"
     demo = ivrkit("demo", cwd=tmp_path, env={"IVRKIT_DB": url})

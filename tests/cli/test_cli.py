@@ -94,6 +94,7 @@ def test_sessions_lists_what_the_store_holds(tmp_path: Path) -> None:
         (["webhooks", "register", "--url", "https://x.example", "--type", "vxx"], "use one of"),
     ],
 )
+@pytest.mark.e2e
 def test_errors_are_one_line_without_traceback(args: list[str], message: str) -> None:
     result = ivrkit(*args)
     assert result.returncode != 0

@@ -282,6 +282,7 @@ def test_mistakes_are_one_line(
     assert err.count("\n") == 1 and message in err, err
 
 
+@pytest.mark.e2e
 def test_a_store_that_does_not_exist_is_not_created(tmp_path: Path) -> None:
     missing = tmp_path / "typo" / "ivrkit.db"
     result = ivrkit("report", "--flow", "simple_ivr", "--db", f"sqlite:///{missing}")
