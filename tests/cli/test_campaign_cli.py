@@ -5,8 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,19 +12,9 @@ from typer.testing import CliRunner
 
 from ivrkit.cli import app
 from ivrkit.harness import API_KEY, SUBACCOUNT, IvrHarness
+from tests.cli.run import ivrkit
 
 runner = CliRunner()
-
-
-def ivrkit(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", "from ivrkit.cli import main; main()", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env=env,
-    )
 
 
 @pytest.fixture
@@ -40,7 +28,6 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
     return path
 
 
-@pytest.mark.e2e
 def test_a_contacts_file_with_bad_rows_is_refused_in_one_line(tmp_path: Path, db: str) -> None:
     contacts = write(tmp_path, "c.csv", "number\n91234567\nnope\n")
     result = ivrkit("campaign", "create", "bad", "--contacts", str(contacts), "--db", db)

@@ -4,9 +4,6 @@ changes for a caller, 1 when something does, 2 on errors in one line."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,6 +15,7 @@ from ivrkit.cli.changes import parse_since
 from ivrkit.errors import ConfigError
 from ivrkit.store import open_store
 from ivrkit.trees.loader import builtin_path
+from tests.cli.run import ivrkit
 
 runner = CliRunner()
 
@@ -30,20 +28,6 @@ def changed_tree(folder: Path) -> Path:
     path = folder / "changed.yaml"
     path.write_text(text.replace(old, '        "2": resolved\n        "3": agent\n'))
     return path
-
-
-def ivrkit(
-    *args: str, cwd: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", "from ivrkit.cli import main; main()", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        cwd=cwd,
-        env={**os.environ, **(env or {})},
-    )
 
 
 def test_diff_exits_0_for_the_same_tree() -> None:
@@ -73,7 +57,6 @@ def test_diff_json_is_the_same_bytes_every_time(tmp_path: Path) -> None:
     assert [change["field"] for change in body["changes"]] == ["menu.routes.2", "menu.routes.3"]
 
 
-@pytest.mark.e2e
 def test_diff_errors_are_one_line_and_exit_2(tmp_path: Path) -> None:
     broken = tmp_path / "broken.yaml"
     broken.write_text("name: x\nentry: main\nnodes: {main: {menu: {}}}\n")
@@ -98,7 +81,6 @@ def test_since_refuses_what_is_not_a_duration() -> None:
         parse_since("yesterday")
 
 
-@pytest.mark.e2e
 def test_replay_without_a_store_is_one_line_and_exit_2(tmp_path: Path) -> None:
     result = ivrkit("replay", "--flow", "simple_ivr", "--db", "sqlite:///none.db", cwd=tmp_path)
     assert result.returncode == 2

@@ -67,7 +67,6 @@ def test_history_lists_the_revisions_newest_first() -> None:
     assert lines[-1].startswith("0001  The store as ivrkit created it before migrations")
 
 
-@pytest.mark.e2e
 def test_current_and_downgrade_never_create_a_store_where_a_typo_points(tmp_path: Path) -> None:
     missing = tmp_path / "typo.db"
     for args in (["db", "current"], ["db", "downgrade", "0001"]):
@@ -77,7 +76,6 @@ def test_current_and_downgrade_never_create_a_store_where_a_typo_points(tmp_path
     assert not missing.exists()
 
 
-@pytest.mark.e2e
 def test_serve_refuses_a_store_behind_in_one_line_saying_what_to_run(tmp_path: Path) -> None:
     url = legacy_store(tmp_path / "old.db")
     result = ivrkit("serve", "--db", url, "--port", "1")
@@ -88,7 +86,6 @@ def test_serve_refuses_a_store_behind_in_one_line_saying_what_to_run(tmp_path: P
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.e2e
 def test_serve_refuses_a_store_ahead_in_one_line(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'new.db'}"
     open_store(url).close()
@@ -107,7 +104,6 @@ def test_serve_refuses_a_store_ahead_in_one_line(tmp_path: Path) -> None:
     )
 
 
-@pytest.mark.e2e
 def test_a_bad_revision_is_one_line(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'ivrkit.db'}"
     result = ivrkit("db", "upgrade", "nope", "--db", url)
