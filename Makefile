@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 LOCK := requirements.lock
 LOCK_FLAGS ?=
 
-.PHONY: demo test lint typecheck unit bench lock clean
+.PHONY: demo test check lint typecheck unit fast bench lock clean
 
 $(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
@@ -41,10 +41,24 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
-	$(BIN)/pytest -q
+# Tests run in parallel (pytest-xdist, one worker per core; PYTEST_WORKERS=0 runs them in this
+# process). Tests that share a session resource say so with xdist_group (--dist loadgroup).
+PYTEST_WORKERS ?= auto
+PYTEST := $(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadgroup
+# The fast loop: no real servers, processes, browser, PostgreSQL or deliberately slow tests.
+FAST := not e2e and not browser and not postgres and not slow
 
+unit: $(STAMP)
+	$(PYTEST)
+
+fast: $(STAMP)
+	$(PYTEST) -m "$(FAST)"
+
+# Everything: set IVRKIT_TEST_POSTGRES_URL to include PostgreSQL.
 test: lint typecheck unit
+
+# Lint, types and the unit tests: under a minute.
+check: lint typecheck fast
 
 bench: $(STAMP)
 	@command -v wrk >/dev/null 2>&1 || apt-get install -y wrk >/dev/null 2>&1 || \

@@ -1,4 +1,16 @@
-"""Shared test fixtures: the vendor's example payloads and a clean IVRKIT_* environment."""
+"""Shared test fixtures: the vendor's example payloads and a clean IVRKIT_* environment; the
+markers that sort the suite into fast and slow parts; new stores made from a per-process template.
+
+Markers (``make check`` runs what has none of them; ``make test`` runs everything):
+
+- ``e2e``: starts real servers on loopback or other processes;
+- ``browser``: drives Chromium (every test under ``tests/browser``);
+- ``postgres``: needs IVRKIT_TEST_POSTGRES_URL;
+- ``slow``: takes seconds on purpose (its timeout is longer).
+
+``e2e`` is added by the fixtures that start servers; a test that starts a server or a process
+without it fails, saying so, so the fast loop never starts one by accident.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +22,8 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+from tests import template_store
 
 pytest_plugins = ["pytester"]
 
@@ -37,3 +51,96 @@ def _clean_ivrkit_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         if key.startswith("IVRKIT_") and key != "IVRKIT_TEST_POSTGRES_URL":
             monkeypatch.delenv(key, raising=False)
     yield
+
+
+SERVER_FIXTURES = frozenset(
+    {
+        # tests/simulator/conftest.py
+        "sim_url",
+        "backend_server",
+        "world",
+        "serve_sim",
+        # tests/campaigns/conftest.py
+        "rig",
+        # tests/dashboard/conftest.py
+        "calls",
+        "serve",
+    }
+)
+"""Fixtures that start real servers: a test using one is ``e2e``."""
+
+CHEAP_PROGRAMS = frozenset({"git"})
+"""Programs a fast test may run (quick, and no server)."""
+
+SLOW_TIMEOUT = 300.0
+"""Seconds a ``slow`` test may take (others: the ``timeout`` of pyproject.toml)."""
+
+_ROOT = Path(__file__).resolve().parent
+_current: list[pytest.Item] = []
+
+
+def current_test() -> pytest.Item | None:
+    """The test being set up, run or torn down in this process (None between tests)."""
+    return _current[-1] if _current else None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    template_store.install(allowed=_templates_allowed)
+    _guard_real_servers()
+
+
+def _guard_real_servers() -> None:
+    """A test not marked ``e2e`` that starts a server on a socket or a process fails."""
+    import subprocess
+
+    from ivrkit.serving import BackgroundServer
+
+    def refuse(what: str) -> None:
+        if _current and _current[-1].get_closest_marker("e2e") is None:
+            raise AssertionError(
+                f"{_current[-1].nodeid} starts {what} but is not marked e2e: mark it "
+                "(pytest.mark.e2e), or test through httpx.ASGITransport / in process"
+            )
+
+    start = BackgroundServer.start
+    popen = subprocess.Popen.__init__
+
+    def guarded_start(self: BackgroundServer) -> BackgroundServer:
+        refuse("a server on a loopback port")
+        return start(self)
+
+    def guarded_popen(self: subprocess.Popen[Any], *args: Any, **kwargs: Any) -> None:
+        command = args[0] if args else kwargs.get("args")
+        program = command if isinstance(command, (str, bytes, os.PathLike)) else command[0]
+        if Path(os.fsdecode(program)).name.split()[0] not in CHEAP_PROGRAMS:
+            refuse(f"a process ({os.fsdecode(program)})")
+        popen(self, *args, **kwargs)
+
+    BackgroundServer.start = guarded_start  # type: ignore[method-assign,assignment]
+    subprocess.Popen.__init__ = guarded_popen  # type: ignore[method-assign]
+
+
+def _templates_allowed() -> bool:
+    return not (_current and _current[-1].get_closest_marker("migrations") is not None)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        parts = item.path.resolve().relative_to(_ROOT).parts
+        if parts[0] == "browser":
+            item.add_marker(pytest.mark.browser)
+            # One browser and one scenario world for all of them, on one xdist worker.
+            item.add_marker(pytest.mark.xdist_group("browser"))
+        if parts[0] in {"browser", "e2e"} or SERVER_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.e2e)
+        if item.get_closest_marker("slow") and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(SLOW_TIMEOUT))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[object]:
+    _current.append(item)
+    try:
+        return (yield)
+    finally:
+        _current.pop()

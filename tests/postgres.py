@@ -16,6 +16,11 @@ POSTGRES_ENV = "IVRKIT_TEST_POSTGRES_URL"
 
 def admin_url() -> str:
     """The server's URL for psycopg itself (no SQLAlchemy driver name); skips without one."""
+    from tests.conftest import current_test
+
+    test = current_test()
+    if test is not None and test.get_closest_marker("postgres") is None:
+        raise AssertionError(f"{test.nodeid} uses PostgreSQL but is not marked postgres: mark it")
     url = os.environ.get(POSTGRES_ENV)
     if not url:
         pytest.skip(f"set {POSTGRES_ENV} to run this test on PostgreSQL")

@@ -20,6 +20,7 @@ API_KEY = "callback-key"
 SUBACCOUNT = "callback-sub"
 
 
+@pytest.mark.e2e
 def test_the_callback_is_placed_and_recorded(tmp_path: Path) -> None:
     tree = load_tree("simple_ivr")
     store = open_store(f"sqlite:///{tmp_path / 'ivrkit.db'}")
@@ -48,6 +49,7 @@ def test_the_callback_is_placed_and_recorded(tmp_path: Path) -> None:
         store.close()
 
 
+@pytest.mark.e2e
 def test_a_refused_callback_records_nothing(tmp_path: Path) -> None:
     store = open_store(f"sqlite:///{tmp_path / 'ivrkit.db'}")
     simulator = create_simulator(SimulatorConfig(api_key=API_KEY, subaccount=SUBACCOUNT))

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from ivrkit.demo import AGENT, SCENARIOS, run_demo
 from ivrkit.narrate import NarratedLine
 from ivrkit.store import SessionRecord
@@ -15,6 +17,7 @@ from ivrkit.trees import builtin_path, parse_tree
 RUN_CLI = "import sys; from ivrkit.cli import main; sys.argv[0] = 'ivrkit'; main()"
 
 
+@pytest.mark.e2e
 def test_ivrkit_demo_runs_the_three_calls_and_exits_0(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("IVRKIT_")}
     env.update(COLUMNS="200", NO_COLOR="1", TERM="dumb")  # the same output in any terminal
@@ -36,6 +39,7 @@ def test_ivrkit_demo_runs_the_three_calls_and_exits_0(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.e2e
 def test_the_demo_reports_a_call_that_does_not_do_what_the_ivr_says() -> None:
     # Pressing 1 transfers instead of hanging up: the first call's checks must catch it.
     text = builtin_path("simple_ivr").read_text(encoding="utf-8")

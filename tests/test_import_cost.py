@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 HEAVY = (
     "starlette",
     "sqlalchemy",
@@ -40,12 +42,14 @@ def heavy(modules: set[str]) -> list[str]:
     return sorted(m for m in modules if m.split(".")[0] in HEAVY)
 
 
+@pytest.mark.e2e
 def test_import_ivrkit_imports_nothing_heavy(tmp_path: Path) -> None:
     modules = modules_after("import ivrkit", tmp_path)
     assert "ivrkit" in modules
     assert heavy(modules) == []
 
 
+@pytest.mark.e2e
 def test_a_public_name_is_imported_on_first_use(tmp_path: Path) -> None:
     code = "import ivrkit\nassert ivrkit.Callflow.__name__ == 'Callflow'"
     modules = modules_after(code, tmp_path)
@@ -53,6 +57,7 @@ def test_a_public_name_is_imported_on_first_use(tmp_path: Path) -> None:
     assert "starlette" not in modules  # only what Callflow needs
 
 
+@pytest.mark.e2e
 def test_the_pytest_plugin_loads_nothing_heavy(tmp_path: Path) -> None:
     (tmp_path / "test_nothing.py").write_text("def test_nothing():\n    pass\n")
     code = (
@@ -65,6 +70,7 @@ def test_the_pytest_plugin_loads_nothing_heavy(tmp_path: Path) -> None:
     assert heavy(modules) == []
 
 
+@pytest.mark.e2e
 def test_the_ivr_fixture_imports_the_harness_when_used(tmp_path: Path) -> None:
     code = "import ivrkit.testing as t\nassert t.IvrHarness.__module__ == 'ivrkit.harness'\n"
     modules = modules_after(code, tmp_path)

@@ -74,6 +74,7 @@ def _lines(captured: io.StringIO) -> list[dict[str, Any]]:
     return [json.loads(line) for line in captured.getvalue().splitlines()]
 
 
+@pytest.mark.e2e
 def test_every_line_of_a_delivery_carries_its_ids(tmp_path: Path, json_lines: io.StringIO) -> None:
     dead_hook = f"http://127.0.0.1:{free_port()}/hook"  # nothing listens: the hook fails
     tree = parse_tree(hook_tree_text(dead_hook))

@@ -34,6 +34,7 @@ def test_a_wrong_key():
 """
 
 
+@pytest.mark.e2e
 def test_the_table_shows_the_share_taken_and_the_routes_never_taken(
     pytester: pytest.Pytester,
 ) -> None:
@@ -56,6 +57,7 @@ def test_the_table_shows_the_share_taken_and_the_routes_never_taken(
     assert "main   key 1" not in result.stdout.str()
 
 
+@pytest.mark.e2e
 def test_fail_under_fails_the_run_below_the_share_and_passes_it_above(
     pytester: pytest.Pytester,
 ) -> None:
@@ -76,6 +78,7 @@ def test_fail_under_fails_the_run_below_the_share_and_passes_it_above(
     assert "FAIL Required" not in above.stdout.str()
 
 
+@pytest.mark.e2e
 def test_without_the_option_the_output_is_unchanged(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(ENGINE_SUITE)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
@@ -83,6 +86,7 @@ def test_without_the_option_the_output_is_unchanged(pytester: pytest.Pytester) -
     assert "route coverage" not in result.stdout.str()
 
 
+@pytest.mark.e2e
 def test_a_process_the_suite_starts_counts_too(pytester: pytest.Pytester) -> None:
     """An `ivrkit serve` (or any ivrkit process) started by a test inherits the route log."""
     pytester.makepyfile(
@@ -156,6 +160,7 @@ def test_two_versions_of_one_tree_are_told_apart_and_no_tree_is_said_plainly() -
     assert coverage_lines([]) == ["no tree answered a call: no route was taken"]
 
 
+@pytest.mark.e2e
 def test_pytest_xdist_workers_count_for_their_controller(pytester: pytest.Pytester) -> None:
     pytest.importorskip("xdist", reason="pytest-xdist is not installed")
     pytester.makepyfile(ENGINE_SUITE)
@@ -168,6 +173,7 @@ def test_pytest_xdist_workers_count_for_their_controller(pytester: pytest.Pytest
     assert result.stdout.str().count("ivrkit route coverage") == 1
 
 
+@pytest.mark.e2e
 def test_collecting_only_neither_reports_nor_fails(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(ENGINE_SUITE)
     result = pytester.runpytest_subprocess(

@@ -58,6 +58,7 @@ def _named(finished: tuple[ReadableSpan, ...], name: str) -> list[ReadableSpan]:
     return [span for span in finished if span.name == name]
 
 
+@pytest.mark.e2e
 def test_a_delivery_and_its_hook_are_spans_of_one_trace(
     spans: InMemorySpanExporter, hook_server: tuple[str, list[str]], tmp_path: Path
 ) -> None:
@@ -100,6 +101,7 @@ def test_a_delivery_and_its_hook_are_spans_of_one_trace(
     )
 
 
+@pytest.mark.e2e
 def test_a_failing_hook_is_a_failed_span_with_its_exception(
     spans: InMemorySpanExporter, tmp_path: Path
 ) -> None:
@@ -115,6 +117,7 @@ def test_a_failing_hook_is_a_failed_span_with_its_exception(
     assert "secret" not in url and "token" not in url  # credentials and query stay out
 
 
+@pytest.mark.e2e
 def test_a_summary_span_has_no_event_id(spans: InMemorySpanExporter, tmp_path: Path) -> None:
     body = summary("s-3", "BUSY")
     app = create_app(db=f"sqlite:///{tmp_path / 'x.db'}")
@@ -153,6 +156,7 @@ def test_without_the_extra_tracing_is_a_no_op(monkeypatch: pytest.MonkeyPatch) -
     assert tracing._trace is None
 
 
+@pytest.mark.e2e
 def test_importing_ivrkit_does_not_import_opentelemetry() -> None:
     import subprocess
 

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 SCRIPT = Path(__file__).resolve().parents[2] / "bench" / "analytics.py"
 
 
@@ -24,6 +26,7 @@ def run(cache: Path, *args: str) -> str:
     return result.stdout
 
 
+@pytest.mark.e2e
 def test_the_quick_benchmark_fills_times_and_reuses_its_store(tmp_path: Path) -> None:
     first = run(tmp_path)
     assert "SQLite: filling 20,000 sessions" in first

@@ -5,8 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,19 +12,9 @@ from typer.testing import CliRunner
 
 from ivrkit.cli import app
 from ivrkit.harness import API_KEY, SUBACCOUNT, IvrHarness
+from tests.cli.run import ivrkit
 
 runner = CliRunner()
-
-
-def ivrkit(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", "from ivrkit.cli import main; main()", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env=env,
-    )
 
 
 @pytest.fixture
@@ -95,6 +83,7 @@ def test_create_reports_duplicates_and_dnc_then_lists_pauses_and_cancels(
     assert status["state"] == "cancelled"
 
 
+@pytest.mark.e2e
 def test_run_then_report_csv_tells_each_customers_outcome(tmp_path: Path) -> None:
     with IvrHarness() as harness:
         harness.control.set_phone("+6591234567", press=["1"])

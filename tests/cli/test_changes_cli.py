@@ -4,16 +4,15 @@ changes for a caller, 1 when something does, 2 on errors in one line."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from ivrkit.cli import app
 from ivrkit.store import open_store
 from ivrkit.trees.loader import builtin_path
+from tests.cli.run import ivrkit
 
 runner = CliRunner()
 
@@ -26,20 +25,6 @@ def changed_tree(folder: Path) -> Path:
     path = folder / "changed.yaml"
     path.write_text(text.replace(old, '        "2": resolved\n        "3": agent\n'))
     return path
-
-
-def ivrkit(
-    *args: str, cwd: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", "from ivrkit.cli import main; main()", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        cwd=cwd,
-        env={**os.environ, **(env or {})},
-    )
 
 
 def test_diff_exits_0_for_the_same_tree() -> None:
@@ -87,6 +72,7 @@ def test_replay_without_a_store_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert not (tmp_path / "none.db").exists()
 
 
+@pytest.mark.e2e
 def test_demo_calls_kept_in_a_store_replay_against_a_changed_ivr(tmp_path: Path) -> None:
     """The issue's done-when: the demo keeps its calls in --db; a replay against the simple
     IVR with key 2 → `resolved` reports exactly the call that pressed 2, `agent → resolved`."""
@@ -127,6 +113,7 @@ def test_demo_calls_kept_in_a_store_replay_against_a_changed_ivr(tmp_path: Path)
     assert "0 would end differently" in same.stdout
 
 
+@pytest.mark.e2e
 def test_demo_keeps_its_calls_where_ivrkit_db_says(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'kept.db'}"
     demo = ivrkit("demo", cwd=tmp_path, env={"IVRKIT_DB": url})

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,19 +11,10 @@ from typer.testing import CliRunner
 
 from ivrkit.cli import app
 from ivrkit.store import Delivery, SessionUpdate, open_store
+from tests.cli.run import ivrkit
 from tests.conftest import FIXTURES
 
 runner = CliRunner()
-
-
-def ivrkit(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", "from ivrkit.cli import main; main()", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 def test_validate_prints_created_for_the_guides_callflow() -> None:

@@ -6,8 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,6 +21,7 @@ from ivrkit.cli.common import run_app
 from ivrkit.store import Store, open_store
 from ivrkit.trees import Tree, load_tree, parse_tree
 from ivrkit.trees.loader import builtin_path
+from tests.cli.run import ivrkit
 
 UNTIL = datetime(2026, 3, 2, tzinfo=UTC)
 """The end of every report here: the synthetic calls lie before it, so no test reads the clock."""
@@ -31,18 +30,6 @@ NARROW = {"COLUMNS": "20"}
 """A terminal 20 columns wide: output for machines must not care."""
 
 runner = CliRunner()
-
-
-def ivrkit(*args: str) -> subprocess.CompletedProcess[str]:
-    """The installed entry point in a process of its own, as a shell runs it."""
-    return subprocess.run(
-        [sys.executable, "-c", "from ivrkit.cli import main; main()", *args],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-        env={"PATH": "/usr/bin:/bin", **NARROW},
-    )
 
 
 def report(*args: str) -> str:

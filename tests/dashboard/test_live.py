@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 
 import httpx
+import pytest
 
 from ivrkit.dashboard import DashboardSettings, standalone_app
 from ivrkit.dashboard.live import parse_mark
@@ -35,6 +36,7 @@ def events(lines: Iterator[str]) -> Iterator[tuple[str, str, dict[str, object]]]
             ident = value
 
 
+@pytest.mark.e2e
 def test_a_new_call_appears_and_ends_on_the_stream(tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'ivrkit.db'}"
     with IvrHarness(store_url=url) as ivr, open_store(url) as store:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 from typer.testing import CliRunner
 
 from ivrkit.cli import app as cli
@@ -62,6 +63,7 @@ def test_ivrkit_dashboard_refuses_a_public_bind_without_a_token(calls: Calls) ->
     assert "IVRKIT_DASHBOARD_TOKEN" in str(result.exception)
 
 
+@pytest.mark.e2e
 def test_ivrkit_dashboard_reads_only_a_store_that_exists(tmp_path: Path) -> None:
     missing = tmp_path / "nowhere" / "ivrkit.db"
     result = runner.invoke(cli, ["dashboard", "--db", f"sqlite:///{missing}"])

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+import pytest
 
 from ivrkit.dashboard import DashboardSettings, standalone_app
 from ivrkit.serving import BackgroundServer
@@ -18,6 +19,7 @@ HOSTILE = '<script>alert("x")</script>'
 FORMULA = '=HYPERLINK("http://example.com","x")'
 
 
+@pytest.mark.e2e
 def test_text_from_the_wire_is_escaped_everywhere(tmp_path: Path) -> None:
     with open_store(f"sqlite:///{tmp_path / 'ivrkit.db'}") as store:
         store.record_outbound_call(
@@ -53,6 +55,7 @@ def test_text_from_the_wire_is_escaped_everywhere(tmp_path: Path) -> None:
             assert by_flow["simple_ivr"] == "'" + FORMULA  # a formula: made text
 
 
+@pytest.mark.e2e
 def test_a_store_that_fails_answers_one_line(tmp_path: Path) -> None:
     store = open_store(f"sqlite:///{tmp_path / 'ivrkit.db'}")
     store.close()

@@ -60,6 +60,7 @@ def event(event_id: str) -> dict[str, Any]:
     return body
 
 
+@pytest.mark.e2e
 def test_a_slow_http_hook_does_not_stall_other_deliveries(store: Store, tmp_path: Path) -> None:
     release = threading.Event()
     entered = threading.Event()

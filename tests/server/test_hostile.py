@@ -66,6 +66,7 @@ def read_all(sock: socket.socket, timeout: float = 10.0) -> bytes:
 # -- what strangers can make the store keep ----------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_refused_deliveries_keep_little_however_large_their_headers(
     store: Store, tmp_path: Path
 ) -> None:
@@ -86,6 +87,7 @@ def test_refused_deliveries_keep_little_however_large_their_headers(
         assert delivery.headers["user-agent"].endswith("(16000 characters)")
 
 
+@pytest.mark.e2e
 def test_two_authorization_headers_are_refused_even_when_one_is_right(
     store: Store, tmp_path: Path
 ) -> None:
@@ -101,6 +103,7 @@ def test_two_authorization_headers_are_refused_even_when_one_is_right(
 
 
 @pytest.mark.parametrize("depth", [1_000, 100_000])
+@pytest.mark.e2e
 def test_deeply_nested_json_is_400_not_the_entry_menu(
     store: Store, tmp_path: Path, depth: int
 ) -> None:
@@ -128,6 +131,7 @@ def impatient(store: Store, tmp_path: Path) -> Iterator[BackgroundServer]:
         yield running
 
 
+@pytest.mark.e2e
 def test_headers_that_trickle_in_get_408_and_the_connection_closes(
     impatient: BackgroundServer,
 ) -> None:
@@ -139,6 +143,7 @@ def test_headers_that_trickle_in_get_408_and_the_connection_closes(
     assert answer.startswith(b"HTTP/1.1 408 ")
 
 
+@pytest.mark.e2e
 def test_a_body_that_never_finishes_is_cut_off(impatient: BackgroundServer) -> None:
     with socket.create_connection(("127.0.0.1", impatient.port)) as sock:
         sock.sendall(raw_request(b"{}")[:-2].replace(b"content-length: 2", b"content-length: 900"))
@@ -146,6 +151,7 @@ def test_a_body_that_never_finishes_is_cut_off(impatient: BackgroundServer) -> N
     assert answer == b"" or answer.startswith(b"HTTP/1.1 4")
 
 
+@pytest.mark.e2e
 def test_a_connection_that_sends_nothing_is_closed(impatient: BackgroundServer) -> None:
     many = [socket.create_connection(("127.0.0.1", impatient.port)) for _ in range(50)]
     try:
@@ -157,6 +163,7 @@ def test_a_connection_that_sends_nothing_is_closed(impatient: BackgroundServer) 
             sock.close()
 
 
+@pytest.mark.e2e
 def test_a_client_that_half_closes_after_a_summary_still_gets_its_answer(
     store: Store, tmp_path: Path
 ) -> None:
@@ -209,6 +216,7 @@ def _hung_store_is_survived(app_store: Store, spool: Path, hold: Any, release: A
     assert not spool.exists()
 
 
+@pytest.mark.e2e
 def test_a_locked_sqlite_store_does_not_hang_the_answers(store: Store, tmp_path: Path) -> None:
     locker = sqlite3.connect(tmp_path / "ivrkit.db", isolation_level=None)
 

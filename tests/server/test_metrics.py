@@ -53,6 +53,7 @@ def scrape(client: httpx.Client) -> str:
     return response.text
 
 
+@pytest.mark.e2e
 def test_the_counters_move_by_what_was_delivered(server: BackgroundServer) -> None:
     with httpx.Client(base_url=server.url, timeout=10) as client:
         before = scrape(client)
@@ -89,6 +90,7 @@ def test_the_counters_move_by_what_was_delivered(server: BackgroundServer) -> No
     assert value(page, "ivrkit_commit_queue_depth") == 0
 
 
+@pytest.mark.e2e
 def test_concurrent_deliveries_are_counted_once_each(server: BackgroundServer) -> None:
     def post(number: int) -> int:
         event = call_action(f"c-{number}", "1", session_id=f"cs-{number}", action_id="main")
@@ -103,6 +105,7 @@ def test_concurrent_deliveries_are_counted_once_each(server: BackgroundServer) -
     assert value(page, "ivrkit_commit_batch_size_count") <= 64
 
 
+@pytest.mark.e2e
 def test_strangers_cannot_grow_the_label_sets(server: BackgroundServer) -> None:
     with httpx.Client(base_url=server.url, timeout=10) as client:
         for number in range(5):
@@ -222,6 +225,7 @@ def test_a_metrics_dir_that_cannot_be_made_is_a_config_error(tmp_path: Path) -> 
         prepare_metrics_dir(blocker / "metrics")
 
 
+@pytest.mark.e2e
 def test_metrics_that_cannot_be_recorded_cost_no_answer_and_no_commit(
     server: BackgroundServer,
     store: Store,

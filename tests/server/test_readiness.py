@@ -30,12 +30,14 @@ def server(store: Store, tmp_path: Path) -> Iterator[BackgroundServer]:
         yield running
 
 
+@pytest.mark.e2e
 def test_ready_while_the_store_answers(server: BackgroundServer) -> None:
     response = httpx.get(server.url + "/readyz")
     assert response.status_code == 200
     assert response.json() == {"status": "ready", "problem": None}
 
 
+@pytest.mark.e2e
 def test_not_ready_when_the_store_cannot_be_reached(server: BackgroundServer, store: Store) -> None:
     store.close()
     response = httpx.get(server.url + "/readyz")
@@ -47,6 +49,7 @@ def test_not_ready_when_the_store_cannot_be_reached(server: BackgroundServer, st
     assert httpx.get(server.url + "/healthz").status_code == 200  # alive, only not ready
 
 
+@pytest.mark.e2e
 def test_not_ready_when_the_schema_is_not_current(server: BackgroundServer, tmp_path: Path) -> None:
     """Another version downgraded the store under a running server: it leaves the rotation."""
     from ivrkit.store import migrate
@@ -58,6 +61,7 @@ def test_not_ready_when_the_schema_is_not_current(server: BackgroundServer, tmp_
     assert "ivrkit db upgrade" in response.json()["problem"]
 
 
+@pytest.mark.e2e
 def test_not_ready_when_the_store_does_not_answer_in_time(
     server: BackgroundServer, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -89,6 +89,7 @@ def prompt_of(answer: dict[str, Any]) -> str:
     return text
 
 
+@pytest.mark.e2e
 def test_the_path_names_the_tree(http: httpx.Client) -> None:
     answer = http.post("/webhooks/vca/restaurant", json=vca("1", event_id="a")).json()
     assert prompt_of(answer).startswith("Press 1 to make a new reservation")
@@ -96,6 +97,7 @@ def test_the_path_names_the_tree(http: httpx.Client) -> None:
     assert prompt_of(default).startswith("Sorry, we did not understand")
 
 
+@pytest.mark.e2e
 def test_an_outbound_session_keeps_the_tree_that_called(http: httpx.Client, store: Store) -> None:
     store.record_outbound_call(
         "s-9",
@@ -109,6 +111,7 @@ def test_an_outbound_session_keeps_the_tree_that_called(http: httpx.Client, stor
     assert prompt_of(answer).startswith("Our restaurant hours")
 
 
+@pytest.mark.e2e
 def test_an_inbound_call_starts_the_tree_of_the_number_called(
     http: httpx.Client, store: Store
 ) -> None:
@@ -125,6 +128,7 @@ def test_an_inbound_call_starts_the_tree_of_the_number_called(
     assert store.session("in-1").flow == "hotline"
 
 
+@pytest.mark.e2e
 def test_an_unknown_tree_in_the_path_gets_the_default_and_a_note(
     http: httpx.Client, store: Store
 ) -> None:
@@ -164,6 +168,7 @@ def test_a_broken_tree_file_fails_at_start(tmp_path: Path) -> None:
         load_tree(path)
 
 
+@pytest.mark.e2e
 def test_an_unrecorded_outbound_call_goes_to_the_tree_whose_caller_id_placed_it(
     http: httpx.Client,
 ) -> None:
@@ -179,6 +184,7 @@ def test_trees_sharing_a_number_are_reported() -> None:
     assert trees.shared_numbers() == {"6561115777": ["simple_ivr", "hotline"]}
 
 
+@pytest.mark.e2e
 def test_an_event_the_store_refuses_on_the_variables_path_is_written_later(
     store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -223,6 +229,7 @@ nodes:
 """
 
 
+@pytest.mark.e2e
 def test_variables_queued_behind_an_answer_are_read_by_the_next_event(
     store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -7,6 +7,7 @@ import copy
 from pathlib import Path
 
 import httpx
+import pytest
 
 from ivrkit.server import create_app
 from ivrkit.serving import BackgroundServer
@@ -15,6 +16,7 @@ from ivrkit.trees import load_tree
 from tests.conftest import load_fixture
 
 
+@pytest.mark.e2e
 def test_every_answered_event_is_stored_after_a_clean_stop(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'stop.db'}"
     app = create_app(load_tree(), db=db, spool=tmp_path / "spool.jsonl")

@@ -69,6 +69,7 @@ def serve(trees: TreeSet | Tree, store: Store, tmp_path: Path) -> BackgroundServ
     return BackgroundServer(create_app(trees, store=store, spool=tmp_path / "spool.jsonl"))
 
 
+@pytest.mark.e2e
 def test_a_call_that_reloads_between_two_keys_keeps_its_route_and_new_calls_get_the_new_one(
     store: Store, flow: Path, tmp_path: Path
 ) -> None:
@@ -109,6 +110,7 @@ def test_a_call_that_reloads_between_two_keys_keeps_its_route_and_new_calls_get_
     assert [v.version for v in kept] == [old.version, new.version]
 
 
+@pytest.mark.e2e
 def test_a_restarted_server_answers_a_call_on_a_version_it_no_longer_serves(
     store: Store, flow: Path, tmp_path: Path
 ) -> None:
@@ -127,6 +129,7 @@ def test_a_restarted_server_answers_a_call_on_a_version_it_no_longer_serves(
     assert session.last_version != restarted.version
 
 
+@pytest.mark.e2e
 def test_a_replica_that_knows_only_the_new_tree_answers_the_old_version_from_the_store(
     flow: Path, tmp_path: Path
 ) -> None:
@@ -154,6 +157,7 @@ def test_a_replica_that_knows_only_the_new_tree_answers_the_old_version_from_the
         assert versions[0] == versions[1] == load_tree(flow).version
 
 
+@pytest.mark.e2e
 def test_an_unknown_version_gets_the_entry_menu_with_a_note_and_the_session_shows_both(
     store: Store, flow: Path, tmp_path: Path
 ) -> None:
@@ -194,6 +198,7 @@ def test_an_unknown_version_gets_the_entry_menu_with_a_note_and_the_session_show
         "x" * 20_000,
     ],
 )
+@pytest.mark.e2e
 def test_a_tampered_or_oversized_client_action_id_gets_the_entry_menu_with_a_short_note(
     store: Store, tmp_path: Path, action_id: str
 ) -> None:
@@ -228,6 +233,7 @@ nodes:
 """
 
 
+@pytest.mark.e2e
 def test_python_hooks_apply_to_every_version(store: Store, tmp_path: Path) -> None:
     path = tmp_path / "hooked.yaml"
     path.write_text(HOOKED, encoding="utf-8")
@@ -254,6 +260,7 @@ def test_python_hooks_apply_to_every_version(store: Store, tmp_path: Path) -> No
     assert asked == ["old", "new"]
 
 
+@pytest.mark.e2e
 def test_a_version_read_back_from_the_store_answers_with_the_current_trees_hooks(
     store: Store, tmp_path: Path
 ) -> None:
@@ -283,6 +290,7 @@ def test_reloading_an_unchanged_tree_keeps_the_running_version(flow: Path) -> No
     assert "unchanged" in message
 
 
+@pytest.mark.e2e
 def test_the_answer_cache_never_mixes_versions(store: Store, flow: Path, tmp_path: Path) -> None:
     """Two versions of a tree without variables answer one event differently, both cached."""
     trees = TreeSet([load_tree(flow)], paths=[flow], loader=load_tree)

@@ -16,6 +16,7 @@ def sim() -> object:
         yield running
 
 
+@pytest.mark.e2e
 def test_a_body_over_a_mebibyte_is_413(sim: BackgroundServer) -> None:
     big = b'{"callflow": [' + b" " * (1024 * 1024) + b"]}"
     response = httpx.post(f"{sim.url}/api/v1/subaccounts/acme/callflows", content=big)
@@ -23,6 +24,7 @@ def test_a_body_over_a_mebibyte_is_413(sim: BackgroundServer) -> None:
     assert response.json()["statusCode"] == 413
 
 
+@pytest.mark.e2e
 def test_a_chunked_body_over_the_limit_is_413_too(sim: BackgroundServer) -> None:
     def chunks() -> object:
         for _ in range(20):
@@ -32,6 +34,7 @@ def test_a_chunked_body_over_the_limit_is_413_too(sim: BackgroundServer) -> None
     assert response.status_code == 413
 
 
+@pytest.mark.e2e
 def test_a_phone_must_be_a_number(sim: BackgroundServer) -> None:
     response = httpx.put(f"{sim.url}/sim/v1/phones/abc", json={"answer": "yes"})
     assert response.status_code == 400

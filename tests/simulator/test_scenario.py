@@ -98,6 +98,7 @@ def _ivrkit(*args: str, cwd: Path) -> subprocess.Popen[bytes]:
     )
 
 
+@pytest.mark.e2e
 def test_the_simulator_command_takes_phones_and_a_rate_limit(tmp_path: Path) -> None:
     (tmp_path / "phones.yaml").write_text(SCENARIO)
     port = free_port()
@@ -126,6 +127,7 @@ def test_the_simulator_command_takes_phones_and_a_rate_limit(tmp_path: Path) -> 
         server.communicate(timeout=30)
 
 
+@pytest.mark.e2e
 def test_a_bad_scenario_stops_the_command_with_one_line(tmp_path: Path) -> None:
     (tmp_path / "phones.yaml").write_text("patterns: [{prefix: '+65'}]")
     args = ["--port", str(free_port()), "--phones", "phones.yaml"]

@@ -32,6 +32,8 @@ from tests.store.helpers import (
     vca_update,
 )
 
+pytestmark = pytest.mark.migrations
+
 HEAD = migrate.head()
 
 
@@ -412,6 +414,7 @@ def test_schema_py_names_the_newest_migration() -> None:
     assert schema.REVISION == HEAD
 
 
+@pytest.mark.e2e
 def test_opening_a_store_at_head_does_not_import_alembic(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'ivrkit.db'}"
     open_store(url).close()

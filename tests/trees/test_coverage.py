@@ -61,6 +61,7 @@ def test_answers_in_this_process_are_logged_only_while_someone_listens(tmp_path:
     assert path.read_text().count("\n") == 1
 
 
+@pytest.mark.e2e
 def test_a_process_started_with_the_variable_appends_to_the_log(tmp_path: Path) -> None:
     path = tmp_path / "routes.jsonl"
     tree = (

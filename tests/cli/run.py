@@ -1,0 +1,101 @@
+"""The `ivrkit` command run in this process, as its console script runs it: the same entry
+(``run_app`` then ``flush_output``, as :func:`ivrkit.cli.main`), its own working folder,
+environment and terminal width, stdout and stderr captured as text.
+
+A real process is kept only where the process is the subject (a closed pipe, signals, a real
+file descriptor): see tests/cli/test_processes.py.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+from ivrkit.cli import app
+from ivrkit.cli.common import console, err_console, flush_output, run_app
+
+
+class Output(Protocol):
+    """What a command left, run in process (:class:`Ran`) or as a process (``CompletedProcess``)."""
+
+    @property
+    def returncode(self) -> int: ...
+    @property
+    def stdout(self) -> Any: ...
+    @property
+    def stderr(self) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Ran:
+    """What a command left: its exit code and what it wrote (names of ``CompletedProcess``)."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def ivrkit(
+    *args: str,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    columns: int = 20,
+    stdout: IO[str] | None = None,
+) -> Ran:
+    """Run ``ivrkit *args``; ``stdout`` replaces the captured standard output (a file)."""
+    out = io.StringIO()
+    err = io.StringIO()
+    with _environment(env or {}), _folder(cwd), _width(columns):
+        saved = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = stdout or out, err
+        try:
+            code = run_app(app, list(args))
+            code = flush_output() or code
+        finally:
+            sys.stdout, sys.stderr = saved
+    return Ran(code, out.getvalue(), err.getvalue())
+
+
+@contextmanager
+def _environment(env: dict[str, str]) -> Iterator[None]:
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@contextmanager
+def _folder(cwd: Path | None) -> Iterator[None]:
+    before = Path.cwd()
+    if cwd is not None:
+        os.chdir(cwd)
+    try:
+        yield
+    finally:
+        os.chdir(before)
+
+
+@contextmanager
+def _width(columns: int) -> Iterator[None]:
+    """A terminal this many columns wide: nothing read by programs may depend on it."""
+    consoles = (console, err_console)
+    saved = [made._width for made in consoles]  # None: the terminal's width, asked each time
+    for made in consoles:
+        made.width = columns
+    try:
+        yield
+    finally:
+        for made, width in zip(consoles, saved, strict=True):
+            made._width = width
