@@ -273,32 +273,35 @@ def queries(flow: str, customer: str | None, end: datetime = ANCHOR) -> list[Que
 
 
 def time_queries(url: str, chosen: list[Query], runs: int) -> list[dict[str, Any]]:
-    store = open_store(url)
+    """Each query on a store opened for it (a new connection: its first run is cold for the
+    connection, the plan caches and this process), then ``runs`` more times (warm)."""
     rows: list[dict[str, Any]] = []
-    try:
-        analytics = Analytics(store)
-        for query in chosen:
+    for query in chosen:
+        store = open_store(url)
+        try:
+            analytics = Analytics(store)
             times: list[float] = []
             cpu: list[float] = []
-            for _ in range(runs):
+            for _ in range(runs + 1):
                 began, used = time.perf_counter(), time.process_time()
                 query.run(analytics)
                 times.append((time.perf_counter() - began) * 1000)
                 cpu.append((time.process_time() - used) * 1000)
-            rows.append(
-                {
-                    "query": query.name,
-                    "first_ms": round(times[0], 1),
-                    "median_ms": round(statistics.median(times), 1),
-                    "max_ms": round(max(times), 1),
-                    # This process's CPU: all of SQLite's work, only the client's on PostgreSQL.
-                    "median_cpu_ms": round(statistics.median(cpu), 1),
-                    "load_average": round(os.getloadavg()[0], 1),
-                    "pass": statistics.median(times) < TARGET_MS,
-                }
-            )
-    finally:
-        store.close()
+        finally:
+            store.close()
+        warm = times[1:]
+        rows.append(
+            {
+                "query": query.name,
+                "first_ms": round(times[0], 1),
+                "median_ms": round(statistics.median(warm), 1),
+                "max_ms": round(max(warm), 1),
+                # This process's CPU: all of SQLite's work, only the client's on PostgreSQL.
+                "median_cpu_ms": round(statistics.median(cpu[1:]), 1),
+                "load_average": round(os.getloadavg()[0], 1),
+                "pass": max(times[0], statistics.median(warm)) < TARGET_MS,
+            }
+        )
     return rows
 
 
@@ -339,21 +342,28 @@ def print_table(results: dict[str, dict[str, Any]]) -> None:
         )
 
 
+def _mark(name: str, value: object, wanted: str, met: bool, shown: str) -> dict[str, Any]:
+    print(f"  {'met   ' if met else 'MISSED'}  {name}: {shown} (target {wanted})", flush=True)
+    return {"name": name, "value": value, "target": wanted, "met": met, "shown": shown}
+
+
 def analytics_bench(
     sessions: int,
     *,
     runs: int,
     refill: bool,
+    postgres_url: str | None = None,
+    mark: Callable[..., dict[str, Any]] = _mark,
     cache: Path = CACHE_DIR,
     sqlite: bool = True,
     postgres: bool = True,
     days: int = DAYS,
     fill_more: bool = True,
 ) -> dict[str, Any]:
-    print(f"\n== Analytics: report queries over {sessions:,} sessions, median of {runs} runs ==")
+    print(f"== analytics: report queries over {sessions:,} sessions, cold and warm ==")
     cache.mkdir(parents=True, exist_ok=True)
     targets = [sqlite_target(cache, sessions)] if sqlite else []
-    admin = _postgres_url() if postgres else None
+    admin = (postgres_url or _postgres_url()) if postgres else None
     if admin is not None:
         targets.append(postgres_target(cache, sessions, admin))
     elif postgres:
@@ -370,7 +380,34 @@ def analytics_bench(
         chosen = queries(note["flow"], note.get("customer"), end)
         results[target.name] = {"store": note, "queries": time_queries(target.url, chosen, runs)}
     print_table(results)
-    return {"target_ms": TARGET_MS, "runs": runs, "databases": results}
+    return {
+        "target_ms": TARGET_MS,
+        "runs": runs,
+        "databases": results,
+        "targets": verdicts(results, mark),
+    }
+
+
+def verdicts(
+    results: dict[str, dict[str, Any]], mark: Callable[..., dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The issue's targets: overview, funnel and paths over 30 days, cold and warm."""
+    marks = []
+    for name, result in results.items():
+        for row in result["queries"]:
+            if row["query"] not in ("overview 30d", "funnel 30d", "paths 30d"):
+                continue
+            for temperature, key in (("cold", "first_ms"), ("warm", "median_ms")):
+                marks.append(
+                    mark(
+                        f"{row['query']} on {name}, {temperature}",
+                        row[key],
+                        f"< {TARGET_MS:g} ms",
+                        row[key] < TARGET_MS,
+                        f"{row[key]:,.1f} ms",
+                    )
+                )
+    return marks
 
 
 def main(argv: list[str] | None = None) -> int:
