@@ -66,11 +66,14 @@ def _analytics(section: dict[str, Any]) -> list[str]:
             f"{name}: {store.get('sessions', 0):,} sessions, {store.get('deliveries', 0):,} "
             f"deliveries, {store['hours_done'] // 24} days filled.",
             "",
-            "| query | cold (first run) ms | warm (median) ms |",
-            "| --- | ---: | ---: |",
+            "| query | cold (first run) ms | warm (median) ms | CPU of this process, warm ms |",
+            "| --- | ---: | ---: | ---: |",
         ]
         for row in database["queries"]:
-            lines.append(f"| {row['query']} | {row['first_ms']:,.1f} | {row['median_ms']:,.1f} |")
+            lines.append(
+                f"| {row['query']} | {row['first_ms']:,.1f} | {row['median_ms']:,.1f} "
+                f"| {row['median_cpu_ms']:,.1f} |"
+            )
     return lines
 
 

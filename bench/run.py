@@ -64,6 +64,8 @@ class Options:
     workdir: Path
     refill: bool
     analytics_sessions: int | None
+    analytics_database: str | None
+    campaign_contacts: int | None
 
 
 def target(name: str, value: float | None, wanted: str, met: bool, shown: str) -> dict[str, Any]:
@@ -201,6 +203,7 @@ def campaigns(children: Children, options: Options) -> dict[str, Any]:
     import campaign
 
     contacts, paced = (1_000, 200) if options.quick else (10_000, 1_000)
+    contacts = options.campaign_contacts or contacts
     return campaign.campaign_bench(
         children, options.workdir, contacts, paced, postgres_url=options.postgres_url, mark=target
     )
@@ -226,6 +229,8 @@ def analytics(children: Children, options: Options) -> dict[str, Any]:
         refill=options.refill,
         postgres_url=options.postgres_url,
         mark=target,
+        sqlite=options.analytics_database in (None, "sqlite"),
+        postgres=options.analytics_database in (None, "postgres"),
     )
 
 
@@ -276,6 +281,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, help="warm-up per server (default 2; 1 quick)")
     parser.add_argument("--refill", action="store_true", help="analytics: fill its stores again")
     parser.add_argument("--analytics-sessions", type=int, help="analytics: sessions to fill")
+    parser.add_argument(
+        "--analytics-database", choices=["sqlite", "postgres"], help="analytics: only this one"
+    )
+    parser.add_argument("--campaign-contacts", type=int, help="campaigns: contacts (10,000)")
     parser.add_argument("--docs", action="store_true", help="write docs/benchmarks.md (quick too)")
     parser.add_argument("--no-docs", action="store_true", help="do not write docs/benchmarks.md")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs, stores)")
@@ -302,6 +311,8 @@ def main(argv: list[str] | None = None) -> int:
         workdir=workdir,
         refill=args.refill,
         analytics_sessions=args.analytics_sessions,
+        analytics_database=args.analytics_database,
+        campaign_contacts=args.campaign_contacts,
     )
     began = datetime.now(UTC)
     results: dict[str, Any] = {
