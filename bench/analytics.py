@@ -436,6 +436,61 @@ def verdicts(
     return marks
 
 
+def explain(url: str, admin: str, chosen: list[Query]) -> None:
+    """Run each query once and print, for every statement it sent, PostgreSQL's EXPLAIN ANALYZE
+    of it (run again on a connection of its own), with the time the statement took from here
+    and the time the query spent outside the database."""
+    import psycopg
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    sent: list[tuple[float, str, Any]] = []
+
+    def before(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
+        conn.info["bench_began"] = time.perf_counter()
+
+    def after(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
+        took = (time.perf_counter() - conn.info.pop("bench_began")) * 1000
+        sent.append((took, statement, parameters))
+
+    event.listen(Engine, "before_cursor_execute", before)
+    event.listen(Engine, "after_cursor_execute", after)
+    store = open_store(url)
+    options = dict(make_search_path(url))
+    try:
+        analytics = Analytics(store)
+        with psycopg.connect(admin, autocommit=True, **options) as pg:
+            for query in chosen:
+                sent.clear()
+                began = time.perf_counter()
+                query.run(analytics)
+                total = (time.perf_counter() - began) * 1000
+                in_db = sum(took for took, _, _ in sent)
+                print(
+                    f"\n== {query.name}: {total:,.1f} ms, {in_db:,.1f} ms of it in "
+                    f"{len(sent)} statements"
+                )
+                for took, statement, parameters in list(sent):
+                    print(f"-- {took:,.1f} ms: {' '.join(statement.split())[:160]}")
+                    plan = pg.execute(
+                        "EXPLAIN (ANALYZE, BUFFERS) " + statement,  # type: ignore[arg-type]
+                        parameters,
+                    ).fetchall()
+                    for (line,) in plan:
+                        print(f"   {line}")
+    finally:
+        store.close()
+        event.remove(Engine, "before_cursor_execute", before)
+        event.remove(Engine, "after_cursor_execute", after)
+
+
+def make_search_path(url: str) -> dict[str, str]:
+    from sqlalchemy.engine import make_url
+
+    found = make_url(url).query.get("options")
+    return {"options": found if isinstance(found, str) else found[0]} if found else {}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--sessions", type=int, default=SESSIONS, help="sessions to fill")
@@ -457,8 +512,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-fill", action="store_true", help="time what is filled already, fill nothing"
     )
+    parser.add_argument(
+        "--explain",
+        metavar="QUERY",
+        action="append",
+        help="PostgreSQL: EXPLAIN ANALYZE every statement of this query (e.g. 'funnel 30d')",
+    )
     args = parser.parse_args(argv)
     sessions = QUICK_SESSIONS if args.quick else args.sessions
+    if args.explain:
+        admin = _postgres_url()
+        if admin is None:
+            parser.error("--explain needs IVRKIT_BENCH_POSTGRES_URL")
+        target = postgres_target(args.cache, sessions, admin)
+        note = _note_of(target)
+        if note is None:
+            parser.error("no filled PostgreSQL store to explain")
+        end = ANCHOR - timedelta(days=DAYS) + timedelta(days=note["hours_done"] // 24)
+        chosen = [q for q in queries(note["flow"], note.get("customer"), end)]
+        explain(target.url, admin, [q for q in chosen if q.name in args.explain])
+        return 0
     report = analytics_bench(
         sessions,
         runs=args.runs,

@@ -77,6 +77,40 @@ def _analytics(section: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _calls(section: dict[str, Any]) -> list[str]:
+    cpu = ", ".join(f"{name} {pct:.0f} %" for name, pct in section.get("cpu_pct", {}).items())
+    keys = ", ".join(f"{keys}: {n:,}" for keys, n in section.get("mix", {}).items())
+    return [
+        f"{section['in_flight']} calls in flight, {section['seconds']:g} s measured: "
+        f"**{section['calls_per_second']:,.1f} complete calls/s**; {section['sent']:,} calls "
+        f"placed ({section['refused']:,} refused), {section['completed_total']:,} summaries "
+        f"stored, {section['not_completed']:,} missing.",
+        "",
+        f"CPU in the window (% of one core): {cpu}. Keys pressed, per call: {keys}.",
+    ]
+
+
+def _campaigns(section: dict[str, Any]) -> list[str]:
+    lines = [
+        f"Store: {section['store']}.",
+        "",
+        "| run | contacts | workers | calls placed | placed/s | busiest second | called twice "
+        "| never attempted | outcomes |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for name in ("one-worker", "two-workers", "paced-50"):
+        run = section.get(name)
+        if not run:
+            continue
+        outcomes = ", ".join(f"{k} {v:,}" for k, v in sorted(run["outcomes"].items()))
+        lines.append(
+            f"| {name} | {run['contacts']:,} | {run['workers']} | {run['calls_placed']:,} "
+            f"| {run['calls_per_s'] or 0:,.1f} | {run['busiest_second']} | {run['duplicates']} "
+            f"| {run['never_attempted']} | {outcomes} |"
+        )
+    return lines
+
+
 def _facts(section: dict[str, Any]) -> list[str]:
     """The section's own figures, as a short list (whatever it reported)."""
     shown = []
@@ -91,6 +125,8 @@ def _facts(section: dict[str, Any]) -> list[str]:
 
 RENDER: dict[str, Callable[[dict[str, Any]], list[str]]] = {
     "webhooks": _webhooks,
+    "calls": _calls,
+    "campaigns": _campaigns,
     "analytics": _analytics,
 }
 
