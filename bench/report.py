@@ -37,8 +37,9 @@ def _webhooks(section: dict[str, Any]) -> list[str]:
         f"{section['generator']}, {section['connections']} connections, "
         f"{section['warmup']:g} s warm-up + {section['seconds']:g} s per server.",
         "",
-        "| server | req/s | p50 ms | p99 ms | errors / non-2xx | CPU µs/req | stored |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| server | req/s | p50 ms | p99 ms | errors / non-2xx | CPU µs/req | load generator CPU "
+        "| stored |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for row in section["rows"]:
         if row["stored_ok"] is None:
@@ -50,7 +51,7 @@ def _webhooks(section: dict[str, Any]) -> list[str]:
         lines.append(
             f"| {row['server']} | {row['rps']:,.0f} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} "
             f"| {row['socket_errors']} / {row['not_2xx']} | {row['cpu_us_per_request']:,.0f} "
-            f"| {kept} |"
+            f"| {row.get('load_cpu_pct', 0):.0f} % | {kept} |"
         )
     if not section.get("postgres"):
         lines += ["", "PostgreSQL rows not run (no IVRKIT_BENCH_POSTGRES_URL)."]

@@ -115,7 +115,8 @@ def webhooks(children: Children, options: Options) -> dict[str, Any]:
         print(
             f"  {server.name:<30}{result.rps:>9,.0f} req/s  p50 {result.p50_ms:6.2f} ms  "
             f"p99 {result.p99_ms:6.2f} ms  errors {errors}  "
-            f"{result.cpu_us_per_request:,.0f} CPU µs/req{check}",
+            f"{result.cpu_us_per_request:,.0f} CPU µs/req  {tool} {result.load_cpu_pct:.0f} %"
+            f"{check}",
             flush=True,
         )
         if result.stored_ok is False:

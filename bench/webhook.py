@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import resource
 import shutil
 import subprocess
 import uuid
@@ -57,6 +58,8 @@ class LoadResult:
     cpu_us_per_request: float = 0.0
     """Server CPU time (every process of it) per request answered: what one request costs,
     whatever else the machine was doing."""
+    load_cpu_pct: float = 0.0
+    """CPU the load generator used, in % of one core: near 100 %, it was the limit."""
     stored: dict[str, int] = field(default_factory=dict)
     stored_ok: bool | None = None
     """Every 2xx-answered delivery found in the store (None: the server stores nothing)."""
@@ -223,9 +226,14 @@ def run_load(
         argv = pinned + [PYTHON, str(BENCH_DIR / "traffic.py"), HOST, port, SECRET, run]
         argv += [str(seconds), str(connections)]
     cpu_before = tree_cpu_seconds(server_pid) if server_pid is not None else 0.0
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     # The generator stops itself; the timeout is a backstop (run() kills it on any exit).
     done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=seconds + 60)
     cpu = tree_cpu_seconds(server_pid) - cpu_before if server_pid is not None else 0.0
+    children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    load_cpu = (children_after.ru_utime - children_before.ru_utime) + (
+        children_after.ru_stime - children_before.ru_stime
+    )
     if log is not None:
         log.write_text(done.stdout + done.stderr)
     match = re.search(r"^BENCH (\{.*\})$", done.stdout, re.MULTILINE)
@@ -249,6 +257,7 @@ def run_load(
         not_2xx=data["not_2xx"],
         socket_errors=data["socket_errors"] + data["timeouts"],
         cpu_us_per_request=round(cpu * 1e6 / data["requests"], 1) if data["requests"] else 0.0,
+        load_cpu_pct=round(100 * load_cpu / secs, 1) if secs else 0.0,
     )
 
 

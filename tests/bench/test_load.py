@@ -60,7 +60,7 @@ def test_wrk_sends_the_traffic_and_every_answer_is_stored(
 ) -> None:
     running, db = ceiling
     result = webhook.run_load(running.url, tmp_path, seconds=1, run="wrktest", connections=4)
-    assert result.generator == "wrk"
+    assert result.generator == "wrk" and 0 < result.load_cpu_pct < 150
     check_run(result, db, "wrktest")
 
 

@@ -33,6 +33,7 @@ WEBHOOKS = {
             "socket_errors": 0,
             "not_2xx": 0,
             "cpu_us_per_request": 400.0,
+            "load_cpu_pct": 35.0,
             "requests": 18000,
             "stored_ok": True,
             "stored_note": "",
@@ -54,7 +55,8 @@ def test_a_run_replaces_its_block_and_keeps_the_method(tmp_path: Path) -> None:
     report.update(page, results("webhooks", WEBHOOKS))
     text = page.read_text()
     assert "The method." in text and "replay figures" in text and "old figures" not in text
-    assert "| ivrkit SQLite | 2,346 | 5.00 | 12.00 | 0 / 0 | 400 | all 18,000 answered |" in text
+    row = "| ivrkit SQLite | 2,346 | 5.00 | 12.00 | 0 / 0 | 400 | 35 % | all 18,000 answered |"
+    assert row in text
     assert "| ivrkit SQLite / ceiling | 0.16 | >= 0.50 | **missed** |" in text
     assert "load average 4.5" in text and "commit abc1234" in text
     report.update(page, results("webhooks", WEBHOOKS))
