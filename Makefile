@@ -60,11 +60,15 @@ test: lint typecheck unit
 # Lint, types and the unit tests: under a minute.
 check: lint typecheck fast
 
+# `make bench` runs every section; `make bench ONLY="webhooks calls"` some of them; `QUICK=1` short
+# runs that do not touch docs/benchmarks.md. PostgreSQL rows need IVRKIT_BENCH_POSTGRES_URL.
+ONLY ?=
+QUICK ?=
 bench: $(STAMP)
 	@command -v wrk >/dev/null 2>&1 || apt-get install -y wrk >/dev/null 2>&1 || \
 		(apt-get update >/dev/null 2>&1 && apt-get install -y wrk >/dev/null 2>&1) || \
 		echo "wrk is not installed (apt-get install wrk); the webhook benchmark falls back to the Python load generator"
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(ONLY) $(if $(QUICK),--quick)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info src/*.egg-info

@@ -1,17 +1,15 @@
-"""The baseline of the webhook benchmark: a raw ASGI callable that reads the body and answers a
-constant callflow (the same bytes ivrkit answers for the entry menu), so ivrkit's numbers can be
-read as a fraction of what uvicorn alone does on this machine."""
+"""The bare server of the webhook benchmark: a raw ASGI callable on uvicorn + uvloop + httptools
+that reads the body and answers a constant callflow (the vendor's menu), so every other row can be
+read against what the server stack alone does on this machine."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ivrkit.trees import load_tree
+from ceiling_app import HEALTH, JSON, MENU
 
-ANSWER = load_tree().entry_callflow(None).to_json().encode()
-HEADERS = [(b"content-type", b"application/json"), (b"content-length", str(len(ANSWER)).encode())]
-HEALTH = b'{"status":"ok"}'
-HEALTH_HEADERS = [(b"content-type", b"application/json"), (b"content-length", b"15")]
+HEADERS = [JSON, (b"content-length", str(len(MENU)).encode())]
+HEALTH_HEADERS = [JSON, (b"content-length", str(len(HEALTH)).encode())]
 
 
 async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -29,6 +27,6 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     while more:
         message = await receive()
         more = message.get("more_body", False)
-    body, headers = (HEALTH, HEALTH_HEADERS) if scope["path"] == "/healthz" else (ANSWER, HEADERS)
+    body, headers = (HEALTH, HEALTH_HEADERS) if scope["path"] == "/healthz" else (MENU, HEADERS)
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": body})

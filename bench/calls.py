@@ -1,44 +1,48 @@
-"""Part 2 of ``make bench``: complete simulated calls per second through the whole loop.
+"""The calls section of ``make bench``: complete simulated calls per second through the whole loop.
 
-The simulator (one process, time at "max") places each call, plays the tree's menu, presses the
-scripted keys, sends CALL_ACTION webhooks to ``ivrkit serve`` (another process) and finally the
-SESSION_SUMMARY. A call counts when its summary is in ivrkit's store. This process only sends
-Send Callflow requests, keeping ``in_flight`` calls going, and counts summaries in the store.
+The simulator (one process pinned to core 1, time at "max") places each call, plays the tree's
+menu, presses the scripted keys, sends CALL_ACTION webhooks to ``ivrkit serve`` (another process,
+pinned to core 0) and finally the SESSION_SUMMARY. A call counts when its summary is in ivrkit's
+store. This process (on core 1 with the simulator) only sends Send Callflow requests, keeping
+``in_flight`` calls going, and counts summaries in the store. Every call goes to a number of its
+own; the numbers are scripted by one pattern of the simulator's phone book that deals out the keys
+of bench/traffic.py's calls (1, 2, 3 then 1, a wrong key then 2, ...).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import pstats
+import os
 import sqlite3
 import subprocess
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import aiohttp
+from ivrkit.simulator.phones import PhonePattern
 from procs import HOST, PYTHON, Children, clean_env, cpu_seconds, free_port, wait_healthy
-from webhook import BENCH_DIR, SECRET, ivrkit_command
+from traffic import SCRIPTS
+from webhook import BENCH_DIR, LOAD_CPUS, SECRET, SERVER_CPUS, ivrkit_command
 
 from ivrkit import rules
 from ivrkit.client import AsyncVoiceClient
-from ivrkit.simulator import SimulatorControl
+from ivrkit.simulator import PhoneScript, SimulatorControl
 from ivrkit.store import open_store, schema
 from ivrkit.trees import load_tree
 from ivrkit.wire import WebhookType
 
 API_KEY = "bench-api-key"
 SUBACCOUNT = "bench_sub"
-
-PHONE_MIX: tuple[tuple[list[str], int], ...] = (
-    (["1"], 6),  # resolved: the tree hangs up
-    (["9", "1"], 2),  # a wrong key, the menu again, then resolved
-    (["2"], 2),  # to the agent: a second leg is dialled and bridged
-)
-"""(keys per capture prompt, weight): which phones the calls go to."""
+PREFIX = "+659"
+"""Call N goes to +659 followed by N in seven digits (a Singapore mobile)."""
+PLACEHOLDER = "6590000000"
+TARGET_CALLS_PER_S = 500.0
 
 
 @dataclass
@@ -60,12 +64,17 @@ class CallsResult:
         return asdict(self)
 
 
+def number_of(call: int) -> str:
+    return f"{PREFIX}{call % 10_000_000:07d}"
+
+
 def start_simulator(
     children: Children, workdir: Path, profile: Path | None = None, name: str = "simulator"
 ) -> tuple[str, subprocess.Popen[bytes]]:
     """The simulator in its own process; with ``profile``, cProfile stats land there on stop."""
     port = free_port()
-    argv = [PYTHON, str(BENCH_DIR / "simulator.py"), "--port", str(port), "--api-key", API_KEY]
+    argv = ["taskset", "-c", LOAD_CPUS, PYTHON, str(BENCH_DIR / "simulator.py")]
+    argv += ["--port", str(port), "--api-key", API_KEY]
     if profile is not None:
         argv += ["--profile", str(profile)]
     proc = children.start(name, argv, cwd=workdir, env=clean_env())
@@ -78,7 +87,8 @@ def start_webhook_server(
     children: Children, workdir: Path, db_path: Path
 ) -> tuple[str, subprocess.Popen[bytes]]:
     port = free_port()
-    argv = [ivrkit_command(), "serve", "--host", HOST, "--port", str(port)]
+    argv = ["taskset", "-c", SERVER_CPUS, ivrkit_command(), "serve", "--host", HOST]
+    argv += ["--port", str(port)]
     # `serve` as shipped: every answer waits for its delivery's commit.
     argv += ["--db", f"sqlite:///{db_path}", "--webhook-secret", SECRET]
     proc = children.start("ivrkit-calls", argv, cwd=workdir, env=clean_env())
@@ -87,19 +97,11 @@ def start_webhook_server(
     return url, proc
 
 
-def phone_numbers() -> list[tuple[str, list[str]]]:
-    """One customer number per phone, weighted by :data:`PHONE_MIX`."""
-    phones = []
-    for group, (keys, weight) in enumerate(PHONE_MIX):
-        for i in range(weight):
-            phones.append((f"+65912{group}{i:02d}00", keys))
-    return phones
-
-
-def script_phones(sim_url: str, phones: list[tuple[str, list[str]]]) -> None:
+def script_phones(sim_url: str) -> None:
+    """Every number under :data:`PREFIX` answers and presses the keys of one of the scripts."""
+    scripts = [PhoneScript(press=list(keys)) for keys in SCRIPTS]
     with SimulatorControl(sim_url) as sim:
-        for number, keys in phones:
-            sim.set_phone(number, press=keys)
+        sim.set_phones(patterns=[PhonePattern(prefix=PREFIX, scripts=scripts)])
 
 
 class SummaryCounter:
@@ -126,7 +128,6 @@ async def drive(
     sim_url: str,
     hook_url: str,
     db_path: Path,
-    phones: list[tuple[str, list[str]]],
     *,
     in_flight: int,
     seconds: float,
@@ -134,13 +135,13 @@ async def drive(
     drain: float,
     pids: dict[str, int],
 ) -> tuple[CallsResult, list[str]]:
-    tree = load_tree()
-    # Every request is the tree's entry menu for one of a few numbers: checked once here, so the
-    # client need not check it again for every call.
-    requests = {number: tree.initial_request(number) for number, _keys in phones}
-    for request in requests.values():
-        rules.check(request, mode=rules.Mode.REQUEST)
-    numbers = [number for number, _keys in phones]
+    # Every request is the tree's entry menu, checked once here (the client need not check it
+    # again for every call); each call puts its own number in place of the placeholder's.
+    request = load_tree().initial_request("+" + PLACEHOLDER)
+    rules.check(request, mode=rules.Mode.REQUEST)
+    template = json.dumps(request.to_wire())
+    if template.count(PLACEHOLDER) != 1:
+        raise RuntimeError("the entry request does not hold the called number once")
     client = AsyncVoiceClient(
         API_KEY, SUBACCOUNT, base_url=sim_url, validate=False, max_retries=0, timeout=30
     )
@@ -154,19 +155,21 @@ async def drive(
     # aiohttp (the simulator's own HTTP client) rather than through the httpx-based client.
     url = f"{sim_url}/api/v1/subaccounts/{SUBACCOUNT}/callflows"
     headers = {"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"}
-    bodies = {number: request.to_wire() for number, request in requests.items()}
     http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
 
     async def place(number: str) -> None:
         nonlocal refused
-        body = json.dumps({**bodies[number], "clientRequestId": uuid.uuid4().hex})
+        body = template.replace(PLACEHOLDER, number.removeprefix("+"))
+        body = body[:-1] + f', "clientRequestId": "{uuid.uuid4().hex}"}}'
         try:
             async with http.post(url, data=body, headers=headers) as response:
                 answer = await response.json()
             if response.status != 200:
                 raise RuntimeError(f"HTTP {response.status}: {answer}")
-        except Exception:  # noqa: BLE001 - a refused call is counted, the benchmark goes on
+        except Exception as exc:  # noqa: BLE001 - a refused call is counted, the benchmark goes on
             refused += 1
+            if refused == 1:
+                print(f"  first refusal: {exc!r}"[:400], flush=True)
         else:
             sessions.append(str(answer["sessionId"]))
 
@@ -186,8 +189,8 @@ async def drive(
                 base_done, measure_from = done, time.monotonic()
                 cpu_from = cpu_now(pids)
             while sent - refused - done < in_flight and time.monotonic() < stop_at:
-                number = numbers[sent % len(numbers)]
-                mix[number] += 1
+                number = number_of(sent)
+                mix[" then ".join(SCRIPTS[sent % len(SCRIPTS)])] += 1
                 sent += 1
                 task = asyncio.create_task(place(number))
                 pending.add(task)
@@ -223,7 +226,7 @@ async def drive(
             for name in cpu_to
             if name in cpu_from and window > 0
         },
-        mix=dict(Counter(keys_of(phones, n) for n in mix.elements())),
+        mix=dict(mix),
     )
     return result, sessions
 
@@ -236,10 +239,6 @@ def cpu_now(pids: dict[str, int]) -> dict[str, float]:
         if seconds is not None:
             used[name] = seconds
     return used
-
-
-def keys_of(phones: list[tuple[str, list[str]]], number: str) -> str:
-    return next(" then ".join(keys) for n, keys in phones if n == number)
 
 
 def verify(result: CallsResult, db_path: Path, sessions: list[str]) -> None:
@@ -258,28 +257,70 @@ def verify(result: CallsResult, db_path: Path, sessions: list[str]) -> None:
     result.statuses = dict(statuses)
 
 
-def top_functions(profile: Path, count: int = 15) -> list[dict[str, object]]:
-    """The ``count`` functions with the most own time in a cProfile dump."""
-    stats = pstats.Stats(str(profile))
-    total = sum(entry[2] for entry in stats.stats.values())  # type: ignore[attr-defined]
-    rows = sorted(stats.stats.items(), key=lambda item: item[1][2], reverse=True)  # type: ignore[attr-defined]
-    top = []
-    for (filename, line, name), (_cc, calls, own, cumulative, _callers) in rows[:count]:
-        where = short_path(filename)
-        top.append(
-            {
-                "function": f"{name} ({where}:{line})" if line else name,
-                "calls": calls,
-                "own_s": round(own, 3),
-                "own_pct": round(100 * own / total, 1) if total else 0.0,
-                "cumulative_s": round(cumulative, 3),
-            }
+def calls_bench(
+    children: Children,
+    workdir: Path,
+    *,
+    seconds: float,
+    quick: bool,
+    target: Callable[..., dict[str, Any]],
+    in_flight: int = 100,
+) -> dict[str, Any]:
+    """The section: start both servers, drive calls, check every summary arrived."""
+    print(
+        f"== calls: ivrkit on core {SERVER_CPUS}, the simulator and this driver on core "
+        f"{LOAD_CPUS}, {in_flight} calls in flight, {seconds:g} s =="
+    )
+    db_path = workdir / "calls.db"
+    hook_url, hook_proc = start_webhook_server(children, workdir, db_path)
+    sim_url, sim_proc = start_simulator(children, workdir)
+    script_phones(sim_url)
+    cores = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {int(LOAD_CPUS)})
+    try:
+        result, sessions = asyncio.run(
+            drive(
+                sim_url,
+                hook_url,
+                db_path,
+                in_flight=in_flight,
+                seconds=seconds,
+                warmup=1 if quick else 2,
+                drain=15,
+                pids={"simulator": sim_proc.pid, "ivrkit": hook_proc.pid},
+            )
         )
-    return top
-
-
-def short_path(filename: str) -> str:
-    for marker in ("site-packages/", "/src/", "/lib/python3"):
-        if marker in filename:
-            return filename.split(marker, 1)[1]
-    return filename
+    finally:
+        os.sched_setaffinity(0, cores)
+    children.stop_all()
+    verify(result, db_path, sessions)
+    cpu = ", ".join(f"{name} {pct:.0f}%" for name, pct in result.cpu_pct.items())
+    print(f"  calls placed        {result.sent} ({result.refused} refused by the simulator)")
+    print(f"  summaries stored    {result.completed_total} ({result.not_completed} missing)")
+    print(f"  session statuses    {result.statuses}")
+    print(f"  keys pressed        {result.mix}")
+    print(f"  CPU (% of a core)   {cpu}")
+    print(
+        f"  calls/s             {result.calls_per_second:.1f} "
+        f"({result.completed_in_window} summaries in {result.seconds} s)"
+    )
+    targets = [
+        target(
+            "complete calls/s",
+            result.calls_per_second,
+            f">= {TARGET_CALLS_PER_S:g}",
+            result.calls_per_second >= TARGET_CALLS_PER_S,
+            f"{result.calls_per_second:,.0f}",
+        ),
+        target(
+            "calls lost (placed, no summary stored)",
+            result.not_completed,
+            "0",
+            result.not_completed == 0,
+            f"{result.not_completed} of {len(sessions)}",
+        ),
+    ]
+    failures = [f"{result.not_completed} calls without a stored summary"] * bool(
+        result.not_completed
+    )
+    return {**result.as_json(), "targets": targets, "failures": failures}

@@ -1,10 +1,11 @@
 """Profile ``ivrkit serve`` as ``make bench`` runs it: ``python bench/profile_server.py``.
 
-Starts one of the benchmark's servers (pinned to core 0, wrk on core 1), warms it up, then runs
-``py-spy record`` on it while wrk drives it, and prints the functions where the server's busy
-threads spent their samples (waiting for work is left out). ``--server "ivrkit (b)"`` profiles
-the tree with a session variable. The raw samples (py-spy's collapsed stacks, for any flame
-graph tool) stay in the folder printed at the end. Not part of ``make bench``.
+Starts one of the benchmark's servers (pinned to core 0, the load on core 1), warms it up, then
+runs ``py-spy record`` on it under the benchmark's traffic, and prints the functions where the
+server's busy threads spent their samples (waiting for work is left out). ``--server "ivrkit
+SQLite + variable"`` profiles the tree with a session variable. The raw samples (py-spy's
+collapsed stacks, for any flame graph tool) stay in the folder printed at the end. Not part of
+``make bench``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import run  # noqa: E402
+import uuid  # noqa: E402
+
 import webhook  # noqa: E402
 from procs import PYTHON, Children  # noqa: E402
 
@@ -27,23 +29,22 @@ IDLE = ("Condition.wait", "Runner.run (asyncio", "select (selectors")
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--server", default="ivrkit (a)", help="a row of make bench")
+    parser.add_argument("--server", default="ivrkit SQLite", help="a row of make bench")
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--top", type=int, default=30)
     args = parser.parse_args()
-    server = next((s for s in run.SERVERS if s.name == args.server), None)
+    rows = webhook.servers(postgres=False)
+    server = next((s for s in rows if s.name == args.server), None)
     if server is None:
-        parser.error(f"no server {args.server!r}; one of {[s.name for s in run.SERVERS]}")
+        parser.error(f"no server {args.server!r}; one of {[s.name for s in rows]}")
     py_spy = Path(PYTHON).parent / "py-spy"
     workdir = Path(tempfile.mkdtemp(prefix="ivrkit-profile-"))
-    body_file = workdir / "vca_template.json"
-    body_file.write_text(webhook.vca_template())
     raw = workdir / "profile.txt"
     with Children(workdir) as children:
-        url, pid = server.start(children, workdir)
-        cpus, connections = server.load_cpus, args.connections
-        webhook.run_wrk(url, body_file, seconds=2, cpus=cpus, connections=connections)
+        running = server.start(children, workdir, None)
+        url, pid, connections = running.url, running.pid, args.connections
+        webhook.run_load(url, workdir, seconds=2, connections=connections, run="warm")
         record = ["record", "--pid", str(pid), "--duration", str(args.seconds), "--threads"]
         spy = subprocess.Popen(
             [str(py_spy), *record, "--format", "raw", "--output", str(raw)],
@@ -51,12 +52,12 @@ def main() -> int:
             stderr=subprocess.DEVNULL,
         )
         try:
-            result = webhook.run_wrk(
+            result = webhook.run_load(
                 url,
-                body_file,
+                workdir,
                 seconds=args.seconds,
-                cpus=cpus,
                 connections=connections,
+                run=f"p{uuid.uuid4().hex[:8]}",
                 server_pid=pid,
             )
             spy.wait(args.seconds + 30)

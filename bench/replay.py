@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -206,15 +208,33 @@ def measure(store: Store, tree: Tree) -> Result:
     )
 
 
-def replay_bench(workdir: Path, sessions: int = SESSIONS) -> dict[str, Any]:
+def _mark(name: str, value: object, wanted: str, met: bool, shown: str) -> dict[str, Any]:
+    print(f"  {'met   ' if met else 'MISSED'}  {name}: {shown} (target {wanted})", flush=True)
+    return {"name": name, "value": value, "target": wanted, "met": met, "shown": shown}
+
+
+def replay_bench(
+    workdir: Path, sessions: int = SESSIONS, mark: Callable[..., dict[str, Any]] = _mark
+) -> dict[str, Any]:
     """Fill a store, replay it twice (the first run warms imports and caches), print and return
-    the second run's figures."""
-    print(f"\n== replay: {sessions:,} recorded sessions against the changed simple IVR ==")
+    the second run's figures. Runs in this process, pinned to one core."""
+    print(f"== replay: {sessions:,} recorded sessions against the changed simple IVR, one core ==")
+    cores = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(cores)})
+    try:
+        return _replay_bench(workdir, sessions, mark)
+    finally:
+        os.sched_setaffinity(0, cores)
+
+
+def _replay_bench(
+    workdir: Path, sessions: int, mark: Callable[..., dict[str, Any]]
+) -> dict[str, Any]:
     store = open_store(f"sqlite:///{workdir / 'replay.db'}")
     try:
         began = time.perf_counter()
         fill_store(store, load_tree(), sessions)
-        print(f"store filled in {time.perf_counter() - began:.1f}s")
+        print(f"  store filled in {time.perf_counter() - began:.1f}s")
         tree = changed_tree()
         measure(store, tree)
         result = measure(store, tree)
@@ -222,11 +242,19 @@ def replay_bench(workdir: Path, sessions: int = SESSIONS) -> dict[str, Any]:
         store.close()
     ok = result.per_s >= TARGET_SESSIONS_PER_S
     print(
-        f"{result.sessions:,} sessions in {result.wall_s:.2f}s ({result.cpu_s:.2f}s of CPU): "
+        f"  {result.sessions:,} sessions in {result.wall_s:.2f}s ({result.cpu_s:.2f}s of CPU): "
         f"{result.per_s:,.0f}/s, {result.per_cpu_s:,.0f} per CPU-second; "
-        f"{result.changed:,} would end differently  "
-        f"[{'PASS' if ok else 'MISS'} target {TARGET_SESSIONS_PER_S:,.0f}/s]"
+        f"{result.changed:,} would end differently"
     )
+    targets = [
+        mark(
+            "replayed sessions/s on one core",
+            round(result.per_s, 1),
+            f">= {TARGET_SESSIONS_PER_S:,.0f}",
+            ok,
+            f"{result.per_s:,.0f} ({result.per_cpu_s:,.0f} per CPU-second)",
+        )
+    ]
     return {
         "sessions": result.sessions,
         "changed": result.changed,
@@ -235,7 +263,7 @@ def replay_bench(workdir: Path, sessions: int = SESSIONS) -> dict[str, Any]:
         "sessions_per_s": round(result.per_s, 1),
         "sessions_per_cpu_s": round(result.per_cpu_s, 1),
         "target_per_s": TARGET_SESSIONS_PER_S,
-        "pass": ok,
+        "targets": targets,
     }
 
 

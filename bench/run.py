@@ -1,28 +1,34 @@
-"""``make bench``: how fast ivrkit answers webhooks, and how many simulated calls it completes.
+"""``make bench``: how fast ivrkit is, measured from outside, against what the machine allows.
 
-Part 1 drives a bare ASGI app, a vendor-style Flask backend and ``ivrkit serve`` in several
-configurations with wrk on loopback, the server pinned to one core and wrk to the other (see
-bench/webhook.py) and prints one table. Part 2 runs whole calls through the simulator and the
-webhook server, each in its own process. Everything binds 127.0.0.1, every duration is bounded,
-and every process started here is stopped on the way out (Ctrl-C included). Part 3 runs a
-callback campaign (bench/campaign.py); part 4 times the report queries over 1,000,000 sessions
-(bench/analytics.py, its filled stores cached between runs); part 5 replays recorded sessions
-against a changed tree (bench/replay.py). Results are printed and written to
-bench/results/latest.json.
+Sections (run all, or name some: ``bench/run.py webhooks calls``; ``make bench ONLY=webhooks``):
+
+- ``webhooks``: ``ivrkit serve`` under realistic webhook traffic, beside a bare ASGI app, a
+  durable ceiling and a vendor-style Flask peer, all in the same run (bench/webhook.py);
+- ``calls``: whole calls through the simulator (bench/calls.py);
+- ``campaigns``: a callback campaign through the simulator (bench/campaign.py);
+- ``replay``: recorded sessions replayed against a changed tree (bench/replay.py);
+- ``analytics``: the report queries over 1,000,000 sessions (bench/analytics.py).
+
+Every section prints its targets, met or MISSED. Servers bind 127.0.0.1 on free ports, every
+duration is bounded, and every process started is stopped on the way out (Ctrl-C included).
+Results go to bench/results/ as JSON (``latest.json`` and one file per run); a full run (not
+``--quick``) also writes its figures into docs/benchmarks.md. The exit status is 1 when a
+section lost data or failed, whatever the speed targets say.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import platform
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,354 +38,308 @@ from typing import Any
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 
+import report  # noqa: E402
 import webhook  # noqa: E402
 from procs import Children  # noqa: E402
 
-RESULTS = BENCH_DIR / "results" / "latest.json"
-CONNECTIONS = 16
-TARGET_RATIO = 0.25
-TARGET_P99_MS = 5.0
-TARGET_TIMES_FLASK = 3.0
-TARGET_CALLS_PER_S = 300.0
+RESULTS_DIR = BENCH_DIR / "results"
+DOCS = BENCH_DIR.parent / "docs" / "benchmarks.md"
+SECTIONS = ("webhooks", "calls", "campaigns", "replay", "analytics")
+
+
+class SectionFailed(Exception):
+    """A section could not measure (a server died, data was lost)."""
 
 
 def _sigterm(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def verdict(ok: bool) -> str:
-    return "PASS" if ok else "MISS"
+@dataclass(frozen=True)
+class Options:
+    quick: bool
+    seconds: float
+    warmup: float
+    postgres_url: str | None
+    workdir: Path
+    refill: bool
+    analytics_sessions: int | None
+    analytics_database: str | None
+    campaign_contacts: int | None
 
 
-# -- part 1 -----------------------------------------------------------------------------------
-
-SERVERS = (
-    webhook.Server("bare", "bare"),
-    webhook.Server("flask", "flask"),
-    webhook.Server("ivrkit (a)", "ivrkit"),
-    webhook.Server("ivrkit (b)", "ivrkit", flow=webhook.TOPIC_TREE),
-    webhook.Server("ivrkit (a) answer-first", "ivrkit", durability="answer-first"),
-    webhook.Server(
-        "ivrkit (a) 2 workers",
-        "ivrkit",
-        workers=2,
-        cpus=webhook.BOTH_CPUS,
-        load_cpus=webhook.BOTH_CPUS,
-        single=False,
-    ),
-    webhook.Server(
-        "ivrkit (b) 2 workers",
-        "ivrkit",
-        flow=webhook.TOPIC_TREE,
-        workers=2,
-        cpus=webhook.BOTH_CPUS,
-        load_cpus=webhook.BOTH_CPUS,
-        single=False,
-    ),
-)
-"""(a) the simple IVR, (b) the same tree with a session variable; durable before answering
-unless the row says answer-first."""
+def target(name: str, value: float | None, wanted: str, met: bool, shown: str) -> dict[str, Any]:
+    """One target of a section: printed as met / MISSED, kept in the results."""
+    print(f"  {'met   ' if met else 'MISSED'}  {name}: {shown} (target {wanted})", flush=True)
+    return {"name": name, "value": value, "target": wanted, "met": met, "shown": shown}
 
 
-@dataclass
-class Row:
-    server: webhook.Server
-    result: webhook.LoadResult
+# -- webhooks -------------------------------------------------------------------------------------
 
 
-def webhook_bench(
-    children: Children, workdir: Path, seconds: int, warmup: int, only: list[str] | None = None
-) -> dict[str, Any]:
+def webhooks(children: Children, options: Options) -> dict[str, Any]:
+    tool = webhook.generator()
     print(
-        f"== Part 1: webhooks; server on core {webhook.SERVER_CPUS}, wrk on core "
-        f"{webhook.LOAD_CPUS}; {warmup}s warm-up, then {seconds}s at {CONNECTIONS} "
-        "connections and at 1 =="
+        f"== webhooks: server on core {webhook.SERVER_CPUS}, {tool} on core "
+        f"{webhook.LOAD_CPUS}, {webhook.CONNECTIONS} connections, {options.warmup:g} s warm-up "
+        f"+ {options.seconds:g} s =="
     )
-    template = webhook.vca_template()
-    body_file = workdir / "vca_template.json"
-    body_file.write_text(template)
-    rows: list[Row] = []
-    for server in SERVERS:
-        if only and server.name not in only:
-            continue
-        url, pid = server.start(children, workdir)
-        webhook.check_answers(url, template)
-        threads = 2 if "," in server.load_cpus else 1
-        # The warm-up (its own eventIds) fills caches and SQLite's page cache; not counted.
-        webhook.run_wrk(
-            url,
-            body_file,
-            seconds=warmup,
-            connections=CONNECTIONS,
-            cpus=server.load_cpus,
-            threads=threads,
+    if tool != "wrk":
+        print("  wrk is not installed: the Python generator sends the load (it may be the limit)")
+    postgres = webhook.Postgres(options.postgres_url) if options.postgres_url else None
+    if postgres is None:
+        print(
+            "  PostgreSQL rows skipped: set IVRKIT_BENCH_POSTGRES_URL (or IVRKIT_TEST_POSTGRES_URL)"
         )
-        for connections in (CONNECTIONS, 1) if server.single else (CONNECTIONS,):
-            result = webhook.run_wrk(
-                url,
-                body_file,
-                seconds=seconds,
-                connections=connections,
-                cpus=server.load_cpus,
-                threads=min(threads, connections),
-                log=workdir / f"wrk-{server.name.replace(' ', '_')}-c{connections}.txt",
-                server_pid=pid,
+    rows: list[dict[str, Any]] = []
+    failures: list[str] = []
+    for server in webhook.servers(postgres is not None):
+        try:
+            result = webhook.measure(
+                server,
+                children,
+                options.workdir,
+                postgres,
+                seconds=options.seconds,
+                warmup=options.warmup,
             )
-            rows.append(Row(server, result))
-            print(
-                f"  {server.name:<26} c={connections:<3} {result.rps:>8.0f} req/s  "
-                f"p50 {result.p50_ms:.2f} ms  p99 {result.p99_ms:.2f} ms  "
-                f"{result.cpu_us_per_request:.0f} CPU µs/req",
-                flush=True,
-            )
-        children.stop_all()
-    verdicts = print_webhook_table(rows)
+        except (RuntimeError, subprocess.TimeoutExpired) as exc:
+            print(f"  {server.name}: FAILED {exc}", flush=True)
+            failures.append(f"{server.name}: {exc}")
+            continue
+        row = {"server": server.name, "kind": server.kind, "store": server.store}
+        row.update(result.as_json())
+        rows.append(row)
+        errors = result.not_2xx + result.socket_errors
+        check = "" if result.stored_ok is None else f"  {result.stored_note}"
+        print(
+            f"  {server.name:<30}{result.rps:>9,.0f} req/s  p50 {result.p50_ms:6.2f} ms  "
+            f"p99 {result.p99_ms:6.2f} ms  errors {errors}  "
+            f"{result.cpu_us_per_request:,.0f} CPU µs/req  {tool} {result.load_cpu_pct:.0f} %"
+            f"{check}",
+            flush=True,
+        )
+        if result.stored_ok is False:
+            failures.append(f"{server.name}: {result.stored_note}")
+    targets = webhook_targets(rows)
+    for failure in failures:
+        print(f"  FAILED  {failure}")
     return {
-        "connections": CONNECTIONS,
-        "seconds": seconds,
-        "warmup": warmup,
-        "rows": [
-            {
-                "server": row.server.name,
-                "cpus": row.server.cpus,
-                "load_cpus": row.server.load_cpus,
-                "workers": row.server.workers,
-                **row.result.as_json(),
-            }
-            for row in rows
-        ],
-        "targets": verdicts,
+        "generator": tool,
+        "connections": webhook.CONNECTIONS,
+        "seconds": options.seconds,
+        "warmup": options.warmup,
+        "postgres": postgres is not None,
+        "rows": rows,
+        "targets": targets,
+        "failures": failures,
     }
 
 
-def _baseline(rows: list[Row], name: str, connections: int) -> webhook.LoadResult | None:
-    for row in rows:
-        if row.server.name == name and row.result.connections == connections:
-            return row.result
-    return None
+def _row(rows: list[dict[str, Any]], name: str) -> dict[str, Any] | None:
+    return next((row for row in rows if row["server"] == name), None)
 
 
-def _ratio(value: float, base: webhook.LoadResult | None) -> str:
-    return f"{value / base.rps:.2f}" if base is not None and base.rps else "-"
-
-
-def print_webhook_table(rows: list[Row]) -> dict[str, dict[str, object]]:
+def webhook_targets(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each ivrkit row against the ceiling of its store and the Flask + insert peer."""
     print()
-    header = f"  {'server':<26}{'cores':>6}{'conn':>6}{'req/s':>9}{'p50 ms':>8}{'p99 ms':>8}"
-    print(header + f"{'/ bare':>8}{'/ Flask':>8}{'CPU µs/req':>12}")
-    for row in rows:
-        r = row.result
-        bare = _baseline(rows, "bare", r.connections)
-        flask = _baseline(rows, "flask", r.connections)
-        print(
-            f"  {row.server.name:<26}{row.server.cpus:>6}{r.connections:>6}{r.rps:>9.0f}"
-            f"{r.p50_ms:>8.2f}{r.p99_ms:>8.2f}{_ratio(r.rps, bare):>8}{_ratio(r.rps, flask):>8}"
-            f"{r.cpu_us_per_request:>12.0f}"
-        )
-    print(
-        "  (2-worker rows: the server has both cores and wrk shares them; every other row: "
-        "server on core 0, wrk on core 1)"
-    )
-    print()
-    verdicts: dict[str, dict[str, object]] = {}
-    bare = _baseline(rows, "bare", CONNECTIONS)
-    flask = _baseline(rows, "flask", CONNECTIONS)
-    for name in ("ivrkit (a)", "ivrkit (b)"):
-        ours = _baseline(rows, name, CONNECTIONS)
-        if ours is None:
+    flask = _row(rows, "Flask + insert")
+    out: list[dict[str, Any]] = []
+    for ours in rows:
+        if ours["kind"] != "ivrkit":
             continue
-        checks: list[tuple[str, bool, str]] = []
-        if bare is not None and bare.rps:
-            share = ours.rps / bare.rps
-            checks.append(
-                ("share_of_bare", share >= TARGET_RATIO, f"{share:.0%} of bare (target >= 25%)")
+        name = ours["server"]
+        store = "SQLite" if ours["store"] == "sqlite" else "PostgreSQL"
+        ceiling = _row(rows, f"ceiling {store}")
+        if ceiling is not None and ceiling["rps"]:
+            share = ours["rps"] / ceiling["rps"]
+            out.append(
+                target(
+                    f"{name} / ceiling",
+                    round(share, 3),
+                    f">= {webhook.TARGET_OF_CEILING:.2f}",
+                    share >= webhook.TARGET_OF_CEILING,
+                    f"{share:.2f} ({ours['rps']:,.0f} / {ceiling['rps']:,.0f} req/s)",
+                )
             )
-        checks.append(
-            (
-                "p99_ms",
-                ours.p99_ms < TARGET_P99_MS,
-                f"p99 {ours.p99_ms:.2f} ms at {CONNECTIONS} connections (target < 5 ms)",
+            if ceiling["p99_ms"]:
+                times = ours["p99_ms"] / ceiling["p99_ms"]
+                out.append(
+                    target(
+                        f"{name} p99 / ceiling p99",
+                        round(times, 2),
+                        f"<= {webhook.TARGET_P99_TIMES_CEILING:g}",
+                        times <= webhook.TARGET_P99_TIMES_CEILING,
+                        f"{times:.2f} ({ours['p99_ms']:.2f} / {ceiling['p99_ms']:.2f} ms)",
+                    )
+                )
+        if flask is not None and flask["rps"]:
+            times = ours["rps"] / flask["rps"]
+            out.append(
+                target(
+                    f"{name} / Flask + insert",
+                    round(times, 2),
+                    f">= {webhook.TARGET_TIMES_FLASK_INSERT:g}",
+                    times >= webhook.TARGET_TIMES_FLASK_INSERT,
+                    f"{times:.2f} ({ours['rps']:,.0f} / {flask['rps']:,.0f} req/s)",
+                )
             )
-        )
-        if flask is not None and flask.rps:
-            times = ours.rps / flask.rps
-            checks.append(
-                ("times_flask", times >= TARGET_TIMES_FLASK, f"{times:.1f}x Flask (target >= 3x)")
-            )
-        for _key, ok, text in checks:
-            print(f"  {'met   ' if ok else 'MISSED'}  {name}: {text}")
-        verdicts[name] = {key: ok for key, ok, _ in checks}
-    for row in rows:
-        r = row.result
-        if r.not_2xx or r.socket_errors:
-            print(
-                f"  WARNING {row.server.name} c={r.connections}: {r.not_2xx} non-2xx answers, "
-                f"{r.socket_errors} socket errors"
-            )
-    return verdicts
+        errors = ours["not_2xx"] + ours["socket_errors"]
+        out.append(target(f"{name} errors", errors, "0", errors == 0, str(errors)))
+    return out
 
 
-# -- part 2 -----------------------------------------------------------------------------------
+# -- the other sections ---------------------------------------------------------------------------
 
 
-def calls_bench(
-    children: Children, workdir: Path, seconds: int, in_flight: int, profile_seconds: int
-) -> dict[str, Any]:
-    print(f"\n== Part 2: whole simulated calls, {in_flight} in flight, {seconds}s ==")
+def calls(children: Children, options: Options) -> dict[str, Any]:
+    import calls as section
+
+    return section.calls_bench(
+        children, options.workdir, seconds=options.seconds, quick=options.quick, target=target
+    )
+
+
+def campaigns(children: Children, options: Options) -> dict[str, Any]:
+    import campaign
+
+    contacts, paced = (1_000, 200) if options.quick else (10_000, 1_000)
+    contacts = options.campaign_contacts or contacts
+    return campaign.campaign_bench(
+        children, options.workdir, contacts, paced, postgres_url=options.postgres_url, mark=target
+    )
+
+
+def replay(children: Children, options: Options) -> dict[str, Any]:
+    import replay as section
+
+    return section.replay_bench(
+        options.workdir, 1_000 if options.quick else section.SESSIONS, mark=target
+    )
+
+
+def analytics(children: Children, options: Options) -> dict[str, Any]:
+    import analytics as section
+
+    sessions = options.analytics_sessions or (
+        section.QUICK_SESSIONS if options.quick else section.SESSIONS
+    )
+    return section.analytics_bench(
+        sessions,
+        runs=2 if options.quick else 5,
+        refill=options.refill,
+        postgres_url=options.postgres_url,
+        mark=target,
+        sqlite=options.analytics_database in (None, "sqlite"),
+        postgres=options.analytics_database in (None, "postgres"),
+    )
+
+
+RUNNERS: dict[str, Callable[[Children, Options], dict[str, Any]]] = {
+    "webhooks": webhooks,
+    "calls": calls,
+    "campaigns": campaigns,
+    "replay": replay,
+    "analytics": analytics,
+}
+
+
+# -- main -----------------------------------------------------------------------------------------
+
+
+def postgres_url() -> str | None:
+    return os.environ.get("IVRKIT_BENCH_POSTGRES_URL") or os.environ.get("IVRKIT_TEST_POSTGRES_URL")
+
+
+def git_commit() -> str | None:
     try:
-        import calls
-    except ImportError as exc:
-        print(f"  skipped: the simulator is not usable yet ({exc})")
-        return {"skipped": str(exc)}
-    db_path = workdir / "calls.db"
-    phones = calls.phone_numbers()
-    hook_url, hook_proc = calls.start_webhook_server(children, workdir, db_path)
-    sim_url, sim_proc = calls.start_simulator(children, workdir)
-    calls.script_phones(sim_url, phones)
-    result, sessions = asyncio.run(
-        calls.drive(
-            sim_url,
-            hook_url,
-            db_path,
-            phones,
-            in_flight=in_flight,
-            seconds=seconds,
-            warmup=2,
-            drain=15,
-            pids={"simulator": sim_proc.pid, "ivrkit": hook_proc.pid},
+        done = subprocess.run(
+            ["git", "-C", str(BENCH_DIR), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
         )
-    )
-    calls.verify(result, db_path, sessions)
-    children.stop(sim_proc)
-    print_calls(result)
+    except OSError:
+        return None
+    return done.stdout.strip() or None
 
-    # The same again, shorter, with the simulator under cProfile (which slows it down).
-    prof_path = workdir / "simulator.prof"
-    sim_url, sim_proc = calls.start_simulator(children, workdir, prof_path, "simulator-profiled")
-    calls.script_phones(sim_url, phones)
-    profiled, _ = asyncio.run(
-        calls.drive(
-            sim_url,
-            hook_url,
-            db_path,
-            phones,
-            in_flight=in_flight,
-            seconds=profile_seconds,
-            warmup=1,
-            drain=10,
-            pids={"simulator": sim_proc.pid},
-        )
-    )
-    stopping = time.monotonic()
-    children.stop(sim_proc, grace=30)
-    print(f"  (profiled simulator stopped in {time.monotonic() - stopping:.1f}s)")
-    top = calls.top_functions(prof_path, 15) if prof_path.exists() else []
-    print(
-        f"\n  simulator profile (cProfile, {profiled.calls_per_second:.0f} calls/s while "
-        f"profiled), top {len(top)} by own time:"
-    )
-    print(f"  {'own s':>7} {'own %':>6} {'cum s':>7} {'calls':>9}  function")
-    for row in top:
-        print(
-            f"  {row['own_s']:>7.3f} {row['own_pct']:>6.1f} {row['cumulative_s']:>7.3f} "
-            f"{row['calls']:>9}  {row['function']}"
-        )
+
+def machine() -> dict[str, Any]:
     return {
-        **result.as_json(),
-        "target_calls_per_second": TARGET_CALLS_PER_S,
-        "pass": result.calls_per_second >= TARGET_CALLS_PER_S,
-        "profiled_calls_per_second": profiled.calls_per_second,
-        "simulator_profile_top": top,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
     }
 
 
-def print_calls(result: Any) -> None:
-    print()
-    print(f"  calls placed        {result.sent} ({result.refused} refused by the simulator)")
-    print(f"  summaries stored    {result.completed_total} ({result.not_completed} missing)")
-    print(f"  session statuses    {result.statuses}")
-    print(f"  keys pressed        {result.mix}")
-    cpu = ", ".join(f"{name} {pct:.0f}%" for name, pct in result.cpu_pct.items())
-    print(f"  CPU (% of a core)   {cpu}")
-    print(
-        f"  calls/s             {result.calls_per_second:.1f}  "
-        f"({result.completed_in_window} summaries in {result.seconds}s)"
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("sections", nargs="*", help=f"sections to run: {', '.join(SECTIONS)}")
+    parser.add_argument("--quick", action="store_true", help="short runs to try the harness")
+    parser.add_argument("--seconds", type=float, help="measured run per server (default 8; 3)")
+    parser.add_argument("--warmup", type=float, help="warm-up per server (default 2; 1 quick)")
+    parser.add_argument("--refill", action="store_true", help="analytics: fill its stores again")
+    parser.add_argument("--analytics-sessions", type=int, help="analytics: sessions to fill")
+    parser.add_argument(
+        "--analytics-database", choices=["sqlite", "postgres"], help="analytics: only this one"
     )
-    print(
-        f"\n  {verdict(result.calls_per_second >= TARGET_CALLS_PER_S)}  "
-        f"{result.calls_per_second:.0f} complete calls/s (target >= {TARGET_CALLS_PER_S:g})"
-    )
-
-
-# -- main -------------------------------------------------------------------------------------
+    parser.add_argument("--campaign-contacts", type=int, help="campaigns: contacts (10,000)")
+    parser.add_argument("--docs", action="store_true", help="write docs/benchmarks.md (quick too)")
+    parser.add_argument("--no-docs", action="store_true", help="do not write docs/benchmarks.md")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder (logs, stores)")
+    args = parser.parse_args(argv)
+    unknown = [name for name in args.sections if name not in SECTIONS]
+    if unknown:
+        parser.error(f"unknown section {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=8, help="measured wrk run per server")
-    parser.add_argument("--warmup", type=int, default=2, help="wrk warm-up per server")
-    parser.add_argument("--calls-seconds", type=int, default=8, help="part 2 duration")
-    parser.add_argument("--in-flight", type=int, default=100, help="part 2 concurrent calls")
-    parser.add_argument("--profile-seconds", type=int, default=5, help="part 2 profiled run")
-    parser.add_argument(
-        "--only",
-        choices=["webhooks", "calls", "campaign", "analytics", "replay"],
-        help="run one part",
-    )
-    parser.add_argument(
-        "--analytics-sessions", type=int, default=1_000_000, help="sessions in the analytics store"
-    )
-    parser.add_argument(
-        "--refill", action="store_true", help="fill the analytics stores again (they are cached)"
-    )
-    parser.add_argument(
-        "--server", action="append", help="part 1: only this server (repeatable), e.g. 'bare'"
-    )
-    parser.add_argument("--keep", action="store_true", help="keep the work folder (logs, dbs)")
-    args = parser.parse_args(argv)
+    args = parse(argv)
+    chosen = [name for name in SECTIONS if name in args.sections] or list(SECTIONS)
     signal.signal(signal.SIGTERM, _sigterm)
-
-    report: dict[str, Any] = {
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-        },
-    }
-    missing = webhook.missing_tools() if args.only in (None, "webhooks") else []
-    if missing:
-        needs = " and ".join(missing)
-        print(f"part 1 needs {needs}: apt-get install wrk util-linux", file=sys.stderr)
+    if shutil.which("taskset") is None:
+        print("the benchmark pins processes with taskset: apt-get install util-linux")
         return 2
-    began = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="ivrkit-bench-"))
+    options = Options(
+        quick=args.quick,
+        seconds=args.seconds or (3.0 if args.quick else 8.0),
+        warmup=args.warmup or (1.0 if args.quick else 2.0),
+        postgres_url=postgres_url(),
+        workdir=workdir,
+        refill=args.refill,
+        analytics_sessions=args.analytics_sessions,
+        analytics_database=args.analytics_database,
+        campaign_contacts=args.campaign_contacts,
+    )
+    began = datetime.now(UTC)
+    results: dict[str, Any] = {
+        "when": began.isoformat(timespec="seconds"),
+        "commit": git_commit(),
+        "quick": args.quick,
+        "machine": machine(),
+        "sections": {},
+    }
+    failed = False
     try:
         with Children(workdir) as children:
-            if args.only in (None, "webhooks"):
-                report["webhook"] = webhook_bench(
-                    children, workdir, args.seconds, args.warmup, args.server
-                )
-                children.stop_all()
-            if args.only in (None, "calls"):
-                report["calls"] = calls_bench(
-                    children, workdir, args.calls_seconds, args.in_flight, args.profile_seconds
-                )
-                children.stop_all()
-            if args.only in (None, "campaign"):
-                import campaign  # bench/campaign.py: its own part, its own module
-
-                report["campaign"] = campaign.campaign_bench(children, workdir, 10_000, 1_000)
-            if args.only in (None, "analytics"):
-                import analytics  # bench/analytics.py: its stores are cached in bench/results/
-
-                report["analytics"] = analytics.analytics_bench(
-                    args.analytics_sessions, runs=5, refill=args.refill
-                )
-            if args.only in (None, "replay"):
-                import replay  # bench/replay.py: its own part, in this process
-
-                report["replay"] = replay.replay_bench(workdir)
+            for name in chosen:
+                started = time.monotonic()
+                print(flush=True)
+                try:
+                    section = RUNNERS[name](children, options)
+                except SectionFailed as exc:
+                    section = {"failures": [str(exc)], "targets": []}
+                    print(f"  FAILED  {exc}")
+                finally:
+                    children.stop_all()
+                section["elapsed_s"] = round(time.monotonic() - started, 1)
+                section["load_average"] = [round(x, 2) for x in os.getloadavg()]
+                results["sections"][name] = section
+                failed = failed or bool(section.get("failures"))
     except KeyboardInterrupt:
         print("\ninterrupted; every process started was stopped", file=sys.stderr)
         return 130
@@ -388,11 +348,24 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\nwork folder kept: {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
-    report["elapsed_s"] = round(time.monotonic() - began, 1)
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"\nresults in {RESULTS.relative_to(BENCH_DIR.parent)} ({report['elapsed_s']}s in all)")
-    return 0
+    results["elapsed_s"] = round((datetime.now(UTC) - began).total_seconds(), 1)
+    RESULTS_DIR.mkdir(exist_ok=True)
+    stamp = began.strftime("%Y%m%dT%H%M%SZ")
+    text = json.dumps(results, indent=2) + "\n"
+    (RESULTS_DIR / f"bench-{stamp}.json").write_text(text)
+    (RESULTS_DIR / "latest.json").write_text(text)
+    print(f"\nresults in bench/results/bench-{stamp}.json ({results['elapsed_s']:.0f} s in all)")
+    if (not args.quick or args.docs) and not args.no_docs:
+        report.update(DOCS, results)
+        print(f"figures written to {DOCS.relative_to(BENCH_DIR.parent)}")
+    missed = [
+        t["name"]
+        for section in results["sections"].values()
+        for t in section.get("targets", [])
+        if not t["met"]
+    ]
+    print(f"targets missed: {len(missed)}" + (f" ({'; '.join(missed)})" if missed else ""))
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

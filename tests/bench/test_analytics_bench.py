@@ -1,49 +1,56 @@
-"""The analytics benchmark runs and prints its table (its times are for `make bench` to judge,
-not for a test)."""
+"""The analytics section fills its store once, times the queries cold and warm and reuses the
+store on the next run (its times are for `make bench` to judge, not for a test)."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "bench" / "analytics.py"
+import analytics
+
+SESSIONS = 1_680  # two an hour over the 35 days
 
 
-def run(cache: Path, *args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--days", "1", "--runs", "1"]
-        + ["--database", "sqlite", "--cache", str(cache), *args],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
+def run(cache: Path) -> dict[str, Any]:
+    return analytics.analytics_bench(
+        SESSIONS, runs=1, refill=False, cache=cache, postgres=False, days=1
     )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
 
 
-@pytest.mark.e2e
-def test_the_quick_benchmark_fills_times_and_reuses_its_store(tmp_path: Path) -> None:
+def test_the_section_fills_times_and_reuses_its_store(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     first = run(tmp_path)
-    assert "SQLite: filling 20,000 sessions" in first
-    header = next(line for line in first.splitlines() if "SQLite median" in line)
+    out = capsys.readouterr().out
+    assert f"SQLite: filling {SESSIONS:,} sessions" in out
+    header = next(line for line in out.splitlines() if "SQLite median" in line)
     assert "target" in header
-    row = next(line for line in first.splitlines() if line.startswith("  overview 7d "))
+    row = next(line for line in out.splitlines() if line.startswith("  overview 7d "))
     assert row.count(" ms") == 2  # the median, and the target beside it
-    assert not any("30d" in line for line in first.splitlines())  # one day filled: no 30 days
-    note = json.loads((tmp_path / "sessions-20000.sqlite.json").read_text())
+    assert not any("30d" in line for line in out.splitlines())  # one day filled: no 30 days
+    note = json.loads((tmp_path / f"sessions-{SESSIONS}.sqlite.json").read_text())
     assert note["hours_done"] == 24 and note["flow"] == "support_line" and not note["complete"]
-    assert note["deliveries"] > 24 * (20_000 // 840) and note["steps"] > 0
-    again = run(tmp_path)
+    assert note["deliveries"] > 24 * (SESSIONS // 840) and note["steps"] > 0
+    queries = {row["query"] for row in first["databases"]["SQLite"]["queries"]}
+    assert queries >= {"overview 7d", "funnel 7d", "paths 7d", "funnel 7d, partial days"}
+    assert all(row["first_ms"] > 0 for row in first["databases"]["SQLite"]["queries"])
+    run(tmp_path)
+    again = capsys.readouterr().out
     assert "reusing the store" in again and "filling" not in again
-    results = json.loads((tmp_path / "latest-20000-sqlite.json").read_text())
-    assert {row["query"] for row in results["databases"]["SQLite"]["queries"]} >= {
-        "overview 7d",
-        "funnel 7d",
-        "paths 7d",
-        "funnel 7d, partial days",
-    }
+
+
+def test_the_targets_are_the_30_day_queries_cold_and_warm() -> None:
+    rows = [
+        {"query": name, "first_ms": 600.0, "median_ms": 100.0}
+        for name in ("overview 30d", "funnel 30d", "paths 30d", "overview 7d")
+    ]
+    marks = analytics.verdicts({"PostgreSQL": {"queries": rows}}, lambda *a: a)
+    assert [m[0] for m in marks] == [
+        f"{name} on PostgreSQL, {temperature}"
+        for name in ("overview 30d", "funnel 30d", "paths 30d")
+        for temperature in ("cold", "warm")
+    ]
+    assert [m[3] for m in marks] == [False, True] * 3
