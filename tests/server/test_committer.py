@@ -127,7 +127,7 @@ def test_a_refused_batch_is_written_one_by_one(
     def refuse(items: object) -> object:
         raise StoreError("batch refused")
 
-    monkeypatch.setattr(store, "record_vca_batch", refuse)
+    monkeypatch.setattr(store, "record_batch", refuse)
     committer = Committer(store, None)
 
     async def many() -> list[Any]:
@@ -144,12 +144,12 @@ def test_a_refused_batch_is_written_one_by_one(
 def test_a_failing_store_spools_and_the_spool_drains_when_it_recovers(
     store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    original_batch, original_one = store.record_vca_batch, store.record_vca
+    original_batch, original_one = store.record_batch, store.record_vca
 
     def down(*args: object) -> object:
         raise StoreError("database is down")
 
-    monkeypatch.setattr(store, "record_vca_batch", down)
+    monkeypatch.setattr(store, "record_batch", down)
     monkeypatch.setattr(store, "record_vca", down)
     spool = Spool(tmp_path / "spool.jsonl")
     committer = Committer(store, spool)
@@ -157,7 +157,7 @@ def test_a_failing_store_spools_and_the_spool_drains_when_it_recovers(
         kept = asyncio.run(committer.commit_vca(event(1)))
         assert kept.where == "spool"
         assert spool.pending() == 1
-        monkeypatch.setattr(store, "record_vca_batch", original_batch)
+        monkeypatch.setattr(store, "record_batch", original_batch)
         monkeypatch.setattr(store, "record_vca", original_one)
         assert asyncio.run(committer.commit_vca(event(2))).where == "store"
         assert committer.flush()
@@ -178,6 +178,7 @@ def test_a_record_the_store_refuses_is_quarantined_not_retried(
     def refuse(*args: object) -> object:
         raise StoreRefused("value out of range")
 
+    monkeypatch.setattr(store, "record_batch", refuse)
     monkeypatch.setattr(store, "record_summary", refuse)
     spool = Spool(tmp_path / "ivrkit.spool.jsonl")
     committer = Committer(store, spool)
@@ -197,7 +198,7 @@ def test_nothing_answers_kept_when_neither_store_nor_spool_can_keep_it(
     def down(*args: object) -> object:
         raise StoreError("database is down")
 
-    monkeypatch.setattr(store, "record_vca_batch", down)
+    monkeypatch.setattr(store, "record_batch", down)
     monkeypatch.setattr(store, "record_vca", down)
     (tmp_path / "spool-is-a-folder").mkdir()
     committer = Committer(store, Spool(tmp_path / "spool-is-a-folder"))
@@ -215,13 +216,13 @@ def test_a_hung_store_costs_a_request_the_commit_timeout_then_spools(
     store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     release = threading.Event()
-    original = store.record_vca_batch
+    original = store.record_batch
 
     def hung(items: Any) -> Any:
         release.wait(10)
         return original(items)
 
-    monkeypatch.setattr(store, "record_vca_batch", hung)
+    monkeypatch.setattr(store, "record_batch", hung)
     spool = Spool(tmp_path / "spool.jsonl")
     committer = Committer(store, spool, commit_timeout=0.2)
     try:
@@ -251,13 +252,13 @@ def test_the_committer_survives_a_summary_whose_caller_is_gone(
 ) -> None:
     """A request may give up (and its event loop end) before the commit: the committer thread
     must not die telling it."""
-    original = store.record_summary
+    original = store.record_batch
 
-    def slow(*args: Any) -> bool:
+    def slow(*args: Any) -> Any:
         time.sleep(0.3)
         return original(*args)
 
-    monkeypatch.setattr(store, "record_summary", slow)
+    monkeypatch.setattr(store, "record_batch", slow)
     committer = Committer(store, None)
     try:
         with pytest.raises(TimeoutError):
@@ -378,13 +379,13 @@ def test_variables_behind_a_hung_commit_are_read_apart_after_the_timeout(
 ) -> None:
     store.set_variables("s-2", {"topic": "billing"})
     release = threading.Event()
-    original = store.record_vca_batch
+    original = store.record_batch
 
     def hung(items: Any) -> Any:
         release.wait(10)
         return original(items)
 
-    monkeypatch.setattr(store, "record_vca_batch", hung)
+    monkeypatch.setattr(store, "record_batch", hung)
     committer = Committer(store, None, commit_timeout=0.3)
 
     async def read_behind_a_commit() -> tuple[dict[str, str], float]:

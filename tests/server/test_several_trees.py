@@ -190,7 +190,7 @@ def test_an_event_the_store_refuses_on_the_variables_path_is_written_later(
 ) -> None:
     """A tree with variables commits before answering; when the batch fails, the record is
     written on its own (else spooled) before the answer, variables included."""
-    original = store.record_vca_batch
+    original = store.record_batch
     failures = iter([StoreError("database is locked")])
 
     def flaky(*args: Any, **kwargs: Any) -> Any:
@@ -199,7 +199,7 @@ def test_an_event_the_store_refuses_on_the_variables_path_is_written_later(
             raise failure
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(store, "record_vca_batch", flaky)
+    monkeypatch.setattr(store, "record_batch", flaky)
     app = create_app(parse_tree(INBOUND_TREE), store=store, spool=tmp_path / "spool.jsonl")
     with BackgroundServer(app) as running, SettledClient(running) as client:
         event = vca("4321", event_id="v-1", session="in-9", action_id="hello")
@@ -235,13 +235,13 @@ def test_variables_queued_behind_an_answer_are_read_by_the_next_event(
 ) -> None:
     """An answer leaves only once its variables are committed, so the next event reads them,
     however slow the commit."""
-    original_batch = store.record_vca_batch
+    original_batch = store.record_batch
 
     def slow_batch(*args: Any, **kwargs: Any) -> Any:
         time.sleep(0.3)
         return original_batch(*args, **kwargs)
 
-    monkeypatch.setattr(store, "record_vca_batch", slow_batch)
+    monkeypatch.setattr(store, "record_batch", slow_batch)
     app = create_app(parse_tree(MEMBER_TREE), store=store, spool=tmp_path / "spool.jsonl")
     with BackgroundServer(app) as running, httpx.Client(base_url=running.url) as client:
         first = vca("4321", event_id="m-1", session="m", action_id="ask")

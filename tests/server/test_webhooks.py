@@ -309,6 +309,7 @@ def test_a_summary_the_store_refuses_is_spooled_then_replayed(
 
     app = create_app(load_tree(), store=store, spool=spool)
     with monkeypatch.context() as patch:
+        patch.setattr(store, "record_batch", refuse)
         patch.setattr(store, "record_summary", refuse)
         with BackgroundServer(app) as running:
             response = httpx.post(running.url + "/webhooks/vss", json=summary)
@@ -335,6 +336,7 @@ def test_a_summary_neither_store_nor_spool_can_keep_is_503_so_it_comes_again(
 
     app = create_app(load_tree(), store=store, spool=spool)
     with monkeypatch.context() as patch:
+        patch.setattr(store, "record_batch", refuse)
         patch.setattr(store, "record_summary", refuse)
         with BackgroundServer(app) as running:
             response = httpx.post(running.url + "/webhooks/vss", json=summary)

@@ -314,6 +314,12 @@ def test_down_to_the_first_revision_and_up_again_keeps_the_data(
         # The analytics counters are derived data: a downgrade drops them, a rebuild restores.
         assert rows(engine, schema.metadata)["ivrkit_path_sessions"] == []
         rebuild(store)
+    # What a CALL_ACTION told about its session (the log's facts) is derived data too: the
+    # session tables projected from it stay.
+    facts = list(schema.deliveries.c.keys()).index("facts")
+    at_head["ivrkit_deliveries"] = [
+        (*row[:facts], None, *row[facts + 1 :]) for row in at_head["ivrkit_deliveries"]
+    ]
     assert rows(engine, schema.metadata) == at_head
     assert migrate.current(store_url).kind == "head"
 

@@ -32,6 +32,7 @@ def test_the_public_names() -> None:
         "SessionUpdate",
         "Store",
         "SummaryRecord",
+        "SummaryWrite",
         "VcaWrite",
         "open_store",
     }

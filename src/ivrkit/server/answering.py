@@ -1,25 +1,41 @@
 """Deciding the answer to a CALL_ACTION: the tree's callflow, checked against the platform's
-rules, or the tree's entry menu when anything goes wrong. Stateless trees' answers are cached."""
+rules, or the tree's entry menu when anything goes wrong.
+
+Answers that depend on the event alone are decided once and kept as bytes, per (tree version,
+`clientActionId` — the node and its retry —, digits, call status and direction): who is calling
+never enters the key. An answer that names the customer's number (a transfer with
+``caller_id: "{customer}"``) is kept split where the number goes, and only the number is
+written per call (:class:`Prepared`). Anything else (a tree that reads session variables,
+calendars or hooks) is decided per event.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
 from ivrkit import rules, wire
 from ivrkit.calendars import Switch
+from ivrkit.rules.numbers import is_msisdn
+from ivrkit.server.decode import CallActionFields
 from ivrkit.server.treeset import TreeSet
 from ivrkit.trees import Decision, Outcome, Position, RouteTaken, Tree
 
 log = logging.getLogger("ivrkit.server")
 
 CACHE_SIZE = 4096
+
+PROBES = ("+6590000001", "+6590000002")
+"""Two possible numbers an answer is decided for, to see whether and where it names the
+customer (Singapore mobile numbers: possible MSISDNs, judged by the rules as a caller's are)."""
+_NUMBER = re.compile(r"\+?[0-9]{1,15}")
 
 
 @dataclass(frozen=True)
@@ -47,13 +63,115 @@ class Answered:
     cached answer serves many deliveries)."""
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """An answer decided before the caller is known: ``answered`` as it is for anyone, or, when
+    it names the customer's number, ``parts`` to join with that number (written as the tree
+    dials it). ``per_call``: the answer cannot be prepared; decide it for every event."""
+
+    answered: Answered | None
+    parts: tuple[bytes, ...] | None = None
+    plus: bool = False
+    """Whether the tree dials numbers with a leading ``+`` (the number written must, too)."""
+
+    @property
+    def per_call(self) -> bool:
+        return self.answered is None
+
+
+PER_CALL = Prepared(None)
+
+
 class Answerer:
     def __init__(self, trees: TreeSet, platform: rules.Platform | None = None) -> None:
         self.trees = trees
         self._platform = platform
         self._checked = lru_cache(maxsize=CACHE_SIZE)(self._check)
-        self._cache: OrderedDict[tuple[object, ...], Answered] = OrderedDict()
+        self._prepared: OrderedDict[tuple[object, ...], Prepared] = OrderedDict()
         self._lock = threading.Lock()
+        # A caller ID list makes the number written part of the rules' verdict: decide per call.
+        self._numbers_free = platform is None or platform.allowed_sources is None
+
+    def prepares(self, tree: Tree) -> bool:
+        """Whether ``tree``'s answers depend on the event alone (so :meth:`decide_fields` can
+        answer from prepared bytes)."""
+        return not (tree.reads_variables or tree.uses_calendars or tree.uses_hooks)
+
+    def decide_fields(
+        self,
+        fields: CallActionFields,
+        tree: Tree,
+        note: str | None,
+        event: Callable[[], wire.CallActionEvent],
+    ) -> Answered:
+        """:meth:`decide` for a tree that :meth:`prepares` its answers, from the fields of the
+        event: the prepared answer, with the customer's number written in where it goes.
+        ``event`` builds the full event when the answer must be decided for this one."""
+        key = (
+            tree,
+            fields.client_action_id,
+            fields.digits,
+            fields.call_status,
+            fields.call_direction,
+            note,
+        )
+        prepared = self._prepared.get(key)
+        if prepared is None:
+            prepared = self._prepare(fields, tree, note)
+            with self._lock:
+                self._prepared[key] = prepared
+                if len(self._prepared) > CACHE_SIZE:
+                    self._prepared.popitem(last=False)
+        answered = prepared.answered
+        if answered is None:
+            return self._decide(event(), tree, {}, note, None)
+        parts = prepared.parts
+        if parts is None:
+            return answered
+        number = tree.dial(fields.customer or "")
+        if (
+            _NUMBER.fullmatch(number) is None
+            or number.startswith("+") != prepared.plus
+            or tree.dial(number) != number
+            or not is_msisdn(number)
+        ):
+            return self._decide(event(), tree, {}, note, None)
+        return replace(answered, answer=(b'"%s"' % number.encode()).join(parts))
+
+    def _prepare(self, fields: CallActionFields, tree: Tree, note: str | None) -> Prepared:
+        """Decide the event's answer for two probe customers; keep it when they agree, or when
+        they differ only in the customer's number, written as a whole JSON string."""
+        inbound = (fields.call_direction or "").upper() == "INBOUND"
+        decided = []
+        for probe in PROBES:
+            payload: dict[str, object] = {
+                "eventId": fields.event_id,
+                "sessionId": fields.session_id,
+                "callStatus": fields.call_status,
+                "clientActionId": fields.client_action_id,
+                "callDirection": fields.call_direction,
+                "source": probe if inbound else fields.source,
+                "destination": fields.destination if inbound else probe,
+            }
+            if fields.digits is not None:
+                payload["eventData"] = {"dtmf": fields.digits}
+            probed = wire.CallActionEvent.model_validate(
+                {"eventType": "CALL_ACTION", "payload": payload}
+            )
+            answered = self._decide(probed, tree, {}, note, None)
+            if answered.outcome == "fallback":
+                return PER_CALL
+            decided.append(answered)
+        first, second = decided
+        if replace(first, answer=b"") != replace(second, answer=b""):
+            return PER_CALL  # the number changed more than the answer's bytes
+        if first.answer == second.answer:
+            return Prepared(first)
+        one, two = (b'"' + tree.dial(probe).encode() + b'"' for probe in PROBES)
+        parts = tuple(first.answer.split(one))
+        if len(parts) < 2 or two.join(parts) != second.answer or not self._numbers_free:
+            return PER_CALL
+        return Prepared(first, parts, plus=one.startswith(b'"+'))
 
     def decide(
         self,
@@ -65,35 +183,9 @@ class Answerer:
     ) -> Answered:
         """The answer to ``event`` from ``tree``, obeying the calendars' emergency ``switches``
         that are on; never raises."""
-        key: tuple[object, ...] | None = None
-        if not tree.uses_variables:
-            payload = event.payload
-            # The tree itself, not id(tree): a reloaded tree's address may be reused by its
-            # successor, which would then be answered from the old tree's entries. Each version
-            # of a tree is its own Tree object (the TreeSet keeps one per version), so versions
-            # never share entries.
-            key = (
-                tree,
-                payload.client_action_id,
-                event.digits,
-                payload.call_status,
-                payload.call_direction,
-                payload.source,
-                payload.destination,
-                note,
-            )
-            with self._lock:
-                cached = self._cache.get(key)
-                if cached is not None:
-                    self._cache.move_to_end(key)
-                    return cached
-        answered = self._decide(event, tree, variables or {}, note, switches)
-        if key is not None and answered.outcome != "fallback":
-            with self._lock:
-                self._cache[key] = answered
-                if len(self._cache) > CACHE_SIZE:
-                    self._cache.popitem(last=False)
-        return answered
+        if self.prepares(tree):
+            return self.decide_fields(CallActionFields.of_event(event), tree, note, lambda: event)
+        return self._decide(event, tree, variables or {}, note, switches)
 
     def _decide(
         self,

@@ -7,7 +7,7 @@ import contextlib
 import json
 import logging
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -111,15 +111,6 @@ def create_app(
         switches=SwitchReader.of_store(active_store, ttl=switch_ttl, wait=switch_wait),
     )
 
-    async def vca(request: Request) -> Response:
-        return await pipeline.handle(request, "vca", request.path_params.get("flow"))
-
-    async def vss(request: Request) -> Response:
-        return await pipeline.handle(request, "vss", request.path_params.get("flow"))
-
-    async def other(request: Request) -> Response:
-        return await pipeline.handle(request, str(request.path_params["channel"])[:16])
-
     async def healthz(request: Request) -> Response:
         spooled, quarantined = await anyio.to_thread.run_sync(
             lambda: (spool_file.pending(), spool_file.quarantined())
@@ -187,12 +178,11 @@ def create_app(
             if owns_store:
                 active_store.close()
 
+    webhook = Webhook(pipeline)
     routes: list[BaseRoute] = [
-        Route("/webhooks/vca", vca, methods=["POST"]),
-        Route("/webhooks/vss", vss, methods=["POST"]),
-        Route("/webhooks/vca/{flow:str}", vca, methods=["POST"]),
-        Route("/webhooks/vss/{flow:str}", vss, methods=["POST"]),
-        Route("/webhooks/{channel:str}", other, methods=["POST"]),
+        # Served by WebhookApp before any routing; listed so that other methods get a 405.
+        Route("/webhooks/{channel:str}", webhook, methods=["POST"]),
+        Route("/webhooks/{channel:str}/{flow:str}", webhook, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics_page, methods=["GET"]),
@@ -209,7 +199,7 @@ def create_app(
         pages = create_dashboard(active_store, dashboard, trees=tree_spec)
         feed = pages.state.dashboard.feed
         routes.append(Mount(PREFIX, pages))
-    app = WebhookApp({"/webhooks/vca": vca, "/webhooks/vss": vss}, routes=routes, lifespan=lifespan)
+    app = WebhookApp(pipeline, routes=routes, lifespan=lifespan)
     app.state.dashboard_feed = feed
     app.state.pipeline = pipeline
     app.state.metrics = metrics
@@ -220,24 +210,54 @@ def create_app(
 
 
 class WebhookApp(Starlette):
-    """Starlette, with the webhook paths that carry nearly all traffic served straight from
-    ``__call__`` by the same handlers, skipping the router and the exception middleware (the
-    pipeline answers every failure itself): a fifth less work per delivery. Anything measured
-    per delivery belongs in the pipeline, which both ways run through."""
+    """Starlette for the pages, with every webhook delivery handed straight from ``__call__`` to
+    the pipeline: no router, no middleware, no request object (the pipeline answers every
+    failure itself)."""
 
-    def __init__(self, direct: Mapping[str, Handler], **kwargs: Any) -> None:
+    def __init__(self, pipeline: WebhookPipeline, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.direct = dict(direct)
+        self.pipeline = pipeline
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "POST":
-            handler = self.direct.get(scope["path"])
-            if handler is not None:
-                scope["app"] = self
-                response = await handler(Request(scope, receive, send))
-                await response(scope, receive, send)
+            route = webhook_route(scope["path"])
+            if route is not None:
+                await self.pipeline(scope, receive, send, *route)
                 return
         await super().__call__(scope, receive, send)
+
+
+class Webhook:
+    """The webhook routes as an ASGI endpoint (reached only through a router: see WebhookApp)."""
+
+    def __init__(self, pipeline: WebhookPipeline) -> None:
+        self.pipeline = pipeline
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        params = scope.get("path_params", {})
+        channel, flow = str(params.get("channel", "")), params.get("flow")
+        if flow is not None and channel not in ("vca", "vss"):
+            await Response(status_code=404)(scope, receive, send)
+            return
+        await self.pipeline(scope, receive, send, channel[:16], flow)
+
+
+PREFIX = "/webhooks/"
+
+
+def webhook_route(path: str) -> tuple[str, str | None] | None:
+    """(channel, tree name) of a webhook path: ``/webhooks/vca``, ``/webhooks/vca/{flow}``,
+    ``/webhooks/vss[/{flow}]``, ``/webhooks/{channel}``; None for anything else."""
+    if not path.startswith(PREFIX):
+        return None
+    channel, slash, flow = path[len(PREFIX) :].partition("/")
+    if not channel:
+        return None
+    if not slash:
+        return channel[:16], None
+    if channel in ("vca", "vss") and flow and "/" not in flow:
+        return channel, flow
+    return None
 
 
 def as_tree_set(tree: Tree | Sequence[Tree] | TreeSet | None) -> TreeSet:

@@ -4,8 +4,7 @@ verbatim as the `Authorization` header of every delivery (spec §10.2, our state
 from __future__ import annotations
 
 import hmac
-
-from starlette.requests import Request
+from collections.abc import Iterable
 
 MISSING = "Authorization header missing or not the configured webhook secret"
 AMBIGUOUS = "several Authorization headers: a delivery must carry exactly one"
@@ -27,19 +26,20 @@ class SecretCheck:
     def enabled(self) -> bool:
         return self._secret is not None
 
-    def allows(self, request: Request) -> bool:
+    def allows(self, headers: Iterable[tuple[bytes, bytes]]) -> bool:
+        """Whether the raw headers (the ASGI scope's) carry exactly the secret."""
         if self._secret is None:
             return True
         # The raw bytes, as sent: a header is latin-1 on the wire, the secret was given as text.
-        given = _authorization(request)
+        given = _authorization(headers)
         if len(given) != 1:
             return False
         return hmac.compare_digest(given[0], self._secret)
 
-    def problem(self, request: Request) -> str:
-        """Why :meth:`allows` refused ``request``, in one line."""
-        return AMBIGUOUS if len(_authorization(request)) > 1 else MISSING
+    def problem(self, headers: Iterable[tuple[bytes, bytes]]) -> str:
+        """Why :meth:`allows` refused these headers, in one line."""
+        return AMBIGUOUS if len(_authorization(headers)) > 1 else MISSING
 
 
-def _authorization(request: Request) -> list[bytes]:
-    return [value for key, value in request.headers.raw if key == b"authorization"]
+def _authorization(headers: Iterable[tuple[bytes, bytes]]) -> list[bytes]:
+    return [value for key, value in headers if key == b"authorization"]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from starlette.requests import ClientDisconnect, Request
+from collections.abc import Iterable
+
+from starlette.requests import ClientDisconnect
+from starlette.types import Receive
 
 MAX_BODY_BYTES = 64 * 1024
 """Largest webhook body accepted; real events are a few hundred bytes."""
@@ -19,15 +22,15 @@ class BodyTooLarge(Exception):
         self.size = size
 
 
-async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
-    """The whole body, or :class:`BodyTooLarge` as soon as it passes ``limit`` bytes."""
-    declared = request.headers.get("content-length")
+async def read_body(receive: Receive, declared: bytes | None, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The whole body, or :class:`BodyTooLarge` as soon as it passes ``limit`` bytes
+    (``declared``: the Content-Length header)."""
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise BodyTooLarge(int(declared), limit)
     chunks: list[bytes] = []
     size = 0
     while True:  # the ASGI messages themselves: cheaper than Request.stream() on the hot path
-        message = await request.receive()
+        message = await receive()
         if message["type"] == "http.disconnect":
             raise ClientDisconnect()
         chunk = message.get("body", b"")
@@ -39,12 +42,23 @@ async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
             return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-def kept_headers(request: Request) -> dict[str, str]:
-    """The headers recorded with a delivery, each cut to :data:`KEPT_HEADER_CHARS`."""
-    headers = request.headers
-    kept = {name: _cut(headers[name]) for name in KEPT_HEADERS if name in headers}
-    if "authorization" in headers:
-        kept["authorization"] = "(present)"
+_KEPT = {name.encode(): name for name in KEPT_HEADERS}
+
+
+def kept_headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
+    """The headers recorded with a delivery (from the ASGI scope's raw list, names lower-case),
+    each cut to :data:`KEPT_HEADER_CHARS`; of a repeated header, the first value."""
+    kept: dict[str, str] = {}
+    for key, value in raw:
+        name = _KEPT.get(key)
+        if name is not None:
+            if name not in kept:
+                kept[name] = value.decode("latin-1")
+        elif key == b"authorization":
+            kept["authorization"] = "(present)"
+    for name, text in kept.items():
+        if len(text) > KEPT_HEADER_CHARS:
+            kept[name] = _cut(text)
     return kept
 
 

@@ -31,13 +31,15 @@ import logging
 import queue
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from ivrkit.errors import IvrkitError, StoreError, StoreRefused
 from ivrkit.server.metrics import ServerMetrics
+from ivrkit.server.projecting import Projecting
 from ivrkit.server.spool import Spool
-from ivrkit.store import Delivery, Store, VcaWrite
+from ivrkit.store import Delivery, Store, SummaryWrite, VcaWrite
 from ivrkit.wire import SessionSummaryEvent
 
 log = logging.getLogger("ivrkit.server")
@@ -122,6 +124,8 @@ class Committer:
         self.commit_timeout = commit_timeout
         self.metrics = metrics
         self._queue: queue.Queue[_Item] = queue.Queue(maxsize=queue_limit)
+        self._deadlines = Deadlines(commit_timeout)
+        self.projecting = Projecting(store)
         self._thread = threading.Thread(target=self._run, name="ivrkit-committer", daemon=True)
         self._state = "new"  # then "running", then "stopped"
         self._state_lock = threading.Lock()
@@ -137,6 +141,7 @@ class Committer:
             if self._state == "new":
                 self._state = "running"
                 self._thread.start()
+                self.projecting.start()
 
     def stop(self, timeout: float = 30.0) -> None:
         """Commit everything queued, then end the thread. A record handed over later (a slow
@@ -158,6 +163,7 @@ class Committer:
                 if item is not _STOP:
                     leftover.append(item)
             self._write(leftover)
+        self.projecting.stop()
 
     # -- what the webhooks call -------------------------------------------------------------
 
@@ -184,7 +190,7 @@ class Committer:
         if not wait:
             return Kept("store", item.delivery)
         try:
-            return await _within(future, self.commit_timeout)
+            return await self._deadlines.within(future)
         except TimeoutError:
             # The store is slow or hung: keep the record on disk now; the committer writes it
             # as well when the store comes back (both writes are idempotent).
@@ -215,18 +221,25 @@ class Committer:
         future: asyncio.Future[dict[str, str]] = asyncio.get_running_loop().create_future()
         if await self._hand_over(_Item(read=session_id, variables=future)):
             try:
-                return await _within(future, self.commit_timeout)
+                return await self._deadlines.within(future)
             except TimeoutError:
                 log.warning("no variables within %.1f s; reading them apart", self.commit_timeout)
         return await asyncio.to_thread(self._read_apart, session_id)
 
     def flush(self, timeout: float = 10.0) -> bool:
-        """Block until everything queued so far is committed (tests, shutdown)."""
-        if self._state != "running" or not self._thread.is_alive():
-            return True
-        marker = _Item(flushed=threading.Event())
-        self._queue.put(marker)
-        return marker.flushed.wait(timeout)  # type: ignore[union-attr]
+        """Block until everything queued so far is committed, and projected (tests,
+        shutdown)."""
+        if self._state == "running" and self._thread.is_alive():
+            marker = _Item(flushed=threading.Event())
+            self._queue.put(marker)
+            if not marker.flushed.wait(timeout):  # type: ignore[union-attr]
+                return False
+        try:
+            self.store.catch_up()
+        except StoreError:
+            log.exception("could not project what was committed")
+            return False
+        return True
 
     # -- health -------------------------------------------------------------------------------
 
@@ -280,35 +293,31 @@ class Committer:
             self._read(reads)
         run: list[_Item] = []
         for item in items:
-            if item.read is not None:
-                continue
-            if item.write is not None:
+            if item.write is not None or item.summary is not None:
                 run.append(item)
-                continue
-            self._write_batch(run)
-            run = []
-            if item.summary is not None:
-                started = time.perf_counter()
-                outcome = self._write_one(item)
-                if isinstance(outcome, Kept) and outcome.where == "store":
-                    self._observe(1, started)
-                _settle_all(_settlement(item, outcome))
             elif item.flushed is not None:
+                self._write_batch(run)
+                run = []
                 item.flushed.set()
         self._write_batch(run)
 
     def _write_batch(self, run: list[_Item]) -> None:
+        """One transaction for CALL_ACTIONs and summaries alike; a failed one is written again
+        record by record, so that one bad record keeps only itself out."""
         if not run:
             return
-        writes = [item.write for item in run if item.write is not None]
+        writes: list[VcaWrite | SummaryWrite] = []
+        for item in run:
+            if item.write is not None:
+                writes.append(item.write)
+            else:
+                assert item.summary is not None and item.delivery is not None
+                writes.append(SummaryWrite(delivery=item.delivery, event=item.summary))
         started = time.perf_counter()
         try:
-            results = self.store.record_vca_batch(writes)
+            results = self.store.record_batch(writes)
         except Exception as exc:  # noqa: BLE001 - the committer thread must live on
-            if len(run) > 1:
-                log.warning(
-                    "a batch of %d records failed (%s); writing them one by one", len(run), exc
-                )
+            log.warning("a batch of %d records failed (%s); writing them one by one", len(run), exc)
             settlements: list[Settlement] = []
             for item in run:
                 settlements += _settlement(item, self._write_one(item))
@@ -317,9 +326,10 @@ class Committer:
         self.batches += 1
         self.committed += len(run)
         self._observe(len(run), started)
+        self.projecting.poke()
         _settle_all(
             [
-                (item.future, Kept("store", first, fresh))
+                (item.future, Kept("store", first, fresh or item.summary is not None))
                 for item, (first, fresh) in zip(run, results, strict=True)
                 if item.future is not None
             ]
@@ -403,20 +413,39 @@ class Committer:
         self._spooled = self.spool.pending() > 0
 
 
-async def _within(future: asyncio.Future[T], timeout: float) -> T:
-    """Await ``future`` for at most ``timeout`` seconds, then TimeoutError. The future is ours
-    alone, so the timer fails it in place (a later settlement skips it): cheaper per request than
-    ``wait_for(shield(future))``, which adds a task and two futures."""
-    timer = future.get_loop().call_later(timeout, _expire, future)
-    try:
+class Deadlines:
+    """Fails a waiting request's future with TimeoutError once it has waited ``timeout``
+    seconds: one sweep per event loop every quarter of the timeout instead of a timer per
+    request (futures are appended in deadline order; a settled one is skipped)."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._every = max(timeout / 4, 0.005)
+        self._waiting: dict[asyncio.AbstractEventLoop, deque[tuple[float, asyncio.Future[Any]]]]
+        self._waiting = {}
+
+    async def within(self, future: asyncio.Future[T]) -> T:
+        loop = future.get_loop()
+        waiting = self._waiting.get(loop)
+        if waiting is None:
+            waiting = self._waiting[loop] = deque()
+        if not waiting:
+            loop.call_later(self._every, self._sweep, loop, waiting)
+        waiting.append((time.monotonic() + self.timeout, future))
         return await future
-    finally:
-        timer.cancel()
 
-
-def _expire(future: asyncio.Future[Any]) -> None:
-    if not future.done():
-        future.set_exception(TimeoutError())
+    def _sweep(
+        self, loop: asyncio.AbstractEventLoop, waiting: deque[tuple[float, asyncio.Future[Any]]]
+    ) -> None:
+        now = time.monotonic()
+        while waiting and (waiting[0][0] <= now or waiting[0][1].done()):
+            _, future = waiting.popleft()
+            if not future.done():
+                future.set_exception(TimeoutError())
+        if waiting:
+            loop.call_later(self._every, self._sweep, loop, waiting)
+        elif self._waiting.get(loop) is waiting:
+            del self._waiting[loop]
 
 
 def _raise_if_lost(outcome: Kept | BaseException) -> Kept:

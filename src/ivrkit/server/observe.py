@@ -13,6 +13,7 @@ from time import perf_counter
 
 from ivrkit import tracing, wire
 from ivrkit.logs import DeliveryIds, current_delivery
+from ivrkit.server.decode import CallActionFields
 from ivrkit.server.metrics import NONE, ServerMetrics, channel_label, event_type_label
 from ivrkit.store import Delivery
 
@@ -41,6 +42,13 @@ class Seen(DeliveryIds):
         self.session_id = getattr(payload, "session_id", None)
         self.event_id = getattr(payload, "event_id", None)
         self.client_action_id = getattr(payload, "client_action_id", None)
+
+    def identify_fields(self, fields: CallActionFields) -> None:
+        """:meth:`identify` for a CALL_ACTION read by the fast decoder."""
+        self.event_type = "CALL_ACTION"
+        self.session_id = fields.session_id
+        self.event_id = fields.event_id
+        self.client_action_id = fields.client_action_id
 
     def note(self, delivery: Delivery) -> None:
         """The delivery as it is kept: its outcome (and its type when the body did not parse)."""

@@ -11,22 +11,26 @@ from pydantic import ValidationError
 
 from ivrkit import wire
 from ivrkit.server.answering import Answered
+from ivrkit.server.decode import CallActionFields
 from ivrkit.server.spool import Spool, spooled_delivery
 from ivrkit.store import SessionUpdate, Store
-from ivrkit.trees import Tree, customer_number
+from ivrkit.trees import Tree
 
 EMPTY_ANSWER = "{}"
 
 
-def session_update(event: wire.CallActionEvent, answered: Answered, tree: Tree) -> SessionUpdate:
-    payload = event.payload
+def session_update(
+    event: wire.CallActionEvent | CallActionFields, answered: Answered, tree: Tree
+) -> SessionUpdate:
+    """What a CALL_ACTION and its answer tell about its session."""
+    fields = CallActionFields.of_event(event) if isinstance(event, wire.CallActionEvent) else event
     return SessionUpdate(
-        session_id=payload.session_id,
-        at=_event_time(payload.timestamp),
-        sub_account_id=payload.sub_account_id,
-        direction=payload.call_direction,
-        customer=customer_number(event),
-        digits=event.digits or None,
+        session_id=fields.session_id,
+        at=_event_time(fields.timestamp),
+        sub_account_id=fields.sub_account_id,
+        direction=fields.call_direction,
+        customer=fields.customer,
+        digits=fields.digits or None,
         last_action=answered.last_action,
         node=answered.node,
         flow=tree.name,

@@ -10,6 +10,7 @@ from ivrkit.store.records import (
     SessionRecord,
     SessionUpdate,
     SummaryRecord,
+    SummaryWrite,
     VcaWrite,
 )
 from ivrkit.store.sql import Store, open_store
@@ -22,6 +23,7 @@ __all__ = [
     "SessionUpdate",
     "Store",
     "SummaryRecord",
+    "SummaryWrite",
     "VcaWrite",
     "open_store",
 ]

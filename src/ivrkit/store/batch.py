@@ -1,18 +1,17 @@
 """Writing many CALL_ACTION deliveries in one transaction (the server's group commit).
 
-One query finds which events are already stored, then each table gets one executemany of a
-statement compiled once (:mod:`ivrkit.store.prepared`): a batch of a hundred events costs
-little more than one. A concurrent writer in another process
-(another replica) can still win a race for an event; the unique index then fails the whole
-batch, and the caller falls back to :meth:`Store.record_vca` one delivery at a time, which
-waits for the twin's commit and returns its answer.
+One query finds which events are already stored, then one executemany of a statement compiled
+once (:mod:`ivrkit.store.prepared`) appends a row per delivery, and another keeps the session
+variables answers set: a batch of a hundred events costs little more than one. A concurrent
+writer in another process (another replica) can still win a race for an event; the unique index
+then fails the whole batch, and the caller falls back to :meth:`Store.record_vca` one delivery
+at a time, which waits for the twin's commit and returns its answer.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, select
@@ -21,6 +20,7 @@ from sqlalchemy.sql import ClauseElement
 
 from ivrkit.store import convert, schema
 from ivrkit.store.prepared import Prepared
+from ivrkit.store.projector import encode_facts
 from ivrkit.store.records import Delivery, VcaWrite
 from ivrkit.store.statements import Statements
 
@@ -63,11 +63,7 @@ def write_vca(
     first: dict[str, Delivery] = _stored_events(conn, event_ids)
     results: list[tuple[Delivery, bool]] = []
     deliveries: list[dict[str, Any]] = []
-    sessions: list[dict[str, Any]] = []
-    digits: list[dict[str, Any]] = []
     variables: list[dict[str, Any]] = []
-    steps: list[dict[str, Any]] = []
-    now = datetime.now(UTC)
     for item in items:
         delivery, update = item.delivery, item.update
         if update is not None and delivery.session_id is None:
@@ -81,22 +77,14 @@ def write_vca(
         results.append((delivery, True))
         values = convert.delivery_values(delivery)
         values["answered_event_id"] = event_id
+        values["facts"] = encode_facts(update) if update is not None else None
         deliveries.append(values)
-        if update is None:
-            continue
-        sessions.append(convert.session_values(update, now))
-        if update.digits:
-            digits.append(convert.digits_values(update))
-        step = convert.step_values(update)
-        if step is not None:
-            steps.append(step)
-        variables.extend(convert.variable_rows(update.session_id, item.variables))
+        if update is not None and item.variables:
+            variables.extend(convert.variable_rows(update.session_id, item.variables))
+    # One row per delivery: the session tables are projected from it (ivrkit.store.projector);
+    # the variables an answer set are kept at once, for the next answer to read.
     writer.run(conn, "insert_delivery_plain", deliveries)
-    # executemany applies them in order: each may update a row an earlier one made
-    writer.run(conn, "upsert_session_from_vca", sessions)
-    writer.run(conn, "insert_digits", digits)
     writer.run(conn, "upsert_variables", variables)
-    writer.run(conn, "insert_step", steps)
     return results
 
 

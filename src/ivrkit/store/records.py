@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ivrkit.wire.events import SessionSummaryEvent
 
 IN_PROGRESS = "IN_PROGRESS"
 """`SessionRecord.status` of a session whose summary has not arrived yet."""
@@ -95,6 +98,14 @@ class VcaWrite:
     delivery: Delivery
     update: SessionUpdate | None = None
     variables: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SummaryWrite:
+    """One SESSION_SUMMARY delivery to record with the summary it carries."""
+
+    delivery: Delivery
+    event: SessionSummaryEvent
 
 
 @dataclass(frozen=True)

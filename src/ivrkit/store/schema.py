@@ -29,7 +29,7 @@ from sqlalchemy import (
     TypeDecorator,
 )
 
-REVISION = "0007"
+REVISION = "0008"
 """The migration these tables are: the newest in ``ivrkit/store/migrations`` (a test keeps the two
 equal). A store recording it opens without running Alembic."""
 
@@ -110,7 +110,6 @@ deliveries = Table(
     Column("version", String(16)),
     Index("ix_ivrkit_deliveries_answered_event_id", "answered_event_id", unique=True),
     Index("ix_ivrkit_deliveries_session_id", "session_id", "id"),
-    Index("ix_ivrkit_deliveries_event_id", "event_id"),
 )
 
 sessions = Table(
@@ -429,4 +428,19 @@ tree_versions = Table(
     Column("first_served_at", UtcDateTime(), nullable=False),
     Column("last_served_at", UtcDateTime(), nullable=False),
     Index("ix_ivrkit_tree_versions_tag", "flow", "tag", unique=True),
+)
+
+
+# -- the event log's projections (revision 0008; ivrkit.store.projector) ---------------------------
+
+# What an answered CALL_ACTION tells about its session (a SessionUpdate as JSON): the projector
+# builds the session, its digits and its path step from it.
+deliveries.append_column(_text("facts"))
+
+projections = Table(
+    "ivrkit_projections",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    # The id of the last delivery the projection holds.
+    Column("position", BigInteger, nullable=False),
 )

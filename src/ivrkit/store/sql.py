@@ -25,7 +25,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL
 
 from ivrkit.errors import StoreError, StoreNotFound, StoreRefused
-from ivrkit.store import batch, convert, migrate, paths, schema
+from ivrkit.store import batch, convert, migrate, paths, projector, schema
 from ivrkit.store.engine import (
     WRITE,
     connection_error,
@@ -40,6 +40,7 @@ from ivrkit.store.records import (
     SessionRecord,
     SessionUpdate,
     SummaryRecord,
+    SummaryWrite,
     VcaWrite,
 )
 from ivrkit.store.statements import Statements
@@ -52,7 +53,19 @@ _DIGITS = schema.session_digits.c
 IN_CHUNK = 1000
 """Most session ids in one IN (...) list: both databases cap the parameters of a statement."""
 
-DUPLICATE_SUMMARY_NOTE = "a summary of this session was already stored; the first one is kept"
+DUPLICATE_SUMMARY_NOTE = projector.DUPLICATE_SUMMARY_NOTE
+
+
+def _fold(conn: Connection, session_ids: Sequence[str], sign: int) -> int:
+    return paths.fold_sessions(conn, session_ids, sign=sign)
+
+
+def _summary_values(delivery: Delivery) -> dict[str, Any]:
+    """A summary's row: the keys of every appended row (one statement appends them all)."""
+    values = convert.delivery_values(delivery)
+    values["answered_event_id"] = None
+    values["facts"] = None
+    return values
 
 
 def open_store(url: str, *, create: bool = True, upgrade: bool = False) -> Store:
@@ -118,6 +131,7 @@ class Store:
         self._dialect = engine.dialect.name
         self._sql = Statements(self._dialect)
         self._batch = batch.BatchWriter(self._sql, engine.dialect)
+        self._projector = projector.Projector(self._sql, _fold)
         lock: AbstractContextManager[Any] = nullcontext()
         if self._dialect == "sqlite":
             # SQLite has one writer at a time; queueing writers on a lock wakes the next one at
@@ -161,8 +175,10 @@ class Store:
     @contextmanager
     def reading(self) -> Iterator[Connection]:
         """One read-only transaction, for the layers that read the store's tables their own way
-        (the dashboard's browsing, calendar switches): it never takes the writers' lock;
-        StoreError on database failures."""
+        (the dashboard's browsing, analytics): it shows every delivery committed before it began
+        (the projections catch up first when they trail the log); StoreError on database
+        failures."""
+        self._fresh()
         with self._transaction(write=False) as conn:
             yield conn
 
@@ -189,8 +205,10 @@ class Store:
         if update is not None and delivery.session_id is None:
             delivery = replace(delivery, session_id=update.session_id)
         values = convert.delivery_values(delivery)
+        values["facts"] = projector.encode_facts(update) if update is not None else None
         sql = self._sql
         with self._transaction(write=True) as conn:
+            projector.lock_for_append(conn)
             if delivery.event_id is None:
                 new_id = conn.execute(sql.insert_delivery, values).scalar_one()
             else:
@@ -199,93 +217,103 @@ class Store:
                 if new_id is None:
                     first = conn.execute(sql.find_answered, {"event_id": delivery.event_id})
                     return convert.delivery_from_row(first.mappings().one()), False
-            if update is not None:
-                conn.execute(sql.upsert_session_from_vca, convert.session_values(update, _now()))
-                if update.digits:
-                    conn.execute(sql.insert_digits, convert.digits_values(update))
-                step = convert.step_values(update)
-                if step is not None:
-                    conn.execute(sql.insert_step, step)
-                if variables:
-                    rows = convert.variable_rows(update.session_id, variables)
-                    conn.execute(sql.upsert_variables, rows)
+            if update is not None and variables:
+                rows = convert.variable_rows(update.session_id, variables)
+                conn.execute(sql.upsert_variables, rows)
+        self.catch_up()
         return replace(delivery, id=new_id), True
 
     def record_vca_batch(self, items: Sequence[VcaWrite]) -> list[tuple[Delivery, bool]]:
         """:meth:`record_vca` for many deliveries in one transaction; for each item, in order,
         ``(stored delivery, True)`` or ``(the event's first delivery, False)``. A StoreError
         means nothing was stored."""
+        results = self.record_batch(items)
+        self.catch_up()
+        return results
+
+    def record_batch(self, items: Sequence[VcaWrite | SummaryWrite]) -> list[tuple[Delivery, bool]]:
+        """Append CALL_ACTIONs (as :meth:`record_vca`) and summaries to the log in one
+        transaction, in order: one row each (the server's group commit). For each item
+        ``(stored delivery, fresh)``; a summary is always fresh (whether it is its session's
+        first is for the projection to find). The session tables follow when the projections
+        catch up (:meth:`catch_up`). A StoreError means nothing was stored."""
+        results: list[tuple[Delivery, bool]] = []
+        summaries: list[dict[str, Any]] = []
         with self._transaction(write=True) as conn:
-            return self._batch.write_vca(conn, items)
+            projector.lock_for_append(conn)
+            run: list[VcaWrite] = []
+            for item in items:
+                if isinstance(item, VcaWrite):
+                    run.append(item)
+                    continue
+                if run:
+                    self._batch.run(conn, "insert_delivery_plain", summaries)
+                    summaries = []
+                    results += self._batch.write_vca(conn, run)
+                    run = []
+                delivery = item.delivery
+                if delivery.session_id is None:
+                    delivery = replace(delivery, session_id=item.event.payload.session_id)
+                summaries.append(_summary_values(delivery))
+                results.append((delivery, True))
+            self._batch.run(conn, "insert_delivery_plain", summaries)
+            if run:
+                results += self._batch.write_vca(conn, run)
+        return results
 
     def record_summary(self, delivery: Delivery, event: SessionSummaryEvent) -> bool:
         """Store a SESSION_SUMMARY delivery, the summary with its legs, and close the session.
 
         The first summary of a session is kept: a later one is stored as a delivery with outcome
-        "duplicate" and False comes back. Committed before returning.
+        "duplicate" and False comes back. Committed (and projected) before returning.
         """
-        payload = event.payload
-        session_id = payload.session_id
         if delivery.session_id is None:
-            delivery = replace(delivery, session_id=session_id)
-        legs = payload.legs
-        leg_a = legs.get("callA")
-        errors = payload.error_details
-        now = _now()
-        sql = self._sql
+            delivery = replace(delivery, session_id=event.payload.session_id)
         with self._transaction(write=True) as conn:
-            conn.execute(
-                sql.ensure_session,
-                {"session_id": session_id, "status": IN_PROGRESS, "updated_at": now},
-            )
-            summary_id = conn.execute(
-                sql.insert_summary,
-                {
-                    "session_id": session_id,
-                    "session_status": payload.session_status,
-                    "received_at": delivery.received_at,
-                    "payload": convert.storable_json(payload.to_wire()),
-                    "version": convert.int64(event.version),
-                },
-            ).scalar_one_or_none()
-            if summary_id is None:
-                duplicate = replace(
-                    delivery, outcome="duplicate", note=delivery.note or DUPLICATE_SUMMARY_NOTE
-                )
-                conn.execute(sql.insert_delivery, convert.delivery_values(duplicate))
-                return False
-            if legs:
-                conn.execute(
-                    sql.insert_legs,
-                    [convert.leg_values(summary_id, name, leg) for name, leg in legs.items()],
-                )
-            conn.execute(
-                sql.close_session,
-                {
-                    "p_session_id": session_id,
-                    "p_status": payload.session_status,
-                    "p_sub_account_id": payload.sub_account_id,
-                    "p_direction": leg_a.call_direction if leg_a else None,
-                    "p_customer": convert.customer_of(leg_a),
-                    "p_client_request_id": payload.client_request_id,
-                    "p_last_action": payload.last_action,
-                    "p_started_at": convert.parse_time(payload.start_time),
-                    "p_ended_at": convert.parse_time(payload.end_time),
-                    "p_call_count": convert.int64(payload.call_count),
-                    "p_error_code": convert.int64(errors.code) if errors else None,
-                    "p_error_message": errors.error_msg if errors else None,
-                    "p_updated_at": now,
-                },
-            )
-            conn.execute(sql.insert_delivery, convert.delivery_values(delivery))
-            # The ended session's steps become counters in the same transaction: a summary is
-            # stored once, so a session is folded once.
-            paths.fold_sessions(conn, [session_id])
-        return True
+            projector.lock_for_append(conn)
+            new_id = conn.execute(self._sql.insert_delivery, _summary_values(delivery)).scalar_one()
+        self.catch_up()
+        with self._transaction(write=False) as conn:
+            outcome = conn.execute(select(_D.outcome).where(_D.id == new_id)).scalar_one()
+        return bool(outcome != "duplicate")
+
+    # -- projections ----------------------------------------------------------------------------
+
+    def catch_up(self, batch: int = projector.BATCH) -> int:
+        """Project everything appended so far (:mod:`ivrkit.store.projector`), ``batch`` log
+        rows per transaction: after it returns, the session tables and counters show every
+        delivery committed before it was called. Safe from any thread and any process (one
+        projects at a time). How many log rows this call projected."""
+        done = 0
+        while True:
+            with self._transaction(write=True) as conn:
+                moved = self._projector.project(conn, batch)
+            done += moved
+            if moved < batch:
+                return done
+
+    def behind(self) -> bool:
+        """Whether the log holds deliveries the session tables do not show yet."""
+        with self._transaction(write=False) as conn:
+            return self._projector.behind(conn)
+
+    def rebuild_projections(self) -> int:
+        """Empty the session tables the log builds and project the whole log again (a session
+        only an outbound call wrote is kept). How many log rows were projected."""
+        with self._transaction(write=True) as conn:
+            projector.clear(conn)
+            paths.clear(conn)
+        return self.catch_up()
+
+    def _fresh(self) -> None:
+        """Catch up before a read of the projections, when the log is ahead of them."""
+        if self.behind():
+            self.catch_up()
 
     def record_delivery(self, delivery: Delivery) -> Delivery:
         """Store any other delivery (bad input, unknown or unhandled events, CALL_STATUS, ...)."""
         with self._transaction(write=True) as conn:
+            projector.lock_for_append(conn)
             new_id = conn.execute(
                 self._sql.insert_delivery, convert.delivery_values(delivery)
             ).scalar_one()
@@ -305,6 +333,7 @@ class Store:
     ) -> None:
         """Note a session that ``ivrkit call`` started with Send Callflow, and the first step of
         its path (:data:`~ivrkit.store.records.CALL_PLACED`) when one is given."""
+        self._fresh()  # the session's summary may be in the log, not yet in its table
         with self._transaction(write=True) as conn:
             step_row = convert.step_values(step) if step is not None else None
             # A call that failed at once may have its summary stored (and folded) before this:
@@ -372,6 +401,7 @@ class Store:
 
     def sessions(self, limit: int = 100) -> list[SessionRecord]:
         """The newest sessions first (by start time, then by when they were first seen)."""
+        self._fresh()
         listed = (
             select(schema.sessions)
             .order_by(_S.started_at.desc().nulls_last(), _S.id.desc())
@@ -383,6 +413,7 @@ class Store:
         return [convert.session_from_row(row, digits.get(row["session_id"], [])) for row in rows]
 
     def session(self, session_id: str) -> SessionRecord | None:
+        self._fresh()
         with self._transaction(write=False) as conn:
             row = (
                 conn.execute(select(schema.sessions).where(_S.session_id == session_id))
@@ -396,6 +427,7 @@ class Store:
 
     def deliveries(self, session_id: str | None = None, limit: int = 200) -> list[Delivery]:
         """The newest ``limit`` deliveries (of one session, or all), oldest first."""
+        self._fresh()
         query = select(schema.deliveries).order_by(_D.id.desc()).limit(max(limit, 0))
         if session_id is not None:
             query = query.where(_D.session_id == session_id)
@@ -405,6 +437,7 @@ class Store:
 
     def summary(self, session_id: str) -> SummaryRecord | None:
         """The summary kept for a session (the first received), with its legs."""
+        self._fresh()
         s = schema.summaries.c
         with self._transaction(write=False) as conn:
             row = (

@@ -147,6 +147,10 @@ class Statements:
             )
         )
 
+        self.ensure_projection = _upsert(dialect, schema.projections).on_conflict_do_nothing(
+            index_elements=[schema.projections.c.name]
+        )
+
         self.variables_of: Select[Any] = (
             select(_V.session_id, _V.name, _V.value)
             .where(_V.session_id.in_(bindparam("session_ids", expanding=True)))

@@ -93,6 +93,20 @@ class Engine:
         return any(name not in known for name in template_names(texts))
 
     @cached_property
+    def reads_variables(self) -> bool:
+        """Whether an answer can read session variables (a language, a branch, a hook, or a
+        template naming one). A tree may set variables (a menu route's ``set:``, a collect)
+        without reading them: its answers then depend on the event alone."""
+        spec = self.spec
+        if spec.languages:
+            return True
+        if any(node.hook or node.branch for node in spec.nodes.values()):
+            return True
+        known = {*spec.numbers, "customer"}
+        texts = spec.model_dump_json(include={"nodes"})
+        return any(name not in known for name in template_names(texts))
+
+    @cached_property
     def uses_hooks(self) -> bool:
         """Whether answering may call a hook (user code or an HTTP request: it may block)."""
         return any(node.hook for node in self.spec.nodes.values())

@@ -1,0 +1,57 @@
+"""Keeps the store's projections (sessions, digits, path steps, summaries, counters) following
+its event log while the server runs, off the answer path: the committer appends and answers,
+and pokes this thread, which projects what was appended in small transactions of its own
+(:meth:`ivrkit.store.Store.catch_up`)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from ivrkit.store import Store
+
+log = logging.getLogger("ivrkit.server")
+
+BATCH = 256
+"""Log rows per projecting transaction: small, so that on SQLite (one writer at a time) an
+append never waits long behind one."""
+RETRY = 1.0
+"""Seconds between tries while the store fails."""
+
+
+class Projecting:
+    """The projector thread of one server."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._wake = threading.Event()
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="ivrkit-projector", daemon=True)
+
+    def start(self) -> None:
+        if not self._thread.is_alive():
+            self._thread.start()
+
+    def poke(self) -> None:
+        """Something was appended."""
+        self._wake.set()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Project what is left, then end the thread."""
+        self._stopping = True
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(RETRY)
+            self._wake.clear()
+            try:
+                self.store.catch_up(BATCH)
+            except Exception:  # noqa: BLE001 - the thread lives on; the next poke retries
+                log.exception("could not project the event log; trying again")
+                if not self._stopping:
+                    self._wake.wait(RETRY)
+            if self._stopping:
+                return
