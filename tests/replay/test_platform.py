@@ -1,4 +1,4 @@
-"""Recorded callers played again through the simulator, in process, against a tree."""
+"""Recorded callers played again against a tree, in process, through the server's answering."""
 
 from __future__ import annotations
 

@@ -90,7 +90,7 @@ def replay(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Play the recorded callers again against a changed tree, through the simulator, and
+    """Play the recorded callers again against a changed tree, as the webhook server answers, and
     show how many would end differently (old outcome → new outcome). Exit 1 when any would."""
     from ivrkit.analytics.ranges import RangeError, bounds
     from ivrkit.replay import replay_store
