@@ -9,7 +9,7 @@ labelled node). A session without a summary has no outcome yet (None), whatever 
 reached so far: the caller may go on to another.
 
 :func:`derive` is the rule; the store's session filter is its SQL form
-(``ivrkit.store.browse``), and tests/test_outcomes.py checks the two agree on every case.
+(``ivrkit.dashboard.browse``), and tests/test_outcomes.py checks the two agree on every case.
 """
 
 from __future__ import annotations

@@ -7,10 +7,10 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime, timedelta
 
-from ivrkit.store.browse import Browser, SessionQuery
 from sqlalchemy import insert
 
 from ivrkit import outcomes
+from ivrkit.dashboard.browse import Browser, SessionQuery
 from ivrkit.store import IN_PROGRESS, Store, schema
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
