@@ -31,7 +31,7 @@ from typing import Any
 
 from ivrkit.analytics import Analytics, Filters, Window
 from ivrkit.store import Store, open_store
-from ivrkit.store.schema import REVISION
+from ivrkit.store._schema import REVISION
 from ivrkit.trees import load_tree
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -131,7 +131,7 @@ def _note_of(target: Target) -> dict[str, Any] | None:
 def schema_fingerprint() -> str:
     """The store's tables and columns, hashed: a filled store from other tables is filled again
     (a branch may change a table before its migration gets a new revision)."""
-    from ivrkit.store import schema
+    from ivrkit.store import _schema as schema
 
     shape = sorted(
         f"{table.name}.{column.name}"

@@ -33,7 +33,8 @@ from webhook import BENCH_DIR, LOAD_CPUS, SECRET, SERVER_CPUS, ivrkit_command
 from ivrkit import rules
 from ivrkit.client import AsyncVoiceClient
 from ivrkit.simulator import PhoneScript, SimulatorControl
-from ivrkit.store import open_store, schema
+from ivrkit.store import _schema as schema
+from ivrkit.store import open_store
 from ivrkit.trees import load_tree
 from ivrkit.wire import WebhookType
 

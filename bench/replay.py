@@ -28,7 +28,7 @@ from ivrkit import wire
 from ivrkit.replay import replay_store
 from ivrkit.store import Delivery, SessionUpdate, Store, VcaWrite, open_store
 from ivrkit.trees import Tree, load_tree, parse_tree
-from ivrkit.trees.loader import builtin_path
+from ivrkit.trees._loader import builtin_path
 
 TARGET_SESSIONS_PER_S = 1000.0
 SESSIONS = 5000

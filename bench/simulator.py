@@ -10,7 +10,7 @@ import sys
 
 import uvicorn
 
-from ivrkit.simulator import SimulatorConfig, create_app
+from ivrkit.simulator import SimulatorConfig, create_simulator
 
 
 def main() -> int:
@@ -24,7 +24,7 @@ def main() -> int:
     config = SimulatorConfig(speed=None, api_key=args.api_key, keep_sessions=200)
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(config),
+            create_simulator(config),
             host=args.host,
             port=args.port,
             log_level="warning",

@@ -1,7 +1,7 @@
 """Filling a store with synthetic sessions, fast, for tests and the benchmark.
 
 Each session is a caller walking a real tree: every answer is the tree's own (the server's
-:class:`~ivrkit.server.answering.Answerer` and session update, memoised per node and digits, so
+:class:`~ivrkit.server._answering.Answerer` and session update, memoised per node and digits, so
 session variables and hooks play no part), and the rows are the ones the webhook server writes —
 a delivery and a step per answer, the digits, the session, its summary — inserted in bulk, then
 every ended session is folded into the analytics counters with the same computation as a real
@@ -21,14 +21,17 @@ from typing import Any
 from sqlalchemy import Connection, insert
 
 from ivrkit import wire
-from ivrkit.server.answering import Answered, Answerer
-from ivrkit.server.records import session_update
-from ivrkit.server.treeset import TreeSet
-from ivrkit.store import IN_PROGRESS, SessionUpdate, Store, convert, paths, schema
-from ivrkit.store.prepared import Prepared
-from ivrkit.store.records import CALL_PLACED
+from ivrkit.server._answering import Answered, Answerer
+from ivrkit.server._records import session_update
+from ivrkit.server._treeset import TreeSet
+from ivrkit.store import IN_PROGRESS, SessionUpdate, Store
+from ivrkit.store import _convert as convert
+from ivrkit.store import _paths as paths
+from ivrkit.store import _schema as schema
+from ivrkit.store._prepared import Prepared
+from ivrkit.store._records import CALL_PLACED
 from ivrkit.trees import Position, Tree, load_tree
-from ivrkit.trees.context import CallContext
+from ivrkit.trees._context import CallContext
 
 __all__ = ["FillResult", "fill"]
 

@@ -93,7 +93,7 @@ def _guard_real_servers() -> None:
     """A test not marked ``e2e`` that starts a server on a socket or a process fails."""
     import subprocess
 
-    from ivrkit.serving import BackgroundServer
+    from ivrkit._serving import BackgroundServer
 
     def refuse(what: str) -> None:
         if _current and _current[-1].get_closest_marker("e2e") is None:

@@ -6,13 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from ivrkit.callback import place_callback
+from ivrkit._callback import place_callback
+from ivrkit._serving import BackgroundServer
 from ivrkit.client import VoiceClient
 from ivrkit.errors import ApiError
 from ivrkit.server import create_app
-from ivrkit.serving import BackgroundServer
-from ivrkit.simulator import SimulatorConfig
-from ivrkit.simulator import create_app as create_simulator
+from ivrkit.simulator import SimulatorConfig, create_simulator
 from ivrkit.store import open_store
 from ivrkit.trees import load_tree
 

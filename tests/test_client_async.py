@@ -149,10 +149,10 @@ async def test_local_validation_stops_a_bad_callflow(aconnect):
 @pytest.mark.anyio
 async def test_the_async_client_runs_against_the_simulator_in_process() -> None:
     from ivrkit.errors import CallflowRejected
-    from ivrkit.simulator import create_app
+    from ivrkit.simulator import create_simulator
     from ivrkit.wire import hangup
 
-    transport = httpx.ASGITransport(app=create_app())
+    transport = httpx.ASGITransport(app=create_simulator())
     async with AsyncVoiceClient(
         "key", "acme", base_url="http://simulator", transport=transport, validate=False
     ) as client:

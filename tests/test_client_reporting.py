@@ -10,11 +10,11 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import httpx
 import pytest
 
+from ivrkit._serving import BackgroundServer
 from ivrkit.client import AsyncVoiceClient, VoiceClient
 from ivrkit.client._base import export_time
 from ivrkit.errors import NotFoundError
-from ivrkit.serving import BackgroundServer
-from ivrkit.simulator import create_app
+from ivrkit.simulator import create_simulator
 from ivrkit.wire import MakeCall, MakeCallParams, RecordingPushConfigRequest, hangup, say
 
 SFTP = RecordingPushConfigRequest(
@@ -24,7 +24,7 @@ SFTP = RecordingPushConfigRequest(
 
 @pytest.fixture
 def sim_url() -> Iterator[str]:
-    with BackgroundServer(create_app()) as server:
+    with BackgroundServer(create_simulator()) as server:
         yield server.url
 
 
@@ -48,7 +48,7 @@ def test_sync_client_push_config_and_log_exports(sim_url: str) -> None:
 
 @pytest.mark.anyio
 async def test_async_client_records_a_call_and_exports_it() -> None:
-    app = create_app()
+    app = create_simulator()
     state = app.state.simulator
     transport = httpx.ASGITransport(app=app)
     try:

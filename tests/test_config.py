@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ivrkit.config import Settings
+from ivrkit._config import Settings
 
 
 def test_env_file_then_environment_then_flags(

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from ivrkit.demo import AGENT, SCENARIOS, run_demo
-from ivrkit.narrate import NarratedLine
+from ivrkit._demo import AGENT, SCENARIOS, run_demo
+from ivrkit._narrate import NarratedLine
 from ivrkit.store import SessionRecord
 from ivrkit.trees import builtin_path, parse_tree
 
-RUN_CLI = "import sys; from ivrkit.cli import main; sys.argv[0] = 'ivrkit'; main()"
+RUN_CLI = "import sys; from ivrkit._cli import main; sys.argv[0] = 'ivrkit'; main()"
 
 
 @pytest.mark.e2e

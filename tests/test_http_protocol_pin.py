@@ -1,4 +1,4 @@
-"""ivrkit.http_protocol extends uvicorn's protocol classes, which uvicorn does not promise to keep:
+"""ivrkit._http_protocol extends uvicorn's protocol classes, which uvicorn does not promise to keep:
 pyproject.toml pins uvicorn to the releases the tests ran against, and this fails on any other."""
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def test_the_lock_file_pins_a_tested_release() -> None:
 
 
 def test_the_protocol_callbacks_it_extends_are_uvicorns() -> None:
-    from ivrkit.http_protocol import protocol_class
+    from ivrkit._http_protocol import protocol_class
 
     served = protocol_class()
     (base,) = [cls for cls in served.__mro__ if cls.__module__.startswith("uvicorn.protocols.http")]

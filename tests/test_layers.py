@@ -10,7 +10,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "src" / "ivrkit"
-TEST_SUPPORT = {"ivrkit.testing", "ivrkit.harness", "ivrkit.route_coverage"}
+TEST_SUPPORT = {"ivrkit.testing", "ivrkit._harness", "ivrkit._route_coverage"}
 """The pytest plugin and its harness: the only parts allowed to import pytest."""
 
 
@@ -48,6 +48,6 @@ def test_no_contract_ignores_an_import_without_saying_why() -> None:
     pyproject.toml, and the list only shrinks."""
     ignored = [edge for c in contracts() for edge in c.get("ignore_imports", [])]
     assert set(ignored) <= {
-        "ivrkit.server.app -> ivrkit.dashboard",
-        "ivrkit.server.launch -> ivrkit.dashboard",
+        "ivrkit.server._app -> ivrkit.dashboard",
+        "ivrkit.server._launch -> ivrkit.dashboard",
     }

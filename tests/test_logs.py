@@ -18,9 +18,9 @@ from typing import Any
 import httpx
 import pytest
 
-from ivrkit.logs import JsonFormatter, log_config
+from ivrkit._logs import JsonFormatter, log_config
+from ivrkit._serving import BackgroundServer, free_port
 from ivrkit.server import create_app
-from ivrkit.serving import BackgroundServer, free_port
 from ivrkit.trees import parse_tree
 from tests.server.observing import call_action, hook_tree_text
 
@@ -52,7 +52,7 @@ def test_an_exception_travels_in_the_same_line() -> None:
 
 def test_the_configuration_sends_uvicorn_through_the_same_formatter() -> None:
     config = log_config("json", "INFO")
-    assert config["formatters"]["ivrkit"] == {"()": "ivrkit.logs.JsonFormatter"}
+    assert config["formatters"]["ivrkit"] == {"()": "ivrkit._logs.JsonFormatter"}
     assert config["root"] == {"handlers": ["ivrkit"], "level": "INFO"}
     assert config["loggers"]["uvicorn.access"] == {"handlers": [], "propagate": True}
 
@@ -103,7 +103,7 @@ def test_serve_logs_json_lines(tmp_path: Path) -> None:
     tree_file.write_text(hook_tree_text(dead_hook), encoding="utf-8")
     port = free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("IVRKIT_")}
-    command = [sys.executable, "-c", "from ivrkit.cli import main; main()", "serve"]
+    command = [sys.executable, "-c", "from ivrkit._cli import main; main()", "serve"]
     options = ["--port", str(port), "--db", f"sqlite:///{tmp_path / 'ivrkit.db'}"]
     options += ["--flow", str(tree_file), "--log-format", "json", "--verbose"]
     with subprocess.Popen(
@@ -150,7 +150,7 @@ def _wait_up(url: str, server: subprocess.Popen[str]) -> None:
 def test_serve_refuses_an_unknown_log_format() -> None:
     from typer.testing import CliRunner
 
-    from ivrkit.cli.app import app
+    from ivrkit._cli.app import app
     from ivrkit.errors import ConfigError
 
     result = CliRunner().invoke(app, ["serve", "--log-format", "xml"])

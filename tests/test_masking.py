@@ -1,4 +1,4 @@
-"""Every output masks a phone number the same way (:mod:`ivrkit.masking`): the CLI's session
+"""Every output masks a phone number the same way (:mod:`ivrkit._masking`): the CLI's session
 listing and report (table, JSON, CSV), the dashboard's pages, JSON and CSV, and the log lines."""
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from ivrkit.cli import app
+from ivrkit._cli import app
+from ivrkit._logs import log_config
+from ivrkit._masking import MASK, mask_number, mask_numbers_in
 from ivrkit.dashboard import DashboardSettings, standalone_app
-from ivrkit.logs import log_config
-from ivrkit.masking import MASK, mask_number, mask_numbers_in
 from ivrkit.store import open_store
 
 NOW = datetime(2026, 3, 2, 12, tzinfo=UTC)

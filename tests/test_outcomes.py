@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ivrkit import outcomes
+from ivrkit import _outcomes as outcomes
 from ivrkit.store import IN_PROGRESS
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from ivrkit.route_coverage import coverage_lines
+from ivrkit._route_coverage import coverage_lines
 from ivrkit.trees import RouteKind, load_tree
-from ivrkit.trees.coverage import TreeCoverage
-from ivrkit.trees.routes import tree_routes
+from ivrkit.trees._coverage import TreeCoverage
+from ivrkit.trees._routes import tree_routes
 
 # A suite that answers the simple IVR's webhooks in its own process: key 1, and a wrong key.
 ENGINE_SUITE = """

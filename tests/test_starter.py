@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from ivrkit.cli.app import app
-from ivrkit.cli.common import run_app
-from ivrkit.config import Settings
+from ivrkit._cli.app import app
+from ivrkit._cli.common import run_app
+from ivrkit._config import Settings
+from ivrkit._starter import env_example, project_name, write_starter
 from ivrkit.errors import ConfigError
-from ivrkit.starter import env_example, project_name, write_starter
 from ivrkit.trees import load_tree
-from ivrkit.trees.lint import lint_text
-from ivrkit.trees.routes import tree_routes
+from ivrkit.trees._lint import lint_text
+from ivrkit.trees._routes import tree_routes
 
 
 def _clean_env() -> dict[str, str]:

@@ -19,9 +19,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from ivrkit import tracing
+from ivrkit import _tracing as tracing
+from ivrkit._serving import BackgroundServer, free_port
 from ivrkit.server import create_app
-from ivrkit.serving import BackgroundServer, free_port
 from ivrkit.trees import parse_tree
 from tests.server.observing import call_action, hook_tree_text, summary
 

@@ -7,12 +7,15 @@ IvrkitError
 │   └── CalendarError           a calendar (or its .ics) that cannot be read or checked
 ├── StoreError             the session store cannot be reached or used (may pass: retry)
 │   ├── StoreRefused            the store refused this record's data (retrying will not help)
+│   ├── StoreNotFound           no store where the URL points (commands that read never create one)
 │   └── StoreSchemaError        its schema revision is behind or ahead of this ivrkit's
 ├── WrongLayerError        a wire action where a tree node belongs, or a tree node in a callflow
 ├── CampaignError          a campaign that does not exist, or cannot do what was asked
 │   ├── ContactsRefused         a contacts file with bad rows (each with its line and reason)
 │   └── WorkerConflict          a second worker on a SQLite campaign
 ├── AnalyticsError         a time window or filter that path analytics cannot read
+├── SimulatorControlError  the simulator's control API refused a request
+│   └── SimulatorTimeout        waiting on a simulated call took too long
 └── ApiError               the Voice API answered with a failure
     ├── AuthenticationError     401: missing or wrong API key
     ├── NotFoundError           404: unknown subaccount or resource
@@ -203,3 +206,30 @@ class ServerError(ApiError):
 
 class TransportError(ApiError):
     """The API could not be reached: connection refused, DNS, or timeout."""
+
+
+__all__ = [
+    "AnalyticsError",
+    "ApiError",
+    "AuthenticationError",
+    "CalendarError",
+    "CallflowRejected",
+    "CampaignError",
+    "ConfigError",
+    "ContactsRefused",
+    "IvrkitError",
+    "NotFoundError",
+    "RateLimited",
+    "ServerError",
+    "SimulatorControlError",
+    "SimulatorTimeout",
+    "StoreError",
+    "StoreNotFound",
+    "StoreRefused",
+    "StoreSchemaError",
+    "TransportError",
+    "TreeError",
+    "ValidationFailed",
+    "WorkerConflict",
+    "WrongLayerError",
+]

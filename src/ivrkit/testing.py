@@ -16,10 +16,10 @@ Every failed expectation raises ``AssertionError`` with the call's transcript so
 ``pytest --ivrkit-coverage`` reports which routes of each tree the tests took (every key of every
 menu, invalid entry, silence, retries running out, branch cases, hook results) and lists those
 never taken; ``--ivrkit-coverage-fail-under=PCT`` fails a run that took fewer
-(:mod:`ivrkit.route_coverage`).
+(:mod:`ivrkit._route_coverage`).
 
 pytest loads this plugin in every run where ivrkit is installed, so it imports nothing heavy: the
-harness (:mod:`ivrkit.harness`: servers, store, client) is imported when a test first uses the
+harness (:mod:`ivrkit._harness`: servers, store, client) is imported when a test first uses the
 ``ivr`` fixture or a name such as ``IvrHarness`` is imported from here.
 
 The ``ivr_faults`` fixture makes the platform misbehave as production does, for the calls placed
@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from ivrkit.harness import API_KEY, SUBACCOUNT, WEBHOOK_SECRET, Call, IvrFaults, IvrHarness
+    from ivrkit._harness import API_KEY, SUBACCOUNT, WEBHOOK_SECRET, Call, IvrFaults, IvrHarness
     from ivrkit.trees import Tree
 
 __all__ = [
@@ -63,7 +63,7 @@ _FROM_HARNESS = frozenset(
 
 def __getattr__(name: str) -> Any:
     if name in _FROM_HARNESS:
-        return getattr(importlib.import_module("ivrkit.harness"), name)
+        return getattr(importlib.import_module("ivrkit._harness"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -80,7 +80,7 @@ def ivrkit_tree(request: pytest.FixtureRequest) -> Tree | str | Path | None:
 @pytest.fixture
 def ivr(ivrkit_tree: Tree | str | Path | None) -> Iterator[IvrHarness]:
     """A running simulated platform + webhook server for ``ivrkit_tree``."""
-    from ivrkit.harness import IvrHarness
+    from ivrkit._harness import IvrHarness
 
     with IvrHarness(ivrkit_tree) as harness:
         yield harness
@@ -89,7 +89,7 @@ def ivr(ivrkit_tree: Tree | str | Path | None) -> Iterator[IvrHarness]:
 @pytest.fixture
 def ivr_faults(ivr: IvrHarness) -> IvrFaults:
     """Fault injection for the ``ivr`` fixture's simulated platform."""
-    from ivrkit.harness import IvrFaults
+    from ivrkit._harness import IvrFaults
 
     return IvrFaults(ivr)
 
@@ -118,7 +118,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     fail_under: float | None = config.getoption("ivrkit_coverage_fail_under")
     if config.getoption("ivrkit_coverage") or fail_under is not None:
-        from ivrkit.route_coverage import RouteCoveragePlugin
+        from ivrkit._route_coverage import RouteCoveragePlugin
 
         plugin = RouteCoveragePlugin(config, fail_under)
         config.pluginmanager.register(plugin, "ivrkit-route-coverage")

@@ -10,13 +10,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ivrkit import wire
-from ivrkit.server.answering import Answerer
-from ivrkit.server.records import session_update
-from ivrkit.server.treeset import TreeSet
+from ivrkit.server._answering import Answerer
+from ivrkit.server._records import session_update
+from ivrkit.server._treeset import TreeSet
 from ivrkit.store import Delivery, SessionUpdate, Store, VcaWrite
-from ivrkit.store.records import CALL_PLACED
+from ivrkit.store._records import CALL_PLACED
 from ivrkit.trees import Position, Tree
-from ivrkit.trees.context import CallContext
+from ivrkit.trees._context import CallContext
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 """A Monday, on the hour."""

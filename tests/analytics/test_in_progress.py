@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from ivrkit.analytics import Analytics, Window
-from ivrkit.store import Store, schema
+from ivrkit.store import Store
+from ivrkit.store import _schema as schema
 from ivrkit.trees import load_tree
 from tests.analytics.calls import T0, Recorder
 

@@ -1,4 +1,4 @@
-"""Time ranges are read one way (:mod:`ivrkit.analytics.ranges`): `ivrkit report` and the
+"""Time ranges are read one way (:mod:`ivrkit.analytics._ranges`): `ivrkit report` and the
 dashboard accept the same texts and mean the same window by them, and refuse the same mistakes."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from ivrkit.analytics.ranges import RangeError, between, bounds, moment, span, window
-from ivrkit.cli import app
-from ivrkit.cli import report as report_command
+from ivrkit._cli import app
+from ivrkit._cli import report as report_command
+from ivrkit.analytics._ranges import RangeError, between, bounds, moment, span, window
 from ivrkit.dashboard import DashboardSettings, standalone_app
 from ivrkit.store import open_store
 

@@ -9,10 +9,11 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from ivrkit._demo import SCENARIOS
+from ivrkit._harness import IvrHarness
 from ivrkit.analytics import Analytics, Window, rebuild
-from ivrkit.demo import SCENARIOS
-from ivrkit.harness import IvrHarness
-from ivrkit.store import Store, schema
+from ivrkit.store import Store
+from ivrkit.store import _schema as schema
 from ivrkit.trees import load_tree
 from tests.analytics.test_rebuild import counter_rows
 

@@ -10,7 +10,8 @@ from bench.synthetic import fill
 from sqlalchemy import select
 
 from ivrkit.analytics import Analytics, Filters, Window, rebuild
-from ivrkit.store import Store, schema
+from ivrkit.store import Store
+from ivrkit.store import _schema as schema
 from ivrkit.trees import load_tree
 from tests.analytics.calls import T0, Recorder
 

@@ -9,7 +9,8 @@ from sqlalchemy import insert
 
 from ivrkit.analytics import Analytics, Filters, Window
 from ivrkit.errors import AnalyticsError
-from ivrkit.store import Store, schema
+from ivrkit.store import Store
+from ivrkit.store import _schema as schema
 from ivrkit.trees import load_tree, parse_tree
 from tests.analytics.calls import T0, Recorder
 

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 from ivrkit.simulator import SessionView
-from ivrkit.simulator.calls.transcript import CallflowReceived, LegChanged, WebhookSent
+from ivrkit.simulator._calls.transcript import CallflowReceived, LegChanged, WebhookSent
 
 ENTRY = "main"
 ROUTES = {"1": "resolved", "2": "agent"}

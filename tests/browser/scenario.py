@@ -19,12 +19,11 @@ from typing import Any, Self
 
 import httpx
 
-from ivrkit.callback import place_callback
+from ivrkit._callback import place_callback
+from ivrkit._serving import BackgroundServer, free_port
 from ivrkit.client import VoiceClient
-from ivrkit.serving import BackgroundServer, free_port
-from ivrkit.simulator import SessionView, SimulatorConfig, SimulatorControl
-from ivrkit.simulator import create_app as create_simulator
-from ivrkit.simulator.calls.transcript import WebhookSent
+from ivrkit.simulator import SessionView, SimulatorConfig, SimulatorControl, create_simulator
+from ivrkit.simulator._calls.transcript import WebhookSent
 from ivrkit.store import Store, open_store
 from ivrkit.trees import Tree, load_tree
 
@@ -88,7 +87,7 @@ class ServeProcess:
         args = [
             sys.executable,
             "-c",
-            "from ivrkit.cli import main; main()",
+            "from ivrkit._cli import main; main()",
             "serve",
             "--host",
             "127.0.0.1",

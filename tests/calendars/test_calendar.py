@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ivrkit.calendars import ALL_CALENDARS, Switch, load_calendar, local_moment, parse_calendar
-from ivrkit.calendars.model import Span, parse_spans
+from ivrkit.calendars._model import Span, parse_spans
 from ivrkit.errors import CalendarError
 
 SUPPORT = """\

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ivrkit.calendars import load_calendar
-from ivrkit.calendars.ical import parse_ics
+from ivrkit.calendars._ical import parse_ics
 from ivrkit.errors import CalendarError
 
 ICS = """\

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ivrkit.calendars import parse_calendar
-from ivrkit.calendars.lint import lint_calendar
-from ivrkit.trees.lint import lint_text
+from ivrkit.calendars._lint import lint_calendar
+from ivrkit.trees._lint import lint_text
 
 CLEAN = """\
 name: support

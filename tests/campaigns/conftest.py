@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from ivrkit._harness import API_KEY, SUBACCOUNT, IvrHarness
 from ivrkit.campaigns import (
     CampaignSettings,
     CampaignStore,
@@ -20,7 +21,6 @@ from ivrkit.campaigns import (
     parse_contacts,
 )
 from ivrkit.client import VoiceClient
-from ivrkit.harness import API_KEY, SUBACCOUNT, IvrHarness
 from tests.store.conftest import backend, store_url  # noqa: F401  (SQLite, then PostgreSQL)
 
 MONDAY_10_SG = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)

@@ -10,10 +10,10 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from ivrkit._harness import API_KEY, SUBACCOUNT
 from ivrkit.campaigns import CampaignStore
 from ivrkit.client import VoiceClient
-from ivrkit.harness import API_KEY, SUBACCOUNT
-from ivrkit.store import schema
+from ivrkit.store import _schema as schema
 from tests.campaigns.conftest import Rig
 
 pytestmark = pytest.mark.e2e

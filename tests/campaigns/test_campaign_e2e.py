@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from ivrkit.campaigns.model import ACTIVE, DONE
+from ivrkit.campaigns._model import ACTIVE, DONE
 from tests.campaigns.conftest import MONDAY_10_SG, Rig
 
 pytestmark = pytest.mark.e2e

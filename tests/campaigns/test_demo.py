@@ -10,9 +10,9 @@ from dataclasses import replace
 import pytest
 from typer.testing import CliRunner
 
-from ivrkit.campaigns import demo
-from ivrkit.campaigns.model import CampaignStatus
-from ivrkit.cli import app
+from ivrkit._cli import app
+from ivrkit.campaigns import _demo as demo
+from ivrkit.campaigns._model import CampaignStatus
 
 pytestmark = pytest.mark.e2e
 

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ivrkit.campaigns.model import CampaignSettings
-from ivrkit.campaigns.policy import after_summary
+from ivrkit.campaigns._model import CampaignSettings
+from ivrkit.campaigns._policy import after_summary
 
 NOW = datetime(2026, 3, 2, 2, tzinfo=UTC)
 SETTINGS = CampaignSettings(attempts=3, retry_after=1800, jitter=0.2)

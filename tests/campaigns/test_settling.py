@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from ivrkit.campaigns import CampaignSettings, CampaignStore, ShiftedClock, parse_contacts
-from ivrkit.campaigns.attempts import QUIET_SECONDS, Attempts
-from ivrkit.campaigns.claims import Claims
-from ivrkit.campaigns.leases import Leases
+from ivrkit.campaigns._attempts import QUIET_SECONDS, Attempts
+from ivrkit.campaigns._claims import Claims
+from ivrkit.campaigns._leases import Leases
 from ivrkit.store import Store
 from tests.campaigns.conftest import MONDAY_10_SG
 from tests.store.conftest import backend, store, store_url  # noqa: F401

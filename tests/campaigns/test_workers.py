@@ -12,9 +12,9 @@ from datetime import timedelta
 
 import pytest
 
-from ivrkit.campaigns.leases import Leases
+from ivrkit._harness import API_KEY, SUBACCOUNT
+from ivrkit.campaigns._leases import Leases
 from ivrkit.errors import WorkerConflict
-from ivrkit.harness import API_KEY, SUBACCOUNT
 from tests.campaigns.conftest import Rig
 
 pytestmark = pytest.mark.e2e

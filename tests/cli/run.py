@@ -1,5 +1,5 @@
 """The `ivrkit` command run in this process, as its console script runs it: the same entry
-(``run_app`` then ``flush_output``, as :func:`ivrkit.cli.main`), its own working folder,
+(``run_app`` then ``flush_output``, as :func:`ivrkit._cli.main`), its own working folder,
 environment and terminal width, stdout and stderr captured as text.
 
 A real process is kept only where the process is the subject (a closed pipe, signals, a real
@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from ivrkit.cli import app
-from ivrkit.cli.common import console, err_console, flush_output, run_app
+from ivrkit._cli import app
+from ivrkit._cli.common import console, err_console, flush_output, run_app
 
 
 class Output(Protocol):

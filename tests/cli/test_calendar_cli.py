@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ivrkit.cli import app
-from ivrkit.cli.common import run_app
+from ivrkit._cli import app
+from ivrkit._cli.common import run_app
 from ivrkit.store import open_store
 
 CALENDAR = """\

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ivrkit.cli import app
-from ivrkit.harness import API_KEY, SUBACCOUNT, IvrHarness
+from ivrkit._cli import app
+from ivrkit._harness import API_KEY, SUBACCOUNT, IvrHarness
 from tests.cli.run import ivrkit
 
 runner = CliRunner()

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ivrkit.cli import app
+from ivrkit._cli import app
 from ivrkit.store import open_store
-from ivrkit.trees.loader import builtin_path
+from ivrkit.trees._loader import builtin_path
 from tests.cli.run import ivrkit
 
 runner = CliRunner()

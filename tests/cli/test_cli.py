@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ivrkit.cli import app
+from ivrkit._cli import app
 from ivrkit.store import Delivery, SessionUpdate, open_store
 from tests.cli.run import ivrkit
 from tests.conftest import FIXTURES

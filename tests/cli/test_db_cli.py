@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ivrkit.cli import app
-from ivrkit.store import migrate, open_store
-from ivrkit.store.engine import create_store_engine, parse_store_url
+from ivrkit._cli import app
+from ivrkit.store import _migrate as migrate
+from ivrkit.store import open_store
+from ivrkit.store._engine import create_store_engine, parse_store_url
 from tests.cli.test_cli import ivrkit
 from tests.store import legacy_v1
 
@@ -117,7 +118,7 @@ def test_rebuild_analytics_refolds_every_ended_session(tmp_path: Path) -> None:
 
     from bench.synthetic import fill
 
-    from ivrkit.store import schema
+    from ivrkit.store import _schema as schema
 
     url = f"sqlite:///{tmp_path / 'ivrkit.db'}"
     since = datetime(2026, 3, 2, tzinfo=UTC)

@@ -248,7 +248,7 @@ def test_sessions_piped_keep_one_line_per_session(deep: Path) -> None:
 def test_run_app_turns_aborts_and_exits_into_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
     import typer
 
-    from ivrkit.cli.common import run_app
+    from ivrkit._cli.common import run_app
 
     app = typer.Typer()
 

@@ -24,7 +24,7 @@ def ivrkit(
     environment = {**os.environ, "COLUMNS": str(columns)}
     environment.pop("TERM", None)
     return subprocess.run(
-        [sys.executable, "-c", "from ivrkit.cli import main; main()", *args],
+        [sys.executable, "-c", "from ivrkit._cli import main; main()", *args],
         cwd=cwd,
         env=environment,
         stdout=stdout if stdout is not None else subprocess.PIPE,

@@ -15,12 +15,12 @@ import pytest
 from bench.synthetic import fill
 from typer.testing import CliRunner
 
+from ivrkit._cli import app
+from ivrkit._cli.common import run_app
 from ivrkit.analytics import Analytics, Filters, Window
-from ivrkit.cli import app
-from ivrkit.cli.common import run_app
 from ivrkit.store import Store, open_store
 from ivrkit.trees import Tree, load_tree, parse_tree
-from ivrkit.trees.loader import builtin_path
+from ivrkit.trees._loader import builtin_path
 from tests.cli.run import ivrkit
 
 UNTIL = datetime(2026, 3, 2, tzinfo=UTC)
@@ -282,8 +282,8 @@ def test_a_store_that_does_not_exist_is_not_created(tmp_path: Path) -> None:
 
 @pytest.mark.e2e
 def test_the_demo_calls_reported_from_a_real_store(tmp_path: Path) -> None:
-    from ivrkit.demo import SCENARIOS
-    from ivrkit.harness import IvrHarness
+    from ivrkit._demo import SCENARIOS
+    from ivrkit._harness import IvrHarness
 
     url = f"sqlite:///{tmp_path / 'calls.db'}"
     with IvrHarness(load_tree("simple_ivr"), store_url=url) as ivr:

@@ -52,7 +52,7 @@ def test_ctrl_c_under_load_stops_without_a_traceback(tmp_path: Path, workers: st
     port = free_port()
     db = f"sqlite:///{tmp_path / 'serve.db'}"
     server = subprocess.Popen(
-        [sys.executable, "-c", "from ivrkit.cli import main; main()", "serve"]
+        [sys.executable, "-c", "from ivrkit._cli import main; main()", "serve"]
         + ["--port", str(port), "--db", db, "--workers", workers],
         cwd=tmp_path,
         stdout=subprocess.PIPE,

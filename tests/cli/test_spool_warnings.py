@@ -7,8 +7,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from ivrkit.cli import app
-from ivrkit.server.spool import Spool, spool_path_for
+from ivrkit._cli import app
+from ivrkit.server._spool import Spool, spool_path_for
 from ivrkit.store import Delivery, open_store
 
 runner = CliRunner()

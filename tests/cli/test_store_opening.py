@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ivrkit.cli import app
-from ivrkit.cli.common import run_app
+from ivrkit._cli import app
+from ivrkit._cli.common import run_app
 from ivrkit.errors import StoreNotFound
 from ivrkit.store import open_store
 from tests.postgres import fresh_schema

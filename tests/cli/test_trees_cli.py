@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ivrkit.cli import app
+from ivrkit._cli import app
 from ivrkit.errors import ConfigError, TreeError
 from ivrkit.trees import load_tree, parse_tree
-from ivrkit.trees.schema import schema_text, tree_schema
+from ivrkit.trees._schema import schema_text, tree_schema
 
 runner = CliRunner()
 DOCS = Path(__file__).resolve().parents[2] / "docs"

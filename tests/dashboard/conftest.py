@@ -10,14 +10,14 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
+from ivrkit._harness import API_KEY, SUBACCOUNT, IvrHarness
+from ivrkit._serving import BackgroundServer
 from ivrkit.campaigns import CampaignSettings, CampaignStore, ManualClock, Runner, parse_contacts
 from ivrkit.client import VoiceClient
 from ivrkit.dashboard import DashboardSettings, standalone_app
-from ivrkit.harness import API_KEY, SUBACCOUNT, IvrHarness
-from ivrkit.serving import BackgroundServer
 from ivrkit.store import SessionRecord, Store, open_store
 from ivrkit.trees import load_tree
-from ivrkit.trees.model import TreeSpec
+from ivrkit.trees._model import TreeSpec
 
 CUSTOMER = "+6512345678"
 OTHER = "+6598765432"

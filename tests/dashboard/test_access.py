@@ -7,9 +7,9 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from ivrkit.dashboard.access import CONTENT_SECURITY_POLICY
-from ivrkit.dashboard.auth import COOKIE_NAME, LoginLimiter, sign_cookie, verify_cookie
-from ivrkit.dashboard.settings import DashboardSettings, is_loopback
+from ivrkit.dashboard._access import CONTENT_SECURITY_POLICY
+from ivrkit.dashboard._auth import COOKIE_NAME, LoginLimiter, sign_cookie, verify_cookie
+from ivrkit.dashboard._settings import DashboardSettings, is_loopback
 from tests.dashboard.conftest import TOKEN, Calls, Serve
 
 

@@ -1,5 +1,5 @@
-"""Browsing the store (ivrkit.dashboard.browse) agrees with the store's own records: every filter,
-the outcome derived in SQL as ivrkit.outcomes derives it, paging, and changes since a mark; on
+"""Browsing the store (ivrkit.dashboard._browse) agrees with the store's own records: every filter,
+the outcome derived in SQL as ivrkit._outcomes derives it, paging, and changes since a mark; on
 SQLite and on PostgreSQL."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from bench.synthetic import fill
 
-from ivrkit.dashboard.browse import Browser, SessionQuery, digits_of
+from ivrkit.dashboard._browse import Browser, SessionQuery, digits_of
 from ivrkit.store import IN_PROGRESS, SessionRecord, Store
 from tests.store.conftest import backend, store, store_url  # noqa: F401
 

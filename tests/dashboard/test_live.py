@@ -9,10 +9,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from ivrkit._harness import IvrHarness
+from ivrkit._serving import BackgroundServer
 from ivrkit.dashboard import DashboardSettings, standalone_app
-from ivrkit.dashboard.live import parse_mark
-from ivrkit.harness import IvrHarness
-from ivrkit.serving import BackgroundServer
+from ivrkit.dashboard._live import parse_mark
 from ivrkit.store import open_store
 from tests.dashboard.conftest import CUSTOMER
 
@@ -87,7 +87,7 @@ def test_streams_close_when_the_server_is_told_to_stop(store, tmp_path) -> None:
     from types import SimpleNamespace
 
     from ivrkit.server import create_app
-    from ivrkit.server.launch import close_streams_on_exit
+    from ivrkit.server._launch import close_streams_on_exit
 
     app = create_app(store=store, spool=tmp_path / "spool.jsonl", dashboard=DashboardSettings())
     exits: list[int] = []

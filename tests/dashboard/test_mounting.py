@@ -9,11 +9,11 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from ivrkit.cli import app as cli
+from ivrkit._cli import app as cli
+from ivrkit._serving import BackgroundServer
 from ivrkit.dashboard import DashboardSettings
 from ivrkit.server import create_app
-from ivrkit.server.launch import ServeOptions, build_app
-from ivrkit.serving import BackgroundServer
+from ivrkit.server._launch import ServeOptions, build_app
 from ivrkit.store import Store
 from tests.dashboard.conftest import TOKEN, Calls
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from ivrkit._serving import BackgroundServer
 from ivrkit.dashboard import DashboardSettings, standalone_app
-from ivrkit.serving import BackgroundServer
 from ivrkit.store import open_store
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)

@@ -12,11 +12,15 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ivrkit.cli import app
+from ivrkit._cli import app
+from ivrkit._serving import BackgroundServer, free_port
 from ivrkit.server import create_app
-from ivrkit.serving import BackgroundServer, free_port
-from ivrkit.simulator import SimulatorConfig, SimulatorControl, SimulatorControlError
-from ivrkit.simulator import create_app as create_simulator
+from ivrkit.simulator import (
+    SimulatorConfig,
+    SimulatorControl,
+    SimulatorControlError,
+    create_simulator,
+)
 from ivrkit.store import open_store
 from ivrkit.trees import load_tree
 
@@ -103,7 +107,7 @@ def test_a_wrong_api_key_is_one_clear_line(tmp_path: Path) -> None:
             "COLUMNS": "200",
         }
         result = subprocess.run(
-            [sys.executable, "-c", "from ivrkit.cli import main; main()", "call", "+6512345678"],
+            [sys.executable, "-c", "from ivrkit._cli import main; main()", "call", "+6512345678"],
             capture_output=True,
             text=True,
             timeout=60,
@@ -124,7 +128,7 @@ def test_the_simulator_command_sets_the_trunk_capacity() -> None:
         [
             sys.executable,
             "-c",
-            "from ivrkit.cli import main; main()",
+            "from ivrkit._cli import main; main()",
             "simulator",
             "--port",
             str(port),

@@ -12,8 +12,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ivrkit.serving import BackgroundServer
-from ivrkit.simulator.calls.transcript import WebhookSent
+from ivrkit._serving import BackgroundServer
+from ivrkit.simulator._calls.transcript import WebhookSent
 from ivrkit.testing import IvrHarness
 
 CUSTOMER = "+6512345678"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ivrkit.simulator.calls.transcript import Captured, Spoken, WebhookSent
+from ivrkit.simulator._calls.transcript import Captured, Spoken, WebhookSent
 from ivrkit.store import Delivery
 from ivrkit.testing import IvrFaults, IvrHarness
 

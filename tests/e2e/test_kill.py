@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from ivrkit.serving import free_port
+from ivrkit._serving import free_port
 from ivrkit.store import open_store
 from tests.conftest import load_fixture
 from tests.postgres import fresh_schema
@@ -39,7 +39,7 @@ def _serve(db: str, workdir: Path, port: int, tree: str) -> subprocess.Popen[byt
         [
             sys.executable,
             "-c",
-            "from ivrkit.cli import main; main()",
+            "from ivrkit._cli import main; main()",
             "serve",
             "--host",
             "127.0.0.1",

@@ -22,11 +22,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from ivrkit._serving import BackgroundServer, free_port
 from ivrkit.client import VoiceClient
-from ivrkit.serving import BackgroundServer, free_port
-from ivrkit.simulator import SimulatorConfig, SimulatorControl
-from ivrkit.simulator import create_app as create_simulator
-from ivrkit.simulator.calls.transcript import WebhookSent
+from ivrkit.simulator import SimulatorConfig, SimulatorControl, create_simulator
+from ivrkit.simulator._calls.transcript import WebhookSent
 from ivrkit.store import open_store
 from ivrkit.trees import load_tree
 from ivrkit.wire import WebhookType
@@ -55,7 +54,7 @@ def _replica(db: str, cwd: Path) -> tuple[int, subprocess.Popen[bytes]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("IVRKIT_")}
     with (cwd / "serve.log").open("wb") as log:  # the child keeps its own copy of the file
         proc = subprocess.Popen(
-            [sys.executable, "-c", "from ivrkit.cli import main; main()", "serve"]
+            [sys.executable, "-c", "from ivrkit._cli import main; main()", "serve"]
             + ["--port", str(port), "--db", db, "--webhook-secret", SECRET],
             cwd=cwd,
             env=env,

@@ -27,7 +27,7 @@ def test_calling_the_ivr_and_pressing_1_on_the_keyboard() -> None:
             [
                 sys.executable,
                 "-c",
-                "from ivrkit.cli import main; main()",
+                "from ivrkit._cli import main; main()",
                 "phone",
                 "--sim",
                 ivr.platform_url,

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from ivrkit.serving import free_port
+from ivrkit._serving import free_port
 from ivrkit.store import open_store
 from tests.conftest import load_fixture
 from tests.postgres import fresh_schema
@@ -30,7 +30,7 @@ def serve(db: str, cwd: Path, *args: str) -> tuple[str, subprocess.Popen[bytes]]
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("IVRKIT_")}
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from ivrkit.cli import main; main()", "serve"]
+        [sys.executable, "-c", "from ivrkit._cli import main; main()", "serve"]
         + ["--port", str(port), "--db", db, *args],
         cwd=cwd,
         env=env,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ivrkit.replay.behaviour import CallerBehaviour, behaviour_of, path_step
-from ivrkit.replay.recorded import recorded_sessions
+from ivrkit.replay._behaviour import CallerBehaviour, behaviour_of, path_step
+from ivrkit.replay._recorded import recorded_sessions
 from ivrkit.simulator import Answer
 from ivrkit.store import Store, open_store
 from tests.replay.recording import ASK, BRIDGE, HANG_UP, Step, record_call

@@ -12,9 +12,9 @@ from types import ModuleType
 import pytest
 
 from ivrkit.replay import replay_store
-from ivrkit.replay.behaviour import behaviour_of
-from ivrkit.replay.platform import run_replay
-from ivrkit.replay.recorded import recorded_sessions
+from ivrkit.replay._behaviour import behaviour_of
+from ivrkit.replay._platform import run_replay
+from ivrkit.replay._recorded import recorded_sessions
 from ivrkit.store import Store, open_store
 from ivrkit.trees import load_tree
 

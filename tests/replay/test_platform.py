@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 import pytest
 
 from ivrkit.replay import CallerBehaviour, replay_callers
-from ivrkit.replay.platform import run_replay
-from ivrkit.simulator.account.phones import Answer
+from ivrkit.replay._platform import run_replay
+from ivrkit.simulator._account.phones import Answer
 from ivrkit.trees import Engine, Tree, load_tree, parse_spec, parse_tree
-from ivrkit.trees.loader import builtin_path
+from ivrkit.trees._loader import builtin_path
 
 MONDAY_10_SGT = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)
 SATURDAY_10_SGT = datetime(2026, 1, 3, 2, 0, tzinfo=UTC)

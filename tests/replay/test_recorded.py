@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from ivrkit.replay.recorded import recorded_sessions
+from ivrkit.replay._recorded import recorded_sessions
 from ivrkit.store import Store
 from tests.replay.recording import ASK, HANG_UP, T0, Step, record_call
 

@@ -15,13 +15,14 @@ import pytest
 from sqlalchemy import update
 
 from ivrkit.replay import replay_store
-from ivrkit.replay.behaviour import behaviour_of
-from ivrkit.replay.platform import run_replay
-from ivrkit.replay.recorded import recorded_sessions
+from ivrkit.replay._behaviour import behaviour_of
+from ivrkit.replay._platform import run_replay
+from ivrkit.replay._recorded import recorded_sessions
 from ivrkit.server import create_app
-from ivrkit.store import Store, open_store, schema
+from ivrkit.store import Store, open_store
+from ivrkit.store import _schema as schema
 from ivrkit.trees import Tree, parse_tree
-from ivrkit.trees.loader import builtin_path
+from ivrkit.trees._loader import builtin_path
 from tests.server.test_webhooks import vca_event
 from tests.store.helpers import summary_event
 

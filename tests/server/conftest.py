@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from ivrkit.serving import BackgroundServer
+from ivrkit._serving import BackgroundServer
 
 
 class SettledClient(httpx.Client):

@@ -20,8 +20,8 @@ def main() -> None:
         import prometheus_client.values
 
         assert not getattr(prometheus_client.values.ValueClass, "_multiprocess", False)
+    from ivrkit._serving import BackgroundServer
     from ivrkit.server import create_app
-    from ivrkit.serving import BackgroundServer
     from ivrkit.trees import load_tree
 
     given = Path(metrics_dir) if mode == "option" else None

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ivrkit.server.treeset import TreeSet
+from ivrkit.server._treeset import TreeSet
 from ivrkit.trees import load_tree
 
 CALENDAR = """\

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from ivrkit.errors import StoreError, StoreRefused
-from ivrkit.server.committer import Committer, NotKept
-from ivrkit.server.spool import Spool
+from ivrkit.server._committer import Committer, NotKept
+from ivrkit.server._spool import Spool
 from ivrkit.store import Delivery, SessionUpdate, Store, VcaWrite, open_store
 from ivrkit.wire import SessionSummaryEvent
 from tests.conftest import load_fixture
@@ -297,7 +297,7 @@ def test_replaying_the_spool_quarantines_what_the_store_refuses(
 ) -> None:
     """A spooled record the store refuses for its data once stayed in the spool for ever and
     failed at every start; it moves to the quarantine, and the rest of the spool flows."""
-    from ivrkit.server.records import replay_spool
+    from ivrkit.server._records import replay_spool
 
     spool = Spool(tmp_path / "ivrkit.spool.jsonl")
     poisoned, fine = event(1, "poisoned"), event(2, "fine")
@@ -413,7 +413,7 @@ def test_a_spooled_answer_keeps_its_step_and_latency_for_the_replay(
     """Path analytics must not lose the step of an answer that went through the spool."""
     from dataclasses import replace
 
-    from ivrkit.server.records import replay_spool
+    from ivrkit.server._records import replay_spool
 
     spool = Spool(tmp_path / "ivrkit.spool.jsonl")
     write = event(3, "spooled")
@@ -437,7 +437,7 @@ def test_a_spooled_answer_keeps_its_step_and_latency_for_the_replay(
     assert [d.latency_ms for d in store.deliveries("spooled")] == [2.5]
     from sqlalchemy import select
 
-    from ivrkit.store import schema
+    from ivrkit.store import _schema as schema
 
     with store.transaction() as conn:
         rows = conn.execute(select(schema.path_steps)).mappings().all()

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from ivrkit import wire
-from ivrkit.server.answering import Answerer
-from ivrkit.server.decode import CallActionFields, call_action_fields
-from ivrkit.server.treeset import TreeSet
+from ivrkit.server._answering import Answerer
+from ivrkit.server._decode import CallActionFields, call_action_fields
+from ivrkit.server._treeset import TreeSet
 from ivrkit.trees import load_tree, parse_tree
 
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "fixtures"

@@ -17,8 +17,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from ivrkit._serving import BackgroundServer
 from ivrkit.server import create_app
-from ivrkit.serving import BackgroundServer
 from ivrkit.store import Store, open_store
 from ivrkit.trees import parse_tree
 from tests.conftest import load_fixture

@@ -14,16 +14,16 @@ import httpx
 import pytest
 from prometheus_client import values as prometheus_values
 
+from ivrkit._serving import BackgroundServer
 from ivrkit.errors import ConfigError
 from ivrkit.server import create_app
-from ivrkit.server.metrics import (
+from ivrkit.server._metrics import (
     MAX_SERIES,
     MULTIPROC_ENV,
     ServerMetrics,
     forget_worker,
     prepare_metrics_dir,
 )
-from ivrkit.serving import BackgroundServer
 from ivrkit.store import Store, open_store
 from ivrkit.trees import load_tree
 from tests.server.observing import call_action, samples, summary, value

@@ -10,8 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ivrkit.server import create_app, readiness
-from ivrkit.serving import BackgroundServer
+from ivrkit._serving import BackgroundServer
+from ivrkit.server import _readiness as readiness
+from ivrkit.server import create_app
 from ivrkit.store import Store, open_store
 from ivrkit.trees import load_tree
 
@@ -52,7 +53,7 @@ def test_not_ready_when_the_store_cannot_be_reached(server: BackgroundServer, st
 @pytest.mark.e2e
 def test_not_ready_when_the_schema_is_not_current(server: BackgroundServer, tmp_path: Path) -> None:
     """Another version downgraded the store under a running server: it leaves the rotation."""
-    from ivrkit.store import migrate
+    from ivrkit.store import _migrate as migrate
 
     migrate.downgrade(f"sqlite:///{tmp_path / 'ivrkit.db'}", "0001")
     response = httpx.get(server.url + "/readyz")

@@ -7,8 +7,8 @@ from pathlib import Path
 from ivrkit.server import create_app
 from ivrkit.store import open_store
 from ivrkit.trees import RouteKind, load_tree
-from ivrkit.trees.coverage import read_route_log
-from ivrkit.trees.observers import log_routes_to, stop_logging
+from ivrkit.trees._coverage import read_route_log
+from ivrkit.trees._observers import log_routes_to, stop_logging
 from tests.server.test_app import post_all
 from tests.server.test_webhooks import vca_event
 

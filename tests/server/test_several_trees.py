@@ -14,10 +14,10 @@ from typing import Any
 import httpx
 import pytest
 
+from ivrkit._serving import BackgroundServer
 from ivrkit.errors import StoreError, TreeError
 from ivrkit.server import create_app
-from ivrkit.server.treeset import TreeSet
-from ivrkit.serving import BackgroundServer
+from ivrkit.server._treeset import TreeSet
 from ivrkit.store import Store, open_store
 from ivrkit.trees import Position, load_tree, parse_tree
 from tests.conftest import load_fixture

@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from ivrkit._serving import BackgroundServer
 from ivrkit.server import create_app
-from ivrkit.serving import BackgroundServer
 from ivrkit.store import open_store
 from ivrkit.trees import load_tree
 from tests.conftest import load_fixture

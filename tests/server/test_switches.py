@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from ivrkit.calendars import Switch
 from ivrkit.errors import StoreError
-from ivrkit.server.switches import SwitchReader
+from ivrkit.server._switches import SwitchReader
 
 ON = {"support": Switch("support", True, "flood", datetime(2026, 12, 1, tzinfo=UTC))}
 

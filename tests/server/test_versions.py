@@ -13,14 +13,14 @@ from typing import Any
 
 import pytest
 
+from ivrkit._serving import BackgroundServer
 from ivrkit.server import create_app
-from ivrkit.server.spool import Spool, spooled_delivery
-from ivrkit.server.treeset import TreeSet
-from ivrkit.serving import BackgroundServer
+from ivrkit.server._spool import Spool, spooled_delivery
+from ivrkit.server._treeset import TreeSet
 from ivrkit.store import Delivery, SessionUpdate, Store, VcaWrite, open_store
-from ivrkit.store.versions import TreeVersions
+from ivrkit.store._versions import TreeVersions
 from ivrkit.trees import HookCall, Position, Tree, builtin_path, load_tree, parse_tree
-from ivrkit.trees.position import ActionId
+from ivrkit.trees._position import ActionId
 from tests.conftest import load_fixture
 from tests.server.conftest import SettledClient
 

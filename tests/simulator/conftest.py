@@ -16,8 +16,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ivrkit.serving import BackgroundServer
-from ivrkit.simulator import SessionView, SimulatorConfig, SimulatorControl, create_app
+from ivrkit._serving import BackgroundServer
+from ivrkit.simulator import SessionView, SimulatorConfig, SimulatorControl, create_simulator
 from tests.conftest import load_fixture
 
 SUB = "acme_voice"
@@ -154,7 +154,7 @@ def backend_server() -> Iterator[tuple[Backend, str]]:
 
 @pytest.fixture(scope="session")
 def sim_url() -> Iterator[str]:
-    with BackgroundServer(create_app(SimulatorConfig())) as server:
+    with BackgroundServer(create_simulator(SimulatorConfig())) as server:
         yield server.url
 
 
@@ -183,7 +183,7 @@ def serve_sim() -> Iterator[Any]:
     servers: list[BackgroundServer] = []
 
     def start(config: SimulatorConfig) -> str:
-        server = BackgroundServer(create_app(config)).start()
+        server = BackgroundServer(create_simulator(config)).start()
         servers.append(server)
         return server.url
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from ivrkit.serving import free_port
+from ivrkit._serving import free_port
 from ivrkit.simulator import SimulatorConfig
 from ivrkit.wire import CallActionEvent, CallStatusEvent, SessionSummaryEvent, parse_event
 from tests.conftest import load_fixture

@@ -23,8 +23,8 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
 )
 
-from ivrkit.serving import BackgroundServer
-from ivrkit.simulator import SimulatorConfig, create_app
+from ivrkit._serving import BackgroundServer
+from ivrkit.simulator import SimulatorConfig, create_simulator
 
 SPEC = Path(__file__).resolve().parents[1] / "data" / "voice_v1_api.json"
 API_KEY = "conformance-key"
@@ -51,7 +51,7 @@ schema = schemathesis.openapi.from_path(SPEC)
 @pytest.fixture(scope="module")
 def sim_url() -> Iterator[str]:
     config = SimulatorConfig(api_key=API_KEY, webhook_timeout=1.0, delivery_attempts=1)
-    with BackgroundServer(create_app(config)) as server:
+    with BackgroundServer(create_simulator(config)) as server:
         yield server.url
 
 

@@ -12,7 +12,7 @@ from ivrkit.simulator import (
     SimulatorControlError,
     SimulatorTimeout,
 )
-from ivrkit.simulator.control.client import SimulatorControl
+from ivrkit.simulator._control.client import SimulatorControl
 from tests.conftest import load_fixture
 from tests.simulator.conftest import CUSTOMER, Backend, World, make_world, wait_until
 
@@ -127,7 +127,7 @@ def test_advancing_a_clock_that_is_not_manual_is_refused(world: World) -> None:
 
 
 def test_unreachable_simulator_raises_a_control_error() -> None:
-    from ivrkit.serving import free_port
+    from ivrkit._serving import free_port
 
     with SimulatorControl(f"http://127.0.0.1:{free_port()}") as ctl:
         with pytest.raises(SimulatorControlError, match="could not be reached"):

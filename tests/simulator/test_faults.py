@@ -7,8 +7,8 @@ import httpx
 import pytest
 
 from ivrkit.simulator import SimulatorControlError
-from ivrkit.simulator.account.faults import FaultPlan
-from ivrkit.simulator.calls.transcript import Captured, Pressed, SessionView, Spoken, WebhookSent
+from ivrkit.simulator._account.faults import FaultPlan
+from ivrkit.simulator._calls.transcript import Captured, Pressed, SessionView, Spoken, WebhookSent
 from ivrkit.wire import SessionSummaryPayload
 from tests.simulator.conftest import AGENT, CUSTOMER, World
 

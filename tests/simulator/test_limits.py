@@ -6,13 +6,13 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from ivrkit.serving import BackgroundServer
-from ivrkit.simulator import create_app
+from ivrkit._serving import BackgroundServer
+from ivrkit.simulator import create_simulator
 
 
 @pytest.fixture(scope="module")
 def sim() -> object:
-    with BackgroundServer(create_app()) as running:
+    with BackgroundServer(create_simulator()) as running:
         yield running
 
 

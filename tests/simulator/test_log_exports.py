@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from ivrkit.simulator import ManualTimeline, SimulatorConfig
-from ivrkit.simulator.calls.log_exports import COLUMNS
+from ivrkit.simulator._calls.log_exports import COLUMNS
 from tests.conftest import load_fixture
 from tests.simulator.conftest import SUB, World
 

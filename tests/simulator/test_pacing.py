@@ -13,8 +13,8 @@ import pytest
 from ivrkit.client import VoiceClient
 from ivrkit.errors import RateLimited
 from ivrkit.simulator import Answer, ManualTimeline, SimulatorConfig, SimulatorControl
-from ivrkit.simulator.account.ratelimit import TokenBucket, retry_after_header
-from ivrkit.simulator.account.settings import SettingsPatch
+from ivrkit.simulator._account.ratelimit import TokenBucket, retry_after_header
+from ivrkit.simulator._account.settings import SettingsPatch
 from ivrkit.wire import SessionSummaryPayload
 from tests.conftest import load_fixture
 from tests.simulator.conftest import CUSTOMER, SUB, World

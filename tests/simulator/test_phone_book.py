@@ -8,8 +8,8 @@ from pydantic import ValidationError
 
 from ivrkit.errors import SimulatorControlError
 from ivrkit.simulator import Answer, PhoneScript
-from ivrkit.simulator.account.phones import PhoneBook, PhoneEntry, PhonePattern
-from ivrkit.simulator.account.scenario import PhoneScenario
+from ivrkit.simulator._account.phones import PhoneBook, PhoneEntry, PhonePattern
+from ivrkit.simulator._account.scenario import PhoneScenario
 from tests.conftest import load_fixture
 from tests.simulator.conftest import World
 

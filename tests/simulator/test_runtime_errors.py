@@ -13,8 +13,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ivrkit._serving import BackgroundServer
 from ivrkit.rules import RUNTIME_ERRORS
-from ivrkit.serving import BackgroundServer
 from ivrkit.simulator import ManualTimeline, SimulatorConfig
 from ivrkit.wire import SessionSummaryPayload, format_valid_until
 from tests.conftest import load_fixture

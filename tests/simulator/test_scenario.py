@@ -12,10 +12,10 @@ from typing import Any
 import httpx
 import pytest
 
+from ivrkit._serving import free_port
 from ivrkit.errors import ConfigError
-from ivrkit.serving import free_port
 from ivrkit.simulator import Answer, PhoneScript, SimulatorConfig, SimulatorControl
-from ivrkit.simulator.account.scenario import load_scenario
+from ivrkit.simulator._account.scenario import load_scenario
 from tests.conftest import load_fixture
 from tests.simulator.conftest import SUB
 
@@ -91,7 +91,7 @@ def test_a_configured_scenario_is_there_from_the_start_and_after_a_reset(
 
 def _ivrkit(*args: str, cwd: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-c", "from ivrkit.cli import main; main()", *args],
+        [sys.executable, "-c", "from ivrkit._cli import main; main()", *args],
         cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -8,9 +8,9 @@ from pydantic import ValidationError
 
 from ivrkit.rules import Mode, validate
 from ivrkit.simulator import SimulatorConfig
-from ivrkit.simulator.account.faults import FaultPlan
-from ivrkit.simulator.account.settings import PlatformSettings, SettingsPatch
-from ivrkit.simulator.calls.refusals import answer_failure_code
+from ivrkit.simulator._account.faults import FaultPlan
+from ivrkit.simulator._account.settings import PlatformSettings, SettingsPatch
+from ivrkit.simulator._calls.refusals import answer_failure_code
 from ivrkit.wire import WebhookType
 
 

@@ -9,16 +9,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ivrkit.simulator.account.numbers import country_of, e164
-from ivrkit.simulator.calls.capture import (
+from ivrkit.simulator._account.numbers import country_of, e164
+from ivrkit.simulator._calls.capture import (
     CaptureDefaults,
     CaptureSettings,
     Collector,
     key_times,
     simulate,
 )
-from ivrkit.simulator.calls.legs import session_status
-from ivrkit.simulator.timelines import (
+from ivrkit.simulator._calls.legs import session_status
+from ivrkit.simulator._timelines import (
     InstantTimelines,
     ManualTimeline,
     ScaledTimelines,

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ivrkit.store import Delivery, SessionUpdate
-from ivrkit.wire.events import CallActionEvent, SessionSummaryEvent
+from ivrkit.wire._events import CallActionEvent, SessionSummaryEvent
 from tests.conftest import load_fixture
 
 KEEP = object()

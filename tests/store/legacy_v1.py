@@ -1,5 +1,5 @@
 """The store's layout exactly as ivrkit created it before migrations (``ivrkit_meta``
-``schema_version`` 1, no Alembic version table): a frozen copy of ``src/ivrkit/store/schema.py``
+``schema_version`` 1, no Alembic version table): a frozen copy of ``src/ivrkit/store/_schema.py``
 at that time, so tests can build a store the old way and upgrade it. Never edit it.
 """
 

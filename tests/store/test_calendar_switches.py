@@ -10,7 +10,7 @@ import pytest
 from ivrkit.calendars import ALL_CALENDARS
 from ivrkit.errors import ConfigError
 from ivrkit.store import Store
-from ivrkit.store.calendars import MAX_REASON, SwitchStore
+from ivrkit.store._calendars import MAX_REASON, SwitchStore
 
 T0 = datetime(2026, 12, 24, 9, 30, tzinfo=UTC)
 

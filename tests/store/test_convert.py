@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ivrkit.store.convert import int64, parse_time
+from ivrkit.store._convert import int64, parse_time
 
 
 @given(st.text())

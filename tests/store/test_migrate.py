@@ -20,8 +20,10 @@ from sqlalchemy import Connection, Engine, MetaData, insert, select, text
 
 from ivrkit.analytics import rebuild
 from ivrkit.errors import StoreError, StoreSchemaError
-from ivrkit.store import migrate, open_store, schema
-from ivrkit.store.engine import create_store_engine, parse_store_url
+from ivrkit.store import _migrate as migrate
+from ivrkit.store import _schema as schema
+from ivrkit.store import open_store
+from ivrkit.store._engine import create_store_engine, parse_store_url
 from tests.store import legacy_v1
 from tests.store.helpers import (
     T0,

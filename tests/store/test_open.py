@@ -12,7 +12,7 @@ import pytest
 import ivrkit.store
 from ivrkit.errors import StoreError
 from ivrkit.store import Store, open_store
-from ivrkit.store import engine as store_engine
+from ivrkit.store import _engine as store_engine
 from tests.store.helpers import (
     plain_delivery,
     summary_delivery,

@@ -1,4 +1,4 @@
-"""The store's session filter by outcome is the SQL form of :func:`ivrkit.outcomes.derive`: on
+"""The store's session filter by outcome is the SQL form of :func:`ivrkit._outcomes.derive`: on
 every mix of status, label and digits, both name the same sessions, and the records the store
 reads back carry the same outcome."""
 
@@ -9,9 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import insert
 
-from ivrkit import outcomes
-from ivrkit.dashboard.browse import Browser, SessionQuery
-from ivrkit.store import IN_PROGRESS, Store, schema
+from ivrkit import _outcomes as outcomes
+from ivrkit.dashboard._browse import Browser, SessionQuery
+from ivrkit.store import IN_PROGRESS, Store
+from ivrkit.store import _schema as schema
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
 STATUSES = [IN_PROGRESS, "COMPLETED", "BUSY", "NO_ANSWER", "FAILED", "CANCELED", "ERROR"]

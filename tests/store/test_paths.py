@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ivrkit.store import IN_PROGRESS
-from ivrkit.store.paths import (
+from ivrkit.store._paths import (
     BASE_SECONDS,
     END,
     LAST_BUCKET,
@@ -21,7 +21,7 @@ from ivrkit.store.paths import (
     contribution,
     median_seconds,
 )
-from ivrkit.store.records import CALL_PLACED
+from ivrkit.store._records import CALL_PLACED
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

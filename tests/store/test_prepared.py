@@ -11,8 +11,8 @@ from sqlalchemy import text
 from sqlalchemy.dialects import sqlite
 
 from ivrkit.store import Store, VcaWrite
-from ivrkit.store.prepared import Prepared
-from ivrkit.store.statements import Statements
+from ivrkit.store._prepared import Prepared
+from ivrkit.store._statements import Statements
 from tests.store.helpers import vca_delivery, vca_event, vca_update
 
 COLUMNS = "received_at, body, headers, answer, note, event_id, answered_event_id, session_id"

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import event
 
-import ivrkit.store.sql as store_sql
+import ivrkit.store._sql as store_sql
 from ivrkit.store import IN_PROGRESS, Store
 from tests.store.helpers import (
     T0,

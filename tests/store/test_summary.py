@@ -215,7 +215,7 @@ def test_a_summary_without_legs_or_version_is_stored(store: Store) -> None:
     data = load_fixture(BRIDGE)
     data["payload"]["details"] = {}
     data.pop("version")
-    from ivrkit.wire.events import SessionSummaryEvent
+    from ivrkit.wire._events import SessionSummaryEvent
 
     event = SessionSummaryEvent.from_wire(data)
     assert store.record_summary(summary_delivery(event), event) is True

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, inspect, text
 
-from ivrkit.store import migrate, open_store
-from ivrkit.store.engine import create_store_engine, parse_store_url
+from ivrkit.store import _migrate as migrate
+from ivrkit.store import open_store
+from ivrkit.store._engine import create_store_engine, parse_store_url
 from tests import template_store
 from tests.postgres import fresh_schema
 

@@ -9,11 +9,13 @@ from datetime import timedelta
 
 from sqlalchemy import inspect
 
-from ivrkit.store import Store, VcaWrite, migrate, open_store, schema
-from ivrkit.store.engine import create_store_engine, parse_store_url
-from ivrkit.store.versions import MIN_TAG, TreeVersions, choose_tag
+from ivrkit.store import Store, VcaWrite, open_store
+from ivrkit.store import _migrate as migrate
+from ivrkit.store import _schema as schema
+from ivrkit.store._engine import create_store_engine, parse_store_url
+from ivrkit.store._versions import MIN_TAG, TreeVersions, choose_tag
 from ivrkit.trees import TreeSpec, load_tree
-from ivrkit.trees.engine import spec_text
+from ivrkit.trees._engine import spec_text
 from tests.store.helpers import T0, vca_delivery, vca_event, vca_update
 
 A = "3fa9c1d2e4"

@@ -163,7 +163,7 @@ def test_a_condition_tests_one_thing() -> None:
 
 
 def test_a_diagram_names_the_calendar_a_branch_asks(tmp_path: Path) -> None:
-    from ivrkit.trees.diagram import render
+    from ivrkit.trees._diagram import render
 
     mermaid = render(load_tree(write(tmp_path)).spec, "mermaid")
     assert "on calendar support" in mermaid

@@ -13,8 +13,8 @@ import yaml
 from ivrkit.errors import TreeError
 from ivrkit.testing import IvrHarness
 from ivrkit.trees import Tree, TreeSpec, load_tree, parse_tree
-from ivrkit.trees.checked import check_spec, tree_errors
-from ivrkit.trees.lint import lint_text
+from ivrkit.trees._checked import check_spec, tree_errors
+from ivrkit.trees._lint import lint_text
 
 VALID = """\
 name: t
@@ -52,7 +52,7 @@ def by_parse_tree(path: Path) -> object:
 
 
 def by_serve(path: Path) -> object:
-    from ivrkit.server.launch import ServeOptions, load_trees
+    from ivrkit.server._launch import ServeOptions, load_trees
 
     return load_trees(ServeOptions(flows=[str(path)], db="sqlite:///unused.db"))
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from ivrkit.trees import RouteKind, RouteTaken, load_tree
-from ivrkit.trees.coverage import read_route_log, total_percent
-from ivrkit.trees.observers import (
+from ivrkit.trees._coverage import read_route_log, total_percent
+from ivrkit.trees._observers import (
     OBSERVERS,
     ROUTE_LOG_VARIABLE,
     RouteLog,

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from ivrkit.trees import TreeSpec, load_tree, parse_spec
-from ivrkit.trees.diagram import (
+from ivrkit.trees._diagram import (
     boxes,
     dot_text,
     drawn_edges,
@@ -18,7 +18,7 @@ from ivrkit.trees.diagram import (
     to_mermaid,
     to_svg,
 )
-from ivrkit.trees.graph_edges import all_edges
+from ivrkit.trees._graph_edges import all_edges
 
 SVG = "{http://www.w3.org/2000/svg}"
 EXAMPLES = ["simple_ivr", "restaurant"]

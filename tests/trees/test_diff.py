@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from ivrkit.trees import TreeSpec, parse_spec
-from ivrkit.trees.diff import TREE, diff_trees, word_diff
-from ivrkit.trees.loader import builtin_path
+from ivrkit.trees._diff import TREE, diff_trees, word_diff
+from ivrkit.trees._loader import builtin_path
 
 SIMPLE = builtin_path("simple_ivr").read_text(encoding="utf-8")
 

@@ -9,9 +9,9 @@ import pytest
 
 from ivrkit import rules
 from ivrkit.trees import HangupNode, Menu, Node, TreeSpec, builtin_path, parse_spec
-from ivrkit.trees.issues import CODES
-from ivrkit.trees.lint import Issue, lint_spec, lint_text
-from ivrkit.trees.lint_prompts import mentioned_keys, offered_keys
+from ivrkit.trees._issues import CODES
+from ivrkit.trees._lint import Issue, lint_spec, lint_text
+from ivrkit.trees._lint_prompts import mentioned_keys, offered_keys
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 

@@ -9,7 +9,7 @@ import pytest
 
 from ivrkit.errors import TreeError
 from ivrkit.trees import Position, load_tree, parse_tree
-from ivrkit.trees.context import CallContext
+from ivrkit.trees._context import CallContext
 from tests.conftest import load_fixture
 
 GOOD = """\

@@ -6,7 +6,7 @@ import pytest
 
 from ivrkit.errors import TreeError
 from ivrkit.trees import load_tree, parse_tree
-from ivrkit.trees.lint import lint_text
+from ivrkit.trees._lint import lint_text
 from tests.trees.test_engine import event
 
 TREE = """

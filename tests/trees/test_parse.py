@@ -10,11 +10,11 @@ import pytest
 
 from ivrkit.errors import TreeError
 from ivrkit.trees import load_tree, parse_tree
-from ivrkit.trees.context import CallContext
-from ivrkit.trees.engine import MAX_CHAIN, Engine
-from ivrkit.trees.lint import lint_text
-from ivrkit.trees.parse import MAX_DEPTH, MAX_TREE_BYTES, parse_spec, read_tree_text
-from ivrkit.trees.position import Position
+from ivrkit.trees._context import CallContext
+from ivrkit.trees._engine import MAX_CHAIN, Engine
+from ivrkit.trees._lint import lint_text
+from ivrkit.trees._parse import MAX_DEPTH, MAX_TREE_BYTES, parse_spec, read_tree_text
+from ivrkit.trees._position import Position
 
 HEAD = "name: t\nentry: main\nnodes:\n  main:\n    hangup: {}\n"
 

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ivrkit.trees import DecisionKind, Position, load_tree
-from ivrkit.trees.position import MAX_ACTION_ID, ActionId, version_tag_of
+from ivrkit.trees._position import MAX_ACTION_ID, ActionId, version_tag_of
 from tests.trees.test_engine import event
 
 nodes = st.from_regex(r"[A-Za-z_][A-Za-z0-9_\-]{0,63}", fullmatch=True)

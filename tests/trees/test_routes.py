@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ivrkit import wire
 from ivrkit.trees import RouteKind, RouteTaken, load_tree, parse_tree
-from ivrkit.trees.engine import spec_version
+from ivrkit.trees._engine import spec_version
 
 
 def _event(action_id: str | None, digits: str = "") -> wire.CallActionEvent:

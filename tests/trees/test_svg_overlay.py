@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from ivrkit.trees import load_tree, svg
-from ivrkit.trees.diagram import to_svg
+from ivrkit.trees import _svg as svg
+from ivrkit.trees import load_tree
+from ivrkit.trees._diagram import to_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
 

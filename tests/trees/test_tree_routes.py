@@ -9,8 +9,8 @@ import pytest
 
 from ivrkit import wire
 from ivrkit.trees import HookCall, HookRegistry, Position, RouteKind, RouteTaken, Tree, load_tree
-from ivrkit.trees.parse import parse_spec
-from ivrkit.trees.routes import TreeRoute, route_id, tree_routes
+from ivrkit.trees._parse import parse_spec
+from ivrkit.trees._routes import TreeRoute, route_id, tree_routes
 
 MONDAY_NOON = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 SUNDAY_NOON = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)

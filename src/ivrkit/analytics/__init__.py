@@ -8,8 +8,9 @@ tests and benchmarks are filled by ``bench/synthetic.py``, outside the package.)
 
 from __future__ import annotations
 
-from ivrkit.analytics.compare import Comparison, Difference, NodeComparison, compare
-from ivrkit.analytics.model import (
+from ivrkit._outcomes import category
+from ivrkit.analytics._compare import Comparison, Difference, NodeComparison, compare
+from ivrkit.analytics._model import (
     CATEGORIES,
     Bucket,
     Filters,
@@ -20,9 +21,8 @@ from ivrkit.analytics.model import (
     Report,
     Window,
 )
-from ivrkit.analytics.queries import STALE_AFTER, Analytics
-from ivrkit.analytics.rebuild import RebuildResult, rebuild
-from ivrkit.outcomes import category
+from ivrkit.analytics._queries import STALE_AFTER, Analytics
+from ivrkit.analytics._rebuild import RebuildResult, rebuild
 
 __all__ = [
     "CATEGORIES",

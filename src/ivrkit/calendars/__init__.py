@@ -3,10 +3,10 @@ between trees, with iCalendar imports and an emergency "closed now" switch."""
 
 from __future__ import annotations
 
-from ivrkit.calendars.calendar import Calendar, CalendarStatus, local_moment
-from ivrkit.calendars.load import load_calendar, load_calendars, parse_calendar
-from ivrkit.calendars.model import CalendarSpec
-from ivrkit.calendars.switches import ALL_CALENDARS, Switch
+from ivrkit.calendars._calendar import Calendar, CalendarStatus, local_moment
+from ivrkit.calendars._load import load_calendar, load_calendars, parse_calendar
+from ivrkit.calendars._model import CalendarSpec
+from ivrkit.calendars._switches import ALL_CALENDARS, Switch
 
 __all__ = [
     "ALL_CALENDARS",

@@ -5,15 +5,16 @@ windows, with retries, each contact ending with its session's outcome.
 reads); :class:`Runner` is one worker (claims, attempts and leases are its state transitions).
 """
 
-from ivrkit.campaigns.catalog import CampaignStore
-from ivrkit.campaigns.contacts import (
+from ivrkit._clock import Clock, ManualClock, ShiftedClock, SystemClock
+from ivrkit.campaigns._catalog import CampaignStore
+from ivrkit.campaigns._contacts import (
     ContactList,
     ContactRow,
     parse_contacts,
     read_contacts,
     read_dnc,
 )
-from ivrkit.campaigns.model import (
+from ivrkit.campaigns._model import (
     Campaign,
     CampaignSettings,
     CampaignStatus,
@@ -21,9 +22,8 @@ from ivrkit.campaigns.model import (
     parse_duration,
     parse_rate,
 )
-from ivrkit.campaigns.runner import Runner, RunResult
-from ivrkit.campaigns.windows import CallingWindow
-from ivrkit.clock import Clock, ManualClock, ShiftedClock, SystemClock
+from ivrkit.campaigns._runner import Runner, RunResult
+from ivrkit.campaigns._windows import CallingWindow
 
 __all__ = [
     "CallingWindow",

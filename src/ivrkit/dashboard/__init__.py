@@ -3,7 +3,7 @@ live; served by ``ivrkit serve`` at ``/dashboard`` or alone by ``ivrkit dashboar
 
 from __future__ import annotations
 
-from ivrkit.dashboard.app import PREFIX, create_dashboard, standalone_app
-from ivrkit.dashboard.settings import DashboardSettings
+from ivrkit.dashboard._app import PREFIX, create_dashboard, standalone_app
+from ivrkit.dashboard._settings import DashboardSettings
 
 __all__ = ["PREFIX", "DashboardSettings", "create_dashboard", "standalone_app"]

@@ -23,15 +23,15 @@ from pydantic import ValidationError
 
 from ivrkit.calendars import Switch
 from ivrkit.errors import IvrkitError
-from ivrkit.replay.behaviour import CallerBehaviour, behaviour_of
-from ivrkit.replay.platform import Replayed, ReplayPlatform, run_replay
-from ivrkit.replay.recorded import recorded_sessions
-from ivrkit.replay.report import Cell, ReplayReport, SessionChange, build_report
+from ivrkit.replay._behaviour import CallerBehaviour, behaviour_of
+from ivrkit.replay._platform import Replayed, ReplayPlatform, run_replay
+from ivrkit.replay._recorded import recorded_sessions
+from ivrkit.replay._report import Cell, ReplayReport, SessionChange, build_report
 from ivrkit.store import Store
-from ivrkit.store.calendars import SwitchStore
-from ivrkit.store.versions import TreeVersions
+from ivrkit.store._calendars import SwitchStore
+from ivrkit.store._versions import TreeVersions
 from ivrkit.trees import Tree, TreeSpec
-from ivrkit.trees.engine import Engine
+from ivrkit.trees._engine import Engine
 
 __all__ = [
     "CallerBehaviour",

@@ -46,11 +46,11 @@ CALL_ACTION webhook (:attr:`Mode.ANSWER`) the way the 8x8 Voice API would, and r
   optional; only a moment strictly before now has expired.
 - **-9999**: an unexpected failure inside the validator is logged and reported, never raised.
 
-Each concept has its module: :mod:`~ivrkit.rules.codes` (code tables, HTTP statuses, voice
-profiles), :mod:`~ivrkit.rules.verdict` (`Body`, `Mode`, `Platform`, `Finding`, `Verdict`),
-:mod:`~ivrkit.rules.findings` (the reporting order), :mod:`~ivrkit.rules.document` (JSON types and
-paths, top-level fields, -1015), :mod:`~ivrkit.rules.schema` (-1007, -1009, legacy -1011),
-:mod:`~ivrkit.rules.callflow` (order, counts, params) and :mod:`~ivrkit.rules.numbers` (-1011,
+Each concept has its module: :mod:`~ivrkit.rules._codes` (code tables, HTTP statuses, voice
+profiles), :mod:`~ivrkit.rules._verdict` (`Body`, `Mode`, `Platform`, `Finding`, `Verdict`),
+:mod:`~ivrkit.rules._findings` (the reporting order), :mod:`~ivrkit.rules._document` (JSON types and
+paths, top-level fields, -1015), :mod:`~ivrkit.rules._schema` (-1007, -1009, legacy -1011),
+:mod:`~ivrkit.rules._callflow` (order, counts, params) and :mod:`~ivrkit.rules._numbers` (-1011,
 -1017, -1014). Import from :mod:`ivrkit.rules` itself; the modules are its implementation.
 """
 
@@ -62,22 +62,22 @@ from collections.abc import Mapping
 from typing import Any
 
 from ivrkit.errors import ValidationFailed
-from ivrkit.rules.callflow import check_params as _check_params
-from ivrkit.rules.callflow import check_sequence as _check_sequence
-from ivrkit.rules.codes import (
+from ivrkit.rules._callflow import check_params as _check_params
+from ivrkit.rules._callflow import check_sequence as _check_sequence
+from ivrkit.rules._codes import (
     KNOWN_VOICE_PROFILES,
     RUNTIME_ERRORS,
     STATUS_MESSAGES,
     http_status_for,
 )
-from ivrkit.rules.document import check_top as _check_top
-from ivrkit.rules.document import is_array as _is_array
-from ivrkit.rules.findings import BODY as _BODY
-from ivrkit.rules.findings import Findings as _Findings
-from ivrkit.rules.numbers import is_msisdn
-from ivrkit.rules.schema import check_entry as _check_entry
-from ivrkit.rules.verdict import DEFAULT_PLATFORM as _DEFAULT_PLATFORM
-from ivrkit.rules.verdict import Body, Finding, Mode, Platform, Verdict
+from ivrkit.rules._document import check_top as _check_top
+from ivrkit.rules._document import is_array as _is_array
+from ivrkit.rules._findings import BODY as _BODY
+from ivrkit.rules._findings import Findings as _Findings
+from ivrkit.rules._numbers import is_msisdn
+from ivrkit.rules._schema import check_entry as _check_entry
+from ivrkit.rules._verdict import DEFAULT_PLATFORM as _DEFAULT_PLATFORM
+from ivrkit.rules._verdict import Body, Finding, Mode, Platform, Verdict
 from ivrkit.wire import Callflow, SendCallflowRequest
 
 __all__ = [

@@ -1,7 +1,7 @@
 """The webhook server: answers the platform's CALL_ACTION webhooks from an IVR tree and records
 every delivery and session summary."""
 
-from ivrkit.server.app import create_app
-from ivrkit.server.webhooks import WebhookPipeline
+from ivrkit.server._app import create_app
+from ivrkit.server._webhooks import WebhookPipeline
 
 __all__ = ["WebhookPipeline", "create_app"]

@@ -1,7 +1,7 @@
 """The 8x8 Voice platform on a laptop: its REST surface, call sessions, phones and time.
 
-``create_app(SimulatorConfig(...))`` is an ASGI app serving the vendor's Voice API paths plus a
-``/sim/v1`` control API; :class:`SimulatorControl` drives it from Python.
+``create_simulator(SimulatorConfig(...))`` is an ASGI app serving the vendor's Voice API paths plus
+a ``/sim/v1`` control API; :class:`SimulatorControl` drives it from Python.
 
 Inside, along its seams: ``account/`` (settings, numbers, webhooks, phones, faults),
 ``calls/`` (sessions, the callflow runner, delivery, transcripts), ``vendor/`` (the vendor's
@@ -9,11 +9,12 @@ REST paths), ``control/`` (``/sim/v1`` and its client); ``timelines`` is simulat
 ``state`` holds one running simulator together.
 """
 
-from ivrkit.simulator.account.numbers import VirtualNumberSpec
-from ivrkit.simulator.account.phones import Answer, PhoneScript
-from ivrkit.simulator.app import create_app, run_simulator
-from ivrkit.simulator.calls.capture import CaptureDefaults
-from ivrkit.simulator.calls.transcript import (
+from ivrkit.simulator._account.numbers import VirtualNumberSpec
+from ivrkit.simulator._account.phones import Answer, PhoneScript
+from ivrkit.simulator._app import create_app as create_simulator
+from ivrkit.simulator._app import run_simulator
+from ivrkit.simulator._calls.capture import CaptureDefaults
+from ivrkit.simulator._calls.transcript import (
     CallflowReceived,
     Captured,
     Ended,
@@ -27,13 +28,13 @@ from ivrkit.simulator.calls.transcript import (
     TranscriptEntry,
     WebhookSent,
 )
-from ivrkit.simulator.config import SimulatorConfig
-from ivrkit.simulator.control.client import (
+from ivrkit.simulator._config import SimulatorConfig
+from ivrkit.simulator._control.client import (
     SimulatorControl,
     SimulatorControlError,
     SimulatorTimeout,
 )
-from ivrkit.simulator.timelines import InstantTimelines, ManualTimeline, ScaledTimelines, Timelines
+from ivrkit.simulator._timelines import InstantTimelines, ManualTimeline, ScaledTimelines, Timelines
 
 __all__ = [
     "Answer",
@@ -60,6 +61,6 @@ __all__ = [
     "TranscriptEntry",
     "VirtualNumberSpec",
     "WebhookSent",
-    "create_app",
+    "create_simulator",
     "run_simulator",
 ]

@@ -3,7 +3,7 @@ variables, behind one interface on SQLite or PostgreSQL (:func:`open_store`)."""
 
 from __future__ import annotations
 
-from ivrkit.store.records import (
+from ivrkit.store._records import (
     IN_PROGRESS,
     Delivery,
     LegRecord,
@@ -13,7 +13,7 @@ from ivrkit.store.records import (
     SummaryWrite,
     VcaWrite,
 )
-from ivrkit.store.sql import Store, open_store
+from ivrkit.store._sql import Store, open_store
 
 __all__ = [
     "IN_PROGRESS",

@@ -1,8 +1,8 @@
 """IVR trees: the language (model), loading and checking (loader), and answering (engine)."""
 
-from ivrkit.trees.engine import Engine, customer_number
-from ivrkit.trees.hooks import HookCall, HookRegistry, HookResult
-from ivrkit.trees.loader import (
+from ivrkit.trees._engine import Engine, customer_number
+from ivrkit.trees._hooks import HookCall, HookRegistry, HookResult
+from ivrkit.trees._loader import (
     BUILTIN_FLOWS,
     Tree,
     builtin_path,
@@ -11,7 +11,7 @@ from ivrkit.trees.loader import (
     parse_tree,
     resolve_flow,
 )
-from ivrkit.trees.model import (
+from ivrkit.trees._model import (
     Branch,
     Capture,
     Case,
@@ -31,8 +31,8 @@ from ivrkit.trees.model import (
     Transfer,
     TreeSpec,
 )
-from ivrkit.trees.position import Decision, DecisionKind, Position, RouteKind, RouteTaken
-from ivrkit.trees.position import Outcome as Outcome  # DecisionKind's former name (ivrkit.server)
+from ivrkit.trees._position import Decision, DecisionKind, Position, RouteKind, RouteTaken
+from ivrkit.trees._position import Outcome as Outcome  # DecisionKind's former name (ivrkit.server)
 
 __all__ = [
     "BUILTIN_FLOWS",

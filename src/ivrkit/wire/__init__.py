@@ -1,7 +1,6 @@
 """Models of the 8x8 Voice API wire format: the one place where its JSON shapes are written."""
 
-from ivrkit.wire._base import Inbound, Outbound, WireModel
-from ivrkit.wire.actions import (
+from ivrkit.wire._actions import (
     ACTION_NAMES,
     ACTION_TYPES,
     DEFAULTS,
@@ -26,7 +25,7 @@ from ivrkit.wire.actions import (
     say,
     say_and_capture,
 )
-from ivrkit.wire.api import (
+from ivrkit.wire._api import (
     ApiErrorBody,
     LogExportError,
     LogExportJob,
@@ -54,13 +53,14 @@ from ivrkit.wire.api import (
     WebhookListResponse,
     WebhookType,
 )
-from ivrkit.wire.callflow import (
+from ivrkit.wire._base import Inbound, Outbound, WireModel
+from ivrkit.wire._callflow import (
     Callflow,
     SendCallflowRequest,
     format_valid_until,
     parse_valid_until,
 )
-from ivrkit.wire.events import (
+from ivrkit.wire._events import (
     EVENT_DESCRIPTIONS,
     CallActionEvent,
     CallActionPayload,

@@ -1,0 +1,92 @@
+"""Run an ASGI app (webhook server, simulator) with uvicorn on a loopback port in a background
+thread: how the demo, the testing kit and the end-to-end tests start real servers."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from types import TracebackType
+from typing import Self
+
+import uvicorn
+from starlette.types import ASGIApp
+
+from ivrkit._http_protocol import READ_TIMEOUT, server_config
+from ivrkit.errors import IvrkitError
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port on ``host`` that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class BackgroundServer:
+    """An ASGI app served over real HTTP on 127.0.0.1 until the context ends.
+
+    >>> with BackgroundServer(app) as server:
+    ...     httpx.get(server.url + "/healthz")
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        host: str = "127.0.0.1",
+        port: int | None = None,
+        log_level: str = "warning",
+        start_timeout: float = 10.0,
+        read_timeout: float = READ_TIMEOUT,
+    ) -> None:
+        self.app = app
+        self.host = host
+        self.port = port if port else free_port(host)
+        self._start_timeout = start_timeout
+        config = server_config(
+            app,
+            host=self.host,
+            port=self.port,
+            log_level=log_level,
+            lifespan="on",
+            timeout_graceful_shutdown=2,
+            read_timeout=read_timeout,
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, name=f"ivrkit-server-{self.port}", daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> Self:
+        self._thread.start()
+        deadline = time.monotonic() + self._start_timeout
+        while not self._server.started:
+            if not self._thread.is_alive():
+                raise IvrkitError(f"the server on {self.url} stopped while starting")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise IvrkitError(f"the server on {self.url} did not start in time")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        if self._thread.is_alive():
+            self._thread.join(timeout=self._start_timeout)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

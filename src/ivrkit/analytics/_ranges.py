@@ -1,0 +1,124 @@
+"""Time ranges as people type them, read one way by `ivrkit report`, `ivrkit replay` and the
+dashboard: the same texts are accepted everywhere and mean the same window.
+
+- a span back from a reference: ``30m``, ``24h``, ``7d``, ``2w``;
+- ``today`` (midnight UTC of the reference's day; as an end, the next midnight) and ``now``;
+- an ISO 8601 date (``2026-03-02``: midnight UTC; as an end, its whole day is included) or date
+  and time (``2026-03-02T09:00``, UTC unless it has an offset).
+
+A range is half-open, ``[since, until)``. Its end counts back from now; its start counts back from
+its end, so a report of a fixed end is the same report tomorrow.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+
+from ivrkit.analytics._model import Window
+from ivrkit.errors import AnalyticsError
+
+__all__ = [
+    "DEFAULT_SINCE",
+    "HINT",
+    "RangeError",
+    "between",
+    "bounds",
+    "moment",
+    "span",
+    "start_of_day",
+    "window",
+]
+
+DEFAULT_SINCE = "7d"
+"""The start of a range that gives none: a week back from its end."""
+HINT = "30m, 24h, 7d, 2w, today, now, or an ISO 8601 date or time such as 2026-03-02T09:00Z"
+
+_SPAN = re.compile(r"^(?P<count>\d{1,6})(?P<unit>[mhdw])$")
+_UNITS = {
+    "m": timedelta(minutes=1),
+    "h": timedelta(hours=1),
+    "d": timedelta(days=1),
+    "w": timedelta(weeks=1),
+}
+_DAY = timedelta(days=1)
+
+
+class RangeError(AnalyticsError):
+    """A time or range that cannot be read; the message quotes the text and says what to write."""
+
+
+def start_of_day(moment: datetime) -> datetime:
+    """Midnight UTC of ``moment``'s day."""
+    return moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def span(text: str) -> timedelta:
+    """``30m``, ``24h``, ``7d``, ``2w`` as a duration."""
+    found = _SPAN.match(text.strip().lower())
+    if found is None:
+        raise RangeError(f"{text!r} is not a span of time: write 30m, 24h, 7d or 2w")
+    return int(found["count"]) * _UNITS[found["unit"]]
+
+
+def moment(text: str, *, now: datetime, end: bool = False) -> datetime:
+    """The time ``text`` names, spans counting back from ``now``; ``end``: the text ends a range,
+    so a date (or ``today``) includes its whole day."""
+    text = text.strip()
+    now = now.astimezone(UTC)
+    word = text.lower()
+    if word == "now":
+        return now
+    if word == "today":
+        return start_of_day(now) + (_DAY if end else timedelta())
+    if _SPAN.match(word):
+        return now - span(word)
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            midnight = datetime(day.year, day.month, day.day, tzinfo=UTC)
+            return midnight + _DAY if end else midnight
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise RangeError(f"{text!r} is not a time: give {HINT}") from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def bounds(
+    since: str | None, until: str | None, *, now: datetime
+) -> tuple[datetime | None, datetime | None]:
+    """Either side of a range, None where no text is given (an open side): the end from ``now``,
+    the start back from the end (from ``now`` when the end is open)."""
+    stop = moment(until, now=now, end=True) if until else None
+    start = moment(since, now=stop or now) if since else None
+    if start is not None and stop is not None and start >= stop:
+        raise RangeError(
+            f"{since!r} begins at {start.isoformat()}, not before the range's end "
+            f"{stop.isoformat()}"
+        )
+    return start, stop
+
+
+def window(since: str | None, until: str | None, *, now: datetime) -> Window:
+    """The range ``[since, until)``: the end defaults to ``now``, the start to
+    :data:`DEFAULT_SINCE` back from the end."""
+    start, stop = bounds(since or DEFAULT_SINCE, until or "now", now=now)
+    assert start is not None and stop is not None
+    return Window(since=start, until=stop)
+
+
+def between(text: str, *, now: datetime) -> Window:
+    """``FROM..TO`` (``14d..7d``, ``2026-02-01..2026-02-07``): both sides as :func:`window` reads
+    them, each span counting back from ``now``."""
+    first, sep, last = text.partition("..")
+    if not sep or not first.strip() or not last.strip():
+        raise RangeError(
+            f"{text!r} is not a range: give FROM..TO, e.g. 14d..7d or 2026-03-01..2026-03-07"
+        )
+    stop = moment(last, now=now, end=True)
+    start = moment(first, now=now)
+    if start >= stop:
+        raise RangeError(
+            f"{text!r} begins at {start.isoformat()}, not before the range's end {stop.isoformat()}"
+        )
+    return Window(since=start, until=stop)

@@ -1,0 +1,192 @@
+"""The dashboard's JSON mirrors (overview, funnel, sessions, a session, campaigns) and the CSV
+export of sessions; numbers masked in both as on the pages."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ivrkit._masking import mask_number
+from ivrkit.analytics import Filters, Window
+from ivrkit.analytics._ranges import RangeError, start_of_day, window
+from ivrkit.campaigns import CampaignStore
+from ivrkit.dashboard import _figures as figures
+from ivrkit.dashboard._filters import FilterError, SessionFilters
+from ivrkit.dashboard._state import of
+from ivrkit.dashboard._timeline import timeline
+from ivrkit.store._records import SessionRecord
+
+__all__ = ["campaigns", "funnel", "overview", "session", "session_json", "sessions", "sessions_csv"]
+
+JSON = "application/json"
+CSV_COLUMNS = (
+    "session_id",
+    "started_at",
+    "ended_at",
+    "status",
+    "outcome",
+    "flow",
+    "node",
+    "customer",
+    "direction",
+    "digits",
+    "duration_seconds",
+)
+
+
+def _cell(value: str) -> str:
+    """A CSV cell a spreadsheet reads as text, never as a formula (``=HYPERLINK(...)`` in a
+    session id); a plain +number stays as it is."""
+    risky = value[:1] in ("=", "@", "\t", "\r") or (
+        value[:1] in ("+", "-") and not value[1:].replace(" ", "").isdigit()
+    )
+    return f"'{value}" if risky else value
+
+
+def _json(body: Any, status_code: int = 200) -> Response:
+    return Response(
+        json.dumps(body, ensure_ascii=False),
+        status_code=status_code,
+        media_type=JSON,
+        headers={"cache-control": "no-store"},
+    )
+
+
+def _problem(message: str) -> Response:
+    return _json({"error": message}, status_code=400)
+
+
+def _window(request: Request) -> Window:
+    params = request.query_params
+    return window(params.get("since"), params.get("until"), now=of(request).settings.clock())
+
+
+def session_json(record: SessionRecord, *, show_numbers: bool) -> dict[str, Any]:
+    return {
+        "sessionId": record.session_id,
+        "status": record.status,
+        "outcome": record.outcome,
+        "flow": record.flow,
+        "node": record.node,
+        "customer": mask_number(record.customer, show=show_numbers),
+        "direction": record.direction,
+        "digits": record.digits,
+        "startedAt": record.started_at.isoformat() if record.started_at else None,
+        "endedAt": record.ended_at.isoformat() if record.ended_at else None,
+        "durationSeconds": record.duration_seconds,
+    }
+
+
+def overview(request: Request) -> Response:
+    dashboard = of(request)
+    try:
+        window = _window(request)
+    except RangeError as exc:
+        return _problem(str(exc))
+    filters = Filters(flow=request.query_params.get("flow") or None)
+    now = dashboard.settings.clock()
+    today = dashboard.analytics.overview(Window(since=start_of_day(now), until=now), filters)
+    body = figures.overview_json(
+        dashboard.analytics.overview(window, filters),
+        today=today.sessions,
+        in_progress=dashboard.analytics.in_progress(),
+    )
+    return _json(body)
+
+
+def funnel(request: Request) -> Response:
+    dashboard = of(request)
+    try:
+        window = _window(request)
+    except RangeError as exc:
+        return _problem(str(exc))
+    flow = str(request.path_params["flow"])
+    return _json(figures.funnel_json(dashboard.analytics.funnel(flow, window)))
+
+
+def sessions(request: Request) -> Response:
+    dashboard = of(request)
+    show = dashboard.settings.show_numbers
+    try:
+        filters = SessionFilters.from_query(request.query_params)
+        page = dashboard.browser.sessions(filters.query(dashboard.settings.clock()))
+    except FilterError as exc:
+        return _problem(str(exc))
+    return _json(
+        {
+            "total": page.total,
+            "page": page.page,
+            "pages": page.pages,
+            "perPage": page.per_page,
+            "sessions": [session_json(record, show_numbers=show) for record in page.sessions],
+        }
+    )
+
+
+def session(request: Request) -> Response:
+    dashboard = of(request)
+    show = dashboard.settings.show_numbers
+    detail = dashboard.browser.detail(str(request.path_params["session_id"]))
+    if detail is None:
+        return _json({"error": "no such session in the store"}, status_code=404)
+    entries = [
+        {
+            "kind": entry.kind,
+            "at": entry.at.isoformat() if entry.at else None,
+            "title": entry.title,
+            "detail": entry.detail,
+            "node": entry.node,
+            "latencyMs": entry.latency_ms,
+        }
+        for entry in timeline(detail, show_numbers=show)
+    ]
+    return _json({"session": session_json(detail.session, show_numbers=show), "timeline": entries})
+
+
+def campaigns(request: Request) -> Response:
+    repo = CampaignStore(of(request).store)
+    return _json([repo.status(campaign).to_json() for campaign in repo.all()])
+
+
+def sessions_csv(request: Request) -> Response:
+    """Every session the filters match (paging ignored), one row each, numbers masked."""
+    dashboard = of(request)
+    show = dashboard.settings.show_numbers
+    try:
+        filters = SessionFilters.from_query(request.query_params)
+        records = dashboard.browser.all_sessions(filters.query(dashboard.settings.clock()))
+    except FilterError as exc:
+        return _problem(str(exc))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for record in records:
+        writer.writerow(
+            _cell(value)
+            for value in [
+                record.session_id,
+                record.started_at.isoformat() if record.started_at else "",
+                record.ended_at.isoformat() if record.ended_at else "",
+                record.status,
+                record.outcome or "",
+                record.flow or "",
+                record.node or "",
+                mask_number(record.customer, show=show),
+                record.direction or "",
+                " ".join(record.digits),
+                "" if record.duration_seconds is None else f"{record.duration_seconds:g}",
+            ]
+        )
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "content-disposition": 'attachment; filename="sessions.csv"',
+            "cache-control": "no-store",
+        },
+    )

@@ -1,0 +1,244 @@
+"""The dashboard's HTML pages (see the page contract: every figure a test reads has a
+``data-testid``). Handlers are plain functions run in Starlette's thread pool: they read the
+store synchronously."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from urllib.parse import parse_qs
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from ivrkit._masking import mask_number
+from ivrkit.analytics import Filters, Window
+from ivrkit.analytics._ranges import RangeError, start_of_day, window
+from ivrkit.campaigns import CampaignStore
+from ivrkit.campaigns._model import OPEN_STATES
+from ivrkit.dashboard import _figures as figures
+from ivrkit.dashboard._auth import COOKIE_NAME, check_token, sign_cookie
+from ivrkit.dashboard._filters import FIELDS, FilterError, SessionFilters
+from ivrkit.dashboard._state import of
+from ivrkit.dashboard._timeline import timeline
+
+__all__ = [
+    "campaigns",
+    "login",
+    "login_form",
+    "logout",
+    "overview",
+    "session",
+    "sessions",
+    "tree",
+    "trees",
+]
+
+MAX_LOGIN_BODY = 4096
+LIVE_ROWS = 15
+
+
+def _root(request: Request) -> str:
+    root: str = request.scope.get("root_path", "")
+    return root
+
+
+def _render(
+    request: Request, name: str, context: dict[str, Any], status_code: int = 200
+) -> Response:
+    dashboard = of(request)
+    base = {
+        "root": _root(request),
+        "login_required": dashboard.settings.token is not None,
+        "mask": lambda number: mask_number(number, show=dashboard.settings.show_numbers),
+        "percent": figures.percent,
+        "error": None,
+    }
+    response = dashboard.templates.TemplateResponse(
+        request, name, base | context, status_code=status_code
+    )
+    response.headers["cache-control"] = "no-store"
+    return response
+
+
+def _window(request: Request) -> tuple[Window | None, str | None]:
+    dashboard = of(request)
+    params = request.query_params
+    try:
+        found = window(params.get("since"), params.get("until"), now=dashboard.settings.clock())
+    except RangeError as exc:
+        return None, str(exc)
+    return found, None
+
+
+# -- login ---------------------------------------------------------------------------------------
+
+
+def login_form(request: Request) -> Response:
+    return _render(request, "login.html", {"error": None})
+
+
+async def login(request: Request) -> Response:
+    dashboard = of(request)
+    settings = dashboard.settings
+    root = _root(request)
+    if settings.token is None:
+        return RedirectResponse(f"{root}/", status_code=303)
+    client = request.client.host if request.client else "unknown"
+    now = settings.clock()
+    if not dashboard.limiter.allowed(client, now):
+        error = "too many wrong tokens from this address: wait a minute and try again"
+        return _render(request, "login.html", {"error": error}, status_code=429)
+    body = await request.body()
+    given = parse_qs(body[:MAX_LOGIN_BODY].decode("utf-8", "replace")).get("token", [""])[0]
+    if not check_token(given, settings.token):
+        dashboard.limiter.failed(client, now)
+        return _render(request, "login.html", {"error": "wrong token"}, status_code=401)
+    dashboard.limiter.succeeded(client)
+    lifetime = timedelta(hours=settings.session_hours)
+    response = RedirectResponse(f"{root}/", status_code=303)
+    response.set_cookie(
+        COOKIE_NAME,
+        sign_cookie(settings.token, now + lifetime),
+        max_age=int(lifetime.total_seconds()),
+        path=root or "/",
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+def logout(request: Request) -> Response:
+    root = _root(request)
+    response = RedirectResponse(f"{root}/login", status_code=303)
+    response.delete_cookie(COOKIE_NAME, path=root or "/", httponly=True, samesite="strict")
+    return response
+
+
+# -- overview ------------------------------------------------------------------------------------
+
+
+def overview(request: Request) -> Response:
+    dashboard = of(request)
+    window, error = _window(request)
+    flow = request.query_params.get("flow") or None
+    context: dict[str, Any] = {
+        "error": error,
+        "since": request.query_params.get("since", ""),
+        "until": request.query_params.get("until", ""),
+        "flow": flow or "",
+        "flows": dashboard.analytics.flows(),
+    }
+    if window is not None:
+        filters = Filters(flow=flow)
+        now = dashboard.settings.clock()
+        summary = dashboard.analytics.overview(window, filters)
+        today = dashboard.analytics.overview(Window(since=start_of_day(now), until=now), filters)
+        context |= {
+            "overview": summary,
+            "today": today.sessions,
+            "in_progress": dashboard.analytics.in_progress(),
+            "chart": figures.chart_data(summary),
+            "recent": dashboard.store.sessions(limit=LIVE_ROWS),
+        }
+    return _render(request, "overview.html", context, status_code=400 if error else 200)
+
+
+# -- trees ---------------------------------------------------------------------------------------
+
+
+def trees(request: Request) -> Response:
+    dashboard = of(request)
+    window, error = _window(request)
+    rows = []
+    if window is not None:
+        for flow in dashboard.analytics.flows():
+            numbers = dashboard.analytics.overview(window, Filters(flow=flow))
+            rows.append((flow, numbers))
+    return _render(
+        request,
+        "trees.html",
+        {
+            "rows": rows,
+            "error": error,
+            "since": request.query_params.get("since", ""),
+            "until": request.query_params.get("until", ""),
+        },
+        status_code=400 if error else 200,
+    )
+
+
+def tree(request: Request) -> Response:
+    dashboard = of(request)
+    flow = str(request.path_params["flow"])
+    window, error = _window(request)
+    context: dict[str, Any] = {
+        "flow": flow,
+        "error": error,
+        "since": request.query_params.get("since", ""),
+        "until": request.query_params.get("until", ""),
+    }
+    if window is not None:
+        spec = dashboard.trees(flow)
+        funnel = dashboard.analytics.funnel(flow, window)
+        rows, key_columns = figures.node_rows(spec, funnel)
+        context |= {
+            "diagram": figures.tree_svg(spec, funnel) if spec is not None else None,
+            "rows": rows,
+            "columns": [*figures.NODE_FIELDS, *key_columns],
+        }
+    return _render(request, "tree.html", context, status_code=400 if error else 200)
+
+
+# -- sessions ------------------------------------------------------------------------------------
+
+
+def sessions(request: Request) -> Response:
+    dashboard = of(request)
+    context: dict[str, Any] = {"error": None, "page": None, "filters": None}
+    try:
+        filters = SessionFilters.from_query(request.query_params)
+        context["filters"] = filters
+        context["page"] = dashboard.browser.sessions(filters.query(dashboard.settings.clock()))
+    except FilterError as exc:
+        context["error"] = str(exc)
+    if context["filters"] is None:
+        context["filters"] = SessionFilters({name: "" for name in FIELDS})
+    context["flows"] = dashboard.analytics.flows()
+    return _render(request, "sessions.html", context, status_code=400 if context["error"] else 200)
+
+
+def session(request: Request) -> Response:
+    dashboard = of(request)
+    session_id = str(request.path_params["session_id"])
+    detail = dashboard.browser.detail(session_id)
+    if detail is None:
+        return _render(request, "missing.html", {"session_id": session_id}, status_code=404)
+    entries = timeline(detail, show_numbers=dashboard.settings.show_numbers)
+    return _render(request, "session.html", {"detail": detail, "entries": entries})
+
+
+# -- campaigns -----------------------------------------------------------------------------------
+
+
+def campaigns(request: Request) -> Response:
+    dashboard = of(request)
+    repo = CampaignStore(dashboard.store)
+    rows: list[dict[str, Any]] = []
+    for campaign in repo.all():
+        status = repo.status(campaign)
+        pending = sum(status.by_state.get(state, 0) for state in OPEN_STATES)
+        rows.append(
+            {
+                "name": status.name,
+                "state": status.state,
+                "contacts": status.total,
+                "done": status.total - pending,
+                "pending": pending,
+                "calls": status.calls_placed,
+                "outcomes": status.by_outcome,
+            }
+        )
+    labels = sorted({label for row in rows for label in row["outcomes"]})
+    return _render(request, "campaigns.html", {"rows": rows, "labels": labels})

@@ -1,0 +1,122 @@
+"""A session's timeline: every webhook received, key pressed, answer sent (with its latency) and
+prompt spoken, then the summary and its legs, in the order the store recorded them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from pydantic import ValidationError
+
+from ivrkit._masking import mask_number
+from ivrkit.dashboard._browse import SessionDetail
+from ivrkit.store._records import Delivery, LegRecord, SummaryRecord
+from ivrkit.wire import CallActionEvent, Callflow, parse_event
+from ivrkit.wire._actions import MakeCall, PlayFile, Say, SayAndCapture
+
+__all__ = ["KINDS", "Entry", "timeline"]
+
+KINDS = ("prompt", "keys", "webhook", "answer", "summary", "leg")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of the timeline."""
+
+    kind: str
+    """One of :data:`KINDS`."""
+    at: datetime | None
+    title: str
+    detail: str = ""
+    node: str | None = None
+    latency_ms: float | None = None
+    """For answers: milliseconds from the webhook's arrival to the answer, when recorded."""
+
+
+def timeline(detail: SessionDetail, *, show_numbers: bool) -> list[Entry]:
+    """The entries of one session, oldest first; numbers masked unless ``show_numbers``."""
+    entries: list[Entry] = []
+    summary_shown = False
+    for delivery in detail.deliveries:
+        if delivery.channel == "vss" and detail.summary is not None and not summary_shown:
+            entries.append(_webhook(delivery, None))
+            entries += _summary(detail.summary, delivery.received_at, show_numbers)
+            summary_shown = True
+            continue
+        event = _call_action(delivery)
+        node = event.payload.client_action_id if event is not None else None
+        entries.append(_webhook(delivery, event))
+        if event is not None and event.digits:
+            entries.append(Entry("keys", delivery.received_at, event.digits, node=node))
+        if delivery.answer:
+            entries += _answer(delivery, show_numbers)
+    if detail.summary is not None and not summary_shown:
+        entries += _summary(detail.summary, detail.summary.received_at, show_numbers)
+    return entries
+
+
+def _call_action(delivery: Delivery) -> CallActionEvent | None:
+    if delivery.event_type != "CALL_ACTION":
+        return None
+    try:
+        event = parse_event(delivery.body)
+    except ValidationError:
+        return None
+    return event if isinstance(event, CallActionEvent) else None
+
+
+def _webhook(delivery: Delivery, event: CallActionEvent | None) -> Entry:
+    kind = delivery.event_type or delivery.channel.upper()
+    detail = f"HTTP {delivery.http_status}, {delivery.outcome}"
+    if delivery.note:
+        detail += f": {delivery.note}"
+    node = None
+    if event is not None:
+        node = event.payload.client_action_id
+        kind += f" ({event.payload.call_status})"
+    return Entry("webhook", delivery.received_at, kind, detail, node=node)
+
+
+def _answer(delivery: Delivery, show_numbers: bool) -> list[Entry]:
+    latency = delivery.latency_ms
+    try:
+        callflow = Callflow.model_validate_json(delivery.answer or "")
+    except ValidationError:
+        return [Entry("answer", delivery.received_at, "answer", "(not a callflow)", None, latency)]
+    names = [action.action for action in callflow.callflow]
+    node = callflow.client_action_id
+    entries = [
+        Entry("answer", delivery.received_at, " → ".join(names) or "(empty)", "", node, latency)
+    ]
+    for action in callflow.callflow:
+        if isinstance(action, Say):
+            entries.append(Entry("prompt", delivery.received_at, action.params.text, "say", node))
+        elif isinstance(action, SayAndCapture):
+            prompt = action.params.prompt_message
+            entries.append(Entry("prompt", delivery.received_at, prompt, "asks for keys", node))
+        elif isinstance(action, PlayFile):
+            url = action.params.file_url
+            entries.append(Entry("prompt", delivery.received_at, url, "plays a file", node))
+        elif isinstance(action, MakeCall):
+            number = mask_number(action.params.destination, show=show_numbers)
+            entries.append(Entry("prompt", delivery.received_at, f"dials {number}", "", node))
+    return entries
+
+
+def _summary(summary: SummaryRecord, at: datetime, show_numbers: bool) -> list[Entry]:
+    payload = summary.payload
+    parts = [
+        f"last action {payload.get('lastAction') or '-'}",
+        f"{payload.get('callCount') or 0} call(s)",
+    ]
+    entries = [Entry("summary", at, summary.session_status, ", ".join(parts))]
+    entries += [_leg(leg, show_numbers) for leg in summary.legs]
+    return entries
+
+
+def _leg(leg: LegRecord, show_numbers: bool) -> Entry:
+    source = mask_number(leg.source, show=show_numbers)
+    destination = mask_number(leg.destination, show=show_numbers)
+    duration = f"{leg.duration_seconds} s" if leg.duration_seconds is not None else "-"
+    detail = f"{source or '?'} → {destination or '?'}, {leg.status or '?'}, {duration}"
+    return Entry("leg", leg.initiated, f"{leg.name} ({leg.direction or '?'})", detail)

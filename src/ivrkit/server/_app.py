@@ -1,0 +1,277 @@
+"""The ASGI webhook server: `POST /webhooks/vca`, `POST /webhooks/vss` (and any other
+`/webhooks/{type}`), `GET /healthz`, `GET /readyz`, `GET /metrics`."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import anyio.to_thread
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import Receive, Scope, Send
+
+from ivrkit import rules
+from ivrkit.server import _readiness as readiness
+from ivrkit.server._body import MAX_BODY_BYTES
+from ivrkit.server._committer import COMMIT_TIMEOUT, Committer
+from ivrkit.server._metrics import CONTENT_TYPE, ServerMetrics
+from ivrkit.server._spool import Spool, spool_path_for
+from ivrkit.server._switches import SWITCH_TTL, SWITCH_WAIT, SwitchReader
+from ivrkit.server._treeset import TreeSet
+from ivrkit.server._webhooks import JSON, Durability, WebhookPipeline
+from ivrkit.store import Store, open_store
+from ivrkit.store._versions import TreeVersions
+from ivrkit.trees import Tree, load_tree
+from ivrkit.trees._model import TreeSpec
+from ivrkit.trees._observers import OBSERVERS, tell
+
+if TYPE_CHECKING:
+    from ivrkit.dashboard import DashboardSettings
+
+log = logging.getLogger("ivrkit.server")
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def create_app(
+    tree: Tree | Sequence[Tree] | TreeSet | None = None,
+    *,
+    store: Store | None = None,
+    db: str = "sqlite:///ivrkit.db",
+    webhook_secret: str | None = None,
+    spool: Path | None = None,
+    platform: rules.Platform | None = None,
+    max_body: int = MAX_BODY_BYTES,
+    reload_interval: float | None = None,
+    durability: Durability = "commit",
+    commit_timeout: float = COMMIT_TIMEOUT,
+    metrics_dir: Path | None = None,
+    switch_ttl: float = SWITCH_TTL,
+    switch_wait: float = SWITCH_WAIT,
+    dashboard: DashboardSettings | None = None,
+) -> Starlette:
+    """The webhook server for ``tree`` (the built-in simple IVR by default), or for several
+    trees (the first is the default; see :class:`TreeSet` for how one is chosen).
+
+    Pass a ``store`` to share one (tests, the demo); otherwise ``db`` is opened and closed with
+    the app. With ``reload_interval`` (seconds) the trees' files are watched and reloaded when
+    they change; a changed file that fails its checks leaves the running tree in place. Every
+    version served is kept in the store: a call keeps being answered by the version it started
+    on, after a reload, a restart, or on another replica on the same store.
+    Every answer waits for its delivery's commit (``durability="answer-first"`` opts out for
+    trees without session variables); a commit that has not come back within
+    ``commit_timeout`` seconds is spooled to disk instead.
+
+    ``GET /metrics`` shows this process's metrics; with ``metrics_dir`` (or
+    ``PROMETHEUS_MULTIPROC_DIR`` set) it writes them there and shows the sum over every
+    process writing there (workers on one port; the parent prepares the directory with
+    :func:`~ivrkit.server._metrics.prepare_metrics_dir`).
+
+    Trees that branch on calendars obey the emergency switches (``ivrkit closed on``) read from
+    the store at most every ``switch_ttl`` seconds; an answer waits at most ``switch_wait``
+    seconds for that read (see :mod:`ivrkit.server._switches`).
+
+    With ``dashboard`` settings the web dashboard (:mod:`ivrkit.dashboard`) is mounted at
+    ``/dashboard``, after every webhook route: a delivery never passes through it.
+    """
+    trees = as_tree_set(tree)
+    if OBSERVERS:  # route coverage counts the routes of every tree served, taken or not
+        for served in filter(None, map(trees.get, trees.names())):
+            tell(served.spec, served.version, ())
+    owns_store = store is None
+    active_store = store if store is not None else open_store(db)
+    try:
+        trees.attach(TreeVersions(active_store))  # kept before they answer anything
+    except BaseException:
+        if owns_store:
+            active_store.close()
+        raise
+    spool_file = Spool(spool or spool_path_for(db))
+    metrics = ServerMetrics(metrics_dir)
+    committer = Committer(active_store, spool_file, commit_timeout=commit_timeout, metrics=metrics)
+    pipeline = WebhookPipeline(
+        trees,
+        active_store,
+        secret=webhook_secret,
+        spool=spool_file,
+        platform=platform,
+        max_body=max_body,
+        committer=committer,
+        durability=durability,
+        metrics=metrics,
+        switches=SwitchReader.of_store(active_store, ttl=switch_ttl, wait=switch_wait),
+    )
+
+    async def healthz(request: Request) -> Response:
+        spooled, quarantined = await anyio.to_thread.run_sync(
+            lambda: (spool_file.pending(), spool_file.quarantined())
+        )
+        problems = []
+        if committer.stalled:
+            problems.append("the store has not committed for longer than the commit timeout")
+        if spooled:
+            problems.append(f"{spooled} deliveries wait in the spool for the store")
+        body = {
+            "status": "degraded" if problems else "ok",
+            "problems": problems,
+            "flows": trees.names(),
+            "versions": {tree.name: tree.version for tree in trees.current()},
+            "pid": os.getpid(),
+            "spooledDeliveries": spooled,
+            "quarantinedDeliveries": quarantined,
+            **committer.health(),
+        }
+        return Response(
+            json.dumps(body), status_code=503 if committer.stalled else 200, media_type=JSON
+        )
+
+    async def readyz(request: Request) -> Response:
+        problem = await readiness.check(active_store)
+        body = {"status": "ready" if problem is None else "not-ready", "problem": problem}
+        return Response(json.dumps(body), status_code=503 if problem else 200, media_type=JSON)
+
+    async def metrics_page(request: Request) -> Response:
+        metrics.queued(committer.queued)
+        page = await anyio.to_thread.run_sync(metrics.render)
+        return Response(page, media_type=CONTENT_TYPE)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            await anyio.to_thread.run_sync(committer.start)
+            replayed = await anyio.to_thread.run_sync(pipeline.replay_spool)
+        except BaseException:
+            await anyio.to_thread.run_sync(committer.stop)
+            if owns_store:
+                active_store.close()
+            raise
+        if replayed:
+            log.warning("replayed %d spooled deliveries into the store", replayed)
+        quarantined = spool_file.quarantined()
+        if quarantined:
+            log.error(
+                "%d deliveries the store refused are kept in %s",
+                quarantined,
+                spool_file.quarantine_path,
+            )
+        try:
+            async with anyio.create_task_group() as tasks:
+                if reload_interval:
+                    tasks.start_soon(_watch, trees, reload_interval)
+                try:
+                    yield
+                finally:
+                    tasks.cancel_scope.cancel()
+        finally:
+            # Outside the cancelled task group, and shielded: what is queued must be written.
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(committer.stop)
+            if owns_store:
+                active_store.close()
+
+    webhook = Webhook(pipeline)
+    routes: list[BaseRoute] = [
+        # Served by WebhookApp before any routing; listed so that other methods get a 405.
+        Route("/webhooks/{channel:str}", webhook, methods=["POST"]),
+        Route("/webhooks/{channel:str}/{flow:str}", webhook, methods=["POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics_page, methods=["GET"]),
+    ]
+    feed = None
+    if dashboard is not None:
+        # Imported here: a server without the dashboard never loads its templates.
+        from ivrkit.dashboard import PREFIX, create_dashboard
+
+        def tree_spec(name: str) -> TreeSpec | None:
+            found = trees.get(name)
+            return found.spec if found is not None else None
+
+        pages = create_dashboard(active_store, dashboard, trees=tree_spec)
+        feed = pages.state.dashboard.feed
+        routes.append(Mount(PREFIX, pages))
+    app = WebhookApp(pipeline, routes=routes, lifespan=lifespan)
+    app.state.dashboard_feed = feed
+    app.state.pipeline = pipeline
+    app.state.metrics = metrics
+    app.state.store = active_store
+    app.state.trees = trees
+    app.state.tree = trees.default
+    return app
+
+
+class WebhookApp(Starlette):
+    """Starlette for the pages, with every webhook delivery handed straight from ``__call__`` to
+    the pipeline: no router, no middleware, no request object (the pipeline answers every
+    failure itself)."""
+
+    def __init__(self, pipeline: WebhookPipeline, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.pipeline = pipeline
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            route = webhook_route(scope["path"])
+            if route is not None:
+                await self.pipeline(scope, receive, send, *route)
+                return
+        await super().__call__(scope, receive, send)
+
+
+class Webhook:
+    """The webhook routes as an ASGI endpoint (reached only through a router: see WebhookApp)."""
+
+    def __init__(self, pipeline: WebhookPipeline) -> None:
+        self.pipeline = pipeline
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        params = scope.get("path_params", {})
+        channel, flow = str(params.get("channel", "")), params.get("flow")
+        if flow is not None and channel not in ("vca", "vss"):
+            await Response(status_code=404)(scope, receive, send)
+            return
+        await self.pipeline(scope, receive, send, channel[:16], flow)
+
+
+PREFIX = "/webhooks/"
+
+
+def webhook_route(path: str) -> tuple[str, str | None] | None:
+    """(channel, tree name) of a webhook path: ``/webhooks/vca``, ``/webhooks/vca/{flow}``,
+    ``/webhooks/vss[/{flow}]``, ``/webhooks/{channel}``; None for anything else."""
+    if not path.startswith(PREFIX):
+        return None
+    channel, slash, flow = path[len(PREFIX) :].partition("/")
+    if not channel:
+        return None
+    if not slash:
+        return channel[:16], None
+    if channel in ("vca", "vss") and flow and "/" not in flow:
+        return channel, flow
+    return None
+
+
+def as_tree_set(tree: Tree | Sequence[Tree] | TreeSet | None) -> TreeSet:
+    if isinstance(tree, TreeSet):
+        return tree
+    if tree is None:
+        return TreeSet([load_tree()])
+    if isinstance(tree, Tree):
+        return TreeSet([tree])
+    return TreeSet(list(tree))
+
+
+async def _watch(trees: TreeSet, interval: float) -> None:
+    while True:
+        await anyio.sleep(interval)
+        for message in await anyio.to_thread.run_sync(trees.reload_changed):
+            log.warning("%s", message)

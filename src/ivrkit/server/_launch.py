@@ -1,0 +1,191 @@
+"""Running the webhook server as `ivrkit serve` does: in this process, or as several uvicorn worker
+processes sharing one port (``workers > 1``), each building the same app from the same options.
+
+Worker processes are started fresh (uvicorn spawns them), so the options travel to them as JSON in
+the :data:`OPTIONS_VARIABLE` environment variable, and :func:`app_from_environment` builds each
+worker's app. Idempotency and durability do not depend on a worker's memory: every answer waits
+for its commit, and a repeated eventId that reaches another worker (or another machine) finds the
+first answer in the store.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import sys
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+
+from ivrkit._http_protocol import READ_TIMEOUT, READ_TIMEOUT_VARIABLE, server_config
+from ivrkit.errors import ConfigError
+from ivrkit.server._app import create_app
+from ivrkit.server._committer import COMMIT_TIMEOUT
+from ivrkit.server._metrics import MULTIPROC_ENV, prepare_metrics_dir
+from ivrkit.server._treeset import TreeSet
+from ivrkit.trees import Tree, load_tree, resolve_flow
+from ivrkit.trees._parse import MAX_TREE_BYTES
+
+OPTIONS_VARIABLE = "IVRKIT_SERVE_OPTIONS"
+"""Environment variable carrying :class:`ServeOptions` (JSON) to worker processes."""
+MAX_WORKERS = 64
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServeOptions:
+    """Everything `ivrkit serve` was told, as plain values a worker process can rebuild from."""
+
+    flows: list[str] = field(default_factory=lambda: ["simple_ivr"])
+    db: str
+    host: str = "127.0.0.1"
+    port: int = 8080
+    webhook_secret: str | None = None
+    numbers: dict[str, str] = field(default_factory=dict)
+    voice_profile: str | None = None
+    max_tree_bytes: int = MAX_TREE_BYTES
+    reload: bool = False
+    durability: str = "commit"
+    commit_timeout: float = COMMIT_TIMEOUT
+    read_timeout: float = READ_TIMEOUT
+    workers: int = 1
+    log_level: str = "warning"
+    access_log: bool = False
+    dashboard: bool = True
+    """Serve the web dashboard at /dashboard (on loopback binds, or with a token)."""
+    dashboard_token: str | None = None
+    show_numbers: bool = False
+
+    def __post_init__(self) -> None:
+        if self.durability not in ("commit", "answer-first"):
+            raise ConfigError(
+                f"--durability takes 'commit' or 'answer-first', not {self.durability!r}"
+            )
+        if not 1 <= self.workers <= MAX_WORKERS:
+            raise ConfigError(f"--workers takes 1 to {MAX_WORKERS}, not {self.workers}")
+        if (
+            self.workers > 1
+            and self.db.startswith("sqlite://")
+            and not self.db.startswith("sqlite:///")
+        ):
+            raise ConfigError(
+                "--workers needs a store the workers share: a SQLite file or PostgreSQL, "
+                "not an in-memory database"
+            )
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> ServeOptions:
+        return cls(**json.loads(text))
+
+
+def load_trees(options: ServeOptions) -> TreeSet:
+    """The trees to serve, each checked as `ivrkit lint` checks it (a failing tree is refused)."""
+
+    def load(path: Path) -> Tree:
+        return load_tree(
+            path,
+            numbers=options.numbers,
+            voice_profile=options.voice_profile,
+            max_bytes=options.max_tree_bytes,
+        )
+
+    paths = [resolve_flow(name) for name in options.flows]
+    return TreeSet([load(path) for path in paths], paths=paths, loader=load)
+
+
+def build_app(options: ServeOptions, trees: TreeSet | None = None) -> Starlette:
+    dashboard = None
+    if options.dashboard:
+        from ivrkit.dashboard import DashboardSettings
+
+        dashboard = DashboardSettings(
+            host=options.host, token=options.dashboard_token, show_numbers=options.show_numbers
+        )
+    return create_app(
+        trees if trees is not None else load_trees(options),
+        db=options.db,
+        webhook_secret=options.webhook_secret,
+        reload_interval=1.0 if options.reload else None,
+        durability="answer-first" if options.durability == "answer-first" else "commit",
+        commit_timeout=options.commit_timeout,
+        dashboard=dashboard,
+    )
+
+
+def app_from_environment() -> Starlette:
+    """The app of one worker process (uvicorn calls this factory in each worker)."""
+    text = os.environ.get(OPTIONS_VARIABLE)
+    if not text:
+        raise ConfigError(f"{OPTIONS_VARIABLE} is not set: start workers with `ivrkit serve`")
+    _tune_interpreter()
+    return build_app(ServeOptions.from_json(text))
+
+
+def run(
+    options: ServeOptions,
+    trees: TreeSet | None = None,
+    logging_options: dict[str, Any] | None = None,
+) -> None:
+    """Serve until interrupted: in this process, or as ``options.workers`` worker processes
+    (their metrics summed in a shared folder, see :mod:`ivrkit.server._metrics`).
+    ``logging_options`` are uvicorn's (``log_config``), from ``configure_logging``."""
+    import uvicorn
+
+    common: dict[str, Any] = {
+        "host": options.host,
+        "port": options.port,
+        "read_timeout": options.read_timeout,
+        "log_level": options.log_level,
+        "access_log": options.access_log,
+        **(logging_options or {}),
+    }
+    if options.workers == 1:
+        app = build_app(options, trees)
+        _tune_interpreter()
+        server = uvicorn.Server(server_config(app, **common))
+        close_streams_on_exit(server, app)
+        server.run()
+        return
+    metrics_dir = os.environ.get(MULTIPROC_ENV) or tempfile.mkdtemp(prefix="ivrkit-metrics-")
+    prepare_metrics_dir(Path(metrics_dir))  # emptied, and inherited by every worker
+    os.environ[OPTIONS_VARIABLE] = options.to_json()
+    os.environ[READ_TIMEOUT_VARIABLE] = str(options.read_timeout)
+    config = server_config(
+        "ivrkit.server._launch:app_from_environment",
+        factory=True,
+        workers=options.workers,
+        worker_protocol=True,
+        **common,
+    )
+    from uvicorn.supervisors import Multiprocess
+
+    Multiprocess(config, sockets=[config.bind_socket()]).run()
+
+
+def close_streams_on_exit(server: Any, app: Starlette) -> None:
+    """End the dashboard's live streams as soon as ``server`` (uvicorn) is told to stop: uvicorn
+    waits for open responses before it stops, and a live stream never ends by itself."""
+    feed = getattr(app.state, "dashboard_feed", None)
+    if feed is None:
+        return
+    handle_exit = server.handle_exit
+
+    def closing(sig: int, frame: Any) -> None:
+        feed.close()
+        handle_exit(sig, frame)
+
+    server.handle_exit = closing
+
+
+def _tune_interpreter() -> None:
+    # Objects made at start-up never become garbage: keep full collections from scanning them
+    # (they had caused 20-40 ms stalls), and switch threads often enough for the committer.
+    sys.setswitchinterval(0.0005)
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)

@@ -1,0 +1,284 @@
+"""The projections of the event log: sessions, their digits, path steps, summaries with their legs
+and the path counters, built from ``ivrkit_deliveries`` in the order it was written.
+
+The webhook path appends one row per delivery (a CALL_ACTION's row carries what it tells about
+its session as ``facts``) and answers once that append has committed; everything a reader sees
+beside the raw deliveries is built here afterwards, a batch at a time, with the position reached
+(``ivrkit_projections``) written in the same transaction as what the batch built. After a crash
+the projector resumes from that position; a rebuild (:func:`rebuild`) empties the projections
+and follows the log from its start, and gives the same tables.
+
+The projections trail the log by the time one batch takes (milliseconds while a server runs;
+:meth:`ivrkit.store.Store.catch_up` waits for them). Session variables are not a projection:
+an answer reads them, so the append writes them with the delivery.
+
+On PostgreSQL several replicas append at once and ids are handed out before their transactions
+commit, so a row with a lower id may become visible after one with a higher id. Appends hold a
+shared advisory lock for their transaction; the projector takes it exclusively for the moment
+it reads the next rows, so every row below the highest one it reads has committed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from pydantic import ValidationError
+from sqlalchemy import Connection, delete, func, select, text, update
+
+from ivrkit.store import _convert as convert
+from ivrkit.store import _schema as schema
+from ivrkit.store._records import IN_PROGRESS, SessionUpdate
+from ivrkit.store._statements import Statements
+from ivrkit.wire._events import SessionSummaryEvent
+
+log = logging.getLogger("ivrkit.store")
+
+NAME = "sessions"
+"""The projection's row in ``ivrkit_projections``."""
+BATCH = 1000
+"""Most log rows projected in one transaction."""
+APPEND_LOCK = 0x1F2C_0002
+"""PostgreSQL advisory lock: appends hold it shared, the projector's read exclusively."""
+DUPLICATE_SUMMARY_NOTE = "a summary of this session was already stored; the first one is kept"
+
+Fold = Callable[[Connection, Sequence[str], int], int]
+"""Adds ended sessions to the analytics counters (``sign`` 1) or takes them out (-1)."""
+
+_D = schema.deliveries.c
+_S = schema.sessions.c
+_P = schema.projections.c
+
+PROJECTED = (
+    schema.path_steps,
+    schema.session_digits,
+    schema.legs,
+    schema.summaries,
+)
+"""The tables the projector builds from nothing (sessions are rebuilt apart: outbound calls
+write theirs directly)."""
+
+
+def encode_facts(update: SessionUpdate) -> str:
+    """What a CALL_ACTION tells about its session, as the log row keeps it."""
+    return msgspec.json.encode(update).decode()
+
+
+_FACTS = msgspec.json.Decoder(SessionUpdate)
+
+
+def decode_facts(facts: str) -> SessionUpdate:
+    return _FACTS.decode(facts)
+
+
+def lock_for_append(conn: Connection) -> None:
+    """Called at the start of every transaction that appends to the log."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": APPEND_LOCK})
+
+
+class Projector:
+    """Projects the log for one store (its statements, its fold hook)."""
+
+    def __init__(self, sql: Statements, fold: Fold) -> None:
+        self._sql = sql
+        self._fold = fold
+
+    def position(self, conn: Connection) -> int:
+        found = conn.execute(select(_P.position).where(_P.name == NAME)).scalar_one_or_none()
+        return int(found or 0)
+
+    def behind(self, conn: Connection) -> bool:
+        """Whether the log holds rows the projections do not show yet (one query)."""
+        last = select(func.max(_D.id)).scalar_subquery()
+        position = select(_P.position).where(_P.name == NAME).scalar_subquery()
+        found = conn.execute(select(last, position)).one()
+        return found[0] is not None and found[0] > (found[1] or 0)
+
+    def project(self, conn: Connection, limit: int = BATCH) -> int:
+        """Project the next rows of the log (at most ``limit``) in ``conn``'s transaction, and
+        move the position past them; how many rows were read."""
+        position = self._locked_position(conn)
+        query = (
+            select(
+                _D.id,
+                _D.outcome,
+                _D.event_type,
+                _D.session_id,
+                _D.body,
+                _D.facts,
+                _D.received_at,
+                _D.note,
+            )
+            .where(_D.id > position)
+            .order_by(_D.id)
+            .limit(limit)
+        )
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": APPEND_LOCK})
+            try:
+                rows = conn.execute(query).all()
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": APPEND_LOCK})
+        else:
+            rows = conn.execute(query).all()
+        if not rows:
+            return 0
+        self._apply(conn, rows)
+        self._move(conn, position, rows[-1].id)
+        return len(rows)
+
+    def _apply(self, conn: Connection, rows: Sequence[Any]) -> None:
+        # A session already ended that hears of a late event leaves the counters first and comes
+        # back with the late event at the end: the counters always count every ended session
+        # with everything the log holds of it, however the log was cut into batches.
+        touched = sorted({row.session_id for row in rows if row.facts and row.session_id})
+        reopened = _ended(conn, touched)
+        if reopened:
+            self._fold(conn, reopened, -1)
+        ended: list[str] = []
+        run: list[tuple[SessionUpdate, datetime]] = []
+        for row in rows:
+            if row.facts:
+                run.append((decode_facts(row.facts), row.received_at))
+            elif row.outcome == "summary" and row.event_type == "SESSION_SUMMARY":
+                self._write_updates(conn, run)
+                run = []
+                session_id = self._write_summary(conn, row)
+                if session_id is not None:
+                    ended.append(session_id)
+        self._write_updates(conn, run)
+        folded = list(dict.fromkeys([*reopened, *ended]))
+        if folded:
+            self._fold(conn, folded, 1)
+
+    def _write_updates(self, conn: Connection, run: list[tuple[SessionUpdate, datetime]]) -> None:
+        if not run:
+            return
+        sql = self._sql
+        sessions = [convert.session_values(update, at) for update, at in run]
+        digits = [convert.digits_values(update) for update, _ in run if update.digits]
+        steps = [step for update, _ in run if (step := convert.step_values(update)) is not None]
+        # executemany applies them in order: each may update a row an earlier one made
+        conn.execute(sql.upsert_session_from_vca, sessions)
+        if digits:
+            conn.execute(sql.insert_digits, digits)
+        if steps:
+            conn.execute(sql.insert_step, steps)
+
+    def _write_summary(self, conn: Connection, row: Any) -> str | None:
+        """The summary of a summary's row; the session it ends (None: not the first summary of
+        its session, or a body that is not one)."""
+        try:
+            event = SessionSummaryEvent.model_validate_json(row.body)
+        except ValidationError:
+            log.error("the summary in delivery %s does not parse; not projected", row.id)
+            return None
+        if not write_summary(self._sql, conn, event, row.received_at):
+            conn.execute(
+                update(schema.deliveries)
+                .where(_D.id == row.id)
+                .values(outcome="duplicate", note=row.note or DUPLICATE_SUMMARY_NOTE)
+            )
+            return None
+        return event.payload.session_id
+
+    def _locked_position(self, conn: Connection) -> int:
+        """The position, with its row locked until the transaction ends (one projector at a
+        time across processes; SQLite's write transaction already is)."""
+        query = select(_P.position).where(_P.name == NAME)
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        found = conn.execute(query).scalar_one_or_none()
+        if found is None:
+            self._sql_upsert_position(conn, 0)
+            found = conn.execute(query).scalar_one()
+        return int(found)
+
+    def _move(self, conn: Connection, old: int, new: int) -> None:
+        conn.execute(update(schema.projections).where(_P.name == NAME).values(position=new))
+
+    def _sql_upsert_position(self, conn: Connection, position: int) -> None:
+        conn.execute(self._sql.ensure_projection, {"name": NAME, "position": position})
+
+
+def write_summary(
+    sql: Statements, conn: Connection, event: SessionSummaryEvent, received_at: datetime
+) -> bool:
+    """Keep a session's summary with its legs and close the session; False (nothing written)
+    when the session has a summary already."""
+    payload = event.payload
+    session_id = payload.session_id
+    legs = payload.legs
+    leg_a = legs.get("callA")
+    errors = payload.error_details
+    conn.execute(
+        sql.ensure_session,
+        {"session_id": session_id, "status": IN_PROGRESS, "updated_at": received_at},
+    )
+    summary_id = conn.execute(
+        sql.insert_summary,
+        {
+            "session_id": session_id,
+            "session_status": payload.session_status,
+            "received_at": received_at,
+            "payload": convert.storable_json(payload.to_wire()),
+            "version": convert.int64(event.version),
+        },
+    ).scalar_one_or_none()
+    if summary_id is None:
+        return False
+    if legs:
+        conn.execute(
+            sql.insert_legs,
+            [convert.leg_values(summary_id, name, leg) for name, leg in legs.items()],
+        )
+    conn.execute(
+        sql.close_session,
+        {
+            "p_session_id": session_id,
+            "p_status": payload.session_status,
+            "p_sub_account_id": payload.sub_account_id,
+            "p_direction": leg_a.call_direction if leg_a else None,
+            "p_customer": convert.customer_of(leg_a),
+            "p_client_request_id": payload.client_request_id,
+            "p_last_action": payload.last_action,
+            "p_started_at": convert.parse_time(payload.start_time),
+            "p_ended_at": convert.parse_time(payload.end_time),
+            "p_call_count": convert.int64(payload.call_count),
+            "p_error_code": convert.int64(errors.code) if errors else None,
+            "p_error_message": errors.error_msg if errors else None,
+            "p_updated_at": received_at,
+        },
+    )
+    return True
+
+
+def _ended(conn: Connection, session_ids: Sequence[str]) -> list[str]:
+    found: list[str] = []
+    for start in range(0, len(session_ids), 500):
+        chunk = list(session_ids[start : start + 500])
+        found += conn.execute(
+            select(_S.session_id).where(_S.session_id.in_(chunk), _S.status != IN_PROGRESS)
+        ).scalars()
+    return sorted(found)
+
+
+def clear(conn: Connection) -> None:
+    """Empty what the projector builds and move it back to the log's start (a rebuild)."""
+    for table in PROJECTED:
+        conn.execute(delete(table))
+    # Sessions the log knows are rebuilt from it; a session only an outbound call made (no
+    # event yet) is kept as it was written.
+    logged = select(_D.session_id).where(_D.session_id.is_not(None))
+    conn.execute(delete(schema.sessions).where(_S.session_id.in_(logged)))
+    conn.execute(
+        update(schema.deliveries).where(_D.outcome == "duplicate").values(outcome="summary")
+    )
+    conn.execute(update(schema.projections).where(_P.name == NAME).values(position=0))
+
+
+__all__ = ["Projector", "clear", "decode_facts", "encode_facts", "lock_for_append"]
