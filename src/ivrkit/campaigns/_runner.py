@@ -57,6 +57,9 @@ SENDERS = 32
 RELEASE = "<release>"
 """A contact not called because a 429 held the campaign before its slot."""
 POLL_SECONDS = 0.05
+LONGEST_POLL = 0.25
+"""Rounds that find nothing to do wait longer and longer, up to this: a worker waiting for a
+busy webhook server's summaries must not take the CPU that server needs."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,8 @@ class Runner:
         self._hold_until: datetime | None = None
         """After a 429: calls whose slot comes before this are given back, not sent."""
         self._pending: list[tuple[m.ClaimedContact, str, Future[tuple[str | None, datetime]]]] = []
+        self._settled = 0
+        """Attempts the last :meth:`settle` placed, found not placed, or ended."""
         self._pool = ThreadPoolExecutor(max_workers=1)
         self._pace_lock = threading.Lock()
         self._sent: deque[datetime] = deque()
@@ -126,6 +131,7 @@ class Runner:
         self.leases.join(campaign, self.worker, socket.gethostname(), os.getpid(), lease)
         heartbeat = min(HEARTBEAT_SECONDS, lease / 3)
         beat = progress = time.monotonic()
+        pause = POLL_SECONDS
         self._pool = ThreadPoolExecutor(max_workers=SENDERS, thread_name_prefix="ivrkit-campaign")
         try:
             while True:
@@ -154,11 +160,14 @@ class Runner:
                 now = self.clock.now()
                 if until is not None and now >= until and not self._pending:
                     return self._result(campaign, "until")
-                if not placed and not submitted:
+                if placed or submitted or self._settled:
+                    pause = POLL_SECONDS
+                else:
                     idle = not self._pending and stop_when_idle and self.claims.idle(campaign, now)
                     if idle:
                         return self._result(campaign, "idle")
-                    self.clock.sleep(POLL_SECONDS)
+                    self.clock.sleep(pause)
+                    pause = min(pause * 2, LONGEST_POLL)
         finally:
             self._pool.shutdown(wait=True)
             self.collect(repo.get(self.name))
@@ -302,6 +311,7 @@ class Runner:
             note=f"no trace of the call {s.placing_grace:g}s after it was started",
         )
         self.attempts.end(campaign, endings, now)
+        self._settled = len(found) + len(lost) + len(endings)
         return open_count - len(lost) - len(endings)
 
     def _ending(self, campaign: m.Campaign, row: OpenAttempt, now: datetime) -> Ending:
