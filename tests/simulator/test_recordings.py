@@ -186,7 +186,9 @@ def test_an_unanswered_recorded_call_records_nothing(world: World) -> None:
     assert world.api.get(f"/recordings/{view.session_id}").json()["recordings"] == []
 
 
-@pytest.mark.parametrize("session_id", ["not-a-uuid", str(uuid.uuid4())])
+@pytest.mark.parametrize(
+    "session_id", ["not-a-uuid", str(uuid.uuid4())], ids=["not-a-uuid", "a-uuid"]
+)
 def test_recordings_of_an_unknown_session_are_404(world: World, session_id: str) -> None:
     response = world.api.get(f"/recordings/{session_id}")
     assert response.status_code == 404
