@@ -59,6 +59,7 @@ def test_sqlite_refuses_a_second_worker_clearly(rig: Rig, backend: str) -> None:
         rig.runner("solo").run(stop_when_idle=True)
 
 
+@pytest.mark.slow
 def test_a_worker_killed_mid_campaign_leaves_nobody_uncalled_or_called_twice(
     rig: Rig, store_url: str
 ) -> None:
