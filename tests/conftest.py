@@ -8,6 +8,9 @@ Markers (``make check`` runs what has none of them; ``make test`` runs everythin
 - ``postgres``: needs IVRKIT_TEST_POSTGRES_URL;
 - ``slow``: takes seconds on purpose (its timeout is longer).
 
+A test may take 60 s (pytest-timeout), an ``e2e`` one 180 s, a ``slow`` one 300 s: a hung test
+fails instead of hanging the run.
+
 ``e2e`` is added by the fixtures that start servers; a test that starts a server or a process
 without it fails, saying so, so the fast loop never starts one by accident.
 """
@@ -72,8 +75,11 @@ SERVER_FIXTURES = frozenset(
 CHEAP_PROGRAMS = frozenset({"git"})
 """Programs a fast test may run (quick, and no server)."""
 
+E2E_TIMEOUT = 180.0
+"""Seconds an ``e2e`` test may take, its servers' start included (others: the ``timeout`` of
+pyproject.toml, 60)."""
 SLOW_TIMEOUT = 300.0
-"""Seconds a ``slow`` test may take (others: the ``timeout`` of pyproject.toml)."""
+"""Seconds a ``slow`` test may take."""
 
 _ROOT = Path(__file__).resolve().parent
 _current: list[pytest.Item] = []
@@ -133,8 +139,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.xdist_group("browser"))
         if parts[0] in {"browser", "e2e"} or SERVER_FIXTURES & set(item.fixturenames):
             item.add_marker(pytest.mark.e2e)
-        if item.get_closest_marker("slow") and not item.get_closest_marker("timeout"):
-            item.add_marker(pytest.mark.timeout(SLOW_TIMEOUT))
+        if item.get_closest_marker("timeout") is None:
+            if item.get_closest_marker("slow"):
+                item.add_marker(pytest.mark.timeout(SLOW_TIMEOUT))
+            elif item.get_closest_marker("e2e"):
+                item.add_marker(pytest.mark.timeout(E2E_TIMEOUT))
 
 
 @pytest.hookimpl(wrapper=True)

@@ -161,6 +161,7 @@ def test_two_versions_of_one_tree_are_told_apart_and_no_tree_is_said_plainly() -
 
 
 @pytest.mark.e2e
+@pytest.mark.slow
 def test_pytest_xdist_workers_count_for_their_controller(pytester: pytest.Pytester) -> None:
     pytest.importorskip("xdist", reason="pytest-xdist is not installed")
     pytester.makepyfile(ENGINE_SUITE)

@@ -25,6 +25,7 @@ def _clean_env() -> dict[str, str]:
 
 
 @pytest.mark.e2e
+@pytest.mark.slow
 def test_the_new_project_passes_its_tests_with_every_route_taken(tmp_path: Path) -> None:
     project = tmp_path / "corner-shop"
     assert run_app(app, ["init", str(project)]) == 0

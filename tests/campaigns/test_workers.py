@@ -78,6 +78,7 @@ with VoiceClient(api_key, subaccount, base_url=platform_url, max_retries=0) as c
 as fast)."""
 
 
+@pytest.mark.slow
 def test_a_worker_killed_mid_campaign_leaves_nobody_uncalled_or_called_twice(
     rig: Rig, store_url: str
 ) -> None:

@@ -1,5 +1,5 @@
-"""A store filled with real simulated calls of the simple IVR, and the dashboard served over it on
-a loopback port."""
+"""A store filled with real simulated calls of the simple IVR, and the dashboard served over it in
+this process (tests/asgi.py)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ import httpx
 import pytest
 
 from ivrkit._harness import API_KEY, SUBACCOUNT, IvrHarness
-from ivrkit._serving import BackgroundServer
 from ivrkit.campaigns import CampaignSettings, CampaignStore, ManualClock, Runner, parse_contacts
 from ivrkit.client import VoiceClient
 from ivrkit.dashboard import DashboardSettings, standalone_app
 from ivrkit.store import SessionRecord, Store, open_store
 from ivrkit.trees import load_tree
 from ivrkit.trees._model import TreeSpec
+from tests.asgi import InProcessServer
 
 CUSTOMER = "+6512345678"
 OTHER = "+6598765432"
@@ -104,14 +104,14 @@ Serve = Callable[..., httpx.Client]
 @pytest.fixture
 def serve(calls: Calls, store: Store) -> Iterator[Serve]:
     """Start the dashboard over the filled store with these settings; returns an HTTP client."""
-    started: list[tuple[BackgroundServer, httpx.Client]] = []
+    started: list[tuple[InProcessServer, httpx.Client]] = []
 
     def start(**settings: object) -> httpx.Client:
         options: dict[str, object] = {"clock": lambda: calls.now, "poll_interval": 0.2}
         options.update(settings)
         app = standalone_app(store, DashboardSettings(**options), trees=simple_ivr)  # type: ignore[arg-type]
-        server = BackgroundServer(app).start()
-        client = httpx.Client(base_url=server.url, timeout=10.0)
+        server = InProcessServer(app).start()
+        client = server.client(timeout=10.0)
         started.append((server, client))
         return client
 

@@ -26,7 +26,7 @@ from ivrkit.store import open_store
 from tests.conftest import load_fixture
 from tests.postgres import fresh_schema
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 ROUNDS = 2
 CLIENTS = 8

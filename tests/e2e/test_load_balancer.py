@@ -31,7 +31,7 @@ from ivrkit.trees import load_tree
 from ivrkit.wire import WebhookType
 from tests.postgres import fresh_schema
 
-pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
+pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.slow]
 
 HAPROXY_CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "haproxy.cfg"
 CALLS = 300

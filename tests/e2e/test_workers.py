@@ -23,7 +23,7 @@ from ivrkit.store import open_store
 from tests.conftest import load_fixture
 from tests.postgres import fresh_schema
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 def serve(db: str, cwd: Path, *args: str) -> tuple[str, subprocess.Popen[bytes]]:

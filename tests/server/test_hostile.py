@@ -217,6 +217,7 @@ def _hung_store_is_survived(app_store: Store, spool: Path, hold: Any, release: A
 
 
 @pytest.mark.e2e
+@pytest.mark.slow
 def test_a_locked_sqlite_store_does_not_hang_the_answers(store: Store, tmp_path: Path) -> None:
     locker = sqlite3.connect(tmp_path / "ivrkit.db", isolation_level=None)
 
@@ -233,6 +234,7 @@ def test_a_locked_sqlite_store_does_not_hang_the_answers(store: Store, tmp_path:
 
 
 @pytest.mark.postgres
+@pytest.mark.slow
 def test_a_locked_postgresql_table_does_not_hang_the_answers(tmp_path: Path) -> None:
     import psycopg
 

@@ -21,7 +21,7 @@ from ivrkit.server._treeset import TreeSet
 from ivrkit.store import Store, open_store
 from ivrkit.trees import Position, load_tree, parse_tree
 from tests.conftest import load_fixture
-from tests.server.conftest import SettledClient
+from tests.server.conftest import InProcessServer, SettledClient
 
 INBOUND_TREE = """\
 name: hotline
@@ -51,7 +51,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
 def http(store: Store, tmp_path: Path) -> Iterator[httpx.Client]:
     trees = [load_tree(), load_tree("restaurant"), parse_tree(INBOUND_TREE)]
     app = create_app(trees, store=store, spool=tmp_path / "spool.jsonl")
-    with BackgroundServer(app) as running, SettledClient(running) as client:
+    with InProcessServer(app) as running, SettledClient(running) as client:
         yield client
 
 
@@ -89,7 +89,6 @@ def prompt_of(answer: dict[str, Any]) -> str:
     return text
 
 
-@pytest.mark.e2e
 def test_the_path_names_the_tree(http: httpx.Client) -> None:
     answer = http.post("/webhooks/vca/restaurant", json=vca("1", event_id="a")).json()
     assert prompt_of(answer).startswith("Press 1 to make a new reservation")
@@ -97,7 +96,6 @@ def test_the_path_names_the_tree(http: httpx.Client) -> None:
     assert prompt_of(default).startswith("Sorry, we did not understand")
 
 
-@pytest.mark.e2e
 def test_an_outbound_session_keeps_the_tree_that_called(http: httpx.Client, store: Store) -> None:
     store.record_outbound_call(
         "s-9",
@@ -111,7 +109,6 @@ def test_an_outbound_session_keeps_the_tree_that_called(http: httpx.Client, stor
     assert prompt_of(answer).startswith("Our restaurant hours")
 
 
-@pytest.mark.e2e
 def test_an_inbound_call_starts_the_tree_of_the_number_called(
     http: httpx.Client, store: Store
 ) -> None:
@@ -128,7 +125,6 @@ def test_an_inbound_call_starts_the_tree_of_the_number_called(
     assert store.session("in-1").flow == "hotline"
 
 
-@pytest.mark.e2e
 def test_an_unknown_tree_in_the_path_gets_the_default_and_a_note(
     http: httpx.Client, store: Store
 ) -> None:
@@ -168,7 +164,6 @@ def test_a_broken_tree_file_fails_at_start(tmp_path: Path) -> None:
         load_tree(path)
 
 
-@pytest.mark.e2e
 def test_an_unrecorded_outbound_call_goes_to_the_tree_whose_caller_id_placed_it(
     http: httpx.Client,
 ) -> None:

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from ivrkit._serving import BackgroundServer
 from ivrkit.server import create_app
 from ivrkit.server._spool import Spool, spooled_delivery
 from ivrkit.server._treeset import TreeSet
@@ -22,7 +21,7 @@ from ivrkit.store._versions import TreeVersions
 from ivrkit.trees import HookCall, Position, Tree, builtin_path, load_tree, parse_tree
 from ivrkit.trees._position import ActionId
 from tests.conftest import load_fixture
-from tests.server.conftest import SettledClient
+from tests.server.conftest import InProcessServer, SettledClient
 
 OLD = builtin_path("simple_ivr").read_text(encoding="utf-8")
 NEW = OLD.replace('"2": agent', '"2": resolved\n        "3": agent')
@@ -65,11 +64,10 @@ def change(path: Path, text: str, stamp: int) -> None:
     os.utime(path, (stamp, stamp))
 
 
-def serve(trees: TreeSet | Tree, store: Store, tmp_path: Path) -> BackgroundServer:
-    return BackgroundServer(create_app(trees, store=store, spool=tmp_path / "spool.jsonl"))
+def serve(trees: TreeSet | Tree, store: Store, tmp_path: Path) -> InProcessServer:
+    return InProcessServer(create_app(trees, store=store, spool=tmp_path / "spool.jsonl"))
 
 
-@pytest.mark.e2e
 def test_a_call_that_reloads_between_two_keys_keeps_its_route_and_new_calls_get_the_new_one(
     store: Store, flow: Path, tmp_path: Path
 ) -> None:
@@ -110,7 +108,6 @@ def test_a_call_that_reloads_between_two_keys_keeps_its_route_and_new_calls_get_
     assert [v.version for v in kept] == [old.version, new.version]
 
 
-@pytest.mark.e2e
 def test_a_restarted_server_answers_a_call_on_a_version_it_no_longer_serves(
     store: Store, flow: Path, tmp_path: Path
 ) -> None:
@@ -129,7 +126,6 @@ def test_a_restarted_server_answers_a_call_on_a_version_it_no_longer_serves(
     assert session.last_version != restarted.version
 
 
-@pytest.mark.e2e
 def test_a_replica_that_knows_only_the_new_tree_answers_the_old_version_from_the_store(
     flow: Path, tmp_path: Path
 ) -> None:
@@ -157,7 +153,6 @@ def test_a_replica_that_knows_only_the_new_tree_answers_the_old_version_from_the
         assert versions[0] == versions[1] == load_tree(flow).version
 
 
-@pytest.mark.e2e
 def test_an_unknown_version_gets_the_entry_menu_with_a_note_and_the_session_shows_both(
     store: Store, flow: Path, tmp_path: Path
 ) -> None:
@@ -198,7 +193,6 @@ def test_an_unknown_version_gets_the_entry_menu_with_a_note_and_the_session_show
         "x" * 20_000,
     ],
 )
-@pytest.mark.e2e
 def test_a_tampered_or_oversized_client_action_id_gets_the_entry_menu_with_a_short_note(
     store: Store, tmp_path: Path, action_id: str
 ) -> None:
@@ -233,7 +227,6 @@ nodes:
 """
 
 
-@pytest.mark.e2e
 def test_python_hooks_apply_to_every_version(store: Store, tmp_path: Path) -> None:
     path = tmp_path / "hooked.yaml"
     path.write_text(HOOKED, encoding="utf-8")
@@ -260,7 +253,6 @@ def test_python_hooks_apply_to_every_version(store: Store, tmp_path: Path) -> No
     assert asked == ["old", "new"]
 
 
-@pytest.mark.e2e
 def test_a_version_read_back_from_the_store_answers_with_the_current_trees_hooks(
     store: Store, tmp_path: Path
 ) -> None:
@@ -290,7 +282,6 @@ def test_reloading_an_unchanged_tree_keeps_the_running_version(flow: Path) -> No
     assert "unchanged" in message
 
 
-@pytest.mark.e2e
 def test_the_answer_cache_never_mixes_versions(store: Store, flow: Path, tmp_path: Path) -> None:
     """Two versions of a tree without variables answer one event differently, both cached."""
     trees = TreeSet([load_tree(flow)], paths=[flow], loader=load_tree)

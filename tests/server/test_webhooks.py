@@ -16,7 +16,7 @@ from ivrkit.server import create_app
 from ivrkit.store import Store, open_store
 from ivrkit.trees import load_tree
 from tests.conftest import load_fixture
-from tests.server.conftest import SettledClient
+from tests.server.conftest import InProcessServer, SettledClient
 
 SECRET = "s3cret-header-value"
 CUSTOMER = "+6512345678"
@@ -30,14 +30,14 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 @pytest.fixture()
-def server(store: Store, tmp_path: Path) -> Iterator[BackgroundServer]:
+def server(store: Store, tmp_path: Path) -> Iterator[InProcessServer]:
     app = create_app(load_tree(), store=store, spool=tmp_path / "spool.jsonl")
-    with BackgroundServer(app) as running:
+    with InProcessServer(app) as running:
         yield running
 
 
 @pytest.fixture()
-def http(server: BackgroundServer) -> Iterator[httpx.Client]:
+def http(server: InProcessServer) -> Iterator[httpx.Client]:
     with SettledClient(server) as client:
         yield client
 
@@ -66,7 +66,6 @@ def vca_event(
 
 
 @pytest.mark.parametrize("legacy", [False, True], ids=["eventData.dtmf", "payload.dtmf"])
-@pytest.mark.e2e
 def test_digit_1_hangs_up_as_the_guide_does(http: httpx.Client, legacy: bool) -> None:
     response = http.post("/webhooks/vca", json=vca_event("1", legacy=legacy))
     assert response.status_code == 200
@@ -77,7 +76,6 @@ def test_digit_1_hangs_up_as_the_guide_does(http: httpx.Client, legacy: bool) ->
 
 
 @pytest.mark.parametrize("legacy", [False, True], ids=["eventData.dtmf", "payload.dtmf"])
-@pytest.mark.e2e
 def test_digit_2_bridges_the_customer_to_the_agent(http: httpx.Client, legacy: bool) -> None:
     response = http.post("/webhooks/vca", json=vca_event("2", legacy=legacy))
     assert (
@@ -87,7 +85,6 @@ def test_digit_2_bridges_the_customer_to_the_agent(http: httpx.Client, legacy: b
 
 
 @pytest.mark.parametrize("digits", ["9", None, "", "12"])
-@pytest.mark.e2e
 def test_anything_else_repeats_the_menu_with_the_guides_prompt(
     http: httpx.Client, digits: str | None
 ) -> None:
@@ -99,13 +96,11 @@ def test_anything_else_repeats_the_menu_with_the_guides_prompt(
     assert body["clientActionId"] == f"main#1~{load_tree().version[:6]}"
 
 
-@pytest.mark.e2e
 def test_the_repeated_menu_still_routes_digits(http: httpx.Client) -> None:
     body = http.post("/webhooks/vca", json=vca_event("1", action_id="main#1")).json()
     assert body == {"callflow": [{"action": "hangup"}]}
 
 
-@pytest.mark.e2e
 def test_unknown_client_action_id_gets_the_entry_menu_and_is_recorded(
     http: httpx.Client, store: Store
 ) -> None:
@@ -117,7 +112,6 @@ def test_unknown_client_action_id_gets_the_entry_menu_and_is_recorded(
     assert "ivr1_level1" in (delivery.note or "")
 
 
-@pytest.mark.e2e
 def test_a_repeated_event_id_gets_the_identical_answer_and_is_recorded_once(
     http: httpx.Client, store: Store
 ) -> None:
@@ -129,7 +123,6 @@ def test_a_repeated_event_id_gets_the_identical_answer_and_is_recorded_once(
     assert store.session("s-1").digits == ["2"]
 
 
-@pytest.mark.e2e
 def test_sessions_record_digits_in_order_and_the_last_action(
     http: httpx.Client, store: Store
 ) -> None:
@@ -142,7 +135,6 @@ def test_sessions_record_digits_in_order_and_the_last_action(
     assert session.status == "IN_PROGRESS"
 
 
-@pytest.mark.e2e
 def test_sessions_record_the_outcome_label_the_answer_reached(
     http: httpx.Client, store: Store
 ) -> None:
@@ -164,7 +156,6 @@ def test_sessions_record_the_outcome_label_the_answer_reached(
         "vss_nm_failure_error_minus2004.json",
     ],
 )
-@pytest.mark.e2e
 def test_session_summaries_are_stored_before_200(
     http: httpx.Client, store: Store, name: str
 ) -> None:
@@ -178,7 +169,6 @@ def test_session_summaries_are_stored_before_200(
     assert len(stored.legs) == len(summary["payload"]["details"])
 
 
-@pytest.mark.e2e
 def test_malformed_json_is_400_and_kept(http: httpx.Client, store: Store) -> None:
     response = http.post(
         "/webhooks/vca",
@@ -192,7 +182,6 @@ def test_malformed_json_is_400_and_kept(http: httpx.Client, store: Store) -> Non
     assert kept.body == '{"eventType": "CALL_ACTION",'
 
 
-@pytest.mark.e2e
 def test_a_wrong_shape_is_400_naming_the_field(http: httpx.Client, store: Store) -> None:
     event = vca_event("1")
     event["payload"]["eventId"] = 12345
@@ -203,7 +192,6 @@ def test_a_wrong_shape_is_400_naming_the_field(http: httpx.Client, store: Store)
 
 
 @pytest.mark.parametrize("body", [b"[]", b'"CALL_ACTION"', b"null", b"42"])
-@pytest.mark.e2e
 def test_json_that_is_not_an_object_is_400(http: httpx.Client, store: Store, body: bytes) -> None:
     response = http.post(
         "/webhooks/vca", content=body, headers={"content-type": "application/json"}
@@ -213,7 +201,6 @@ def test_json_that_is_not_an_object_is_400(http: httpx.Client, store: Store, bod
     assert store.deliveries()[0].outcome == "bad-shape"
 
 
-@pytest.mark.e2e
 def test_a_body_over_64_kib_is_413(http: httpx.Client, store: Store) -> None:
     event = vca_event("1")
     event["padding"] = "x" * (64 * 1024)
@@ -232,7 +219,6 @@ def test_a_smaller_body_limit_is_the_one_reported(store: Store, tmp_path: Path) 
     assert "over the 1024-byte limit" in response.json()["detail"]
 
 
-@pytest.mark.e2e
 def test_an_unknown_event_type_is_200_empty_and_recorded(http: httpx.Client, store: Store) -> None:
     response = http.post("/webhooks/vca", json={"eventType": "CALL_TELEPORTED", "payload": {}})
     assert response.status_code == 200
@@ -240,7 +226,6 @@ def test_an_unknown_event_type_is_200_empty_and_recorded(http: httpx.Client, sto
     assert store.deliveries()[0].outcome == "ignored"
 
 
-@pytest.mark.e2e
 def test_call_status_events_are_recorded(http: httpx.Client, store: Store) -> None:
     event = load_fixture("vcs_call_status_call_received_simple_ivr.json")
     assert http.post("/webhooks/vcs", json=event).status_code == 200
@@ -248,7 +233,6 @@ def test_call_status_events_are_recorded(http: httpx.Client, store: Store) -> No
     assert kept.channel == "vcs"
 
 
-@pytest.mark.e2e
 def test_healthz(http: httpx.Client) -> None:
     assert http.get("/healthz").json()["status"] == "ok"
 
@@ -258,12 +242,11 @@ def secured(store: Store, tmp_path: Path) -> Iterator[httpx.Client]:
     app = create_app(
         load_tree(), store=store, webhook_secret=SECRET, spool=tmp_path / "spool.jsonl"
     )
-    with BackgroundServer(app) as running, SettledClient(running) as client:
+    with InProcessServer(app) as running, SettledClient(running) as client:
         yield client
 
 
 @pytest.mark.parametrize("header", [None, "wrong", f"Bearer {SECRET}", SECRET.upper()])
-@pytest.mark.e2e
 def test_wrong_auth_is_401_and_answers_nothing(
     secured: httpx.Client, store: Store, header: str | None
 ) -> None:
@@ -275,21 +258,19 @@ def test_wrong_auth_is_401_and_answers_nothing(
     assert store.session("s-1") is None
 
 
-@pytest.mark.e2e
 def test_the_configured_secret_is_accepted(secured: httpx.Client) -> None:
     response = secured.post("/webhooks/vca", json=vca_event("1"), headers={"authorization": SECRET})
     assert response.status_code == 200
     assert response.json()["callflow"] == [{"action": "hangup"}]
 
 
-@pytest.mark.e2e
 def test_an_internal_failure_answers_the_entry_menu_not_500(
-    server: BackgroundServer, http: httpx.Client, store: Store, monkeypatch: pytest.MonkeyPatch
+    server: InProcessServer, http: httpx.Client, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def broken(event: object) -> object:
         raise RuntimeError("tree exploded")
 
-    pipeline_tree = server._server.config.app.state.tree  # type: ignore[attr-defined]
+    pipeline_tree = server.app.state.tree  # type: ignore[attr-defined]
     monkeypatch.setattr(pipeline_tree, "answer", broken)
     response = http.post("/webhooks/vca", json=vca_event("1"))
     assert response.status_code == 200
@@ -344,7 +325,6 @@ def test_a_summary_neither_store_nor_spool_can_keep_is_503_so_it_comes_again(
     assert response.json()["error"] == "store-unavailable"
 
 
-@pytest.mark.e2e
 def test_an_unauthorized_body_is_kept_only_in_part(secured: httpx.Client, store: Store) -> None:
     event = vca_event("1")
     event["padding"] = "x" * 50_000

@@ -169,6 +169,7 @@ def test_a_bad_bulk_put_is_refused_and_changes_nothing(
     assert listing["patterns"] == []
 
 
+@pytest.mark.slow
 def test_ten_thousand_phones_go_in_requests_under_the_body_limit(world: World) -> None:
     # each entry carries a long press list: together several MiB, far over the 1 MiB limit
     scripts = {

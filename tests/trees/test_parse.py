@@ -87,6 +87,7 @@ def test_nesting_up_to_the_limit_is_read() -> None:
 
 
 @pytest.mark.parametrize("kind", ["menu", "say", "goto"])
+@pytest.mark.slow
 def test_a_chain_of_1500_nodes_gives_the_same_true_answer_to_lint_and_the_loader(
     kind: str,
 ) -> None:
