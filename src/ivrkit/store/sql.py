@@ -110,7 +110,7 @@ class Store:
         self._dialect = engine.dialect.name
         self._sql = Statements(self._dialect)
         self._batch = batch.BatchWriter(self._sql, engine.dialect)
-        self._projector = projector.Projector(self._sql, _fold)
+        self._projector = projector.Projector(self._sql, self._batch, _fold)
         lock: AbstractContextManager[Any] = nullcontext()
         if self._dialect == "sqlite":
             # SQLite has one writer at a time; queueing writers on a lock wakes the next one at
