@@ -8,14 +8,18 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 from ivrkit.store import Store
 
 log = logging.getLogger("ivrkit.server")
 
-BATCH = 512
+BATCH = 128
 """Most log rows per projecting transaction: on SQLite (one writer at a time) an append waits
 behind one at most this long."""
+YIELD = 0.002
+"""Seconds the projector pauses between its transactions while deliveries wait to be
+committed: the appends that answers wait for go first."""
 GATHER = 0.05
 """Seconds a poke waits for more appends before projecting: a batch of many rows costs little
 more than a batch of a few (the counters of many sessions share their rows), so under load the
@@ -27,8 +31,9 @@ RETRY = 1.0
 class Projecting:
     """The projector thread of one server."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, busy: Callable[[], bool] = lambda: False) -> None:
         self.store = store
+        self._busy = busy
         self._wake = threading.Event()
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="ivrkit-projector", daemon=True)
@@ -55,7 +60,9 @@ class Projecting:
                 time.sleep(GATHER)
             self._wake.clear()
             try:
-                self.store.catch_up(BATCH)
+                while self.store.catch_up(BATCH, once=True) == BATCH and not self._stopping:
+                    if self._busy():
+                        time.sleep(YIELD)
             except Exception:  # noqa: BLE001 - the thread lives on; the next poke retries
                 log.exception("could not project the event log; trying again")
                 if not self._stopping:

@@ -258,17 +258,18 @@ class Store:
 
     # -- projections ----------------------------------------------------------------------------
 
-    def catch_up(self, batch: int = projector.BATCH) -> int:
+    def catch_up(self, batch: int = projector.BATCH, *, once: bool = False) -> int:
         """Project everything appended so far (:mod:`ivrkit.store.projector`), ``batch`` log
-        rows per transaction: after it returns, the session tables and counters show every
-        delivery committed before it was called. Safe from any thread and any process (one
-        projects at a time). How many log rows this call projected."""
+        rows per transaction (only one transaction with ``once``): after it returns, the session
+        tables and counters show every delivery committed before it was called. Safe from any
+        thread and any process (one projects at a time). How many log rows this call
+        projected."""
         done = 0
         while True:
             with self._transaction(write=True) as conn:
                 moved = self._projector.project(conn, batch)
             done += moved
-            if moved < batch:
+            if moved < batch or once:
                 return done
 
     def behind(self) -> bool:
