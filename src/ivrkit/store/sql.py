@@ -11,6 +11,7 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -32,6 +33,7 @@ from ivrkit.store.engine import (
     display_url,
     is_memory,
     parse_store_url,
+    spool_path_of,
 )
 from ivrkit.store.records import (
     IN_PROGRESS,
@@ -138,6 +140,12 @@ class Store:
     def url(self) -> str:
         """The database URL, without its password."""
         return display_url(self._url)
+
+    @property
+    def spool_path(self) -> Path:
+        """Where a webhook server spools the deliveries this store cannot take in time
+        (:func:`~ivrkit.store.engine.spool_path_of`)."""
+        return spool_path_of(self._url)
 
     @property
     def dialect(self) -> str:
