@@ -24,7 +24,7 @@ from ivrkit.server import _readiness as readiness
 from ivrkit.server._body import MAX_BODY_BYTES
 from ivrkit.server._committer import COMMIT_TIMEOUT, Committer
 from ivrkit.server._metrics import CONTENT_TYPE, ServerMetrics
-from ivrkit.server._spool import Spool, spool_path_for
+from ivrkit.server._spool import Spool
 from ivrkit.server._switches import SWITCH_TTL, SWITCH_WAIT, SwitchReader
 from ivrkit.server._treeset import TreeSet
 from ivrkit.server._webhooks import JSON, Durability, WebhookPipeline
@@ -69,7 +69,8 @@ def create_app(
     on, after a reload, a restart, or on another replica on the same store.
     Every answer waits for its delivery's commit (``durability="answer-first"`` opts out for
     trees without session variables); a commit that has not come back within
-    ``commit_timeout`` seconds is spooled to disk instead.
+    ``commit_timeout`` seconds is spooled to disk instead: to ``spool``, else to the store's own
+    :attr:`~ivrkit.store.Store.spool_path`.
 
     ``GET /metrics`` shows this process's metrics; with ``metrics_dir`` (or
     ``PROMETHEUS_MULTIPROC_DIR`` set) it writes them there and shows the sum over every
@@ -95,7 +96,7 @@ def create_app(
         if owns_store:
             active_store.close()
         raise
-    spool_file = Spool(spool or spool_path_for(db))
+    spool_file = Spool(spool or active_store.spool_path)
     metrics = ServerMetrics(metrics_dir)
     committer = Committer(active_store, spool_file, commit_timeout=commit_timeout, metrics=metrics)
     pipeline = WebhookPipeline(

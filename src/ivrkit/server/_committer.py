@@ -123,9 +123,11 @@ class Committer:
         self.spool = spool
         self.commit_timeout = commit_timeout
         self.metrics = metrics
-        self._queue: queue.Queue[_Item] = queue.Queue(maxsize=queue_limit)
+        # SimpleQueue: put and get in C, no Python-level condition per record.
+        self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
+        self._queue_limit = queue_limit
         self._deadlines = Deadlines(commit_timeout)
-        self.projecting = Projecting(store)
+        self.projecting = Projecting(store, busy=lambda: self._queue.qsize() > 0)
         self._thread = threading.Thread(target=self._run, name="ivrkit-committer", daemon=True)
         self._state = "new"  # then "running", then "stopped"
         self._state_lock = threading.Lock()
@@ -205,13 +207,12 @@ class Committer:
         while self._state == "running" and self._thread.is_alive():
             if self.stalled:
                 return False
-            try:
-                self._queue.put_nowait(item)
+            if self._queue.qsize() < self._queue_limit:
+                self._queue.put(item)
                 return True
-            except queue.Full:
-                if time.monotonic() > deadline:
-                    return False
-                await asyncio.sleep(0.001)  # this request waits for room; the loop goes on
+            if time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(0.001)  # this request waits for room; the loop goes on
         return False
 
     async def read_variables(self, session_id: str) -> dict[str, str]:

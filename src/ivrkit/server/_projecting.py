@@ -7,14 +7,23 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Callable
 
 from ivrkit.store import Store
 
 log = logging.getLogger("ivrkit.server")
 
-BATCH = 256
-"""Log rows per projecting transaction: small, so that on SQLite (one writer at a time) an
-append never waits long behind one."""
+BATCH = 128
+"""Most log rows per projecting transaction: on SQLite (one writer at a time) an append waits
+behind one at most this long."""
+YIELD = 0.002
+"""Seconds the projector pauses between its transactions while deliveries wait to be
+committed: the appends that answers wait for go first."""
+GATHER = 0.05
+"""Seconds a poke waits for more appends before projecting: a batch of many rows costs little
+more than a batch of a few (the counters of many sessions share their rows), so under load the
+projections trail by about this much and cost a fraction of what one batch per commit would."""
 RETRY = 1.0
 """Seconds between tries while the store fails."""
 
@@ -22,8 +31,9 @@ RETRY = 1.0
 class Projecting:
     """The projector thread of one server."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, busy: Callable[[], bool] = lambda: False) -> None:
         self.store = store
+        self._busy = busy
         self._wake = threading.Event()
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="ivrkit-projector", daemon=True)
@@ -46,9 +56,13 @@ class Projecting:
     def _run(self) -> None:
         while True:
             self._wake.wait(RETRY)
+            if not self._stopping:
+                time.sleep(GATHER)
             self._wake.clear()
             try:
-                self.store.catch_up(BATCH)
+                while self.store.catch_up(BATCH, once=True) == BATCH and not self._stopping:
+                    if self._busy():
+                        time.sleep(YIELD)
             except Exception:  # noqa: BLE001 - the thread lives on; the next poke retries
                 log.exception("could not project the event log; trying again")
                 if not self._stopping:

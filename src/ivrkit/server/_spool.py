@@ -19,16 +19,15 @@ from typing import Any
 
 from ivrkit.errors import StoreRefused
 from ivrkit.store import Delivery, SessionUpdate, VcaWrite
+from ivrkit.store._engine import parse_store_url, spool_path_of
 
 log = logging.getLogger("ivrkit.server")
 
 
 def spool_path_for(db_url: str) -> Path:
-    """Where deliveries go when the store cannot take them: beside a SQLite file, else
-    ``ivrkit-summaries.spool.jsonl`` in the working folder."""
-    if db_url.startswith("sqlite:///") and len(db_url) > len("sqlite:///"):
-        return Path(db_url.removeprefix("sqlite:///")).with_suffix(".spool.jsonl")
-    return Path("ivrkit-summaries.spool.jsonl")
+    """Where a server on the store at ``db_url`` spools deliveries: what
+    :attr:`ivrkit.store.Store.spool_path` says, without opening the store."""
+    return spool_path_of(parse_store_url(db_url))
 
 
 class Spool:

@@ -6,7 +6,10 @@ Every way this can go wrong ends as a :class:`~ivrkit.errors.StoreError` that sa
 from __future__ import annotations
 
 import importlib.util
+import os
+import re
 import sqlite3
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +67,22 @@ def parse_store_url(url: str) -> URL:
             raise StoreError(POSTGRES_HINT)
         return parsed.set(drivername="postgresql+psycopg")
     raise StoreError(f"unsupported database {backend!r} in {display_url(parsed)}; {URL_HINT}")
+
+
+def spool_path_of(url: URL) -> Path:
+    """Where a webhook server spools the deliveries the store at ``url`` cannot take in time:
+    beside a SQLite file (``ivrkit.db`` → ``ivrkit.spool.jsonl``); for PostgreSQL a file named
+    after the server, the database and its options (a schema) in the working folder, so two
+    databases never share one; for an in-memory store (gone with its process) a file of this
+    process in the temporary folder."""
+    if url.get_backend_name() == "sqlite":
+        if not is_memory(url):
+            return Path(str(url.database)).with_suffix(".spool.jsonl")
+        return Path(tempfile.gettempdir()) / f"ivrkit-memory-{os.getpid()}.spool.jsonl"
+    parts = [url.host or "local", str(url.port or ""), url.database or ""]
+    parts += [f"{key}={value}" for key, value in sorted(url.query.items())]
+    name = re.sub(r"[^A-Za-z0-9_.=-]+", "_", "-".join(part for part in parts if part))
+    return Path(f"ivrkit-{name[:120]}.spool.jsonl")
 
 
 def is_memory(url: URL) -> bool:

@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, select
@@ -409,6 +410,7 @@ def _rows(
             yield {**dict(zip(keys, key, strict=True)), count: value}
 
 
+@lru_cache(maxsize=16)
 def _adding(dialect: str, table: Any, count_column: str) -> Any:
     """INSERT ... ON CONFLICT DO UPDATE SET count = count + excluded.count."""
     upsert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)

@@ -23,15 +23,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from pydantic import ValidationError
-from sqlalchemy import Connection, delete, func, select, text, update
+from sqlalchemy import Connection, bindparam, delete, func, select, text, update
 
 from ivrkit.store import _convert as convert
 from ivrkit.store import _schema as schema
 from ivrkit.store._records import IN_PROGRESS, SessionUpdate
+
+if TYPE_CHECKING:
+    from ivrkit.store._batch import BatchWriter
 from ivrkit.store._statements import Statements
 from ivrkit.wire._events import SessionSummaryEvent
 
@@ -51,6 +54,30 @@ Fold = Callable[[Connection, Sequence[str], int], int]
 _D = schema.deliveries.c
 _S = schema.sessions.c
 _P = schema.projections.c
+_SUM = schema.summaries.c
+
+_NEXT = (
+    select(
+        _D.id,
+        _D.outcome,
+        _D.event_type,
+        _D.session_id,
+        _D.body,
+        _D.facts,
+        _D.received_at,
+        _D.note,
+    )
+    .where(_D.id > bindparam("position"))
+    .order_by(_D.id)
+    .limit(bindparam("limit"))
+)
+"""The next rows of the log (built once: building a select costs more than running it)."""
+
+_MARK_DUPLICATE = (
+    update(schema.deliveries)
+    .where(_D.id == bindparam("p_id"))
+    .values(outcome="duplicate", note=func.coalesce(_D.note, bindparam("p_note")))
+)
 
 PROJECTED = (
     schema.path_steps,
@@ -83,8 +110,9 @@ def lock_for_append(conn: Connection) -> None:
 class Projector:
     """Projects the log for one store (its statements, its fold hook)."""
 
-    def __init__(self, sql: Statements, fold: Fold) -> None:
+    def __init__(self, sql: Statements, writer: BatchWriter, fold: Fold) -> None:
         self._sql = sql
+        self._run = writer.run
         self._fold = fold
 
     def position(self, conn: Connection) -> int:
@@ -102,29 +130,15 @@ class Projector:
         """Project the next rows of the log (at most ``limit``) in ``conn``'s transaction, and
         move the position past them; how many rows were read."""
         position = self._locked_position(conn)
-        query = (
-            select(
-                _D.id,
-                _D.outcome,
-                _D.event_type,
-                _D.session_id,
-                _D.body,
-                _D.facts,
-                _D.received_at,
-                _D.note,
-            )
-            .where(_D.id > position)
-            .order_by(_D.id)
-            .limit(limit)
-        )
+        query, params = _NEXT, {"position": position, "limit": limit}
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": APPEND_LOCK})
             try:
-                rows = conn.execute(query).all()
+                rows = conn.execute(query, params).all()
             finally:
                 conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": APPEND_LOCK})
         else:
-            rows = conn.execute(query).all()
+            rows = conn.execute(query, params).all()
         if not rows:
             return 0
         self._apply(conn, rows)
@@ -139,18 +153,24 @@ class Projector:
         reopened = _ended(conn, touched)
         if reopened:
             self._fold(conn, reopened, -1)
-        ended: list[str] = []
-        run: list[tuple[SessionUpdate, datetime]] = []
+        # Sessions do not touch each other's rows, so each kind of statement runs once for the
+        # batch, in an order that keeps every session's own order: the events before its
+        # summary, the summary, the (rare) events after it.
+        before: list[tuple[SessionUpdate, datetime]] = []
+        after: list[tuple[SessionUpdate, datetime]] = []
+        summaries: list[Any] = []
+        summarised: set[str] = set()
         for row in rows:
             if row.facts:
-                run.append((decode_facts(row.facts), row.received_at))
+                later = row.session_id in summarised
+                (after if later else before).append((decode_facts(row.facts), row.received_at))
             elif row.outcome == "summary" and row.event_type == "SESSION_SUMMARY":
-                self._write_updates(conn, run)
-                run = []
-                session_id = self._write_summary(conn, row)
-                if session_id is not None:
-                    ended.append(session_id)
-        self._write_updates(conn, run)
+                summaries.append(row)
+                if row.session_id:
+                    summarised.add(row.session_id)
+        self._write_updates(conn, before)
+        ended = self._write_summaries(conn, summaries)
+        self._write_updates(conn, after)
         folded = list(dict.fromkeys([*reopened, *ended]))
         if folded:
             self._fold(conn, folded, 1)
@@ -158,33 +178,74 @@ class Projector:
     def _write_updates(self, conn: Connection, run: list[tuple[SessionUpdate, datetime]]) -> None:
         if not run:
             return
-        sql = self._sql
         sessions = [convert.session_values(update, at) for update, at in run]
         digits = [convert.digits_values(update) for update, _ in run if update.digits]
         steps = [step for update, _ in run if (step := convert.step_values(update)) is not None]
         # executemany applies them in order: each may update a row an earlier one made
-        conn.execute(sql.upsert_session_from_vca, sessions)
-        if digits:
-            conn.execute(sql.insert_digits, digits)
-        if steps:
-            conn.execute(sql.insert_step, steps)
+        self._run(conn, "upsert_session_from_vca", sessions)
+        self._run(conn, "insert_digits", digits)
+        self._run(conn, "insert_step", steps)
 
-    def _write_summary(self, conn: Connection, row: Any) -> str | None:
-        """The summary of a summary's row; the session it ends (None: not the first summary of
-        its session, or a body that is not one)."""
-        try:
-            event = SessionSummaryEvent.model_validate_json(row.body)
-        except ValidationError:
-            log.error("the summary in delivery %s does not parse; not projected", row.id)
-            return None
-        if not write_summary(self._sql, conn, event, row.received_at):
-            conn.execute(
-                update(schema.deliveries)
-                .where(_D.id == row.id)
-                .values(outcome="duplicate", note=row.note or DUPLICATE_SUMMARY_NOTE)
-            )
-            return None
-        return event.payload.session_id
+    def _write_summaries(self, conn: Connection, rows: Sequence[Any]) -> list[str]:
+        """Keep the first summary of each session with its legs and close the session; mark
+        the deliveries of later ones duplicates. The sessions ended."""
+        if not rows:
+            return []
+        parsed: list[tuple[Any, SessionSummaryEvent]] = []
+        for row in rows:
+            try:
+                parsed.append((row, SessionSummaryEvent.model_validate_json(row.body)))
+            except ValidationError:
+                log.error("the summary in delivery %s does not parse; not projected", row.id)
+        ids = sorted({event.payload.session_id for _, event in parsed})
+        kept = set(_in(conn, _SUM.session_id, ids))
+        first: dict[str, tuple[Any, SessionSummaryEvent]] = {}
+        duplicates: list[dict[str, Any]] = []
+        for row, event in parsed:
+            session_id = event.payload.session_id
+            if session_id in kept or session_id in first:
+                duplicates.append({"p_id": row.id, "p_note": DUPLICATE_SUMMARY_NOTE})
+            else:
+                first[session_id] = (row, event)
+        if duplicates:
+            conn.execute(_MARK_DUPLICATE, duplicates)
+        if not first:
+            return []
+        self._run(
+            conn,
+            "ensure_session",
+            [
+                {"session_id": sid, "status": IN_PROGRESS, "updated_at": row.received_at}
+                for sid, (row, _) in first.items()
+            ],
+        )
+        self._run(
+            conn,
+            "insert_summary_plain",
+            [
+                {
+                    "session_id": sid,
+                    "session_status": event.payload.session_status,
+                    "received_at": row.received_at,
+                    "payload": convert.storable_json(event.payload.to_wire()),
+                    "version": convert.int64(event.version),
+                }
+                for sid, (row, event) in first.items()
+            ],
+        )
+        found = conn.execute(
+            select(_SUM.session_id, _SUM.id).where(_SUM.session_id.in_(list(first)))
+        )
+        summary_ids = {session_id: summary_id for session_id, summary_id in found}
+        legs = [
+            convert.leg_values(summary_ids[sid], name, leg)
+            for sid, (_, event) in first.items()
+            for name, leg in event.payload.legs.items()
+        ]
+        self._run(conn, "insert_legs", legs)
+        closing = [_closing(event, row.received_at) for row, event in first.values()]
+        self._run(conn, "close_session", closing)
+        return list(first)
 
     def _locked_position(self, conn: Connection) -> int:
         """The position, with its row locked until the transaction ends (one projector at a
@@ -205,56 +266,34 @@ class Projector:
         conn.execute(self._sql.ensure_projection, {"name": NAME, "position": position})
 
 
-def write_summary(
-    sql: Statements, conn: Connection, event: SessionSummaryEvent, received_at: datetime
-) -> bool:
-    """Keep a session's summary with its legs and close the session; False (nothing written)
-    when the session has a summary already."""
+def _closing(event: SessionSummaryEvent, received_at: datetime) -> dict[str, Any]:
+    """The parameters that close a session with its summary."""
     payload = event.payload
-    session_id = payload.session_id
-    legs = payload.legs
-    leg_a = legs.get("callA")
+    leg_a = payload.legs.get("callA")
     errors = payload.error_details
-    conn.execute(
-        sql.ensure_session,
-        {"session_id": session_id, "status": IN_PROGRESS, "updated_at": received_at},
-    )
-    summary_id = conn.execute(
-        sql.insert_summary,
-        {
-            "session_id": session_id,
-            "session_status": payload.session_status,
-            "received_at": received_at,
-            "payload": convert.storable_json(payload.to_wire()),
-            "version": convert.int64(event.version),
-        },
-    ).scalar_one_or_none()
-    if summary_id is None:
-        return False
-    if legs:
-        conn.execute(
-            sql.insert_legs,
-            [convert.leg_values(summary_id, name, leg) for name, leg in legs.items()],
-        )
-    conn.execute(
-        sql.close_session,
-        {
-            "p_session_id": session_id,
-            "p_status": payload.session_status,
-            "p_sub_account_id": payload.sub_account_id,
-            "p_direction": leg_a.call_direction if leg_a else None,
-            "p_customer": convert.customer_of(leg_a),
-            "p_client_request_id": payload.client_request_id,
-            "p_last_action": payload.last_action,
-            "p_started_at": convert.parse_time(payload.start_time),
-            "p_ended_at": convert.parse_time(payload.end_time),
-            "p_call_count": convert.int64(payload.call_count),
-            "p_error_code": convert.int64(errors.code) if errors else None,
-            "p_error_message": errors.error_msg if errors else None,
-            "p_updated_at": received_at,
-        },
-    )
-    return True
+    return {
+        "p_session_id": payload.session_id,
+        "p_status": payload.session_status,
+        "p_sub_account_id": payload.sub_account_id,
+        "p_direction": leg_a.call_direction if leg_a else None,
+        "p_customer": convert.customer_of(leg_a),
+        "p_client_request_id": payload.client_request_id,
+        "p_last_action": payload.last_action,
+        "p_started_at": convert.parse_time(payload.start_time),
+        "p_ended_at": convert.parse_time(payload.end_time),
+        "p_call_count": convert.int64(payload.call_count),
+        "p_error_code": convert.int64(errors.code) if errors else None,
+        "p_error_message": errors.error_msg if errors else None,
+        "p_updated_at": received_at,
+    }
+
+
+def _in(conn: Connection, column: Any, values: Sequence[str]) -> list[Any]:
+    found: list[Any] = []
+    for start in range(0, len(values), 500):
+        chunk = list(values[start : start + 500])
+        found += conn.execute(select(column).where(column.in_(chunk))).scalars()
+    return found
 
 
 def _ended(conn: Connection, session_ids: Sequence[str]) -> list[str]:

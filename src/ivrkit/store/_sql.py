@@ -38,6 +38,7 @@ from ivrkit.store._engine import (
     display_url,
     is_memory,
     parse_store_url,
+    spool_path_of,
 )
 from ivrkit.store._records import (
     IN_PROGRESS,
@@ -136,7 +137,7 @@ class Store:
         self._dialect = engine.dialect.name
         self._sql = Statements(self._dialect)
         self._batch = batch.BatchWriter(self._sql, engine.dialect)
-        self._projector = projector.Projector(self._sql, _fold)
+        self._projector = projector.Projector(self._sql, self._batch, _fold)
         lock: AbstractContextManager[Any] = nullcontext()
         if self._dialect == "sqlite":
             # SQLite has one writer at a time; queueing writers on a lock wakes the next one at
@@ -164,6 +165,12 @@ class Store:
     def url(self) -> str:
         """The database URL, without its password."""
         return display_url(self._url)
+
+    @property
+    def spool_path(self) -> Path:
+        """Where a webhook server spools the deliveries this store cannot take in time
+        (:func:`~ivrkit.store._engine.spool_path_of`)."""
+        return spool_path_of(self._url)
 
     @property
     def dialect(self) -> str:
@@ -284,17 +291,18 @@ class Store:
 
     # -- projections ----------------------------------------------------------------------------
 
-    def catch_up(self, batch: int = projector.BATCH) -> int:
+    def catch_up(self, batch: int = projector.BATCH, *, once: bool = False) -> int:
         """Project everything appended so far (:mod:`ivrkit.store._projector`), ``batch`` log
-        rows per transaction: after it returns, the session tables and counters show every
-        delivery committed before it was called. Safe from any thread and any process (one
-        projects at a time). How many log rows this call projected."""
+        rows per transaction (only one transaction with ``once``): after it returns, the session
+        tables and counters show every delivery committed before it was called. Safe from any
+        thread and any process (one projects at a time). How many log rows this call
+        projected."""
         done = 0
         while True:
             with self._transaction(write=True) as conn:
                 moved = self._projector.project(conn, batch)
             done += moved
-            if moved < batch:
+            if moved < batch or once:
                 return done
 
     def behind(self) -> bool:

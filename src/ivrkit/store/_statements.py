@@ -126,6 +126,7 @@ class Statements:
             .on_conflict_do_nothing(index_elements=[_SUM.session_id])
             .returning(_SUM.id)
         )
+        self.insert_summary_plain: Insert = insert(schema.summaries)
         self.insert_legs: Insert = insert(schema.legs)
         # Parameter names differ from column names: SQLAlchemy reserves those in SET clauses.
         self.close_session: Update = (
