@@ -21,13 +21,12 @@ from ivrkit.narrate import narrate, summary_line
 from ivrkit.server import create_app
 from ivrkit.server.switches import SWITCH_TTL, SWITCH_WAIT
 from ivrkit.server.treeset import TreeSet
-from ivrkit.serving import BackgroundServer
 from ivrkit.simulator import SessionView, SimulatorConfig, SimulatorControl
-from ivrkit.simulator import create_app as create_simulator
 from ivrkit.simulator.calls.transcript import LegChanged, Spoken, TranscriptEntry
 from ivrkit.store import SessionRecord, Store, open_store
 from ivrkit.trees import Tree, load_tree, resolve_flow
 from ivrkit.wire import SessionSummaryPayload
+from ivrkit.wiring import SimulatedPlatform
 
 __all__ = ["API_KEY", "SUBACCOUNT", "WEBHOOK_SECRET", "Call", "IvrFaults", "IvrHarness"]
 
@@ -206,40 +205,27 @@ class IvrHarness:
         config = simulator or SimulatorConfig(
             api_key=API_KEY, subaccount=SUBACCOUNT, legacy_dtmf=legacy_dtmf
         )
-        self._platform = BackgroundServer(create_simulator(config))
-        self._backend = BackgroundServer(
-            create_app(
-                self._trees,
-                store=self.store,
-                webhook_secret=webhook_secret,
-                spool=folder / "spool.jsonl",
-                switch_ttl=switch_ttl,
-                switch_wait=switch_wait,
-            )
+        backend = create_app(
+            self._trees,
+            store=self.store,
+            webhook_secret=webhook_secret,
+            spool=folder / "spool.jsonl",
+            switch_ttl=switch_ttl,
+            switch_wait=switch_wait,
         )
-        self._secret = webhook_secret
-        self._api_key = config.api_key or API_KEY
-        self._subaccount = config.subaccount or SUBACCOUNT
+        self.platform = SimulatedPlatform(backend, config=config, webhook_secret=webhook_secret)
         self.client: VoiceClient | None = None
         self.control: SimulatorControl = SimulatorControl("http://127.0.0.1")
 
     def start(self) -> Self:
-        self._platform.start()
-        self._backend.start()
-        self.client = VoiceClient(self._api_key, self._subaccount, base_url=self._platform.url)
-        self.control = SimulatorControl(self._platform.url)
-        for kind in ("VCA", "VSS"):
-            self.client.create_webhook(
-                kind, f"{self._backend.url}/webhooks/{kind.lower()}", http_auth_header=self._secret
-            )
+        self.platform.start()
+        self.client = self.platform.client
+        self.control = self.platform.control
         return self
 
     def stop(self) -> None:
-        if self.client is not None:
-            self.client.close()
         self.control.close()
-        self._backend.stop()
-        self._platform.stop()
+        self.platform.stop()
         self.store.close()
         self._folder.cleanup()
 
@@ -256,11 +242,11 @@ class IvrHarness:
 
     @property
     def platform_url(self) -> str:
-        return self._platform.url
+        return self.platform.url
 
     @property
     def backend_url(self) -> str:
-        return self._backend.url
+        return self.platform.backend_url
 
     def reload(self) -> list[str]:
         """Reload the tree from its file when the file changed, as ``ivrkit serve --reload``
@@ -302,7 +288,9 @@ class IvrHarness:
             self.control.set_phone(caller, stepped=True)
         else:
             self.control.set_phone(caller, press=press)
-        session_id = self.control.inbound_call(caller, number, sub_account_id=self._subaccount)
+        session_id = self.control.inbound_call(
+            caller, number, sub_account_id=self.platform.subaccount
+        )
         return Call(self, session_id, caller)
 
 
