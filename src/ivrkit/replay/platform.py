@@ -2,8 +2,8 @@
 played again.
 
 Every call runs through the simulator's own session logic (:class:`SimulatorState`, the
-:class:`~ivrkit.simulator.runner.CallRunner`: dialling, prompts and their tries, digit capture,
-bridging, the platform's check of every answer, the summary). Only the webhook's transport is
+:class:`~ivrkit.simulator.calls.runner.CallRunner`: dialling, prompts and their tries, digit
+capture, bridging, the checks of every answer, the summary). Only the webhook's transport is
 replaced: the CALL_ACTION body goes to the tree's engine as a function call instead of an HTTP
 POST to ``ivrkit serve``. HTTP would cost a hundred times more per call for nothing the replay
 asks about (the server's answers are the engine's, byte for byte), and the store of the live
