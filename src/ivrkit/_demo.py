@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ivrkit._callback import place_callback
+from ivrkit._loopback import SimulatedPlatform
 from ivrkit._narrate import NarratedLine, narrate, summary_line
-from ivrkit._serving import BackgroundServer
 from ivrkit.client import VoiceClient
 from ivrkit.server import create_app
-from ivrkit.simulator import SessionView, SimulatorConfig, SimulatorControl, create_simulator
+from ivrkit.simulator import SessionView, SimulatorConfig, SimulatorControl
 from ivrkit.simulator._calls.transcript import LegChanged, Spoken
 from ivrkit.store import SessionRecord, Store, open_store
 from ivrkit.trees import Tree, load_tree
@@ -128,24 +128,15 @@ def run_demo(
     with tempfile.TemporaryDirectory(prefix="ivrkit-demo-") as folder:
         store = open_store(db or f"sqlite:///{Path(folder) / 'demo.db'}")
         try:
-            simulator = create_simulator(SimulatorConfig(api_key=API_KEY, subaccount=SUBACCOUNT))
             server = create_app(
                 tree, store=store, webhook_secret=WEBHOOK_SECRET, spool=Path(folder) / "spool.jsonl"
             )
-            with (
-                BackgroundServer(simulator) as platform,
-                BackgroundServer(server) as backend,
-                VoiceClient(API_KEY, SUBACCOUNT, base_url=platform.url) as client,
-                SimulatorControl(platform.url) as control,
-            ):
-                for kind in ("VCA", "VSS"):
-                    client.create_webhook(
-                        kind,
-                        f"{backend.url}/webhooks/{kind.lower()}",
-                        http_auth_header=WEBHOOK_SECRET,
-                    )
+            config = SimulatorConfig(api_key=API_KEY, subaccount=SUBACCOUNT)
+            with SimulatedPlatform(
+                server, config=config, webhook_secret=WEBHOOK_SECRET
+            ) as platform:
                 results = [
-                    _place(scenario, tree, store, client, control, timeout)
+                    _place(scenario, tree, store, platform.client, platform.control, timeout)
                     for scenario in SCENARIOS
                 ]
             for result in results:

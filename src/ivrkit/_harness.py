@@ -229,7 +229,9 @@ class IvrHarness(Loopback):
             self.control.set_phone(caller, stepped=True)
         else:
             self.control.set_phone(caller, press=press)
-        session_id = self.control.inbound_call(caller, number, sub_account_id=self._subaccount)
+        session_id = self.control.inbound_call(
+            caller, number, sub_account_id=self.platform.subaccount
+        )
         return Call(self, session_id, caller)
 
 

@@ -20,9 +20,10 @@ from typing import Any, Self
 import httpx
 
 from ivrkit._callback import place_callback
-from ivrkit._serving import BackgroundServer, free_port
+from ivrkit._loopback import SimulatedPlatform
+from ivrkit._serving import free_port
 from ivrkit.client import VoiceClient
-from ivrkit.simulator import SessionView, SimulatorConfig, SimulatorControl, create_simulator
+from ivrkit.simulator import SessionView, SimulatorConfig, SimulatorControl
 from ivrkit.simulator._calls.transcript import WebhookSent
 from ivrkit.store import Store, open_store
 from ivrkit.trees import Tree, load_tree
@@ -161,7 +162,9 @@ class Scenario:
         self.tree: Tree = load_tree(FLOW)
         self.serve = ServeProcess(self.db_url, folder, show_numbers=show_numbers)
         config = SimulatorConfig(api_key=API_KEY, subaccount=SUBACCOUNT)
-        self._platform = BackgroundServer(create_simulator(config))
+        self.platform = SimulatedPlatform(
+            self.serve.url, config=config, webhook_secret=WEBHOOK_SECRET
+        )
         self.control = SimulatorControl("http://127.0.0.1")
         self.client: VoiceClient | None = None
         self._store: Store | None = None
@@ -173,23 +176,17 @@ class Scenario:
 
     def start(self) -> Self:
         self.serve.start()
-        self._platform.start()
+        self.platform.start()
         # The outbound request is recorded the way `ivrkit call` records it: straight in the
         # store the server writes too.
         self._store = open_store(self.db_url)
-        self.control = SimulatorControl(self._platform.url)
-        self.client = VoiceClient(API_KEY, SUBACCOUNT, base_url=self._platform.url)
-        for kind in ("VCA", "VSS"):
-            self.client.create_webhook(
-                kind, f"{self.serve.url}/webhooks/{kind.lower()}", http_auth_header=WEBHOOK_SECRET
-            )
+        self.control = self.platform.control
+        self.client = self.platform.client
         return self
 
     def stop(self) -> None:
-        if self.client is not None:
-            self.client.close()
         self.control.close()
-        self._platform.stop()
+        self.platform.stop()
         if self._store is not None:
             self._store.close()
         self.serve.stop()

@@ -26,7 +26,7 @@ class SimulatorConfig:
     subaccount: str | None = None
     """When set, only this subaccount exists (others get 404); else any id is served."""
     clock: Timelines | None = None
-    """Overrides ``speed``, e.g. a :class:`~ivrkit.simulator.clock.ManualTimeline` for tests."""
+    """Overrides ``speed``, e.g. a :class:`~ivrkit.simulator.ManualTimeline` for tests."""
 
     virtual_numbers: tuple[VirtualNumberSpec, ...] = DEFAULT_VIRTUAL_NUMBERS
     voice_profiles: frozenset[str] = KNOWN_VOICE_PROFILES

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections import deque
 from typing import Any
-
-import aiohttp
 
 from ivrkit.rules import Platform
 from ivrkit.simulator._account.faults import FaultPlan
@@ -21,6 +18,7 @@ from ivrkit.simulator._calls.delivery import Deliverer
 from ivrkit.simulator._calls.files import FileCache
 from ivrkit.simulator._calls.judge import AnswerJudge
 from ivrkit.simulator._calls.log_exports import LogExports
+from ivrkit.simulator._calls.posting import Poster
 from ivrkit.simulator._calls.recordings import RecordingDesk
 from ivrkit.simulator._calls.runner import CallRunner
 from ivrkit.simulator._calls.session import Session
@@ -49,7 +47,7 @@ class SimulatorState:
         )
         self.log_exports = LogExports()
         self._tasks: dict[str, asyncio.Task[None]] = {}
-        self._session: aiohttp.ClientSession | None = None
+        self._poster: Poster | None = None
         self._ended_ids: deque[str] = deque()
         """Ended sessions, oldest first: the ones forgotten when keep_sessions is passed."""
         self._deliverer: Deliverer | None = None
@@ -121,10 +119,9 @@ class SimulatorState:
     @property
     def deliverer(self) -> Deliverer:
         if self._deliverer is None:
-            connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=300)
-            self._session = aiohttp.ClientSession(connector=connector, auto_decompress=False)
+            self._poster = Poster()
             self._deliverer = Deliverer(
-                self._session,
+                self._poster,
                 attempts=self.config.delivery_attempts,
                 timeout=self.config.webhook_timeout,
                 backoff=self.config.retry_backoff,
@@ -244,8 +241,8 @@ class SimulatorState:
     async def aclose(self) -> None:
         await self._cancel_all()
         await self.recordings.aclose()
-        if self._session is not None:
-            with contextlib.suppress(RuntimeError):
-                await self._session.close()
-        self._session = None
+        if self._poster is not None:
+            self._poster.close()
+        self._poster = None
+        await self.fetched.aclose()
         self._deliverer = None

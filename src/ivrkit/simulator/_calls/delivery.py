@@ -5,8 +5,8 @@ Connection errors, timeouts and non-2xx answers are retried; the configured `htt
 goes verbatim in the ``Authorization`` header (spec §10.2, simulator default). Delivery faults
 (:mod:`ivrkit.simulator._account.faults`) are applied here.
 
-Deliveries go out with aiohttp, not httpx (ivrkit's client library): they are the simulator's
-hot loop, and aiohttp costs several times less CPU a request (see the note in pyproject.toml).
+Deliveries go out through :class:`~ivrkit.simulator._calls.posting.Poster` (one write and one
+parse a request over kept-alive connections): they are the simulator's hot loop.
 """
 
 from __future__ import annotations
@@ -17,11 +17,10 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
-
 from ivrkit.simulator._account.faults import FaultPlan
 from ivrkit.simulator._account.webhooks import Webhook
 from ivrkit.simulator._calls.judge import preview
+from ivrkit.simulator._calls.posting import Poster, PostFailed
 from ivrkit.simulator._calls.session import Session, StaleCopy
 from ivrkit.simulator._calls.transcript import Later, WebhookSent
 from ivrkit.simulator._timelines import Timeline
@@ -43,24 +42,20 @@ class DeliveryResult:
 class Deliverer:
     def __init__(
         self,
-        client: aiohttp.ClientSession,
+        poster: Poster,
         *,
         attempts: int,
         timeout: float,
         backoff: float,
         user_agent: str = "ivrkit-simulator",
     ) -> None:
-        self._client = client
+        self._poster = poster
         self._attempts = attempts
         self._timeout = timeout
         self._backoff = backoff
         self._user_agent = user_agent
         self.faults = FaultPlan()
         """The faults still to inject; the control API replaces it."""
-
-    @property
-    def client(self) -> aiohttp.ClientSession:
-        return self._client
 
     async def deliver(
         self,
@@ -129,19 +124,11 @@ class Deliverer:
     ) -> DeliveryResult:
         started = time.perf_counter()
         try:
-            async with self._client.post(
-                hook.url,
-                data=content,
-                headers=headers,
-                timeout=aiohttp.ClientTimeout(total=timeout),
-                allow_redirects=False,
-            ) as response:
-                status = response.status
-                answer = await response.read()
+            status, answer = await self._poster.post(hook.url, content, headers, timeout)
         except TimeoutError:
             error = f"no answer within {timeout:g}s"
             return DeliveryResult(False, None, b"", error, attempt, _since(started))
-        except (aiohttp.ClientError, ValueError) as exc:
+        except (PostFailed, ValueError) as exc:
             error = f"could not connect: {type(exc).__name__}: {exc}"
             return DeliveryResult(False, None, b"", error, attempt, _since(started))
         ok = 200 <= status < 300

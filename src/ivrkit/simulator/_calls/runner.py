@@ -17,7 +17,6 @@ from typing import Any, Literal
 
 from ivrkit.simulator._account.numbers import VirtualNumberSpec
 from ivrkit.simulator._calls.capture import CaptureSettings, Collector, key_times
-from ivrkit.simulator._calls.files import download_problem
 from ivrkit.simulator._calls.legs import LegState
 from ivrkit.simulator._calls.line import (
     INTERNAL_ERROR_CODE,
@@ -224,8 +223,7 @@ class CallRunner(Line):
         now, cache = self._now().timestamp(), self.state.fetched
         if cache.fresh(url, now):
             return
-        client = self.state.deliverer.client
-        problem = await download_problem(client, url, self.config.webhook_timeout)
+        problem = await cache.problem(url, self.config.webhook_timeout)
         if problem is not None:
             raise SessionFailed(DOWNLOAD_CODE, f"playFile {url}: {problem}")
         self._note(f"downloaded {url} (cached for an hour)")
