@@ -53,19 +53,35 @@ def _webhooks(section: dict[str, Any]) -> list[str]:
             f"| {row['socket_errors']} / {row['not_2xx']} | {row['cpu_us_per_request']:,.0f} "
             f"| {row.get('load_cpu_pct', 0):.0f} % | {kept} |"
         )
+    cost = []
+    for row in section["rows"]:
+        if row["kind"] != "ivrkit":
+            continue
+        store = "SQLite" if row["store"] == "sqlite" else "PostgreSQL"
+        ceiling = next((r for r in section["rows"] if r["server"] == f"ceiling {store}"), None)
+        if ceiling and ceiling["cpu_us_per_request"]:
+            times = row["cpu_us_per_request"] / ceiling["cpu_us_per_request"]
+            cost.append(f"{row['server']} {times:.1f}×")
+    if cost:
+        lines += [
+            "",
+            "CPU per request against the ceiling of the same store (the measure a shared machine "
+            "disturbs least): " + ", ".join(cost) + ".",
+        ]
     if not section.get("postgres"):
         lines += ["", "PostgreSQL rows not run (no IVRKIT_BENCH_POSTGRES_URL)."]
     return lines
 
 
 def _analytics(section: dict[str, Any]) -> list[str]:
-    lines: list[str] = []
+    lines: list[str | None] = []
     for name, database in section.get("databases", {}).items():
         store = database["store"]
+        how = f" ({store['parallel_fill']})" if store.get("parallel_fill") else ""
         lines += [
-            "",
+            "" if lines else None,
             f"{name}: {store.get('sessions', 0):,} sessions, {store.get('deliveries', 0):,} "
-            f"deliveries, {store['hours_done'] // 24} days filled.",
+            f"deliveries, {store['hours_done'] // 24} days filled{how}.",
             "",
             "| query | cold (first run) ms | warm (median) ms | CPU of this process, warm ms |",
             "| --- | ---: | ---: | ---: |",
@@ -75,7 +91,7 @@ def _analytics(section: dict[str, Any]) -> list[str]:
                 f"| {row['query']} | {row['first_ms']:,.1f} | {row['median_ms']:,.1f} "
                 f"| {row['median_cpu_ms']:,.1f} |"
             )
-    return lines
+    return [line for line in lines if line is not None]
 
 
 def _calls(section: dict[str, Any]) -> list[str]:

@@ -27,6 +27,8 @@ WEBHOOKS = {
     "rows": [
         {
             "server": "ivrkit SQLite",
+            "kind": "ivrkit",
+            "store": "sqlite",
             "rps": 2345.6,
             "p50_ms": 5.0,
             "p99_ms": 12.0,
