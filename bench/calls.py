@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from ivrkit.simulator.phones import PhonePattern
 from procs import HOST, PYTHON, Children, clean_env, cpu_seconds, free_port, wait_healthy
 from traffic import SCRIPTS
 from webhook import BENCH_DIR, LOAD_CPUS, SECRET, SERVER_CPUS, ivrkit_command
@@ -33,6 +32,7 @@ from webhook import BENCH_DIR, LOAD_CPUS, SECRET, SERVER_CPUS, ivrkit_command
 from ivrkit import rules
 from ivrkit.client import AsyncVoiceClient
 from ivrkit.simulator import PhoneScript, SimulatorControl
+from ivrkit.simulator._account.phones import PhonePattern
 from ivrkit.store import _schema as schema
 from ivrkit.store import open_store
 from ivrkit.trees import load_tree

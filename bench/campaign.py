@@ -27,13 +27,13 @@ BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 
 from calls import API_KEY, SUBACCOUNT, start_simulator  # noqa: E402
-from ivrkit.simulator.phones import PhonePattern  # noqa: E402
 from procs import HOST, Children, clean_env, free_port, wait_healthy  # noqa: E402
 from webhook import SECRET, SERVER_CPUS, ivrkit_command  # noqa: E402
 
 from ivrkit.campaigns import CampaignSettings, CampaignStore, parse_contacts  # noqa: E402
 from ivrkit.client import VoiceClient  # noqa: E402
 from ivrkit.simulator import PhoneScript, SimulatorControl  # noqa: E402
+from ivrkit.simulator._account.phones import PhonePattern  # noqa: E402
 from ivrkit.store import open_store  # noqa: E402
 from ivrkit.wire import WebhookType  # noqa: E402
 
