@@ -21,12 +21,13 @@ from typing import Any
 from sqlalchemy import Connection, insert
 
 from ivrkit import wire
+from ivrkit.analytics._contribution import SessionFacts, Step, contribution
+from ivrkit.analytics._folding import Tally, write_tally
 from ivrkit.server._answering import Answered, Answerer
 from ivrkit.server._records import session_update
 from ivrkit.server._treeset import TreeSet
 from ivrkit.store import IN_PROGRESS, SessionUpdate, Store
 from ivrkit.store import _convert as convert
-from ivrkit.store import _paths as paths
 from ivrkit.store import _schema as schema
 from ivrkit.store._prepared import Prepared
 from ivrkit.store._records import CALL_PLACED
@@ -80,7 +81,7 @@ def fill(
     rng = random.Random(seed)
     span = (until - since).total_seconds()
     total = _Totals()
-    tally = paths.Tally()
+    tally = Tally()
     statements: dict[str, Prepared] = {}
     for start in range(0, sessions, CHUNK):
         rows = _Rows()
@@ -101,7 +102,7 @@ def fill(
     # The counters of every ended session, written once at the end (far fewer rows than one
     # write per chunk; a fill that fails before it leaves sessions for a rebuild to fold).
     with store.transaction() as conn:
-        paths.write_tally(conn, tally)
+        write_tally(conn, tally)
     return FillResult(
         sessions=total.sessions,
         steps=total.steps,
@@ -318,15 +319,15 @@ def _write(
         prepared.executemany(conn, items)
 
 
-def _fold(tally: paths.Tally, rows: _Rows) -> None:
+def _fold(tally: Tally, rows: _Rows) -> None:
     """Add the ended sessions of a chunk to ``tally``, from the rows in memory (no read back)."""
-    steps: dict[str, list[paths.Step]] = {}
+    steps: dict[str, list[Step]] = {}
     for step in rows.steps:
-        steps.setdefault(step["session_id"], []).append(paths.Step.from_row(step))
+        steps.setdefault(step["session_id"], []).append(Step.from_row(step))
     for row in rows.sessions:
         if row["status"] == IN_PROGRESS:
             continue
-        facts = paths.SessionFacts(
+        facts = SessionFacts(
             session_id=row["session_id"],
             status=row["status"],
             flow=row["flow"],
@@ -336,6 +337,6 @@ def _fold(tally: paths.Tally, rows: _Rows) -> None:
             updated_at=row["updated_at"],
             customer=row["customer"],
         )
-        item = paths.contribution(facts, steps.get(row["session_id"], []))
+        item = contribution(facts, steps.get(row["session_id"], []))
         if item is not None:
             tally.add(item)

@@ -153,11 +153,12 @@ def test_a_delivery_is_answered_before_its_session_is_projected(store: Store) ->
 
 CHILD = """
 import sys, time
+from ivrkit.analytics._folding import COUNTERS
 from ivrkit.store import open_store
-store = open_store(sys.argv[1])
+store = open_store(sys.argv[1], counters=COUNTERS)
 project = store._projector._apply
-def slow(conn, rows):
-    project(conn, rows)
+def slow(conn, rows, counters):
+    project(conn, rows, counters)
     time.sleep(0.02)
 store._projector._apply = slow
 print("ready", flush=True)
@@ -166,6 +167,7 @@ print("done", flush=True)
 """
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_a_projector_killed_mid_batch_resumes_to_what_a_rebuild_gives(
     store_url: str, seed: int

@@ -43,11 +43,13 @@ def settings(**overrides: Any) -> Settings:
 
 def open_store_of(db: str | None, *, create: bool = False) -> Store:
     """The store ``--db`` (or IVRKIT_DB) names (:func:`ivrkit.store.open_store`); unless
-    ``create``, only one that exists: a typo must not leave an empty database behind."""
+    ``create``, only one that exists: a typo must not leave an empty database behind. The
+    store keeps the analytics counters (a command may place a call or rebuild the projections)."""
+    from ivrkit.analytics._folding import COUNTERS
     from ivrkit.store import open_store
 
     try:
-        return open_store(settings(db=db).db, create=create)
+        return open_store(settings(db=db).db, create=create, counters=COUNTERS)
     except StoreNotFound as exc:
         raise ConfigError(f"{exc}: check --db or IVRKIT_DB") from None
 

@@ -2,10 +2,11 @@
 
 A window ``[since, until)`` splits into the whole days inside it, the whole hours left at its
 edges, then whole 10 minutes and whole minutes, all read from the counters (ended sessions,
-folded when their summary was stored: :data:`ivrkit.store._paths.SPANS`). What the counters cannot
-answer is counted from the sessions and their steps with :func:`ivrkit.store._paths.contribution`,
-the computation that fills the counters: the less than a minute left at each edge, the sessions
-still in progress, and every session when the filters name a campaign or a customer.
+folded when their summary was stored: :data:`ivrkit.analytics._buckets.SPANS`). What the
+counters cannot answer is counted from the sessions and their steps with
+:func:`ivrkit.analytics._contribution.contribution`, the computation that fills the counters:
+the less than a minute left at each edge, the sessions still in progress, and every session
+when the filters name a campaign or a customer.
 
 A session whose summary never comes stays in progress in the store; once nothing was heard of it
 for ``stale_after`` (default one hour) it is counted as ended, as the platform would most likely
@@ -24,6 +25,9 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, or_, select, union_all
 
 from ivrkit._outcomes import CATEGORIES, IN_PROGRESS_CATEGORY
+from ivrkit.analytics._buckets import SPANS, median_seconds
+from ivrkit.analytics._contribution import Contribution, NodeKey, SessionFacts, contribution
+from ivrkit.analytics._folding import session_columns, with_steps
 from ivrkit.analytics._model import (
     Bucket,
     Filters,
@@ -35,9 +39,7 @@ from ivrkit.analytics._model import (
     Window,
 )
 from ivrkit.store import IN_PROGRESS, Store
-from ivrkit.store import _paths as paths
 from ivrkit.store import _schema as schema
-from ivrkit.store._paths import SPANS, Contribution, SessionFacts
 
 NO_FILTERS = Filters()
 
@@ -96,7 +98,7 @@ class Analytics:
         """Per node of ``flow``: reached, keys, invalid entries, silences, retries, drop-off,
         where callers went next and the median time spent."""
         filters = _with_flow(filters, flow)
-        counts: Counter[paths.NodeKey] = Counter()
+        counts: Counter[NodeKey] = Counter()
         with self.store.reading() as conn:
             plan = _plan(window, filters, SPANS, self.use_counters)
             if plan.slots:
@@ -180,14 +182,14 @@ class Analytics:
                 wanted.append(and_(*_started(since, until), _S.status == IN_PROGRESS, *flow))
         facts: list[SessionFacts] = []
         if wanted:  # one round trip; each branch (disjoint from the others) an index range
-            parts = [select(*paths.session_columns()).where(where) for where in wanted]
+            parts = [select(*session_columns()).where(where) for where in wanted]
             query = parts[0] if len(parts) == 1 else union_all(*parts)
             rows = conn.execute(query).mappings()
             facts.extend(SessionFacts.from_row(row) for row in rows)
         stale_before = self.clock() - self.stale_after
-        for session, steps in paths.with_steps(conn, facts):
+        for session, steps in with_steps(conn, facts):
             stale = session.status == IN_PROGRESS and session.updated_at < stale_before
-            item = paths.contribution(session, steps, stale=stale)
+            item = contribution(session, steps, stale=stale)
             if item is None or item.started_at not in window:
                 continue
             if filters.flow is not None and item.flow != filters.flow:
@@ -344,7 +346,7 @@ def _overview(window: Window, filters: Filters, starts: Counter[tuple[int, str, 
     )
 
 
-def _node_stats(counts: Counter[paths.NodeKey]) -> dict[str, NodeStats]:
+def _node_stats(counts: Counter[NodeKey]) -> dict[str, NodeStats]:
     by_node: dict[str, dict[str, Counter[str]]] = {}
     for (node, metric, value), count in counts.items():
         if count:
@@ -367,7 +369,7 @@ def _node_stats(counts: Counter[paths.NodeKey]) -> dict[str, NodeStats]:
             retries_exhausted=total("retries-exhausted"),
             dropped=total("dropped"),
             next=dict(sorted(metrics.get("next", Counter()).items())),
-            median_seconds=paths.median_seconds(times),
+            median_seconds=median_seconds(times),
             routes=dict(sorted(metrics.get("route", Counter()).items())),
         )
     return stats
@@ -384,7 +386,7 @@ def _top_paths(counts: Counter[tuple[str, str, int]], limit: int) -> list[PathCo
             nodes=tuple(path.split()),
             sessions=sum(buckets.values()),
             outcome=outcome or None,
-            median_seconds_to_outcome=paths.median_seconds(buckets),
+            median_seconds_to_outcome=median_seconds(buckets),
         )
         for (path, outcome), buckets in ranked[: max(limit, 0)]
     ]

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from ivrkit.analytics._contribution import SessionFacts
+from ivrkit.analytics._folding import Tally, clear, session_columns, tally_of, write_tally
 from ivrkit.store import IN_PROGRESS, Store
-from ivrkit.store import _paths as paths
 from ivrkit.store import _schema as schema
 
 CHUNK = 5000
@@ -28,14 +29,14 @@ def rebuild(store: Store) -> RebuildResult:
     """Empty the counters and fold every ended session into them again, in one transaction
     (readers see the old counters until it commits). Sessions in progress are left to queries,
     which count them from their rows."""
-    tally = paths.Tally()
+    tally = Tally()
     folded = 0
     with store.transaction() as conn:
-        paths.clear(conn)
+        clear(conn)
         after = -1
         while True:
             query = (
-                select(_S.id, *paths.session_columns())
+                select(_S.id, *session_columns())
                 .where(_S.id > after, _S.status != IN_PROGRESS)
                 .order_by(_S.id)
                 .limit(CHUNK)
@@ -44,11 +45,7 @@ def rebuild(store: Store) -> RebuildResult:
             if not rows:
                 break
             after = rows[-1]["id"]
-            facts = [paths.SessionFacts.from_row(row) for row in rows]
-            for session, steps in paths.with_steps(conn, facts):
-                item = paths.contribution(session, steps)
-                if item is not None:
-                    tally.add(item)
-                    folded += 1
-        written = paths.write_tally(conn, tally, add=False)
+            facts = [SessionFacts.from_row(row) for row in rows]
+            folded += tally_of(conn, facts, tally)
+        written = write_tally(conn, tally, add=False)
     return RebuildResult(sessions=folded, rows=written)

@@ -1,5 +1,6 @@
 """The projections of the event log: sessions, their digits, path steps, summaries with their legs
-and the path counters, built from ``ivrkit_deliveries`` in the order it was written.
+and the path counters (through the hook analytics registers, :mod:`ivrkit.store._hooks`), built
+from ``ivrkit_deliveries`` in the order it was written.
 
 The webhook path appends one row per delivery (a CALL_ACTION's row carries what it tells about
 its session as ``facts``) and answers once that append has committed; everything a reader sees
@@ -31,6 +32,7 @@ from sqlalchemy import Connection, bindparam, delete, func, select, text, update
 
 from ivrkit.store import _convert as convert
 from ivrkit.store import _schema as schema
+from ivrkit.store._hooks import Counters
 from ivrkit.store._records import IN_PROGRESS, SessionUpdate
 
 if TYPE_CHECKING:
@@ -47,9 +49,6 @@ BATCH = 1000
 APPEND_LOCK = 0x1F2C_0002
 """PostgreSQL advisory lock: appends hold it shared, the projector's read exclusively."""
 DUPLICATE_SUMMARY_NOTE = "a summary of this session was already stored; the first one is kept"
-
-Fold = Callable[[Connection, Sequence[str], int], int]
-"""Adds ended sessions to the analytics counters (``sign`` 1) or takes them out (-1)."""
 
 _D = schema.deliveries.c
 _S = schema.sessions.c
@@ -108,12 +107,15 @@ def lock_for_append(conn: Connection) -> None:
 
 
 class Projector:
-    """Projects the log for one store (its statements, its fold hook)."""
+    """Projects the log for one store (its statements, and the counters it folds ended sessions
+    into: ``counters`` is asked for them before every batch, and raises when there are none)."""
 
-    def __init__(self, sql: Statements, writer: BatchWriter, fold: Fold) -> None:
+    def __init__(
+        self, sql: Statements, writer: BatchWriter, counters: Callable[[], Counters]
+    ) -> None:
         self._sql = sql
         self._run = writer.run
-        self._fold = fold
+        self._counters = counters
 
     def position(self, conn: Connection) -> int:
         found = conn.execute(select(_P.position).where(_P.name == NAME)).scalar_one_or_none()
@@ -129,6 +131,7 @@ class Projector:
     def project(self, conn: Connection, limit: int = BATCH) -> int:
         """Project the next rows of the log (at most ``limit``) in ``conn``'s transaction, and
         move the position past them; how many rows were read."""
+        counters = self._counters()  # before anything moves: no batch passes without its fold
         position = self._locked_position(conn)
         query, params = _NEXT, {"position": position, "limit": limit}
         if conn.dialect.name == "postgresql":
@@ -141,18 +144,18 @@ class Projector:
             rows = conn.execute(query, params).all()
         if not rows:
             return 0
-        self._apply(conn, rows)
+        self._apply(conn, rows, counters)
         self._move(conn, position, rows[-1].id)
         return len(rows)
 
-    def _apply(self, conn: Connection, rows: Sequence[Any]) -> None:
+    def _apply(self, conn: Connection, rows: Sequence[Any], counters: Counters) -> None:
         # A session already ended that hears of a late event leaves the counters first and comes
         # back with the late event at the end: the counters always count every ended session
         # with everything the log holds of it, however the log was cut into batches.
         touched = sorted({row.session_id for row in rows if row.facts and row.session_id})
         reopened = _ended(conn, touched)
         if reopened:
-            self._fold(conn, reopened, -1)
+            counters.fold(conn, reopened, -1)
         # Sessions do not touch each other's rows, so each kind of statement runs once for the
         # batch, in an order that keeps every session's own order: the events before its
         # summary, the summary, the (rare) events after it.
@@ -173,7 +176,7 @@ class Projector:
         self._write_updates(conn, after)
         folded = list(dict.fromkeys([*reopened, *ended]))
         if folded:
-            self._fold(conn, folded, 1)
+            counters.fold(conn, folded, 1)
 
     def _write_updates(self, conn: Connection, run: list[tuple[SessionUpdate, datetime]]) -> None:
         if not run:

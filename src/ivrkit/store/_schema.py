@@ -349,8 +349,8 @@ path_steps = Table(
 )
 
 # Counters of ended sessions, by the time slot of the session's start, kept at four spans (a
-# day, an hour, 10 minutes, a minute: ivrkit.store._paths.SPANS): slot = seconds since the epoch
-# (UTC) // span. A window reads whole days, then whole hours, ... at its edges. An
+# day, an hour, 10 minutes, a minute: ivrkit.analytics._buckets.SPANS): slot = seconds since
+# the epoch (UTC) // span. A window reads whole days, then whole hours, ... at its edges. An
 # unknown flow or version is '' (primary keys cannot hold NULL on PostgreSQL).
 path_sessions = Table(
     "ivrkit_path_sessions",
@@ -393,7 +393,7 @@ path_paths = Table(
     _text("version", primary_key=True),
     _text("path", primary_key=True),
     _text("outcome", primary_key=True),
-    # The log-scale bucket of the time to outcome (ivrkit.store._paths.bucket); -1: unknown.
+    # The log-scale bucket of the time to outcome (ivrkit.analytics._buckets.bucket); -1: unknown.
     Column("bucket", Integer, primary_key=True),
     Column("sessions", BigInteger, nullable=False),
     # The primary key is the table on SQLite: a range of slots is read in key order.

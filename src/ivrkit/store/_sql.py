@@ -28,7 +28,6 @@ from ivrkit.errors import StoreError, StoreNotFound, StoreRefused
 from ivrkit.store import _batch as batch
 from ivrkit.store import _convert as convert
 from ivrkit.store import _migrate as migrate
-from ivrkit.store import _paths as paths
 from ivrkit.store import _projector as projector
 from ivrkit.store import _schema as schema
 from ivrkit.store._engine import (
@@ -40,6 +39,7 @@ from ivrkit.store._engine import (
     parse_store_url,
     spool_path_of,
 )
+from ivrkit.store._hooks import Counters, counters_for
 from ivrkit.store._records import (
     IN_PROGRESS,
     Delivery,
@@ -62,10 +62,6 @@ IN_CHUNK = 1000
 DUPLICATE_SUMMARY_NOTE = projector.DUPLICATE_SUMMARY_NOTE
 
 
-def _fold(conn: Connection, session_ids: Sequence[str], sign: int) -> int:
-    return paths.fold_sessions(conn, session_ids, sign=sign)
-
-
 def _summary_values(delivery: Delivery) -> dict[str, Any]:
     """A summary's row: the keys of every appended row (one statement appends them all)."""
     values = convert.delivery_values(delivery)
@@ -74,7 +70,9 @@ def _summary_values(delivery: Delivery) -> dict[str, Any]:
     return values
 
 
-def open_store(url: str, *, create: bool = True, upgrade: bool = False) -> Store:
+def open_store(
+    url: str, *, create: bool = True, upgrade: bool = False, counters: Counters | None = None
+) -> Store:
     """Open the store at a database URL; with ``create`` (the default), make it if the database
     has no ivrkit tables.
 
@@ -91,6 +89,9 @@ def open_store(url: str, *, create: bool = True, upgrade: bool = False) -> Store
     ``upgrade=True``, which migrates it first (as ``ivrkit db upgrade`` does); a store at a revision
     this ivrkit does not know (a newer ivrkit's) is always refused. Raises
     :class:`~ivrkit.errors.StoreError` saying what to fix when the URL or the database is unusable.
+
+    ``counters``: what folds ended sessions into the analytics counters; by default the ones
+    :mod:`ivrkit.analytics` registers when it is imported (:mod:`ivrkit.store._hooks`).
     """
     parsed = parse_store_url(url)
     if not create:
@@ -108,7 +109,7 @@ def open_store(url: str, *, create: bool = True, upgrade: bool = False) -> Store
     except BaseException:
         engine.dispose()
         raise
-    return Store(engine, url=parsed)
+    return Store(engine, url=parsed, counters=counters)
 
 
 def require_store_file(url: URL) -> None:
@@ -130,14 +131,17 @@ class Store:
     thread. Database failures raise :class:`~ivrkit.errors.StoreError`. Use :func:`open_store`.
     """
 
-    def __init__(self, engine: Engine, *, url: URL | None = None) -> None:
+    def __init__(
+        self, engine: Engine, *, url: URL | None = None, counters: Counters | None = None
+    ) -> None:
         self._engine = engine
         self._url = url if url is not None else engine.url
         self._closed = False
         self._dialect = engine.dialect.name
         self._sql = Statements(self._dialect)
         self._batch = batch.BatchWriter(self._sql, engine.dialect)
-        self._projector = projector.Projector(self._sql, self._batch, _fold)
+        self._counters = counters
+        self._projector = projector.Projector(self._sql, self._batch, self.counters)
         lock: AbstractContextManager[Any] = nullcontext()
         if self._dialect == "sqlite":
             # SQLite has one writer at a time; queueing writers on a lock wakes the next one at
@@ -146,6 +150,11 @@ class Store:
         self._write_lock = lock
         # An in-memory database is one shared connection: readers must queue as well.
         self._read_lock = lock if is_memory(self._url) else nullcontext()
+
+    def counters(self) -> Counters:
+        """What keeps this store's analytics counters: its own, else the registered ones (raises
+        :class:`~ivrkit.errors.ConfigError` when there are none)."""
+        return counters_for(self._counters)
 
     def __repr__(self) -> str:
         return f"Store({display_url(self._url)!r})"
@@ -313,9 +322,10 @@ class Store:
     def rebuild_projections(self) -> int:
         """Empty the session tables the log builds and project the whole log again (a session
         only an outbound call wrote is kept). How many log rows were projected."""
+        counters = self.counters()
         with self._transaction(write=True) as conn:
             projector.clear(conn)
-            paths.clear(conn)
+            counters.clear(conn)
         return self.catch_up()
 
     def _fresh(self) -> None:
@@ -347,6 +357,7 @@ class Store:
         """Note a session that ``ivrkit call`` started with Send Callflow, and the first step of
         its path (:data:`~ivrkit.store._records.CALL_PLACED`) when one is given."""
         self._fresh()  # the session's summary may be in the log, not yet in its table
+        counters = self.counters()
         with self._transaction(write=True) as conn:
             step_row = convert.step_values(step) if step is not None else None
             # A call that failed at once may have its summary stored (and folded) before this:
@@ -362,7 +373,7 @@ class Store:
             ).scalar_one()
             ended = status != IN_PROGRESS
             if ended:
-                paths.fold_sessions(conn, [session_id], sign=-1)
+                counters.fold(conn, [session_id], -1)
             if step_row is not None:
                 conn.execute(self._sql.insert_step, step_row)
             conn.execute(
@@ -381,7 +392,7 @@ class Store:
                 },
             )
             if ended:
-                paths.fold_sessions(conn, [session_id])
+                counters.fold(conn, [session_id], 1)
 
     def set_variables(self, session_id: str, values: Mapping[str, str]) -> None:
         """Set (insert or replace) variables of a session; others are left as they are."""

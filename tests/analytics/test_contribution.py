@@ -9,18 +9,15 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ivrkit.store import IN_PROGRESS
-from ivrkit.store._paths import (
+from ivrkit.analytics._buckets import (
     BASE_SECONDS,
-    END,
     LAST_BUCKET,
-    SessionFacts,
-    Step,
     bucket,
     bucket_seconds,
-    contribution,
     median_seconds,
 )
+from ivrkit.analytics._contribution import END, SessionFacts, Step, contribution
+from ivrkit.store import IN_PROGRESS
 from ivrkit.store._records import CALL_PLACED
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
