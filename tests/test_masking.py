@@ -133,11 +133,20 @@ def dashboard_outputs(db: str, number: str, *, show: bool = False) -> dict[str, 
 
 
 def log_output(number: str, capsys: pytest.CaptureFixture[str], log_format: str) -> str:
+    # dictConfig replaces handlers without taking them off their loggers: keep what every logger
+    # had and put it back, so no later test logs to this test's captured (then closed) stream.
+    loggers = [logging.getLogger(name) for name in ("", "ivrkit", "uvicorn", "uvicorn.error")]
+    loggers += [logging.getLogger(name) for name in logging.root.manager.loggerDict]
+    saved = [(lg, lg.handlers[:], lg.level, lg.propagate, lg.disabled) for lg in loggers]
     logging.config.dictConfig(log_config(log_format, "INFO"))  # type: ignore[arg-type]
     try:
         logging.getLogger("ivrkit.test").warning("calling %s now", number)
     finally:
-        logging.config.dictConfig({"version": 1, "disable_existing_loggers": False})
+        for logger, handlers, level, propagate, disabled in saved:
+            logger.handlers[:] = handlers
+            logger.setLevel(level)
+            logger.propagate = propagate
+            logger.disabled = disabled
     line = capsys.readouterr().err.strip().splitlines()[-1]
     if log_format == "json":
         line = json.loads(line)["message"]

@@ -168,7 +168,7 @@ def _change(difference: Difference | None, digits: int = 4) -> float | int | Non
 
 
 def differences(comparison: Comparison, order: Sequence[str]) -> dict[str, Any]:
-    """``current - against`` as :func:`ivrkit.analytics._compare` computes it: the overview's
+    """``current - against`` as :func:`ivrkit.analytics.compare` computes it: the overview's
     counts and rates, each outcome, and every node either side reached."""
     from ivrkit.analytics import Difference
 
