@@ -236,6 +236,7 @@ def test_a_locked_sqlite_store_does_not_hang_the_answers(store: Store, tmp_path:
 @pytest.mark.e2e
 @pytest.mark.postgres
 @pytest.mark.slow
+@pytest.mark.e2e
 def test_a_locked_postgresql_table_does_not_hang_the_answers(tmp_path: Path) -> None:
     import psycopg
 
