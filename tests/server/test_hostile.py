@@ -233,7 +233,6 @@ def test_a_locked_sqlite_store_does_not_hang_the_answers(store: Store, tmp_path:
         locker.close()
 
 
-@pytest.mark.e2e
 @pytest.mark.postgres
 @pytest.mark.slow
 @pytest.mark.e2e
