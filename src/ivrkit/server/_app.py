@@ -9,14 +9,14 @@ import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import anyio
 import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from ivrkit import rules
@@ -31,11 +31,7 @@ from ivrkit.server._webhooks import JSON, Durability, WebhookPipeline
 from ivrkit.store import Store, open_store
 from ivrkit.store._versions import TreeVersions
 from ivrkit.trees import Tree, load_tree
-from ivrkit.trees._model import TreeSpec
 from ivrkit.trees._observers import OBSERVERS, tell
-
-if TYPE_CHECKING:
-    from ivrkit.dashboard import DashboardSettings
 
 log = logging.getLogger("ivrkit.server")
 
@@ -57,7 +53,6 @@ def create_app(
     metrics_dir: Path | None = None,
     switch_ttl: float = SWITCH_TTL,
     switch_wait: float = SWITCH_WAIT,
-    dashboard: DashboardSettings | None = None,
 ) -> Starlette:
     """The webhook server for ``tree`` (the built-in simple IVR by default), or for several
     trees (the first is the default; see :class:`TreeSet` for how one is chosen).
@@ -81,8 +76,9 @@ def create_app(
     the store at most every ``switch_ttl`` seconds; an answer waits at most ``switch_wait``
     seconds for that read (see :mod:`ivrkit.server._switches`).
 
-    With ``dashboard`` settings the web dashboard (:mod:`ivrkit.dashboard`) is mounted at
-    ``/dashboard``, after every webhook route: a delivery never passes through it.
+    Other apps are mounted after its routes (``app.mount(path, other)``: `ivrkit serve` mounts
+    the dashboard so); a webhook delivery is handed to the pipeline before any routing, so it
+    never passes through them.
     """
     trees = as_tree_set(tree)
     if OBSERVERS:  # route coverage counts the routes of every tree served, taken or not
@@ -188,20 +184,7 @@ def create_app(
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics_page, methods=["GET"]),
     ]
-    feed = None
-    if dashboard is not None:
-        # Imported here: a server without the dashboard never loads its templates.
-        from ivrkit.dashboard import PREFIX, create_dashboard
-
-        def tree_spec(name: str) -> TreeSpec | None:
-            found = trees.get(name)
-            return found.spec if found is not None else None
-
-        pages = create_dashboard(active_store, dashboard, trees=tree_spec)
-        feed = pages.state.dashboard.feed
-        routes.append(Mount(PREFIX, pages))
     app = WebhookApp(pipeline, routes=routes, lifespan=lifespan)
-    app.state.dashboard_feed = feed
     app.state.pipeline = pipeline
     app.state.metrics = metrics
     app.state.store = active_store
