@@ -26,10 +26,10 @@ from ivrkit.server import _readiness as readiness
 from ivrkit.server._body import MAX_BODY_BYTES
 from ivrkit.server._committer import COMMIT_TIMEOUT, Committer
 from ivrkit.server._metrics import CONTENT_TYPE, ServerMetrics
+from ivrkit.server._pipeline import JSON, Durability, WebhookPipeline
 from ivrkit.server._spool import Spool
 from ivrkit.server._switches import SWITCH_TTL, SWITCH_WAIT, SwitchReader
 from ivrkit.server._treeset import TreeSet
-from ivrkit.server._webhooks import JSON, Durability, WebhookPipeline
 from ivrkit.store import Store, open_store
 from ivrkit.store._versions import TreeVersions
 from ivrkit.trees import Tree, load_tree
