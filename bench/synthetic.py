@@ -24,7 +24,7 @@ from ivrkit import wire
 from ivrkit.analytics._contribution import SessionFacts, Step, contribution
 from ivrkit.analytics._folding import Tally, write_tally
 from ivrkit.server._answering import Answered, Answerer
-from ivrkit.server._records import session_update
+from ivrkit.server._store_writes import session_update
 from ivrkit.server._treeset import TreeSet
 from ivrkit.store import IN_PROGRESS, SessionUpdate, Store
 from ivrkit.store import _convert as convert

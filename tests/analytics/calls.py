@@ -11,7 +11,7 @@ from typing import Any
 
 from ivrkit import wire
 from ivrkit.server._answering import Answerer
-from ivrkit.server._records import session_update
+from ivrkit.server._store_writes import session_update
 from ivrkit.server._treeset import TreeSet
 from ivrkit.store import Delivery, SessionUpdate, Store, VcaWrite
 from ivrkit.store._records import CALL_PLACED

@@ -86,10 +86,12 @@ def test_streams_close_when_the_server_is_told_to_stop(store, tmp_path) -> None:
     """uvicorn waits for open responses before it stops: its exit handler ends the streams."""
     from types import SimpleNamespace
 
+    from ivrkit._launch import close_streams_on_exit, mount_dashboard
     from ivrkit.server import create_app
-    from ivrkit.server._launch import close_streams_on_exit
 
-    app = create_app(store=store, spool=tmp_path / "spool.jsonl", dashboard=DashboardSettings())
+    app = mount_dashboard(
+        create_app(store=store, spool=tmp_path / "spool.jsonl"), DashboardSettings()
+    )
     exits: list[int] = []
     server = SimpleNamespace(handle_exit=lambda sig, frame: exits.append(sig))
     close_streams_on_exit(server, app)

@@ -1,5 +1,5 @@
-"""Where the dashboard is served: mounted at /dashboard by the webhook server (after its webhook
-routes), alone by `ivrkit dashboard`, and refused where nothing protects it."""
+"""Where the dashboard is served: mounted at /dashboard beside the webhook server by `ivrkit serve`
+(after the server's routes), alone by `ivrkit dashboard`, and refused where nothing protects it."""
 
 from __future__ import annotations
 
@@ -10,21 +10,21 @@ import pytest
 from typer.testing import CliRunner
 
 from ivrkit._cli import app as cli
+from ivrkit._launch import ServeOptions, build_app, mount_dashboard
 from ivrkit._serving import BackgroundServer
 from ivrkit.dashboard import DashboardSettings
 from ivrkit.server import create_app
-from ivrkit.server._launch import ServeOptions, build_app
 from ivrkit.store import Store
 from tests.dashboard.conftest import TOKEN, Calls
 
 runner = CliRunner()
 
 
-def test_the_webhook_server_mounts_the_dashboard_beside_its_webhooks(
+def test_the_dashboard_is_mounted_beside_the_webhooks(
     store: Store, calls: Calls, tmp_path: Path
 ) -> None:
     settings = DashboardSettings(clock=lambda: calls.now)
-    app = create_app(store=store, spool=tmp_path / "spool.jsonl", dashboard=settings)
+    app = mount_dashboard(create_app(store=store, spool=tmp_path / "spool.jsonl"), settings)
     with BackgroundServer(app) as server, httpx.Client(base_url=server.url) as client:
         page = client.get("/dashboard/sessions")
         assert page.status_code == 200
@@ -36,7 +36,7 @@ def test_the_webhook_server_mounts_the_dashboard_beside_its_webhooks(
         assert client.get("/healthz").status_code == 200
 
 
-def test_without_dashboard_settings_nothing_is_served_there(store: Store, tmp_path: Path) -> None:
+def test_the_webhook_server_alone_serves_nothing_there(store: Store, tmp_path: Path) -> None:
     app = create_app(store=store, spool=tmp_path / "spool.jsonl")
     with BackgroundServer(app) as server, httpx.Client(base_url=server.url) as client:
         assert client.get("/dashboard/").status_code == 404

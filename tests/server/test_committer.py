@@ -297,7 +297,7 @@ def test_replaying_the_spool_quarantines_what_the_store_refuses(
 ) -> None:
     """A spooled record the store refuses for its data once stayed in the spool for ever and
     failed at every start; it moves to the quarantine, and the rest of the spool flows."""
-    from ivrkit.server._records import replay_spool
+    from ivrkit.server._store_writes import replay_spool
 
     spool = Spool(tmp_path / "ivrkit.spool.jsonl")
     poisoned, fine = event(1, "poisoned"), event(2, "fine")
@@ -413,7 +413,7 @@ def test_a_spooled_answer_keeps_its_step_and_latency_for_the_replay(
     """Path analytics must not lose the step of an answer that went through the spool."""
     from dataclasses import replace
 
-    from ivrkit.server._records import replay_spool
+    from ivrkit.server._store_writes import replay_spool
 
     spool = Spool(tmp_path / "ivrkit.spool.jsonl")
     write = event(3, "spooled")

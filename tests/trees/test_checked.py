@@ -52,7 +52,7 @@ def by_parse_tree(path: Path) -> object:
 
 
 def by_serve(path: Path) -> object:
-    from ivrkit.server._launch import ServeOptions, load_trees
+    from ivrkit._launch import ServeOptions, load_trees
 
     return load_trees(ServeOptions(flows=[str(path)], db="sqlite:///unused.db"))
 

@@ -103,7 +103,7 @@ def serve(
     ] = False,
 ) -> None:
     """Run the webhook server that answers the platform from IVR trees."""
-    from ivrkit.server import _launch as launch
+    from ivrkit import _launch as launch
 
     uvicorn_logging = configure_logging(verbose, log_format)
     cfg = settings(

@@ -45,8 +45,8 @@ def dashboard(
     import uvicorn
 
     from ivrkit._http_protocol import server_config
+    from ivrkit._launch import close_streams_on_exit
     from ivrkit.dashboard import DashboardSettings, standalone_app
-    from ivrkit.server._launch import close_streams_on_exit
 
     uvicorn_logging = configure_logging(verbose, "text")
     cfg = settings(db=db, host=host, port=port, dashboard_token=token)

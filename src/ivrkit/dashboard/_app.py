@@ -1,5 +1,6 @@
 """The dashboard as a Starlette app: the pages, their JSON mirrors, the live stream and the static
-files, behind the access guard. ``ivrkit serve`` mounts it at ``/dashboard``; ``ivrkit dashboard``
+files, behind the access guard. ``ivrkit serve`` mounts it at ``/dashboard`` beside the webhook
+server (:mod:`ivrkit._launch`); ``ivrkit dashboard``
 serves it alone, reading a store it never writes to."""
 
 from __future__ import annotations
@@ -95,4 +96,5 @@ def standalone_app(
 
     app = Starlette(routes=[Route("/", home), Mount(PREFIX, dashboard)])
     app.state.dashboard = dashboard.state.dashboard
+    app.state.dashboard_feed = dashboard.state.dashboard.feed
     return app

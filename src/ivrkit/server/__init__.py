@@ -2,6 +2,6 @@
 every delivery and session summary."""
 
 from ivrkit.server._app import create_app
-from ivrkit.server._webhooks import WebhookPipeline
+from ivrkit.server._pipeline import WebhookPipeline
 
 __all__ = ["WebhookPipeline", "create_app"]

@@ -1,5 +1,8 @@
 """The ASGI webhook server: `POST /webhooks/vca`, `POST /webhooks/vss` (and any other
-`/webhooks/{type}`), `GET /healthz`, `GET /readyz`, `GET /metrics`."""
+`/webhooks/{type}`), `GET /healthz`, `GET /readyz`, `GET /metrics`.
+
+:func:`create_app` opens what the server needs (store, spool, committer, pipeline) and returns a
+:class:`WebhookApp`, whose methods are the handlers."""
 
 from __future__ import annotations
 
@@ -7,16 +10,15 @@ import contextlib
 import json
 import logging
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from ivrkit import rules
@@ -24,22 +26,16 @@ from ivrkit.server import _readiness as readiness
 from ivrkit.server._body import MAX_BODY_BYTES
 from ivrkit.server._committer import COMMIT_TIMEOUT, Committer
 from ivrkit.server._metrics import CONTENT_TYPE, ServerMetrics
+from ivrkit.server._pipeline import JSON, Durability, WebhookPipeline
 from ivrkit.server._spool import Spool
 from ivrkit.server._switches import SWITCH_TTL, SWITCH_WAIT, SwitchReader
 from ivrkit.server._treeset import TreeSet
-from ivrkit.server._webhooks import JSON, Durability, WebhookPipeline
 from ivrkit.store import Store, open_store
 from ivrkit.store._versions import TreeVersions
 from ivrkit.trees import Tree, load_tree
-from ivrkit.trees._model import TreeSpec
 from ivrkit.trees._observers import OBSERVERS, tell
 
-if TYPE_CHECKING:
-    from ivrkit.dashboard import DashboardSettings
-
 log = logging.getLogger("ivrkit.server")
-
-Handler = Callable[[Request], Awaitable[Response]]
 
 
 def create_app(
@@ -57,7 +53,6 @@ def create_app(
     metrics_dir: Path | None = None,
     switch_ttl: float = SWITCH_TTL,
     switch_wait: float = SWITCH_WAIT,
-    dashboard: DashboardSettings | None = None,
 ) -> Starlette:
     """The webhook server for ``tree`` (the built-in simple IVR by default), or for several
     trees (the first is the default; see :class:`TreeSet` for how one is chosen).
@@ -81,8 +76,11 @@ def create_app(
     the store at most every ``switch_ttl`` seconds; an answer waits at most ``switch_wait``
     seconds for that read (see :mod:`ivrkit.server._switches`).
 
-    With ``dashboard`` settings the web dashboard (:mod:`ivrkit.dashboard`) is mounted at
-    ``/dashboard``, after every webhook route: a delivery never passes through it.
+    Returns the ASGI app (a :class:`WebhookApp`; Starlette): its ``state`` holds the ``store``,
+    the ``trees``, the ``pipeline`` and the ``metrics`` it serves with. Other apps are mounted
+    after its routes (``app.mount(path, other)``: `ivrkit serve` mounts
+    the dashboard so); a webhook delivery is handed to the pipeline before any routing, so it
+    never passes through them.
     """
     trees = as_tree_set(tree)
     if OBSERVERS:  # route coverage counts the routes of every tree served, taken or not
@@ -111,10 +109,79 @@ def create_app(
         metrics=metrics,
         switches=SwitchReader.of_store(active_store, ttl=switch_ttl, wait=switch_wait),
     )
+    return WebhookApp(
+        pipeline,
+        committer,
+        spool=spool_file,
+        metrics=metrics,
+        owns_store=owns_store,
+        reload_interval=reload_interval,
+    )
 
-    async def healthz(request: Request) -> Response:
+
+class WebhookApp(Starlette):
+    """The webhook server as an ASGI app: every webhook delivery is handed straight from
+    :meth:`__call__` to the pipeline (no router, no middleware, no request object: the pipeline
+    answers every failure itself); ``/healthz``, ``/readyz``, ``/metrics`` and whatever is
+    mounted after them go through Starlette's routing."""
+
+    def __init__(
+        self,
+        pipeline: WebhookPipeline,
+        committer: Committer,
+        *,
+        spool: Spool,
+        metrics: ServerMetrics,
+        owns_store: bool,
+        reload_interval: float | None,
+    ) -> None:
+        self.pipeline = pipeline
+        self.committer = committer
+        self.trees = pipeline.trees
+        self.store = pipeline.store
+        self.spool = spool
+        self.server_metrics = metrics
+        self.owns_store = owns_store
+        self.reload_interval = reload_interval
+        routes: list[BaseRoute] = [
+            # POSTs are served by __call__ before any routing; listed so that other methods get
+            # a 405 and other channels' tree paths a 404.
+            Route("/webhooks/{channel:str}", self.webhook, methods=["POST"]),
+            Route("/webhooks/{channel:str}/{flow:str}", self.webhook, methods=["POST"]),
+            Route("/healthz", self.healthz, methods=["GET"]),
+            Route("/readyz", self.readyz, methods=["GET"]),
+            Route("/metrics", self.metrics, methods=["GET"]),
+        ]
+        super().__init__(routes=routes, lifespan=self.lifespan)
+        self.state.pipeline = pipeline
+        self.state.metrics = self.server_metrics
+        self.state.store = self.store
+        self.state.trees = self.trees
+        self.state.tree = self.trees.default
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The webhook entry: a POST to a webhook path goes to the pipeline, the rest to routing."""
+        if scope["type"] == "http" and scope["method"] == "POST":
+            path: str = scope["path"]
+            root: str = scope.get("root_path", "")
+            if root and path.startswith(root):
+                path = path[len(root) :]
+            route = webhook_route(path)
+            if route is not None:
+                await self.pipeline(scope, receive, send, *route)
+                return
+        await super().__call__(scope, receive, send)
+
+    async def webhook(self, request: Request) -> Response:
+        """A webhook path that :meth:`__call__` did not take: a method other than POST gets the
+        router's 405 before this; a POST here names a tree under a channel that has none
+        (``/webhooks/{channel}/{flow}`` for a channel other than vca and vss)."""
+        return Response(status_code=404)
+
+    async def healthz(self, request: Request) -> Response:
+        spool, committer, trees = self.spool, self.committer, self.trees
         spooled, quarantined = await anyio.to_thread.run_sync(
-            lambda: (spool_file.pending(), spool_file.quarantined())
+            lambda: (spool.pending(), spool.quarantined())
         )
         problems = []
         if committer.stalled:
@@ -135,39 +202,41 @@ def create_app(
             json.dumps(body), status_code=503 if committer.stalled else 200, media_type=JSON
         )
 
-    async def readyz(request: Request) -> Response:
-        problem = await readiness.check(active_store)
+    async def readyz(self, request: Request) -> Response:
+        problem = await readiness.check(self.store)
         body = {"status": "ready" if problem is None else "not-ready", "problem": problem}
         return Response(json.dumps(body), status_code=503 if problem else 200, media_type=JSON)
 
-    async def metrics_page(request: Request) -> Response:
-        metrics.queued(committer.queued)
-        page = await anyio.to_thread.run_sync(metrics.render)
+    async def metrics(self, request: Request) -> Response:
+        self.server_metrics.queued(self.committer.queued)
+        page = await anyio.to_thread.run_sync(self.server_metrics.render)
         return Response(page, media_type=CONTENT_TYPE)
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        """Start the committer and replay the spool; at the end, write what is queued and close
+        the store (if the server opened it)."""
+        committer = self.committer
         try:
             await anyio.to_thread.run_sync(committer.start)
-            replayed = await anyio.to_thread.run_sync(pipeline.replay_spool)
+            replayed = await anyio.to_thread.run_sync(self.pipeline.replay_spool)
         except BaseException:
             await anyio.to_thread.run_sync(committer.stop)
-            if owns_store:
-                active_store.close()
+            self._close_store()
             raise
         if replayed:
             log.warning("replayed %d spooled deliveries into the store", replayed)
-        quarantined = spool_file.quarantined()
+        quarantined = self.spool.quarantined()
         if quarantined:
             log.error(
                 "%d deliveries the store refused are kept in %s",
                 quarantined,
-                spool_file.quarantine_path,
+                self.spool.quarantine_path,
             )
         try:
             async with anyio.create_task_group() as tasks:
-                if reload_interval:
-                    tasks.start_soon(_watch, trees, reload_interval)
+                if self.reload_interval:
+                    tasks.start_soon(_watch, self.trees, self.reload_interval)
                 try:
                     yield
                 finally:
@@ -176,71 +245,11 @@ def create_app(
             # Outside the cancelled task group, and shielded: what is queued must be written.
             with anyio.CancelScope(shield=True):
                 await anyio.to_thread.run_sync(committer.stop)
-            if owns_store:
-                active_store.close()
+            self._close_store()
 
-    webhook = Webhook(pipeline)
-    routes: list[BaseRoute] = [
-        # Served by WebhookApp before any routing; listed so that other methods get a 405.
-        Route("/webhooks/{channel:str}", webhook, methods=["POST"]),
-        Route("/webhooks/{channel:str}/{flow:str}", webhook, methods=["POST"]),
-        Route("/healthz", healthz, methods=["GET"]),
-        Route("/readyz", readyz, methods=["GET"]),
-        Route("/metrics", metrics_page, methods=["GET"]),
-    ]
-    feed = None
-    if dashboard is not None:
-        # Imported here: a server without the dashboard never loads its templates.
-        from ivrkit.dashboard import PREFIX, create_dashboard
-
-        def tree_spec(name: str) -> TreeSpec | None:
-            found = trees.get(name)
-            return found.spec if found is not None else None
-
-        pages = create_dashboard(active_store, dashboard, trees=tree_spec)
-        feed = pages.state.dashboard.feed
-        routes.append(Mount(PREFIX, pages))
-    app = WebhookApp(pipeline, routes=routes, lifespan=lifespan)
-    app.state.dashboard_feed = feed
-    app.state.pipeline = pipeline
-    app.state.metrics = metrics
-    app.state.store = active_store
-    app.state.trees = trees
-    app.state.tree = trees.default
-    return app
-
-
-class WebhookApp(Starlette):
-    """Starlette for the pages, with every webhook delivery handed straight from ``__call__`` to
-    the pipeline: no router, no middleware, no request object (the pipeline answers every
-    failure itself)."""
-
-    def __init__(self, pipeline: WebhookPipeline, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.pipeline = pipeline
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "POST":
-            route = webhook_route(scope["path"])
-            if route is not None:
-                await self.pipeline(scope, receive, send, *route)
-                return
-        await super().__call__(scope, receive, send)
-
-
-class Webhook:
-    """The webhook routes as an ASGI endpoint (reached only through a router: see WebhookApp)."""
-
-    def __init__(self, pipeline: WebhookPipeline) -> None:
-        self.pipeline = pipeline
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        params = scope.get("path_params", {})
-        channel, flow = str(params.get("channel", "")), params.get("flow")
-        if flow is not None and channel not in ("vca", "vss"):
-            await Response(status_code=404)(scope, receive, send)
-            return
-        await self.pipeline(scope, receive, send, channel[:16], flow)
+    def _close_store(self) -> None:
+        if self.owns_store:
+            self.store.close()
 
 
 PREFIX = "/webhooks/"

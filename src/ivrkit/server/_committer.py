@@ -401,7 +401,7 @@ class Committer:
         return Kept("spool", delivery)
 
     def _replay_spool(self) -> None:
-        from ivrkit.server._records import replay_spool
+        from ivrkit.server._store_writes import replay_spool
 
         assert self.spool is not None
         try:

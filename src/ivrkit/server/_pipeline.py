@@ -30,10 +30,10 @@ from ivrkit.server._auth import SecretCheck
 from ivrkit.server._body import MAX_BODY_BYTES, BodyTooLarge, kept_headers, read_body
 from ivrkit.server._committer import Committer, Kept, NotKept
 from ivrkit.server._decode import CallActionFields, call_action_fields
+from ivrkit.server._delivery_telemetry import DeliveryObserver, current
 from ivrkit.server._metrics import ServerMetrics
-from ivrkit.server._observe import DeliveryObserver, current
-from ivrkit.server._records import replay_spool, session_update
 from ivrkit.server._spool import Spool
+from ivrkit.server._store_writes import replay_spool, session_update
 from ivrkit.server._switches import SwitchReader
 from ivrkit.server._treeset import TreeSet
 from ivrkit.store import Delivery, Store, VcaWrite

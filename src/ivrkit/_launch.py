@@ -1,5 +1,9 @@
-"""Running the webhook server as `ivrkit serve` does: in this process, or as several uvicorn worker
-processes sharing one port (``workers > 1``), each building the same app from the same options.
+"""Running the webhook server as `ivrkit serve` does: the served app assembled (the webhook server,
+with the dashboard mounted beside it), run in this process or as several uvicorn worker processes
+sharing one port (``workers > 1``), each building the same app from the same options.
+
+The assembly lives here, above both the server and the dashboard: the server never imports the
+dashboard, and the dashboard never imports the server.
 
 Worker processes are started fresh (uvicorn spawns them), so the options travel to them as JSON in
 the :data:`OPTIONS_VARIABLE` environment variable, and :func:`app_from_environment` builds each
@@ -22,12 +26,14 @@ from typing import Any
 from starlette.applications import Starlette
 
 from ivrkit._http_protocol import READ_TIMEOUT, READ_TIMEOUT_VARIABLE, server_config
+from ivrkit.dashboard import PREFIX, DashboardSettings, create_dashboard
 from ivrkit.errors import ConfigError
-from ivrkit.server._app import create_app
+from ivrkit.server import create_app
 from ivrkit.server._committer import COMMIT_TIMEOUT
 from ivrkit.server._metrics import MULTIPROC_ENV, prepare_metrics_dir
 from ivrkit.server._treeset import TreeSet
 from ivrkit.trees import Tree, load_tree, resolve_flow
+from ivrkit.trees._model import TreeSpec
 from ivrkit.trees._parse import MAX_TREE_BYTES
 
 OPTIONS_VARIABLE = "IVRKIT_SERVE_OPTIONS"
@@ -100,22 +106,41 @@ def load_trees(options: ServeOptions) -> TreeSet:
 
 
 def build_app(options: ServeOptions, trees: TreeSet | None = None) -> Starlette:
-    dashboard = None
-    if options.dashboard:
-        from ivrkit.dashboard import DashboardSettings
-
-        dashboard = DashboardSettings(
-            host=options.host, token=options.dashboard_token, show_numbers=options.show_numbers
-        )
-    return create_app(
+    """The app `ivrkit serve` serves: the webhook server, and unless ``options.dashboard`` is off
+    the dashboard mounted beside it (see :func:`mount_dashboard`)."""
+    app = create_app(
         trees if trees is not None else load_trees(options),
         db=options.db,
         webhook_secret=options.webhook_secret,
         reload_interval=1.0 if options.reload else None,
         durability="answer-first" if options.durability == "answer-first" else "commit",
         commit_timeout=options.commit_timeout,
-        dashboard=dashboard,
     )
+    if options.dashboard:
+        settings = DashboardSettings(
+            host=options.host, token=options.dashboard_token, show_numbers=options.show_numbers
+        )
+        mount_dashboard(app, settings)
+    return app
+
+
+def mount_dashboard(app: Starlette, settings: DashboardSettings) -> Starlette:
+    """Mount the dashboard on the webhook server ``app`` (made by
+    :func:`~ivrkit.server.create_app`) at :data:`~ivrkit.dashboard.PREFIX`, reading the server's
+    store and showing the trees it serves. It comes after every route of the server, and the
+    server hands a webhook delivery to its pipeline before any routing: a delivery never passes
+    through the dashboard. Its live feed is ``app.state.dashboard_feed`` (see
+    :func:`close_streams_on_exit`)."""
+    served: TreeSet = app.state.trees
+
+    def tree_spec(name: str) -> TreeSpec | None:
+        found = served.get(name)
+        return found.spec if found is not None else None
+
+    pages = create_dashboard(app.state.store, settings, trees=tree_spec)
+    app.mount(PREFIX, pages)
+    app.state.dashboard_feed = pages.state.dashboard.feed
+    return app
 
 
 def app_from_environment() -> Starlette:
@@ -157,7 +182,7 @@ def run(
     os.environ[OPTIONS_VARIABLE] = options.to_json()
     os.environ[READ_TIMEOUT_VARIABLE] = str(options.read_timeout)
     config = server_config(
-        "ivrkit.server._launch:app_from_environment",
+        "ivrkit._launch:app_from_environment",
         factory=True,
         workers=options.workers,
         worker_protocol=True,
