@@ -264,10 +264,10 @@ def sessions(
     ] = False,
 ) -> None:
     """List recorded sessions, newest first."""
-    cfg = settings(db=db)
     store = open_store_of(db)
     try:
         rows = store.sessions(limit=limit)
+        spool_path = store.spool_path
     finally:
         store.close()
     if as_json:
@@ -275,14 +275,15 @@ def sessions(
         console.print_json(json.dumps(listed))
     else:
         render.wide(console).print(render.sessions_table(rows, versions=versions))
-    warn_about_spool(cfg.db)
+    warn_about_spool(spool_path)
 
 
-def warn_about_spool(db: str) -> None:
-    """Say on stderr what the store does not hold yet (spooled) or refused (quarantined)."""
-    from ivrkit.server._spool import Spool, spool_path_for
+def warn_about_spool(path: Path) -> None:
+    """Say on stderr what the store does not hold yet (spooled) or refused (quarantined): the
+    spool a webhook server on this store writes (:attr:`ivrkit.store.Store.spool_path`)."""
+    from ivrkit.server._spool import Spool
 
-    spool = Spool(spool_path_for(db))
+    spool = Spool(path)
     waiting, refused = spool.pending(), spool.quarantined()
     if waiting:
         err_console.print(

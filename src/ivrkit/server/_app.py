@@ -22,6 +22,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from ivrkit import rules
+from ivrkit._config import DEFAULT_DB
 from ivrkit.server import _readiness as readiness
 from ivrkit.server._body import MAX_BODY_BYTES
 from ivrkit.server._committer import COMMIT_TIMEOUT, Committer
@@ -42,7 +43,7 @@ def create_app(
     tree: Tree | Sequence[Tree] | TreeSet | None = None,
     *,
     store: Store | None = None,
-    db: str = "sqlite:///ivrkit.db",
+    db: str = DEFAULT_DB,
     webhook_secret: str | None = None,
     spool: Path | None = None,
     platform: rules.Platform | None = None,
