@@ -45,7 +45,9 @@ def test_two_workers_share_a_campaign_and_call_each_contact_once(rig: Rig, backe
     for thread in threads:
         thread.join(60)
     assert sorted(results) == ["done", "done"]
-    assert all(r.calls_placed > 0 for r in runners), [r.calls_placed for r in runners]
+    # Which worker places which call is not promised: a worker that keeps up with the rate
+    # leaves nothing for the other. Together they place each contact once.
+    assert sum(r.calls_placed for r in runners) == len(listed), [r.calls_placed for r in runners]
     assert rig.calls_by_number() == {number: 1 for number in listed}
     assert set(rig.outcomes("pair").values()) == {"resolved"}
 
