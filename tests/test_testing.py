@@ -29,6 +29,13 @@ def test_a_wrong_summary_fails_naming_the_field(ivr: IvrHarness) -> None:
         call.expect_summary(call_count=2)
 
 
+def test_hanging_up_a_call_that_has_ended_keeps_how_it_ended(ivr: IvrHarness) -> None:
+    call = ivr.call("+6512345678", press=["1"])
+    call.expect_summary(status="COMPLETED", last_action="HANGUP")
+    call.hang_up()  # the IVR hung up first: nothing more happens, and nothing is raised
+    call.expect_summary(status="COMPLETED", last_action="HANGUP")
+
+
 def test_waiting_for_something_after_the_end_fails_at_once(ivr: IvrHarness) -> None:
     call = ivr.call("+6512345678", press=["1"])
     call.expect_hangup()

@@ -16,6 +16,7 @@ from typing import Any, Self, TypeVar
 from ivrkit._callback import place_callback
 from ivrkit._loopback import API_KEY, SUBACCOUNT, WEBHOOK_SECRET, Loopback
 from ivrkit._narrate import narrate, summary_line
+from ivrkit.errors import SimulatorControlError
 from ivrkit.server._switches import SWITCH_TTL, SWITCH_WAIT
 from ivrkit.simulator import SessionView, SimulatorConfig
 from ivrkit.simulator._calls.transcript import LegChanged, Spoken, TranscriptEntry
@@ -115,8 +116,13 @@ class Call:
         return self
 
     def hang_up(self) -> Self:
-        """The caller hangs up now."""
-        self.harness.control.hangup(self.session_id)
+        """The caller hangs up now. A call that has already ended (the agent's talk time ran out
+        first on a fast simulated clock) stays ended: check how with :meth:`expect_summary`."""
+        try:
+            self.harness.control.hangup(self.session_id)
+        except SimulatorControlError as exc:
+            if exc.http_status != 409:
+                raise
         return self
 
     # -- what happened -------------------------------------------------------------------------
