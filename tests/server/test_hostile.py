@@ -211,7 +211,9 @@ def _hung_store_is_survived(app_store: Store, spool: Path, hold: Any, release: A
             release()
         assert http.post("/webhooks/vca", json=vca("e-after", "s-2")).status_code == 200
         assert _wait_for(lambda: app_store.summary(session) is not None), "spool not drained"
-        assert _wait_for(lambda: http.get("/healthz").json()["status"] == "ok")
+        assert _wait_for(lambda: http.get("/healthz").json()["status"] == "ok", 90), http.get(
+            "/healthz"
+        ).json()
     assert app_store.find_answered("e-hung") is not None
     assert not spool.exists()
 

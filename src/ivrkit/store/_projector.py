@@ -47,7 +47,13 @@ NAME = "sessions"
 BATCH = 1000
 """Most log rows projected in one transaction."""
 APPEND_LOCK = 0x1F2C_0002
-"""PostgreSQL advisory lock: appends hold it shared, the projector's read exclusively."""
+"""PostgreSQL advisory lock: appends hold it shared, the projector's read exclusively. Advisory
+locks are database-wide, so the key joins this number with the log table's OID: stores in other
+schemas of the same database never wait for each other."""
+_APPEND_KEY = (
+    "((CAST(:key AS bigint) << 32)"
+    f" | CAST(CAST(CAST('{schema.deliveries.name}' AS regclass) AS oid) AS bigint))"
+)
 DUPLICATE_SUMMARY_NOTE = "a summary of this session was already stored; the first one is kept"
 
 _D = schema.deliveries.c
@@ -103,7 +109,9 @@ def decode_facts(facts: str) -> SessionUpdate:
 def lock_for_append(conn: Connection) -> None:
     """Called at the start of every transaction that appends to the log."""
     if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": APPEND_LOCK})
+        conn.execute(
+            text(f"SELECT pg_advisory_xact_lock_shared({_APPEND_KEY})"), {"key": APPEND_LOCK}
+        )
 
 
 class Projector:
@@ -135,11 +143,13 @@ class Projector:
         position = self._locked_position(conn)
         query, params = _NEXT, {"position": position, "limit": limit}
         if conn.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": APPEND_LOCK})
+            conn.execute(text(f"SELECT pg_advisory_lock({_APPEND_KEY})"), {"key": APPEND_LOCK})
             try:
                 rows = conn.execute(query, params).all()
             finally:
-                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": APPEND_LOCK})
+                conn.execute(
+                    text(f"SELECT pg_advisory_unlock({_APPEND_KEY})"), {"key": APPEND_LOCK}
+                )
         else:
             rows = conn.execute(query, params).all()
         if not rows:
