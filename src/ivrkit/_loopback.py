@@ -176,19 +176,23 @@ class Loopback:
             switch_wait=switch_wait,
         )
         self.platform = SimulatedPlatform(backend, config=config, webhook_secret=webhook_secret)
-        self.client: VoiceClient | None = None
-        self.control: SimulatorControl = SimulatorControl("http://127.0.0.1")
+
+    @property
+    def client(self) -> VoiceClient:
+        """The Voice API client of the simulated account (once started)."""
+        return self.platform.client
+
+    @property
+    def control(self) -> SimulatorControl:
+        """The simulator's control API (once started)."""
+        return self.platform.control
 
     def start(self) -> Self:
         self.platform.start()
-        self.control.close()
-        self.client = self.platform.client
-        self.control = self.platform.control
         return self
 
     def stop(self) -> None:
         self.platform.stop()
-        self.control.close()
         self.store.close()
         self._folder.cleanup()
 
