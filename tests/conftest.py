@@ -47,13 +47,28 @@ def fixture_names(prefix: str = "") -> list[str]:
     return sorted(p.name for p in FIXTURES.glob(f"{prefix}*.json"))
 
 
+CHILD_PYTEST_OPTIONS = "-p no:schemathesis -p no:hypothesispytest -p no:anyio"
+"""What a pytest started by a test (a user's suite run through pytester, the starter project's
+tests) leaves out: the plugins of ivrkit's own dev tools, which a user's run does not have and
+which cost seconds to import in every such process. ivrkit's plugin still loads as a user's does."""
+
+
 @pytest.fixture(autouse=True)
 def _clean_ivrkit_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """No test sees the developer's IVRKIT_* settings (the Postgres test URL is kept)."""
     for key in list(os.environ):
         if key.startswith("IVRKIT_") and key != "IVRKIT_TEST_POSTGRES_URL":
             monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("PYTEST_ADDOPTS", CHILD_PYTEST_OPTIONS)
     yield
+
+
+@pytest.fixture
+def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """pytest's own, with :data:`CHILD_PYTEST_OPTIONS` for the runs it starts (pytester clears
+    PYTEST_ADDOPTS when it is made, so it is set again after)."""
+    monkeypatch.setenv("PYTEST_ADDOPTS", CHILD_PYTEST_OPTIONS)
+    return pytester
 
 
 SERVER_FIXTURES = frozenset(

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import httpx
 import pytest
 
 from tests.browser.expected import Expected
@@ -57,13 +58,13 @@ def missing_browser(chromium: Path) -> str | None:
     return None
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     """Chromium from Debian, headless, with a fresh profile; skipped where it cannot run.
 
-    Module-scoped on purpose: while Playwright's sync API is started it keeps its event loop
+    Package-scoped on purpose: while Playwright's sync API is started it keeps its event loop
     marked as running in this thread, so no later test could call ``asyncio.run``; it is
-    stopped at the end of each module, before any other package's tests run."""
+    stopped when the browser tests end, before any other package's tests run."""
     reason = missing_browser(CHROMIUM)
     if reason is not None:
         pytest.skip(reason)
@@ -168,8 +169,19 @@ def log_in(page: Page, dashboard: str, token: str = TOKEN) -> None:
     expect(page).to_have_url(re.compile(re.escape(dashboard) + r"/?(\?.*)?$"))
 
 
+@pytest.fixture(scope="package")
+def login_cookie(world: World) -> dict[str, str]:
+    """The cookie the world's dashboard gives for its token: the login form is posted once, and
+    every test after it starts signed in (the form itself is tested in test_login.py)."""
+    answer = httpx.post(f"{world.dashboard}/login", data={"token": TOKEN}, timeout=30)
+    assert answer.status_code == 303, f"login answered {answer.status_code}: {answer.text[:200]}"
+    [(name, value)] = answer.cookies.items()
+    return {"name": name, "value": value, "url": world.dashboard}
+
+
 @pytest.fixture
-def signed_in(page: Page, world: World, shoot: None) -> Page:
-    """A page logged in to the world's dashboard."""
-    log_in(page, world.dashboard)
+def signed_in(page: Page, login_cookie: dict[str, str], shoot: None) -> Page:
+    """A page signed in to the world's dashboard (it opens nothing: each test goes where it
+    looks)."""
+    page.context.add_cookies([login_cookie])  # type: ignore[list-item]
     return page
