@@ -145,6 +145,7 @@ def _templates_allowed() -> bool:
     return not (_current and _current[-1].get_closest_marker("migrations") is not None)
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group marks it adds
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         parts = item.path.resolve().relative_to(_ROOT).parts
