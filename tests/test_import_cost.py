@@ -75,3 +75,16 @@ def test_the_ivr_fixture_imports_the_harness_when_used(tmp_path: Path) -> None:
     code = "import ivrkit.testing as t\nassert t.IvrHarness.__module__ == 'ivrkit._harness'\n"
     modules = modules_after(code, tmp_path)
     assert "ivrkit._harness" in modules
+
+
+@pytest.mark.e2e
+def test_the_command_line_starts_without_the_servers_the_database_or_the_simulator(
+    tmp_path: Path,
+) -> None:
+    """Every `ivrkit` command (`--help` included) imports the command line first: each command
+    imports what it needs when it runs."""
+    modules = modules_after("import ivrkit._cli", tmp_path)
+    loaded = {m.split(".")[0] for m in modules} | {m for m in modules if m.startswith("ivrkit.")}
+    assert not loaded & {"sqlalchemy", "uvicorn", "starlette", "httpx", "aiohttp"}
+    assert "ivrkit.simulator" not in loaded and "ivrkit.store" not in loaded
+    assert "phonenumbers.geodata" not in modules

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 
 from ivrkit import rules
 from ivrkit._masking import mask_number
-from ivrkit.store import SessionRecord
+
+if TYPE_CHECKING:
+    from ivrkit.store import SessionRecord
 
 UNBOUNDED = 1_000_000
 """Width of a console writing to a file or pipe: a table there takes its natural width."""

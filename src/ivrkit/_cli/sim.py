@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.panel import Panel
@@ -11,8 +11,10 @@ from rich.text import Text
 
 from ivrkit._cli import render
 from ivrkit._cli.common import configure_logging, console, settings
-from ivrkit._narrate import NarratedLine
 from ivrkit.errors import ConfigError
+
+if TYPE_CHECKING:
+    from ivrkit._narrate import NarratedLine
 
 STYLES = {
     "spoken": "cyan",

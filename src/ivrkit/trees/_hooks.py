@@ -12,8 +12,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-
-import httpx
+from urllib.parse import urlsplit
 
 from ivrkit import _tracing as tracing
 from ivrkit.trees._model import Hook
@@ -100,6 +99,8 @@ def run_hook(hook: Hook, call: HookCall, registry: HookRegistry) -> HookResult |
 def _post(url: str, call: HookCall, timeout: float) -> HookResult | None:
     """An HTTP hook, in a span of its own when tracing is on (its context goes along in the
     ``traceparent`` header)."""
+    import httpx  # here: an HTTP client is only loaded by trees that call one
+
     attributes: tracing.Attributes = {"http.request.method": "POST", "url.full": _shown(url)}
     with tracing.start("ivrkit.hook", "client", attributes) as span:
         response = httpx.post(
@@ -120,6 +121,6 @@ def _post(url: str, call: HookCall, timeout: float) -> HookResult | None:
 
 def _shown(url: str) -> str:
     """The URL without credentials, query or fragment (they may hold secrets)."""
-    parsed = httpx.URL(url)
+    parsed = urlsplit(url)
     port = f":{parsed.port}" if parsed.port is not None else ""
-    return f"{parsed.scheme}://{parsed.host}{port}{parsed.path}"
+    return f"{parsed.scheme}://{parsed.hostname or ''}{port}{parsed.path}"

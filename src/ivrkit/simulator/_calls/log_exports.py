@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import phonenumbers
-from phonenumbers import carrier, geocoder
 
 from ivrkit.simulator._calls.legs import LegState
 from ivrkit.simulator._calls.session import Session
@@ -212,6 +211,10 @@ def _party(prefix: str, number: str) -> dict[str, str]:
     except phonenumbers.NumberParseException:
         parsed = None
     if parsed is not None:
+        # Imported here: their data tables take most of a second to load, and only log
+        # exports use them.
+        from phonenumbers import carrier, geocoder
+
         code = str(parsed.country_code or "")
         country = geocoder.country_name_for_number(parsed, "en")
         operator = carrier.name_for_number(parsed, "en")
