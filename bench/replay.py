@@ -1,12 +1,15 @@
 """``make bench``, replay: how many recorded sessions ``ivrkit replay`` plays again per second.
 
 A SQLite store is filled with sessions recorded as ``ivrkit serve`` records them (each
-CALL_ACTION body with the answer the simple IVR gave, the session row, the summary): a seeded
+CALL_ACTION body with the answer the simple IVR gave through the server's own answering, the
+session row, the path step, the summary): a seeded
 mix of callers pressing 1, 2, wrong keys, nothing, hanging up midway, and a few busy or
 unanswered calls, so that most behaviours differ. Then ``replay_store`` replays them all
 against the simple IVR with key 2 → `resolved` (the agent moved to key 3), in this process:
-reading the store, the simulator running every call, the report. Target: 1,000 sessions a
-second. Run alone: ``python bench/replay.py [--sessions N]``.
+reading the store, the platform model running every call, the report. Target: 1,000 sessions a
+second. The same sessions are then replayed once more with their path steps removed, as a store
+written before path steps existed holds them (the callers read from the raw bodies): a figure
+shown, not a target. Run alone: ``python bench/replay.py [--sessions N]``.
 """
 
 from __future__ import annotations
@@ -24,9 +27,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import delete
+
 from ivrkit import wire
 from ivrkit.replay import replay_store
-from ivrkit.store import Delivery, SessionUpdate, Store, VcaWrite, open_store
+from ivrkit.server._answering import Answerer
+from ivrkit.server._store_writes import session_update
+from ivrkit.server._treeset import TreeSet
+from ivrkit.store import Delivery, Store, SummaryWrite, VcaWrite, open_store
+from ivrkit.store import _schema as schema
 from ivrkit.trees import Tree, load_tree, parse_tree
 from ivrkit.trees._loader import builtin_path
 
@@ -62,30 +71,35 @@ def changed_tree() -> Tree:
 def fill_store(store: Store, tree: Tree, sessions: int, seed: int = 11) -> None:
     """Record ``sessions`` calls answered by ``tree``, as the webhook server records them."""
     chance = random.Random(seed)
-    writes: list[VcaWrite] = []
-    summaries: list[tuple[Delivery, wire.SessionSummaryEvent]] = []
+    answerer = Answerer(TreeSet([tree]))
+    writes: list[VcaWrite | SummaryWrite] = []
     for number in range(sessions):
         session_id = f"bench-{number:06d}"
         start = T0 + timedelta(seconds=number)
         roll = chance.random()
         if roll < 0.03:
-            summaries.append(_summary(session_id, start, start, "BUSY", 1))
+            writes.append(_summary(session_id, start, start, "BUSY", 1))
             continue
         if roll < 0.05:
-            summaries.append(_summary(session_id, start, start, "NO_ANSWER", 1))
+            writes.append(_summary(session_id, start, start, "NO_ANSWER", 1))
             continue
         entries = [chance.choice(KEYS) for _ in range(chance.randint(1, 4))]
-        session_writes, end, legs = _call(tree, session_id, start, entries)
+        session_writes, end, legs = _call(answerer, tree, session_id, start, entries)
         writes.extend(session_writes)
-        summaries.append(_summary(session_id, start, end, "COMPLETED", legs))
+        writes.append(_summary(session_id, start, end, "COMPLETED", legs))
     for first in range(0, len(writes), 500):
-        store.record_vca_batch(writes[first : first + 500])
-    for delivery, event in summaries:
-        store.record_summary(delivery, event)
+        store.record_batch(writes[first : first + 500])
+    store.catch_up()
+
+
+def without_path_steps(store: Store) -> None:
+    """Remove every recorded path step: the store as one written before path steps existed."""
+    with store.transaction() as conn:
+        conn.execute(delete(schema.path_steps))
 
 
 def _call(
-    tree: Tree, session_id: str, start: datetime, entries: list[str]
+    answerer: Answerer, tree: Tree, session_id: str, start: datetime, entries: list[str]
 ) -> tuple[list[VcaWrite], datetime, int]:
     """The CALL_ACTIONs of one outbound call to a caller entering ``entries``, answered by the
     tree: (what the server stores, when the call ended, its legs)."""
@@ -96,13 +110,13 @@ def _call(
     while pending:
         at += timedelta(seconds=10)
         digits = pending.pop(0)
-        callflow = _answer(tree, writes, session_id, at, action_id, digits or None)
+        callflow = _answer(answerer, tree, writes, session_id, at, action_id, digits or None)
         last = callflow.callflow[-1]
         action_id = callflow.client_action_id
         if isinstance(last, wire.MakeCall):  # the agent: the bridge ends, the platform asks
             legs = 2
             at += timedelta(seconds=30)
-            _answer(tree, writes, session_id, at, action_id, None)
+            _answer(answerer, tree, writes, session_id, at, action_id, None)
             break
         if not isinstance(last, wire.SayAndCapture):
             break
@@ -110,6 +124,7 @@ def _call(
 
 
 def _answer(
+    answerer: Answerer,
     tree: Tree,
     writes: list[VcaWrite],
     session_id: str,
@@ -135,8 +150,7 @@ def _answer(
         event_type="CALL_ACTION",
         payload=wire.CallActionPayload.model_validate(payload),
     )
-    decision = tree.answer(event)
-    answer = decision.callflow.to_json()
+    answered = answerer.decide(event, tree)
     writes.append(
         VcaWrite(
             delivery=Delivery(
@@ -145,31 +159,23 @@ def _answer(
                 body=event.to_json(),
                 headers={"content-type": "application/json"},
                 http_status=200,
-                answer=answer,
-                outcome="answered",
+                answer=answered.answer.decode(),
+                outcome=answered.outcome,
                 event_id=event.payload.event_id,
                 event_type="CALL_ACTION",
                 session_id=session_id,
+                version=answered.version,
             ),
-            update=SessionUpdate(
-                session_id=session_id,
-                at=at,
-                direction="OUTBOUND",
-                customer=CUSTOMER,
-                digits=digits,
-                last_action=decision.callflow.callflow[-1].last_action,
-                node=decision.node,
-                flow=tree.name,
-                outcome=decision.label,
-            ),
+            update=session_update(event, answered, tree),
+            variables=answered.variables,
         )
     )
-    return decision.callflow
+    return wire.Callflow.from_wire(json.loads(answered.answer))
 
 
 def _summary(
     session_id: str, start: datetime, end: datetime, status: str, legs: int
-) -> tuple[Delivery, wire.SessionSummaryEvent]:
+) -> SummaryWrite:
     event = wire.SessionSummaryEvent(
         namespace="VOICE",
         event_type="SESSION_SUMMARY",
@@ -194,7 +200,7 @@ def _summary(
         event_type="SESSION_SUMMARY",
         session_id=session_id,
     )
-    return delivery, event
+    return SummaryWrite(delivery=delivery, event=event)
 
 
 def measure(store: Store, tree: Tree) -> Result:
@@ -238,6 +244,9 @@ def _replay_bench(
         tree = changed_tree()
         measure(store, tree)
         result = measure(store, tree)
+        without_path_steps(store)
+        measure(store, tree)
+        bodies = measure(store, tree)
     finally:
         store.close()
     ok = result.per_s >= TARGET_SESSIONS_PER_S
@@ -245,6 +254,10 @@ def _replay_bench(
         f"  {result.sessions:,} sessions in {result.wall_s:.2f}s ({result.cpu_s:.2f}s of CPU): "
         f"{result.per_s:,.0f}/s, {result.per_cpu_s:,.0f} per CPU-second; "
         f"{result.changed:,} would end differently"
+    )
+    print(
+        f"  the same without path steps (read from raw bodies): {bodies.per_s:,.0f}/s, "
+        f"{bodies.per_cpu_s:,.0f} per CPU-second; {bodies.changed:,} would end differently"
     )
     targets = [
         mark(
@@ -263,6 +276,8 @@ def _replay_bench(
         "sessions_per_s": round(result.per_s, 1),
         "sessions_per_cpu_s": round(result.per_cpu_s, 1),
         "target_per_s": TARGET_SESSIONS_PER_S,
+        "bodies_sessions_per_s": round(bodies.per_s, 1),
+        "bodies_sessions_per_cpu_s": round(bodies.per_cpu_s, 1),
         "targets": targets,
     }
 

@@ -15,11 +15,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from pydantic import ValidationError
 
 from ivrkit import wire
 from ivrkit.replay._recorded import RecordedSession
+from ivrkit.server._decode import CallActionFields, call_action_fields
 from ivrkit.simulator import Answer
 from ivrkit.store._records import CALL_PLACED
 from ivrkit.trees._position import Position, RouteKind
@@ -166,12 +168,12 @@ def _from_bodies(recorded: RecordedSession) -> CallerBehaviour:
         if event is None:
             continue
         if event.is_new_inbound_call:
-            virtual_number = event.payload.destination
+            virtual_number = event.destination
             direction = "INBOUND"
         else:
             if asked:
                 entries.append(event.digits or "")
-            path.append(path_step(event.payload.client_action_id))
+            path.append(path_step(event.client_action_id))
         asked = asks_for_digits(exchange.answer)
     path.append(record.node or NONE)
     return CallerBehaviour(
@@ -189,16 +191,23 @@ def _from_bodies(recorded: RecordedSession) -> CallerBehaviour:
     )
 
 
-def _call_action(body: str) -> wire.CallActionEvent | None:
+def _call_action(body: str) -> CallActionFields | None:
+    """The fields of a CALL_ACTION body: read by the webhook server's fast decoder, or, for a
+    body it does not take, by the full model (None: not a CALL_ACTION the model accepts)."""
+    fields = call_action_fields(body.encode())
+    if fields is not None:
+        return fields
     try:
         event = wire.parse_event(json.loads(body))
     except (ValueError, ValidationError):
         return None
-    return event if isinstance(event, wire.CallActionEvent) else None
+    return CallActionFields.of_event(event) if isinstance(event, wire.CallActionEvent) else None
 
 
+@lru_cache(maxsize=4096)
 def asks_for_digits(answer: str | None) -> bool:
-    """Whether an answered callflow ends by asking for digits (its last action a capture)."""
+    """Whether an answered callflow ends by asking for digits (its last action a capture);
+    kept per answer, since a tree answers with few distinct ones."""
     if not answer:
         return False
     try:

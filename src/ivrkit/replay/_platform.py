@@ -22,6 +22,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from ivrkit import _outcomes as outcomes
@@ -29,6 +30,7 @@ from ivrkit import wire
 from ivrkit.calendars import Switch
 from ivrkit.replay._behaviour import NONE, CallerBehaviour, path_step
 from ivrkit.server._answering import Answered, Answerer
+from ivrkit.server._decode import CallActionFields
 from ivrkit.server._treeset import TreeSet
 from ivrkit.simulator import Answer, CaptureDefaults, SimulatorConfig
 from ivrkit.simulator._calls.capture import CaptureSettings, key_times, simulate
@@ -134,6 +136,7 @@ class ReplayPlatform:
         self._engine = _Clocked(engine, self._now)
         self._trees = TreeSet([self._engine])
         self._answerer = Answerer(self._trees)
+        self._prepares = self._answerer.prepares(self._engine)
         self._switches = switches if self._engine.uses_calendars else None
         settings = config or SimulatorConfig()
         self._defaults: CaptureDefaults = settings.capture_defaults
@@ -141,6 +144,7 @@ class ReplayPlatform:
         self._max_call_actions = settings.max_call_actions
         self._plans: dict[bytes, _Plan] = {}
         self._initial: _Plan | None = None
+        self._captures: dict[tuple[CaptureSettings, str], str | None] = {}
 
     def _now(self) -> datetime:
         return self._moment
@@ -174,14 +178,23 @@ class ReplayPlatform:
                 captures += 1
                 if captures == hangs_up_at:  # the recording is over: hang up during the prompt
                     break
-                entry = caller.entries[captures - 1]
-                # Every try of a capture gets the same keys, so one try tells what all do.
-                digits = simulate(plan.capture, key_times(entry, self._press_delay)).dtmf
+                digits = self._captured(plan.capture, caller.entries[captures - 1])
             plan = self._ask(call, wire.CallStatus.ACTION_COMPLETED, digits, plan.client_action_id)
             exchanges += 1
             if exchanges >= self._max_call_actions:
                 break  # the caller gives up, as the simulated one does
         return self._ended(call, "COMPLETED", None)
+
+    def _captured(self, capture: CaptureSettings, entry: str) -> str | None:
+        """The digits a capture collects from a caller entering ``entry`` (kept per capture and
+        entry: the collection is a pure function of them)."""
+        key = (capture, entry)
+        if key not in self._captures:
+            if len(self._captures) >= PLANS:
+                self._captures.clear()
+            # Every try of a capture gets the same keys, so one try tells what all do.
+            self._captures[key] = simulate(capture, key_times(entry, self._press_delay)).dtmf
+        return self._captures[key]
 
     def _ended(self, call: _Call, status: str, error: str | None) -> Replayed:
         return Replayed(
@@ -211,40 +224,64 @@ class ReplayPlatform:
         digits: str | None,
         client_action_id: str | None,
     ) -> _Plan:
-        """Send the tree a CALL_ACTION, as the platform would, and plan its answer."""
+        """Send the tree a CALL_ACTION, as the platform would, and plan its answer. A tree whose
+        answers depend on the event alone is answered from the event's fields (the answerer
+        keeps its answers); the full event is built only for a tree that reads more."""
         times = call.caller.times
         if call.asked < len(times):
             self._moment = times[call.asked]
         inbound = call.direction == "INBOUND"
-        fields: dict[str, Any] = {
-            "event_id": f"{call.caller.session_id}-replay-{call.asked}",
-            "session_id": call.caller.session_id,
-            "sub_account_id": SUBACCOUNT,
-            "call_status": status,
-            "call_direction": call.direction,
-            "source": call.customer if inbound else call.number,
-            "destination": call.number if inbound else call.customer,
+        received = status is wire.CallStatus.CALL_RECEIVED
+        fields = CallActionFields(
+            f"{call.caller.session_id}-replay-{call.asked}",
+            call.caller.session_id,
+            status.value,
+            client_action_id=None if received else client_action_id,
+            call_direction=call.direction,
+            source=call.customer if inbound else call.number,
+            destination=call.number if inbound else call.customer,
+            sub_account_id=SUBACCOUNT,
+            digits=None if received else digits,
+        )
+
+        def event() -> wire.CallActionEvent:
+            return self._event(fields, received)
+
+        if self._prepares:
+            answered = self._answerer.decide_fields(fields, self._engine, None, event)
+        else:
+            answered = self._answerer.decide(
+                event(), self._engine, call.variables or None, None, self._switches
+            )
+        call.asked += 1
+        self._note(call, fields, answered, digits)
+        return self._plan_of(answered.answer)
+
+    def _event(self, fields: CallActionFields, received: bool) -> wire.CallActionEvent:
+        """The CALL_ACTION the platform would send, at the replayed call's moment."""
+        payload: dict[str, Any] = {
+            "event_id": fields.event_id,
+            "session_id": fields.session_id,
+            "sub_account_id": fields.sub_account_id,
+            "call_status": fields.call_status,
+            "call_direction": fields.call_direction,
+            "source": fields.source,
+            "destination": fields.destination,
             "timestamp": self._moment.isoformat().replace("+00:00", "Z"),
         }
-        if status is not wire.CallStatus.CALL_RECEIVED:
-            fields["event_data"] = wire.EventData(dtmf=digits)
-            if client_action_id is not None:
-                fields["client_action_id"] = client_action_id
-        event = wire.CallActionEvent(
+        if not received:
+            payload["event_data"] = wire.EventData(dtmf=fields.digits)
+            if fields.client_action_id is not None:
+                payload["client_action_id"] = fields.client_action_id
+        return wire.CallActionEvent(
             namespace="VOICE",
             event_type="CALL_ACTION",
-            payload=wire.CallActionPayload.model_validate(fields),
+            payload=wire.CallActionPayload.model_validate(payload),
         )
-        answered = self._answerer.decide(
-            event, self._engine, call.variables or None, None, self._switches
-        )
-        call.asked += 1
-        self._note(call, event, answered, digits)
-        return self._plan_of(answered.answer)
 
     @staticmethod
     def _note(
-        call: _Call, event: wire.CallActionEvent, answered: Answered, digits: str | None
+        call: _Call, fields: CallActionFields, answered: Answered, digits: str | None
     ) -> None:
         call.answers.append(answered.answer)
         call.variables.update(answered.variables)
@@ -252,8 +289,8 @@ class ReplayPlatform:
             call.label = answered.label
         if digits:
             call.digits.append(digits)
-        if not event.is_new_inbound_call:
-            call.path.append(path_step(event.payload.client_action_id))
+        if not fields.is_new_inbound_call:
+            call.path.append(_path_step(fields.client_action_id))
         call.last_node = answered.node
 
     def _plan_of(self, answer: bytes) -> _Plan:
@@ -265,6 +302,10 @@ class ReplayPlatform:
                 self._plans.clear()
             self._plans[answer] = plan
         return plan
+
+
+_path_step = lru_cache(maxsize=PLANS)(path_step)
+""":func:`path_step`, kept per clientActionId (a tree answers with few distinct ones)."""
 
 
 def run_replay(

@@ -4,22 +4,22 @@ session recorded before path steps existed, the CALL_ACTION bodies it answered."
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Select, select
 
 from ivrkit.store import _convert as convert
 from ivrkit.store import _schema as schema
 from ivrkit.store._records import IN_PROGRESS, SessionRecord
-from ivrkit.store._sql import IN_CHUNK, Store, session_digits
+from ivrkit.store._sql import Store
 
 __all__ = ["Exchange", "RecordedSession", "RecordedStep", "recorded_sessions"]
 
 _S = schema.sessions.c
 _D = schema.deliveries.c
 _P = schema.path_steps.c
+_DIGITS = schema.session_digits.c
 
 FALLBACK = "fallback"
 """The delivery outcome of an answer the server gave from the entry menu after a failure."""
@@ -66,23 +66,26 @@ def recorded_sessions(
     store: Store, *, since: datetime | None = None, limit: int | None = None
 ) -> list[RecordedSession]:
     """The ended sessions that started at ``since`` or later (all when None), the newest
-    ``limit`` of them (all when None), returned oldest first (by start, then session id)."""
-    query = select(schema.sessions).where(_S.status != IN_PROGRESS)
+    ``limit`` of them (all when None), returned oldest first (by start, then session id).
+
+    One query per table, whatever the number of sessions: each reads the rows of the chosen
+    sessions through the same selection, so no list of ids is sent back to the database."""
+    chosen = select(_S.session_id).where(_S.status != IN_PROGRESS)
     if since is not None:
-        query = query.where(_S.started_at >= since)
-    query = query.order_by(_S.started_at.desc().nulls_last(), _S.id.desc())
+        chosen = chosen.where(_S.started_at >= since)
     if limit is not None:
-        query = query.limit(max(limit, 0))
-    with store.transaction() as conn:
+        chosen = chosen.order_by(_S.started_at.desc().nulls_last(), _S.id.desc())
+        chosen = chosen.limit(max(limit, 0))
+    with store.reading() as conn:
+        query = select(schema.sessions).where(_S.session_id.in_(chosen))
         rows = conn.execute(query).mappings().all()
-        ids = [row["session_id"] for row in rows]
-        digits = session_digits(conn, ids)
-        steps = _steps(conn, ids)
-        fallbacks = _fallbacks(conn, ids)
-        bodies = _call_actions(conn, [sid for sid in ids if sid not in steps])
+        digits = _digits(conn, chosen)
+        steps = _steps(conn, chosen)
+        fallbacks = _fallbacks(conn, chosen)
+        bodies = _call_actions(conn, chosen) if len(steps) < len(rows) else {}
     found = [
         RecordedSession(
-            record=convert.session_from_row(row, digits.get(row["session_id"], [])),
+            record=convert.session_from_row(row, digits.get(row["session_id"], ())),
             exchanges=tuple(bodies.get(row["session_id"], ())),
             steps=tuple(steps.get(row["session_id"], ())),
             fallback=row["session_id"] in fallbacks,
@@ -97,44 +100,55 @@ def _start_key(record: SessionRecord) -> str:
     return record.started_at.isoformat() if record.started_at is not None else ""
 
 
-def _steps(conn: Connection, session_ids: Sequence[str]) -> dict[str, list[RecordedStep]]:
+def _digits(conn: Connection, chosen: Select[tuple[str]]) -> dict[str, list[str]]:
+    """The digits of the chosen sessions, in arrival order (as :func:`session_digits`)."""
+    query = (
+        select(_DIGITS.session_id, _DIGITS.digits)
+        .where(_DIGITS.session_id.in_(chosen))
+        .order_by(_DIGITS.at, _DIGITS.id)
+    )
+    found: dict[str, list[str]] = {}
+    for session_id, digits in conn.execute(query).all():
+        found.setdefault(session_id, []).append(digits)
+    return found
+
+
+def _steps(conn: Connection, chosen: Select[tuple[str]]) -> dict[str, list[RecordedStep]]:
+    query = (
+        select(_P.session_id, _P.at, _P.flow, _P.version, _P.heard, _P.replay, _P.digits)
+        .add_columns(_P.route)
+        .where(_P.session_id.in_(chosen))
+        .order_by(_P.id)
+    )
     found: dict[str, list[RecordedStep]] = {}
-    for start in range(0, len(session_ids), IN_CHUNK):
-        query = (
-            select(_P.session_id, _P.at, _P.flow, _P.version, _P.heard, _P.replay, _P.digits)
-            .add_columns(_P.route)
-            .where(_P.session_id.in_(session_ids[start : start + IN_CHUNK]))
-            .order_by(_P.id)
+    for session_id, at, flow, version, heard, replay, digits, route in conn.execute(query).all():
+        found.setdefault(session_id, []).append(
+            RecordedStep(at, flow, version, heard, replay, digits, route)
         )
-        for session_id, at, flow, version, heard, replay, digits, route in conn.execute(query):
-            found.setdefault(session_id, []).append(
-                RecordedStep(at, flow, version, heard, replay, digits, route)
-            )
     return found
 
 
-def _fallbacks(conn: Connection, session_ids: Sequence[str]) -> set[str]:
-    found: set[str] = set()
-    for start in range(0, len(session_ids), IN_CHUNK):
-        query = select(_D.session_id).where(
-            _D.session_id.in_(session_ids[start : start + IN_CHUNK]), _D.outcome == FALLBACK
+def _fallbacks(conn: Connection, chosen: Select[tuple[str]]) -> set[str]:
+    query = (
+        select(_D.session_id).distinct().where(_D.session_id.in_(chosen), _D.outcome == FALLBACK)
+    )
+    return set(conn.execute(query).scalars().all())
+
+
+def _call_actions(conn: Connection, chosen: Select[tuple[str]]) -> dict[str, list[Exchange]]:
+    """Answered CALL_ACTION events (the first delivery of each: ``answered_event_id``) of the
+    chosen sessions that recorded no path step."""
+    stepped = select(_P.session_id).where(_P.session_id.in_(chosen))
+    query = (
+        select(_D.session_id, _D.body, _D.answer)
+        .where(
+            _D.session_id.in_(chosen),
+            _D.session_id.not_in(stepped),
+            _D.answered_event_id.is_not(None),
         )
-        found.update(conn.execute(query).scalars())
-    return found
-
-
-def _call_actions(conn: Connection, session_ids: Sequence[str]) -> dict[str, list[Exchange]]:
-    """Answered CALL_ACTION events (the first delivery of each: ``answered_event_id``)."""
+        .order_by(_D.id)
+    )
     found: dict[str, list[Exchange]] = {}
-    for start in range(0, len(session_ids), IN_CHUNK):
-        query = (
-            select(_D.session_id, _D.body, _D.answer)
-            .where(
-                _D.session_id.in_(session_ids[start : start + IN_CHUNK]),
-                _D.answered_event_id.is_not(None),
-            )
-            .order_by(_D.id)
-        )
-        for session_id, body, answer in conn.execute(query):
-            found.setdefault(session_id, []).append(Exchange(body=body, answer=answer))
+    for session_id, body, answer in conn.execute(query).all():
+        found.setdefault(session_id, []).append(Exchange(body=body, answer=answer))
     return found
