@@ -42,7 +42,9 @@ from ivrkit.trees._loader import builtin_path
 TARGET_SESSIONS_PER_S = 1000.0
 SESSIONS = 5000
 T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
-CUSTOMER = "+6512345678"
+CUSTOMER = "+659{:07d}"
+"""Each session's customer has a number of their own (as in the webhook and calls sections): no
+cache keyed on who is called can make a replay cheap."""
 KEYS = ("1", "2", "9", "7", "")
 """What a caller enters at a capture: the two routes, two wrong keys, nothing."""
 
@@ -84,7 +86,8 @@ def fill_store(store: Store, tree: Tree, sessions: int, seed: int = 11) -> None:
             writes.append(_summary(session_id, start, start, "NO_ANSWER", 1))
             continue
         entries = [chance.choice(KEYS) for _ in range(chance.randint(1, 4))]
-        session_writes, end, legs = _call(answerer, tree, session_id, start, entries)
+        customer = CUSTOMER.format(number)
+        session_writes, end, legs = _call(answerer, tree, session_id, customer, start, entries)
         writes.extend(session_writes)
         writes.append(_summary(session_id, start, end, "COMPLETED", legs))
     for first in range(0, len(writes), 500):
@@ -99,7 +102,12 @@ def without_path_steps(store: Store) -> None:
 
 
 def _call(
-    answerer: Answerer, tree: Tree, session_id: str, start: datetime, entries: list[str]
+    answerer: Answerer,
+    tree: Tree,
+    session_id: str,
+    customer: str,
+    start: datetime,
+    entries: list[str],
 ) -> tuple[list[VcaWrite], datetime, int]:
     """The CALL_ACTIONs of one outbound call to a caller entering ``entries``, answered by the
     tree: (what the server stores, when the call ended, its legs)."""
@@ -110,13 +118,15 @@ def _call(
     while pending:
         at += timedelta(seconds=10)
         digits = pending.pop(0)
-        callflow = _answer(answerer, tree, writes, session_id, at, action_id, digits or None)
+        callflow = _answer(
+            answerer, tree, writes, session_id, customer, at, action_id, digits or None
+        )
         last = callflow.callflow[-1]
         action_id = callflow.client_action_id
         if isinstance(last, wire.MakeCall):  # the agent: the bridge ends, the platform asks
             legs = 2
             at += timedelta(seconds=30)
-            _answer(answerer, tree, writes, session_id, at, action_id, None)
+            _answer(answerer, tree, writes, session_id, customer, at, action_id, None)
             break
         if not isinstance(last, wire.SayAndCapture):
             break
@@ -128,6 +138,7 @@ def _answer(
     tree: Tree,
     writes: list[VcaWrite],
     session_id: str,
+    customer: str,
     at: datetime,
     action_id: str | None,
     digits: str | None,
@@ -139,7 +150,7 @@ def _answer(
         "call_status": wire.CallStatus.ACTION_COMPLETED,
         "call_direction": "OUTBOUND",
         "source": "+6561115777",
-        "destination": CUSTOMER,
+        "destination": customer,
         "event_data": wire.EventData(dtmf=digits),
         "timestamp": at.isoformat().replace("+00:00", "Z"),
     }
