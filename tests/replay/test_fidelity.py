@@ -61,3 +61,20 @@ def test_the_changed_tree_changes_exactly_the_calls_that_reached_key_2(
     reached_agent = {sid for sid, caller in callers.items() if caller.outcome == "agent"}
     assert {change.session_id for change in report.changes} == reached_agent
     assert {(change.old, change.new) for change in report.changes} == {("agent", "resolved")}
+
+
+def test_sessions_without_path_steps_are_read_from_their_bodies_to_the_same_report(
+    bench_replay: ModuleType, store: Store
+) -> None:
+    bench_replay.fill_store(store, load_tree(), 200)
+    stepped = [behaviour_of(recorded) for recorded in recorded_sessions(store)]
+    before = replay_store(store, bench_replay.changed_tree()).to_json()
+    bench_replay.without_path_steps(store)
+    recorded = recorded_sessions(store)
+    assert not any(r.steps for r in recorded)
+    assert all(r.exchanges for r in recorded if r.record.status == "COMPLETED")
+    from_bodies = [behaviour_of(r) for r in recorded]
+    assert [(c.entries, c.path, c.outcome) for c in from_bodies] == [
+        (c.entries, c.path, c.outcome) for c in stepped
+    ]
+    assert replay_store(store, bench_replay.changed_tree()).to_json() == before
