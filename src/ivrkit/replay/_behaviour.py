@@ -61,7 +61,7 @@ _ANSWER_BY_STATUS = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CallerBehaviour:
     """One recorded call, as the replay needs it."""
 

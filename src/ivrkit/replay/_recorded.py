@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Select, select
+from sqlalchemy import Connection, Select, and_, select
 
 from ivrkit.store import _convert as convert
 from ivrkit.store import _schema as schema
@@ -25,7 +25,7 @@ FALLBACK = "fallback"
 """The delivery outcome of an answer the server gave from the entry menu after a failure."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Exchange:
     """One answered CALL_ACTION: the event's body as received and the JSON answered."""
 
@@ -33,7 +33,7 @@ class Exchange:
     answer: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RecordedStep:
     """One answered CALL_ACTION as the server recorded it (a row of ``ivrkit_path_steps``)."""
 
@@ -49,7 +49,7 @@ class RecordedStep:
     """How the answer left ``heard`` (a :class:`~ivrkit.trees.RouteKind` value)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RecordedSession:
     """An ended session and what it recorded, oldest first (a retried event counts once):
     its path steps, or, when it has none (recorded before path steps existed), the
@@ -70,15 +70,17 @@ def recorded_sessions(
 
     One query per table, whatever the number of sessions: each reads the rows of the chosen
     sessions through the same selection, so no list of ids is sent back to the database."""
-    chosen = select(_S.session_id).where(_S.status != IN_PROGRESS)
+    ended = _S.status != IN_PROGRESS
     if since is not None:
-        chosen = chosen.where(_S.started_at >= since)
+        ended = and_(ended, _S.started_at >= since)
+    chosen = select(_S.session_id).where(ended)
+    sessions = select(schema.sessions).where(ended)
     if limit is not None:
         chosen = chosen.order_by(_S.started_at.desc().nulls_last(), _S.id.desc())
         chosen = chosen.limit(max(limit, 0))
+        sessions = select(schema.sessions).where(_S.session_id.in_(chosen))
     with store.reading() as conn:
-        query = select(schema.sessions).where(_S.session_id.in_(chosen))
-        rows = conn.execute(query).mappings().all()
+        rows = conn.execute(sessions).mappings().all()
         digits = _digits(conn, chosen)
         steps = _steps(conn, chosen)
         fallbacks = _fallbacks(conn, chosen)
