@@ -10,12 +10,14 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from sqlalchemy import delete
 
 from ivrkit.replay import replay_store
 from ivrkit.replay._behaviour import behaviour_of
 from ivrkit.replay._platform import run_replay
 from ivrkit.replay._recorded import recorded_sessions
 from ivrkit.store import Store, open_store
+from ivrkit.store import _schema as schema
 from ivrkit.trees import load_tree
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
@@ -69,6 +71,12 @@ def test_sessions_without_path_steps_are_read_from_their_bodies_to_the_same_repo
     bench_replay.fill_store(store, load_tree(), 200)
     stepped = [behaviour_of(recorded) for recorded in recorded_sessions(store)]
     before = replay_store(store, bench_replay.changed_tree()).to_json()
+    with store.transaction() as conn:  # half the sessions as recorded before path steps
+        steps = schema.path_steps
+        conn.execute(delete(steps).where(steps.c.session_id.like("%0_")))
+    half = recorded_sessions(store)
+    assert {bool(r.steps) for r in half if r.exchanges or r.steps} == {True, False}
+    assert replay_store(store, bench_replay.changed_tree()).to_json() == before
     bench_replay.without_path_steps(store)
     recorded = recorded_sessions(store)
     assert not any(r.steps for r in recorded)

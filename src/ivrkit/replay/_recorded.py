@@ -4,6 +4,7 @@ session recorded before path steps existed, the CALL_ACTION bodies it answered."
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -12,7 +13,7 @@ from sqlalchemy import Connection, Select, and_, select
 from ivrkit.store import _convert as convert
 from ivrkit.store import _schema as schema
 from ivrkit.store._records import IN_PROGRESS, SessionRecord
-from ivrkit.store._sql import Store
+from ivrkit.store._sql import IN_CHUNK, Store
 
 __all__ = ["Exchange", "RecordedSession", "RecordedStep", "recorded_sessions"]
 
@@ -20,6 +21,10 @@ _S = schema.sessions.c
 _D = schema.deliveries.c
 _P = schema.path_steps.c
 _DIGITS = schema.session_digits.c
+
+PAGE = 1000
+"""Rows fetched from the database at a time: a page is decoded and dropped before the next one
+is fetched, so a long replay keeps few rows alive (and the garbage collector has few to walk)."""
 
 FALLBACK = "fallback"
 """The delivery outcome of an answer the server gave from the entry menu after a failure."""
@@ -69,7 +74,8 @@ def recorded_sessions(
     ``limit`` of them (all when None), returned oldest first (by start, then session id).
 
     One query per table, whatever the number of sessions: each reads the rows of the chosen
-    sessions through the same selection, so no list of ids is sent back to the database."""
+    sessions through the same selection (no list of ids goes back to the database, but the
+    few sessions without path steps, whose bodies are read by id), a page of rows at a time."""
     ended = _S.status != IN_PROGRESS
     if since is not None:
         ended = and_(ended, _S.started_at >= since)
@@ -80,19 +86,25 @@ def recorded_sessions(
         chosen = chosen.limit(max(limit, 0))
         sessions = select(schema.sessions).where(_S.session_id.in_(chosen))
     with store.reading() as conn:
-        rows = conn.execute(sessions).mappings().all()
         digits = _digits(conn, chosen)
         steps = _steps(conn, chosen)
         fallbacks = _fallbacks(conn, chosen)
-        bodies = _call_actions(conn, chosen) if len(steps) < len(rows) else {}
+        records = [
+            convert.session_from_row(row, digits.get(row["session_id"], ()))
+            for row in conn.execute(sessions).mappings().yield_per(PAGE)
+        ]
+        # A store written before path steps existed: every session is read from its bodies.
+        # Otherwise only the few without a step (those that never reached the tree) are.
+        unstepped = [r.session_id for r in records if r.session_id not in steps]
+        bodies = _call_actions(conn, chosen if not steps else unstepped)
     found = [
         RecordedSession(
-            record=convert.session_from_row(row, digits.get(row["session_id"], ())),
-            exchanges=tuple(bodies.get(row["session_id"], ())),
-            steps=tuple(steps.get(row["session_id"], ())),
-            fallback=row["session_id"] in fallbacks,
+            record=record,
+            exchanges=tuple(bodies.get(record.session_id, ())),
+            steps=tuple(steps.get(record.session_id, ())),
+            fallback=record.session_id in fallbacks,
         )
-        for row in rows
+        for record in records
     ]
     found.sort(key=lambda recorded: (_start_key(recorded.record), recorded.record.session_id))
     return found
@@ -110,7 +122,7 @@ def _digits(conn: Connection, chosen: Select[tuple[str]]) -> dict[str, list[str]
         .order_by(_DIGITS.at, _DIGITS.id)
     )
     found: dict[str, list[str]] = {}
-    for session_id, digits in conn.execute(query).all():
+    for session_id, digits in conn.execute(query).yield_per(PAGE):
         found.setdefault(session_id, []).append(digits)
     return found
 
@@ -123,7 +135,9 @@ def _steps(conn: Connection, chosen: Select[tuple[str]]) -> dict[str, list[Recor
         .order_by(_P.id)
     )
     found: dict[str, list[RecordedStep]] = {}
-    for session_id, at, flow, version, heard, replay, digits, route in conn.execute(query).all():
+    for session_id, at, flow, version, heard, replay, digits, route in conn.execute(
+        query
+    ).yield_per(PAGE):
         found.setdefault(session_id, []).append(
             RecordedStep(at, flow, version, heard, replay, digits, route)
         )
@@ -137,20 +151,22 @@ def _fallbacks(conn: Connection, chosen: Select[tuple[str]]) -> set[str]:
     return set(conn.execute(query).scalars().all())
 
 
-def _call_actions(conn: Connection, chosen: Select[tuple[str]]) -> dict[str, list[Exchange]]:
+def _call_actions(
+    conn: Connection, sessions: Select[tuple[str]] | Sequence[str]
+) -> dict[str, list[Exchange]]:
     """Answered CALL_ACTION events (the first delivery of each: ``answered_event_id``) of the
-    chosen sessions that recorded no path step."""
-    stepped = select(_P.session_id).where(_P.session_id.in_(chosen))
-    query = (
-        select(_D.session_id, _D.body, _D.answer)
-        .where(
-            _D.session_id.in_(chosen),
-            _D.session_id.not_in(stepped),
-            _D.answered_event_id.is_not(None),
-        )
-        .order_by(_D.id)
-    )
+    chosen sessions, or of the sessions listed (IN_CHUNK ids a query)."""
+    if isinstance(sessions, Select):
+        groups: list[Select[tuple[str]] | Sequence[str]] = [sessions]
+    else:
+        groups = [sessions[at : at + IN_CHUNK] for at in range(0, len(sessions), IN_CHUNK)]
     found: dict[str, list[Exchange]] = {}
-    for session_id, body, answer in conn.execute(query).all():
-        found.setdefault(session_id, []).append(Exchange(body=body, answer=answer))
+    for group in groups:
+        query = (
+            select(_D.session_id, _D.body, _D.answer)
+            .where(_D.session_id.in_(group), _D.answered_event_id.is_not(None))
+            .order_by(_D.id)
+        )
+        for session_id, body, answer in conn.execute(query).yield_per(PAGE):
+            found.setdefault(session_id, []).append(Exchange(body=body, answer=answer))
     return found
