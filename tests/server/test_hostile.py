@@ -256,3 +256,51 @@ def test_a_locked_postgresql_table_does_not_hang_the_answers(tmp_path: Path) -> 
         finally:
             locker.close()
             pg_store.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_healthz_stays_503_while_a_locked_table_outlasts_its_statements(tmp_path: Path) -> None:
+    """Once the store's statements time out (and the deliveries are spooled) nothing commits
+    any more, yet the table is still locked: /healthz must not turn back to 200 "degraded"
+    until the store commits again, which it then notices without new deliveries."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    from tests.asgi import InProcessServer
+
+    with fresh_schema() as (url, schema):
+        short = make_url(url).update_query_dict(
+            {"options": f"-csearch_path={schema} -cstatement_timeout=1500"}
+        )
+        pg_store = open_store(short.render_as_string(hide_password=False))
+        locker = psycopg.connect(admin_url())
+        app = create_app(
+            load_tree(), store=pg_store, spool=tmp_path / "spool.jsonl", commit_timeout=0.3
+        )
+        try:
+            with InProcessServer(app) as server, server.client(timeout=30) as http:
+                assert http.post("/webhooks/vca", json=vca("warm-up", "s-0")).status_code == 200
+                locker.execute(f'LOCK TABLE "{schema}".ivrkit_deliveries IN ACCESS EXCLUSIVE MODE')
+                assert http.post("/webhooks/vss", json=load_fixture(SUMMARY)).status_code == 200
+                assert http.post("/webhooks/vca", json=vca("e-hung")).status_code == 200
+
+                def timed_out_and_spooled() -> bool:
+                    body = http.get("/healthz").json()
+                    return body["commitRunningSeconds"] == 0 and body["spooledDeliveries"] >= 2
+
+                assert _wait_for(timed_out_and_spooled, 30), http.get("/healthz").json()
+                for _ in range(3):  # the table is still locked: not healthy, however often asked
+                    health = http.get("/healthz")
+                    assert health.status_code == 503, health.json()
+                    assert "has not committed since" in " ".join(health.json()["problems"])
+                    time.sleep(0.5)
+                locker.rollback()
+                assert _wait_for(lambda: http.get("/healthz").status_code == 200, 30), http.get(
+                    "/healthz"
+                ).json()
+                assert http.get("/healthz").json()["status"] == "ok"
+            assert pg_store.find_answered("e-hung") is not None
+        finally:
+            locker.close()
+            pg_store.close()
