@@ -25,7 +25,13 @@ from typing import Any
 
 from starlette.applications import Starlette
 
-from ivrkit._http_protocol import READ_TIMEOUT, READ_TIMEOUT_VARIABLE, server_config
+from ivrkit._http_protocol import (
+    MAX_HEADER_BYTES,
+    MAX_HEADER_BYTES_VARIABLE,
+    READ_TIMEOUT,
+    READ_TIMEOUT_VARIABLE,
+    server_config,
+)
 from ivrkit.dashboard import PREFIX, DashboardSettings, create_dashboard
 from ivrkit.errors import ConfigError
 from ivrkit.server import create_app
@@ -57,6 +63,8 @@ class ServeOptions:
     durability: str = "commit"
     commit_timeout: float = COMMIT_TIMEOUT
     read_timeout: float = READ_TIMEOUT
+    max_header_bytes: int = MAX_HEADER_BYTES
+    """Largest request line plus headers read; past it 431 and the connection closes."""
     workers: int = 1
     log_level: str = "warning"
     access_log: bool = False
@@ -166,6 +174,7 @@ def run(
         "host": options.host,
         "port": options.port,
         "read_timeout": options.read_timeout,
+        "max_header_bytes": options.max_header_bytes,
         "log_level": options.log_level,
         "access_log": options.access_log,
         **(logging_options or {}),
@@ -181,6 +190,7 @@ def run(
     prepare_metrics_dir(Path(metrics_dir))  # emptied, and inherited by every worker
     os.environ[OPTIONS_VARIABLE] = options.to_json()
     os.environ[READ_TIMEOUT_VARIABLE] = str(options.read_timeout)
+    os.environ[MAX_HEADER_BYTES_VARIABLE] = str(options.max_header_bytes)
     config = server_config(
         "ivrkit._launch:app_from_environment",
         factory=True,
