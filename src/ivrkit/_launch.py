@@ -14,11 +14,16 @@ first answer in the store.
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import json
+import logging
 import os
+import signal
 import sys
 import tempfile
+import threading
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +49,13 @@ from ivrkit.trees._parse import MAX_TREE_BYTES
 
 OPTIONS_VARIABLE = "IVRKIT_SERVE_OPTIONS"
 """Environment variable carrying :class:`ServeOptions` (JSON) to worker processes."""
+PARENT_VARIABLE = "IVRKIT_SERVE_PARENT"
+"""Environment variable carrying the pid of the process that supervises the workers."""
+ORPHAN_GRACE = 10.0
+"""Seconds a worker whose parent has died has to finish what is in flight before it exits."""
+PR_SET_PDEATHSIG = 1
+
+log = logging.getLogger("ivrkit.server")
 MAX_WORKERS = 64
 
 
@@ -156,8 +168,37 @@ def app_from_environment() -> Starlette:
     text = os.environ.get(OPTIONS_VARIABLE)
     if not text:
         raise ConfigError(f"{OPTIONS_VARIABLE} is not set: start workers with `ivrkit serve`")
+    _die_with_parent(os.environ.get(PARENT_VARIABLE))
     _tune_interpreter()
     return build_app(ServeOptions.from_json(text))
+
+
+def _die_with_parent(parent: str | None) -> None:
+    """Make this worker stop when the process that started it dies (even by `kill -9`): workers
+    left serving unsupervised would hold the port, and the next `ivrkit serve` would fail.
+    On Linux the kernel sends SIGTERM at the parent's death (PR_SET_PDEATHSIG); everywhere a
+    thread watches the parent's pid and does the same. SIGTERM is uvicorn's graceful stop (what
+    is queued is committed); a worker still alive :data:`ORPHAN_GRACE` seconds later exits."""
+    if not parent or not parent.isdigit():
+        return
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        except (OSError, AttributeError):
+            pass  # the watching thread below still does it
+    watcher = threading.Thread(
+        target=_watch_parent, args=(int(parent),), name="ivrkit-parent-watch", daemon=True
+    )
+    watcher.start()
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:  # also true when the parent died before prctl was set
+        time.sleep(0.5)
+    log.error("the process supervising this worker (pid %d) has gone: stopping", parent)
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(ORPHAN_GRACE)
+    os._exit(1)
 
 
 def run(
@@ -189,6 +230,7 @@ def run(
     metrics_dir = os.environ.get(MULTIPROC_ENV) or tempfile.mkdtemp(prefix="ivrkit-metrics-")
     prepare_metrics_dir(Path(metrics_dir))  # emptied, and inherited by every worker
     os.environ[OPTIONS_VARIABLE] = options.to_json()
+    os.environ[PARENT_VARIABLE] = str(os.getpid())
     os.environ[READ_TIMEOUT_VARIABLE] = str(options.read_timeout)
     os.environ[MAX_HEADER_BYTES_VARIABLE] = str(options.max_header_bytes)
     config = server_config(
