@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import sys
 import tempfile
 import threading
@@ -86,6 +87,8 @@ class ServeOptions:
     show_numbers: bool = False
 
     def __post_init__(self) -> None:
+        # A URL's form of an IPv6 address ([::1]) is not what a socket binds (::1).
+        object.__setattr__(self, "host", self.host.strip().removeprefix("[").removesuffix("]"))
         if self.durability not in ("commit", "answer-first"):
             raise ConfigError(
                 f"--durability takes 'commit' or 'answer-first', not {self.durability!r}"
@@ -101,6 +104,30 @@ class ServeOptions:
                 "--workers needs a store the workers share: a SQLite file or PostgreSQL, "
                 "not an in-memory database"
             )
+
+    @property
+    def base_url(self) -> str:
+        """``http://host:port``, an IPv6 address in brackets."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def check_bind(self) -> None:
+        """Raise ConfigError, in one line, when ``host``:``port`` cannot be listened on (an
+        address this machine does not have, a name that does not resolve, a port in use)."""
+        try:
+            found = socket.getaddrinfo(
+                self.host, self.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+            )
+            family, kind, proto, _, address = found[0]
+            with socket.socket(family, kind, proto) as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                probe.bind(address)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise ConfigError(
+                f"cannot listen on {self.base_url.removeprefix('http://')}: {reason} "
+                "(--host takes an address of this machine, e.g. 127.0.0.1, 0.0.0.0, ::1)"
+            ) from exc
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
