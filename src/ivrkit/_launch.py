@@ -21,6 +21,7 @@ import logging
 import os
 import signal
 import socket
+import subprocess
 import sys
 import tempfile
 import threading
@@ -148,8 +149,72 @@ def load_trees(options: ServeOptions) -> TreeSet:
             max_bytes=options.max_tree_bytes,
         )
 
+    def reload(path: Path) -> Tree:
+        _load_apart(options, path)  # what a changed file does to a loader stays in a child
+        return load(path)
+
     paths = [resolve_flow(name) for name in options.flows]
-    return TreeSet([load(path) for path in paths], paths=paths, loader=load)
+    return TreeSet([load(path) for path in paths], paths=paths, loader=reload)
+
+
+RELOAD_CHECK_TIMEOUT = 20.0
+"""Seconds a changed tree (with its calendars) may take to load in the checking process."""
+RELOAD_CHECK_MEMORY = 2 * 1024**3
+"""Address space the checking process may use (Linux): a calendar expanded without end stops
+there, in the child, not in the server."""
+_CHECK = """
+import json, sys
+try:
+    import resource
+    resource.setrlimit(resource.RLIMIT_AS, (int(sys.argv[3]), int(sys.argv[3])))
+except (ImportError, ValueError, OSError):
+    pass
+from ivrkit.errors import IvrkitError
+from ivrkit.trees import load_tree
+given = json.loads(sys.argv[2])
+try:
+    load_tree(sys.argv[1], numbers=given["numbers"], voice_profile=given["voice_profile"],
+              max_bytes=given["max_tree_bytes"])
+except MemoryError:
+    sys.exit(f"loading it takes more than {int(sys.argv[3]) >> 20} MiB")
+except IvrkitError as exc:
+    sys.exit(str(exc))
+except Exception as exc:
+    sys.exit(f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}")
+"""
+
+
+def _load_apart(options: ServeOptions, path: Path) -> None:
+    """Load the changed tree at ``path`` once in a process of its own, within
+    :data:`RELOAD_CHECK_TIMEOUT` seconds and :data:`RELOAD_CHECK_MEMORY` bytes; ConfigError in
+    one line when it fails, hangs or grows without end there (the server is never exposed)."""
+    given = {
+        "numbers": options.numbers,
+        "voice_profile": options.voice_profile,
+        "max_tree_bytes": options.max_tree_bytes,
+    }
+    argv = [sys.executable, "-c", _CHECK, str(path), json.dumps(given), str(RELOAD_CHECK_MEMORY)]
+    try:
+        done = subprocess.run(
+            argv,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=RELOAD_CHECK_TIMEOUT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise ConfigError(
+            f"{path} did not load within {RELOAD_CHECK_TIMEOUT:g} s (a calendar whose recurrence "
+            "never ends?)"
+        ) from exc
+    except OSError as exc:
+        raise ConfigError(f"could not check {path} apart: {exc}") from exc
+    if done.returncode != 0:
+        lines = [line for line in done.stderr.splitlines() if line.strip()]
+        raise ConfigError(
+            f"{path} does not load: {lines[-1] if lines else f'exit {done.returncode}'}"
+        )
 
 
 def build_app(options: ServeOptions, trees: TreeSet | None = None) -> Starlette:
