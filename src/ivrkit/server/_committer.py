@@ -302,7 +302,11 @@ class Committer:
             try:
                 items = [self._queue.get(timeout=RETRY if self._spooled else None)]
             except queue.Empty:  # idle with deliveries spooled: is the store back?
-                self._replay_spool()
+                self._busy_since = time.monotonic()  # a hung try shows as a stall
+                try:
+                    self._replay_spool(probe=True)
+                finally:
+                    self._busy_since = None
                 continue
             while len(items) < MAX_BATCH:
                 try:
@@ -439,12 +443,12 @@ class Committer:
         self._spooled = True
         return Kept("spool", delivery)
 
-    def _replay_spool(self) -> None:
+    def _replay_spool(self, *, probe: bool = False) -> None:
         from ivrkit.server._store_writes import replay_spool
 
         assert self.spool is not None
         try:
-            moved = replay_spool(self.store, self.spool)
+            moved = replay_spool(self.store, self.spool, probe=probe)
         except OSError:
             log.exception("could not replay the spool %s", self.spool.path)
             return
