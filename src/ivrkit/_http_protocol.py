@@ -103,8 +103,10 @@ class _Deadlines:
         self.transport.close()
 
     def _awaiting_head(self) -> bool:
+        # Not reading a body: what arrives is a request head, the first one or the next one
+        # (pipelined behind a response still being written, even one that never ends).
         cycle = self._cycle
-        return cycle is None or cycle.response_complete
+        return cycle is None or not cycle.more_body
 
     def _head_too_large(self, data: bytes) -> bool:
         """Count ``data`` into the head being read; True once the head exceeds the cap."""

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 
@@ -121,6 +122,30 @@ def test_deeply_nested_json_is_400_not_the_entry_menu(
     assert response.status_code == 400
     assert response.json()["error"] in {"malformed-json", "invalid-event"}
     assert store.deliveries()[0].http_status == 400
+
+
+@pytest.mark.parametrize("parser", PARSERS)
+@pytest.mark.e2e
+def test_a_huge_head_pipelined_behind_an_endless_response_gets_431(parser: str) -> None:
+    async def endless(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"streaming", "more_body": True})
+        await anyio.sleep(60)
+
+    with BackgroundServer(endless, parser=parser) as running:
+        with socket.create_connection(("127.0.0.1", running.port)) as sock:
+            sock.sendall(b"GET /events HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n")
+            sock.settimeout(10)
+            assert sock.recv(4096).startswith(b"HTTP/1.1 200 ")
+            sender = threading.Thread(
+                target=_send_ignoring_resets, args=(sock, _huge_header(4 * 1024 * 1024))
+            )
+            sender.start()
+            answer = read_all(sock)
+            sender.join(30)
+    assert b"HTTP/1.1 431 Request Header Fields Too Large" in answer, answer[-300:]
 
 
 # -- slow and half-closed connections ----------------------------------------------------------
