@@ -110,11 +110,15 @@ class _Deadlines:
 
     def _head_too_large(self, data: bytes) -> bool:
         """Count ``data`` into the head being read; True once the head exceeds the cap."""
-        seen = self._head_tail + data
-        end = seen.find(b"\r\n\r\n")
-        counted = len(data) if end < 0 else max(0, end + 4 - len(self._head_tail))
+        tail = self._head_tail  # the end of the head may straddle two reads
+        end = (tail + data[:3]).find(b"\r\n\r\n") if tail else -1
+        if end >= 0:
+            counted = end + 4 - len(tail)
+        else:
+            found = data.find(b"\r\n\r\n")
+            counted = len(data) if found < 0 else found + 4
         self._head_bytes += counted
-        self._head_tail = seen[-3:]
+        self._head_tail = data[-3:] if len(data) >= 3 else (tail + data)[-3:]
         return self._head_bytes > self.max_header_bytes
 
     def _refuse_head(self) -> None:
@@ -194,6 +198,8 @@ def protocol_class(
     classes = _protocol_classes()
     if parser is not None:
         classes = [c for c in classes if c.__name__.lower().startswith(parser.lower())]
+        if not classes:
+            raise ValueError(f"no HTTP parser {parser!r} here: 'h11', or 'httptools' if installed")
     base = classes[0]
     options = {"read_timeout": read_timeout, "max_header_bytes": max_header_bytes}
     return type(base.__name__, (base,), options)
