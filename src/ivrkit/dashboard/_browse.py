@@ -182,22 +182,30 @@ class Browser:
             summary_id = conn.execute(select(func.max(_SUM.id))).scalar_one_or_none()
         return int(session_id or 0), int(summary_id or 0)
 
-    def changes(self, since: tuple[int, int], *, limit: int = 200) -> Changes:
+    def changes(
+        self, since: tuple[int, int], *, limit: int = 200, until: tuple[int, int] | None = None
+    ) -> Changes:
         """Sessions first seen and summaries stored after ``since`` (a :meth:`mark`), at most
-        ``limit`` of each, oldest first. Both read by primary key, so a poll costs next to nothing
-        however large the store."""
+        ``limit`` of each, oldest first; with ``until`` (another mark) none after it, and the
+        mark returned is ``until`` once everything up to it was read. Both read by primary key,
+        so a poll costs next to nothing however large the store."""
         last_session, last_summary = since
+        session_cap = [_S.id <= until[0]] if until is not None else []
+        summary_cap = [_SUM.id <= until[1]] if until is not None else []
         with self.store.reading() as conn:
             new_rows = (
                 conn.execute(
-                    select(schema.sessions).where(_S.id > last_session).order_by(_S.id).limit(limit)
+                    select(schema.sessions)
+                    .where(_S.id > last_session, *session_cap)
+                    .order_by(_S.id)
+                    .limit(limit)
                 )
                 .mappings()
                 .all()
             )
             ended_ids = conn.execute(
                 select(_SUM.id, _SUM.session_id)
-                .where(_SUM.id > last_summary)
+                .where(_SUM.id > last_summary, *summary_cap)
                 .order_by(_SUM.id)
                 .limit(limit)
             ).all()
@@ -219,6 +227,11 @@ class Browser:
             max([last_session, *(int(row["id"]) for row in new_rows)]),
             max([last_summary, *(int(row_id) for row_id, _ in ended_ids)]),
         )
+        if until is not None:
+            mark = (
+                until[0] if len(new_rows) < limit else mark[0],
+                until[1] if len(ended_ids) < limit else mark[1],
+            )
         return Changes(started, ended, mark)
 
 

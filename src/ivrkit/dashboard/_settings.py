@@ -44,6 +44,8 @@ class DashboardSettings:
     stream_lifetime: float = 30.0
     """Seconds a live stream stays open before the browser reconnects (and resumes where it was):
     a server shutting down never waits longer than this for its streams."""
+    max_streams: int = 500
+    """Live streams open at once per process; one more is answered 503 (Retry-After)."""
     session_hours: float = 12.0
     """How long a login lasts."""
     login_attempts: int = 5

@@ -36,6 +36,7 @@ class Projecting:
         self._busy = busy
         self._wake = threading.Event()
         self._stopping = False
+        self._ended: str | None = None
         self._thread = threading.Thread(target=self._run, name="ivrkit-projector", daemon=True)
 
     def start(self) -> None:
@@ -46,6 +47,16 @@ class Projecting:
         """Something was appended."""
         self._wake.set()
 
+    def failure(self) -> str | None:
+        """Why the thread has ended before it was stopped, or None."""
+        started = self._thread.ident is not None
+        if started and not self._thread.is_alive() and not self._stopping:
+            return (
+                f"the projector thread has ended ({self._ended or 'unexpectedly'}): "
+                "sessions and summaries are not projected"
+            )
+        return None
+
     def stop(self, timeout: float = 30.0) -> None:
         """Project what is left, then end the thread."""
         self._stopping = True
@@ -54,6 +65,13 @@ class Projecting:
             self._thread.join(timeout)
 
     def _run(self) -> None:
+        try:
+            self._project_until_stopped()
+        except BaseException as exc:  # noqa: BLE001 - said in /healthz, not lost in stderr
+            self._ended = f"{type(exc).__name__}: {exc}"
+            log.critical("the projector thread has ended: %s", self._ended, exc_info=exc)
+
+    def _project_until_stopped(self) -> None:
         while True:
             self._wake.wait(RETRY)
             if not self._stopping:

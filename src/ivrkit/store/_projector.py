@@ -146,10 +146,13 @@ class Projector:
             conn.execute(text(f"SELECT pg_advisory_lock({_APPEND_KEY})"), {"key": APPEND_LOCK})
             try:
                 rows = conn.execute(query, params).all()
-            finally:
-                conn.execute(
-                    text(f"SELECT pg_advisory_unlock({_APPEND_KEY})"), {"key": APPEND_LOCK}
-                )
+            except BaseException:
+                # The lock is the session's, and a failed transaction cannot run the unlock
+                # (a read cancelled by statement_timeout while the table is locked): end the
+                # session, or the pooled connection keeps it and every append waits forever.
+                conn.invalidate()
+                raise
+            conn.execute(text(f"SELECT pg_advisory_unlock({_APPEND_KEY})"), {"key": APPEND_LOCK})
         else:
             rows = conn.execute(query, params).all()
         if not rows:
