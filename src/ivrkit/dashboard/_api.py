@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from ivrkit._masking import mask_number
 from ivrkit.analytics import Filters, Window
-from ivrkit.analytics._ranges import RangeError, start_of_day, window
+from ivrkit.analytics._ranges import RangeError, limited, start_of_day, window
 from ivrkit.campaigns import CampaignStore
 from ivrkit.dashboard import _figures as figures
 from ivrkit.dashboard._filters import FilterError, SessionFilters
@@ -61,9 +61,12 @@ def _problem(message: str) -> Response:
     return _json({"error": message}, status_code=400)
 
 
-def _window(request: Request) -> Window:
+def _window(request: Request) -> tuple[Window, str | None]:
+    """The range asked for, cut to the longest shown, and the note saying so when it was cut."""
     params = request.query_params
-    return window(params.get("since"), params.get("until"), now=of(request).settings.clock())
+    return limited(
+        window(params.get("since"), params.get("until"), now=of(request).settings.clock())
+    )
 
 
 def session_json(record: SessionRecord, *, show_numbers: bool) -> dict[str, Any]:
@@ -85,7 +88,7 @@ def session_json(record: SessionRecord, *, show_numbers: bool) -> dict[str, Any]
 def overview(request: Request) -> Response:
     dashboard = of(request)
     try:
-        window = _window(request)
+        window, note = _window(request)
     except RangeError as exc:
         return _problem(str(exc))
     filters = Filters(flow=request.query_params.get("flow") or None)
@@ -96,17 +99,22 @@ def overview(request: Request) -> Response:
         today=today.sessions,
         in_progress=dashboard.analytics.in_progress(),
     )
+    if note:
+        body["note"] = note
     return _json(body)
 
 
 def funnel(request: Request) -> Response:
     dashboard = of(request)
     try:
-        window = _window(request)
+        window, note = _window(request)
     except RangeError as exc:
         return _problem(str(exc))
     flow = str(request.path_params["flow"])
-    return _json(figures.funnel_json(dashboard.analytics.funnel(flow, window)))
+    body = figures.funnel_json(dashboard.analytics.funnel(flow, window))
+    if note:
+        body["note"] = note
+    return _json(body)
 
 
 def sessions(request: Request) -> Response:
