@@ -127,6 +127,15 @@ def protocol_class(read_timeout: float = READ_TIMEOUT) -> type[Any]:
     return type(base.__name__, (base,), {"read_timeout": read_timeout})
 
 
+TRUSTED_PROXIES_VARIABLE = "IVRKIT_TRUSTED_PROXIES"
+"""Addresses of the reverse proxies whose X-Forwarded-For / -Proto a server believes (comma
+separated, as uvicorn's ``forwarded_allow_ips``); unset: none, the peer is the client."""
+
+
+def trusted_proxies() -> str:
+    return os.environ.get(TRUSTED_PROXIES_VARIABLE, "").strip()
+
+
 READ_TIMEOUT_VARIABLE = "IVRKIT_READ_TIMEOUT"
 """How `ivrkit serve --workers` tells its worker processes the read deadline."""
 
@@ -155,8 +164,14 @@ def server_config(
     **options: Any,
 ) -> uvicorn.Config:
     """The uvicorn configuration every ivrkit server runs with. Worker processes (``workers``
-    in ``options``) import the protocol by name, with the read deadline from the environment."""
+    in ``options``) import the protocol by name, with the read deadline from the environment.
+    Forwarded headers are believed only from :data:`TRUSTED_PROXIES_VARIABLE`'s addresses."""
     http: Any = "ivrkit._http_protocol:WorkerProtocol" if worker_protocol else None
+    # uvicorn believes X-Forwarded-For from 127.0.0.1 unless told otherwise: anything on this
+    # machine could then pose as any client (and escape the dashboard's login limit).
+    proxies = trusted_proxies()
+    options.setdefault("proxy_headers", bool(proxies))
+    options.setdefault("forwarded_allow_ips", proxies or None)
     return uvicorn.Config(
         app,
         host=host,

@@ -111,3 +111,28 @@ def test_a_session_id_with_a_slash_opens(slashed_store: Store) -> None:
         api = client.get("/dashboard/api/sessions/abc%2Fdef%2F..%2Fghi")
         assert api.status_code == 200
         assert api.json()["session"]["sessionId"] == SLASHED
+
+
+@pytest.mark.parametrize("host", ["evil.example.com", "evil.example.com:8080", "10.0.0.5"])
+def test_without_a_token_another_host_name_is_refused(serve: Serve, host: str) -> None:
+    client = serve()
+    for path in ("/dashboard/", "/dashboard/api/overview", "/dashboard/sessions.csv"):
+        response = client.get(path, headers={"host": host})
+        assert response.status_code == 421, path
+        assert "answers only on localhost and loopback addresses" in response.text
+
+
+@pytest.mark.parametrize(
+    "host", ["127.0.0.1:8080", "localhost", "localhost:8080", "[::1]:8080", "app.localhost"]
+)
+def test_without_a_token_loopback_names_are_served(serve: Serve, host: str) -> None:
+    assert serve().get("/dashboard/", headers={"host": host}).status_code == 200
+
+
+def test_an_allowed_name_and_a_token_lift_the_host_check(serve: Serve) -> None:
+    allowed = serve(allowed_hosts=frozenset({"tunnel.example"}))
+    assert allowed.get("/dashboard/", headers={"host": "tunnel.example:443"}).status_code == 200
+    with_token = serve(token=TOKEN)
+    assert (
+        with_token.get("/dashboard/login", headers={"host": "ivr.example.com"}).status_code == 200
+    )
