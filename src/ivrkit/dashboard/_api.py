@@ -3,7 +3,6 @@ export of sessions; numbers masked in both as on the pages."""
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ivrkit._csv import writer as csv_writer
 from ivrkit._masking import mask_number
 from ivrkit.analytics import Filters, Window
 from ivrkit.analytics._ranges import RangeError, limited, start_of_day, window
@@ -37,15 +37,6 @@ CSV_COLUMNS = (
     "digits",
     "duration_seconds",
 )
-
-
-def _cell(value: str) -> str:
-    """A CSV cell a spreadsheet reads as text, never as a formula (``=HYPERLINK(...)`` in a
-    session id); a plain +number stays as it is."""
-    risky = value[:1] in ("=", "@", "\t", "\r") or (
-        value[:1] in ("+", "-") and not value[1:].replace(" ", "").isdigit()
-    )
-    return f"'{value}" if risky else value
 
 
 def _json(body: Any, status_code: int = 200) -> Response:
@@ -171,12 +162,11 @@ def sessions_csv(request: Request) -> Response:
     except FilterError as exc:
         return _problem(str(exc))
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow(CSV_COLUMNS)
     for record in records:
         writer.writerow(
-            _cell(value)
-            for value in [
+            [
                 record.session_id,
                 record.started_at.isoformat() if record.started_at else "",
                 record.ended_at.isoformat() if record.ended_at else "",
