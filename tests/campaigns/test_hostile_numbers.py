@@ -109,3 +109,14 @@ def test_a_contact_whose_retry_cannot_be_dated_ends_in_error_and_the_worker_goes
     assert rows[BUSY].state not in (CALLING, CLAIMED)
     [attempt] = rows[BUSY].attempts
     assert (attempt.note or "").startswith("cannot schedule this contact:")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("demo", "--timeout", "1e300"), ("phone", "--wait", "1e300")],
+)
+def test_command_line_waits_are_bounded(args: tuple[str, ...]) -> None:
+    ran = ivrkit(*args, columns=300)
+    assert ran.returncode == 2
+    assert "Traceback" not in ran.stderr
+    assert "less than or equal to" in ran.stderr
