@@ -235,3 +235,11 @@ def test_long_events_count_towards_the_bound() -> None:
     year_long = "DTSTART;VALUE=DATE:20260101\r\nDTEND;VALUE=DATE:20261231\r\nSUMMARY:Long"
     with pytest.raises(CalendarError, match="close too many days"):
         parse_ics(ics(*[year_long] * 1_000))
+
+
+def test_a_calendar_file_past_256_kib_is_refused_in_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "big.yaml"
+    holidays = "".join(f"  - {{date: 2026-01-01, name: h{n}}}\n" for n in range(8_000))
+    path.write_text(f"name: s\ntimezone: Europe/London\nholidays:\n{holidays}", encoding="utf-8")
+    with pytest.raises(CalendarError, match="larger than 262,144 bytes"):
+        load_calendar(path)
