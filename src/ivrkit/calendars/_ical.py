@@ -26,13 +26,15 @@ if TYPE_CHECKING:
 MAX_ICS_BYTES = 256 * 1024
 """Largest .ics read (a country's holidays for decades are a few tens of kilobytes); reading
 one costs about three seconds a megabyte, and every command that loads a tree reads it."""
-MAX_EVENTS = 2_000
-"""Most events in one .ics."""
+MAX_EVENTS = 1_000
+"""Most events in one .ics (a country's holidays for ten years are a few hundred)."""
+MAX_LINES = 8_000
+"""Most lines in one .ics: reading costs about 100 µs a property, whatever its length."""
 MAX_INTERVAL = 1_000
-MAX_EXPANSION = 300_000
+MAX_EXPANSION = 200_000
 """What the recurring events of one file may cost to expand (see :class:`_Budget`): about half
-a second. Ten years of a daily rule cost 3,650 periods plus the days its occurrences close;
-of a yearly rule, 10 × 50 plus its days."""
+a second. Ten years of a daily rule cost 3,650 periods plus, for each occurrence, one and the
+days it closes (about 11,000 in all); of a yearly rule, 10 × 50 plus its occurrences."""
 SUB_DAILY = frozenset({"SECONDLY", "MINUTELY", "HOURLY"})
 _WEIGHTS = {0: 50, 1: 5, 2: 3, 3: 1}
 """dateutil's work for one period of YEARLY, MONTHLY, WEEKLY, DAILY, counted in days."""
@@ -65,6 +67,12 @@ def parse_ics(
 ) -> tuple[dict[date, str | None], tuple[str, ...]]:
     import icalendar  # imported here: only trees with .ics imports pay for it
 
+    lines = data.count(b"\n")
+    if lines > MAX_LINES:
+        raise CalendarError(
+            f"{source} has {lines:,} lines, more than {MAX_LINES:,}: "
+            "import the holidays of the years the calendar serves"
+        )
     events_written = data.count(b"BEGIN:VEVENT")
     if events_written > MAX_EVENTS:
         raise CalendarError(
@@ -120,9 +128,10 @@ def _said(exc: BaseException) -> str:
 
 
 class _Budget:
-    """The work the events of one file may cost, counted before each is expanded: the days each
-    event closes and, for a recurring one, the periods its rule steps through (days, weeks,
-    months or years between its start and the horizon, weighted by dateutil's work for each)."""
+    """The work the events of one file may cost: the periods a recurring event's rule steps
+    through (days, weeks, months or years between its start and the horizon, weighted by
+    dateutil's work for each), counted before it is expanded, then each occurrence and each day
+    it closes, as they come."""
 
     def __init__(self, source: str) -> None:
         self.source = source
@@ -159,10 +168,9 @@ def _occurrences(
     for rule in rules if isinstance(rules, list) else [rules]:
         recurrence = _recurrence(rule, start, label, budget.source)
         periods = _periods(recurrence, start, last_year)
-        days = min(periods, recurrence._count or periods) * length
-        budget.spend(periods * _WEIGHTS[recurrence._freq] + days, label, last_year)
+        budget.spend(periods * _WEIGHTS[recurrence._freq], label, last_year)
         window = (datetime(first_year, 1, 1), datetime(last_year, 12, 31))
-        found.extend(_expand(recurrence, window, label, budget.source))
+        found.extend(_expand(recurrence, window, label, length, budget))
     return found
 
 
@@ -224,7 +232,7 @@ def _periods(recurrence: Any, start: date, last_year: int) -> int:
 
 
 def _expand(
-    recurrence: Any, window: tuple[datetime, datetime], label: str, source: str
+    recurrence: Any, window: tuple[datetime, datetime], label: str, length: int, budget: _Budget
 ) -> list[date]:
     """The days of ``recurrence`` inside ``window``, by dateutil's own expansion, stopped once it
     steps past the window's last year.
@@ -252,8 +260,13 @@ def _expand(
         for moment in steps:
             if moment > window[1]:
                 break
+            # Each occurrence is paid for as it comes: a weekly rule of seven days a week
+            # yields seven for each week its periods were counted for.
             if moment >= window[0]:
+                budget.spend(1 + length, label, window[1].year)
                 found.append(moment.date())
+            else:
+                budget.spend(1, label, window[1].year)
     except (ValueError, OverflowError) as exc:
-        raise CalendarError(f"{source}: {label!r} cannot be expanded: {_said(exc)}") from exc
+        raise CalendarError(f"{budget.source}: {label!r} cannot be expanded: {_said(exc)}") from exc
     return found
