@@ -13,7 +13,14 @@ from pydantic import ValidationError
 
 from ivrkit._harness import API_KEY, SUBACCOUNT
 from ivrkit.campaigns import CampaignSettings, Runner
-from ivrkit.campaigns._model import CALLING, CLAIMED, MAX_DURATION, PAUSED, parse_duration
+from ivrkit.campaigns._model import (
+    CALLING,
+    CLAIMED,
+    MAX_DURATION,
+    PAUSED,
+    parse_duration,
+    parse_rate,
+)
 from ivrkit.campaigns._runner import MAX_HOLD_SECONDS
 from ivrkit.client import VoiceClient
 from ivrkit.errors import ConfigError
@@ -120,3 +127,16 @@ def test_command_line_waits_are_bounded(args: tuple[str, ...]) -> None:
     assert ran.returncode == 2
     assert "Traceback" not in ran.stderr
     assert "less than or equal to" in ran.stderr
+
+
+@pytest.mark.parametrize("text", ["1e-300/s", "0.1/h", "1e400", "nan", "inf/s", "20000/s"])
+def test_a_pace_outside_one_call_an_hour_to_10000_a_second_is_refused(text: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_rate(text)
+    assert "\n" not in str(caught.value) and len(str(caught.value)) < 200
+    with pytest.raises(ValidationError):
+        CampaignSettings(rate=1e-300)
+
+
+def test_one_call_an_hour_is_the_slowest_pace() -> None:
+    assert parse_rate("1/h") == pytest.approx(1 / 3600)

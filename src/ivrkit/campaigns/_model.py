@@ -67,6 +67,11 @@ def parse_duration(text: str) -> float:
     return seconds
 
 
+MIN_RATE = 1 / 3600
+"""Fewest calls a second a campaign paces (one an hour): slots 1/rate apart must stay dates."""
+MAX_RATE = 10_000.0
+
+
 def parse_rate(text: str) -> float:
     """``10/s``, ``600/m``, ``10`` → calls per second."""
     number, _, unit = text.strip().partition("/")
@@ -75,8 +80,12 @@ def parse_rate(text: str) -> float:
         value = float(number)
     except ValueError:
         value = -1.0
-    if per is None or value <= 0:
-        raise ConfigError(f"rate {text!r} is not calls per second (e.g. 10/s, 300/m)")
+    if per is None or not value > 0:
+        raise ConfigError(f"rate {text[:40]!r} is not calls per second (e.g. 10/s, 300/m)")
+    if not MIN_RATE <= value / per <= MAX_RATE:
+        raise ConfigError(
+            f"rate {text[:40]!r} is outside one call an hour (1/h) to {MAX_RATE:,.0f} a second"
+        )
     return value / per
 
 
@@ -86,7 +95,9 @@ class CampaignSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     flow: str = "simple_ivr"
-    rate: float = Field(default=5.0, gt=0, le=10_000, description="Most calls placed per second.")
+    rate: float = Field(
+        default=5.0, ge=MIN_RATE, le=MAX_RATE, description="Most calls placed per second."
+    )
     max_concurrent: int = Field(default=10, ge=1, le=100_000)
     window: str = "09:00-20:00"
     days: str = "mon-sun"
