@@ -205,6 +205,15 @@ def protocol_class(
     return type(base.__name__, (base,), options)
 
 
+TRUSTED_PROXIES_VARIABLE = "IVRKIT_TRUSTED_PROXIES"
+"""Addresses of the reverse proxies whose X-Forwarded-For / -Proto a server believes (comma
+separated, as uvicorn's ``forwarded_allow_ips``); unset: none, the peer is the client."""
+
+
+def trusted_proxies() -> str:
+    return os.environ.get(TRUSTED_PROXIES_VARIABLE, "").strip()
+
+
 READ_TIMEOUT_VARIABLE = "IVRKIT_READ_TIMEOUT"
 """How `ivrkit serve --workers` tells its worker processes the read deadline."""
 MAX_HEADER_BYTES_VARIABLE = "IVRKIT_MAX_HEADER_BYTES"
@@ -246,8 +255,14 @@ def server_config(
     """The uvicorn configuration every ivrkit server runs with (``parser`` names uvicorn's
     HTTP parser, "h11" or "httptools"; the fastest by default). Worker processes (``workers``
     in ``options``) import the protocol by name, with the read deadline and the cap on the
-    request head from the environment."""
+    request head from the environment. Forwarded headers are believed only from
+    :data:`TRUSTED_PROXIES_VARIABLE`'s addresses."""
     http: Any = "ivrkit._http_protocol:WorkerProtocol" if worker_protocol else None
+    # uvicorn believes X-Forwarded-For from 127.0.0.1 unless told otherwise: anything on this
+    # machine could then pose as any client (and escape the dashboard's login limit).
+    proxies = trusted_proxies()
+    options.setdefault("proxy_headers", bool(proxies))
+    options.setdefault("forwarded_allow_ips", proxies or None)
     return uvicorn.Config(
         app,
         host=host,

@@ -3,7 +3,6 @@ export of sessions; numbers masked in both as on the pages."""
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from typing import Any
@@ -11,9 +10,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ivrkit._csv import writer as csv_writer
 from ivrkit._masking import mask_number
 from ivrkit.analytics import Filters, Window
-from ivrkit.analytics._ranges import RangeError, start_of_day, window
+from ivrkit.analytics._ranges import RangeError, limited, start_of_day, window
 from ivrkit.campaigns import CampaignStore
 from ivrkit.dashboard import _figures as figures
 from ivrkit.dashboard._filters import FilterError, SessionFilters
@@ -39,15 +39,6 @@ CSV_COLUMNS = (
 )
 
 
-def _cell(value: str) -> str:
-    """A CSV cell a spreadsheet reads as text, never as a formula (``=HYPERLINK(...)`` in a
-    session id); a plain +number stays as it is."""
-    risky = value[:1] in ("=", "@", "\t", "\r") or (
-        value[:1] in ("+", "-") and not value[1:].replace(" ", "").isdigit()
-    )
-    return f"'{value}" if risky else value
-
-
 def _json(body: Any, status_code: int = 200) -> Response:
     return Response(
         json.dumps(body, ensure_ascii=False),
@@ -61,9 +52,12 @@ def _problem(message: str) -> Response:
     return _json({"error": message}, status_code=400)
 
 
-def _window(request: Request) -> Window:
+def _window(request: Request) -> tuple[Window, str | None]:
+    """The range asked for, cut to the longest shown, and the note saying so when it was cut."""
     params = request.query_params
-    return window(params.get("since"), params.get("until"), now=of(request).settings.clock())
+    return limited(
+        window(params.get("since"), params.get("until"), now=of(request).settings.clock())
+    )
 
 
 def session_json(record: SessionRecord, *, show_numbers: bool) -> dict[str, Any]:
@@ -85,7 +79,7 @@ def session_json(record: SessionRecord, *, show_numbers: bool) -> dict[str, Any]
 def overview(request: Request) -> Response:
     dashboard = of(request)
     try:
-        window = _window(request)
+        window, note = _window(request)
     except RangeError as exc:
         return _problem(str(exc))
     filters = Filters(flow=request.query_params.get("flow") or None)
@@ -96,17 +90,22 @@ def overview(request: Request) -> Response:
         today=today.sessions,
         in_progress=dashboard.analytics.in_progress(),
     )
+    if note:
+        body["note"] = note
     return _json(body)
 
 
 def funnel(request: Request) -> Response:
     dashboard = of(request)
     try:
-        window = _window(request)
+        window, note = _window(request)
     except RangeError as exc:
         return _problem(str(exc))
     flow = str(request.path_params["flow"])
-    return _json(figures.funnel_json(dashboard.analytics.funnel(flow, window)))
+    body = figures.funnel_json(dashboard.analytics.funnel(flow, window))
+    if note:
+        body["note"] = note
+    return _json(body)
 
 
 def sessions(request: Request) -> Response:
@@ -163,12 +162,11 @@ def sessions_csv(request: Request) -> Response:
     except FilterError as exc:
         return _problem(str(exc))
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow(CSV_COLUMNS)
     for record in records:
         writer.writerow(
-            _cell(value)
-            for value in [
+            [
                 record.session_id,
                 record.started_at.isoformat() if record.started_at else "",
                 record.ended_at.isoformat() if record.ended_at else "",

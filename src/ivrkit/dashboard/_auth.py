@@ -44,7 +44,8 @@ def verify_cookie(value: str | None, token: str, now: datetime) -> bool:
     if not value or "." not in value:
         return False
     stamp_text, signature = value.split(".", 1)
-    if not stamp_text.isdigit() or len(stamp_text) > 12:
+    # isdigit() is true of '²' and other digits int() does not read: ASCII digits only.
+    if not (stamp_text.isascii() and stamp_text.isdigit()) or len(stamp_text) > 12:
         return False
     stamp = int(stamp_text)
     if not hmac.compare_digest(signature.encode(), _signature(token, stamp).encode()):

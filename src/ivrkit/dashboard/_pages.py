@@ -13,7 +13,7 @@ from starlette.responses import RedirectResponse, Response
 
 from ivrkit._masking import mask_number
 from ivrkit.analytics import Filters, Window
-from ivrkit.analytics._ranges import RangeError, start_of_day, window
+from ivrkit.analytics._ranges import RangeError, limited, start_of_day, window
 from ivrkit.campaigns import CampaignStore
 from ivrkit.campaigns._model import OPEN_STATES
 from ivrkit.dashboard import _figures as figures
@@ -53,6 +53,7 @@ def _render(
         "mask": lambda number: mask_number(number, show=dashboard.settings.show_numbers),
         "percent": figures.percent,
         "error": None,
+        "notice": None,
     }
     response = dashboard.templates.TemplateResponse(
         request, name, base | context, status_code=status_code
@@ -61,14 +62,17 @@ def _render(
     return response
 
 
-def _window(request: Request) -> tuple[Window | None, str | None]:
+def _window(request: Request) -> tuple[Window | None, str | None, str | None]:
+    """The range asked for (cut to the longest shown), the error that refused it, and the note
+    that says it was cut."""
     dashboard = of(request)
     params = request.query_params
     try:
         found = window(params.get("since"), params.get("until"), now=dashboard.settings.clock())
     except RangeError as exc:
-        return None, str(exc)
-    return found, None
+        return None, str(exc), None
+    shown, note = limited(found)
+    return shown, None, note
 
 
 # -- login ---------------------------------------------------------------------------------------
@@ -121,10 +125,11 @@ def logout(request: Request) -> Response:
 
 def overview(request: Request) -> Response:
     dashboard = of(request)
-    window, error = _window(request)
+    window, error, note = _window(request)
     flow = request.query_params.get("flow") or None
     context: dict[str, Any] = {
         "error": error,
+        "notice": note,
         "since": request.query_params.get("since", ""),
         "until": request.query_params.get("until", ""),
         "flow": flow or "",
@@ -150,7 +155,7 @@ def overview(request: Request) -> Response:
 
 def trees(request: Request) -> Response:
     dashboard = of(request)
-    window, error = _window(request)
+    window, error, note = _window(request)
     rows = []
     if window is not None:
         for flow in dashboard.analytics.flows():
@@ -162,6 +167,7 @@ def trees(request: Request) -> Response:
         {
             "rows": rows,
             "error": error,
+            "notice": note,
             "since": request.query_params.get("since", ""),
             "until": request.query_params.get("until", ""),
         },
@@ -172,10 +178,11 @@ def trees(request: Request) -> Response:
 def tree(request: Request) -> Response:
     dashboard = of(request)
     flow = str(request.path_params["flow"])
-    window, error = _window(request)
+    window, error, note = _window(request)
     context: dict[str, Any] = {
         "flow": flow,
         "error": error,
+        "notice": note,
         "since": request.query_params.get("since", ""),
         "until": request.query_params.get("until", ""),
     }

@@ -29,6 +29,14 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def _host_name(host_header: str) -> str:
+    """``example.com:8080`` → ``example.com``; ``[::1]:8080`` → ``::1``."""
+    text = host_header.strip().lower()
+    if text.startswith("["):
+        return text[1:].partition("]")[0]
+    return text.rpartition(":")[0] if text.count(":") == 1 else text
+
+
 @dataclass(frozen=True, kw_only=True)
 class DashboardSettings:
     """Everything the dashboard is told by ``ivrkit serve`` or ``ivrkit dashboard``."""
@@ -50,6 +58,9 @@ class DashboardSettings:
     """How long a login lasts."""
     login_attempts: int = 5
     """Failed logins a client may make per minute before it is refused (429)."""
+    allowed_hosts: frozenset[str] = frozenset()
+    """Host names (besides localhost, the loopback addresses and the bound address) a browser
+    may reach the dashboard by when no token protects it, such as an SSH tunnel's name."""
     clock: Callable[[], datetime] = field(default=wall_clock)
     """The time now (UTC, aware): "today", cookie expiry and login limits follow it."""
 
@@ -66,6 +77,21 @@ class DashboardSettings:
     def served(self) -> bool:
         """Whether the pages are served at all: with a token, or on a loopback bind."""
         return self.token is not None or is_loopback(self.host)
+
+    def host_allowed(self, host_header: str) -> bool:
+        """Whether a request's ``Host`` names this machine (or an allowed name). Without a token
+        a page on another name is a DNS rebinding: a web page whose name now points at
+        127.0.0.1 would read the dashboard with the visitor's browser."""
+        if self.token is not None:
+            return True
+        name = _host_name(host_header)
+        return (
+            name in LOOPBACK_NAMES
+            or name.endswith(".localhost")
+            or name == self.host.lower().strip("[]")
+            or name in {allowed.lower() for allowed in self.allowed_hosts}
+            or is_loopback(name)
+        )
 
     @property
     def refusal(self) -> str:
