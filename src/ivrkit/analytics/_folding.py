@@ -17,11 +17,13 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
 
 from ivrkit.analytics._buckets import SPANS, slot_of
 from ivrkit.analytics._contribution import Contribution, SessionFacts, Step, contribution
 from ivrkit.store import _schema as schema
 from ivrkit.store._hooks import Counters
+from ivrkit.store._prepared import Prepared
 from ivrkit.store._records import IN_PROGRESS
 
 IN_CHUNK = 500
@@ -214,9 +216,12 @@ def write_tally(conn: Connection, tally: Tally, *, add: bool = True) -> int:
         batch = list(items)
         if not batch:
             continue
-        statement = _adding(conn.dialect.name, table, count_column) if add else insert(table)
-        for start in range(0, len(batch), 5000):
-            conn.execute(statement, batch[start : start + 5000])
+        if add:
+            # A tally holds each key once: the upsert may take the whole batch in one statement.
+            _adding_prepared(conn.dialect, table, count_column).executemany(conn, batch)
+        else:
+            for start in range(0, len(batch), 5000):
+                conn.execute(insert(table), batch[start : start + 5000])
         rows += len(batch)
     return rows
 
@@ -232,6 +237,13 @@ def _rows(
     for key, value in sorted(counter.items()):
         if value:
             yield {**dict(zip(keys, key, strict=True)), count: value}
+
+
+@lru_cache(maxsize=16)
+def _adding_prepared(dialect: Dialect, table: Any, count_column: str) -> Prepared:
+    """:func:`_adding` compiled once for the dialect (rows keyed by every column)."""
+    statement = _adding(dialect.name, table, count_column)
+    return Prepared(statement, dialect, [column.key for column in table.c], distinct_keys=True)
 
 
 @lru_cache(maxsize=16)
