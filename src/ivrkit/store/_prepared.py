@@ -28,7 +28,7 @@ Processor = Callable[[Any], Any] | None
 
 MAX_PARAMETERS = 30_000
 """Most parameters in one multi-row statement (PostgreSQL takes at most 65,535)."""
-MAX_ROWS = 1000
+MAX_ROWS = 512
 """Most rows in one multi-row statement."""
 _VALUES = re.compile(r"^(INSERT INTO .*? VALUES )(\(.*?\))((?: ON CONFLICT .*)?)$", re.DOTALL)
 _NAMED = re.compile(r"%\(([^)]+)\)s")
@@ -67,6 +67,7 @@ class Prepared:
         if unknown:
             raise ValueError(f"the statement takes no parameters {sorted(unknown)}")
         self._multirow: tuple[str, str, str, list[int]] | None = None
+        self._texts: dict[int, str] = {}
         if dialect.name == "postgresql" and not self.positional:
             self._multirow = _multirow(self.sql, self._names, distinct_keys)
 
@@ -81,15 +82,21 @@ class Prepared:
             conn.exec_driver_sql(self.sql, [self.row(values) for values in rows])
             return
         head, group, tail, order = self._multirow
-        per_statement = max(1, min(MAX_ROWS, MAX_PARAMETERS // max(1, len(order))))
-        for start in range(0, len(rows), per_statement):
-            chunk = rows[start : start + per_statement]
+        limit = max(1, min(MAX_ROWS, MAX_PARAMETERS // max(1, len(order))))
+        start = 0
+        while start < len(rows):
+            # Statements of 2^k rows: a handful of texts per statement, which the driver
+            # parses once and the server prepares once, however the batches are cut.
+            size = 1 << (min(limit, len(rows) - start).bit_length() - 1)
             flat: list[Any] = []
-            for values in chunk:
+            for values in rows[start : start + size]:
                 row = self._values(values)
                 flat.extend([row[index] for index in order])
-            sql = head + ", ".join([group] * len(chunk)) + tail
+            sql = self._texts.get(size)
+            if sql is None:
+                sql = self._texts[size] = head + ", ".join([group] * size) + tail
             conn.exec_driver_sql(sql, tuple(flat))
+            start += size
 
     def _values(self, values: Mapping[str, Any]) -> list[Any]:
         """A row's parameters in the statement's order, processed."""
