@@ -240,7 +240,7 @@ class Projector:
                     "session_id": sid,
                     "session_status": event.payload.session_status,
                     "received_at": row.received_at,
-                    "payload": convert.storable_json(event.payload.to_wire()),
+                    "payload": convert.storable_parsed(event.payload.to_wire(), row.body),
                     "version": convert.int64(event.version),
                 }
                 for sid, (row, event) in first.items()
