@@ -31,7 +31,7 @@ more than a batch of a few (the counters of many sessions share their rows), so 
 projections trail by about this much and cost a fraction of what one batch per commit would."""
 RETRY = 1.0
 """Seconds between tries while the store fails."""
-LAG = 5.0
+LAG = 1.0
 """Seconds the projections may trail the log while the server is busy."""
 QUIET = 0.1
 """A server that has committed nothing for this long is not busy."""

@@ -10,7 +10,7 @@ the projector resumes from that position; a rebuild (:func:`rebuild`) empties th
 and follows the log from its start, and gives the same tables.
 
 The projections trail the log by the time one batch takes (milliseconds while a server runs,
-up to a few seconds while it is busy: :mod:`ivrkit.server._projecting`;
+up to about a second while it is busy: :mod:`ivrkit.server._projecting`;
 :meth:`ivrkit.store.Store.catch_up` waits for them). Session variables are not a projection:
 an answer reads them, so the append writes them with the delivery.
 
