@@ -60,8 +60,7 @@ def test_a_row_without_a_parameter_the_statement_needs_is_refused() -> None:
 
 
 def test_many_rows_are_stored_in_order_as_one_by_one_stores(store: Store) -> None:
-    # Enough rows to need several multi-row statements on PostgreSQL (a few hundred per
-    # statement), each with a value of its own, a NUL and a time zone to convert.
+    # One batch of many rows, each with a value of its own, a NUL and a time zone to convert.
     writes = []
     for number in range(2300):
         event = vca_event(event_id=f"e-{number}", digits=str(number % 10))
@@ -79,15 +78,3 @@ def test_many_rows_are_stored_in_order_as_one_by_one_stores(store: Store) -> Non
     found = store.find_answered("e-1234")
     assert found is not None
     assert found.received_at == datetime(2026, 5, 16, 4, tzinfo=UTC) + timedelta(seconds=1234)
-
-
-def test_an_upsert_goes_as_one_statement_only_when_its_keys_are_distinct() -> None:
-    from sqlalchemy.dialects import postgresql
-
-    statements = Statements("postgresql")
-    dialect = postgresql.psycopg.dialect()  # type: ignore[attr-defined]
-    keys = ["session_id", "name", "value"]
-    assert Prepared(statements.upsert_variables, dialect, keys)._multirow is None
-    distinct = Prepared(statements.upsert_variables, dialect, keys, distinct_keys=True)
-    assert distinct._multirow is not None
-    assert Prepared(statements.insert_digits, dialect, ["session_id", "at"])._multirow is not None

@@ -217,7 +217,6 @@ def write_tally(conn: Connection, tally: Tally, *, add: bool = True) -> int:
         if not batch:
             continue
         if add:
-            # A tally holds each key once: the upsert may take the whole batch in one statement.
             _adding_prepared(conn.dialect, table, count_column).executemany(conn, batch)
         else:
             for start in range(0, len(batch), 5000):
@@ -243,7 +242,7 @@ def _rows(
 def _adding_prepared(dialect: Dialect, table: Any, count_column: str) -> Prepared:
     """:func:`_adding` compiled once for the dialect (rows keyed by every column)."""
     statement = _adding(dialect.name, table, count_column)
-    return Prepared(statement, dialect, [column.key for column in table.c], distinct_keys=True)
+    return Prepared(statement, dialect, [column.key for column in table.c])
 
 
 @lru_cache(maxsize=16)
