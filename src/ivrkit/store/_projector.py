@@ -23,8 +23,7 @@ it reads the next rows, so every row below the highest one it reads has committe
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -138,51 +137,29 @@ class Projector:
         found = conn.execute(select(last, position)).one()
         return found[0] is not None and found[0] > (found[1] or 0)
 
-    def peek(self, conn: Connection, limit: int = BATCH) -> Ahead:
-        """The next rows of the log, read without the write lock, and what can be worked out
-        of them without the database (decoded facts, parsed summaries): :meth:`project` takes
-        them when the position has not moved meanwhile, so the write lock (which every append
-        waits for on SQLite) is held for the writing only."""
-        position = self.position(conn)
-        rows = self._read_next(conn, position, limit)
-        return Ahead(position, rows, _decoded(rows))
-
-    def project(self, conn: Connection, limit: int = BATCH, ahead: Ahead | None = None) -> int:
+    def project(self, conn: Connection, limit: int = BATCH) -> int:
         """Project the next rows of the log (at most ``limit``) in ``conn``'s transaction, and
-        move the position past them; how many rows were read. ``ahead``: what :meth:`peek`
-        read, used when the position is still where it was."""
+        move the position past them; how many rows were read."""
         counters = self._counters()  # before anything moves: no batch passes without its fold
         position = self._locked_position(conn)
-        if ahead is not None and ahead.position == position and len(ahead.rows) <= limit:
-            rows, decoded = ahead.rows, ahead.decoded
-        else:
-            rows = self._read_next(conn, position, limit)
-            decoded = {}
-        if not rows:
-            return 0
-        self._apply(conn, rows, counters, decoded)
-        self._move(conn, position, rows[-1].id)
-        return len(rows)
-
-    def _read_next(self, conn: Connection, position: int, limit: int) -> Sequence[Any]:
         query, params = _NEXT, {"position": position, "limit": limit}
         if conn.dialect.name == "postgresql":
             conn.execute(text(f"SELECT pg_advisory_lock({_APPEND_KEY})"), {"key": APPEND_LOCK})
             try:
-                return conn.execute(query, params).all()
+                rows = conn.execute(query, params).all()
             finally:
                 conn.execute(
                     text(f"SELECT pg_advisory_unlock({_APPEND_KEY})"), {"key": APPEND_LOCK}
                 )
-        return conn.execute(query, params).all()
+        else:
+            rows = conn.execute(query, params).all()
+        if not rows:
+            return 0
+        self._apply(conn, rows, counters)
+        self._move(conn, position, rows[-1].id)
+        return len(rows)
 
-    def _apply(
-        self,
-        conn: Connection,
-        rows: Sequence[Any],
-        counters: Counters,
-        decoded: Mapping[int, Any],
-    ) -> None:
+    def _apply(self, conn: Connection, rows: Sequence[Any], counters: Counters) -> None:
         # A session already ended that hears of a late event leaves the counters first and comes
         # back with the late event at the end: the counters always count every ended session
         # with everything the log holds of it, however the log was cut into batches.
@@ -195,17 +172,14 @@ class Projector:
         # summary, the summary, the (rare) events after it.
         before: list[tuple[SessionUpdate, datetime]] = []
         after: list[tuple[SessionUpdate, datetime]] = []
-        summaries: list[tuple[Any, _Summary | None]] = []
+        summaries: list[Any] = []
         summarised: set[str] = set()
         for row in rows:
             if row.facts:
                 later = row.session_id in summarised
-                found = decoded.get(row.id)
-                update = found if isinstance(found, SessionUpdate) else decode_facts(row.facts)
-                (after if later else before).append((update, row.received_at))
+                (after if later else before).append((decode_facts(row.facts), row.received_at))
             elif row.outcome == "summary" and row.event_type == "SESSION_SUMMARY":
-                found = decoded.get(row.id, _UNREAD)
-                summaries.append((row, _summary_of(row) if found is _UNREAD else found))
+                summaries.append(row)
                 if row.session_id:
                     summarised.add(row.session_id)
         self._write_updates(conn, before)
@@ -226,29 +200,27 @@ class Projector:
         self._run(conn, "insert_digits", digits)
         self._run(conn, "insert_step", steps)
 
-    def _write_summaries(
-        self, conn: Connection, rows: Sequence[tuple[Any, _Summary | None]]
-    ) -> list[str]:
+    def _write_summaries(self, conn: Connection, rows: Sequence[Any]) -> list[str]:
         """Keep the first summary of each session with its legs and close the session; mark
         the deliveries of later ones duplicates. The sessions ended."""
         if not rows:
             return []
-        parsed: list[tuple[Any, _Summary]] = []
-        for row, summary in rows:
-            if summary is None:
+        parsed: list[tuple[Any, SessionSummaryEvent]] = []
+        for row in rows:
+            try:
+                parsed.append((row, SessionSummaryEvent.model_validate_json(row.body)))
+            except ValidationError:
                 log.error("the summary in delivery %s does not parse; not projected", row.id)
-            else:
-                parsed.append((row, summary))
-        ids = sorted({summary.event.payload.session_id for _, summary in parsed})
+        ids = sorted({event.payload.session_id for _, event in parsed})
         kept = set(_in(conn, _SUM.session_id, ids))
-        first: dict[str, tuple[Any, _Summary]] = {}
+        first: dict[str, tuple[Any, SessionSummaryEvent]] = {}
         duplicates: list[dict[str, Any]] = []
-        for row, summary in parsed:
-            session_id = summary.event.payload.session_id
+        for row, event in parsed:
+            session_id = event.payload.session_id
             if session_id in kept or session_id in first:
                 duplicates.append({"p_id": row.id, "p_note": DUPLICATE_SUMMARY_NOTE})
             else:
-                first[session_id] = (row, summary)
+                first[session_id] = (row, event)
         if duplicates:
             conn.execute(_MARK_DUPLICATE, duplicates)
         if not first:
@@ -267,12 +239,12 @@ class Projector:
             [
                 {
                     "session_id": sid,
-                    "session_status": summary.event.payload.session_status,
+                    "session_status": event.payload.session_status,
                     "received_at": row.received_at,
-                    "payload": summary.payload,
-                    "version": convert.int64(summary.event.version),
+                    "payload": convert.storable_parsed(event.payload.to_wire(), row.body),
+                    "version": convert.int64(event.version),
                 }
-                for sid, (row, summary) in first.items()
+                for sid, (row, event) in first.items()
             ],
         )
         found = conn.execute(
@@ -280,12 +252,12 @@ class Projector:
         )
         summary_ids = {session_id: summary_id for session_id, summary_id in found}
         legs = [
-            {**leg, "summary_id": summary_ids[sid]}
-            for sid, (_, summary) in first.items()
-            for leg in summary.legs
+            convert.leg_values(summary_ids[sid], name, leg)
+            for sid, (_, event) in first.items()
+            for name, leg in event.payload.legs.items()
         ]
         self._run(conn, "insert_legs", legs)
-        closing = [_closing(summary.event, row.received_at) for row, summary in first.values()]
+        closing = [_closing(event, row.received_at) for row, event in first.values()]
         self._run(conn, "close_session", closing)
         return list(first)
 
@@ -306,49 +278,6 @@ class Projector:
 
     def _sql_upsert_position(self, conn: Connection, position: int) -> None:
         conn.execute(self._sql.ensure_projection, {"name": NAME, "position": position})
-
-
-@dataclass(frozen=True)
-class Ahead:
-    """Rows read ahead of the write lock (:meth:`Projector.peek`)."""
-
-    position: int
-    rows: Sequence[Any]
-    decoded: Mapping[int, SessionUpdate | _Summary | None]
-
-
-@dataclass(frozen=True)
-class _Summary:
-    """A summary row parsed: the event, its payload as stored, its legs' rows (without the
-    summary's id)."""
-
-    event: SessionSummaryEvent
-    payload: Any
-    legs: list[dict[str, Any]]
-
-
-_UNREAD = object()
-
-
-def _summary_of(row: Any) -> _Summary | None:
-    try:
-        event = SessionSummaryEvent.model_validate_json(row.body)
-    except ValidationError:
-        return None
-    payload = convert.storable_parsed(event.payload.to_wire(), row.body)
-    legs = [convert.leg_values(0, name, leg) for name, leg in event.payload.legs.items()]
-    return _Summary(event, payload, legs)
-
-
-def _decoded(rows: Sequence[Any]) -> dict[int, SessionUpdate | _Summary | None]:
-    """What the rows tell without the database: facts decoded, summaries parsed."""
-    found: dict[int, SessionUpdate | _Summary | None] = {}
-    for row in rows:
-        if row.facts:
-            found[row.id] = decode_facts(row.facts)
-        elif row.outcome == "summary" and row.event_type == "SESSION_SUMMARY":
-            found[row.id] = _summary_of(row)
-    return found
 
 
 def _closing(event: SessionSummaryEvent, received_at: datetime) -> dict[str, Any]:
@@ -405,4 +334,4 @@ def clear(conn: Connection) -> None:
     conn.execute(update(schema.projections).where(_P.name == NAME).values(position=0))
 
 
-__all__ = ["Ahead", "Projector", "clear", "decode_facts", "encode_facts", "lock_for_append"]
+__all__ = ["Projector", "clear", "decode_facts", "encode_facts", "lock_for_append"]

@@ -282,14 +282,8 @@ class Store:
         projected."""
         done = 0
         while True:
-            # Read and parse the next rows first, then take the write lock (which appends wait
-            # for on SQLite) only to write what they make.
-            with self._transaction(write=False) as conn:
-                ahead = self._projector.peek(conn, batch)
-            if not ahead.rows:
-                return done
             with self._transaction(write=True) as conn:
-                moved = self._projector.project(conn, batch, ahead)
+                moved = self._projector.project(conn, batch)
             done += moved
             if moved < batch or once:
                 return done
