@@ -129,7 +129,13 @@ class Committer:
         self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
         self._queue_limit = queue_limit
         self._deadlines = Deadlines(commit_timeout)
-        self.projecting = Projecting(store, busy=lambda: self._queue.qsize() > 0)
+        self.last_commit = 0.0
+        """When (``time.monotonic()``) a batch last committed."""
+        self.projecting = Projecting(
+            store,
+            busy=lambda: self._queue.qsize() > 0,
+            last_commit=lambda: self.last_commit,
+        )
         self._thread = threading.Thread(target=self._run, name="ivrkit-committer", daemon=True)
         self._state = "new"  # then "running", then "stopped"
         self._state_lock = threading.Lock()
@@ -367,6 +373,7 @@ class Committer:
         self.batches += 1
         self.committed += len(run)
         self._failing_since = None
+        self.last_commit = time.monotonic()
         self._observe(len(run), started)
         self.projecting.poke()
         _settle_all(
