@@ -20,6 +20,7 @@ from ivrkit.dashboard import DashboardSettings, standalone_app
 from ivrkit.dashboard._browse import Browser, SessionQuery
 from ivrkit.store import Store, open_store
 from ivrkit.store import _schema as schema
+from tests.postgres import fresh_schema
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
 NOW = T0 + timedelta(days=2)
@@ -158,16 +159,27 @@ def test_the_export_keeps_the_memory_of_one_page(many: Store) -> None:
     assert whole < 1.5 * quarter, (whole, quarter)
 
 
-def test_sessions_added_while_exporting_neither_shift_nor_repeat(tmp_path: Path) -> None:
-    store = open_store(f"sqlite:///{tmp_path / 'ivrkit.db'}")
-    try:
-        add(store, sessions(0, 1000))
-        pages = Browser(store).session_pages(SessionQuery(), chunk=100)
-        seen = [record.session_id for record in next(pages)]
-        add(store, sessions(1000, 300, at=T0 + timedelta(days=1)))  # newer ones
-        add(store, sessions(1300, 300, at=T0 - timedelta(days=1)))  # older ones
-        seen += [record.session_id for page in pages for record in page]
-    finally:
-        store.close()
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def empty_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if request.param == "sqlite":
+        store = open_store(f"sqlite:///{tmp_path / 'ivrkit.db'}")
+        try:
+            yield store
+        finally:
+            store.close()
+        return
+    with fresh_schema() as (url, _schema), open_store(url) as store:
+        yield store
+
+
+def test_sessions_added_while_exporting_neither_shift_nor_repeat(empty_store: Store) -> None:
+    store = empty_store
+    add(store, sessions(0, 1000))
+    pages = Browser(store).session_pages(SessionQuery(), chunk=100)
+    seen = [record.session_id for record in next(pages)]
+    add(store, sessions(1000, 300, at=T0 + timedelta(days=1)))  # newer ones
+    add(store, sessions(1300, 300, at=T0 - timedelta(days=1)))  # older ones
+    seen += [record.session_id for page in pages for record in page]
     assert len(seen) == len(set(seen))
     assert sorted(seen) == [f"s{index:05d}" for index in range(1000)]
+    assert seen[-20:] == [f"s{index:05d}" for index in range(999, 0, -50)]  # not started: last
