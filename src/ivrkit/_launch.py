@@ -19,6 +19,7 @@ import gc
 import json
 import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -53,6 +54,9 @@ OPTIONS_VARIABLE = "IVRKIT_SERVE_OPTIONS"
 """Environment variable carrying :class:`ServeOptions` (JSON) to worker processes."""
 PARENT_VARIABLE = "IVRKIT_SERVE_PARENT"
 """Environment variable carrying the pid of the process that supervises the workers."""
+SHARED_DIR_VARIABLE = "IVRKIT_SERVE_SHARED_DIR"
+"""Environment variable carrying the folder the workers of one server share (the dashboard's
+login limit counts there; metrics have their own folder, whose every ``*.db`` file they read)."""
 ORPHAN_GRACE = 10.0
 """Seconds a worker whose parent has died has to finish what is in flight before it exits."""
 PR_SET_PDEATHSIG = 1
@@ -217,9 +221,12 @@ def _load_apart(options: ServeOptions, path: Path) -> None:
         )
 
 
-def build_app(options: ServeOptions, trees: TreeSet | None = None) -> Starlette:
+def build_app(
+    options: ServeOptions, trees: TreeSet | None = None, *, shared_dir: Path | None = None
+) -> Starlette:
     """The app `ivrkit serve` serves: the webhook server, and unless ``options.dashboard`` is off
-    the dashboard mounted beside it (see :func:`mount_dashboard`)."""
+    the dashboard mounted beside it (see :func:`mount_dashboard`). ``shared_dir``: the folder the
+    workers of this server share (their dashboards count failed logins there together)."""
     app = create_app(
         trees if trees is not None else load_trees(options),
         db=options.db,
@@ -230,7 +237,10 @@ def build_app(options: ServeOptions, trees: TreeSet | None = None) -> Starlette:
     )
     if options.dashboard:
         settings = DashboardSettings(
-            host=options.host, token=options.dashboard_token, show_numbers=options.show_numbers
+            host=options.host,
+            token=options.dashboard_token,
+            show_numbers=options.show_numbers,
+            login_limit_dir=shared_dir,
         )
         mount_dashboard(app, settings)
     return app
@@ -262,7 +272,8 @@ def app_from_environment() -> Starlette:
         raise ConfigError(f"{OPTIONS_VARIABLE} is not set: start workers with `ivrkit serve`")
     _die_with_parent(os.environ.get(PARENT_VARIABLE))
     _tune_interpreter()
-    return build_app(ServeOptions.from_json(text))
+    shared = os.environ.get(SHARED_DIR_VARIABLE)
+    return build_app(ServeOptions.from_json(text), shared_dir=Path(shared) if shared else None)
 
 
 def _die_with_parent(parent: str | None) -> None:
@@ -321,6 +332,8 @@ def run(
         return
     metrics_dir = os.environ.get(MULTIPROC_ENV) or tempfile.mkdtemp(prefix="ivrkit-metrics-")
     prepare_metrics_dir(Path(metrics_dir))  # emptied, and inherited by every worker
+    shared_dir = tempfile.mkdtemp(prefix="ivrkit-serve-")  # this server's workers only (0700)
+    os.environ[SHARED_DIR_VARIABLE] = shared_dir
     os.environ[OPTIONS_VARIABLE] = options.to_json()
     os.environ[PARENT_VARIABLE] = str(os.getpid())
     os.environ[READ_TIMEOUT_VARIABLE] = str(options.read_timeout)
@@ -334,7 +347,10 @@ def run(
     )
     from uvicorn.supervisors import Multiprocess
 
-    Multiprocess(config, sockets=[config.bind_socket()]).run()
+    try:
+        Multiprocess(config, sockets=[config.bind_socket()]).run()
+    finally:
+        shutil.rmtree(shared_dir, ignore_errors=True)
 
 
 def close_streams_on_exit(server: Any, app: Starlette) -> None:

@@ -1,8 +1,10 @@
 """The login limit counts the connection's peer: X-Forwarded-For is believed only from the
-proxies configured, and each server process keeps its own count (as docs/dashboard.md says)."""
+proxies configured, and the workers of one server share one count (as docs/dashboard.md says)."""
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -67,13 +69,63 @@ def test_forwarded_for_is_believed_from_a_configured_proxy_only(
     assert client_seen(FORWARDED, "127.0.0.1") == "127.0.0.1"
 
 
-def test_each_process_counts_its_own_failures(calls: Calls, store: Store) -> None:
-    """Two workers are two apps: together they allow twice the attempts, never more."""
-    settings = DashboardSettings(token=TOKEN, login_attempts=2, clock=lambda: calls.now)
+def test_workers_given_one_folder_share_the_limit(
+    calls: Calls, store: Store, tmp_path: Path
+) -> None:
+    """Two workers are two apps: given the folder their server shares, they allow the attempts
+    of one process together, not twice as many."""
+    settings = DashboardSettings(
+        token=TOKEN, login_attempts=2, clock=lambda: calls.now, login_limit_dir=tmp_path
+    )
     answers: list[int] = []
-    for _ in range(2):
-        with InProcessServer(standalone_app(store, settings)) as worker:
-            client = worker.client(timeout=10.0)
-            for _ in range(3):
+    with (
+        InProcessServer(standalone_app(store, settings)) as first,
+        InProcessServer(standalone_app(store, settings)) as second,
+    ):
+        for worker in (first, second, first, second):
+            with worker.client(timeout=10.0) as client:
                 answers.append(client.post("/dashboard/login", data={"token": "x"}).status_code)
-    assert answers == [401, 401, 429, 401, 401, 429]
+        with second.client(timeout=10.0) as client:
+            right = client.post("/dashboard/login", data={"token": TOKEN})
+    assert answers == [401, 401, 429, 429]
+    assert right.status_code == 429  # refused before the token is read, as in one process
+
+
+def test_a_right_token_clears_the_shared_count(calls: Calls, store: Store, tmp_path: Path) -> None:
+    settings = DashboardSettings(
+        token=TOKEN, login_attempts=2, clock=lambda: calls.now, login_limit_dir=tmp_path
+    )
+    with (
+        InProcessServer(standalone_app(store, settings)) as first,
+        InProcessServer(standalone_app(store, settings)) as second,
+    ):
+        with first.client(timeout=10.0) as client:
+            assert client.post("/dashboard/login", data={"token": "x"}).status_code == 401
+        with second.client(timeout=10.0) as client:
+            assert client.post("/dashboard/login", data={"token": TOKEN}).status_code == 303
+        with first.client(timeout=10.0) as client:
+            answers = [
+                client.post("/dashboard/login", data={"token": "x"}).status_code for _ in range(3)
+            ]
+    assert answers == [401, 401, 429]
+
+
+def test_an_unusable_shared_folder_falls_back_to_this_process(
+    calls: Calls, store: Store, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A folder that cannot hold the file never locks anyone out nor answers 500: the process
+    counts alone, and says so in one line."""
+    missing = tmp_path / "gone"
+    settings = DashboardSettings(
+        token=TOKEN, login_attempts=2, clock=lambda: calls.now, login_limit_dir=missing
+    )
+    caplog.set_level(logging.WARNING, logger="ivrkit.dashboard")
+    with InProcessServer(standalone_app(store, settings)) as worker:
+        with worker.client(timeout=10.0) as client:
+            answers = [
+                client.post("/dashboard/login", data={"token": "x"}).status_code for _ in range(3)
+            ]
+    assert answers == [401, 401, 429]
+    said = [r.getMessage() for r in caplog.records if "login limit" in r.getMessage()]
+    assert len(said) == 1, said
+    assert str(missing) in said[0]

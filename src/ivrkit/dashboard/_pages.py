@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -90,15 +91,16 @@ async def login(request: Request) -> Response:
         return RedirectResponse(f"{root}/", status_code=303)
     client = request.client.host if request.client else "unknown"
     now = settings.clock()
-    if not dashboard.limiter.allowed(client, now):
+    # The try is counted before the token is read (the limit may be a file the workers share:
+    # read in a thread, off the event loop); a right token then clears the count.
+    if not await run_in_threadpool(dashboard.limiter.admit, client, now):
         error = "too many wrong tokens from this address: wait a minute and try again"
         return _render(request, "login.html", {"error": error}, status_code=429)
     body = await request.body()
     given = parse_qs(body[:MAX_LOGIN_BODY].decode("utf-8", "replace")).get("token", [""])[0]
     if not check_token(given, settings.token):
-        dashboard.limiter.failed(client, now)
         return _render(request, "login.html", {"error": "wrong token"}, status_code=401)
-    dashboard.limiter.succeeded(client)
+    await run_in_threadpool(dashboard.limiter.succeeded, client, now)
     lifetime = timedelta(hours=settings.session_hours)
     response = RedirectResponse(f"{root}/", status_code=303)
     response.set_cookie(

@@ -7,6 +7,7 @@ import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 __all__ = ["DashboardSettings", "is_loopback", "wall_clock"]
 
@@ -58,6 +59,10 @@ class DashboardSettings:
     """How long a login lasts."""
     login_attempts: int = 5
     """Failed logins a client may make per minute before it is refused (429)."""
+    login_limit_dir: Path | None = None
+    """A folder the processes of one server share (``ivrkit serve --workers N`` makes one): they
+    count failed logins there together, so N workers allow ``login_attempts``, not N times it.
+    None: this process counts alone."""
     allowed_hosts: frozenset[str] = frozenset()
     """Host names (besides localhost, the loopback addresses and the bound address) a browser
     may reach the dashboard by when no token protects it, such as an SSH tunnel's name."""
