@@ -7,9 +7,10 @@ store. This process (on core 1 with the simulator) only sends Send Callflow requ
 ``in_flight`` calls going, and counts summaries in the store. Every call goes to a number of its
 own; the numbers are scripted by one pattern of the simulator's phone book that deals out the keys
 of bench/traffic.py's calls (1, 2, 3 then 1, a wrong key then 2, ...); a caller whose keys are
-all pressed and who is asked again hangs up during that prompt, so the eight scripts make the
-eleven CALL_ACTIONs of the webhook traffic (the simple IVR re-prompts without end, and a silent
-caller would otherwise be asked 50 times before the simulator gives up for them).
+all pressed and who is asked again hangs up during that prompt (the simple IVR re-prompts without
+end, and a silent caller would otherwise be asked 50 times before the simulator gives up for
+them): eight calls make fourteen CALL_ACTIONs, the webhook traffic's eleven and one more after
+each of the three transfers, when the agent hangs up and the platform asks what next.
 """
 
 from __future__ import annotations
