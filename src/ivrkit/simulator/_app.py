@@ -53,7 +53,6 @@ def run_simulator(
     phones: PhoneScenario | None = None,
 ) -> None:
     """Serve the simulator until interrupted (blocking)."""
-    tune_interpreter()
     config = SimulatorConfig(
         speed=speed,
         api_key=api_key,
@@ -63,7 +62,9 @@ def run_simulator(
         rate_limit_burst=rate_limit_burst,
         phones=phones,
     )
-    uvicorn.run(create_app(config), host=host, port=port, log_level="info", lifespan="on")
+    app = create_app(config)
+    tune_interpreter()  # once the settings are good: a refused one leaves the caller as it was
+    uvicorn.run(app, host=host, port=port, log_level="info", lifespan="on")
 
 
 def tune_interpreter() -> None:
