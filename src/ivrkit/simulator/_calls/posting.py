@@ -124,26 +124,42 @@ class Poster:
         PostFailed when the request cannot be made or answered, ValueError for a bad URL."""
         origin, head = _prepared(url, tuple(headers))
         request = b"%s%d\r\n\r\n%s" % (head, len(content), content)
-        async with asyncio.timeout(timeout):
-            connection = self._take(origin)
-            if connection is not None:
-                try:
-                    return await self._exchange(origin, connection, request)
-                except PostFailed:
-                    if connection.received:
-                        raise
-                    # closed by the server while idle, before reading the request: once more,
-                    # on a new connection
-            return await self._exchange(origin, await self._connect(origin), request)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        connection = self._take(origin)
+        if connection is not None:
+            try:
+                return await self._exchange(origin, connection, request, deadline)
+            except PostFailed:
+                if connection.received:
+                    raise
+                # closed by the server while idle, before reading the request: once more, on a
+                # new connection
+        # Connecting is rare (connections are kept), so it may take asyncio's own timeout.
+        async with asyncio.timeout_at(deadline):
+            connection = await self._connect(origin)
+        return await self._exchange(origin, connection, request, deadline)
 
     async def _exchange(
-        self, origin: tuple[str, str, int], connection: _Connection, request: bytes
+        self,
+        origin: tuple[str, str, int],
+        connection: _Connection,
+        request: bytes,
+        deadline: float,
     ) -> tuple[int, bytes]:
+        # One timer that fails the answer, rather than a timeout scope that cancels the task:
+        # half the work a request, and the same TimeoutError at the same moment.
+        timer: asyncio.TimerHandle | None = None
         try:
-            answer = await connection.send(request)
+            waiting = connection.send(request)
+            timer = asyncio.get_running_loop().call_at(deadline, _expire, waiting)
+            answer = await waiting
         except BaseException:
             connection.close()
             raise
+        finally:
+            if timer is not None:
+                timer.cancel()
         if connection.reusable:
             self._idle.setdefault(origin, []).append(connection)
         else:
@@ -178,6 +194,11 @@ class Poster:
             for connection in connections:
                 connection.close()
         self._idle.clear()
+
+
+def _expire(waiting: asyncio.Future[tuple[int, bytes]]) -> None:
+    if not waiting.done():
+        waiting.set_exception(TimeoutError())
 
 
 def _parse(url: str) -> tuple[tuple[str, str, int], str, str]:
