@@ -6,7 +6,11 @@ pinned to core 0) and finally the SESSION_SUMMARY. A call counts when its summar
 store. This process (on core 1 with the simulator) only sends Send Callflow requests, keeping
 ``in_flight`` calls going, and counts summaries in the store. Every call goes to a number of its
 own; the numbers are scripted by one pattern of the simulator's phone book that deals out the keys
-of bench/traffic.py's calls (1, 2, 3 then 1, a wrong key then 2, ...).
+of bench/traffic.py's calls (1, 2, 3 then 1, a wrong key then 2, ...); a caller whose keys are
+all pressed and who is asked again hangs up during that prompt (the simple IVR re-prompts without
+end, and a silent caller would otherwise be asked 50 times before the simulator gives up for
+them): eight calls make fourteen CALL_ACTIONs, the webhook traffic's eleven and one more after
+each of the three transfers, when the agent hangs up and the platform asks what next.
 """
 
 from __future__ import annotations
@@ -59,6 +63,9 @@ class CallsResult:
     statuses: dict[str, int]
     cpu_pct: dict[str, float] = field(default_factory=dict)
     """CPU used by each process in the window, in % of one core."""
+    cpu_ms_per_call: dict[str, float] = field(default_factory=dict)
+    """CPU milliseconds each process used in the window per call completed in it: the figure
+    that other work on a shared machine disturbs least."""
     mix: dict[str, int] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, object]:
@@ -99,8 +106,11 @@ def start_webhook_server(
 
 
 def script_phones(sim_url: str) -> None:
-    """Every number under :data:`PREFIX` answers and presses the keys of one of the scripts."""
-    scripts = [PhoneScript(press=list(keys)) for keys in SCRIPTS]
+    """Every number under :data:`PREFIX` answers and presses the keys of one of the scripts,
+    one key a prompt; asked once more after its last key, the caller hangs up halfway through."""
+    scripts = [
+        PhoneScript(press=list(keys), hangup_during_prompt=len(keys) + 1) for keys in SCRIPTS
+    ]
     with SimulatorControl(sim_url) as sim:
         sim.set_phones(patterns=[PhonePattern(prefix=PREFIX, scripts=scripts)])
 
@@ -212,12 +222,13 @@ async def drive(
         await http.close()
     base = base_done or 0
     window = window_end - measure_from
+    completed = end_done - base
     result = CallsResult(
         in_flight=in_flight,
         seconds=round(window, 2),
         sent=sent,
-        completed_in_window=end_done - base,
-        calls_per_second=round((end_done - base) / window, 1) if window > 0 else 0.0,
+        completed_in_window=completed,
+        calls_per_second=round(completed / window, 1) if window > 0 else 0.0,
         completed_total=0,
         not_completed=0,
         refused=refused,
@@ -226,6 +237,11 @@ async def drive(
             name: round(100 * (cpu_to[name] - cpu_from[name]) / window, 0)
             for name in cpu_to
             if name in cpu_from and window > 0
+        },
+        cpu_ms_per_call={
+            name: round(1000 * (cpu_to[name] - cpu_from[name]) / completed, 3)
+            for name in cpu_to
+            if name in cpu_from and completed > 0
         },
         mix=dict(mix),
     )
@@ -300,7 +316,9 @@ def calls_bench(
     print(f"  summaries stored    {result.completed_total} ({result.not_completed} missing)")
     print(f"  session statuses    {result.statuses}")
     print(f"  keys pressed        {result.mix}")
+    per_call = ", ".join(f"{name} {ms:.2f}" for name, ms in result.cpu_ms_per_call.items())
     print(f"  CPU (% of a core)   {cpu}")
+    print(f"  CPU ms per call     {per_call}")
     print(
         f"  calls/s             {result.calls_per_second:.1f} "
         f"({result.completed_in_window} summaries in {result.seconds} s)"

@@ -18,6 +18,7 @@ TITLES = {
     "campaigns": "Campaigns",
     "replay": "Replay",
     "analytics": "Analytics",
+    "streams": "Webhooks with dashboard live streams open",
 }
 
 
@@ -140,7 +141,19 @@ def _facts(section: dict[str, Any]) -> list[str]:
     return [", ".join(shown) + "."] if shown else []
 
 
+def _streams(section: dict[str, Any]) -> list[str]:
+    lines = ["| live streams open | req/s | p50 ms | p99 ms | errors / non-2xx |"]
+    lines.append("| ---: | ---: | ---: | ---: | ---: |")
+    for row in section["rows"].values():
+        lines.append(
+            f"| {row['streams_open']} | {row['rps']:,.0f} | {row['p50_ms']:.2f} "
+            f"| {row['p99_ms']:.2f} | {row['socket_errors']} / {row['not_2xx']} |"
+        )
+    return lines
+
+
 RENDER: dict[str, Callable[[dict[str, Any]], list[str]]] = {
+    "streams": _streams,
     "webhooks": _webhooks,
     "calls": _calls,
     "campaigns": _campaigns,

@@ -7,7 +7,8 @@ Sections (run all, or name some: ``bench/run.py webhooks calls``; ``make bench O
 - ``calls``: whole calls through the simulator (bench/calls.py);
 - ``campaigns``: a callback campaign through the simulator (bench/campaign.py);
 - ``replay``: recorded sessions replayed against a changed tree (bench/replay.py);
-- ``analytics``: the report queries over 1,000,000 sessions (bench/analytics.py).
+- ``analytics``: the report queries over 1,000,000 sessions (bench/analytics.py);
+- ``streams``: webhook latency with no dashboard live stream open, then 500 (bench/streams.py).
 
 Every section prints its targets, met or MISSED. Servers bind 127.0.0.1 on free ports, every
 duration is bounded, and every process started is stopped on the way out (Ctrl-C included).
@@ -44,7 +45,7 @@ from procs import Children  # noqa: E402
 
 RESULTS_DIR = BENCH_DIR / "results"
 DOCS = BENCH_DIR.parent / "docs" / "benchmarks.md"
-SECTIONS = ("webhooks", "calls", "campaigns", "replay", "analytics")
+SECTIONS = ("webhooks", "calls", "campaigns", "replay", "analytics", "streams")
 
 
 class SectionFailed(Exception):
@@ -235,12 +236,21 @@ def analytics(children: Children, options: Options) -> dict[str, Any]:
     )
 
 
+def streams(children: Children, options: Options) -> dict[str, Any]:
+    import streams as section
+
+    return section.streams_bench(
+        children, options.workdir, seconds=options.seconds, warmup=options.warmup
+    )
+
+
 RUNNERS: dict[str, Callable[[Children, Options], dict[str, Any]]] = {
     "webhooks": webhooks,
     "calls": calls,
     "campaigns": campaigns,
     "replay": replay,
     "analytics": analytics,
+    "streams": streams,
 }
 
 

@@ -1,6 +1,7 @@
 """Serve the ivrkit simulator for the benchmark: ``python bench/simulator.py --port N
-[--profile out.prof]``. Uvicorn without access logs, time at "max" speed; with ``--profile`` the
-whole process runs under cProfile and the stats are written when it is interrupted (SIGINT)."""
+[--profile out.prof]``. Uvicorn without access logs, time at "max" speed, the interpreter tuned as
+``ivrkit simulator`` tunes it; with ``--profile`` the whole process runs under cProfile and the
+stats are written when it is interrupted (SIGINT)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import sys
 import uvicorn
 
 from ivrkit.simulator import SimulatorConfig, create_simulator
+from ivrkit.simulator._app import tune_interpreter
 
 
 def main() -> int:
@@ -33,6 +35,7 @@ def main() -> int:
             timeout_graceful_shutdown=3,
         )
     )
+    tune_interpreter()  # as `ivrkit simulator` does
     profile = cProfile.Profile() if args.profile else None
     try:
         if profile is not None:

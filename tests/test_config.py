@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from ivrkit._config import Settings
+from tests.cli.run import ivrkit
 
 
 def test_env_file_then_environment_then_flags(
@@ -47,3 +48,17 @@ def test_the_tree_size_limit_is_a_setting(tmp_path: Path, monkeypatch: pytest.Mo
     assert Settings().max_tree_bytes == 1024 * 1024
     monkeypatch.setenv("IVRKIT_MAX_TREE_BYTES", "2000000")
     assert Settings().max_tree_bytes == 2_000_000
+
+
+@pytest.mark.parametrize("command", [("dashboard",), ("serve", "--dashboard")])
+@pytest.mark.parametrize("token", ["", "   "])
+def test_an_empty_dashboard_token_is_one_line(
+    tmp_path: Path, command: tuple[str, ...], token: str
+) -> None:
+    ran = ivrkit(*command, cwd=tmp_path, env={"IVRKIT_DASHBOARD_TOKEN": token}, columns=300)
+    assert ran.returncode == 1
+    assert "Traceback" not in ran.stderr
+    assert ran.stderr.strip().splitlines() == [
+        "error: setting dashboard_token (IVRKIT_DASHBOARD_TOKEN): Value error, it is empty: "
+        "give a long random string, or unset it"
+    ]

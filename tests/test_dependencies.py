@@ -6,6 +6,7 @@ import ast
 import re
 import sys
 import tomllib
+from functools import cache
 from importlib.metadata import packages_distributions
 from pathlib import Path
 
@@ -31,6 +32,7 @@ CORE = requirements(PROJECT["dependencies"])
 EXTRAS = {name: requirements(specs) for name, specs in PROJECT["optional-dependencies"].items()}
 
 
+@cache
 def imported_modules() -> dict[str, set[str]]:
     """Top-level third-party modules imported by the package, with the files importing them."""
     found: dict[str, set[str]] = {}
@@ -49,8 +51,14 @@ def imported_modules() -> dict[str, set[str]]:
     return found
 
 
+@cache
+def installed() -> dict[str, list[str]]:
+    """Module name → distributions, read once (each reading walks every installed package)."""
+    return packages_distributions()
+
+
 def distributions_of(module: str) -> set[str]:
-    return {canonicalize_name(dist) for dist in packages_distributions().get(module, [module])}
+    return {canonicalize_name(dist) for dist in installed().get(module, [module])}
 
 
 def test_every_imported_module_is_declared() -> None:

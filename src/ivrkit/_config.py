@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ivrkit.trees._parse import MAX_TREE_BYTES
@@ -42,6 +42,13 @@ class Settings(BaseSettings):
     max_tree_bytes: int = Field(
         default=MAX_TREE_BYTES, ge=1, description="Largest tree file read, in bytes."
     )
+
+    @field_validator("dashboard_token")
+    @classmethod
+    def _token_given(cls, token: str | None) -> str | None:
+        if token is not None and not token.strip():
+            raise ValueError("it is empty: give a long random string, or unset it")
+        return token
 
     def tree_numbers(self) -> dict[str, str]:
         """Number overrides for the tree from settings."""

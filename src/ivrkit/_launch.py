@@ -14,18 +14,32 @@ first answer in the store.
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import json
+import logging
 import os
+import shutil
+import signal
+import socket
+import subprocess
 import sys
 import tempfile
+import threading
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
 
-from ivrkit._http_protocol import READ_TIMEOUT, READ_TIMEOUT_VARIABLE, server_config
+from ivrkit._http_protocol import (
+    MAX_HEADER_BYTES,
+    MAX_HEADER_BYTES_VARIABLE,
+    READ_TIMEOUT,
+    READ_TIMEOUT_VARIABLE,
+    server_config,
+)
 from ivrkit.dashboard import PREFIX, DashboardSettings, create_dashboard
 from ivrkit.errors import ConfigError
 from ivrkit.server import create_app
@@ -38,6 +52,16 @@ from ivrkit.trees._parse import MAX_TREE_BYTES
 
 OPTIONS_VARIABLE = "IVRKIT_SERVE_OPTIONS"
 """Environment variable carrying :class:`ServeOptions` (JSON) to worker processes."""
+PARENT_VARIABLE = "IVRKIT_SERVE_PARENT"
+"""Environment variable carrying the pid of the process that supervises the workers."""
+SHARED_DIR_VARIABLE = "IVRKIT_SERVE_SHARED_DIR"
+"""Environment variable carrying the folder the workers of one server share (the dashboard's
+login limit counts there; metrics have their own folder, whose every ``*.db`` file they read)."""
+ORPHAN_GRACE = 10.0
+"""Seconds a worker whose parent has died has to finish what is in flight before it exits."""
+PR_SET_PDEATHSIG = 1
+
+log = logging.getLogger("ivrkit.server")
 MAX_WORKERS = 64
 
 
@@ -57,6 +81,8 @@ class ServeOptions:
     durability: str = "commit"
     commit_timeout: float = COMMIT_TIMEOUT
     read_timeout: float = READ_TIMEOUT
+    max_header_bytes: int = MAX_HEADER_BYTES
+    """Largest request line plus headers read; past it 431 and the connection closes."""
     workers: int = 1
     log_level: str = "warning"
     access_log: bool = False
@@ -66,6 +92,8 @@ class ServeOptions:
     show_numbers: bool = False
 
     def __post_init__(self) -> None:
+        # A URL's form of an IPv6 address ([::1]) is not what a socket binds (::1).
+        object.__setattr__(self, "host", self.host.strip().removeprefix("[").removesuffix("]"))
         if self.durability not in ("commit", "answer-first"):
             raise ConfigError(
                 f"--durability takes 'commit' or 'answer-first', not {self.durability!r}"
@@ -81,6 +109,30 @@ class ServeOptions:
                 "--workers needs a store the workers share: a SQLite file or PostgreSQL, "
                 "not an in-memory database"
             )
+
+    @property
+    def base_url(self) -> str:
+        """``http://host:port``, an IPv6 address in brackets."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def check_bind(self) -> None:
+        """Raise ConfigError, in one line, when ``host``:``port`` cannot be listened on (an
+        address this machine does not have, a name that does not resolve, a port in use)."""
+        try:
+            found = socket.getaddrinfo(
+                self.host, self.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+            )
+            family, kind, proto, _, address = found[0]
+            with socket.socket(family, kind, proto) as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                probe.bind(address)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise ConfigError(
+                f"cannot listen on {self.base_url.removeprefix('http://')}: {reason} "
+                "(--host takes an address of this machine, e.g. 127.0.0.1, 0.0.0.0, ::1)"
+            ) from exc
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -101,13 +153,80 @@ def load_trees(options: ServeOptions) -> TreeSet:
             max_bytes=options.max_tree_bytes,
         )
 
+    def reload(path: Path) -> Tree:
+        _load_apart(options, path)  # what a changed file does to a loader stays in a child
+        return load(path)
+
     paths = [resolve_flow(name) for name in options.flows]
-    return TreeSet([load(path) for path in paths], paths=paths, loader=load)
+    return TreeSet([load(path) for path in paths], paths=paths, loader=reload)
 
 
-def build_app(options: ServeOptions, trees: TreeSet | None = None) -> Starlette:
+RELOAD_CHECK_TIMEOUT = 20.0
+"""Seconds a changed tree (with its calendars) may take to load in the checking process."""
+RELOAD_CHECK_MEMORY = 2 * 1024**3
+"""Address space the checking process may use (Linux): a calendar expanded without end stops
+there, in the child, not in the server."""
+_CHECK = """
+import json, sys
+try:
+    import resource
+    resource.setrlimit(resource.RLIMIT_AS, (int(sys.argv[3]), int(sys.argv[3])))
+except (ImportError, ValueError, OSError):
+    pass
+from ivrkit.errors import IvrkitError
+from ivrkit.trees import load_tree
+given = json.loads(sys.argv[2])
+try:
+    load_tree(sys.argv[1], numbers=given["numbers"], voice_profile=given["voice_profile"],
+              max_bytes=given["max_tree_bytes"])
+except MemoryError:
+    sys.exit(f"loading it takes more than {int(sys.argv[3]) >> 20} MiB")
+except IvrkitError as exc:
+    sys.exit(str(exc))
+except Exception as exc:
+    sys.exit(f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}")
+"""
+
+
+def _load_apart(options: ServeOptions, path: Path) -> None:
+    """Load the changed tree at ``path`` once in a process of its own, within
+    :data:`RELOAD_CHECK_TIMEOUT` seconds and :data:`RELOAD_CHECK_MEMORY` bytes; ConfigError in
+    one line when it fails, hangs or grows without end there (the server is never exposed)."""
+    given = {
+        "numbers": options.numbers,
+        "voice_profile": options.voice_profile,
+        "max_tree_bytes": options.max_tree_bytes,
+    }
+    argv = [sys.executable, "-c", _CHECK, str(path), json.dumps(given), str(RELOAD_CHECK_MEMORY)]
+    try:
+        done = subprocess.run(
+            argv,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=RELOAD_CHECK_TIMEOUT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise ConfigError(
+            f"{path} did not load within {RELOAD_CHECK_TIMEOUT:g} s (a calendar whose recurrence "
+            "never ends?)"
+        ) from exc
+    except OSError as exc:
+        raise ConfigError(f"could not check {path} apart: {exc}") from exc
+    if done.returncode != 0:
+        lines = [line for line in done.stderr.splitlines() if line.strip()]
+        raise ConfigError(
+            f"{path} does not load: {lines[-1] if lines else f'exit {done.returncode}'}"
+        )
+
+
+def build_app(
+    options: ServeOptions, trees: TreeSet | None = None, *, shared_dir: Path | None = None
+) -> Starlette:
     """The app `ivrkit serve` serves: the webhook server, and unless ``options.dashboard`` is off
-    the dashboard mounted beside it (see :func:`mount_dashboard`)."""
+    the dashboard mounted beside it (see :func:`mount_dashboard`). ``shared_dir``: the folder the
+    workers of this server share (their dashboards count failed logins there together)."""
     app = create_app(
         trees if trees is not None else load_trees(options),
         db=options.db,
@@ -118,7 +237,10 @@ def build_app(options: ServeOptions, trees: TreeSet | None = None) -> Starlette:
     )
     if options.dashboard:
         settings = DashboardSettings(
-            host=options.host, token=options.dashboard_token, show_numbers=options.show_numbers
+            host=options.host,
+            token=options.dashboard_token,
+            show_numbers=options.show_numbers,
+            login_limit_dir=shared_dir,
         )
         mount_dashboard(app, settings)
     return app
@@ -148,8 +270,38 @@ def app_from_environment() -> Starlette:
     text = os.environ.get(OPTIONS_VARIABLE)
     if not text:
         raise ConfigError(f"{OPTIONS_VARIABLE} is not set: start workers with `ivrkit serve`")
+    _die_with_parent(os.environ.get(PARENT_VARIABLE))
     _tune_interpreter()
-    return build_app(ServeOptions.from_json(text))
+    shared = os.environ.get(SHARED_DIR_VARIABLE)
+    return build_app(ServeOptions.from_json(text), shared_dir=Path(shared) if shared else None)
+
+
+def _die_with_parent(parent: str | None) -> None:
+    """Make this worker stop when the process that started it dies (even by `kill -9`): workers
+    left serving unsupervised would hold the port, and the next `ivrkit serve` would fail.
+    On Linux the kernel sends SIGTERM at the parent's death (PR_SET_PDEATHSIG); everywhere a
+    thread watches the parent's pid and does the same. SIGTERM is uvicorn's graceful stop (what
+    is queued is committed); a worker still alive :data:`ORPHAN_GRACE` seconds later exits."""
+    if not parent or not parent.isdigit():
+        return
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        except (OSError, AttributeError):
+            pass  # the watching thread below still does it
+    watcher = threading.Thread(
+        target=_watch_parent, args=(int(parent),), name="ivrkit-parent-watch", daemon=True
+    )
+    watcher.start()
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:  # also true when the parent died before prctl was set
+        time.sleep(0.5)
+    log.error("the process supervising this worker (pid %d) has gone: stopping", parent)
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(ORPHAN_GRACE)
+    os._exit(1)
 
 
 def run(
@@ -166,6 +318,7 @@ def run(
         "host": options.host,
         "port": options.port,
         "read_timeout": options.read_timeout,
+        "max_header_bytes": options.max_header_bytes,
         "log_level": options.log_level,
         "access_log": options.access_log,
         **(logging_options or {}),
@@ -179,8 +332,12 @@ def run(
         return
     metrics_dir = os.environ.get(MULTIPROC_ENV) or tempfile.mkdtemp(prefix="ivrkit-metrics-")
     prepare_metrics_dir(Path(metrics_dir))  # emptied, and inherited by every worker
+    shared_dir = tempfile.mkdtemp(prefix="ivrkit-serve-")  # this server's workers only (0700)
+    os.environ[SHARED_DIR_VARIABLE] = shared_dir
     os.environ[OPTIONS_VARIABLE] = options.to_json()
+    os.environ[PARENT_VARIABLE] = str(os.getpid())
     os.environ[READ_TIMEOUT_VARIABLE] = str(options.read_timeout)
+    os.environ[MAX_HEADER_BYTES_VARIABLE] = str(options.max_header_bytes)
     config = server_config(
         "ivrkit._launch:app_from_environment",
         factory=True,
@@ -190,7 +347,10 @@ def run(
     )
     from uvicorn.supervisors import Multiprocess
 
-    Multiprocess(config, sockets=[config.bind_socket()]).run()
+    try:
+        Multiprocess(config, sockets=[config.bind_socket()]).run()
+    finally:
+        shutil.rmtree(shared_dir, ignore_errors=True)
 
 
 def close_streams_on_exit(server: Any, app: Starlette) -> None:

@@ -12,7 +12,7 @@ from typing import Self
 import uvicorn
 from starlette.types import ASGIApp
 
-from ivrkit._http_protocol import READ_TIMEOUT, server_config
+from ivrkit._http_protocol import MAX_HEADER_BYTES, READ_TIMEOUT, server_config
 from ivrkit.errors import IvrkitError
 
 
@@ -40,6 +40,8 @@ class BackgroundServer:
         log_level: str = "warning",
         start_timeout: float = 10.0,
         read_timeout: float = READ_TIMEOUT,
+        max_header_bytes: int = MAX_HEADER_BYTES,
+        parser: str | None = None,
     ) -> None:
         self.app = app
         self.host = host
@@ -53,6 +55,8 @@ class BackgroundServer:
             lifespan="on",
             timeout_graceful_shutdown=2,
             read_timeout=read_timeout,
+            max_header_bytes=max_header_bytes,
+            parser=parser,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(

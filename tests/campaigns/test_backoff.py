@@ -61,8 +61,10 @@ def test_a_429_holds_the_campaign_for_retry_after_and_retries_the_contact(rig: R
     assert result.reason == "done"
     assert set(rig.outcomes("limited").values()) == {"resolved"}  # attempts=1: none was charged
     assert len(transport.refused_at) == 2
-    # Nothing was sent for Retry-After (1 s) after the last refusal.
-    assert transport.sent_at[0] - transport.refused_at[-1] >= 0.9
+    # Nothing was sent for Retry-After (1 s) after the first refusal. (A request already on its
+    # way when that 429 came may be refused in turn: on a loaded machine its 429 can reach the
+    # runner after the first hold has ended, so the last refusal is no fixed mark.)
+    assert transport.sent_at[0] - transport.refused_at[0] >= 0.9
     report = rig.campaigns.report(rig.campaigns.get("limited"))
     refused = [a for row in report for a in row.attempts if (a.note or "").startswith("429:")]
     assert len(refused) == 2 and all(a.state == "not-placed" for a in refused)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ivrkit.campaigns import parse_contacts, read_dnc
 from ivrkit.errors import ContactsRefused
@@ -57,3 +59,67 @@ def test_do_not_call_numbers_are_set_apart(tmp_path: Path) -> None:
     found = parse_contacts("number\n91234567\n91234568\n", do_not_call=read_dnc(dnc, "SG"))
     assert [c.number for c in found.contacts] == ["+6591234567"]
     assert [c.number for c in found.do_not_call] == ["+6591234568"]
+
+
+def test_an_unclosed_quote_is_refused_with_its_line() -> None:
+    text = 'number,name\n91234567,"Ann\n91234568,Bob\n91234569,Cy\n'
+    with pytest.raises(ContactsRefused) as caught:
+        parse_contacts(text)
+    assert "line 2:" in str(caught.value)
+    assert "nothing imported" in str(caught.value)
+
+
+def test_a_quote_closed_rows_later_is_refused_with_its_line() -> None:
+    text = 'number,name\n91234567,Ann\n91234568,"Bob\n91234569,Cy"\n91234570,Di\n'
+    with pytest.raises(ContactsRefused) as caught:
+        parse_contacts(text)
+    assert caught.value.problems == [
+        (3, "a quoted field runs over 2 lines: is a closing quote missing?")
+    ]
+
+
+def test_blank_lines_keep_line_numbers_right() -> None:
+    found = parse_contacts("number,name\n\n91234567,Ann\n\n91234568\n")
+    assert [(c.line, c.variables) for c in found.contacts] == [
+        (3, {"name": "Ann"}),
+        (5, {"name": ""}),
+    ]
+
+
+def test_a_ten_megabyte_field_is_one_line_not_a_traceback() -> None:
+    text = "number,name\n91234567," + "x" * 10_000_000 + "\n"
+    with pytest.raises(ContactsRefused) as caught:
+        parse_contacts(text)
+    message = str(caught.value)
+    assert "line 2: a field is longer than" in message
+    assert len(message) < 500
+
+
+def test_a_ten_megabyte_number_is_said_briefly() -> None:
+    with pytest.raises(ContactsRefused) as caught:
+        parse_contacts("number\n" + "9" * 100_000 + "\n")
+    assert len(str(caught.value)) < 500
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(
+    st.lists(
+        st.lists(
+            st.one_of(
+                st.sampled_from(['"', '""', ",", "\n", "\r\n", "\r", "\x00", "91234567", "+65"]),
+                st.text(max_size=12),
+            ),
+            max_size=8,
+        ).map("".join),
+        max_size=12,
+    )
+)
+def test_random_contacts_files_import_or_are_refused_in_one_message(lines: list[str]) -> None:
+    text = "number,name,timezone\n" + "\n".join(lines)
+    try:
+        found = parse_contacts(text)
+    except ContactsRefused as exc:
+        assert exc.problems and str(exc)
+    else:
+        for contact in found.contacts:
+            assert contact.number.startswith("+")

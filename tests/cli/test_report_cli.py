@@ -309,3 +309,29 @@ def test_the_demo_calls_reported_from_a_real_store(tmp_path: Path) -> None:
     ]
     table = report(*args)
     assert "12345678" not in table
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("--until", "0001-01-01"), "--since '7d' reaches outside the years 1 to 9999"),
+        (("--since", "999999w"), "reaches outside the years 1 to 9999"),
+        (("--against", "999999w..1d"), "--against '999999w' reaches outside the years"),
+    ],
+)
+def test_ranges_past_the_calendar_are_one_line(
+    store: Store, db: str, args: tuple[str, ...], words: str
+) -> None:
+    ran = ivrkit("report", "--db", db, *args, columns=300)
+    assert ran.returncode == 1
+    assert "Traceback" not in ran.stderr
+    assert ran.stderr.strip().splitlines() == [ran.stderr.strip()]
+    assert words in ran.stderr
+
+
+def test_a_range_back_to_year_one_is_cut_and_said(store: Store, db: str) -> None:
+    ran = ivrkit("report", "--db", db, "--since", "0001-01-01", "--json", columns=300)
+    assert ran.returncode == 0, ran.stderr
+    assert "note: a range is at most 3,660 days" in ran.stderr
+    until = ivrkit("report", "--db", db, "--until", "9999-12-31", "--json", columns=300)
+    assert until.returncode == 0, until.stderr

@@ -4,7 +4,10 @@ end as session-ended; a stream resumes from its last event id."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
+from contextlib import ExitStack
+from typing import Any
 
 import httpx
 import pytest
@@ -13,7 +16,7 @@ from ivrkit._harness import IvrHarness
 from ivrkit._serving import BackgroundServer
 from ivrkit.dashboard import DashboardSettings, standalone_app
 from ivrkit.dashboard._live import parse_mark
-from ivrkit.store import open_store
+from ivrkit.store import Store, open_store
 from tests.dashboard.conftest import CUSTOMER
 
 
@@ -99,3 +102,58 @@ def test_streams_close_when_the_server_is_told_to_stop(store, tmp_path) -> None:
     assert not feed.closed
     server.handle_exit(15, None)
     assert feed.closed and exits == [15]
+
+
+def _open(client: httpx.Client, stack: Any) -> httpx.Response:
+    return stack.enter_context(client.stream("GET", "/dashboard/events"))
+
+
+@pytest.mark.e2e
+def test_live_streams_are_capped_per_process(store: Store) -> None:
+    settings = DashboardSettings(poll_interval=0.2, stream_lifetime=60, max_streams=3)
+    app = standalone_app(store, settings)
+    feed = app.state.dashboard_feed
+    with (
+        BackgroundServer(app) as server,
+        httpx.Client(base_url=server.url, timeout=20) as client,
+        ExitStack() as stack,
+    ):
+        streams = [_open(client, stack) for _ in range(3)]
+        assert [s.status_code for s in streams] == [200, 200, 200]
+        refused = client.get("/dashboard/events")
+        assert refused.status_code == 503
+        assert "3 live streams open" in refused.text
+        assert refused.headers["retry-after"] == "30"
+        assert client.get("/dashboard/api/sessions").status_code == 200  # the pages still work
+        streams[0].close()
+        deadline = time.monotonic() + 20
+        while feed.open_streams >= 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert feed.open_streams == 2, "a closed stream still counts"
+        assert _open(client, stack).status_code == 200
+
+
+@pytest.mark.e2e
+def test_open_streams_share_one_query_per_tick(store: Store) -> None:
+    settings = DashboardSettings(poll_interval=0.2, stream_lifetime=60, max_streams=50)
+    app = standalone_app(store, settings)
+    feed = app.state.dashboard_feed
+    with (
+        BackgroundServer(app) as server,
+        httpx.Client(base_url=server.url, timeout=20) as client,
+        ExitStack() as stack,
+    ):
+        streams = [_open(client, stack) for _ in range(30)]
+        lines = streams[0].iter_lines()
+        ticks = 0
+        for line in lines:  # wait until every stream is open, then count ticks on one of them
+            if feed.open_streams == 30 and line == ": idle":
+                break
+        before = feed.queries
+        for line in lines:
+            ticks += line == ": idle"
+            if ticks == 5:
+                break
+        queries = feed.queries - before
+    # one query per tick (plus the tick under way), not one per stream and tick (150)
+    assert queries <= ticks + 2, f"{queries} queries for {ticks} ticks of 30 streams"

@@ -132,3 +132,28 @@ def test_a_repeat_on_another_replica_gets_the_first_answer(shared_db: str, tmp_p
         assert [d.event_id for d in store.deliveries("s-r")] == [f"e-{n}" for n in range(20)]
     finally:
         store.close()
+
+
+def test_two_workers_share_the_login_limit(tmp_path: Path) -> None:
+    """Five wrong tokens a minute from one address, whichever worker each connection lands on."""
+    db = f"sqlite:///{tmp_path / 'ivrkit.db'}"
+    url, proc = serve(db, tmp_path, "--workers", "2", "--dashboard-token", "a-long-test-token")
+    try:
+
+        def wrong_login(_: int) -> tuple[int, int]:
+            with httpx.Client(base_url=url) as client:  # a new connection each time
+                worker = int(client.get("/healthz").json()["pid"])
+                answer = client.post("/dashboard/login", data={"token": "wrong"})
+                return worker, answer.status_code
+
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(wrong_login, range(40)))
+        with httpx.Client(base_url=url) as client:
+            right = client.post("/dashboard/login", data={"token": "a-long-test-token"})
+    finally:
+        output = stop(proc)
+    statuses = [status for _, status in answers]
+    assert len({worker for worker, _ in answers}) == 2, "one worker took every connection"
+    assert statuses.count(401) == 5 and statuses.count(429) == 35, statuses
+    assert right.status_code == 429
+    assert "Traceback" not in output and "login limit" not in output, output

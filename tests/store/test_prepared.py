@@ -57,3 +57,24 @@ def test_a_row_without_a_parameter_the_statement_needs_is_refused() -> None:
     assert prepared.row({"session_id": "s-1", "at": None}) == ("s-1", None)
     with pytest.raises(ValueError, match="lacks the parameter 'at'"):
         prepared.row({"session_id": "s-1"})
+
+
+def test_many_rows_are_stored_in_order_as_one_by_one_stores(store: Store) -> None:
+    # One batch of many rows, each with a value of its own, a NUL and a time zone to convert.
+    writes = []
+    for number in range(2300):
+        event = vca_event(event_id=f"e-{number}", digits=str(number % 10))
+        stored = vca_delivery(event, answer='{"callflow":[]}')
+        at = datetime(2026, 5, 16, 12, tzinfo=timezone(timedelta(hours=8))) + timedelta(
+            seconds=number
+        )
+        stored = replace(stored, received_at=at, body=f"body {number} \x00", note=None)
+        writes.append(VcaWrite(delivery=stored, update=vca_update(event)))
+    store.record_vca_batch(writes)
+    with store._engine.connect() as conn:
+        rows = conn.execute(text("SELECT event_id, body FROM ivrkit_deliveries ORDER BY id")).all()
+    assert [row[0] for row in rows] == [f"e-{number}" for number in range(2300)]
+    assert rows[2299][1].startswith("body 2299 ")
+    found = store.find_answered("e-1234")
+    assert found is not None
+    assert found.received_at == datetime(2026, 5, 16, 4, tzinfo=UTC) + timedelta(seconds=1234)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from datetime import UTC, datetime
@@ -13,6 +12,7 @@ import typer
 
 from ivrkit._cli.common import console, err_console, open_store_of, settings
 from ivrkit._cli.options import DbOpt, FlowOpt, JsonOpt, require_account
+from ivrkit._csv import writer as csv_writer
 from ivrkit.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -239,7 +239,7 @@ def report_csv(rows: list[ContactReport]) -> str:
     names = sorted({key for row in rows for key in row.variables})
     most = max((len(row.attempts) for row in rows), default=0)
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out, lineterminator="\n")
     header = ["line", "number", *names, "state", "outcome", "attempts"]
     for n in range(1, most + 1):
         header += [f"attempt{n}_session", f"attempt{n}_status", f"attempt{n}_outcome"]

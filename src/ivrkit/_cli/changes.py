@@ -124,6 +124,8 @@ def _show_replay(report: ReplayReport) -> None:
     )
     console.print(Text(header, style="bold yellow" if report.changed else "bold green"))
     if not report.sessions:
+        for session_id, reason in report.skipped[:LISTED]:
+            console.print(Text(f"{session_id}: skipped, {reason}", style="red"))
         return
     table = Table(title=None)
     for column in ("old outcome", "new outcome", "sessions", "diverged at", "examples"):
@@ -153,3 +155,7 @@ def _show_replay(report: ReplayReport) -> None:
         console.print(Text(f"{session_id}: the replay ended in error: {error}", style="red"))
     if len(report.errors) > LISTED:
         console.print(f"… and {len(report.errors) - LISTED} more errors (--json lists them all)")
+    for session_id, reason in report.skipped[:LISTED]:
+        console.print(Text(f"{session_id}: skipped, {reason}", style="red"))
+    if len(report.skipped) > LISTED:
+        console.print(f"… and {len(report.skipped) - LISTED} more skipped (--json lists them all)")

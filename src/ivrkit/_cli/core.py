@@ -139,7 +139,8 @@ def serve(
         show_numbers=show_numbers,
     )
     trees = launch.load_trees(options)  # checked here, so a bad tree fails before any worker
-    base = f"http://{cfg.host}:{cfg.port}"
+    options.check_bind()  # before the banner: a server that cannot listen says so, in one line
+    base = options.base_url
     served = ", ".join(f"{tree.name} (version {tree.version})" for tree in trees.current())
     console.print(
         f"ivrkit serving [bold]{served}[/] on {base} "
@@ -150,7 +151,9 @@ def serve(
     )
     console.print(f"  VCA → {base}/webhooks/vca   VSS → {base}/webhooks/vss", soft_wrap=True)
     if dashboard:
-        console.print(render.dashboard_line(base, cfg.host, cfg.dashboard_token), soft_wrap=True)
+        console.print(
+            render.dashboard_line(base, options.host, cfg.dashboard_token), soft_wrap=True
+        )
     for number, names in trees.shared_numbers().items():
         console.print(
             f"  warning: {', '.join(names)} share +{number}; calls placed from it "

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ivrkit._cli import render
-from ivrkit._cli.common import console, open_store_of
+from ivrkit._cli.common import console, err_console, open_store_of
 from ivrkit._cli.options import DbOpt
 from ivrkit._cli.report_output import TABLES, Sides, document
 from ivrkit.errors import ConfigError
@@ -124,7 +124,7 @@ def report(
 def _window(since: str, until: str | None, now: datetime) -> Window:
     """The range the dashboard would show for the same ``since`` and ``until``
     (:mod:`ivrkit.analytics._ranges`), its mistakes told by option."""
-    from ivrkit.analytics._ranges import RangeError, moment, window
+    from ivrkit.analytics._ranges import RangeError, limited, moment, window
 
     if until:
         try:
@@ -132,9 +132,12 @@ def _window(since: str, until: str | None, now: datetime) -> Window:
         except RangeError as exc:
             raise ConfigError(f"--until {exc}") from None
     try:
-        return window(since, until, now=now)
+        shown, note = limited(window(since, until, now=now))
     except RangeError as exc:
         raise ConfigError(f"--since {exc}") from None
+    if note:
+        err_console.print(f"note: {note}", markup=False, soft_wrap=True)
+    return shown
 
 
 def _against(text: str, end: datetime) -> Window:

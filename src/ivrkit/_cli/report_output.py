@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ivrkit._csv import cell
 from ivrkit._masking import mask_number
 
 if TYPE_CHECKING:
@@ -256,7 +257,7 @@ def csv_text(body: dict[str, Any], tables: Iterable[str]) -> str:
         writer = csv.DictWriter(out, fieldnames=header, extrasaction="ignore")
         writer.writeheader()
         for row in rows:
-            writer.writerow({key: _cell(row.get(key)) for key in header})
+            writer.writerow({key: cell(_cell(row.get(key))) for key in header})
     return out.getvalue()
 
 

@@ -33,7 +33,9 @@ def styled(line: NarratedLine) -> Text:
 
 
 def demo(
-    timeout: Annotated[float, typer.Option(help="Seconds each call may take.")] = 30.0,
+    timeout: Annotated[
+        float, typer.Option(help="Seconds each call may take.", min=1, max=3600)
+    ] = 30.0,
     campaign: Annotated[
         bool, typer.Option("--campaign", help="Play a 20-customer callback campaign instead.")
     ] = False,
@@ -202,7 +204,9 @@ def phone(
             "--speak/--no-speak", help="Speak prompts aloud with espeak-ng when installed."
         ),
     ] = True,
-    wait: Annotated[float, typer.Option(help="Seconds to wait for an incoming call.")] = 300.0,
+    wait: Annotated[
+        float, typer.Option(help="Seconds to wait for an incoming call.", min=0, max=86_400)
+    ] = 300.0,
 ) -> None:
     """An interactive softphone: hear each prompt and press digits on the keyboard."""
     import sys

@@ -17,11 +17,13 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
 
 from ivrkit.analytics._buckets import SPANS, slot_of
 from ivrkit.analytics._contribution import Contribution, SessionFacts, Step, contribution
 from ivrkit.store import _schema as schema
 from ivrkit.store._hooks import Counters
+from ivrkit.store._prepared import Prepared
 from ivrkit.store._records import IN_PROGRESS
 
 IN_CHUNK = 500
@@ -30,9 +32,27 @@ IN_CHUNK = 500
 COUNTER_TABLES = (schema.path_sessions, schema.path_nodes, schema.path_paths)
 
 
+MINUTE = SPANS[-1]
+"""The finest span: every other is a whole number of them, so a session's minute slot gives its
+slot at every span (``minute // (span // MINUTE)``)."""
+assert all(span % MINUTE == 0 for span in SPANS)
+
+
+@dataclass
+class _Minute:
+    """What the sessions that started in one minute (of one flow and version) add up to."""
+
+    sessions: Counter[tuple[str, str]] = field(default_factory=Counter)
+    nodes: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    paths: Counter[tuple[str, str, int]] = field(default_factory=Counter)
+
+
 @dataclass
 class Tally:
-    """Counters keyed by (flow, version, span, slot, ...): what the tables hold, in memory."""
+    """Counters keyed by (flow, version, span, slot, ...): what the tables hold, in memory.
+    :meth:`add` sums sessions by the minute they started; :meth:`settle` (called before the
+    counters are read, negated, merged or written) spreads the sums over every span, once per
+    minute rather than once per session."""
 
     sessions: Counter[tuple[str, str, int, int, str, str]] = field(default_factory=Counter)
     """(flow, version, span, slot, category, outcome) -> sessions."""
@@ -40,23 +60,43 @@ class Tally:
     """(flow, version, span, slot, node, metric, value) -> count."""
     paths: Counter[tuple[str, str, int, int, str, str, int]] = field(default_factory=Counter)
     """(flow, version, span, slot, path, outcome, bucket) -> sessions."""
+    _minutes: dict[tuple[str, str, int], _Minute] = field(default_factory=dict, repr=False)
 
     def add(self, item: Contribution) -> None:
-        for span in SPANS:
-            key = (item.flow, item.version, span, slot_of(item.started_at, span))
-            self.sessions[(*key, item.category, item.outcome)] += 1
-            for (node, metric, value), count in item.nodes.items():
-                self.nodes[(*key, node, metric, value)] += count
-            if item.path is not None:
-                self.paths[(*key, item.path, item.outcome, item.path_bucket)] += 1
+        key = (item.flow, item.version, slot_of(item.started_at, MINUTE))
+        minute = self._minutes.get(key)
+        if minute is None:
+            minute = self._minutes[key] = _Minute()
+        minute.sessions[(item.category, item.outcome)] += 1
+        if item.nodes:
+            minute.nodes.update(item.nodes)
+        if item.path is not None:
+            minute.paths[(item.path, item.outcome, item.path_bucket)] += 1
+
+    def settle(self) -> None:
+        """Spread what :meth:`add` summed by minute over every span."""
+        sessions, nodes, paths = self.sessions, self.nodes, self.paths
+        for (flow, version, slot), minute in self._minutes.items():
+            for span in SPANS:
+                key = (flow, version, span, slot // (span // MINUTE))
+                for (category, outcome), n in minute.sessions.items():
+                    sessions[(*key, category, outcome)] += n
+                for (node, metric, value), n in minute.nodes.items():
+                    nodes[(*key, node, metric, value)] += n
+                for (path, outcome, path_bucket), n in minute.paths.items():
+                    paths[(*key, path, outcome, path_bucket)] += n
+        self._minutes.clear()
 
     def negate(self) -> None:
         """Every count turned negative (to take sessions out of the counters)."""
+        self.settle()
         self.sessions = Counter({key: -n for key, n in self.sessions.items()})
         self.nodes = Counter({key: -n for key, n in self.nodes.items()})
         self.paths = Counter({key: -n for key, n in self.paths.items()})
 
     def merge(self, other: Tally) -> None:
+        self.settle()
+        other.settle()
         self.sessions.update(other.sessions)
         self.nodes.update(other.nodes)
         self.paths.update(other.paths)
@@ -167,6 +207,7 @@ def write_tally(conn: Connection, tally: Tally, *, add: bool = True) -> int:
     """Write counters: added to what the tables hold (``add``), or inserted into empty tables
     (a rebuild). Returns the rows written."""
     rows = 0
+    tally.settle()
     for table, count_column, items in (
         (schema.path_sessions, "sessions", _rows(tally.sessions, _SESSION_KEYS, "sessions")),
         (schema.path_nodes, "count", _rows(tally.nodes, _NODE_KEYS, "count")),
@@ -175,9 +216,11 @@ def write_tally(conn: Connection, tally: Tally, *, add: bool = True) -> int:
         batch = list(items)
         if not batch:
             continue
-        statement = _adding(conn.dialect.name, table, count_column) if add else insert(table)
-        for start in range(0, len(batch), 5000):
-            conn.execute(statement, batch[start : start + 5000])
+        if add:
+            _adding_prepared(conn.dialect, table, count_column).executemany(conn, batch)
+        else:
+            for start in range(0, len(batch), 5000):
+                conn.execute(insert(table), batch[start : start + 5000])
         rows += len(batch)
     return rows
 
@@ -193,6 +236,13 @@ def _rows(
     for key, value in sorted(counter.items()):
         if value:
             yield {**dict(zip(keys, key, strict=True)), count: value}
+
+
+@lru_cache(maxsize=16)
+def _adding_prepared(dialect: Dialect, table: Any, count_column: str) -> Prepared:
+    """:func:`_adding` compiled once for the dialect (rows keyed by every column)."""
+    statement = _adding(dialect.name, table, count_column)
+    return Prepared(statement, dialect, [column.key for column in table.c])
 
 
 @lru_cache(maxsize=16)

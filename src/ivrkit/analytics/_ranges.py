@@ -7,7 +7,10 @@ dashboard: the same texts are accepted everywhere and mean the same window.
   and time (``2026-03-02T09:00``, UTC unless it has an offset).
 
 A range is half-open, ``[since, until)``. Its end counts back from now; its start counts back from
-its end, so a report of a fixed end is the same report tomorrow.
+its end, so a report of a fixed end is the same report tomorrow. A moment outside the years 1 to
+9999 is refused, one after the start of 9999 is read as that start (the counters' buckets of a
+later range would end past the calendar), and what is shown of a range is at most
+:data:`MAX_SPAN` long (:func:`limited` says when it cut one).
 """
 
 from __future__ import annotations
@@ -21,9 +24,11 @@ from ivrkit.errors import AnalyticsError
 __all__ = [
     "DEFAULT_SINCE",
     "HINT",
+    "MAX_SPAN",
     "RangeError",
     "between",
     "bounds",
+    "limited",
     "moment",
     "span",
     "start_of_day",
@@ -42,6 +47,10 @@ _UNITS = {
     "w": timedelta(weeks=1),
 }
 _DAY = timedelta(days=1)
+MAX_SPAN = timedelta(days=3660)
+"""The longest range shown (ten years): a chart has a point per day, and a range back to year 1
+would be 740,000 of them."""
+_LAST = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 class RangeError(AnalyticsError):
@@ -69,18 +78,27 @@ def moment(text: str, *, now: datetime, end: bool = False) -> datetime:
     word = text.lower()
     if word == "now":
         return now
-    if word == "today":
-        return start_of_day(now) + (_DAY if end else timedelta())
-    if _SPAN.match(word):
-        return now - span(word)
     try:
-        if len(text) == 10:
-            day = date.fromisoformat(text)
-            midnight = datetime(day.year, day.month, day.day, tzinfo=UTC)
-            return midnight + _DAY if end else midnight
-        parsed = datetime.fromisoformat(text)
+        return min(_LAST, _moment(text, word, now=now, end=end))
+    except OverflowError:
+        raise RangeError(
+            f"{text!r} reaches outside the years 1 to 9999 (from {now:%Y-%m-%d}): give a time "
+            "inside them"
+        ) from None
     except ValueError:
         raise RangeError(f"{text!r} is not a time: give {HINT}") from None
+
+
+def _moment(text: str, word: str, *, now: datetime, end: bool) -> datetime:
+    if word == "today":
+        return min(_LAST, start_of_day(now)) + (_DAY if end else timedelta())
+    if _SPAN.match(word):
+        return now - span(word)
+    if len(text) == 10:
+        day = date.fromisoformat(text)
+        midnight = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        return min(_LAST, midnight) + _DAY if end else midnight
+    parsed = datetime.fromisoformat(text)
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
@@ -105,6 +123,18 @@ def window(since: str | None, until: str | None, *, now: datetime) -> Window:
     start, stop = bounds(since or DEFAULT_SINCE, until or "now", now=now)
     assert start is not None and stop is not None
     return Window(since=start, until=stop)
+
+
+def limited(found: Window) -> tuple[Window, str | None]:
+    """``found`` cut to its last :data:`MAX_SPAN`, and a sentence saying so when it was cut."""
+    if found.until - found.since <= MAX_SPAN:
+        return found, None
+    since = found.until - MAX_SPAN
+    note = (
+        f"a range is at most {MAX_SPAN.days:,} days: showing {since:%Y-%m-%d} to "
+        f"{found.until:%Y-%m-%d %H:%M} UTC"
+    )
+    return Window(since=since, until=found.until), note
 
 
 def between(text: str, *, now: datetime) -> Window:

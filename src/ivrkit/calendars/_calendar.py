@@ -153,10 +153,16 @@ def local_moment(text: str, zone: ZoneInfo) -> datetime:
         raise CalendarError(
             f"{text!r} is not a date and time like 2026-12-24T10:00 (or with +01:00 / Z)"
         ) from exc
-    if parsed.tzinfo is not None:
-        return parsed.astimezone(zone)
-    first, second = parsed.replace(tzinfo=zone, fold=0), parsed.replace(tzinfo=zone, fold=1)
-    round_trip = first.astimezone(UTC).astimezone(zone)
+    try:
+        if parsed.tzinfo is not None:
+            return parsed.astimezone(zone)
+        first, second = parsed.replace(tzinfo=zone, fold=0), parsed.replace(tzinfo=zone, fold=1)
+        round_trip = first.astimezone(UTC).astimezone(zone)
+    except OverflowError as exc:
+        raise CalendarError(
+            f"{text.strip()[:40]!r} in {zone.key} falls outside the years 1 to 9999: give a "
+            "moment inside them"
+        ) from exc
     if round_trip.replace(tzinfo=None) != parsed:
         raise CalendarError(
             f"{parsed:%Y-%m-%d %H:%M} does not exist in {zone.key}: the clocks skip it on that "

@@ -15,11 +15,17 @@ from ivrkit.calendars._ical import read_ics
 from ivrkit.calendars._model import CalendarSpec
 from ivrkit.errors import CalendarError
 
-MAX_CALENDAR_BYTES = 1024 * 1024
+MAX_CALENDAR_BYTES = 256 * 1024
+"""Largest calendar file read (hours and a few dozen holidays are a few kilobytes): every
+command that loads a tree reads it, and a larger one takes longer than a second."""
 SUFFIXES = (".yaml", ".yml")
 
 
-class _Loader(yaml.SafeLoader):
+_BASE: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's loader when PyYAML has it (several times faster), else the pure Python one."""
+
+
+class _Loader(_BASE):  # type: ignore[valid-type,misc]
     """Dates stay text for the models to check, so that 2026-02-30 is a field error that names
     the field, not a crash of the YAML reader."""
 

@@ -54,9 +54,9 @@ def normalise(text: str, region: str) -> str:
     try:
         parsed = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
-        raise ValueError(f"{text!r} is not a phone number ({exc})") from exc
+        raise ValueError(f"{text[:40]!r} is not a phone number ({exc})") from exc
     if not phonenumbers.is_valid_number(parsed):
-        raise ValueError(f"{text!r} is not a valid number in its country")
+        raise ValueError(f"{text[:40]!r} is not a valid number in its country")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -115,31 +115,55 @@ def parse_contacts(
 ) -> ContactList:
     region = check_region(region)
     blocked = set(do_not_call)
-    reader = csv.DictReader(io.StringIO(text))
-    header = [name.strip() for name in reader.fieldnames or []]
+    reader = csv.reader(io.StringIO(text), strict=True)
+    try:
+        header = [name.strip() for name in next(reader, [])]
+    except csv.Error as exc:
+        raise ContactsRefused(
+            f"{source}: line 1: the header cannot be read: {_csv_problem(exc)}", [(1, "")]
+        ) from None
     if NUMBER not in header:
-        raise ContactsRefused(f"{source}: line 1: no 'number' column (found: {header})", [(1, "")])
+        raise ContactsRefused(
+            f"{source}: line 1: no 'number' column (found: {header[:20]})", [(1, "")]
+        )
     bad_names = [
         name for name in header if name not in (NUMBER, TIMEZONE) and not _VARIABLE.match(name)
     ]
     if bad_names:
         raise ContactsRefused(
-            f"{source}: line 1: column {bad_names[0]!r} is not a variable name "
+            f"{source}: line 1: column {bad_names[0][:64]!r} is not a variable name "
             "(letters, digits and _, not starting with a digit)",
-            [(1, f"bad column {bad_names[0]!r}")],
+            [(1, f"bad column {bad_names[0][:64]!r}")],
         )
-    reader.fieldnames = header
     found = ContactList()
     problems: list[tuple[int, str]] = []
     seen: dict[str, int] = {}
-    for row in reader:
-        line = reader.line_num
+    last = reader.line_num
+    while True:
+        line = last + 1
+        try:
+            fields = next(reader, None)
+        except csv.Error as exc:
+            problems.append((line, _csv_problem(exc)))
+            break
+        if fields is None:
+            break
+        spans, last = reader.line_num - last, reader.line_num
+        if not fields:
+            continue
+        if spans > 1:
+            # A quote that is never closed swallows the rows after it: one customer fewer.
+            problems.append(
+                (line, f"a quoted field runs over {spans} lines: is a closing quote missing?")
+            )
+            continue
         if len(found.contacts) + len(found.do_not_call) >= MAX_CONTACTS:
             problems.append((line, f"more than {MAX_CONTACTS} contacts in one campaign"))
             break
-        if None in row:
+        if len(fields) > len(header):
             problems.append((line, "more fields than the header has columns"))
             continue
+        row = {name: fields[i] if i < len(fields) else None for i, name in enumerate(header)}
         try:
             contact = _contact(row, line, region)
         except ValueError as exc:
@@ -162,6 +186,15 @@ def parse_contacts(
     return found
 
 
+def _csv_problem(exc: csv.Error) -> str:
+    said = str(exc)
+    if "field larger than field limit" in said:
+        return f"a field is longer than {csv.field_size_limit():,} characters"
+    if "unexpected end of data" in said:
+        return "a quote is opened and never closed"
+    return f"not CSV: {said[:200]}"
+
+
 def _contact(row: dict[str, str | None], line: int, region: str) -> ContactRow:
     raw = (row.get(NUMBER) or "").strip()
     if not raw:
@@ -174,7 +207,7 @@ def _contact(row: dict[str, str | None], line: int, region: str) -> ContactRow:
             try:
                 ZoneInfo(zone)
             except (ZoneInfoNotFoundError, ValueError) as exc:
-                raise ValueError(f"unknown time zone {zone!r}") from exc
+                raise ValueError(f"unknown time zone {zone[:64]!r}") from exc
     else:
         zones = zones_of(number)
         if not zones:

@@ -49,16 +49,27 @@ NO_WINDOW_OUTCOME = "no-window"
 EXPIRED_OUTCOME = "expired"
 CANCELLED_OUTCOME = "cancelled"
 
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$")
+_DURATION = re.compile(r"^(\d{1,12}(?:\.\d{1,9})?)(ms|s|m|h|d)?$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+MAX_DURATION = 366 * 86400.0
+"""Longest wait a campaign setting takes (a year): a longer one is a typo, and far longer ones
+overflow the date arithmetic of every worker."""
 
 
 def parse_duration(text: str) -> float:
-    """``30m``, ``90s``, ``2h``, ``1.5`` (seconds) → seconds."""
+    """``30m``, ``90s``, ``2h``, ``1.5`` (seconds) → seconds, at most :data:`MAX_DURATION`."""
     match = _DURATION.match(text.strip())
     if match is None:
-        raise ConfigError(f"{text!r} is not a duration (e.g. 30m, 90s, 2h)")
-    return float(match[1]) * _UNITS[match[2] or "s"]
+        raise ConfigError(f"{text[:40]!r} is not a duration (e.g. 30m, 90s, 2h)")
+    seconds = float(match[1]) * _UNITS[match[2] or "s"]
+    if seconds > MAX_DURATION:
+        raise ConfigError(f"{text[:40]!r} is longer than a campaign waits: at most 366d")
+    return seconds
+
+
+MIN_RATE = 1 / 3600
+"""Fewest calls a second a campaign paces (one an hour): slots 1/rate apart must stay dates."""
+MAX_RATE = 10_000.0
 
 
 def parse_rate(text: str) -> float:
@@ -69,8 +80,12 @@ def parse_rate(text: str) -> float:
         value = float(number)
     except ValueError:
         value = -1.0
-    if per is None or value <= 0:
-        raise ConfigError(f"rate {text!r} is not calls per second (e.g. 10/s, 300/m)")
+    if per is None or not value > 0:
+        raise ConfigError(f"rate {text[:40]!r} is not calls per second (e.g. 10/s, 300/m)")
+    if not MIN_RATE <= value / per <= MAX_RATE:
+        raise ConfigError(
+            f"rate {text[:40]!r} is outside one call an hour (1/h) to {MAX_RATE:,.0f} a second"
+        )
     return value / per
 
 
@@ -80,24 +95,28 @@ class CampaignSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     flow: str = "simple_ivr"
-    rate: float = Field(default=5.0, gt=0, le=10_000, description="Most calls placed per second.")
+    rate: float = Field(
+        default=5.0, ge=MIN_RATE, le=MAX_RATE, description="Most calls placed per second."
+    )
     max_concurrent: int = Field(default=10, ge=1, le=100_000)
     window: str = "09:00-20:00"
     days: str = "mon-sun"
     attempts: int = Field(default=3, ge=1, le=100)
-    retry_after: float = Field(default=1800.0, ge=0, description="Seconds before a retry.")
+    retry_after: float = Field(
+        default=1800.0, ge=0, le=MAX_DURATION, description="Seconds before a retry."
+    )
     jitter: float = Field(default=0.2, ge=0, le=1, description="Up to this share added at random.")
     start: datetime | None = None
     end: datetime | None = None
     region: str = "SG"
-    claim_seconds: float = Field(default=60.0, gt=0)
+    claim_seconds: float = Field(default=60.0, gt=0, le=MAX_DURATION)
     """How long a claim holds before another worker may take the contact."""
-    placing_grace: float = Field(default=120.0, gt=0)
+    placing_grace: float = Field(default=120.0, gt=0, le=MAX_DURATION)
     """After a worker died mid-send, how long to wait for a trace of the call before deciding
     it was never placed."""
-    worker_lease: float = Field(default=30.0, gt=0)
+    worker_lease: float = Field(default=30.0, gt=0, le=MAX_DURATION)
     """A worker silent for this long is gone: on SQLite another may then start."""
-    summary_timeout: float = Field(default=3600.0, gt=0)
+    summary_timeout: float = Field(default=3600.0, gt=0, le=MAX_DURATION)
     """A placed call with no summary after this long ends as ``unknown`` (and may be retried)."""
 
     @model_validator(mode="after")

@@ -58,6 +58,10 @@ RELEASE = "<release>"
 """A contact not called because a 429 held the campaign before its slot."""
 POLL_SECONDS = 0.05
 LONGEST_POLL = 0.25
+MAX_HOLD_SECONDS = 900.0
+"""Longest a 429's Retry-After holds the campaign (then it asks again, at half the rate)."""
+ARITHMETIC = (OverflowError, ValueError, ArithmeticError)
+"""What one contact's dates and waits can raise; it ends that contact, never the worker."""
 """Rounds that find nothing to do wait longer and longer, up to this: a worker waiting for a
 busy webhook server's summaries must not take the CPU that server needs."""
 
@@ -193,7 +197,11 @@ class Runner:
         sessions: list[tuple[str, str, datetime | None]] = []
         released: list[str] = []
         for _, request_id, future in done:
-            session_id, sent = future.result()
+            try:
+                session_id, sent = future.result()
+            except ARITHMETIC as exc:
+                self._failed(campaign, request_id, exc)
+                continue
             if session_id is RELEASE:
                 released.append(request_id)
             elif session_id is not None:
@@ -228,7 +236,9 @@ class Runner:
                 variables=contact.variables,
             )
         except RateLimited as exc:
-            hold = exc.retry_after if exc.retry_after is not None else 1.0
+            # Retry-After is the platform's to say, within reason: 60 digits would overflow.
+            asked = exc.retry_after if exc.retry_after is not None else 1.0
+            hold = min(asked, MAX_HOLD_SECONDS)
             self._hold_until = self.wall.now() + timedelta(seconds=hold)
             self.attempts.not_placed(
                 campaign, [request_id], due=now, note=f"429: held {hold:g}s", hold_seconds=hold
@@ -281,6 +291,10 @@ class Runner:
         )
         self.attempts.end(campaign, [ending], now)
 
+    def _failed(self, campaign: m.Campaign, request_id: str, exc: Exception) -> None:
+        log.warning("campaign %s: attempt %s ended in error: %s", self.name, request_id, exc)
+        self.attempts.end(campaign, [_error_ending(request_id, exc)], self.clock.now())
+
     def settle(self, campaign: m.Campaign) -> int:
         """End the attempts whose summary arrived (this worker's, and those of workers gone);
         the number still in progress."""
@@ -302,7 +316,10 @@ class Runner:
                 elif (current - row.placed_at).total_seconds() > s.placing_grace:
                     lost.append(request_id)
                 continue
-            endings.append(self._ending(campaign, row, now))
+            try:
+                endings.append(self._ending(campaign, row, now))
+            except ARITHMETIC as exc:
+                endings.append(_error_ending(request_id, exc))
         self.attempts.placed(campaign, found)
         self.attempts.not_placed(
             campaign,
@@ -375,3 +392,18 @@ class Runner:
 
 
 __all__ = ["RunResult", "Runner"]
+
+
+def _error_ending(request_id: str, exc: Exception) -> Ending:
+    """An attempt whose own numbers could not be worked out (a date past 9999, a wait that
+    overflows): it ends with outcome ``error`` and the reason, and the worker goes on."""
+    return Ending(
+        client_request_id=request_id,
+        state=m.ATTEMPT_ENDED,
+        status=None,
+        outcome="error",
+        error_code=None,
+        note=f"cannot schedule this contact: {exc}"[:300],
+        retry_at=None,
+        counted=True,
+    )

@@ -1,5 +1,6 @@
 """Who may see the dashboard, as ASGI middleware in front of its routes: the pages are off when
-neither a token nor a loopback bind protects them; with a token every page but the login needs
+neither a token nor a loopback bind protects them; without a token, a request must name this
+machine in its ``Host`` (else 421: DNS rebinding); with a token every page but the login needs
 its cookie (pages redirect to the login, the API and the live stream answer 401). Every answer
 carries the security headers (a Content-Security-Policy without inline scripts or styles)."""
 
@@ -66,6 +67,13 @@ class Guard:
         settings = self.settings
         if not settings.served:
             return PlainTextResponse(settings.refusal + "\n", status_code=404)
+        host = HTTPConnection(scope).headers.get("host", "")
+        if not settings.host_allowed(host):
+            return PlainTextResponse(
+                f"this dashboard has no token, so it answers only on localhost and loopback "
+                f"addresses, not {host[:100]!r}: open it at http://127.0.0.1, or set a token\n",
+                status_code=421,
+            )
         path = route_path(scope)
         token = settings.token
         if token is None or path.startswith(OPEN_PATHS):

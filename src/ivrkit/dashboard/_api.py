@@ -3,17 +3,19 @@ export of sessions; numbers masked in both as on the pages."""
 
 from __future__ import annotations
 
-import csv
 import io
 import json
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
+from ivrkit._csv import csv_text
+from ivrkit._csv import writer as csv_writer
 from ivrkit._masking import mask_number
 from ivrkit.analytics import Filters, Window
-from ivrkit.analytics._ranges import RangeError, start_of_day, window
+from ivrkit.analytics._ranges import RangeError, limited, start_of_day, window
 from ivrkit.campaigns import CampaignStore
 from ivrkit.dashboard import _figures as figures
 from ivrkit.dashboard._filters import FilterError, SessionFilters
@@ -24,6 +26,8 @@ from ivrkit.store._records import SessionRecord
 __all__ = ["campaigns", "funnel", "overview", "session", "session_json", "sessions", "sessions_csv"]
 
 JSON = "application/json"
+CSV_PAGE = 500
+"""Sessions read from the store per chunk of the CSV export."""
 CSV_COLUMNS = (
     "session_id",
     "started_at",
@@ -39,15 +43,6 @@ CSV_COLUMNS = (
 )
 
 
-def _cell(value: str) -> str:
-    """A CSV cell a spreadsheet reads as text, never as a formula (``=HYPERLINK(...)`` in a
-    session id); a plain +number stays as it is."""
-    risky = value[:1] in ("=", "@", "\t", "\r") or (
-        value[:1] in ("+", "-") and not value[1:].replace(" ", "").isdigit()
-    )
-    return f"'{value}" if risky else value
-
-
 def _json(body: Any, status_code: int = 200) -> Response:
     return Response(
         json.dumps(body, ensure_ascii=False),
@@ -61,9 +56,12 @@ def _problem(message: str) -> Response:
     return _json({"error": message}, status_code=400)
 
 
-def _window(request: Request) -> Window:
+def _window(request: Request) -> tuple[Window, str | None]:
+    """The range asked for, cut to the longest shown, and the note saying so when it was cut."""
     params = request.query_params
-    return window(params.get("since"), params.get("until"), now=of(request).settings.clock())
+    return limited(
+        window(params.get("since"), params.get("until"), now=of(request).settings.clock())
+    )
 
 
 def session_json(record: SessionRecord, *, show_numbers: bool) -> dict[str, Any]:
@@ -85,7 +83,7 @@ def session_json(record: SessionRecord, *, show_numbers: bool) -> dict[str, Any]
 def overview(request: Request) -> Response:
     dashboard = of(request)
     try:
-        window = _window(request)
+        window, note = _window(request)
     except RangeError as exc:
         return _problem(str(exc))
     filters = Filters(flow=request.query_params.get("flow") or None)
@@ -96,17 +94,22 @@ def overview(request: Request) -> Response:
         today=today.sessions,
         in_progress=dashboard.analytics.in_progress(),
     )
+    if note:
+        body["note"] = note
     return _json(body)
 
 
 def funnel(request: Request) -> Response:
     dashboard = of(request)
     try:
-        window = _window(request)
+        window, note = _window(request)
     except RangeError as exc:
         return _problem(str(exc))
     flow = str(request.path_params["flow"])
-    return _json(figures.funnel_json(dashboard.analytics.funnel(flow, window)))
+    body = figures.funnel_json(dashboard.analytics.funnel(flow, window))
+    if note:
+        body["note"] = note
+    return _json(body)
 
 
 def sessions(request: Request) -> Response:
@@ -154,39 +157,46 @@ def campaigns(request: Request) -> Response:
 
 
 def sessions_csv(request: Request) -> Response:
-    """Every session the filters match (paging ignored), one row each, numbers masked."""
+    """Every session the filters match (paging ignored), one row each, numbers masked; streamed
+    a page of the store's listing at a time, so memory stays that of one page whatever the range."""
     dashboard = of(request)
-    show = dashboard.settings.show_numbers
     try:
         filters = SessionFilters.from_query(request.query_params)
-        records = dashboard.browser.all_sessions(filters.query(dashboard.settings.clock()))
+        query = filters.query(dashboard.settings.clock())
     except FilterError as exc:
         return _problem(str(exc))
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    for record in records:
-        writer.writerow(
-            _cell(value)
-            for value in [
-                record.session_id,
-                record.started_at.isoformat() if record.started_at else "",
-                record.ended_at.isoformat() if record.ended_at else "",
-                record.status,
-                record.outcome or "",
-                record.flow or "",
-                record.node or "",
-                mask_number(record.customer, show=show),
-                record.direction or "",
-                " ".join(record.digits),
-                "" if record.duration_seconds is None else f"{record.duration_seconds:g}",
-            ]
-        )
-    return Response(
-        out.getvalue(),
+    pages = dashboard.browser.session_pages(query, chunk=CSV_PAGE)
+    return StreamingResponse(
+        csv_chunks(pages, show_numbers=dashboard.settings.show_numbers),
         media_type="text/csv; charset=utf-8",
         headers={
             "content-disposition": 'attachment; filename="sessions.csv"',
             "cache-control": "no-store",
         },
     )
+
+
+def csv_chunks(pages: Iterable[list[SessionRecord]], *, show_numbers: bool) -> Iterator[str]:
+    """The CSV text of the sessions export: the header, then one chunk per page of sessions
+    (a plain generator: Starlette reads each page in its thread pool, off the event loop)."""
+    yield csv_text([CSV_COLUMNS])
+    for page in pages:
+        out = io.StringIO()
+        writer = csv_writer(out)
+        for record in page:
+            writer.writerow(
+                [
+                    record.session_id,
+                    record.started_at.isoformat() if record.started_at else "",
+                    record.ended_at.isoformat() if record.ended_at else "",
+                    record.status,
+                    record.outcome or "",
+                    record.flow or "",
+                    record.node or "",
+                    mask_number(record.customer, show=show_numbers),
+                    record.direction or "",
+                    " ".join(record.digits),
+                    "" if record.duration_seconds is None else f"{record.duration_seconds:g}",
+                ]
+            )
+        yield out.getvalue()

@@ -2,7 +2,8 @@
 
 The cookie holds its expiry and an HMAC-SHA256 of it under a key derived from the token, so it
 cannot be forged or stretched without the token, and changing the token logs everyone out.
-Tokens and signatures are compared in constant time; failed logins are limited per client.
+Tokens and signatures are compared in constant time; failed logins are limited per client (in
+this process here; across the workers of one server by :mod:`ivrkit.dashboard._shared_limit`).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import threading
 from collections import deque
 from datetime import datetime, timedelta
 
@@ -44,7 +46,8 @@ def verify_cookie(value: str | None, token: str, now: datetime) -> bool:
     if not value or "." not in value:
         return False
     stamp_text, signature = value.split(".", 1)
-    if not stamp_text.isdigit() or len(stamp_text) > 12:
+    # isdigit() is true of '²' and other digits int() does not read: ASCII digits only.
+    if not (stamp_text.isascii() and stamp_text.isdigit()) or len(stamp_text) > 12:
         return False
     stamp = int(stamp_text)
     if not hmac.compare_digest(signature.encode(), _signature(token, stamp).encode()):
@@ -53,14 +56,39 @@ def verify_cookie(value: str | None, token: str, now: datetime) -> bool:
 
 
 class LoginLimiter:
-    """At most ``attempts`` failed logins per client in any ``window``; others are refused."""
+    """At most ``attempts`` failed logins per client in any ``window``; others are refused.
+    Counted in this process's memory (thread-safe)."""
 
     def __init__(self, attempts: int, window: timedelta = timedelta(minutes=1)) -> None:
         self.attempts = attempts
         self.window = window
         self._failures: dict[str, deque[datetime]] = {}
+        self._lock = threading.Lock()
+
+    def admit(self, client: str, now: datetime) -> bool:
+        """Whether ``client`` may try a token now; if so the try counts as a failure until
+        :meth:`succeeded` says otherwise (checked and counted at once: concurrent tries cannot
+        all pass)."""
+        with self._lock:
+            if not self._allowed(client, now):
+                return False
+            self._failed(client, now)
+            return True
 
     def allowed(self, client: str, now: datetime) -> bool:
+        with self._lock:
+            return self._allowed(client, now)
+
+    def failed(self, client: str, now: datetime) -> None:
+        with self._lock:
+            self._failed(client, now)
+
+    def succeeded(self, client: str, now: datetime) -> None:
+        """Forget ``client``'s failures: its token was right."""
+        with self._lock:
+            self._failures.pop(client, None)
+
+    def _allowed(self, client: str, now: datetime) -> bool:
         failures = self._failures.get(client)
         if failures is None:
             return True
@@ -71,12 +99,9 @@ class LoginLimiter:
             return True
         return len(failures) < self.attempts
 
-    def failed(self, client: str, now: datetime) -> None:
+    def _failed(self, client: str, now: datetime) -> None:
         self._failures.setdefault(client, deque()).append(now)
         if len(self._failures) > 10_000:
             # A flood from many addresses must not grow memory without end: forget the oldest.
             oldest = min(self._failures, key=lambda c: self._failures[c][-1])
             del self._failures[oldest]
-
-    def succeeded(self, client: str) -> None:
-        self._failures.pop(client, None)

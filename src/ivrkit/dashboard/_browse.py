@@ -4,8 +4,8 @@ everything recorded about one session, and what changed since the last look (for
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import (
@@ -153,15 +153,42 @@ class Browser:
     def all_sessions(
         self, query: SessionQuery, *, chunk: int = MAX_PER_PAGE
     ) -> list[SessionRecord]:
-        """Every session matching ``query`` (its paging ignored), newest first: for exports."""
-        found: list[SessionRecord] = []
-        page = 1
+        """Every session matching ``query`` (its paging ignored), newest first."""
+        return [record for part in self.session_pages(query, chunk=chunk) for record in part]
+
+    def session_pages(
+        self, query: SessionQuery, *, chunk: int = MAX_PER_PAGE
+    ) -> Iterator[list[SessionRecord]]:
+        """Every session matching ``query`` (its paging ignored), newest first, ``chunk`` at a
+        time: for exports, whose memory stays that of one chunk however many match.
+
+        Each chunk is read after the last row of the one before (by start, then id), not at an
+        offset, and only sessions present when the listing began are listed: a session that
+        starts, ends or changes meanwhile neither shifts the pages nor shows twice."""
+        if not 1 <= chunk <= MAX_PER_PAGE:
+            raise ValueError(f"chunk takes 1 to {MAX_PER_PAGE}, not {chunk}")
+        conditions = _conditions(query)
+        with self.store.reading() as conn:
+            newest = conn.execute(select(func.max(_S.id))).scalar_one()
+        if newest is None:
+            return
+        conditions.append(_S.id <= newest)
+        after: ColumnElement[bool] | None = None
         while True:
-            part = self.sessions(replace(query, page=page, per_page=chunk))
-            found.extend(part.sessions)
-            if not part.has_next:
-                return found
-            page += 1
+            listed = (
+                select(schema.sessions)
+                .where(*conditions, *([] if after is None else [after]))
+                .order_by(_S.started_at.desc().nulls_last(), _S.id.desc())
+                .limit(chunk)
+            )
+            with self.store.reading() as conn:
+                rows = conn.execute(listed).mappings().all()
+                records = _records(conn, rows)
+            if records:
+                yield records
+            if len(rows) < chunk:
+                return
+            after = _after(rows[-1]["started_at"], rows[-1]["id"])
 
     def detail(self, session_id: str) -> SessionDetail | None:
         """The session, its deliveries and its summary; None when the store has no such session."""
@@ -182,22 +209,30 @@ class Browser:
             summary_id = conn.execute(select(func.max(_SUM.id))).scalar_one_or_none()
         return int(session_id or 0), int(summary_id or 0)
 
-    def changes(self, since: tuple[int, int], *, limit: int = 200) -> Changes:
+    def changes(
+        self, since: tuple[int, int], *, limit: int = 200, until: tuple[int, int] | None = None
+    ) -> Changes:
         """Sessions first seen and summaries stored after ``since`` (a :meth:`mark`), at most
-        ``limit`` of each, oldest first. Both read by primary key, so a poll costs next to nothing
-        however large the store."""
+        ``limit`` of each, oldest first; with ``until`` (another mark) none after it, and the
+        mark returned is ``until`` once everything up to it was read. Both read by primary key,
+        so a poll costs next to nothing however large the store."""
         last_session, last_summary = since
+        session_cap = [_S.id <= until[0]] if until is not None else []
+        summary_cap = [_SUM.id <= until[1]] if until is not None else []
         with self.store.reading() as conn:
             new_rows = (
                 conn.execute(
-                    select(schema.sessions).where(_S.id > last_session).order_by(_S.id).limit(limit)
+                    select(schema.sessions)
+                    .where(_S.id > last_session, *session_cap)
+                    .order_by(_S.id)
+                    .limit(limit)
                 )
                 .mappings()
                 .all()
             )
             ended_ids = conn.execute(
                 select(_SUM.id, _SUM.session_id)
-                .where(_SUM.id > last_summary)
+                .where(_SUM.id > last_summary, *summary_cap)
                 .order_by(_SUM.id)
                 .limit(limit)
             ).all()
@@ -219,6 +254,11 @@ class Browser:
             max([last_session, *(int(row["id"]) for row in new_rows)]),
             max([last_summary, *(int(row_id) for row_id, _ in ended_ids)]),
         )
+        if until is not None:
+            mark = (
+                until[0] if len(new_rows) < limit else mark[0],
+                until[1] if len(ended_ids) < limit else mark[1],
+            )
         return Changes(started, ended, mark)
 
 
@@ -230,6 +270,18 @@ def digits_of(number: str) -> str:
 def _records(conn: Connection, rows: Sequence[RowMapping]) -> list[SessionRecord]:
     digits = session_digits(conn, [row["session_id"] for row in rows])
     return [convert.session_from_row(row, digits.get(row["session_id"], [])) for row in rows]
+
+
+def _after(started_at: datetime | None, row_id: int) -> ColumnElement[bool]:
+    """The sessions listed after the one (``started_at``, ``row_id``) in the order newest first,
+    sessions not started last, then by id downwards."""
+    if started_at is None:
+        return and_(_S.started_at.is_(None), _S.id < row_id)
+    return or_(
+        _S.started_at < started_at,
+        and_(_S.started_at == started_at, _S.id < row_id),
+        _S.started_at.is_(None),
+    )
 
 
 def _like(text: str) -> str:

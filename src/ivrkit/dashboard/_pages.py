@@ -8,12 +8,13 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from ivrkit._masking import mask_number
 from ivrkit.analytics import Filters, Window
-from ivrkit.analytics._ranges import RangeError, start_of_day, window
+from ivrkit.analytics._ranges import RangeError, limited, start_of_day, window
 from ivrkit.campaigns import CampaignStore
 from ivrkit.campaigns._model import OPEN_STATES
 from ivrkit.dashboard import _figures as figures
@@ -53,6 +54,7 @@ def _render(
         "mask": lambda number: mask_number(number, show=dashboard.settings.show_numbers),
         "percent": figures.percent,
         "error": None,
+        "notice": None,
     }
     response = dashboard.templates.TemplateResponse(
         request, name, base | context, status_code=status_code
@@ -61,14 +63,17 @@ def _render(
     return response
 
 
-def _window(request: Request) -> tuple[Window | None, str | None]:
+def _window(request: Request) -> tuple[Window | None, str | None, str | None]:
+    """The range asked for (cut to the longest shown), the error that refused it, and the note
+    that says it was cut."""
     dashboard = of(request)
     params = request.query_params
     try:
         found = window(params.get("since"), params.get("until"), now=dashboard.settings.clock())
     except RangeError as exc:
-        return None, str(exc)
-    return found, None
+        return None, str(exc), None
+    shown, note = limited(found)
+    return shown, None, note
 
 
 # -- login ---------------------------------------------------------------------------------------
@@ -86,15 +91,16 @@ async def login(request: Request) -> Response:
         return RedirectResponse(f"{root}/", status_code=303)
     client = request.client.host if request.client else "unknown"
     now = settings.clock()
-    if not dashboard.limiter.allowed(client, now):
+    # The try is counted before the token is read (the limit may be a file the workers share:
+    # read in a thread, off the event loop); a right token then clears the count.
+    if not await run_in_threadpool(dashboard.limiter.admit, client, now):
         error = "too many wrong tokens from this address: wait a minute and try again"
         return _render(request, "login.html", {"error": error}, status_code=429)
     body = await request.body()
     given = parse_qs(body[:MAX_LOGIN_BODY].decode("utf-8", "replace")).get("token", [""])[0]
     if not check_token(given, settings.token):
-        dashboard.limiter.failed(client, now)
         return _render(request, "login.html", {"error": "wrong token"}, status_code=401)
-    dashboard.limiter.succeeded(client)
+    await run_in_threadpool(dashboard.limiter.succeeded, client, now)
     lifetime = timedelta(hours=settings.session_hours)
     response = RedirectResponse(f"{root}/", status_code=303)
     response.set_cookie(
@@ -121,10 +127,11 @@ def logout(request: Request) -> Response:
 
 def overview(request: Request) -> Response:
     dashboard = of(request)
-    window, error = _window(request)
+    window, error, note = _window(request)
     flow = request.query_params.get("flow") or None
     context: dict[str, Any] = {
         "error": error,
+        "notice": note,
         "since": request.query_params.get("since", ""),
         "until": request.query_params.get("until", ""),
         "flow": flow or "",
@@ -150,7 +157,7 @@ def overview(request: Request) -> Response:
 
 def trees(request: Request) -> Response:
     dashboard = of(request)
-    window, error = _window(request)
+    window, error, note = _window(request)
     rows = []
     if window is not None:
         for flow in dashboard.analytics.flows():
@@ -162,6 +169,7 @@ def trees(request: Request) -> Response:
         {
             "rows": rows,
             "error": error,
+            "notice": note,
             "since": request.query_params.get("since", ""),
             "until": request.query_params.get("until", ""),
         },
@@ -172,10 +180,11 @@ def trees(request: Request) -> Response:
 def tree(request: Request) -> Response:
     dashboard = of(request)
     flow = str(request.path_params["flow"])
-    window, error = _window(request)
+    window, error, note = _window(request)
     context: dict[str, Any] = {
         "flow": flow,
         "error": error,
+        "notice": note,
         "since": request.query_params.get("since", ""),
         "until": request.query_params.get("until", ""),
     }

@@ -7,6 +7,7 @@ import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 __all__ = ["DashboardSettings", "is_loopback", "wall_clock"]
 
@@ -29,6 +30,14 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def _host_name(host_header: str) -> str:
+    """``example.com:8080`` → ``example.com``; ``[::1]:8080`` → ``::1``."""
+    text = host_header.strip().lower()
+    if text.startswith("["):
+        return text[1:].partition("]")[0]
+    return text.rpartition(":")[0] if text.count(":") == 1 else text
+
+
 @dataclass(frozen=True, kw_only=True)
 class DashboardSettings:
     """Everything the dashboard is told by ``ivrkit serve`` or ``ivrkit dashboard``."""
@@ -44,10 +53,19 @@ class DashboardSettings:
     stream_lifetime: float = 30.0
     """Seconds a live stream stays open before the browser reconnects (and resumes where it was):
     a server shutting down never waits longer than this for its streams."""
+    max_streams: int = 500
+    """Live streams open at once per process; one more is answered 503 (Retry-After)."""
     session_hours: float = 12.0
     """How long a login lasts."""
     login_attempts: int = 5
     """Failed logins a client may make per minute before it is refused (429)."""
+    login_limit_dir: Path | None = None
+    """A folder the processes of one server share (``ivrkit serve --workers N`` makes one): they
+    count failed logins there together, so N workers allow ``login_attempts``, not N times it.
+    None: this process counts alone."""
+    allowed_hosts: frozenset[str] = frozenset()
+    """Host names (besides localhost, the loopback addresses and the bound address) a browser
+    may reach the dashboard by when no token protects it, such as an SSH tunnel's name."""
     clock: Callable[[], datetime] = field(default=wall_clock)
     """The time now (UTC, aware): "today", cookie expiry and login limits follow it."""
 
@@ -64,6 +82,21 @@ class DashboardSettings:
     def served(self) -> bool:
         """Whether the pages are served at all: with a token, or on a loopback bind."""
         return self.token is not None or is_loopback(self.host)
+
+    def host_allowed(self, host_header: str) -> bool:
+        """Whether a request's ``Host`` names this machine (or an allowed name). Without a token
+        a page on another name is a DNS rebinding: a web page whose name now points at
+        127.0.0.1 would read the dashboard with the visitor's browser."""
+        if self.token is not None:
+            return True
+        name = _host_name(host_header)
+        return (
+            name in LOOPBACK_NAMES
+            or name.endswith(".localhost")
+            or name == self.host.lower().strip("[]")
+            or name in {allowed.lower() for allowed in self.allowed_hosts}
+            or is_loopback(name)
+        )
 
     @property
     def refusal(self) -> str:

@@ -14,6 +14,7 @@ from ivrkit.dashboard._auth import LoginLimiter
 from ivrkit.dashboard._browse import Browser
 from ivrkit.dashboard._live import LiveFeed
 from ivrkit.dashboard._settings import DashboardSettings
+from ivrkit.dashboard._shared_limit import SharedLoginLimiter
 from ivrkit.store import Store
 from ivrkit.trees._model import TreeSpec
 
@@ -38,14 +39,18 @@ class Dashboard:
     browser: Browser = field(init=False)
     analytics: Analytics = field(init=False)
     feed: LiveFeed = field(init=False)
-    limiter: LoginLimiter = field(init=False)
+    limiter: LoginLimiter | SharedLoginLimiter = field(init=False)
     templates: Jinja2Templates = field(init=False)
 
     def __post_init__(self) -> None:
         self.browser = Browser(self.store)
         self.analytics = Analytics(self.store, clock=self.settings.clock)
         self.feed = LiveFeed(self.browser, self.settings)
-        self.limiter = LoginLimiter(self.settings.login_attempts)
+        shared = self.settings.login_limit_dir
+        attempts = self.settings.login_attempts
+        self.limiter = (
+            LoginLimiter(attempts) if shared is None else SharedLoginLimiter(shared, attempts)
+        )
         env = jinja2.Environment(
             loader=jinja2.PackageLoader("ivrkit.dashboard", "templates"),
             autoescape=True,

@@ -24,7 +24,7 @@ from pydantic import ValidationError
 from ivrkit.calendars import Switch
 from ivrkit.errors import IvrkitError
 from ivrkit.replay._behaviour import CallerBehaviour, behaviour_of
-from ivrkit.replay._platform import Replayed, ReplayPlatform, run_replay
+from ivrkit.replay._platform import Replayed, ReplayPlatform
 from ivrkit.replay._recorded import recorded_sessions
 from ivrkit.replay._report import Cell, ReplayReport, SessionChange, build_report
 from ivrkit.store import Store
@@ -52,8 +52,24 @@ def replay_callers(
     switches: Mapping[str, Switch] | None = None,
 ) -> ReplayReport:
     """Replay ``callers`` against ``engine``'s tree and compare the outcomes."""
-    replayed = run_replay(engine, callers, switches=switches)
-    return build_report(engine.spec.name, engine.version, engine.spec.entry, callers, replayed)
+    platform = ReplayPlatform(engine, switches=switches)
+    kept: list[CallerBehaviour] = []
+    replayed: list[Replayed] = []
+    skipped: list[tuple[str, str]] = []
+    for caller in callers:
+        try:
+            replayed.append(platform.replay(caller))
+        except (IvrkitError, ValueError) as exc:
+            skipped.append((caller.session_id, _unplayable(exc)))
+            continue
+        kept.append(caller)
+    report = build_report(engine.spec.name, engine.version, engine.spec.entry, kept, replayed)
+    return replace(report, skipped=tuple(skipped))
+
+
+def _unplayable(exc: Exception) -> str:
+    said = " ".join(str(exc).split())[:200] or type(exc).__name__
+    return f"cannot be replayed: {said}"
 
 
 def replay_store(
@@ -65,13 +81,18 @@ def replay_store(
 ) -> ReplayReport:
     """Replay the ended sessions ``store`` recorded (started at ``since`` or later, the newest
     ``limit``) against ``engine``'s tree, with the calendars' switches that are on now."""
-    callers = [
-        behaviour_of(recorded) for recorded in recorded_sessions(store, since=since, limit=limit)
-    ]
+    callers: list[CallerBehaviour] = []
+    unreadable: list[tuple[str, str]] = []
+    for recorded in recorded_sessions(store, since=since, limit=limit):
+        try:
+            callers.append(behaviour_of(recorded))
+        except (IvrkitError, ValueError) as exc:
+            unreadable.append((recorded.record.session_id, _unplayable(exc)))
     switches = SwitchStore(store).closed() if engine.uses_calendars else None
     if not all(caller.trusted for caller in callers):
         callers = _replayed_old(store, engine, callers, switches)
-    return replay_callers(engine, callers, switches=switches)
+    report = replay_callers(engine, callers, switches=switches)
+    return replace(report, skipped=(*unreadable, *report.skipped))
 
 
 def _replayed_old(
@@ -94,7 +115,11 @@ def _replayed_old(
         if platform is None:
             found.append(caller)
             continue
-        old = platform.replay(caller)
+        try:
+            old = platform.replay(caller)
+        except (IvrkitError, ValueError):
+            found.append(caller)  # compared with its recorded outcome; its own replay says why
+            continue
         found.append(replace(caller, outcome=old.outcome, path=old.path))
     return found
 

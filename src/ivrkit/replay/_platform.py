@@ -25,6 +25,8 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
+from pydantic import TypeAdapter
+
 from ivrkit import _outcomes as outcomes
 from ivrkit import wire
 from ivrkit.calendars import Switch
@@ -36,6 +38,7 @@ from ivrkit.simulator import Answer, CaptureDefaults, SimulatorConfig
 from ivrkit.simulator._calls.capture import CaptureSettings, key_times, simulate
 from ivrkit.trees import Tree
 from ivrkit.trees._engine import Engine
+from ivrkit.wire._events import Identifier
 
 __all__ = ["REPLAY_CUSTOMER", "ReplayPlatform", "Replayed", "run_replay"]
 
@@ -49,6 +52,8 @@ EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 """When a replayed call starts if the recording has no start time."""
 PLANS = 4096
 """Distinct answers whose plan is kept (answers repeat: a tree has few distinct ones)."""
+
+_IDENTIFIER: TypeAdapter[str] = TypeAdapter(Identifier)
 
 _STATUS_BY_ANSWER = {Answer.BUSY: "BUSY", Answer.NO_ANSWER: "NO_ANSWER", Answer.FAIL: "FAILED"}
 _TWO_CALLS = "invalid answer: a session holds at most two calls"
@@ -243,6 +248,11 @@ class ReplayPlatform:
             sub_account_id=SUBACCOUNT,
             digits=None if received else digits,
         )
+
+        # The ids are checked as the full event checks them, so a session whose ids the wire
+        # cannot carry fails here, as it would with the full event, whatever was answered before.
+        _IDENTIFIER.validate_python(fields.event_id)
+        _IDENTIFIER.validate_python(fields.session_id)
 
         def event() -> wire.CallActionEvent:
             return self._event(fields, received)

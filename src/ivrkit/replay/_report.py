@@ -78,6 +78,8 @@ class ReplayReport:
     """Every session that ends differently, in the order replayed."""
     errors: tuple[tuple[str, str], ...] = ()
     """Sessions whose replay the simulator ended in ERROR: (session id, its message)."""
+    skipped: tuple[tuple[str, str], ...] = ()
+    """Recorded sessions that could not be replayed at all: (session id, why); not counted."""
 
     @property
     def changed(self) -> int:
@@ -92,6 +94,7 @@ class ReplayReport:
             "matrix": [cell.to_json() for cell in self.cells],
             "changes": [change.to_json() for change in self.changes],
             "errors": [{"sessionId": sid, "error": error} for sid, error in self.errors],
+            "skipped": [{"sessionId": sid, "reason": why} for sid, why in self.skipped],
         }
 
 

@@ -28,6 +28,7 @@ from ivrkit.server._body import MAX_BODY_BYTES
 from ivrkit.server._committer import COMMIT_TIMEOUT, Committer
 from ivrkit.server._metrics import CONTENT_TYPE, ServerMetrics
 from ivrkit.server._pipeline import JSON, Durability, WebhookPipeline
+from ivrkit.server._reloading import Watcher
 from ivrkit.server._spool import Spool
 from ivrkit.server._switches import SWITCH_TTL, SWITCH_WAIT, SwitchReader
 from ivrkit.server._treeset import TreeSet
@@ -144,6 +145,9 @@ class WebhookApp(Starlette):
         self.server_metrics = metrics
         self.owns_store = owns_store
         self.reload_interval = reload_interval
+        self.watcher = Watcher(self.trees, reload_interval) if reload_interval else None
+        self.stopped: str | None = None
+        """Why the server's lifespan has ended (its store closed), or None."""
         routes: list[BaseRoute] = [
             # POSTs are served by __call__ before any routing; listed so that other methods get
             # a 405 and other channels' tree paths a 404.
@@ -179,18 +183,34 @@ class WebhookApp(Starlette):
         (``/webhooks/{channel}/{flow}`` for a channel other than vca and vss)."""
         return Response(status_code=404)
 
+    def failure(self) -> str | None:
+        """Why this server cannot keep what it answers (its committer, store or watcher has
+        stopped), or None: ``/healthz`` and ``/readyz`` both answer 503 with it."""
+        if self.stopped is not None:
+            return self.stopped
+        if self.watcher is not None and self.watcher.failure is not None:
+            return self.watcher.failure
+        return self.committer.failure()
+
     async def healthz(self, request: Request) -> Response:
         spool, committer, trees = self.spool, self.committer, self.trees
         spooled, quarantined = await anyio.to_thread.run_sync(
             lambda: (spool.pending(), spool.quarantined())
         )
-        problems = []
+        failure = self.failure()
+        problems = [failure] if failure else []
         if committer.stalled:
             problems.append("the store has not committed for longer than the commit timeout")
+        elif committer.failing:
+            problems.append("the store failed a commit and has not committed since")
         if spooled:
             problems.append(f"{spooled} deliveries wait in the spool for the store")
+        slow_reload = self.watcher.slow if self.watcher is not None else None
+        if slow_reload:
+            problems.append(slow_reload)
+        status = "failed" if failure else "degraded" if problems else "ok"
         body = {
-            "status": "degraded" if problems else "ok",
+            "status": status,
             "problems": problems,
             "flows": trees.names(),
             "versions": {tree.name: tree.version for tree in trees.current()},
@@ -199,12 +219,11 @@ class WebhookApp(Starlette):
             "quarantinedDeliveries": quarantined,
             **committer.health(),
         }
-        return Response(
-            json.dumps(body), status_code=503 if committer.stalled else 200, media_type=JSON
-        )
+        unhealthy = failure is not None or committer.stalled or committer.failing
+        return Response(json.dumps(body), status_code=503 if unhealthy else 200, media_type=JSON)
 
     async def readyz(self, request: Request) -> Response:
-        problem = await readiness.check(self.store)
+        problem = self.failure() or await readiness.check(self.store)
         body = {"status": "ready" if problem is None else "not-ready", "problem": problem}
         return Response(json.dumps(body), status_code=503 if problem else 200, media_type=JSON)
 
@@ -236,13 +255,14 @@ class WebhookApp(Starlette):
             )
         try:
             async with anyio.create_task_group() as tasks:
-                if self.reload_interval:
-                    tasks.start_soon(_watch, self.trees, self.reload_interval)
+                if self.watcher is not None:
+                    tasks.start_soon(self.watcher.run)
                 try:
                     yield
                 finally:
                     tasks.cancel_scope.cancel()
         finally:
+            self.stopped = "the server is stopping: its committer and store are closed"
             # Outside the cancelled task group, and shielded: what is queued must be written.
             with anyio.CancelScope(shield=True):
                 await anyio.to_thread.run_sync(committer.stop)
@@ -279,10 +299,3 @@ def as_tree_set(tree: Tree | Sequence[Tree] | TreeSet | None) -> TreeSet:
     if isinstance(tree, Tree):
         return TreeSet([tree])
     return TreeSet(list(tree))
-
-
-async def _watch(trees: TreeSet, interval: float) -> None:
-    while True:
-        await anyio.sleep(interval)
-        for message in await anyio.to_thread.run_sync(trees.reload_changed):
-            log.warning("%s", message)

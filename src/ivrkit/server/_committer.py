@@ -50,6 +50,8 @@ QUEUE_LIMIT = 10_000
 """Records waiting at most; past it a request waits for room (that request, not the loop)."""
 COMMIT_TIMEOUT = 2.0
 """Seconds a request waits for its commit before its record is spooled instead."""
+RETRY = 1.0
+"""Seconds between two tries to move the spool into the store while no delivery comes."""
 
 Where = Literal["store", "spool", "quarantine"]
 T = TypeVar("T")
@@ -127,11 +129,19 @@ class Committer:
         self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
         self._queue_limit = queue_limit
         self._deadlines = Deadlines(commit_timeout)
-        self.projecting = Projecting(store, busy=lambda: self._queue.qsize() > 0)
+        self.last_commit = 0.0
+        """When (``time.monotonic()``) a batch last committed."""
+        self.projecting = Projecting(
+            store,
+            busy=lambda: self._queue.qsize() > 0,
+            last_commit=lambda: self.last_commit,
+        )
         self._thread = threading.Thread(target=self._run, name="ivrkit-committer", daemon=True)
         self._state = "new"  # then "running", then "stopped"
         self._state_lock = threading.Lock()
         self._busy_since: float | None = None
+        self._ended: str | None = None
+        self._failing_since: float | None = None
         self._spooled = spool is not None and spool.pending() > 0
         self.batches = 0
         self.committed = 0
@@ -251,23 +261,59 @@ class Committer:
         return since is not None and time.monotonic() - since > self.commit_timeout
 
     @property
+    def failing(self) -> bool:
+        """True from a commit the store failed (or did not answer in time) until the next one
+        it takes: a store that still hangs stays unhealthy after its statements time out."""
+        return self._failing_since is not None
+
+    @property
     def queued(self) -> int:
         return self._queue.qsize()
 
+    def failure(self) -> str | None:
+        """Why deliveries are no longer committed (the committer or its projector has
+        stopped), or None while they are."""
+        if self._state == "stopped":
+            return "the committer has stopped: deliveries are no longer committed"
+        if self._state == "running" and not self._thread.is_alive():
+            return f"the committer thread has ended: {self._ended or 'unexpectedly'}"
+        if self._state == "running":
+            return self.projecting.failure()
+        return None
+
     def health(self) -> dict[str, Any]:
         since = self._busy_since
+        state = "ended" if self._state == "running" and not self._thread.is_alive() else self._state
         return {
-            "committer": "stalled" if self.stalled else self._state,
+            "committer": "stalled" if self.stalled else state,
             "queued": self.queued,
             "commitRunningSeconds": round(time.monotonic() - since, 3) if since else 0,
+            "storeFailingSeconds": (
+                round(time.monotonic() - self._failing_since, 3) if self._failing_since else 0
+            ),
         }
 
     # -- the committer thread -------------------------------------------------------------------
 
     def _run(self) -> None:
+        try:
+            self._commit_until_stopped()
+        except BaseException as exc:  # noqa: BLE001 - said in /healthz, not lost in stderr
+            self._ended = f"{type(exc).__name__}: {exc}"
+            log.critical("the committer thread has ended: %s", self._ended, exc_info=exc)
+
+    def _commit_until_stopped(self) -> None:
         stopping = False
         while not stopping:
-            items = [self._queue.get()]
+            try:
+                items = [self._queue.get(timeout=RETRY if self._spooled else None)]
+            except queue.Empty:  # idle with deliveries spooled: is the store back?
+                self._busy_since = time.monotonic()  # a hung try shows as a stall
+                try:
+                    self._replay_spool(probe=True)
+                finally:
+                    self._busy_since = None
+                continue
             while len(items) < MAX_BATCH:
                 try:
                     items.append(self._queue.get_nowait())
@@ -326,6 +372,8 @@ class Committer:
             return
         self.batches += 1
         self.committed += len(run)
+        self._failing_since = None
+        self.last_commit = time.monotonic()
         self._observe(len(run), started)
         self.projecting.poke()
         _settle_all(
@@ -393,6 +441,8 @@ class Committer:
                 self.spool.quarantine(delivery, str(error))
                 return Kept("quarantine", delivery)
             log.warning("%s spooled (%s)", _label(item), error or "commit timed out")
+            if self._failing_since is None:
+                self._failing_since = time.monotonic()
             self.spool.append_delivery(delivery, item.write)
         except OSError as exc:
             log.exception("%s not kept: the spool refused it too", _label(item))
@@ -400,18 +450,20 @@ class Committer:
         self._spooled = True
         return Kept("spool", delivery)
 
-    def _replay_spool(self) -> None:
+    def _replay_spool(self, *, probe: bool = False) -> None:
         from ivrkit.server._store_writes import replay_spool
 
         assert self.spool is not None
         try:
-            moved = replay_spool(self.store, self.spool)
+            moved = replay_spool(self.store, self.spool, probe=probe)
         except OSError:
             log.exception("could not replay the spool %s", self.spool.path)
             return
         if moved:
             log.warning("replayed %d spooled deliveries into the store", moved)
         self._spooled = self.spool.pending() > 0
+        if not self._spooled:
+            self._failing_since = None
 
 
 class Deadlines:

@@ -40,6 +40,11 @@ class Seen(DeliveryIds):
         """The parsed event's type and ids (on every log line from now on)."""
         payload = event.payload
         self.event_type = event.event_type
+        if isinstance(event, wire.SessionSummaryEvent):
+            # A summary has a session and nothing else: no pydantic lookup (and exception) per
+            # missing attribute.
+            self.session_id = event.payload.session_id
+            return
         self.session_id = getattr(payload, "session_id", None)
         self.event_id = getattr(payload, "event_id", None)
         self.client_action_id = getattr(payload, "client_action_id", None)

@@ -103,9 +103,11 @@ class Spool:
         """Deliveries kept in the quarantine file."""
         return _count(self.quarantine_path)
 
-    def replay(self, deliver: Callable[[dict[str, Any]], None]) -> int:
+    def replay(self, deliver: Callable[[dict[str, Any]], None], *, probe: bool = False) -> int:
         """Feed every spooled delivery to ``deliver``; keep the ones that fail for a reason that
-        may pass, quarantine the ones the store refuses. Returns how many were delivered."""
+        may pass, quarantine the ones the store refuses. Returns how many were delivered. With
+        ``probe`` the first such failure keeps the rest untried (the store is still down: one
+        try, one log line)."""
         if not self.path.exists():
             return 0
         with self._locked():
@@ -116,6 +118,9 @@ class Spool:
             refused: list[str] = []
             done = 0
             for line in lines:
+                if probe and kept:
+                    kept.append(line)
+                    continue
                 try:
                     deliver(json.loads(line))
                     done += 1

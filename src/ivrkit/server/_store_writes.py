@@ -49,10 +49,10 @@ def _event_time(text: str | None) -> datetime:
     return datetime.now(UTC)
 
 
-def replay_spool(store: Store, spool: Spool) -> int:
+def replay_spool(store: Store, spool: Spool, *, probe: bool = False) -> int:
     """Move every spooled delivery into the store; what still fails stays spooled, what the
-    store refuses is quarantined. Replaying is idempotent: an event or a summary already
-    stored is not stored twice."""
+    store refuses is quarantined (with ``probe``, the first failure ends the replay). Replaying
+    is idempotent: an event or a summary already stored is not stored twice."""
 
     def deliver(item: dict[str, Any]) -> None:
         delivery, update = spooled_delivery(item, "replayed from the spool")
@@ -87,4 +87,4 @@ def replay_spool(store: Store, spool: Spool) -> int:
         else:
             store.record_delivery(delivery)
 
-    return spool.replay(deliver)
+    return spool.replay(deliver, probe=probe)

@@ -240,6 +240,13 @@ class TreeSet:
             except IvrkitError as exc:
                 messages.append(f"kept the running {name!r}: the changed file fails: {exc}")
                 continue
+            except Exception as exc:  # noqa: BLE001 - a file may make any loader fail
+                reason = " ".join(str(exc).split())[:300]
+                messages.append(
+                    f"kept the running {name!r}: loading the changed file {slot.path} failed: "
+                    f"{type(exc).__name__}: {reason}"
+                )
+                continue
             if tree.name != name:
                 messages.append(f"kept {name!r}: the file now names the tree {tree.name!r}")
                 continue

@@ -39,13 +39,13 @@ def utc_now() -> datetime:
 
 def iso_ms(moment: datetime) -> str:
     """``2024-05-16T04:12:11.217Z``: how call events write time."""
-    naive = moment.astimezone(UTC).replace(tzinfo=None)
-    return naive.isoformat(timespec="milliseconds") + "Z"
+    # isoformat of an aware moment ends in "+00:00": cheaper to cut than strftime or replace
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def iso_s(moment: datetime) -> str:
     """``2026-01-13T08:26:58Z``: how session summaries write time (whole seconds)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).isoformat(timespec="seconds")[:-6] + "Z"
 
 
 class Timeline(ABC):

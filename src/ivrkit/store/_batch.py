@@ -1,8 +1,9 @@
-"""Writing many CALL_ACTION deliveries in one transaction (the server's group commit).
+"""Writing many deliveries in one transaction (the server's group commit).
 
 One query finds which events are already stored, then one executemany of a statement compiled
-once (:mod:`ivrkit.store._prepared`) appends a row per delivery, and another keeps the session
-variables answers set: a batch of a hundred events costs little more than one. A concurrent
+once (:mod:`ivrkit.store._prepared`) appends a row per delivery — CALL_ACTIONs and summaries
+alike, in the order they came — and another keeps the session variables answers set: a batch of
+a hundred deliveries costs three statements, whatever their mix. A concurrent
 writer in another process (another replica) can still win a race for an event; the unique index
 then fails the whole batch, and the caller falls back to :meth:`Store.record_vca` one delivery
 at a time, which waits for the twin's commit and returns its answer.
@@ -22,7 +23,7 @@ from ivrkit.store import _convert as convert
 from ivrkit.store import _schema as schema
 from ivrkit.store._prepared import Prepared
 from ivrkit.store._projector import encode_facts
-from ivrkit.store._records import Delivery, VcaWrite
+from ivrkit.store._records import Delivery, SummaryWrite, VcaWrite
 from ivrkit.store._statements import Statements
 
 CHUNK = 500
@@ -37,9 +38,11 @@ class BatchWriter:
         self._dialect = dialect
         self._prepared: dict[str, Prepared] = {}
 
-    def write_vca(self, conn: Connection, items: Sequence[VcaWrite]) -> list[tuple[Delivery, bool]]:
-        """:func:`write_vca` with this store's statements."""
-        return write_vca(conn, self, items)
+    def append(
+        self, conn: Connection, items: Sequence[VcaWrite | SummaryWrite]
+    ) -> list[tuple[Delivery, bool]]:
+        """:func:`append` with this store's statements."""
+        return append(conn, self, items)
 
     def run(self, conn: Connection, name: str, rows: list[dict[str, Any]]) -> None:
         """Run the statement ``name`` of :class:`Statements` once per row, in order."""
@@ -53,19 +56,39 @@ class BatchWriter:
         prepared.executemany(conn, rows)
 
 
-def write_vca(
-    conn: Connection, writer: BatchWriter, items: Sequence[VcaWrite]
+def summary_values(delivery: Delivery) -> dict[str, Any]:
+    """A summary's row: the keys of every appended row (one statement appends them all)."""
+    values = convert.delivery_values(delivery)
+    values["answered_event_id"] = None
+    values["facts"] = None
+    return values
+
+
+def append(
+    conn: Connection, writer: BatchWriter, items: Sequence[VcaWrite | SummaryWrite]
 ) -> list[tuple[Delivery, bool]]:
-    """Store every delivery whose event is not stored yet, with its session update and its
-    variables. For each item, in order: ``(stored delivery, True)`` when it was stored now, or
-    ``(the event's first delivery, False)`` when that event was already answered (its answer
-    is the one to replay)."""
-    event_ids = [item.delivery.event_id for item in items if item.delivery.event_id is not None]
-    first: dict[str, Delivery] = _stored_events(conn, event_ids)
+    """Append every delivery whose event is not stored yet (CALL_ACTIONs with their session
+    update and variables, summaries as they are), in order. For each item: ``(stored delivery,
+    True)`` when it was stored now, or ``(the event's first delivery, False)`` when that
+    CALL_ACTION was already answered (its answer is the one to replay). A summary is always
+    fresh: whether it is its session's first is for the projection to find."""
+    event_ids = [
+        item.delivery.event_id
+        for item in items
+        if isinstance(item, VcaWrite) and item.delivery.event_id is not None
+    ]
+    first: dict[str, Delivery] = _stored_events(conn, event_ids) if event_ids else {}
     results: list[tuple[Delivery, bool]] = []
-    deliveries: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
     variables: list[dict[str, Any]] = []
     for item in items:
+        if isinstance(item, SummaryWrite):
+            delivery = item.delivery
+            if delivery.session_id is None:
+                delivery = replace(delivery, session_id=item.event.payload.session_id)
+            rows.append(summary_values(delivery))
+            results.append((delivery, True))
+            continue
         delivery, update = item.delivery, item.update
         if update is not None and delivery.session_id is None:
             delivery = replace(delivery, session_id=update.session_id)
@@ -79,12 +102,13 @@ def write_vca(
         values = convert.delivery_values(delivery)
         values["answered_event_id"] = event_id
         values["facts"] = encode_facts(update) if update is not None else None
-        deliveries.append(values)
+        rows.append(values)
         if update is not None and item.variables:
             variables.extend(convert.variable_rows(update.session_id, item.variables))
-    # One row per delivery: the session tables are projected from it (ivrkit.store._projector);
-    # the variables an answer set are kept at once, for the next answer to read.
-    writer.run(conn, "insert_delivery_plain", deliveries)
+    # One row per delivery, in arrival order (the projector follows the log in id order): the
+    # session tables are projected from it (ivrkit.store._projector); the variables an answer
+    # set are kept at once, for the next answer to read.
+    writer.run(conn, "insert_delivery_plain", rows)
     writer.run(conn, "upsert_variables", variables)
     return results
 

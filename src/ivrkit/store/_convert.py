@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -67,6 +68,19 @@ def storable_json(value: Any) -> Any:
     if isinstance(value, list):
         return [storable_json(item) for item in value]
     return value
+
+
+def storable_parsed(value: Any, raw: str) -> Any:
+    """:func:`storable_json` of a value parsed from the JSON text ``raw``, without walking it
+    when nothing in it can need changing: no NUL in the text (as a character or an escape) and
+    every number finite (one encode in C checks them all)."""
+    if "\x00" not in raw and "\\u0000" not in raw:
+        try:
+            json.dumps(value, allow_nan=False)
+        except (ValueError, TypeError):
+            return storable_json(value)
+        return value
+    return storable_json(value)
 
 
 def storable_text(text: str) -> str:

@@ -9,7 +9,8 @@ beside the raw deliveries is built here afterwards, a batch at a time, with the 
 the projector resumes from that position; a rebuild (:func:`rebuild`) empties the projections
 and follows the log from its start, and gives the same tables.
 
-The projections trail the log by the time one batch takes (milliseconds while a server runs;
+The projections trail the log by the time one batch takes (milliseconds while a server runs,
+up to about a second while it is busy: :mod:`ivrkit.server._projecting`;
 :meth:`ivrkit.store.Store.catch_up` waits for them). Session variables are not a projection:
 an answer reads them, so the append writes them with the delivery.
 
@@ -146,10 +147,13 @@ class Projector:
             conn.execute(text(f"SELECT pg_advisory_lock({_APPEND_KEY})"), {"key": APPEND_LOCK})
             try:
                 rows = conn.execute(query, params).all()
-            finally:
-                conn.execute(
-                    text(f"SELECT pg_advisory_unlock({_APPEND_KEY})"), {"key": APPEND_LOCK}
-                )
+            except BaseException:
+                # The lock is the session's, and a failed transaction cannot run the unlock
+                # (a read cancelled by statement_timeout while the table is locked): end the
+                # session, or the pooled connection keeps it and every append waits forever.
+                conn.invalidate()
+                raise
+            conn.execute(text(f"SELECT pg_advisory_unlock({_APPEND_KEY})"), {"key": APPEND_LOCK})
         else:
             rows = conn.execute(query, params).all()
         if not rows:
@@ -240,7 +244,7 @@ class Projector:
                     "session_id": sid,
                     "session_status": event.payload.session_status,
                     "received_at": row.received_at,
-                    "payload": convert.storable_json(event.payload.to_wire()),
+                    "payload": convert.storable_parsed(event.payload.to_wire(), row.body),
                     "version": convert.int64(event.version),
                 }
                 for sid, (row, event) in first.items()

@@ -9,7 +9,7 @@ and a test compares the two.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
@@ -29,6 +29,9 @@ from sqlalchemy import (
     TypeDecorator,
 )
 
+if TYPE_CHECKING:
+    from sqlalchemy.sql.type_api import _BindProcessorType
+
 REVISION = "0008"
 """The migration these tables are: the newest in ``ivrkit/store/_migrations`` (a test keeps the two
 equal). A store recording it opens without running Alembic."""
@@ -47,6 +50,23 @@ class UtcDateTime(TypeDecorator[datetime]):
         # SQLite has no time zones: store naive UTC, whose text sorts in time order.
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
+    def bind_processor(self, dialect: Dialect) -> _BindProcessorType[datetime] | None:
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        # What process_bind_param then SQLite's DATETIME processor make, in one call (the
+        # projector binds hundreds of timestamps per batch): naive UTC, as SQLite's text.
+        def process(value: datetime | None) -> str | None:
+            if value is None:
+                return None
+            if value.tzinfo is UTC:  # the common case: "+00:00" cut off the text
+                return value.isoformat(" ", "microseconds")[:-6]
+            if value.tzinfo is not None:
+                value = value.astimezone(UTC).replace(tzinfo=None)
+            return value.isoformat(" ", "microseconds")
+
+        return process
+
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
@@ -64,6 +84,10 @@ class SafeText(TypeDecorator[str]):
         if value is not None and dialect.name != "sqlite" and "\x00" in value:
             return value.replace("\x00", "\ufffd")
         return value
+
+    def bind_processor(self, dialect: Dialect) -> _BindProcessorType[str] | None:
+        # SQLite keeps NUL characters: no processing at all (not a call per value that returns it).
+        return None if dialect.name == "sqlite" else super().bind_processor(dialect)
 
 
 def _text(name: str, *args: Any, **kwargs: Any) -> Column[str]:

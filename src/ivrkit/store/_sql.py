@@ -62,14 +62,6 @@ IN_CHUNK = 1000
 DUPLICATE_SUMMARY_NOTE = projector.DUPLICATE_SUMMARY_NOTE
 
 
-def _summary_values(delivery: Delivery) -> dict[str, Any]:
-    """A summary's row: the keys of every appended row (one statement appends them all)."""
-    values = convert.delivery_values(delivery)
-    values["answered_event_id"] = None
-    values["facts"] = None
-    return values
-
-
 def open_store(
     url: str, *, create: bool = True, upgrade: bool = False, counters: Counters | None = None
 ) -> Store:
@@ -258,29 +250,9 @@ class Store:
         ``(stored delivery, fresh)``; a summary is always fresh (whether it is its session's
         first is for the projection to find). The session tables follow when the projections
         catch up (:meth:`catch_up`). A StoreError means nothing was stored."""
-        results: list[tuple[Delivery, bool]] = []
-        summaries: list[dict[str, Any]] = []
         with self._transaction(write=True) as conn:
             projector.lock_for_append(conn)
-            run: list[VcaWrite] = []
-            for item in items:
-                if isinstance(item, VcaWrite):
-                    run.append(item)
-                    continue
-                if run:
-                    self._batch.run(conn, "insert_delivery_plain", summaries)
-                    summaries = []
-                    results += self._batch.write_vca(conn, run)
-                    run = []
-                delivery = item.delivery
-                if delivery.session_id is None:
-                    delivery = replace(delivery, session_id=item.event.payload.session_id)
-                summaries.append(_summary_values(delivery))
-                results.append((delivery, True))
-            self._batch.run(conn, "insert_delivery_plain", summaries)
-            if run:
-                results += self._batch.write_vca(conn, run)
-        return results
+            return self._batch.append(conn, items)
 
     def record_summary(self, delivery: Delivery, event: SessionSummaryEvent) -> bool:
         """Store a SESSION_SUMMARY delivery, the summary with its legs, and close the session.
@@ -292,7 +264,9 @@ class Store:
             delivery = replace(delivery, session_id=event.payload.session_id)
         with self._transaction(write=True) as conn:
             projector.lock_for_append(conn)
-            new_id = conn.execute(self._sql.insert_delivery, _summary_values(delivery)).scalar_one()
+            new_id = conn.execute(
+                self._sql.insert_delivery, batch.summary_values(delivery)
+            ).scalar_one()
         self.catch_up()
         with self._transaction(write=False) as conn:
             outcome = conn.execute(select(_D.outcome).where(_D.id == new_id)).scalar_one()

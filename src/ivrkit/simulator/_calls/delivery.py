@@ -20,7 +20,7 @@ from typing import Any
 from ivrkit.simulator._account.faults import FaultPlan
 from ivrkit.simulator._account.webhooks import Webhook
 from ivrkit.simulator._calls.judge import preview
-from ivrkit.simulator._calls.posting import Poster, PostFailed
+from ivrkit.simulator._calls.posting import Headers, Poster, PostFailed
 from ivrkit.simulator._calls.session import Session, StaleCopy
 from ivrkit.simulator._calls.transcript import Later, WebhookSent
 from ivrkit.simulator._timelines import Timeline
@@ -99,11 +99,11 @@ class Deliverer:
             session.stale.setdefault(hook.type, []).append(copy_of)
         return result
 
-    def _headers(self, hook: Webhook) -> dict[str, str]:
-        headers = {"Content-Type": "application/json", "User-Agent": self._user_agent}
+    def _headers(self, hook: Webhook) -> Headers:
+        headers = [("Content-Type", "application/json"), ("User-Agent", self._user_agent)]
         if hook.auth_header:
-            headers["Authorization"] = hook.auth_header
-        return headers
+            headers.append(("Authorization", hook.auth_header))
+        return tuple(headers)
 
     async def send_stale(self, session: Session, stale: StaleCopy) -> None:
         """Deliver a held-back copy of an earlier event, now out of order."""
@@ -120,7 +120,7 @@ class Deliverer:
                 await self.send_stale(session, copy)
 
     async def _attempt(
-        self, hook: Webhook, content: bytes, headers: dict[str, str], attempt: int, timeout: float
+        self, hook: Webhook, content: bytes, headers: Headers, attempt: int, timeout: float
     ) -> DeliveryResult:
         started = time.perf_counter()
         try:

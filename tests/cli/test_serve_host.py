@@ -1,0 +1,80 @@
+"""`ivrkit serve --host`: an IPv6 address in its URL form ([::1]) is served; an address the
+server cannot listen on is one line and exit 1, before the banner says it serves."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ivrkit._serving import free_port
+from tests.cli.run import ivrkit
+from tests.cli.test_mistakes import one_line_error
+
+
+@pytest.mark.parametrize(
+    ("host", "words"),
+    [
+        ("192.0.2.1", "cannot listen on 192.0.2.1:"),  # documentation range: not this machine
+        ("[2001:db8::1]", "cannot listen on [2001:db8::1]:"),
+    ],
+)
+def test_an_address_not_of_this_machine_is_one_line_before_the_banner(
+    tmp_path: Path, host: str, words: str
+) -> None:
+    result = ivrkit("serve", "--host", host, "--db", f"sqlite:///{tmp_path / 'x.db'}", cwd=tmp_path)
+    one_line_error(result, 1, words)
+    assert "ivrkit serving" not in result.stdout
+
+
+def test_a_port_in_use_is_one_line_before_the_banner(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = ivrkit(
+            "serve", "--port", str(port), "--db", f"sqlite:///{tmp_path / 'x.db'}", cwd=tmp_path
+        )
+    one_line_error(result, 1, f"cannot listen on 127.0.0.1:{port}")
+    assert "ivrkit serving" not in result.stdout
+
+
+def _ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(not _ipv6_loopback(), reason="this machine has no IPv6 loopback")
+def test_an_ipv6_host_in_brackets_is_served(tmp_path: Path) -> None:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from ivrkit._cli import main; main()", "serve"]
+        + ["--host", "[::1]", "--port", str(port), "--db", f"sqlite:///{tmp_path / 'x.db'}"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        answered = None
+        while answered is None and time.monotonic() < deadline:
+            assert proc.poll() is None, proc.communicate()[0].decode()
+            try:
+                answered = httpx.get(f"http://[::1]:{port}/healthz", timeout=2)
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        assert answered is not None and answered.status_code == 200
+    finally:
+        proc.terminate()
+        output = proc.communicate(timeout=30)[0].decode()
+    assert f"on http://[::1]:{port} " in output, output
