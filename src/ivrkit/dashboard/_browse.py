@@ -202,24 +202,31 @@ class Browser:
             summary=self.store.summary(session_id),
         )
 
-    def mark(self) -> tuple[int, int]:
-        """Where the store is now: the newest session row and the newest summary row."""
-        with self.store.reading() as conn:
+    def mark(self, *, catch_up: int | None = None) -> tuple[int, int]:
+        """Where the store is now: the newest session row and the newest summary row
+        (``catch_up``: as :meth:`ivrkit.store.Store.reading`)."""
+        with self.store.reading(catch_up=catch_up) as conn:
             session_id = conn.execute(select(func.max(_S.id))).scalar_one_or_none()
             summary_id = conn.execute(select(func.max(_SUM.id))).scalar_one_or_none()
         return int(session_id or 0), int(summary_id or 0)
 
     def changes(
-        self, since: tuple[int, int], *, limit: int = 200, until: tuple[int, int] | None = None
+        self,
+        since: tuple[int, int],
+        *,
+        limit: int = 200,
+        until: tuple[int, int] | None = None,
+        catch_up: int | None = None,
     ) -> Changes:
         """Sessions first seen and summaries stored after ``since`` (a :meth:`mark`), at most
         ``limit`` of each, oldest first; with ``until`` (another mark) none after it, and the
         mark returned is ``until`` once everything up to it was read. Both read by primary key,
-        so a poll costs next to nothing however large the store."""
+        so a poll costs next to nothing however large the store. ``catch_up``: as
+        :meth:`ivrkit.store.Store.reading`."""
         last_session, last_summary = since
         session_cap = [_S.id <= until[0]] if until is not None else []
         summary_cap = [_SUM.id <= until[1]] if until is not None else []
-        with self.store.reading() as conn:
+        with self.store.reading(catch_up=catch_up) as conn:
             new_rows = (
                 conn.execute(
                     select(schema.sessions)
