@@ -15,7 +15,8 @@ import pytest
 from ivrkit._harness import IvrHarness
 from ivrkit._serving import BackgroundServer
 from ivrkit.dashboard import DashboardSettings, standalone_app
-from ivrkit.dashboard._live import parse_mark
+from ivrkit.dashboard._browse import Browser
+from ivrkit.dashboard._live import SPREAD, LiveFeed, parse_mark
 from ivrkit.store import Store, open_store
 from tests.dashboard.conftest import CUSTOMER
 
@@ -77,6 +78,16 @@ def test_a_new_call_appears_and_ends_on_the_stream(tmp_path) -> None:
                     assert data.get("session_id") != call.session_id
                     if data.get("session_id") == second.session_id:
                         break
+
+
+def test_streams_wake_spread_over_the_first_part_of_each_tick(store: Store) -> None:
+    # All woken at once, 500 streams held the event loop while webhook answers waited.
+    feed = LiveFeed(Browser(store), DashboardSettings(poll_interval=2.0))
+    phases = sorted(feed._next_phase() for _ in range(500))
+    assert 0 <= phases[0] and phases[-1] < SPREAD * 2.0
+    edges = [0.0, *phases, SPREAD * 2.0]
+    widest = max(after - before for before, after in zip(edges, edges[1:], strict=False))
+    assert widest < 3 * SPREAD * 2.0 / 500, f"a gap of {widest:.4f} s between wake-ups"
 
 
 def test_marks_are_read_strictly() -> None:

@@ -129,6 +129,24 @@ def test_projections_follow_the_log_whatever_its_batches(store: Store) -> None:
     assert projected(store) == incremental
 
 
+def test_a_polling_read_catches_up_only_as_far_as_it_is_told(store: Store) -> None:
+    def sessions() -> int:
+        with store._transaction(write=False) as conn:
+            return len(conn.execute(select(schema.sessions.c.session_id)).all())
+
+    append(store, traffic(24), batch=7)
+    with store.reading(catch_up=0) as conn:
+        assert conn.execute(select(schema.sessions.c.session_id)).all() == []
+    assert store.behind()
+    with store.reading(catch_up=5):
+        pass
+    assert 1 <= sessions() <= 5, "five log rows projected, in one transaction"
+    assert store.behind()
+    with store.reading():
+        pass
+    assert sessions() == 24 and not store.behind()
+
+
 def test_the_counters_count_an_event_stored_after_its_summary(store: Store) -> None:
     writes = traffic(8)
     append(store, writes, batch=5)

@@ -155,15 +155,19 @@ class LiveFeed:
         # A client that goes is noticed by the response (it listens for the disconnect and
         # cancels this), or by the next write failing.
         settings = self.settings
-        # Where in each tick this stream wakes: successive streams spread evenly over SPREAD.
-        self._streams_begun += 1
-        phase = (self._streams_begun * _GOLDEN) % 1.0 * SPREAD * settings.poll_interval
+        phase = self._next_phase()
         yield f"retry: {RETRY_MS}\nid: {mark[0]}-{mark[1]}\n: connected\n\n"
         with anyio.move_on_after(settings.stream_lifetime):
             while not self.closed:
                 frame, mark = await self.step(mark, self._tick())
                 yield frame or ": idle\n\n"  # a comment: finds a client that has gone
                 await self._next_tick(phase)
+
+    def _next_phase(self) -> float:
+        """Seconds into every tick a new stream wakes: successive streams fall evenly over the
+        first ``SPREAD`` of the tick (each in the widest gap the ones before it left)."""
+        self._streams_begun += 1
+        return (self._streams_begun * _GOLDEN) % 1.0 * SPREAD * self.settings.poll_interval
 
     def _tick(self) -> int:
         return math.floor(time.monotonic() / self.settings.poll_interval)
