@@ -183,3 +183,4 @@ def test_haproxy_two_replicas_and_a_kill_9_lose_and_double_nothing(
                 proc.wait(30)
             except subprocess.TimeoutExpired:
                 proc.kill()
+                proc.wait(10)  # reaped, or its Popen warns of a process still running

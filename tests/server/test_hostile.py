@@ -124,9 +124,13 @@ def test_deeply_nested_json_is_400_not_the_entry_menu(
     assert store.deliveries()[0].http_status == 400
 
 
-@pytest.mark.parametrize("parser", PARSERS)
+# httptools only: uvicorn's h11 protocol stops reading a pipelined request until the response
+# before it ends (flow control), so behind an endless response the head stays in the client's
+# socket, never in the server's memory; h11's cap is the 8 MB test below.
 @pytest.mark.e2e
-def test_a_huge_head_pipelined_behind_an_endless_response_gets_431(parser: str) -> None:
+def test_a_huge_head_pipelined_behind_an_endless_response_gets_431() -> None:
+    parser = "httptools"
+
     async def endless(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
@@ -143,13 +147,8 @@ def test_a_huge_head_pipelined_behind_an_endless_response_gets_431(parser: str) 
                 target=_send_ignoring_resets, args=(sock, _huge_header(4 * 1024 * 1024))
             )
             sender.start()
-            answer = read_all(sock, 3.0 if parser == "h11" else 10.0)
+            answer = read_all(sock)
             sender.join(30)
-    if parser == "h11" and answer == b"":
-        # uvicorn's h11 protocol stops reading a pipelined request until the response before it
-        # ends (flow control): when the first read held less than the cap, the rest of the head
-        # stays in the client's socket, never in the server's memory, and nothing is answered.
-        return
     assert b"HTTP/1.1 431 Request Header Fields Too Large" in answer, answer[-300:]
 
 
