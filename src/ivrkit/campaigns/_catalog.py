@@ -1,5 +1,6 @@
-"""The campaigns as their owner sees them: creating one, pausing, resuming or cancelling it, and
-reading its status, its report and the list of campaigns. What workers do while calling (claims,
+"""The campaigns as their owner sees them: creating one, editing, pausing, resuming or cancelling
+it (each recorded with who did it), and reading its status, its report, its changes and the list
+of campaigns. What workers do while calling (claims,
 attempts, leases) is in :mod:`~ivrkit.campaigns._claims`, :mod:`~ivrkit.campaigns._attempts` and
 :mod:`~ivrkit.campaigns._leases`.
 """
@@ -8,19 +9,38 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from pydantic import ValidationError
+from sqlalchemy import Connection, func, insert, select, update
 
 from ivrkit._clock import Clock, SystemClock
 from ivrkit.campaigns import _model as m
 from ivrkit.campaigns._contacts import ContactList
-from ivrkit.campaigns._tables import ATTEMPTS, CAMPAIGNS, CONTACTS, A, C, K, campaign_from_row
+from ivrkit.campaigns._outlook import outlook, rate_text
+from ivrkit.campaigns._tables import (
+    ATTEMPTS,
+    CAMPAIGNS,
+    CHANGES,
+    CONTACTS,
+    A,
+    C,
+    H,
+    K,
+    W,
+    campaign_from_row,
+)
 from ivrkit.errors import CampaignError
 from ivrkit.store import Store
 
-__all__ = ["CampaignStore"]
+__all__ = ["EDITABLE", "CampaignStore"]
+
+EDITABLE = ("rate", "window", "days", "attempts", "end", "max_concurrent", "retry_after", "flow")
+"""The settings ``edit`` changes on a campaign that has begun."""
+REUSABLE = (m.CANCELLED, m.DONE)
+"""States whose campaign gives its name up to a new one (and is kept as ``name~id``)."""
 
 
 class CampaignStore:
@@ -37,17 +57,33 @@ class CampaignStore:
     # -- what the owner does ---------------------------------------------------------------
 
     def create(
-        self, name: str, settings: m.CampaignSettings, contacts: ContactList, now: datetime
+        self,
+        name: str,
+        settings: m.CampaignSettings,
+        contacts: ContactList,
+        now: datetime,
+        *,
+        actor: str = "unknown",
     ) -> m.Campaign:
-        """A new campaign with its contacts (do-not-call ones kept as skipped)."""
+        """A new campaign with its contacts (do-not-call ones kept as skipped). The name of a
+        cancelled or done campaign is free: that campaign is renamed ``name~id`` (and keeps its
+        contacts, report and changes); an active or paused one keeps its name."""
         if not re.match(m.NAME_PATTERN, name):
             raise CampaignError(
                 f"campaign name {name!r} must be 1-64 letters, digits, '_', '.' or '-'"
             )
         due = max(now, settings.start) if settings.start else now
         with self.store.transaction() as conn:
-            if conn.execute(select(C.id).where(C.name == name)).first() is not None:
-                raise CampaignError(f"a campaign named {name!r} exists already; choose another")
+            held = conn.execute(select(C.id, C.state).where(C.name == name)).first()
+            if held is not None and held.state not in REUSABLE:
+                raise CampaignError(
+                    f"a campaign named {name!r} is {held.state}; cancel it first "
+                    f"(ivrkit campaign cancel {name}) or choose another name"
+                )
+            if held is not None:
+                kept = f"{name[: 63 - len(str(held.id))]}~{held.id}"
+                conn.execute(update(CAMPAIGNS).where(C.id == held.id).values(name=kept))
+                _record(conn, held.id, now, actor, m.RENAMED, None, name, kept)
             campaign_id = conn.execute(
                 insert(CAMPAIGNS).returning(C.id),
                 {
@@ -59,6 +95,7 @@ class CampaignStore:
                     "current_rate": settings.rate,
                 },
             ).scalar_one()
+            _record(conn, campaign_id, now, actor, m.CREATED)
             rows: list[dict[str, Any]] = [
                 {
                     "campaign_id": campaign_id,
@@ -81,8 +118,11 @@ class CampaignStore:
                 conn.execute(insert(CONTACTS), rows[start : start + 1000])
         return self.get(name)
 
-    def set_state(self, name: str, state: str, now: datetime) -> m.Campaign:
-        """Pause, resume or cancel; cancelling ends every contact not yet called."""
+    def set_state(
+        self, name: str, state: str, now: datetime, *, actor: str = "unknown"
+    ) -> m.Campaign:
+        """Pause, resume or cancel; cancelling ends every contact not yet called. Recorded as
+        a change by ``actor``."""
         campaign = self.get(name)
         allowed = {
             m.PAUSED: (m.ACTIVE,),
@@ -93,6 +133,7 @@ class CampaignStore:
             raise CampaignError(f"campaign {name!r} is {campaign.state}; it cannot become {state}")
         with self.store.transaction() as conn:
             conn.execute(update(CAMPAIGNS).where(C.id == campaign.id).values(state=state))
+            _record(conn, campaign.id, now, actor, m.STATE_ACTIONS[state])
             if state == m.CANCELLED:
                 conn.execute(
                     update(CONTACTS)
@@ -104,7 +145,102 @@ class CampaignStore:
                         updated_at=now,
                     )
                 )
-        return self.get(name)
+        return self.get_by_id(campaign.id)
+
+    def pause(self, name: str, now: datetime, *, actor: str = "unknown") -> m.Campaign:
+        """Stop placing calls (calls in progress end normally); workers wait for a resume."""
+        return self.set_state(name, m.PAUSED, now, actor=actor)
+
+    def resume(self, name: str, now: datetime, *, actor: str = "unknown") -> m.Campaign:
+        """Place calls again after a pause: waiting workers go on by themselves."""
+        return self.set_state(name, m.ACTIVE, now, actor=actor)
+
+    def cancel(self, name: str, now: datetime, *, actor: str = "unknown") -> m.Campaign:
+        """End the campaign: contacts not yet called end as cancelled; its name is free."""
+        return self.set_state(name, m.CANCELLED, now, actor=actor)
+
+    def edit(
+        self,
+        name: str,
+        changes: Mapping[str, Any],
+        now: datetime,
+        *,
+        actor: str = "unknown",
+    ) -> tuple[m.Campaign, list[m.CampaignChange]]:
+        """Change settings of an active or paused campaign (keys of :data:`EDITABLE`; ``end``
+        None removes the end); each setting that changed is recorded, old → new.
+
+        A new rate applies from the next call (and resets a slow-down); a new window or days
+        apply to the contacts not yet called at once (those waiting for the old window's
+        opening become due now), and to retries from their due time; fewer attempts end the
+        contacts that have had them (with their last outcome)."""
+        unknown = sorted(set(changes) - set(EDITABLE))
+        if unknown:
+            raise CampaignError(
+                f"cannot edit {', '.join(unknown)}; editable: {', '.join(EDITABLE)}"
+            )
+        campaign = self.get(name)
+        if campaign.state not in (m.ACTIVE, m.PAUSED):
+            raise CampaignError(f"campaign {name!r} is {campaign.state}: nothing to edit")
+        old = campaign.settings
+        try:
+            new = m.CampaignSettings.model_validate({**old.model_dump(), **changes})
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"])
+            message = first["msg"].removeprefix("Value error, ")
+            where = f"{where}: " if where else ""
+            raise CampaignError(f"campaign {name}: {where}{message}") from None
+        done = [
+            m.CampaignChange(
+                now,
+                actor,
+                m.EDITED,
+                key,
+                _shown(key, getattr(old, key)),
+                _shown(key, getattr(new, key)),
+            )
+            for key in EDITABLE
+            if getattr(old, key) != getattr(new, key)
+        ]
+        if not done:
+            return campaign, []
+        with self.store.transaction() as conn:
+            values: dict[str, Any] = {"settings": new.model_dump(mode="json"), "flow": new.flow}
+            if new.rate != old.rate:
+                values["current_rate"] = new.rate
+            conn.execute(update(CAMPAIGNS).where(C.id == campaign.id).values(**values))
+            if (new.window, new.days) != (old.window, old.days):
+                due = max(now, new.start) if new.start else now
+                conn.execute(
+                    update(CONTACTS)
+                    .where(
+                        K.campaign_id == campaign.id,
+                        K.state == m.PENDING,
+                        K.attempts == 0,
+                        K.due_at > due,
+                    )
+                    .values(due_at=due, updated_at=now)
+                )
+            if new.attempts < old.attempts:
+                conn.execute(
+                    update(CONTACTS)
+                    .where(
+                        K.campaign_id == campaign.id,
+                        K.state == m.PENDING,
+                        K.attempts >= new.attempts,
+                    )
+                    .values(
+                        state=m.ENDED,
+                        note=f"attempts lowered to {new.attempts}",
+                        updated_at=now,
+                    )
+                )
+            for change in done:
+                _record(
+                    conn, campaign.id, now, actor, m.EDITED, change.setting, change.old, change.new
+                )
+        return self.get_by_id(campaign.id), done
 
     # -- what the owner reads --------------------------------------------------------------
 
@@ -115,14 +251,53 @@ class CampaignStore:
             raise CampaignError(f"no campaign named {name!r} (ivrkit campaign list shows them)")
         return campaign_from_row(row)
 
+    def get_by_id(self, campaign_id: int) -> m.Campaign:
+        """The campaign by its id, which stays when its name is given to a new campaign."""
+        with self.store.reading() as conn:
+            row = conn.execute(select(CAMPAIGNS).where(C.id == campaign_id)).mappings().first()
+        if row is None:
+            raise CampaignError(f"no campaign with id {campaign_id}")
+        return campaign_from_row(row)
+
     def all(self) -> list[m.Campaign]:
         with self.store.reading() as conn:
             rows = conn.execute(select(CAMPAIGNS).order_by(C.id)).mappings().all()
         return [campaign_from_row(row) for row in rows]
 
-    def status(self, campaign: m.Campaign) -> m.CampaignStatus:
-        now = self.wall.now()
+    def waiting(self, campaign: m.Campaign, now: datetime | None = None) -> m.Wait | None:
+        """What the campaign waits for at ``now`` (business time; by default the wall
+        clock's), None when it places calls."""
+        wall_now = self.wall.now()
         with self.store.reading() as conn:
+            ahead = outlook(conn, campaign, now or wall_now, wall_now)
+            if campaign.state != m.PAUSED:
+                return ahead.wait
+            return _paused(campaign, _changes(conn, campaign.id), ahead.zone, 0)
+
+    def changes(self, campaign: m.Campaign) -> list[m.CampaignChange]:
+        """What was done to the campaign, oldest first."""
+        with self.store.reading() as conn:
+            return _changes(conn, campaign.id)
+
+    def workers(self, campaign: m.Campaign) -> list[tuple[str, str, int]]:
+        """The workers running the campaign (worker, host, pid) whose lease has not passed."""
+        since = self.wall.now() - timedelta(seconds=campaign.settings.worker_lease)
+        with self.store.reading() as conn:
+            rows = conn.execute(
+                select(W.worker, W.host, W.pid)
+                .where(W.campaign_id == campaign.id, W.heartbeat_at >= since)
+                .order_by(W.started_at)
+            ).all()
+        return [(row.worker, row.host, int(row.pid)) for row in rows]
+
+    def status(self, campaign: m.Campaign, now: datetime | None = None) -> m.CampaignStatus:
+        """Contacts by state and outcome, the recent rate, the next due time, what the campaign
+        waits for, its ETA and its changes, at ``now`` (by default the wall clock's)."""
+        wall_now = self.wall.now()
+        now = now or wall_now
+        with self.store.reading() as conn:
+            ahead = outlook(conn, campaign, now, wall_now)
+            changes = _changes(conn, campaign.id)
             states: dict[str, int] = dict(
                 conn.execute(
                     select(K.state, func.count())
@@ -155,12 +330,8 @@ class CampaignStore:
             ).scalar_one()
         total = sum(states.values())
         remaining = sum(states.get(state, 0) for state in m.OPEN_STATES)
-        per_minute = recent / 10.0
-        eta = (
-            remaining / (per_minute / 60.0)
-            if per_minute > 0 and remaining
-            else (0.0 if not remaining else None)
-        )
+        wait = _paused(campaign, changes, ahead.zone, remaining) or ahead.wait
+        eta = ahead.eta if remaining else None
         return m.CampaignStatus(
             name=campaign.name,
             state=campaign.state,
@@ -170,8 +341,17 @@ class CampaignStore:
                 str(k): int(v) for k, v in sorted(outcomes.items(), key=lambda i: str(i[0]))
             },
             calls_placed=int(placed),
-            rate_per_minute=per_minute,
-            eta_seconds=eta,
+            rate_per_minute=recent / 10.0,
+            eta_seconds=(
+                0.0
+                if not remaining
+                else (max((eta - now).total_seconds(), 0.0) if eta is not None else None)
+            ),
+            next_due=ahead.next_due,
+            zone=ahead.zone,
+            wait=wait,
+            eta=eta,
+            changes=changes,
         )
 
     def report(self, campaign: m.Campaign) -> list[m.ContactReport]:
@@ -226,3 +406,72 @@ class CampaignStore:
 
     def outcome_counts(self, campaign: m.Campaign) -> Counter[str]:
         return Counter(report.outcome or report.state for report in self.report(campaign))
+
+
+def _record(
+    conn: Connection,
+    campaign_id: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    setting: str | None = None,
+    old: str | None = None,
+    new: str | None = None,
+) -> None:
+    conn.execute(
+        insert(CHANGES),
+        {
+            "campaign_id": campaign_id,
+            "at": at,
+            "actor": actor[:200],
+            "action": action,
+            "setting": setting,
+            "old": old,
+            "new": new,
+        },
+    )
+
+
+def _changes(conn: Connection, campaign_id: int) -> list[m.CampaignChange]:
+    rows = conn.execute(
+        select(H.at, H.actor, H.action, H.setting, H.old, H.new)
+        .where(H.campaign_id == campaign_id)
+        .order_by(H.id)
+    ).all()
+    return [
+        m.CampaignChange(
+            at=row.at,
+            actor=row.actor,
+            action=row.action,
+            setting=row.setting,
+            old=row.old,
+            new=row.new,
+        )
+        for row in rows
+    ]
+
+
+def _shown(key: str, value: Any) -> str:
+    """A setting's value as the CLI takes it: ``5/s``, ``30m``, an ISO time, ``none``."""
+    if value is None:
+        return "none"
+    if key == "rate":
+        return rate_text(float(value))
+    if key == "retry_after":
+        return f"{float(value):g}s"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def _paused(
+    campaign: m.Campaign, changes: list[m.CampaignChange], zone: str, remaining: int
+) -> m.Wait | None:
+    """A paused campaign's wait: who paused it and when."""
+    if campaign.state != m.PAUSED:
+        return None
+    paused = [c for c in changes if c.action == m.STATE_ACTIONS[m.PAUSED]]
+    detail = "paused"
+    if paused:
+        detail = f"paused by {paused[-1].actor} at {m.when(paused[-1].at, 'UTC')}"
+    return m.Wait(m.WAIT_PAUSED, None, zone, remaining, detail)

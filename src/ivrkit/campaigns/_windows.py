@@ -65,6 +65,20 @@ class CallingWindow:
                 return None
         return None
 
+    def closes_at(self, moment: datetime, zones: Sequence[str]) -> datetime:
+        """When the window open at ``moment`` closes first in one of ``zones`` (a window open
+        until 24:00 closes at midnight, and may open again at once)."""
+        ends: list[datetime] = []
+        for zone in zones:
+            tz = ZoneInfo(zone)
+            day = moment.astimezone(tz).date()
+            if self.end == time.max:
+                ends.append(_local_start(day + timedelta(days=1), time(0, 0), tz))
+            else:
+                ends.append(_local_start(day, self.end, tz))
+        later = [end for end in ends if end > moment]
+        return min(later) if later else moment + timedelta(days=1)
+
     def _open_in(self, moment: datetime, zone: str) -> bool:
         local = moment.astimezone(ZoneInfo(zone))
         return local.weekday() in self.days and self.start <= local.time() < self.end
