@@ -400,6 +400,7 @@ class CampaignStore:
                 outcome=c["outcome"] if c["state"] not in m.OPEN_STATES else None,
                 attempts=by_contact.get(c["id"], []),
                 note=c["note"],
+                due_at=c["due_at"] if c["state"] in m.OPEN_STATES else None,
             )
             for c in contacts
         ]

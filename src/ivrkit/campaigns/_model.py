@@ -178,6 +178,9 @@ class ContactReport:
     outcome: str | None
     attempts: list[AttemptRecord] = field(default_factory=list)
     note: str | None = None
+    due_at: datetime | None = None
+    """When a contact not yet ended may be called next (its window, its retry); None once
+    it ended."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -188,6 +191,7 @@ class ContactReport:
             "state": self.state,
             "outcome": self.outcome,
             "note": self.note,
+            "dueAt": self.due_at.isoformat() if self.due_at else None,
             "attempts": [
                 {
                     "attempt": a.number,

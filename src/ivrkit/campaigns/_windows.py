@@ -44,7 +44,15 @@ class CallingWindow:
 
     def describe(self) -> str:
         end = "24:00" if self.end == time.max else self.end.strftime("%H:%M")
-        names = ",".join(DAYS[d] for d in sorted(self.days))
+        runs: list[list[int]] = []
+        for day in sorted(self.days):
+            if runs and runs[-1][-1] == day - 1:
+                runs[-1].append(day)
+            else:
+                runs.append([day])
+        names = ",".join(
+            DAYS[run[0]] if len(run) == 1 else f"{DAYS[run[0]]}-{DAYS[run[-1]]}" for run in runs
+        )
         return f"{self.start.strftime('%H:%M')}-{end} {names}"
 
     def is_open(self, moment: datetime, zones: Sequence[str]) -> bool:
