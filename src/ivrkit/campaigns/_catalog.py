@@ -32,7 +32,7 @@ from ivrkit.campaigns._tables import (
     W,
     campaign_from_row,
 )
-from ivrkit.errors import CampaignError
+from ivrkit.errors import CampaignError, ConfigError
 from ivrkit.store import Store
 
 __all__ = ["EDITABLE", "CampaignStore"]
@@ -191,6 +191,8 @@ class CampaignStore:
             message = first["msg"].removeprefix("Value error, ")
             where = f"{where}: " if where else ""
             raise CampaignError(f"campaign {name}: {where}{message}") from None
+        except ConfigError as exc:
+            raise CampaignError(f"campaign {name}: {exc}") from None
         done = [
             m.CampaignChange(
                 now,
@@ -400,7 +402,7 @@ class CampaignStore:
                 outcome=c["outcome"] if c["state"] not in m.OPEN_STATES else None,
                 attempts=by_contact.get(c["id"], []),
                 note=c["note"],
-                due_at=c["due_at"] if c["state"] in m.OPEN_STATES else None,
+                due_at=_due(campaign, c) if c["state"] in m.OPEN_STATES else None,
             )
             for c in contacts
         ]
@@ -476,3 +478,14 @@ def _paused(
     if paused:
         detail = f"paused by {paused[-1].actor} at {m.when(paused[-1].at, 'UTC')}"
     return m.Wait(m.WAIT_PAUSED, None, zone, remaining, detail)
+
+
+def _due(campaign: m.Campaign, contact: Any) -> datetime | None:
+    """When an open contact may be called: its due time (a retry, the start) moved to its
+    calling window's opening; None when its zones share no window."""
+    s = campaign.settings
+    due: datetime = contact["due_at"]
+    if s.start is not None:
+        due = max(due, s.start)
+    zones = [zone for zone in contact["timezones"].split(",") if zone] or ["UTC"]
+    return s.calling_window().next_open(due, zones)
