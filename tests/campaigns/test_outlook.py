@@ -36,11 +36,11 @@ def numbers(count: int) -> str:
 
 
 class Ticking(ManualClock):
-    """Business time that moves by what the worker sleeps: a worker left waiting reaches its
-    ``until`` without real waiting."""
+    """Business time that moves ten seconds each time the worker sleeps: a worker left waiting
+    reaches its ``until`` in a few rounds, without real waiting."""
 
     def sleep(self, seconds: float) -> None:
-        self.advance(timedelta(seconds=max(seconds, 0.05)))
+        self.advance(timedelta(seconds=10))
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -260,8 +261,6 @@ def test_a_flow_file_given_by_a_relative_path_is_found_from_another_folder(
 
 
 def test_report_has_headers_and_its_csv_rows_are_as_wide_as_the_header() -> None:
-    from datetime import UTC, datetime
-
     from ivrkit._cli.campaign_output import report_csv, report_table
     from ivrkit.campaigns import ContactReport
     from ivrkit.campaigns._model import AttemptRecord
@@ -308,3 +307,40 @@ def test_report_has_headers_and_its_csv_rows_are_as_wide_as_the_header() -> None
     assert "00000002-aaaa-bbbb" in out.getvalue().replace("\n", "").replace("│", "").replace(
         " ", ""
     )
+
+
+class _DayByDay:
+    """Business time that moves a day each time the worker sleeps: `campaign run` reaches its
+    --until at once, and looks at what it waits for every round on the way."""
+
+    def __init__(self) -> None:
+        self.moment = datetime.now(UTC)
+
+    def now(self) -> datetime:
+        return self.moment
+
+    def sleep(self, seconds: float) -> None:
+        self.moment += timedelta(days=1)
+
+
+def test_run_says_what_it_waits_for_once_not_every_round(
+    tmp_path: Path, db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ivrkit.campaigns import _runner
+
+    monkeypatch.setattr(_runner, "SystemClock", _DayByDay)
+    monkeypatch.setattr(_runner, "LOOK_EVERY", 0.0)
+    contacts = write(tmp_path, "c.csv", "number\n91234567\n")
+    start = "2030-01-07T10:00+08:00"
+    ivrkit("campaign", "create", "later", "--contacts", str(contacts), "--start", start, "--db", db)
+    until = (datetime.now(UTC) + timedelta(days=20)).isoformat()
+    env = {"IVRKIT_API_KEY": "key", "IVRKIT_SUBACCOUNT": "sub"}
+    ran = ivrkit("campaign", "run", "later", "--db", db, "--until", until, env=env)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.splitlines() == [
+        "campaign later: active; at most 5/s, 10 at once, 09:00-20:00 mon-sun in each contact's "
+        "zone",
+        "campaign later: waiting for the campaign's start at 2030-01-07 10:00 Asia/Singapore "
+        "(02:00 UTC) (1 contact(s))",
+        "campaign later: until; 0 call(s) placed by this worker",
+    ]

@@ -70,7 +70,9 @@ def status_lines(status: CampaignStatus) -> list[str]:
         )
     elif status.eta_seconds == 0:
         lines.append("eta: every contact is done")
-    elif status.state in ("active", "paused"):
+    elif status.state == "paused":
+        lines.append("eta: none while paused")
+    elif status.state == "active":
         lines.append("eta: unknown (nothing will call the contacts left)")
     if status.changes:
         newest = status.changes[-SHOWN_CHANGES:]

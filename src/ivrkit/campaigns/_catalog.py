@@ -271,7 +271,7 @@ class CampaignStore:
         clock's), None when it places calls."""
         wall_now = self.wall.now()
         with self.store.reading() as conn:
-            ahead = outlook(conn, campaign, now or wall_now, wall_now)
+            ahead = outlook(conn, campaign, now or wall_now, wall_now, with_eta=False)
             if campaign.state != m.PAUSED:
                 return ahead.wait
             return _paused(campaign, _changes(conn, campaign.id), ahead.zone, 0)

@@ -55,9 +55,16 @@ def rate_text(rate: float) -> str:
     return f"{rate * 3600:.6g}/h"
 
 
-def outlook(conn: Connection, campaign: m.Campaign, now: datetime, wall_now: datetime) -> Outlook:
-    """The campaign's next due time, what it waits for and its ETA, at ``now`` (business time;
-    ``wall_now`` is the time pacing slots and holds are counted in)."""
+def outlook(
+    conn: Connection,
+    campaign: m.Campaign,
+    now: datetime,
+    wall_now: datetime,
+    *,
+    with_eta: bool = True,
+) -> Outlook:
+    """The campaign's next due time, what it waits for and (``with_eta``) its ETA, at ``now``
+    (business time; ``wall_now`` is the time pacing slots and holds are counted in)."""
     s = campaign.settings
     row = conn.execute(
         select(C.current_rate, C.next_slot_at, C.hold_until).where(C.id == campaign.id)
@@ -112,6 +119,8 @@ def outlook(conn: Connection, campaign: m.Campaign, now: datetime, wall_now: dat
         return Outlook(None, "UTC", None, None)
     next_due, zone = _first(nexts, groups)
     wait = _wait(campaign, groups, nexts, now, wall_now, row, busy, next_due, zone)
+    if not with_eta:
+        return Outlook(next_due, zone, wait, None)
     eta = _eta(groups, window, pace, start, s.end) if groups else now
     if eta is not None and s.end is not None:
         eta = min(eta, s.end)
