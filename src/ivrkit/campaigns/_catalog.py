@@ -7,38 +7,34 @@ attempts, leases) is in :mod:`~ivrkit.campaigns._claims`, :mod:`~ivrkit.campaign
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import ValidationError
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from ivrkit._clock import Clock, SystemClock
 from ivrkit.campaigns import _model as m
 from ivrkit.campaigns._contacts import ContactList
-from ivrkit.campaigns._outlook import outlook, rate_text
+from ivrkit.campaigns._editing import EDITABLE, apply_edit, paused_wait, read_changes, record
+from ivrkit.campaigns._outlook import outlook
 from ivrkit.campaigns._tables import (
     ATTEMPTS,
     CAMPAIGNS,
-    CHANGES,
     CONTACTS,
     A,
     C,
-    H,
     K,
     W,
     campaign_from_row,
 )
-from ivrkit.errors import CampaignError, ConfigError
+from ivrkit.errors import CampaignError
 from ivrkit.store import Store
 
 __all__ = ["EDITABLE", "CampaignStore"]
-
-EDITABLE = ("rate", "window", "days", "attempts", "end", "max_concurrent", "retry_after", "flow")
-"""The settings ``edit`` changes on a campaign that has begun."""
 REUSABLE = (m.CANCELLED, m.DONE)
 """States whose campaign gives its name up to a new one (and is kept as ``name~id``)."""
 
@@ -83,7 +79,7 @@ class CampaignStore:
             if held is not None:
                 kept = f"{name[: 63 - len(str(held.id))]}~{held.id}"
                 conn.execute(update(CAMPAIGNS).where(C.id == held.id).values(name=kept))
-                _record(conn, held.id, now, actor, m.RENAMED, None, name, kept)
+                record(conn, held.id, now, actor, m.RENAMED, None, name, kept)
             campaign_id = conn.execute(
                 insert(CAMPAIGNS).returning(C.id),
                 {
@@ -95,7 +91,7 @@ class CampaignStore:
                     "current_rate": settings.rate,
                 },
             ).scalar_one()
-            _record(conn, campaign_id, now, actor, m.CREATED)
+            record(conn, campaign_id, now, actor, m.CREATED)
             rows: list[dict[str, Any]] = [
                 {
                     "campaign_id": campaign_id,
@@ -129,11 +125,15 @@ class CampaignStore:
             m.ACTIVE: (m.PAUSED,),
             m.CANCELLED: (m.ACTIVE, m.PAUSED),
         }[state]
-        if campaign.state not in allowed:
-            raise CampaignError(f"campaign {name!r} is {campaign.state}; it cannot become {state}")
         with self.store.transaction() as conn:
+            # Read again under the row's lock: two owners (a CLI, the dashboard) may act at once.
+            current = conn.execute(
+                select(C.state).where(C.id == campaign.id).with_for_update()
+            ).scalar_one()
+            if current not in allowed:
+                raise CampaignError(f"campaign {name!r} is {current}; it cannot become {state}")
             conn.execute(update(CAMPAIGNS).where(C.id == campaign.id).values(state=state))
-            _record(conn, campaign.id, now, actor, m.STATE_ACTIONS[state])
+            record(conn, campaign.id, now, actor, m.STATE_ACTIONS[state])
             if state == m.CANCELLED:
                 conn.execute(
                     update(CONTACTS)
@@ -174,74 +174,9 @@ class CampaignStore:
         apply to the contacts not yet called at once (those waiting for the old window's
         opening become due now), and to retries from their due time; fewer attempts end the
         contacts that have had them (with their last outcome)."""
-        unknown = sorted(set(changes) - set(EDITABLE))
-        if unknown:
-            raise CampaignError(
-                f"cannot edit {', '.join(unknown)}; editable: {', '.join(EDITABLE)}"
-            )
         campaign = self.get(name)
-        if campaign.state not in (m.ACTIVE, m.PAUSED):
-            raise CampaignError(f"campaign {name!r} is {campaign.state}: nothing to edit")
-        old = campaign.settings
-        try:
-            new = m.CampaignSettings.model_validate({**old.model_dump(), **changes})
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(part) for part in first["loc"])
-            message = first["msg"].removeprefix("Value error, ")
-            where = f"{where}: " if where else ""
-            raise CampaignError(f"campaign {name}: {where}{message}") from None
-        except ConfigError as exc:
-            raise CampaignError(f"campaign {name}: {exc}") from None
-        done = [
-            m.CampaignChange(
-                now,
-                actor,
-                m.EDITED,
-                key,
-                _shown(key, getattr(old, key)),
-                _shown(key, getattr(new, key)),
-            )
-            for key in EDITABLE
-            if getattr(old, key) != getattr(new, key)
-        ]
-        if not done:
-            return campaign, []
         with self.store.transaction() as conn:
-            values: dict[str, Any] = {"settings": new.model_dump(mode="json"), "flow": new.flow}
-            if new.rate != old.rate:
-                values["current_rate"] = new.rate
-            conn.execute(update(CAMPAIGNS).where(C.id == campaign.id).values(**values))
-            if (new.window, new.days) != (old.window, old.days):
-                due = max(now, new.start) if new.start else now
-                conn.execute(
-                    update(CONTACTS)
-                    .where(
-                        K.campaign_id == campaign.id,
-                        K.state == m.PENDING,
-                        K.attempts == 0,
-                        K.due_at > due,
-                    )
-                    .values(due_at=due, updated_at=now)
-                )
-            if new.attempts < old.attempts:
-                conn.execute(
-                    update(CONTACTS)
-                    .where(
-                        K.campaign_id == campaign.id,
-                        K.state == m.PENDING,
-                        K.attempts >= new.attempts,
-                    )
-                    .values(
-                        state=m.ENDED,
-                        note=f"attempts lowered to {new.attempts}",
-                        updated_at=now,
-                    )
-                )
-            for change in done:
-                _record(
-                    conn, campaign.id, now, actor, m.EDITED, change.setting, change.old, change.new
-                )
+            done = apply_edit(conn, campaign, changes, now, actor)
         return self.get_by_id(campaign.id), done
 
     # -- what the owner reads --------------------------------------------------------------
@@ -274,12 +209,12 @@ class CampaignStore:
             ahead = outlook(conn, campaign, now or wall_now, wall_now, with_eta=False)
             if campaign.state != m.PAUSED:
                 return ahead.wait
-            return _paused(campaign, _changes(conn, campaign.id), ahead.zone, 0)
+            return paused_wait(campaign, read_changes(conn, campaign.id), ahead.zone, 0)
 
     def changes(self, campaign: m.Campaign) -> list[m.CampaignChange]:
         """What was done to the campaign, oldest first."""
         with self.store.reading() as conn:
-            return _changes(conn, campaign.id)
+            return read_changes(conn, campaign.id)
 
     def workers(self, campaign: m.Campaign) -> list[tuple[str, str, int]]:
         """The workers running the campaign (worker, host, pid) whose lease has not passed."""
@@ -299,7 +234,7 @@ class CampaignStore:
         now = now or wall_now
         with self.store.reading() as conn:
             ahead = outlook(conn, campaign, now, wall_now)
-            changes = _changes(conn, campaign.id)
+            changes = read_changes(conn, campaign.id)
             states: dict[str, int] = dict(
                 conn.execute(
                     select(K.state, func.count())
@@ -332,7 +267,7 @@ class CampaignStore:
             ).scalar_one()
         total = sum(states.values())
         remaining = sum(states.get(state, 0) for state in m.OPEN_STATES)
-        wait = _paused(campaign, changes, ahead.zone, remaining) or ahead.wait
+        wait = paused_wait(campaign, changes, ahead.zone, remaining) or ahead.wait
         eta = ahead.eta if remaining else None
         return m.CampaignStatus(
             name=campaign.name,
@@ -392,6 +327,7 @@ class CampaignStore:
                     note=a["note"],
                 )
             )
+        due = _due_times(campaign)
         return [
             m.ContactReport(
                 line=c["line"],
@@ -402,7 +338,7 @@ class CampaignStore:
                 outcome=c["outcome"] if c["state"] not in m.OPEN_STATES else None,
                 attempts=by_contact.get(c["id"], []),
                 note=c["note"],
-                due_at=_due(campaign, c) if c["state"] in m.OPEN_STATES else None,
+                due_at=due(c["due_at"], c["timezones"]) if c["state"] in m.OPEN_STATES else None,
             )
             for c in contacts
         ]
@@ -411,81 +347,16 @@ class CampaignStore:
         return Counter(report.outcome or report.state for report in self.report(campaign))
 
 
-def _record(
-    conn: Connection,
-    campaign_id: int,
-    at: datetime,
-    actor: str,
-    action: str,
-    setting: str | None = None,
-    old: str | None = None,
-    new: str | None = None,
-) -> None:
-    conn.execute(
-        insert(CHANGES),
-        {
-            "campaign_id": campaign_id,
-            "at": at,
-            "actor": actor[:200],
-            "action": action,
-            "setting": setting,
-            "old": old,
-            "new": new,
-        },
-    )
-
-
-def _changes(conn: Connection, campaign_id: int) -> list[m.CampaignChange]:
-    rows = conn.execute(
-        select(H.at, H.actor, H.action, H.setting, H.old, H.new)
-        .where(H.campaign_id == campaign_id)
-        .order_by(H.id)
-    ).all()
-    return [
-        m.CampaignChange(
-            at=row.at,
-            actor=row.actor,
-            action=row.action,
-            setting=row.setting,
-            old=row.old,
-            new=row.new,
-        )
-        for row in rows
-    ]
-
-
-def _shown(key: str, value: Any) -> str:
-    """A setting's value as the CLI takes it: ``5/s``, ``30m``, an ISO time, ``none``."""
-    if value is None:
-        return "none"
-    if key == "rate":
-        return rate_text(float(value))
-    if key == "retry_after":
-        return f"{float(value):g}s"
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return str(value)
-
-
-def _paused(
-    campaign: m.Campaign, changes: list[m.CampaignChange], zone: str, remaining: int
-) -> m.Wait | None:
-    """A paused campaign's wait: who paused it and when."""
-    if campaign.state != m.PAUSED:
-        return None
-    paused = [c for c in changes if c.action == m.STATE_ACTIONS[m.PAUSED]]
-    detail = "paused"
-    if paused:
-        detail = f"paused by {paused[-1].actor} at {m.when(paused[-1].at, 'UTC')}"
-    return m.Wait(m.WAIT_PAUSED, None, zone, remaining, detail)
-
-
-def _due(campaign: m.Campaign, contact: Any) -> datetime | None:
-    """When an open contact may be called: its due time (a retry, the start) moved to its
-    calling window's opening; None when its zones share no window."""
+def _due_times(campaign: m.Campaign) -> Callable[[datetime, str], datetime | None]:
+    """When an open contact may be called, from its due time (a retry, the start) and zones:
+    moved to its calling window's opening; None when its zones share no window. Contacts due at
+    the same time in the same zones are worked out once."""
     s = campaign.settings
-    due: datetime = contact["due_at"]
-    if s.start is not None:
-        due = max(due, s.start)
-    zones = [zone for zone in contact["timezones"].split(",") if zone] or ["UTC"]
-    return s.calling_window().next_open(due, zones)
+    window = s.calling_window()
+
+    @functools.cache
+    def due(at: datetime, zones: str) -> datetime | None:
+        start = max(at, s.start) if s.start is not None else at
+        return window.next_open(start, [zone for zone in zones.split(",") if zone] or ["UTC"])
+
+    return due
