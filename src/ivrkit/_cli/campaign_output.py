@@ -92,7 +92,7 @@ def report_table(rows: list[ContactReport]) -> Table:
     for column in ("line", "number", "state", "outcome", "due", "attempts", "sessions"):
         table.add_column(column, overflow="fold")
     for row in rows:
-        sessions = " ".join(a.session_id or a.state for a in row.attempts) or "-"
+        sessions = "\n".join(a.session_id or a.state for a in row.attempts) or "-"
         table.add_row(
             str(row.line),
             row.number,

@@ -216,7 +216,7 @@ class CampaignStore:
         with self.store.reading() as conn:
             return read_changes(conn, campaign.id)
 
-    def workers(self, campaign: m.Campaign) -> list[tuple[str, str, int]]:
+    def workers(self, campaign: m.Campaign) -> list[m.WorkerInfo]:
         """The workers running the campaign (worker, host, pid) whose lease has not passed."""
         since = self.wall.now() - timedelta(seconds=campaign.settings.worker_lease)
         with self.store.reading() as conn:
@@ -225,7 +225,7 @@ class CampaignStore:
                 .where(W.campaign_id == campaign.id, W.heartbeat_at >= since)
                 .order_by(W.started_at)
             ).all()
-        return [(row.worker, row.host, int(row.pid)) for row in rows]
+        return [m.WorkerInfo(row.worker, row.host, int(row.pid)) for row in rows]
 
     def status(self, campaign: m.Campaign, now: datetime | None = None) -> m.CampaignStatus:
         """Contacts by state and outcome, the recent rate, the next due time, what the campaign

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -208,6 +208,14 @@ class ContactReport:
                 for a in self.attempts
             ],
         }
+
+
+class WorkerInfo(NamedTuple):
+    """A worker running a campaign (``ivrkit campaign run``, or a :class:`Runner`)."""
+
+    worker: str
+    host: str
+    pid: int
 
 
 @dataclass(frozen=True)
