@@ -116,6 +116,18 @@ def test_a_retry_pacing_and_the_concurrency_limit_are_each_named(
     assert wait is not None and wait.kind == "busy"
     assert "2 of 2 calls in progress" in wait.describe()
 
+    held = later + timedelta(seconds=90)
+    with store.transaction() as conn:
+        conn.execute(update(CONTACTS).where(K.campaign_id == campaign.id).values(state=m.PENDING))
+        conn.execute(update(CAMPAIGNS).where(C.id == campaign.id).values(hold_until=held))
+    wait = campaigns.waiting(campaign, later)
+    assert wait is not None and (wait.kind, wait.until) == ("hold", held)
+
+    with store.transaction() as conn:
+        conn.execute(update(CONTACTS).where(K.campaign_id == campaign.id).values(state=m.CALLING))
+    wait = campaigns.waiting(campaign, later)
+    assert wait is not None and wait.describe() == "waiting for 3 call(s) in progress to end"
+
 
 def test_a_worker_tells_its_wait_once_not_every_round(
     campaigns: CampaignStore, client: VoiceClient, monkeypatch: pytest.MonkeyPatch
