@@ -49,8 +49,10 @@ def demo(
 ) -> None:
     """Play the guide's simple IVR three times through a simulated platform; exit 0 only if
     every call did what the IVR says. With --campaign, a callback campaign of 20 customers."""
+    cfg = settings(db=db)
+    kept = cfg.db if "db" in cfg.model_fields_set else None
     if campaign:
-        campaign_demo()
+        campaign_demo(kept)
         return
     from ivrkit._demo import run_demo
     from ivrkit.store import SessionRecord
@@ -78,8 +80,6 @@ def demo(
         console.rule("[bold]What the store recorded (ivrkit sessions)")
         render.wide(console).print(render.sessions_table(rows, title=""))
 
-    cfg = settings(db=db)
-    kept = cfg.db if "db" in cfg.model_fields_set else None
     results = run_demo(show_call, show_sessions, timeout=timeout, db=kept)
     failed = [result for result in results if result.problems]
     if failed:
@@ -234,8 +234,9 @@ def phone(
     console.print(Text(summary_line(view), style="bold"))
 
 
-def campaign_demo() -> None:
-    """`ivrkit demo --campaign`: exit 0 only if every contact ended as scripted."""
+def campaign_demo(db: str | None = None) -> None:
+    """`ivrkit demo --campaign`: exit 0 only if every contact ended as scripted; the calls and
+    the campaign are kept in the store ``db`` when given."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from ivrkit.campaigns._demo import CUSTOMERS, run_campaign_demo
@@ -268,7 +269,7 @@ def campaign_demo() -> None:
         def on_step(text: str) -> None:
             progress.console.print(Text(f"⏱ {text}", style="cyan"))
 
-        result = run_campaign_demo(on_progress, on_step)
+        result = run_campaign_demo(on_progress, on_step, db=db)
     console.rule("[bold]ivrkit campaign report callbacks")
     for row in result.report:
         sessions = ", ".join(f"{a.status or a.state}→{a.outcome or '-'}" for a in row.attempts)
@@ -282,3 +283,11 @@ def campaign_demo() -> None:
     if result.problems:
         raise typer.Exit(1)
     console.print(Text(f"all {len(result.report)} contacts ended as scripted", style="bold green"))
+    if db is not None:
+        where = render.safe_url(db)
+        console.print(
+            Text(
+                f"the campaign and its calls are kept in {where}: `ivrkit campaign status "
+                f"callbacks --db {where}` and `ivrkit dashboard --db {where}` show them"
+            )
+        )
