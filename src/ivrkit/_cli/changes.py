@@ -41,19 +41,22 @@ def diff(
     """What a caller would notice between two trees: nodes, prompts (word diff), routes,
     retries, timeouts, outcomes, conditions, numbers, voices. Exit 1 when they differ."""
     from ivrkit.trees._diff import diff_trees
-    from ivrkit.trees._loader import resolve_flow
+    from ivrkit.trees._loader import resolve_flow, tree_calendars
     from ivrkit.trees._parse import parse_spec, read_tree_text
 
     max_bytes = settings().max_tree_bytes
     try:
         specs = []
+        calendars = []
         for flow in (old, new):
             path = resolve_flow(flow)
             text = read_tree_text(path, max_bytes=max_bytes)
-            specs.append(parse_spec(text, source=str(path), max_bytes=max_bytes)[0])
+            spec = parse_spec(text, source=str(path), max_bytes=max_bytes)[0]
+            specs.append(spec)
+            calendars.append(tree_calendars(spec, str(path)))
     except IvrkitError as exc:
         raise _fail(str(exc)) from None
-    result = diff_trees(specs[0], specs[1])
+    result = diff_trees(specs[0], specs[1], calendars=(calendars[0], calendars[1]))
     if as_json:
         console.print_json(data=result.to_json())
     else:

@@ -531,10 +531,14 @@ VERSION_LENGTH = 10
 (one in a trillion pairs)."""
 
 
-def spec_version(spec: TreeSpec, calendars: Mapping[str, Calendar] | None = None) -> str:
+def spec_version(spec: TreeSpec, calendars: Mapping[str, Calendar]) -> str:
     """A tree's version: the start of the SHA-256 of its content in canonical JSON (key order and
     formatting of the YAML file do not change it; any change a caller could notice does,
-    including a change to a calendar it uses or to the holidays a calendar imports)."""
+    including a change to a calendar it uses or to the holidays a calendar imports).
+
+    The one owner of the version: the served tree (:attr:`Engine.version`), ``lint``, ``diff``,
+    ``replay`` and the dashboard all come here. ``calendars`` has no default so that no caller
+    can forget them (a tree from a file: :func:`ivrkit.trees._loader.file_version`)."""
     content: dict[str, object] = spec.model_dump(mode="json")
     if calendars:
         content["calendar_rules"] = {
