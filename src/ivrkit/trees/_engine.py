@@ -472,7 +472,10 @@ class Engine:
             params["speed"] = speed
         params.update(defaults.capture.model_dump(exclude_unset=True))
         if node.collect is not None:
-            params.update(min_digits=node.collect.min_digits, max_digits=node.collect.max_digits)
+            # The platform reports an entry shorter than minDigits as no digits at all, so the
+            # tree would take a short entry for silence: it gets minDigits 1 and the engine
+            # judges the length (`_collect_accepts`), so `123#` for 8 digits is a wrong entry.
+            params.update(min_digits=1, max_digits=node.collect.max_digits)
         params.update(asking.capture.model_dump(exclude_unset=True))
         for message in ("success_message", "failure_message"):
             if isinstance(params.get(message), str):
