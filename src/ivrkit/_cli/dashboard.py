@@ -46,6 +46,7 @@ def dashboard(
 
     from ivrkit._http_protocol import server_config
     from ivrkit._launch import close_streams_on_exit
+    from ivrkit._serving import check_bind
     from ivrkit.dashboard import DashboardSettings, standalone_app
 
     uvicorn_logging = configure_logging(verbose, "text")
@@ -56,6 +57,7 @@ def dashboard(
     if not dashboard_settings.served:
         raise ConfigError(dashboard_settings.refusal)
     trees = _trees(flow or [])
+    check_bind(cfg.host, cfg.port, command="dashboard")
     store = open_store_of(db)
     try:
         app = standalone_app(store, dashboard_settings, trees=lambda name: trees.get(name))

@@ -152,12 +152,14 @@ def simulator(
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Run a local simulator of the 8x8 Voice platform (its REST API, calls and webhooks)."""
+    from ivrkit._serving import check_bind
     from ivrkit.simulator import run_simulator
     from ivrkit.simulator._account.scenario import load_scenario
 
     configure_logging(verbose)
     rate = parse_speed(speed)
     scenario = load_scenario(phones) if phones is not None else None
+    check_bind(host, port, command="simulator")
     console.print(
         f"simulated Voice API on http://{host}:{port} (speed {speed}); "
         f"point IVRKIT_API_BASE there. Control API: http://{host}:{port}/sim/v1/"
