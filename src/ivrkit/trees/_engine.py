@@ -18,6 +18,7 @@ from functools import cached_property
 
 from ivrkit import wire
 from ivrkit.calendars import Calendar, Switch
+from ivrkit.calendars._speech import HOURS_PLACEHOLDER, spoken_hours
 from ivrkit.trees._conditions import holds
 from ivrkit.trees._context import CallContext, fill, template_names
 from ivrkit.trees._hooks import HookCall, HookFunction, HookRegistry, run_hook
@@ -55,6 +56,7 @@ class Engine:
         self.hooks = hooks or HookRegistry()
         self.clock = clock or (lambda: datetime.now(UTC))
         self.calendars: Mapping[str, Calendar] = dict(calendars or {})
+        self._said_hours: dict[tuple[str, str], str] = {}
         self.version_tag: str | None = None
         """The version tag written into every `clientActionId` this tree answers (None: none,
         as outside a server); the server sets it (:mod:`ivrkit.server._treeset`)."""
@@ -509,11 +511,28 @@ class Engine:
         return self.spec.defaults.speed
 
     def fill(self, template: str, context: CallContext) -> str:
-        """Replace ``{customer}``, ``{<number name>}`` and ``{<variable>}`` in a template."""
+        """Replace ``{hours:<calendar>}`` (its weekly hours in the caller's language),
+        ``{customer}``, ``{<number name>}`` and ``{<variable>}`` in a template."""
+        if "{hours:" in template:
+            template = HOURS_PLACEHOLDER.sub(
+                lambda match: self._hours(match[1], self.language(context), match[0]), template
+            )
         values = {**self.spec.numbers, **context.variables}
         if context.customer:
             values["customer"] = self.dial(context.customer)
         return fill(template, values)
+
+    def _hours(self, calendar: str, language: str, written: str) -> str:
+        """A calendar's hours in words, said once per calendar and language (an unknown
+        calendar is left as written; lint reports it)."""
+        key = (calendar, language)
+        said = self._said_hours.get(key)
+        if said is None:
+            known = self.calendars.get(calendar)
+            if known is None:
+                return written
+            said = self._said_hours[key] = spoken_hours(known, language)
+        return said
 
     def dial(self, number: str) -> str:
         """Write a number in the tree's `dial_format`."""
