@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from ivrkit.calendars import parse_calendar
+from ivrkit.calendars import Calendar, parse_calendar
 from ivrkit.calendars._speech import SPOKEN_LANGUAGES, speaks, spoken_hours
 
 
-def calendar(hours: str) -> object:
+def calendar(hours: str) -> Calendar:
     return parse_calendar(f"name: support\ntimezone: Europe/Paris\nhours: {hours}\n")
 
 
@@ -30,21 +30,21 @@ WEEK = calendar('{mon-fri: "09:00-17:30", sat: "10:00-12:00, 13:00-15:00"}')
     ],
 )
 def test_the_week_is_said_in_the_callers_language(language: str, said: str) -> None:
-    assert spoken_hours(WEEK, language) == said  # type: ignore[arg-type]
+    assert spoken_hours(WEEK, language) == said
 
 
 def test_days_group_only_when_they_follow_each_other_with_the_same_hours() -> None:
     split = calendar(
         '{mon: "08:00-12:00", tue: "09:00-17:00", wed: "09:00-17:00", fri: "00:00-24:00"}'
     )
-    assert spoken_hours(split, "en") == (  # type: ignore[arg-type]
+    assert spoken_hours(split, "en") == (
         "Monday, 8 AM to noon; Tuesday to Wednesday, 9 AM to 5 PM; Friday, midnight to midnight"
     )
     every = calendar('{mon-sun: "07:00-22:00"}')
-    assert spoken_hours(every, "en") == "every day, 7 AM to 10 PM"  # type: ignore[arg-type]
-    assert spoken_hours(calendar("{}"), "fr") == "fermé"  # type: ignore[arg-type]
+    assert spoken_hours(every, "en") == "every day, 7 AM to 10 PM"
+    assert spoken_hours(calendar("{}"), "fr") == "fermé"
 
 
 def test_a_language_without_words_is_spoken_in_english() -> None:
     assert not speaks("ja") and speaks("EN-us") and "en" in SPOKEN_LANGUAGES
-    assert spoken_hours(WEEK, "ja") == spoken_hours(WEEK, "en")  # type: ignore[arg-type]
+    assert spoken_hours(WEEK, "ja") == spoken_hours(WEEK, "en")

@@ -6,11 +6,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.panel import Panel
+from rich.table import Table
 from rich.text import Text
 
 from ivrkit._cli import render
 from ivrkit._cli.common import configure_logging, console, settings
+from ivrkit._cli.screen import Framed, for_people, heading
 from ivrkit.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -30,6 +31,16 @@ STYLES = {
 
 def styled(line: NarratedLine) -> Text:
     return Text.assemble((f"{line.at}  ", "dim"), (line.text, STYLES.get(line.kind, "")))
+
+
+def timed(line: NarratedLine) -> Table:
+    """A narrated line for a person: the time, then the text wrapped beside it (a hanging
+    indent, so the times stay in one column at any width)."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(no_wrap=True, style="dim")
+    grid.add_column(overflow="fold")
+    grid.add_row(line.at, Text(line.text, style=STYLES.get(line.kind, "")))
+    return grid
 
 
 def demo(
@@ -55,41 +66,39 @@ def demo(
     from ivrkit._demo import run_demo
     from ivrkit.store import SessionRecord
 
-    console.print(
-        Panel(
+    out = for_people(console)
+    out.print(
+        Framed(
             "A simulated 8x8 Voice platform places the guide's callback to +6512345678 three "
             "times; ivrkit's webhook server answers each webhook from the built-in simple IVR.",
             title="ivrkit demo",
-            border_style="blue",
         )
     )
 
     def show_call(title: str, lines: list[NarratedLine], summary: str, problems: list[str]) -> None:
-        console.rule(f"[bold]{title}")
+        heading(out, title)
         for line in lines:
-            console.print(styled(line))
-        console.print(Text(summary, style="bold"))
+            out.print(timed(line))
+        out.print(Text(summary, style="bold"))
         for problem in problems:
-            console.print(Text(f"✗ {problem}", style="bold red"))
+            out.print(Text(f"✗ {problem}", style="bold red"))
         if not problems:
-            console.print(Text("✓ the call did what the simple IVR says", style="bold green"))
+            out.print(Text("✓ the call did what the simple IVR says", style="bold green"))
 
     def show_sessions(rows: list[SessionRecord]) -> None:
-        console.rule("[bold]What the store recorded (ivrkit sessions)")
-        render.wide(console).print(render.sessions_table(rows, title=""))
+        heading(out, "What the store recorded (ivrkit sessions)")
+        out.print(render.sessions_table(rows, title=""))
 
     cfg = settings(db=db)
     kept = cfg.db if "db" in cfg.model_fields_set else None
     results = run_demo(show_call, show_sessions, timeout=timeout, db=kept)
     failed = [result for result in results if result.problems]
     if failed:
-        console.print(Text(f"{len(failed)} of {len(results)} calls went wrong", style="bold red"))
+        out.print(Text(f"{len(failed)} of {len(results)} calls went wrong", style="bold red"))
         raise typer.Exit(1)
-    console.print(
-        Text(f"all {len(results)} calls did what the simple IVR says", style="bold green")
-    )
+    out.print(Text(f"all {len(results)} calls did what the simple IVR says", style="bold green"))
     if kept is not None:
-        console.print(
+        out.print(
             Text(
                 f"the calls are kept in {render.safe_url(kept)}: `ivrkit dashboard --db "
                 f"{render.safe_url(kept)}` shows them, `ivrkit replay --flow FILE` plays them "
@@ -243,12 +252,11 @@ def campaign_demo() -> None:
     from ivrkit.campaigns._demo import CUSTOMERS, run_campaign_demo
     from ivrkit.campaigns._model import CampaignStatus
 
-    console.print(
-        Panel(
+    for_people(console).print(
+        Framed(
             f"A callback campaign of {len(CUSTOMERS)} customers through a simulated 8x8 Voice "
             "platform: the simple IVR asks each whether the issue is resolved.",
             title="ivrkit demo --campaign",
-            border_style="blue",
         )
     )
     with Progress(
