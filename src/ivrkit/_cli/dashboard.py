@@ -57,9 +57,9 @@ def dashboard(
     if not dashboard_settings.served:
         raise ConfigError(dashboard_settings.refusal)
     trees = _trees(flow or [])
-    check_bind(cfg.host, cfg.port, command="dashboard")
     store = open_store_of(db)
     try:
+        check_bind(cfg.host, cfg.port, command="dashboard")
         app = standalone_app(store, dashboard_settings, trees=lambda name: trees.get(name))
         base = f"http://{cfg.host}:{cfg.port}"
         console.print(f"ivrkit dashboard of {render.safe_url(cfg.db)} (read-only)", soft_wrap=True)
