@@ -23,6 +23,7 @@ from ivrkit._cli import app
 from ivrkit._cli.render import sessions_table
 from ivrkit._cli.screen import Column, FittedTable, Framed
 from ivrkit.store import SessionRecord, open_store
+from ivrkit.trees._loader import builtin_path
 from tests.cli.run import ivrkit
 
 WIDTHS = (60, 80, 120)
@@ -288,3 +289,15 @@ def test_csv_on_a_narrow_terminal_is_not_wrapped(db: str) -> None:
     lines = result.stdout.splitlines()
     assert lines[0] == "# overview" and lines[1].startswith("side,since,until,")
     assert len(lines[1]) > 60  # the header whole on its line, wider than the terminal
+
+
+@pytest.mark.parametrize("columns", WIDTHS)
+def test_diff_wraps_a_word_diff_between_words(tmp_path: Path, columns: int) -> None:
+    text = builtin_path("simple_ivr").read_text(encoding="utf-8")
+    changed = tmp_path / "changed.yaml"
+    old, new = "Thank you for contacting Xyz", "Thanks for calling the Xyz"
+    changed.write_text(text.replace(old, new), encoding="utf-8")
+    result = ivrkit("diff", "simple_ivr", str(changed), columns=columns, terminal=True)
+    assert result.returncode == 1, result.stderr
+    assert_fits(result.stdout, columns)
+    words_whole(result.stdout, "{+Thanks+} [-contacting-] {+calling the+} technical support")

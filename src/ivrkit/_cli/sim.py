@@ -11,7 +11,7 @@ from rich.text import Text
 
 from ivrkit._cli import render
 from ivrkit._cli.common import configure_logging, console, settings
-from ivrkit._cli.screen import Framed, for_people, heading
+from ivrkit._cli.screen import Column, FittedTable, Framed, for_people, heading
 from ivrkit.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -248,11 +248,13 @@ def phone(
 def campaign_demo() -> None:
     """`ivrkit demo --campaign`: exit 0 only if every contact ended as scripted."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from rich.table import Column as RichColumn
 
     from ivrkit.campaigns._demo import CUSTOMERS, run_campaign_demo
     from ivrkit.campaigns._model import CampaignStatus
 
-    for_people(console).print(
+    out = for_people(console)
+    out.print(
         Framed(
             f"A callback campaign of {len(CUSTOMERS)} customers through a simulated 8x8 Voice "
             "platform: the simple IVR asks each whether the issue is resolved.",
@@ -261,12 +263,12 @@ def campaign_demo() -> None:
     )
     with Progress(
         TextColumn("[bold]{task.description}"),
-        BarColumn(),
+        BarColumn(bar_width=20),
         MofNCompleteColumn(),
-        TextColumn("{task.fields[detail]}"),
-        console=console,
+        TextColumn("{task.fields[detail]}", table_column=RichColumn(overflow="fold")),
+        console=out,
     ) as progress:
-        task = progress.add_task("contacts done", total=len(CUSTOMERS), detail="")
+        task = progress.add_task("done", total=len(CUSTOMERS), detail="")
 
         def on_progress(status: CampaignStatus) -> None:
             finished = status.total - sum(
@@ -279,16 +281,30 @@ def campaign_demo() -> None:
             progress.console.print(Text(f"⏱ {text}", style="cyan"))
 
         result = run_campaign_demo(on_progress, on_step)
-    console.rule("[bold]ivrkit campaign report callbacks")
-    for row in result.report:
-        sessions = ", ".join(f"{a.status or a.state}→{a.outcome or '-'}" for a in row.attempts)
-        console.out(
-            f"{row.number:<14} {row.variables.get('name', ''):<10} {row.outcome or '-':<12} "
-            f"{len(row.attempts)} attempt(s) {sessions}",
-            highlight=False,
-        )
+    heading(out, "ivrkit campaign report callbacks")
+    rows = [
+        [
+            row.number,
+            row.variables.get("name", ""),
+            row.outcome or "-",
+            str(len(row.attempts)),
+            ", ".join(f"{a.status or a.state}→{a.outcome or '-'}" for a in row.attempts) or "-",
+        ]
+        for row in result.report
+    ]
+    out.print(FittedTable(CAMPAIGN_COLUMNS, rows))
     for problem in result.problems:
-        console.print(Text(f"✗ {problem}", style="bold red"))
+        out.print(Text(f"✗ {problem}", style="bold red"))
     if result.problems:
         raise typer.Exit(1)
-    console.print(Text(f"all {len(result.report)} contacts ended as scripted", style="bold green"))
+    out.print(Text(f"all {len(result.report)} contacts ended as scripted", style="bold green"))
+
+
+CAMPAIGN_COLUMNS = (
+    Column("number"),
+    Column("name", keep=2),
+    Column("outcome"),
+    Column("attempts", keep=1, justify="right"),
+    Column("calls", keep=3),
+)
+"""The campaign demo's report; on a narrow terminal the calls go first, then the names."""
