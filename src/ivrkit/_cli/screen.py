@@ -8,10 +8,11 @@ narrow); a boxed paragraph is a :class:`Framed`. ``--json`` and ``--csv`` output
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.panel import Panel
 from rich.table import Table
@@ -122,7 +123,7 @@ class FittedTable:
         """The Rich table drawn at ``width`` columns."""
         shown, folding = self.shown(width)
         widths = self._widths(shown, width, folding)
-        dropped = [column.header for column in self.columns if column not in shown]
+        dropped = [column.header for place, column in enumerate(self.columns) if place not in shown]
         caption = None
         if dropped:
             caption = (
@@ -134,63 +135,61 @@ class FittedTable:
         table = Table(
             title=self.title, title_justify="left", caption=caption, caption_justify="left"
         )
-        for column, size in zip(shown, widths, strict=True):
+        for place, size in zip(shown, widths, strict=True):
+            column = self.columns[place]
             table.add_column(column.header, justify=column.justify, width=size, overflow="fold")
-        places = [self.columns.index(column) for column in shown]
         for index, row in enumerate(self.rows):
             style = self.row_styles[index] if self.row_styles else None
-            table.add_row(*(row[place] for place in places), style=style)
+            table.add_row(*(row[place] for place in shown), style=style)
         return table
 
-    def shown(self, width: int) -> tuple[list[Column], bool]:
-        """The columns that fit ``width``, in their order, and whether the folded columns must
-        fold to fit: first columns of ``keep`` 2 and more go, the folded ones kept whole; then,
-        if that is not enough, the folded ones fold and columns of ``keep`` 1 may go too."""
+    def shown(self, width: int) -> tuple[list[int], bool]:
+        """The places of the columns that fit ``width``, in order, and whether the folded
+        columns must fold to fit: first columns of ``keep`` 2 and more go, the folded ones kept
+        whole; then, if that is not enough, the folded ones fold and columns of ``keep`` 1 may
+        go too."""
         for folding, floor in ((False, 1), (True, 0)):
-            shown = list(self.columns)
+            shown = list(range(len(self.columns)))
             while not self._fits(shown, width, folding):
-                droppable = [column for column in shown if column.keep > floor]
+                droppable = [place for place in shown if self.columns[place].keep > floor]
                 if not droppable:
                     break
-                shown.remove(max(reversed(droppable), key=lambda column: column.keep))
+                shown.remove(max(reversed(droppable), key=lambda place: self.columns[place].keep))
             if self._fits(shown, width, folding):
                 return shown, folding
         return shown, True
 
-    def _fits(self, shown: list[Column], width: int, folding: bool) -> bool:
-        return _total([self._least(column, folding) for column in shown]) <= width
+    def _fits(self, shown: list[int], width: int, folding: bool) -> bool:
+        return _total([self._least(place, folding) for place in shown]) <= width
 
-    def _values(self, column: Column) -> Iterator[str]:
-        place = self.columns.index(column)
-        for row in self.rows:
-            yield row[place]
+    def _natural(self, place: int) -> int:
+        header = cell_len(self.columns[place].header)
+        return max([header, *(cell_len(row[place]) for row in self.rows)])
 
-    def _natural(self, column: Column) -> int:
-        return max([len(column.header), *(len(value) for value in self._values(column))])
-
-    def _least(self, column: Column, folding: bool) -> int:
+    def _least(self, place: int, folding: bool) -> int:
         """The narrowest the column may be: its longest word (headers included); a folded
         column whole unless ``folding``, then in two lines (its header's longest word and
         :data:`_FOLDED_AT_LEAST` at least)."""
+        column = self.columns[place]
         header = _longest_word(column.header)
         if column.fold:
-            natural = self._natural(column)
+            natural = self._natural(place)
             if not folding:
                 return natural
             return min(natural, max(header, _FOLDED_AT_LEAST, -(-natural // 2)))
-        return max([header, *(_longest_word(value) for value in self._values(column))])
+        return max([header, *(_longest_word(row[place]) for row in self.rows)])
 
-    def _widths(self, shown: list[Column], width: int, folding: bool) -> list[int]:
+    def _widths(self, shown: list[int], width: int, folding: bool) -> list[int]:
         """Natural widths, narrowed until they fit: the columns that wrap between words
         first (the one with the most to spare each time), the folded ones last."""
-        sizes = [self._natural(column) for column in shown]
-        least = [self._least(column, folding) for column in shown]
+        sizes = [self._natural(place) for place in shown]
+        least = [self._least(place, folding) for place in shown]
         excess = _total(sizes) - width
         for folded in (False, True):
             while excess > 0:
                 spare = [
-                    size - low if column.fold is folded else 0
-                    for column, size, low in zip(shown, sizes, least, strict=True)
+                    size - low if self.columns[place].fold is folded else 0
+                    for place, size, low in zip(shown, sizes, least, strict=True)
                 ]
                 most = max(spare, default=0)
                 if most <= 0:
@@ -205,4 +204,4 @@ def _total(sizes: Sequence[int]) -> int:
 
 
 def _longest_word(text: str) -> int:
-    return max((len(word) for word in text.split()), default=0)
+    return max((cell_len(word) for word in text.split()), default=0)
