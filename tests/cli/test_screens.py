@@ -21,17 +21,15 @@ from rich.console import Console
 
 from ivrkit._cli import app
 from ivrkit._cli.render import sessions_table
-from ivrkit._cli.screen import Column, FittedTable, Framed
+from ivrkit._cli.screen import Column, FittedTable
+from ivrkit._cli.sim import DEMO_INTRO
 from ivrkit.store import SessionRecord, open_store
 from ivrkit.trees._loader import builtin_path
 from tests.cli.run import ivrkit
 
 WIDTHS = (60, 80, 120)
 UNTIL = datetime(2026, 3, 2, tzinfo=UTC)
-INTRO = (
-    "A simulated 8x8 Voice platform places the guide's callback to +6512345678 three times; "
-    "ivrkit's webhook server answers each webhook from the built-in simple IVR."
-)
+INTRO = DEMO_INTRO.text
 BORDERS = "│┃╭╮╰╯─━┏┓┗┛┡┩└┘┳┻╇┼┬┴├┤"
 
 
@@ -84,7 +82,7 @@ def header_widths(text: str) -> list[int]:
 @pytest.mark.parametrize("columns", WIDTHS)
 def test_the_demo_intro_wraps_inside_its_panel(columns: int) -> None:
     console = Console(width=columns, record=True, force_terminal=True, color_system=None)
-    console.print(Framed(INTRO, title="ivrkit demo"))
+    console.print(DEMO_INTRO)
     text = console.export_text()
     assert_fits(text, columns)
     words_whole(text, INTRO)

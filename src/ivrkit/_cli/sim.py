@@ -29,6 +29,14 @@ STYLES = {
 }
 
 
+DEMO_INTRO = Framed(
+    "A simulated 8x8 Voice platform places the guide's callback to +6512345678 three times; "
+    "ivrkit's webhook server answers each webhook from the built-in simple IVR.",
+    title="ivrkit demo",
+)
+"""What `ivrkit demo` shows first."""
+
+
 def styled(line: NarratedLine) -> Text:
     return Text.assemble((f"{line.at}  ", "dim"), (line.text, STYLES.get(line.kind, "")))
 
@@ -67,13 +75,7 @@ def demo(
     from ivrkit.store import SessionRecord
 
     out = for_people(console)
-    out.print(
-        Framed(
-            "A simulated 8x8 Voice platform places the guide's callback to +6512345678 three "
-            "times; ivrkit's webhook server answers each webhook from the built-in simple IVR.",
-            title="ivrkit demo",
-        )
-    )
+    out.print(DEMO_INTRO)
 
     def show_call(title: str, lines: list[NarratedLine], summary: str, problems: list[str]) -> None:
         heading(out, title)
