@@ -10,11 +10,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.text import Text
 
 from ivrkit._cli import campaign_output as output
 from ivrkit._cli.common import console, err_console, open_store_of, settings
 from ivrkit._cli.options import DbOpt, FlowOpt, JsonOpt, require_account
 from ivrkit._cli.render import wide
+from ivrkit._cli.screen import for_people
 from ivrkit.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -32,8 +34,8 @@ WhenOpt = Annotated[str | None, typer.Option(help="ISO 8601 time with its offset
 
 
 def _say(text: str) -> None:
-    """One line for people and machines alike: never wrapped, no markup."""
-    console.out(text, highlight=False)
+    """One line, no markup: wrapped between words on a terminal, never wrapped in a pipe."""
+    for_people(console).print(Text(text))
 
 
 def _warn(text: str) -> None:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from rich.table import Table
 
+from ivrkit._cli.screen import Column, FittedTable
 from ivrkit._csv import csv_text
 
 if TYPE_CHECKING:
@@ -86,25 +87,33 @@ def _due(row: ContactReport) -> str:
     return _utc(row.due_at) if row.due_at is not None else "-"
 
 
-def report_table(rows: list[ContactReport]) -> Table:
-    """One row per contact, with headers; long cells fold, none is cut."""
-    table = Table(title_justify="left")
-    for column in ("line", "number", "state", "outcome", "due", "attempts", "sessions"):
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        sessions = "\n".join(a.session_id or a.state for a in row.attempts) or "-"
-        table.add_row(
+REPORT_COLUMNS = (
+    Column("line", keep=2, justify="right"),
+    Column("number"),
+    Column("state", keep=1),
+    Column("outcome"),
+    Column("due"),
+    Column("attempts", keep=3, justify="right"),
+    Column("sessions", fold=True),
+)
+"""The report's columns; on a narrow terminal the attempt counts go first, then the line numbers."""
+
+
+def report_table(rows: list[ContactReport]) -> FittedTable:
+    """One row per contact, with headers; columns that do not fit are left out and named."""
+    cells = [
+        [
             str(row.line),
             row.number,
             row.state,
             row.outcome or "-",
             _due(row),
             str(len(row.attempts)),
-            sessions,
-        )
-    if not rows:
-        table.caption = "this campaign has no contacts"
-    return table
+            "\n".join(a.session_id or a.state for a in row.attempts) or "-",
+        ]
+        for row in rows
+    ]
+    return FittedTable(REPORT_COLUMNS, cells, empty="this campaign has no contacts")
 
 
 def report_csv(rows: list[ContactReport]) -> str:

@@ -1,10 +1,11 @@
 """A session's timeline: every webhook received, key pressed, answer sent (with its latency) and
-prompt spoken, then the summary and its legs, in the order the store recorded them."""
+prompt spoken, the summary and its legs, oldest first (a leg is placed at the time it was
+initiated, usually before the first webhook)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
@@ -52,7 +53,19 @@ def timeline(detail: SessionDetail, *, show_numbers: bool) -> list[Entry]:
             entries += _answer(delivery, show_numbers)
     if detail.summary is not None and not summary_shown:
         entries += _summary(detail.summary, detail.summary.received_at, show_numbers)
-    return entries
+    return _oldest_first(entries)
+
+
+def _oldest_first(entries: list[Entry]) -> list[Entry]:
+    """The entries by time, those recorded together in the order they were built; an entry
+    without a time keeps its place after the entry before it."""
+    keys: list[datetime] = []
+    known: datetime | None = None
+    for entry in entries:
+        known = entry.at or known
+        keys.append(known or datetime.min.replace(tzinfo=UTC))
+    order = sorted(range(len(entries)), key=keys.__getitem__)
+    return [entries[index] for index in order]
 
 
 def _call_action(delivery: Delivery) -> CallActionEvent | None:
