@@ -6,8 +6,11 @@ module. `ivrkit --help` lists the commands in the order below, then the groups.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
+import ivrkit
 from ivrkit._cli import (
     calendar,
     campaign,
@@ -29,6 +32,28 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        typer.echo(f"ivrkit {ivrkit.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the version of ivrkit and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Build, run and test phone IVRs on the 8x8 Voice Callflows API."""
+
 
 app.command()(core.serve)
 app.command()(core.call)
