@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 LOCK := requirements.lock
 LOCK_FLAGS ?=
 
-.PHONY: demo test check lint typecheck unit fast bench lock clean
+.PHONY: demo test check lint typecheck unit fast bench lock dist clean
 
 $(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
@@ -69,6 +69,17 @@ bench: $(STAMP)
 		(apt-get update >/dev/null 2>&1 && apt-get install -y wrk >/dev/null 2>&1) || \
 		echo "wrk is not installed (apt-get install wrk); the webhook benchmark falls back to the Python load generator"
 	$(BIN)/python bench/run.py $(ONLY) $(if $(QUICK),--quick)
+
+# A wheel and an sdist in dist/, built by the backend pyproject.toml names (setuptools, fetched by
+# `build` into an isolated environment): `pip install dist/ivrkit-*.whl` installs ivrkit anywhere
+# (docs/install.md). Its own small environment, so packaging never needs the dev tools.
+DIST_VENV := build/dist-venv
+
+dist:
+	rm -rf dist
+	test -x $(DIST_VENV)/bin/python || $(PYTHON) -m venv $(DIST_VENV)
+	$(DIST_VENV)/bin/pip install --quiet 'build>=1.2'
+	$(DIST_VENV)/bin/python -m build --outdir dist .
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info src/*.egg-info
