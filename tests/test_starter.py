@@ -1,11 +1,8 @@
-"""`ivrkit init`: a new project whose tests pass and take every route of its tree."""
+"""`ivrkit init`: a new project whose tests take every route of its tree (they are run, from an
+installed wheel, by tests/test_install.py)."""
 
 from __future__ import annotations
 
-import os
-import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,30 +15,6 @@ from ivrkit.errors import ConfigError
 from ivrkit.trees import load_tree
 from ivrkit.trees._lint import lint_text
 from ivrkit.trees._routes import tree_routes
-
-
-def _clean_env() -> dict[str, str]:
-    return {key: value for key, value in os.environ.items() if not key.startswith("IVRKIT_")}
-
-
-@pytest.mark.e2e
-@pytest.mark.slow
-def test_the_new_project_passes_its_tests_with_every_route_taken(tmp_path: Path) -> None:
-    project = tmp_path / "corner-shop"
-    assert run_app(app, ["init", str(project)]) == 0
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "--ivrkit-coverage-fail-under=100"],
-        cwd=project,
-        env=_clean_env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "5 passed" in result.stdout
-    assert re.search(r"^corner-shop +8 +8 +100%$", result.stdout, re.MULTILINE)
-    assert "routes never taken" not in result.stdout
 
 
 def test_the_tree_is_a_real_menu_lint_finds_nothing_in(tmp_path: Path) -> None:
