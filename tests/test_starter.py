@@ -3,6 +3,7 @@ installed wheel, by tests/test_install.py)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,13 @@ import pytest
 from ivrkit._cli.app import app
 from ivrkit._cli.common import run_app
 from ivrkit._config import Settings
-from ivrkit._starter import env_example, project_name, write_starter
+from ivrkit._starter import (
+    env_example,
+    install_argument,
+    install_source,
+    project_name,
+    write_starter,
+)
 from ivrkit.errors import ConfigError
 from ivrkit.trees import load_tree
 from ivrkit.trees._lint import lint_text
@@ -83,3 +90,75 @@ def test_a_file_is_not_a_project_folder(tmp_path: Path) -> None:
 def test_the_name_comes_from_the_folder(tmp_path: Path) -> None:
     assert project_name(tmp_path / "Acme Support!") == "Acme-Support"
     assert project_name(tmp_path / "!!!") == "my-ivr"
+
+
+def _blocks(markdown: str) -> list[str]:
+    """The fenced blocks of a Markdown text, in order."""
+    return re.findall(r"^```[a-z]*\n(.*?)^```$", markdown, flags=re.MULTILINE | re.DOTALL)
+
+
+def test_the_readme_installs_the_ivrkit_that_made_it_never_one_from_an_index(
+    tmp_path: Path,
+) -> None:
+    write_starter(tmp_path / "shop")
+    readme = (tmp_path / "shop" / "README.md").read_text(encoding="utf-8")
+    setup = _blocks(readme)[0]
+    assert f"pip install {install_source()} pytest" in setup
+    assert not re.search(r"pip install ivrkit(\s|$)", readme)
+    assert not re.search(
+        r"pip install ivrkit(\s|$)", (tmp_path / "shop" / "pyproject.toml").read_text()
+    )
+
+
+def test_the_readmes_simulator_commands_share_one_env_file_written_before_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_starter(tmp_path / "shop")
+    readme = (tmp_path / "shop" / "README.md").read_text(encoding="utf-8")
+    blocks = _blocks(readme)
+    (env_block,) = [block for block in blocks if block.startswith("cat > .env")]
+    commands = blocks[blocks.index(env_block) + 1]
+    # The key the simulator needs is set before the first command that needs it, and no command
+    # names a store or an API base of its own (that made `call` write a second store).
+    assert "ivrkit webhooks register" in commands and "ivrkit call" in commands
+    for line in commands.splitlines():
+        assert "--db" not in line and "--api-base" not in line and "--flow" not in line, line
+    env_text = env_block.split("\n", 1)[1].rsplit("EOF", 1)[0]
+    (tmp_path / "shop" / ".env").write_text(env_text, encoding="utf-8")
+    monkeypatch.chdir(tmp_path / "shop")
+    read = Settings()
+    assert (read.api_key, read.subaccount, read.api_base) == (
+        "test",
+        "test",
+        "http://127.0.0.1:8700",
+    )
+    assert (read.db, read.flow) == ("sqlite:///ivr.db", "ivr.yaml")
+    assert "run `ivrkit webhooks register` again" in " ".join(readme.split())
+
+
+@pytest.mark.parametrize(
+    ("direct_url", "argument"),
+    [
+        (
+            '{"url": "file:///home/me/dist/ivrkit-0.1.0-py3-none-any.whl", "archive_info": {}}',
+            "/home/me/dist/ivrkit-0.1.0-py3-none-any.whl",
+        ),
+        (
+            '{"url": "file:///home/me/My%20Code/ivrkit", "dir_info": {"editable": true}}',
+            "'/home/me/My Code/ivrkit'",
+        ),
+        (
+            '{"url": "https://git.example.com/me/ivrkit.git",'
+            ' "vcs_info": {"vcs": "git", "commit_id": "4444923abc", "requested_revision": "main"}}',
+            "'ivrkit @ git+https://git.example.com/me/ivrkit.git@4444923abc'",
+        ),
+        (
+            '{"url": "https://files.example.com/ivrkit-0.1.0.tar.gz", "archive_info": {}}',
+            "'ivrkit @ https://files.example.com/ivrkit-0.1.0.tar.gz'",
+        ),
+        (None, "ivrkit==0.1.0"),
+        ("not json", "ivrkit==0.1.0"),
+    ],
+)
+def test_the_install_source_is_what_pip_recorded(direct_url: str | None, argument: str) -> None:
+    assert install_argument(direct_url, "0.1.0") == argument
