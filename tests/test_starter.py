@@ -150,7 +150,7 @@ def test_the_readmes_simulator_commands_share_one_env_file_written_before_them(
         (
             '{"url": "https://git.example.com/me/ivrkit.git",'
             ' "vcs_info": {"vcs": "git", "commit_id": "4444923abc", "requested_revision": "main"}}',
-            "'ivrkit @ git+https://git.example.com/me/ivrkit.git@4444923abc'",
+            "git+https://git.example.com/me/ivrkit.git@4444923abc",
         ),
         (
             '{"url": "https://files.example.com/ivrkit-0.1.0.tar.gz", "archive_info": {}}',

@@ -64,7 +64,8 @@ def install_argument(direct_url: str | None, version: str) -> str:
         return f"ivrkit=={version}"
     vcs = origin.get("vcs_info")
     if isinstance(vcs, dict) and vcs.get("vcs") and vcs.get("commit_id"):
-        return shlex.quote(f"ivrkit @ {vcs['vcs']}+{url}@{vcs['commit_id']}")
+        # Without "ivrkit @": pip refuses that form for a git+file URL (a clone on this disk).
+        return shlex.quote(f"{vcs['vcs']}+{url}@{vcs['commit_id']}")
     parsed = urlparse(url)
     if parsed.scheme == "file":
         return shlex.quote(unquote(parsed.path))
