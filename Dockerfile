@@ -11,8 +11,9 @@ RUN pip install --no-cache-dir --disable-pip-version-check 'build>=1.2' \
     && python -m build --wheel --outdir /dist . \
     && sed -n 's/^\([A-Za-z0-9][^ ]*==.*[^ \\]\) *\\$/\1/p' requirements.lock > /dist/constraints.txt
 
-# Stage 2: the wheel and the locked releases of its dependencies, nothing else; run as a user
-# that owns only /data, where the SQLite store lives (mount a volume there to keep it).
+# Stage 2: the wheel with its PostgreSQL driver (replicas share a PostgreSQL store) and the locked
+# releases of its dependencies, nothing else; run as a user that owns only /data, where the
+# SQLite store lives by default (mount a volume there to keep it).
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -21,7 +22,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     IVRKIT_DB=sqlite:////data/ivrkit.db
 COPY --from=build /dist /tmp/dist
 RUN pip install --no-cache-dir --disable-pip-version-check \
-        -c /tmp/dist/constraints.txt /tmp/dist/ivrkit-*.whl \
+        -c /tmp/dist/constraints.txt "$(echo /tmp/dist/ivrkit-*.whl)[postgres]" \
     && rm -rf /tmp/dist \
     && useradd --system --uid 10001 --user-group --home-dir /data --create-home ivrkit
 USER ivrkit
