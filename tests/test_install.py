@@ -114,8 +114,8 @@ def test_the_wheel_installs_outside_the_clone_and_a_new_project_passes_its_tests
     )
     installed, path = json.loads(where.stdout)
     assert Path(installed).is_relative_to(home / "venv"), installed
-    others = [entry for entry in path if entry and Path(entry, "ivrkit", "__init__.py").exists()]
-    assert [Path(entry) for entry in others] == [Path(installed).parents[1]], others
+    clone = [entry for entry in path if entry and Path(entry).resolve() in {ROOT, ROOT / "src"}]
+    assert clone == [], path
 
     version = _run([ivrkit_command, "--version"], home, env)
     assert version.stdout == f"ivrkit {ivrkit.__version__}\n"
