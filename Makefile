@@ -72,7 +72,9 @@ bench: $(STAMP)
 
 # A wheel and an sdist in dist/, built by the backend pyproject.toml names (setuptools, fetched by
 # `build` into an isolated environment): `pip install dist/ivrkit-*.whl` installs ivrkit anywhere
-# (docs/install.md). Its own small environment, so packaging never needs the dev tools.
+# (docs/install.md). Its own small environment, so packaging never needs the dev tools. The
+# egg-info setuptools leaves in src/ goes: on the path of the editable install, its metadata
+# (no record of where ivrkit came from) would stand in front of the installed one.
 DIST_VENV := build/dist-venv
 
 dist:
@@ -80,6 +82,7 @@ dist:
 	test -x $(DIST_VENV)/bin/python || $(PYTHON) -m venv $(DIST_VENV)
 	$(DIST_VENV)/bin/pip install --quiet 'build>=1.2'
 	$(DIST_VENV)/bin/python -m build --outdir dist .
+	rm -rf src/ivrkit.egg-info
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info src/*.egg-info

@@ -97,17 +97,42 @@ def _blocks(markdown: str) -> list[str]:
     return re.findall(r"^```[a-z]*\n(.*?)^```$", markdown, flags=re.MULTILINE | re.DOTALL)
 
 
+INDEX_INSTALL = re.compile(r"pip install ['\"]?ivrkit([=<>~!\[\s]|$)", re.MULTILINE)
+"""``pip install ivrkit`` in any form that asks an index, which has no ivrkit."""
+
+
+@pytest.mark.parametrize(
+    ("recorded", "install", "origin"),
+    [
+        (
+            "/home/me/dist/ivrkit-1.2.0-py3-none-any.whl",
+            "/home/me/dist/ivrkit-1.2.0-py3-none-any.whl",
+            "installed from `/home/me/dist/ivrkit-1.2.0-py3-none-any.whl`",
+        ),
+        (None, "./ivrkit-1.2.0-py3-none-any.whl", "whose wheel `make dist` builds"),
+    ],
+)
 def test_the_readme_installs_the_ivrkit_that_made_it_never_one_from_an_index(
     tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    recorded: str | None,
+    install: str,
+    origin: str,
 ) -> None:
+    monkeypatch.setattr("ivrkit._starter.install_source", lambda: recorded)
+    monkeypatch.setattr("ivrkit.__version__", "1.2.0")
     write_starter(tmp_path / "shop")
     readme = (tmp_path / "shop" / "README.md").read_text(encoding="utf-8")
     setup = _blocks(readme)[0]
-    assert f"pip install {install_source()} pytest" in setup
-    assert not re.search(r"pip install ivrkit(\s|$)", readme)
-    assert not re.search(
-        r"pip install ivrkit(\s|$)", (tmp_path / "shop" / "pyproject.toml").read_text()
-    )
+    assert f"pip install {install} pytest" in setup
+    assert f"made with\nivrkit 1.2.0, {origin}" in readme
+    assert not INDEX_INSTALL.search(readme)
+    assert not INDEX_INSTALL.search((tmp_path / "shop" / "pyproject.toml").read_text())
+
+
+def test_what_pip_recorded_is_read_from_the_installed_ivrkit() -> None:
+    # The tests run on an installed ivrkit (an editable install records its clone's folder).
+    assert install_source() is not None
 
 
 def test_the_readmes_simulator_commands_share_one_env_file_written_before_them(
@@ -156,9 +181,11 @@ def test_the_readmes_simulator_commands_share_one_env_file_written_before_them(
             '{"url": "https://files.example.com/ivrkit-0.1.0.tar.gz", "archive_info": {}}',
             "'ivrkit @ https://files.example.com/ivrkit-0.1.0.tar.gz'",
         ),
-        (None, "ivrkit==0.1.0"),
-        ("not json", "ivrkit==0.1.0"),
+        (None, None),
+        ("not json", None),
     ],
 )
-def test_the_install_source_is_what_pip_recorded(direct_url: str | None, argument: str) -> None:
-    assert install_argument(direct_url, "0.1.0") == argument
+def test_the_install_source_is_what_pip_recorded(
+    direct_url: str | None, argument: str | None
+) -> None:
+    assert install_argument(direct_url) == argument

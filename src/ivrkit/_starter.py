@@ -2,8 +2,8 @@
 the settings ivrkit reads (``.env.example``) and a README.
 
 The files are templates shipped in the package (``ivrkit/starter_files``); ``$name`` and
-``$title`` are filled from the folder's name, ``$version`` and ``$install`` from the ivrkit that
-runs (ivrkit is on no package index, so the README says where this one was installed from).
+``$title`` are filled from the folder's name, ``$version``, ``$install`` and ``$origin`` from the
+ivrkit that runs (ivrkit is on no package index, so the README says where this one came from).
 ``.env.example`` is written from :class:`~ivrkit._config.Settings`, so it lists every setting
 there is.
 """
@@ -51,17 +51,18 @@ def project_name(folder: Path) -> str:
     return name or "my-ivr"
 
 
-def install_argument(direct_url: str | None, version: str) -> str:
+def install_argument(direct_url: str | None) -> str | None:
     """What ``pip install`` takes to install the same ivrkit again, from pip's record of where it
     came from (``direct_url.json``, PEP 610): the wheel file, the git URL at its commit, or the
-    folder of a clone; ``ivrkit==VERSION`` when pip recorded none (an install from an index)."""
+    folder of a clone. None when there is no record (ivrkit run from its sources, or installed
+    from an index): never a bare ``ivrkit``, which no index has."""
     try:
         origin = json.loads(direct_url) if direct_url else {}
     except ValueError:
         origin = {}
     url = origin.get("url") if isinstance(origin, dict) else None
     if not isinstance(url, str):
-        return f"ivrkit=={version}"
+        return None
     vcs = origin.get("vcs_info")
     if isinstance(vcs, dict) and vcs.get("vcs") and vcs.get("commit_id"):
         # Without "ivrkit @": pip refuses that form for a git+file URL (a clone on this disk).
@@ -72,13 +73,23 @@ def install_argument(direct_url: str | None, version: str) -> str:
     return shlex.quote(f"ivrkit @ {url}")
 
 
-def install_source() -> str:
+def install_source() -> str | None:
     """What ``pip install`` takes to install the ivrkit that runs now (:func:`install_argument`)."""
     try:
         direct_url = metadata.distribution("ivrkit").read_text("direct_url.json")
     except metadata.PackageNotFoundError:
         direct_url = None
-    return install_argument(direct_url, ivrkit.__version__)
+    return install_argument(direct_url)
+
+
+def _install_values() -> dict[str, str]:
+    """``$install`` (a ``pip install`` argument) and ``$origin`` (where it comes from) for the
+    README: the place pip recorded, else the wheel of this release that ``make dist`` builds."""
+    recorded = install_source()
+    if recorded is not None:
+        return {"install": recorded, "origin": f"installed from `{recorded}`"}
+    wheel = f"./ivrkit-{ivrkit.__version__}-py3-none-any.whl"
+    return {"install": wheel, "origin": "whose wheel `make dist` builds in a clone of ivrkit"}
 
 
 def env_example() -> str:
@@ -124,7 +135,7 @@ def write_starter(folder: Path, *, force: bool = False) -> list[Path]:
         "name": name,
         "title": f"{name} IVR",
         "version": ivrkit.__version__,
-        "install": install_source(),
+        **_install_values(),
     }
     templates = resources.files("ivrkit").joinpath("starter_files")
     contents = {
