@@ -33,4 +33,7 @@ EXPOSE 8080
 # (docs/server.md); urllib because the slim image has no curl.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD python -c "import os, urllib.request as u; u.urlopen('http://127.0.0.1:' + os.environ.get('IVRKIT_PORT', '8080') + '/healthz', timeout=4)"
+# SIGINT, as deploy/ivrkit.service stops it: requests in flight finish and the committer writes
+# what is queued (`docker stop` would send SIGTERM).
+STOPSIGNAL SIGINT
 ENTRYPOINT ["ivrkit", "serve"]

@@ -36,6 +36,7 @@ def test_the_image_serves_as_a_user_without_privileges_and_checks_its_health() -
     users = [value for kind, value in steps if kind == "USER"]
     assert users and users[-1] not in {"root", "0"}
     assert ("ENTRYPOINT", '["ivrkit", "serve"]') in steps
+    assert ("STOPSIGNAL", "SIGINT") in steps  # as deploy/ivrkit.service: in-flight work finishes
     (health,) = [value for kind, value in steps if kind == "HEALTHCHECK"]
     assert "/healthz" in health
     env = " ".join(value for kind, value in steps if kind == "ENV")
