@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import collections
 import os
 import subprocess
 import sys
@@ -24,39 +23,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import calls  # noqa: E402
-from procs import PYTHON, Children  # noqa: E402
-from profile_server import IDLE  # noqa: E402
+from procs import Children  # noqa: E402
+from profile_server import record, summarise  # noqa: E402
 from webhook import LOAD_CPUS  # noqa: E402
-
-
-def record(pids: dict[str, int], folder: Path, seconds: float) -> list[subprocess.Popen[bytes]]:
-    py_spy = Path(PYTHON).parent / "py-spy"
-    spies = []
-    for name, pid in pids.items():
-        argv = [str(py_spy), "record", "--pid", str(pid), "--duration", str(int(seconds))]
-        argv += ["--threads", "--nonblocking", "--format", "raw"]
-        argv += ["--output", str(folder / f"{name}.txt")]
-        spies.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-    return spies
-
-
-def summarise(name: str, raw: Path, top: int) -> None:
-    own: collections.Counter[str] = collections.Counter()
-    inclusive: collections.Counter[str] = collections.Counter()
-    total = 0
-    for line in raw.read_text().splitlines():
-        stack, _, count = line.rpartition(" ")
-        frames = stack.split(";")
-        if any(mark in frames[-1] for mark in IDLE):
-            continue
-        total += int(count)
-        own[frames[-1]] += int(count)
-        for frame in set(frames[1:]):
-            inclusive[frame] += int(count)
-    for title, counter in (("own", own), ("inclusive", inclusive)):
-        print(f"\n{name}: top {top} by {title} samples (of {total} busy samples)")
-        for frame, count in counter.most_common(top):
-            print(f"  {count / max(total, 1):6.1%}  {frame}")
 
 
 def main() -> int:
@@ -75,7 +44,7 @@ def main() -> int:
         pids = {"simulator": sim_proc.pid, "ivrkit": hook_proc.pid}
         spies: list[subprocess.Popen[bytes]] = []
         timer = threading.Timer(
-            args.warmup, lambda: spies.extend(record(pids, workdir, args.seconds))
+            args.warmup, lambda: spies.extend(record(pids, workdir, args.seconds, nonblocking=True))
         )
         cores = os.sched_getaffinity(0)
         os.sched_setaffinity(0, {int(LOAD_CPUS)})

@@ -27,6 +27,41 @@ from procs import PYTHON, Children  # noqa: E402
 IDLE = ("Condition.wait", "Runner.run (asyncio", "select (selectors")
 
 
+def record(
+    pids: dict[str, int], folder: Path, seconds: float, *, nonblocking: bool = False
+) -> list[subprocess.Popen[bytes]]:
+    """``py-spy record`` each process for ``seconds`` into ``folder/NAME.txt`` (raw stacks).
+    Blocking sampling (the default) pauses a process at each sample and tells idle threads
+    best; ``nonblocking`` leaves it running, for two processes that talk to each other."""
+    py_spy = Path(PYTHON).parent / "py-spy"
+    spies = []
+    for name, pid in pids.items():
+        argv = [str(py_spy), "record", "--pid", str(pid), "--duration", str(int(seconds))]
+        argv += ["--threads", "--format", "raw", *(["--nonblocking"] if nonblocking else [])]
+        argv += ["--output", str(folder / f"{name}.txt")]
+        spies.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    return spies
+
+
+def summarise(name: str, raw: Path, top: int) -> None:
+    own: collections.Counter[str] = collections.Counter()
+    inclusive: collections.Counter[str] = collections.Counter()
+    total = 0
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        frames = stack.split(";")
+        if any(mark in frames[-1] for mark in IDLE):
+            continue
+        total += int(count)
+        own[frames[-1]] += int(count)
+        for frame in set(frames[1:]):
+            inclusive[frame] += int(count)
+    for title, counter in (("own", own), ("inclusive", inclusive)):
+        print(f"\n{name}: top {top} by {title} samples (of {total} busy samples)")
+        for frame, count in counter.most_common(top):
+            print(f"  {count / max(total, 1):6.1%}  {frame}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--server", default="ivrkit SQLite", help="a row of make bench")
@@ -38,19 +73,12 @@ def main() -> int:
     server = next((s for s in rows if s.name == args.server), None)
     if server is None:
         parser.error(f"no server {args.server!r}; one of {[s.name for s in rows]}")
-    py_spy = Path(PYTHON).parent / "py-spy"
     workdir = Path(tempfile.mkdtemp(prefix="ivrkit-profile-"))
-    raw = workdir / "profile.txt"
     with Children(workdir) as children:
         running = server.start(children, workdir, None)
         url, pid, connections = running.url, running.pid, args.connections
         webhook.run_load(url, workdir, seconds=2, connections=connections, run="warm")
-        record = ["record", "--pid", str(pid), "--duration", str(args.seconds), "--threads"]
-        spy = subprocess.Popen(
-            [str(py_spy), *record, "--format", "raw", "--output", str(raw)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        (spy,) = record({"ivrkit": pid}, workdir, args.seconds)
         try:
             result = webhook.run_load(
                 url,
@@ -68,23 +96,8 @@ def main() -> int:
         f"{server.name}: {result.rps:.0f} req/s, p50 {result.p50_ms:.2f} ms, p99 "
         f"{result.p99_ms:.2f} ms while sampled; {result.cpu_us_per_request:.0f} CPU µs/req"
     )
-    own: collections.Counter[str] = collections.Counter()
-    inclusive: collections.Counter[str] = collections.Counter()
-    total = 0
-    for line in raw.read_text().splitlines():
-        stack, _, count = line.rpartition(" ")
-        frames = stack.split(";")
-        if any(mark in frames[-1] for mark in IDLE):
-            continue
-        total += int(count)
-        own[frames[-1]] += int(count)
-        for frame in set(frames[1:]):
-            inclusive[frame] += int(count)
-    for title, counter in (("own", own), ("inclusive", inclusive)):
-        print(f"\ntop {args.top} by {title} samples (of {total} busy samples)")
-        for frame, count in counter.most_common(args.top):
-            print(f"  {count / total:6.1%}  {frame}")
-    print(f"\nraw samples: {raw}")
+    summarise(server.name, workdir / "ivrkit.txt", args.top)
+    print(f"\nraw samples: {workdir / 'ivrkit.txt'}")
     return 0
 
 
