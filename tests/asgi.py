@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from contextlib import ExitStack
-from types import TracebackType
 from typing import Any, Self
 
 import anyio
@@ -18,12 +17,12 @@ import anyio.abc
 import httpx
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
-from ivrkit._serving import BackgroundServer
+from ivrkit._serving import BackgroundServer, Started
 
 Message = dict[str, Any]
 
 
-class InProcessServer:
+class InProcessServer(Started):
     """``with InProcessServer(app) as server:`` — ``server.url``, ``server.client()``."""
 
     url = "http://127.0.0.1"
@@ -47,17 +46,6 @@ class InProcessServer:
     def stop(self) -> None:
         self._stack.close()
         self._portal = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def send(self, request: httpx.Request) -> httpx.Response:
         """Hand one request to the app and wait for its whole answer."""

@@ -16,12 +16,11 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import Self
 
 from starlette.types import ASGIApp
 
-from ivrkit._serving import BackgroundServer
+from ivrkit._serving import BackgroundServer, Started
 from ivrkit.client import VoiceClient
 from ivrkit.server import create_app
 from ivrkit.server._switches import SWITCH_TTL, SWITCH_WAIT
@@ -50,7 +49,7 @@ DEFAULT_SUBACCOUNT = "ivrkit-local"
 """The subaccount the client uses when the simulator's config sets none (then any id exists)."""
 
 
-class SimulatedPlatform:
+class SimulatedPlatform(Started):
     """The simulator on a free loopback port with its webhooks pointed at ``backend``."""
 
     def __init__(
@@ -126,19 +125,8 @@ class SimulatedPlatform:
             self._backend.stop()
         self._platform.stop()
 
-    def __enter__(self) -> Self:
-        return self.start()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-
-class Loopback:
+class Loopback(Started):
     """A simulated platform and ivrkit's webhook server for one tree, on loopback ports, with
     the webhooks registered: start it (or use it as a context manager), then place calls through
     :attr:`client` and script phones through :attr:`control`."""
@@ -195,17 +183,6 @@ class Loopback:
         self.platform.stop()
         self.store.close()
         self._folder.cleanup()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     @property
     def platform_url(self) -> str:

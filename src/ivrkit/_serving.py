@@ -3,6 +3,7 @@ thread: how the demo, the testing kit and the end-to-end tests start real server
 
 from __future__ import annotations
 
+import abc
 import errno
 import socket
 import threading
@@ -52,7 +53,30 @@ def check_bind(host: str, port: int, *, command: str) -> None:
         ) from exc
 
 
-class BackgroundServer:
+class Started(abc.ABC):
+    """Something ``start()`` brings up and ``stop()`` takes down; ``with it:`` does both."""
+
+    @abc.abstractmethod
+    def start(self) -> Self:
+        """Bring it up; returns itself."""
+
+    @abc.abstractmethod
+    def stop(self) -> None:
+        """Take it down (again: nothing)."""
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class BackgroundServer(Started):
     """An ASGI app served over real HTTP on 127.0.0.1 until the context ends.
 
     >>> with BackgroundServer(app) as server:
@@ -111,14 +135,3 @@ class BackgroundServer:
         self._server.should_exit = True
         if self._thread.is_alive():
             self._thread.join(timeout=self._start_timeout)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -14,14 +14,13 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Self
 
 import httpx
 
 from ivrkit._callback import place_callback
 from ivrkit._loopback import SimulatedPlatform
-from ivrkit._serving import free_port
+from ivrkit._serving import Started, free_port
 from ivrkit.client import VoiceClient
 from ivrkit.simulator import SessionView, SimulatorConfig, SimulatorControl
 from ivrkit.simulator._calls.transcript import WebhookSent
@@ -153,7 +152,7 @@ class Placed:
     view: SessionView | None = field(default=None)
 
 
-class Scenario:
+class Scenario(Started):
     """The simulator, `ivrkit serve` with the dashboard and a SQLite store in ``folder``."""
 
     def __init__(self, folder: Path, *, show_numbers: bool = False) -> None:
@@ -190,17 +189,6 @@ class Scenario:
         if self._store is not None:
             self._store.close()
         self.serve.stop()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def place(self, script: Script, *, live: bool = False) -> Placed:
         """Call ``script.number`` back; ``live``: its keys come from :meth:`press` instead."""
