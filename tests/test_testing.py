@@ -11,6 +11,7 @@ import pytest
 
 from ivrkit.testing import IvrHarness
 from ivrkit.trees import builtin_path
+from tests.calendar_trees import open_or_closed, support_calendar
 
 pytestmark = pytest.mark.e2e
 
@@ -80,31 +81,18 @@ def test_a_relative_ivrkit_flow_is_found_beside_the_ini_file(
     result.assert_outcomes(passed=1)
 
 
-HOURS_TREE = """\
-name: support
-numbers: {caller_id: "6561115777"}
-calendars: [support.yaml]
-entry: hours
-nodes:
-  hours:
-    branch:
-      cases:
-        - {if: {calendar: support}, to: open}
-      else: closed
-  open:
-    hangup: {say: "An agent will call you back today."}
-  closed:
-    hangup: {say: "We are closed. We are open {hours:support}."}
-"""
+HOURS_TREE = open_or_closed(
+    name="support",
+    opened="An agent will call you back today.",
+    closed="We are closed. We are open {hours:support}.",
+    extra='numbers: {caller_id: "6561115777"}\n',
+)
 
 
 def test_a_call_placed_at_a_time_takes_the_business_hours_branch_of_that_time(
     tmp_path: Path,
 ) -> None:
-    (tmp_path / "support.yaml").write_text(
-        'name: support\ntimezone: Europe/Paris\nhours: {mon-fri: "09:00-17:00"}\n',
-        encoding="utf-8",
-    )
+    (tmp_path / "support.yaml").write_text(support_calendar("Europe/Paris"), encoding="utf-8")
     path = tmp_path / "tree.yaml"
     path.write_text(HOURS_TREE, encoding="utf-8")
     paris = ZoneInfo("Europe/Paris")

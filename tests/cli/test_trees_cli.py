@@ -13,6 +13,7 @@ from ivrkit._cli import app
 from ivrkit.errors import ConfigError, TreeError
 from ivrkit.trees import load_tree, parse_tree
 from ivrkit.trees._schema import schema_text, tree_schema
+from tests.calendar_trees import open_or_closed, support_calendar
 
 runner = CliRunner()
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -178,28 +179,13 @@ def test_the_schema_accepts_the_one_line_node_forms() -> None:
     assert node["maxProperties"] == 1
 
 
-CALENDAR_TREE = """\
-name: t
-calendars: [support.yaml]
-entry: hours
-nodes:
-  hours:
-    branch:
-      cases:
-        - {if: {calendar: support}, to: bye}
-      else: bye
-  bye:
-    hangup: {say: Goodbye.}
-"""
+CALENDAR_TREE = open_or_closed(name="t")
 
 
 def test_lint_and_diff_print_the_version_serve_records_for_a_tree_with_calendars(
     tmp_path: Path,
 ) -> None:
-    (tmp_path / "support.yaml").write_text(
-        'name: support\ntimezone: Europe/Paris\nhours: {mon-fri: "09:00-17:00"}\n',
-        encoding="utf-8",
-    )
+    (tmp_path / "support.yaml").write_text(support_calendar("Europe/Paris"), encoding="utf-8")
     path = write(tmp_path, CALENDAR_TREE)
     served = load_tree(path).version
     linted = runner.invoke(app, ["lint", path, "--json"])

@@ -12,6 +12,7 @@ from ivrkit._cli import app
 from ivrkit._cli.common import run_app
 from ivrkit.testing import IvrHarness
 from ivrkit.trees import load_tree
+from tests.calendar_trees import open_or_closed
 
 pytestmark = pytest.mark.e2e
 
@@ -23,22 +24,11 @@ name: support
 timezone: Asia/Singapore
 hours: {mon-sun: "00:00-24:00"}
 """
-TREE = """\
-name: line
-calendars: [support.yaml]
-virtual_numbers: ["+6561115777"]
-entry: hours
-nodes:
-  hours:
-    branch:
-      cases:
-        - {if: {calendar: support}, to: welcome}
-      else: closed
-  welcome:
-    hangup: {say: Welcome to support.}
-  closed:
-    hangup: {say: Sorry we are closed right now.}
-"""
+TREE = open_or_closed(
+    opened="Welcome to support.",
+    closed="Sorry we are closed right now.",
+    extra='virtual_numbers: ["+6561115777"]\n',
+)
 
 
 def test_closed_on_reaches_the_next_caller_without_a_reload(tmp_path: Path) -> None:

@@ -8,28 +8,10 @@ from pathlib import Path
 
 from ivrkit.server._treeset import TreeSet
 from ivrkit.trees import load_tree
+from tests.calendar_trees import open_or_closed, support_calendar
 
-CALENDAR = """\
-name: support
-timezone: UTC
-hours: {mon-fri: "09:00-17:00"}
-holidays: [2026-12-25]
-"""
-TREE = """\
-name: line
-calendars: [support.yaml]
-entry: hours
-nodes:
-  hours:
-    branch:
-      cases:
-        - {if: {calendar: support}, to: welcome}
-      else: closed
-  welcome:
-    hangup: {say: Welcome.}
-  closed:
-    hangup: {say: Closed.}
-"""
+CALENDAR = support_calendar(extra="holidays: [2026-12-25]\n")
+TREE = open_or_closed()
 
 
 def test_a_changed_calendar_file_reloads_the_tree_that_reads_it(tmp_path: Path) -> None:

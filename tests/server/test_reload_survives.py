@@ -22,29 +22,11 @@ from ivrkit.server._treeset import TreeSet
 from ivrkit.store import Store, open_store
 from ivrkit.trees import Tree, load_tree
 from tests.asgi import InProcessServer
+from tests.calendar_trees import open_or_closed, support_calendar
 from tests.conftest import load_fixture
 
-CALENDAR = """\
-name: support
-timezone: UTC
-hours: {mon-fri: "09:00-17:00"}
-ical: [holidays.ics]
-"""
-TREE = """\
-name: line
-calendars: [support.yaml]
-entry: hours
-nodes:
-  hours:
-    branch:
-      cases:
-        - {if: {calendar: support}, to: welcome}
-      else: closed
-  welcome:
-    hangup: {say: Welcome.}
-  closed:
-    hangup: {say: Closed.}
-"""
+CALENDAR = support_calendar(extra="ical: [holidays.ics]\n")
+TREE = open_or_closed()
 GOOD_ICS = """\
 BEGIN:VCALENDAR
 VERSION:2.0
