@@ -116,20 +116,29 @@ def script_phones(sim_url: str) -> None:
 
 
 class SummaryCounter:
-    """Counts the summaries in ivrkit's SQLite store from outside, read-only (WAL readers never
-    block the server's writer)."""
+    """Counts the sessions whose summary ivrkit has stored (answered 200, so committed to its
+    delivery log), read-only from outside (WAL readers never block the server's writer). The
+    log, not the summaries table: that table is a projection, built off the answer's path a
+    moment later, and counting it would hold each call's slot in flight for that moment too."""
 
     def __init__(self, db_path: Path) -> None:
         self._db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-        self._query = f"SELECT count(*) FROM {schema.summaries.name}"
-        self._before = self._total()
-
-    def _total(self) -> int:
-        return int(self._db.execute(self._query).fetchone()[0])
+        table = schema.deliveries.name
+        self._query = (
+            f"SELECT id, session_id FROM {table} WHERE id > ? "
+            "AND event_type = 'SESSION_SUMMARY' AND http_status = 200"
+        )
+        self._last = int(
+            self._db.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0]
+        )
+        self._sessions: set[str] = set()
 
     def count(self) -> int:
-        """Summaries stored since this counter was made."""
-        return self._total() - self._before
+        """Sessions whose summary was stored since this counter was made."""
+        for row_id, session_id in self._db.execute(self._query, (self._last,)).fetchall():
+            self._last = max(self._last, int(row_id))
+            self._sessions.add(str(session_id))
+        return len(self._sessions)
 
     def close(self) -> None:
         self._db.close()
