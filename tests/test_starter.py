@@ -189,3 +189,102 @@ def test_the_install_source_is_what_pip_recorded(
     direct_url: str | None, argument: str | None
 ) -> None:
     assert install_argument(direct_url) == argument
+
+
+def test_the_callback_is_the_support_callback_lint_finds_nothing_in(tmp_path: Path) -> None:
+    written = write_starter(tmp_path / "callback", callback=True)
+    names = sorted(str(path.relative_to(tmp_path / "callback")) for path in written)
+    assert names == [
+        ".env.example",
+        ".gitignore",
+        "README.md",
+        "contacts.csv",
+        "ivr.yaml",
+        "phones.yaml",
+        "pyproject.toml",
+        "tests/test_ivr.py",
+    ]
+    path = tmp_path / "callback" / "ivr.yaml"
+    assert lint_text(path.read_text(encoding="utf-8"), source=str(path)) == []
+    tree = load_tree(path)
+    menu = tree.spec.nodes["main"].menu
+    assert menu is not None and sorted(menu.routes) == ["1", "2"]
+    labels = {node.outcome for node in tree.spec.nodes.values()} - {None}
+    assert labels == {"resolved", "agent", "no-choice"}
+    assert len(tree_routes(tree.spec)) == 6
+
+
+def test_the_callback_lints_clean_from_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_app(app, ["init", "--callback", str(tmp_path / "callback")]) == 0
+    assert "wrote" in capsys.readouterr().out
+    assert run_app(app, ["lint", str(tmp_path / "callback" / "ivr.yaml")]) == 0
+    assert "no problems found" in capsys.readouterr().out
+
+
+@pytest.mark.e2e  # the ivr fixture serves the tree and the simulator on loopback ports
+def test_the_callbacks_tests_take_every_route(pytester: pytest.Pytester) -> None:
+    write_starter(pytester.path, force=True, callback=True)
+    result = pytester.runpytest_inprocess("-p", "no:xdist", "--ivrkit-coverage-fail-under=100")
+    result.assert_outcomes(passed=5)
+    result.stdout.re_match_lines([rf"^{project_name(pytester.path)} +6 +6 +100%$"])
+    result.stdout.no_fnmatch_line("*routes never taken*")
+
+
+def test_the_campaigns_contacts_and_phones_are_what_the_readme_says(tmp_path: Path) -> None:
+    from ivrkit.campaigns import read_contacts
+    from ivrkit.simulator._account.scenario import load_scenario
+
+    write_starter(tmp_path / "callback", callback=True)
+    found = read_contacts(tmp_path / "callback" / "contacts.csv", region="SG", do_not_call=set())
+    numbers = [contact.number for contact in found.contacts]
+    assert len(numbers) == 4 and not found.duplicates
+    scenario = load_scenario(tmp_path / "callback" / "phones.yaml")
+    scripted = {entry.number: entry.script for entry in scenario.phones}
+    assert set(numbers) < set(scripted)  # every customer does what the README tells
+    tree = load_tree(tmp_path / "callback" / "ivr.yaml")
+    assert f"+{tree.spec.numbers['agent']}" in scripted  # the agent hangs up: calls end
+
+
+def test_both_readmes_install_and_set_up_alike(tmp_path: Path) -> None:
+    write_starter(tmp_path / "inbound")
+    write_starter(tmp_path / "callback", callback=True)
+    inbound = (tmp_path / "inbound" / "README.md").read_text(encoding="utf-8")
+    callback = (tmp_path / "callback" / "README.md").read_text(encoding="utf-8")
+    for section in ("## Set up\n", "The commands read their settings from `.env`"):
+        start = inbound.index(section)
+        shared = inbound[start : inbound.index("```\n\n", inbound.index("```\n", start) + 4)]
+        assert shared in callback
+    assert not INDEX_INSTALL.search(callback)
+    blocks = _blocks(callback)
+    commands = "\n".join(blocks)
+    for command in (
+        "ivrkit simulator --phones phones.yaml --state simulator.json",
+        "ivrkit serve",
+        "ivrkit webhooks register --url http://127.0.0.1:8080",
+        "ivrkit campaign create try --contacts contacts.csv",
+        "ivrkit campaign run try",
+        "ivrkit campaign status try",
+        "ivrkit campaign report try",
+    ):
+        assert command in commands, command
+    assert "http://127.0.0.1:8080/dashboard/" in callback
+    gitignore = (tmp_path / "callback" / ".gitignore").read_text(encoding="utf-8")
+    assert "simulator.json" in gitignore.splitlines()
+
+
+@pytest.mark.parametrize("callback", [False, True])
+def test_the_readmes_keep_the_simulators_webhooks_over_a_restart(
+    tmp_path: Path, callback: bool
+) -> None:
+    write_starter(tmp_path / "shop", callback=callback)
+    readme = (tmp_path / "shop" / "README.md").read_text(encoding="utf-8")
+    (simulator,) = [
+        line
+        for block in _blocks(readme)
+        for line in block.splitlines()
+        if "ivrkit simulator" in line
+    ]
+    assert "--state simulator.json" in simulator
+    assert "still there, no new `webhooks register`" in " ".join(readme.split())

@@ -1,7 +1,11 @@
 """``ivrkit init``: a new IVR project in one command — a tree, tests that take every route of it,
-the settings ivrkit reads (``.env.example``) and a README.
+the settings ivrkit reads (``.env.example``) and a README. The default project answers inbound
+calls with a menu; ``--callback`` makes the callback after a support contact instead, with a
+contacts file and the steps of a campaign.
 
-The files are templates shipped in the package (``ivrkit/starter_files``); ``$name`` and
+The files are templates shipped in the package (``ivrkit/starter_files``, the callback's own in
+``callback/``); both READMEs share the set-up and ``.env`` sections (``setup.md.tmpl``,
+``env.md.tmpl``, filled in as ``$setup`` and ``$env``). ``$name`` and
 ``$title`` are filled from the folder's name, ``$version``, ``$install`` and ``$origin`` from the
 ivrkit that runs (ivrkit is on no package index, so the README says where this one came from).
 ``.env.example`` is written from :class:`~ivrkit._config.Settings`, so it lists every setting
@@ -23,6 +27,7 @@ from ivrkit._config import Settings
 from ivrkit.errors import ConfigError
 
 __all__ = [
+    "CALLBACK_FILES",
     "STARTER_FILES",
     "env_example",
     "install_argument",
@@ -39,6 +44,21 @@ STARTER_FILES = {
     "gitignore.tmpl": ".gitignore",
 }
 """Template (in ``ivrkit/starter_files``) → the file it becomes in the new project."""
+
+CALLBACK_FILES = {
+    "callback/ivr.yaml.tmpl": "ivr.yaml",
+    "callback/test_ivr.py.tmpl": "tests/test_ivr.py",
+    "callback/contacts.csv.tmpl": "contacts.csv",
+    "callback/phones.yaml.tmpl": "phones.yaml",
+    "pyproject.toml.tmpl": "pyproject.toml",
+    "callback/README.md.tmpl": "README.md",
+    "gitignore.tmpl": ".gitignore",
+}
+"""The same for ``ivrkit init --callback``: the callback, its tests, a campaign's contacts and the
+simulated phones that answer them."""
+
+_SECTIONS = {"setup": "setup.md.tmpl", "env": "env.md.tmpl"}
+"""README sections both projects share (the same install steps, the same ``.env``)."""
 
 ENV_EXAMPLE = ".env.example"
 _SET_IN_STARTER = {"flow": "ivr.yaml"}
@@ -119,10 +139,11 @@ def _describe(field_name: str) -> str:
     return _UNDESCRIBED.get(field_name) or field_name.replace("_", " ").capitalize() + "."
 
 
-def write_starter(folder: Path, *, force: bool = False) -> list[Path]:
+def write_starter(folder: Path, *, force: bool = False, callback: bool = False) -> list[Path]:
     """Write the starter project into ``folder`` (created if missing) and return the files
-    written. A folder with anything in it is refused unless ``force``; then the starter's files
-    replace those of the same name and nothing else is touched."""
+    written: the inbound menu, or with ``callback`` the callback and its campaign. A folder with
+    anything in it is refused unless ``force``; then the starter's files replace those of the
+    same name and nothing else is touched."""
     if folder.exists() and not folder.is_dir():
         raise ConfigError(f"{folder} is a file: name a folder for the new project")
     if folder.is_dir() and any(folder.iterdir()) and not force:
@@ -138,10 +159,13 @@ def write_starter(folder: Path, *, force: bool = False) -> list[Path]:
         **_install_values(),
     }
     templates = resources.files("ivrkit").joinpath("starter_files")
-    contents = {
-        target: Template(templates.joinpath(source).read_text(encoding="utf-8")).substitute(values)
-        for source, target in STARTER_FILES.items()
-    }
+
+    def fill(source: str) -> str:
+        return Template(templates.joinpath(source).read_text(encoding="utf-8")).substitute(values)
+
+    values.update({key: fill(source) for key, source in _SECTIONS.items()})
+    files = CALLBACK_FILES if callback else STARTER_FILES
+    contents = {target: fill(source) for source, target in files.items()}
     contents[ENV_EXAMPLE] = env_example()
     written: list[Path] = []
     for target, text in contents.items():

@@ -160,21 +160,36 @@ def simulator(
             "prefixes, a default).",
         ),
     ] = None,
+    state: Annotated[
+        Path | None,
+        typer.Option(
+            "--state",
+            help="Keep the registered webhooks in this JSON file, so a restart keeps them "
+            "(default: in memory only).",
+        ),
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Run a local simulator of the 8x8 Voice platform (its REST API, calls and webhooks)."""
     from ivrkit._serving import check_bind
     from ivrkit.simulator import run_simulator
+    from ivrkit.simulator._account.saved import SavedState
     from ivrkit.simulator._account.scenario import load_scenario
+    from ivrkit.simulator._account.webhooks import WebhookRegistry
 
     configure_logging(verbose)
     rate = parse_speed(speed)
     scenario = load_scenario(phones) if phones is not None else None
+    kept = SavedState(state).load(WebhookRegistry()) if state is not None else 0
     check_bind(host, port, command="simulator")
     console.print(
         f"simulated Voice API on http://{host}:{port} (speed {speed}); "
         f"point IVRKIT_API_BASE there. Control API: http://{host}:{port}/sim/v1/"
     )
+    if state is not None:
+        console.print(
+            f"webhooks kept in {state}: {kept} registered before this start", highlight=False
+        )
     run_simulator(
         host,
         port,
@@ -185,6 +200,7 @@ def simulator(
         rate_limit=rate_limit,
         rate_limit_burst=rate_limit_burst,
         phones=scenario,
+        state_file=state,
     )
 
 

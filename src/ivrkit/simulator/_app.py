@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import uvicorn
 from starlette.applications import Starlette
@@ -51,6 +52,7 @@ def run_simulator(
     rate_limit: float | None = None,
     rate_limit_burst: int | None = None,
     phones: PhoneScenario | None = None,
+    state_file: Path | None = None,
 ) -> None:
     """Serve the simulator until interrupted (blocking)."""
     config = SimulatorConfig(
@@ -61,6 +63,7 @@ def run_simulator(
         rate_limit=rate_limit,
         rate_limit_burst=rate_limit_burst,
         phones=phones,
+        state_file=state_file,
     )
     app = create_app(config)
     tune_interpreter()  # once the settings are good: a refused one leaves the caller as it was

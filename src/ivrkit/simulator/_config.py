@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ivrkit.errors import ConfigError
 from ivrkit.rules import KNOWN_VOICE_PROFILES
@@ -48,6 +49,9 @@ class SimulatorConfig:
     """Requests saved up for a burst (None: one second's worth)."""
     phones: PhoneScenario | None = None
     """Phone scripts the simulator starts with (and returns to on reset)."""
+    state_file: Path | None = None
+    """A JSON file that keeps the registered webhooks over a restart (read at start, written
+    after each change); None keeps them in memory only."""
     strict_timeouts: bool = False
     """The strict reading of -1005/-1006 (see :mod:`ivrkit.rules`)."""
     legacy_dtmf: bool = False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import deque
 from typing import Any
@@ -12,6 +13,7 @@ from ivrkit.simulator._account.faults import FaultPlan
 from ivrkit.simulator._account.numbers import NumberCatalogue, VirtualNumberSpec, e164
 from ivrkit.simulator._account.phones import PhoneBook
 from ivrkit.simulator._account.ratelimit import TokenBucket
+from ivrkit.simulator._account.saved import SavedState
 from ivrkit.simulator._account.settings import PlatformSettings
 from ivrkit.simulator._account.webhooks import WebhookRegistry
 from ivrkit.simulator._calls.delivery import Deliverer
@@ -29,6 +31,8 @@ from ivrkit.wire import MakeCall, SendCallflowRequest, WebhookType
 
 __all__ = ["SimulatorState"]
 
+logger = logging.getLogger("ivrkit.simulator")
+
 
 class SimulatorState:
     """Owns every session task and the HTTP client; :meth:`aclose` leaves nothing running."""
@@ -38,6 +42,10 @@ class SimulatorState:
         self.clock: Timelines = config.make_clock()
         self.phones = PhoneBook()
         self.webhooks = WebhookRegistry()
+        self._saved = None if config.state_file is None else SavedState(config.state_file)
+        if self._saved is not None:
+            self._saved.load(self.webhooks)
+            self.webhooks.on_change = self._save_webhooks
         self.numbers = NumberCatalogue(config.virtual_numbers)
         self.sessions: dict[str, Session] = {}
         self.recordings = RecordingDesk(
@@ -60,6 +68,15 @@ class SimulatorState:
         """Judgements of CALL_ACTION answers, by their bytes."""
         self.fetched = FileCache()
         """playFile URLs downloaded (when the settings say to fetch files)."""
+
+    def _save_webhooks(self, registry: WebhookRegistry) -> None:
+        """Keep the webhooks in the state file; a failed write is logged and the simulator goes
+        on with them in memory (the file keeps what it held)."""
+        assert self._saved is not None
+        try:
+            self._saved.save(registry)
+        except OSError as exc:
+            logger.warning("could not save the webhooks to %s: %s", self._saved.path, exc)
 
     @property
     def settings(self) -> PlatformSettings:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ivrkit.wire import WebhookInfo, WebhookType
@@ -27,23 +28,37 @@ class Webhook:
 
 
 class WebhookRegistry:
-    """Webhooks by subaccount and type; registering a type again replaces it."""
+    """Webhooks by subaccount and type; registering a type again replaces it. ``on_change`` is
+    called after each change (the simulator's state file saves them)."""
 
     def __init__(self) -> None:
         self._hooks: dict[str, dict[WebhookType, Webhook]] = {}
         self.last_vca_subaccount: str | None = None
+        self.on_change: Callable[[WebhookRegistry], None] | None = None
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change(self)
 
     def set(self, sub_account_id: str, hook: Webhook) -> None:
         self._hooks.setdefault(sub_account_id, {})[hook.type] = hook
         if hook.type is WebhookType.VCA and hook.enabled:
             self.last_vca_subaccount = sub_account_id
+        self._changed()
+
+    def subaccounts(self) -> list[str]:
+        """The subaccounts with a webhook, in the order they first registered one."""
+        return [sub for sub, hooks in self._hooks.items() if hooks]
 
     def list(self, sub_account_id: str) -> list[Webhook]:
         hooks = self._hooks.get(sub_account_id, {})
         return [hooks[kind] for kind in WebhookType if kind in hooks]
 
     def delete(self, sub_account_id: str, kind: WebhookType) -> Webhook | None:
-        return self._hooks.get(sub_account_id, {}).pop(kind, None)
+        removed = self._hooks.get(sub_account_id, {}).pop(kind, None)
+        if removed is not None:
+            self._changed()
+        return removed
 
     def active(self, sub_account_id: str, kind: WebhookType) -> Webhook | None:
         """The enabled webhook of that type, if any: where the platform delivers."""
@@ -53,3 +68,4 @@ class WebhookRegistry:
     def clear(self) -> None:
         self._hooks.clear()
         self.last_vca_subaccount = None
+        self._changed()
