@@ -68,6 +68,11 @@ CODES: dict[str, tuple[Severity, str]] = {
         "a node's outcome label that reads like an outcome derived from the summary (busy, "
         "no-answer, ...) or differs from another label only in case or punctuation",
     ),
+    "guessed-outcome": (
+        "warning",
+        "an outcome label that does not say what it counts as (contained, transferred, "
+        "abandoned, failed) and is not a built-in one: reports guess",
+    ),
     "unmentioned-route": (
         "warning",
         "a route key no text of the menu mentions, in a menu whose prompt says `press N`",
