@@ -31,6 +31,14 @@ def dashboard(
     show_numbers: Annotated[
         bool, typer.Option("--show-numbers", help="Show phone numbers whole (default: last 4).")
     ] = False,
+    timezone: Annotated[
+        str | None,
+        typer.Option(
+            "--timezone",
+            help="Time zone times are shown in (or IVRKIT_DASHBOARD_TIMEZONE; default UTC), "
+            "such as Asia/Singapore; each viewer may choose another.",
+        ),
+    ] = None,
     flow: Annotated[
         list[str] | None,
         typer.Option(
@@ -49,9 +57,12 @@ def dashboard(
     from ivrkit.dashboard import DashboardSettings, standalone_app
 
     uvicorn_logging = configure_logging(verbose, "text")
-    cfg = settings(db=db, host=host, port=port, dashboard_token=token)
+    cfg = settings(db=db, host=host, port=port, dashboard_token=token, dashboard_timezone=timezone)
     dashboard_settings = DashboardSettings(
-        host=cfg.host, token=cfg.dashboard_token, show_numbers=show_numbers
+        host=cfg.host,
+        token=cfg.dashboard_token,
+        show_numbers=show_numbers,
+        timezone=cfg.dashboard_timezone,
     )
     if not dashboard_settings.served:
         raise ConfigError(dashboard_settings.refusal)

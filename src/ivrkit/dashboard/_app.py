@@ -61,6 +61,7 @@ def create_dashboard(
         Route("/login", pages.login_form, methods=["GET"]),
         Route("/login", pages.login, methods=["POST"]),
         Route("/logout", pages.logout, methods=["POST"]),
+        Route("/zone", pages.choose_zone, methods=["POST"]),
         Route("/trees", pages.trees, methods=["GET"]),
         Route("/trees/{flow:str}", pages.tree, methods=["GET"]),
         Route("/sessions", pages.sessions, methods=["GET"]),

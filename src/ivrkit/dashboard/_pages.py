@@ -4,20 +4,22 @@ store synchronously."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import timedelta, tzinfo
 from typing import Any
 from urllib.parse import parse_qs
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from ivrkit._masking import mask_number
 from ivrkit.analytics import Filters, Window
 from ivrkit.analytics._ranges import RangeError, limited, start_of_day, window
 from ivrkit.campaigns import CampaignStore
 from ivrkit.campaigns._model import OPEN_STATES
+from ivrkit.dashboard import _csrf as csrf
 from ivrkit.dashboard import _figures as figures
+from ivrkit.dashboard import _zones as zones
 from ivrkit.dashboard._auth import COOKIE_NAME, check_token, sign_cookie
 from ivrkit.dashboard._filters import FIELDS, FilterError, SessionFilters
 from ivrkit.dashboard._state import of
@@ -25,6 +27,7 @@ from ivrkit.dashboard._timeline import timeline
 
 __all__ = [
     "campaigns",
+    "choose_zone",
     "login",
     "login_form",
     "logout",
@@ -44,15 +47,25 @@ def _root(request: Request) -> str:
     return root
 
 
+def _zone(request: Request) -> tzinfo:
+    return zones.zone_of(request, of(request).settings.timezone)
+
+
 def _render(
     request: Request, name: str, context: dict[str, Any], status_code: int = 200
 ) -> Response:
     dashboard = of(request)
+    zone = _zone(request)
     base = {
         "root": _root(request),
         "login_required": dashboard.settings.token is not None,
         "mask": lambda number: mask_number(number, show=dashboard.settings.show_numbers),
         "percent": figures.percent,
+        "local": lambda moment, pattern="%Y-%m-%d %H:%M:%S": zones.local(moment, zone, pattern),
+        "zone": zones.zone_name(zone),
+        "zones": zones.choices(),
+        "csrf": csrf.token_of(request),
+        "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         "error": None,
         "notice": None,
     }
@@ -60,6 +73,7 @@ def _render(
         request, name, base | context, status_code=status_code
     )
     response.headers["cache-control"] = "no-store"
+    csrf.ensure(request, response)
     return response
 
 
@@ -68,11 +82,14 @@ def _window(request: Request) -> tuple[Window | None, str | None, str | None]:
     that says it was cut."""
     dashboard = of(request)
     params = request.query_params
+    zone = _zone(request)
     try:
-        found = window(params.get("since"), params.get("until"), now=dashboard.settings.clock())
+        found = window(
+            params.get("since"), params.get("until"), now=dashboard.settings.clock(), zone=zone
+        )
     except RangeError as exc:
         return None, str(exc), None
-    shown, note = limited(found)
+    shown, note = limited(found, zone)
     return shown, None, note
 
 
@@ -122,6 +139,43 @@ def logout(request: Request) -> Response:
     return response
 
 
+# -- the viewer's time zone ----------------------------------------------------------------------
+
+
+async def choose_zone(request: Request) -> Response:
+    """A viewer's zone (a cookie for a year), then back to the page they were on."""
+    form = await _form(request)
+    refused = csrf.check(request, form.get(csrf.FIELD, ""))
+    if refused is not None:
+        return PlainTextResponse(refused + "\n", status_code=403)
+    root = _root(request)
+    back = form.get("next", "")
+    if not back.startswith(f"{root}/") or back.startswith("//") or "\\" in back:
+        back = f"{root}/"
+    try:
+        zone = zones.parse_zone(form.get("zone", ""))
+    except zones.ZoneError as exc:
+        return PlainTextResponse(f"{exc}\n", status_code=400)
+    response = RedirectResponse(back, status_code=303)
+    response.set_cookie(
+        zones.COOKIE,
+        zones.zone_name(zone),
+        max_age=365 * 24 * 3600,
+        path=root or "/",
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """A small url-encoded form's fields (the first value of each)."""
+    body = await request.body()
+    fields = parse_qs(body[:MAX_LOGIN_BODY].decode("utf-8", "replace"))
+    return {name: values[0] for name, values in fields.items() if values}
+
+
 # -- overview ------------------------------------------------------------------------------------
 
 
@@ -141,7 +195,8 @@ def overview(request: Request) -> Response:
         filters = Filters(flow=flow)
         now = dashboard.settings.clock()
         summary = dashboard.analytics.overview(window, filters)
-        today = dashboard.analytics.overview(Window(since=start_of_day(now), until=now), filters)
+        midnight = start_of_day(now, _zone(request))
+        today = dashboard.analytics.overview(Window(since=midnight, until=now), filters)
         context |= {
             "overview": summary,
             "today": today.sessions,
