@@ -1,4 +1,5 @@
-"""`ivrkit dashboard`: the web dashboard alone, reading a store it never writes to."""
+"""`ivrkit dashboard`: the web dashboard alone, reading a store it writes to only when a person
+pauses, resumes or cancels a campaign."""
 
 from __future__ import annotations
 
@@ -49,7 +50,8 @@ def dashboard(
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
-    """Serve the web dashboard of a store (read-only): calls, trees, sessions, campaigns, live."""
+    """Serve the web dashboard of a store: calls, trees, sessions, campaigns (which it may
+    pause, resume or cancel), live."""
     import uvicorn
 
     from ivrkit._http_protocol import server_config

@@ -123,6 +123,7 @@ def overview_json(overview: Overview, *, today: int, in_progress: int) -> dict[s
         "containmentRate": overview.containment_rate,
         "transferRate": overview.transfer_rate,
         "abandonRate": overview.abandon_rate,
+        "failureRate": overview.failure_rate,
         "outcomes": dict(overview.outcomes),
         "series": [
             {

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta, tzinfo
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -16,7 +16,7 @@ from ivrkit._masking import mask_number
 from ivrkit.analytics import Filters, Window
 from ivrkit.analytics._ranges import RangeError, limited, start_of_day, window
 from ivrkit.campaigns import CampaignStore
-from ivrkit.campaigns._model import OPEN_STATES
+from ivrkit.dashboard import _campaigns as campaign_pages
 from ivrkit.dashboard import _csrf as csrf
 from ivrkit.dashboard import _figures as figures
 from ivrkit.dashboard import _zones as zones
@@ -24,8 +24,12 @@ from ivrkit.dashboard._auth import COOKIE_NAME, check_token, sign_cookie
 from ivrkit.dashboard._filters import FIELDS, FilterError, SessionFilters
 from ivrkit.dashboard._state import of
 from ivrkit.dashboard._timeline import timeline
+from ivrkit.errors import CampaignError
 
 __all__ = [
+    "campaign",
+    "campaign_action",
+    "campaign_confirm",
     "campaigns",
     "choose_zone",
     "login",
@@ -292,17 +296,78 @@ def campaigns(request: Request) -> Response:
     rows: list[dict[str, Any]] = []
     for campaign in repo.all():
         status = repo.status(campaign)
-        pending = sum(status.by_state.get(state, 0) for state in OPEN_STATES)
         rows.append(
             {
                 "name": status.name,
                 "state": status.state,
-                "contacts": status.total,
-                "done": status.total - pending,
-                "pending": pending,
-                "calls": status.calls_placed,
+                "progress": campaign_pages.progress_of(status),
                 "outcomes": status.by_outcome,
             }
         )
     labels = sorted({label for row in rows for label in row["outcomes"]})
     return _render(request, "campaigns.html", {"rows": rows, "labels": labels})
+
+
+def campaign(request: Request) -> Response:
+    dashboard = of(request)
+    name = str(request.path_params["name"])
+    try:
+        page = campaign_pages.campaign_page(dashboard.store, name, dashboard.settings.clock())
+    except CampaignError as exc:
+        return _render(request, "campaign_missing.html", {"what": str(exc)}, status_code=404)
+    notice = {
+        "pause": "Paused: no new calls until it is resumed.",
+        "resume": "Resumed.",
+        "cancel": "Cancelled: contacts not yet called are cancelled.",
+    }.get(request.query_params.get("done", ""))
+    return _render(
+        request,
+        "campaign.html",
+        {"page": page, "now": dashboard.settings.clock(), "notice": notice},
+    )
+
+
+def campaign_confirm(request: Request) -> Response:
+    """The question before an action: what it does, and a form that does it."""
+    dashboard = of(request)
+    name = str(request.path_params["name"])
+    action = str(request.path_params["action"])
+    if action not in campaign_pages.ACTIONS:
+        return PlainTextResponse(f"no action {action[:20]!r}: pause, resume or cancel\n", 404)
+    try:
+        found = CampaignStore(dashboard.store).get(name)
+    except CampaignError as exc:
+        return _render(request, "campaign_missing.html", {"what": str(exc)}, status_code=404)
+    return _render(
+        request,
+        "campaign_confirm.html",
+        {
+            "campaign": found,
+            "action": action,
+            "effect": campaign_pages.ACTIONS[action][1],
+            "allowed": action in campaign_pages.allowed_actions(found.state),
+        },
+    )
+
+
+async def campaign_action(request: Request) -> Response:
+    """Pause, resume or cancel a campaign (the confirmation's form, with its CSRF token)."""
+    dashboard = of(request)
+    name = str(request.path_params["name"])
+    action = str(request.path_params["action"])
+    if action not in campaign_pages.ACTIONS:
+        return PlainTextResponse(f"no action {action[:20]!r}: pause, resume or cancel\n", 404)
+    form = await _form(request)
+    refused = csrf.check(request, form.get(csrf.FIELD, ""))
+    if refused is not None:
+        return PlainTextResponse(refused + "\n", status_code=403)
+    if form.get("confirm") != "yes":
+        return PlainTextResponse("confirm the action: its form sends confirm=yes\n", 400)
+    state = campaign_pages.ACTIONS[action][0]
+    repo = CampaignStore(dashboard.store)
+    try:
+        await run_in_threadpool(repo.set_state, name, state, dashboard.settings.clock())
+    except CampaignError as exc:
+        return PlainTextResponse(f"{exc}\n", status_code=409)
+    root = _root(request)
+    return RedirectResponse(f"{root}/campaigns/{quote(name)}?done={action}", status_code=303)

@@ -123,6 +123,11 @@
             "stat-containment": pct(body.containmentRate),
             "stat-agent-rate": pct(body.transferRate),
             "stat-abandon-rate": pct(body.abandonRate),
+            "stat-failure-rate": pct(body.failureRate),
+            "stat-contained": body.contained + " calls",
+            "stat-transferred": body.transferred + " calls",
+            "stat-abandoned": body.abandoned + " calls",
+            "stat-failed": body.failed + " calls",
             "stat-in-progress": String(body.inProgress),
           };
           Object.keys(values).forEach(function (id) {
