@@ -287,7 +287,9 @@ def sessions(
         listed = [render.session_json(row, show_numbers=show_numbers) for row in rows]
         console.print_json(json.dumps(listed))
     else:
-        render.wide(console).print(render.sessions_table(rows, versions=versions))
+        render.wide(console).print(
+            render.sessions_table(rows, versions=versions, show_numbers=show_numbers)
+        )
     warn_about_spool(spool_path)
 
 

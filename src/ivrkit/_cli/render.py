@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ivrkit import rules
-from ivrkit._masking import mask_number
+from ivrkit._masking import mask_digits, mask_number
 
 if TYPE_CHECKING:
     from ivrkit.store import SessionRecord
@@ -54,7 +54,7 @@ def session_json(row: SessionRecord, *, show_numbers: bool = False) -> dict[str,
         "direction": row.direction,
         "status": row.status,
         "lastAction": row.last_action,
-        "digits": row.digits,
+        "digits": [mask_digits(typed, show=show_numbers) for typed in row.digits],
         "start": _iso(row.started_at),
         "end": _iso(row.ended_at),
         "durationSeconds": row.duration_seconds,
@@ -82,10 +82,14 @@ def _short(moment: datetime | None) -> str:
 
 
 def sessions_table(
-    rows: list[SessionRecord], title: str = "Sessions", *, versions: bool = False
+    rows: list[SessionRecord],
+    title: str = "Sessions",
+    *,
+    versions: bool = False,
+    show_numbers: bool = False,
 ) -> Table:
     """The sessions as a table; with ``versions``, a column of the tree versions that answered
-    each (``first → last`` when they differ)."""
+    each (``first → last`` when they differ); typed digits masked unless ``show_numbers``."""
     table = Table(title=title, title_justify="left")
     table.add_column("session", no_wrap=True, min_width=36)
     columns = ["direction", "status", "outcome", "last action", "digits", "start", "end"]
@@ -100,7 +104,7 @@ def sessions_table(
             status,
             row.outcome or "-",
             row.last_action or "-",
-            " ".join(row.digits) or "-",
+            " ".join(mask_digits(typed, show=show_numbers) for typed in row.digits) or "-",
             _short(row.started_at),
             _short(row.ended_at),
             duration,

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
-from ivrkit._masking import mask_number
+from ivrkit._masking import mask_digits, mask_number
 from ivrkit.analytics import Filters, Window
 from ivrkit.analytics._ranges import RangeError, limited, start_of_day, window
 from ivrkit.campaigns import CampaignStore
@@ -64,6 +64,9 @@ def _render(
         "root": _root(request),
         "login_required": dashboard.settings.token is not None,
         "mask": lambda number: mask_number(number, show=dashboard.settings.show_numbers),
+        "mask_keys": lambda typed: " ".join(
+            mask_digits(keys, show=dashboard.settings.show_numbers) for keys in typed
+        ),
         "percent": figures.percent,
         "local": lambda moment, pattern="%Y-%m-%d %H:%M:%S": zones.local(moment, zone, pattern),
         "zone": zones.zone_name(zone),
@@ -268,7 +271,9 @@ def sessions(request: Request) -> Response:
     try:
         filters = SessionFilters.from_query(request.query_params)
         context["filters"] = filters
-        context["page"] = dashboard.browser.sessions(filters.query(dashboard.settings.clock()))
+        context["page"] = dashboard.browser.sessions(
+            filters.query(dashboard.settings.clock(), _zone(request))
+        )
     except FilterError as exc:
         context["error"] = str(exc)
     if context["filters"] is None:

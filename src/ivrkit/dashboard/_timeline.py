@@ -8,7 +8,7 @@ from datetime import datetime
 
 from pydantic import ValidationError
 
-from ivrkit._masking import mask_number
+from ivrkit._masking import mask_digits, mask_number
 from ivrkit.dashboard._browse import SessionDetail
 from ivrkit.store._records import Delivery, LegRecord, SummaryRecord
 from ivrkit.wire import CallActionEvent, Callflow, parse_event
@@ -47,7 +47,8 @@ def timeline(detail: SessionDetail, *, show_numbers: bool) -> list[Entry]:
         node = event.payload.client_action_id if event is not None else None
         entries.append(_webhook(delivery, event))
         if event is not None and event.digits:
-            entries.append(Entry("keys", delivery.received_at, event.digits, node=node))
+            typed = mask_digits(event.digits, show=show_numbers)
+            entries.append(Entry("keys", delivery.received_at, typed, node=node))
         if delivery.answer:
             entries += _answer(delivery, show_numbers)
     if detail.summary is not None and not summary_shown:
