@@ -4,7 +4,7 @@ prompt spoken, then the summary and its legs, in the order the store recorded th
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
@@ -16,7 +16,7 @@ from ivrkit.wire._actions import MakeCall, PlayFile, Say, SayAndCapture
 
 __all__ = ["KINDS", "Entry", "timeline"]
 
-KINDS = ("prompt", "keys", "webhook", "answer", "summary", "leg")
+KINDS = ("placed", "prompt", "keys", "webhook", "answer", "summary", "leg")
 
 
 @dataclass(frozen=True)
@@ -34,8 +34,10 @@ class Entry:
 
 
 def timeline(detail: SessionDetail, *, show_numbers: bool) -> list[Entry]:
-    """The entries of one session, oldest first; numbers masked unless ``show_numbers``."""
-    entries: list[Entry] = []
+    """The entries of one session, oldest first; numbers masked unless ``show_numbers``. A
+    callback starts where the customer's experience does: the Send Callflow that placed it and
+    the prompts it played, with how long the customer heard them before answering."""
+    entries: list[Entry] = _opening(detail, show_numbers)
     summary_shown = False
     for delivery in detail.deliveries:
         if delivery.channel == "vss" and detail.summary is not None and not summary_shown:
@@ -54,6 +56,61 @@ def timeline(detail: SessionDetail, *, show_numbers: bool) -> list[Entry]:
     if detail.summary is not None and not summary_shown:
         entries += _summary(detail.summary, detail.summary.received_at, show_numbers)
     return entries
+
+
+def _opening(detail: SessionDetail, show_numbers: bool) -> list[Entry]:
+    opening = detail.opening
+    if opening is None:
+        return []
+    customer = mask_number(detail.session.customer, show=show_numbers)
+    entries = [
+        Entry(
+            "placed",
+            opening.at,
+            "Send Callflow: the callback is placed",
+            f"calls {customer or 'the customer'}, tree version {opening.version}",
+        )
+    ]
+    if not opening.prompts:
+        return entries
+    heard = _heard_for(detail)
+    for index, (node, kind, text) in enumerate(opening.prompts):
+        last = index == len(opening.prompts) - 1
+        detail_text = f"{kind}" + (f"; {heard}" if last and heard else "")
+        entries.append(Entry("prompt", opening.at, text, detail_text, node))
+    return entries
+
+
+def _heard_for(detail: SessionDetail) -> str:
+    """How long the customer heard the opening before their first answer: from the callee's leg
+    connecting to the first CALL_ACTION, both on the platform's clock; else from the call being
+    placed to the first CALL_ACTION's arrival, on ours (ringing included)."""
+    first = next((d for d in detail.deliveries if d.event_type == "CALL_ACTION"), None)
+    if first is None or detail.opening is None:
+        return ""
+    event = _call_action(first)
+    answered = _moment(event.payload.timestamp) if event is not None else None
+    connected = None
+    if detail.summary is not None:
+        connected = next(
+            (leg.connected for leg in detail.summary.legs if leg.name == "callA"), None
+        )
+    if answered is not None and connected is not None and answered >= connected:
+        return f"heard for {(answered - connected).total_seconds():.0f} s before the first answer"
+    if first.received_at >= detail.opening.at:
+        seconds = (first.received_at - detail.opening.at).total_seconds()
+        return f"{seconds:.0f} s from placing the call to the first answer (ringing included)"
+    return ""
+
+
+def _moment(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        found = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return found if found.tzinfo is not None else found.replace(tzinfo=UTC)
 
 
 def _call_action(delivery: Delivery) -> CallActionEvent | None:
