@@ -68,6 +68,7 @@ def _render(
             mask_digits(keys, show=dashboard.settings.show_numbers) for keys in typed
         ),
         "percent": figures.percent,
+        "calls": lambda count: f"{count} call" if count == 1 else f"{count} calls",
         "local": lambda moment, pattern="%Y-%m-%d %H:%M:%S": zones.local(moment, zone, pattern),
         "zone": zones.zone_name(zone),
         "zones": zones.choices(),

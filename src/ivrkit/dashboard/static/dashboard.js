@@ -18,7 +18,7 @@
       { label: "contained", stroke: "#2f9e44" },
       { label: "to an agent", stroke: "#1971c2" },
       { label: "abandoned", stroke: "#e8590c" },
-      { label: "failed", stroke: "#c92a2a" },
+      { label: "not reached", stroke: "#c92a2a" },
     ];
     var columns = [data.x, data.sessions, data.contained, data.transferred, data.abandoned, data.failed];
     var zone = document.body.dataset.zone || "UTC";
@@ -117,6 +117,7 @@
         .then(function (body) {
           if (!body) return;
           var pct = function (rate) { return (rate * 100).toFixed(1) + "%"; };
+          var calls = function (count) { return count + (count === 1 ? " call" : " calls"); };
           var values = {
             "stat-calls-today": String(body.callsToday),
             "stat-calls-range": String(body.sessions),
@@ -124,10 +125,10 @@
             "stat-agent-rate": pct(body.transferRate),
             "stat-abandon-rate": pct(body.abandonRate),
             "stat-failure-rate": pct(body.failureRate),
-            "stat-contained": body.contained + " calls",
-            "stat-transferred": body.transferred + " calls",
-            "stat-abandoned": body.abandoned + " calls",
-            "stat-failed": body.failed + " calls",
+            "stat-contained": calls(body.contained),
+            "stat-transferred": calls(body.transferred),
+            "stat-abandoned": calls(body.abandoned),
+            "stat-failed": calls(body.failed),
             "stat-in-progress": String(body.inProgress),
           };
           Object.keys(values).forEach(function (id) {
