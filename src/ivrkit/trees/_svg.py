@@ -3,7 +3,9 @@
 The layout is layered: each node's row is its BFS depth from the start node (nodes the start does
 not reach get rows below); a row's nodes are ordered by where their parents are. An edge to the
 next row is a straight line between anchors spread along the two boxes; an edge back up (or
-along a row) runs out to its own lane on the right; an edge to itself is a small loop.
+along a row) runs out to a lane on the right, beyond every box and loop label, which it shares
+with every other edge back to the same node (they enter it as one arrow); an edge to itself is
+a small loop.
 
 An optional :class:`Overlay` marks the drawing with figures (the dashboard's funnel): each marked
 node shows a line of its own below its summary (every box grows by a line), a ``drop-0`` ..
@@ -287,10 +289,19 @@ class _Routes:
             row = placed[links[i].source].row
             self.leaving[i] = leave_count.get(row, 0)
             leave_count[row] = self.leaving[i] + 1
-        for i in sorted(self.side, key=lambda i: -self.entries[i]):
-            row = placed[links[i].target].row
-            self.entering[i] = enter_count.get(row, 0)
-            enter_count[row] = self.entering[i] + 1
+        # Links back to one node share its lane and its entering channel: a bus into the node,
+        # not one line per link (a shared "invalid" node reached from every menu).
+        targets = sorted(
+            {links[i].target for i in self.side},
+            key=lambda name: -max(self.entries[i] for i in self.side if links[i].target == name),
+        )
+        entering_of: dict[str, int] = {}
+        for name in targets:
+            row = placed[name].row
+            entering_of[name] = enter_count.get(row, 0)
+            enter_count[row] = entering_of[name] + 1
+        for i in self.side:
+            self.entering[i] = entering_of[links[i].target]
         self.row_top: dict[int, float] = {}
         self.label_band: dict[int, float] = {}
         y: float = MARGIN + 30 + 6 * enter_count.get(0, 0)
@@ -311,8 +322,21 @@ class _Routes:
             else MARGIN
         )
         boxes_right = max((p.x + p.width for p in placed.values()), default=MARGIN)
-        self.lane = {i: boxes_right + LANE_GAP * (n + 1) for n, i in enumerate(self.side)}
-        self.right = max([boxes_right, *self.lane.values()])
+        # Lanes run beyond every box and every loop's label, so none crosses them.
+        loops_right = [
+            placed[link.source].x
+            + placed[link.source].width
+            + _loop_reach(self._nth(i))
+            + len(link.label) * CHAR_WIDTH * 0.9
+            + 6
+            for i, link in enumerate(links)
+            if link.source == link.target
+        ]
+        lanes_from = max([boxes_right, *loops_right])
+        by_row = sorted(targets, key=lambda name: (placed[name].row, placed[name].x))
+        lane_of = {name: lanes_from + LANE_GAP * (n + 1) for n, name in enumerate(by_row)}
+        self.lane = {i: lane_of[links[i].target] for i in self.side}
+        self.right = max([lanes_from, *self.lane.values()])
 
     def _anchor(self) -> None:
         """Spread the ends of links along box bottoms (leaving) and tops (entering), in the
@@ -330,11 +354,18 @@ class _Routes:
             for rank, i in enumerate(indexes):
                 self.exits[i] = _spread(self.placed[name], len(indexes), rank)
         for name, indexes in entering.items():
-            indexes.sort(
-                key=lambda i: self.placed[self.links[i].source].center if i in self.down else far
+            # Links down spread along the top in the order of their sources; the links that
+            # come round through a lane enter together, at the right.
+            down = sorted(
+                (i for i in indexes if i in self.down),
+                key=lambda i: self.placed[self.links[i].source].center,
             )
-            for rank, i in enumerate(indexes):
-                self.entries[i] = _spread(self.placed[name], len(indexes), rank)
+            side = [i for i in indexes if i not in self.down]
+            slots = len(down) + (1 if side else 0)
+            for rank, i in enumerate(down):
+                self.entries[i] = _spread(self.placed[name], slots, rank)
+            for i in side:
+                self.entries[i] = _spread(self.placed[name], slots, slots - 1)
 
     def edge(self, index: int) -> str:
         link = self.links[index]
@@ -399,10 +430,15 @@ def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float,
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
+def _loop_reach(nth: int) -> float:
+    """How far the ``nth`` loop of a node reaches right of its box."""
+    return 34.0 + 14 * nth
+
+
 def _loop(item: _Placed, nth: int, height: float) -> tuple[str, tuple[float, float, str]]:
     right = item.x + item.width
     top, bottom = item.y + 10, item.y + height - 10
-    reach = 34 + 14 * nth
+    reach = _loop_reach(nth)
     path = (
         f"M{right:.1f},{top:.1f} C{right + reach:.1f},{top - 14:.1f} "
         f"{right + reach:.1f},{bottom + 14:.1f} {right:.1f},{bottom:.1f}"
