@@ -134,3 +134,27 @@ def _cells(page: Elements) -> list[tuple[str, dict[str, str], str]]:
         for tag, attrs, text in page.found
         if tag == "td" and "data-field" in attrs
     ]
+
+
+def test_a_retry_says_what_the_last_call_ended_with() -> None:
+    from datetime import timedelta
+
+    from ivrkit.campaigns import CallingWindow
+    from ivrkit.dashboard._campaigns import _pending
+
+    window = CallingWindow.parse("09:00-20:00", "mon-fri")
+    row = {
+        "line": 2,
+        "number": "+6591000001",
+        "state": "pending",
+        "attempts": 1,
+        "due_at": NOW - timedelta(minutes=5),
+        "note": None,
+        "timezones": "America/New_York",  # 09:00 there: open
+    }
+    waiting = _pending(row, {"outcome": None, "status": "BUSY"}, window, NOW)
+    assert waiting.reason == "retry after busy"
+    assert waiting.next_at == NOW - timedelta(minutes=5)  # due: shown as "due now"
+    closed = _pending({**row, "timezones": "Asia/Singapore"}, {"outcome": "no-answer"}, window, NOW)
+    assert closed.reason.startswith("retry after no-answer; waits for its calling window")
+    assert closed.next_at == datetime(2026, 3, 3, 1, 0, tzinfo=UTC)  # 09:00 on Tuesday there
