@@ -3,10 +3,15 @@ says (``outcome: {label: ..., counts_as: ...}``), not as a guess from its word."
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+from pathlib import Path
 
+from typer.testing import CliRunner
+
+from ivrkit._cli import app
 from ivrkit.analytics import Analytics, Window, rebuild
-from ivrkit.store import Store
+from ivrkit.store import Store, open_store
 from ivrkit.trees import parse_tree
 from tests.analytics.calls import T0, Recorder
 
@@ -61,3 +66,21 @@ def test_the_same_label_counts_as_its_version_declares(store: Store) -> None:
     Recorder(store, new).outbound("after", ["3"], start=T0 + timedelta(minutes=1))
     overview = Analytics(store).overview(Window(T0, T0 + HOUR))
     assert (overview.contained, overview.abandoned) == (1, 1)
+
+
+def test_ivrkit_report_counts_the_declared_categories(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'report.db'}"
+    with open_store(db) as store:
+        calls = Recorder(store, parse_tree(DECLARED))
+        calls.outbound("hours", ["1"])
+        calls.outbound("desk", ["2"])
+        calls.outbound("later", ["3"])
+        calls.outbound("gave-up", ["9", "9"])
+    until = (T0 + HOUR).isoformat()
+    result = CliRunner().invoke(
+        app, ["report", "--db", db, "--since", T0.isoformat(), "--until", until, "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    overview = json.loads(result.output)["overview"]
+    assert (overview["contained"], overview["transferred"], overview["abandoned"]) == (1, 1, 2)
+    assert overview["containment_rate"] == 0.25
