@@ -460,3 +460,16 @@ def test_counts_as_must_be_a_category() -> None:
         "    say: We are open", "    outcome: {label: told, counts_as: happy}\n    say: We are open"
     )
     assert codes(lint(text)) == ["invalid-tree"]
+
+
+def test_one_label_declared_two_ways_is_a_warning() -> None:
+    text = BASE.replace(
+        "    say: We are open",
+        "    outcome: {label: told, counts_as: contained}\n    say: We are open",
+    ).replace(
+        "    hangup: {say: Goodbye.}",
+        "    outcome: {label: told, counts_as: abandoned}\n    hangup: {say: Goodbye.}",
+    )
+    issues = lint(text)
+    assert codes(issues) == ["odd-outcome"]
+    assert "counts as abandoned" in issues[0].message and "contained" in issues[0].message

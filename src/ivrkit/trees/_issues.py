@@ -66,7 +66,8 @@ CODES: dict[str, tuple[Severity, str]] = {
     "odd-outcome": (
         "warning",
         "a node's outcome label that reads like an outcome derived from the summary (busy, "
-        "no-answer, ...) or differs from another label only in case or punctuation",
+        "no-answer, ...), differs from another label only in case or punctuation, or is said "
+        "to count as two categories",
     ),
     "guessed-outcome": (
         "warning",
