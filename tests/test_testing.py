@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import shutil
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -75,3 +78,41 @@ def test_a_relative_ivrkit_flow_is_found_beside_the_ini_file(
     monkeypatch.chdir(tests)  # pytest run from a subfolder still reads the ini's tree
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
+
+
+HOURS_TREE = """\
+name: support
+numbers: {caller_id: "6561115777"}
+calendars: [support.yaml]
+entry: hours
+nodes:
+  hours:
+    branch:
+      cases:
+        - {if: {calendar: support}, to: open}
+      else: closed
+  open:
+    hangup: {say: "An agent will call you back today."}
+  closed:
+    hangup: {say: "We are closed. We are open {hours:support}."}
+"""
+
+
+def test_a_call_placed_at_a_time_takes_the_business_hours_branch_of_that_time(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "support.yaml").write_text(
+        'name: support\ntimezone: Europe/Paris\nhours: {mon-fri: "09:00-17:00"}\n',
+        encoding="utf-8",
+    )
+    path = tmp_path / "tree.yaml"
+    path.write_text(HOURS_TREE, encoding="utf-8")
+    paris = ZoneInfo("Europe/Paris")
+    with IvrHarness(path) as ivr:
+        ivr.call("+6512345678", at=datetime(2026, 12, 23, 10, 0, tzinfo=paris)).expect_say(
+            "An agent will call you back today"
+        )
+        saturday = ivr.call("+6512345678", at=datetime(2026, 12, 26, 10, 0, tzinfo=paris))
+        saturday.expect_say("We are closed. We are open Monday to Friday, 9 AM to 5 PM.")
+        with pytest.raises(ValueError, match="has no time zone"):
+            ivr.call("+6512345678", at=datetime(2026, 12, 23, 10, 0))

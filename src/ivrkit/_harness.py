@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Self, TypeVar
 
@@ -202,6 +203,7 @@ class IvrHarness(Loopback):
             switch_wait=switch_wait,
             folder_prefix="ivrkit-test-",
         )
+        self._own_clocks: dict[int, Callable[[], datetime]] = {}
 
     def phone(self, number: str, **script: Any) -> None:
         """Script another phone (an agent who is busy: ``ivr.phone(agent, answer="busy")``)."""
@@ -215,10 +217,14 @@ class IvrHarness(Loopback):
         answer: str = "yes",
         hangup_after: float | None = None,
         client_request_id: str | None = None,
+        at: datetime | None = None,
     ) -> Call:
         """Place the tree's callback to ``number``. Without ``press`` the test drives the call
         (``call.press``); with it the phone presses those keys at each prompt by itself.
-        ``hangup_after``: the customer hangs up that many seconds after answering."""
+        ``hangup_after``: the customer hangs up that many seconds after answering. ``at``: the
+        time the tree sees when the call is placed (an aware datetime; it runs on from there),
+        for business hours; without it, the tree's own clock."""
+        self._set_time(at)
         if press is None:
             self.control.set_phone(number, answer=answer, stepped=True, hangup_after=hangup_after)
         else:
@@ -228,8 +234,17 @@ class IvrHarness(Loopback):
         )
         return Call(self, response.session_id or "", number)
 
-    def inbound(self, caller: str, number: str, *, press: list[str] | None = None) -> Call:
-        """``caller`` dials the virtual ``number``; the tree answers the inbound call."""
+    def inbound(
+        self,
+        caller: str,
+        number: str,
+        *,
+        press: list[str] | None = None,
+        at: datetime | None = None,
+    ) -> Call:
+        """``caller`` dials the virtual ``number``; the tree answers the inbound call (``at``:
+        the time the tree sees, as for :meth:`call`)."""
+        self._set_time(at)
         if press is None:
             self.control.set_phone(caller, stepped=True)
         else:
@@ -238,6 +253,24 @@ class IvrHarness(Loopback):
             caller, number, sub_account_id=self.platform.subaccount
         )
         return Call(self, session_id, caller)
+
+    def _set_time(self, at: datetime | None) -> None:
+        """The served trees' clock reads ``at`` now and runs on in real time; None gives each
+        tree back its own clock. One clock serves the calls in progress too: place calls at
+        different times one after the other."""
+        if at is not None and at.tzinfo is None:
+            raise ValueError(
+                f"at={at.isoformat()} has no time zone: business hours depend on it; give one "
+                "(datetime(2026, 12, 23, 10, 0, tzinfo=ZoneInfo('Europe/Paris')))"
+            )
+        for tree in self._trees.current():
+            own = self._own_clocks.setdefault(id(tree), tree.clock)
+            tree.clock = own if at is None else _running_from(at)
+
+
+def _running_from(at: datetime) -> Callable[[], datetime]:
+    started = time.monotonic()
+    return lambda: at + timedelta(seconds=time.monotonic() - started)
 
 
 class IvrFaults:

@@ -21,7 +21,6 @@ import logging
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -40,6 +39,7 @@ from ivrkit._http_protocol import (
     READ_TIMEOUT_VARIABLE,
     server_config,
 )
+from ivrkit._serving import check_bind
 from ivrkit.dashboard import PREFIX, DashboardSettings, create_dashboard
 from ivrkit.errors import ConfigError
 from ivrkit.server import create_app
@@ -118,22 +118,9 @@ class ServeOptions:
         return f"http://{host}:{self.port}"
 
     def check_bind(self) -> None:
-        """Raise ConfigError, in one line, when ``host``:``port`` cannot be listened on (an
-        address this machine does not have, a name that does not resolve, a port in use)."""
-        try:
-            found = socket.getaddrinfo(
-                self.host, self.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
-            )
-            family, kind, proto, _, address = found[0]
-            with socket.socket(family, kind, proto) as probe:
-                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                probe.bind(address)
-        except OSError as exc:
-            reason = exc.strerror or str(exc)
-            raise ConfigError(
-                f"cannot listen on {self.base_url.removeprefix('http://')}: {reason} "
-                "(--host takes an address of this machine, e.g. 127.0.0.1, 0.0.0.0, ::1)"
-            ) from exc
+        """Raise ConfigError, in one line, when ``host``:``port`` cannot be listened on
+        (:func:`ivrkit._serving.check_bind`)."""
+        check_bind(self.host, self.port, command="serve")
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))

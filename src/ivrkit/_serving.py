@@ -3,6 +3,7 @@ thread: how the demo, the testing kit and the end-to-end tests start real server
 
 from __future__ import annotations
 
+import errno
 import socket
 import threading
 import time
@@ -13,7 +14,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from ivrkit._http_protocol import MAX_HEADER_BYTES, READ_TIMEOUT, server_config
-from ivrkit.errors import IvrkitError
+from ivrkit.errors import ConfigError, IvrkitError
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -22,6 +23,33 @@ def free_port(host: str = "127.0.0.1") -> int:
         probe.bind((host, 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+def check_bind(host: str, port: int, *, command: str) -> None:
+    """Raise :class:`ConfigError`, in one line, when ``host``:``port`` cannot be listened on (a
+    port in use, an address this machine does not have, a name that does not resolve): what
+    ``serve``, ``dashboard`` and ``simulator`` (``command``) check before they say they serve,
+    rather than leave uvicorn's own error and exit."""
+    bare = host.removeprefix("[").removesuffix("]")
+    where = f"[{bare}]:{port}" if ":" in bare else f"{bare}:{port}"
+    try:
+        found = socket.getaddrinfo(bare, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, kind, proto, _, address = found[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise ConfigError(
+                f"cannot listen on {where}: the port is in use (another `ivrkit serve`, "
+                f"`ivrkit dashboard` or `ivrkit simulator`?); give `ivrkit {command}` another "
+                "one with --port"
+            ) from exc
+        reason = exc.strerror or str(exc)
+        raise ConfigError(
+            f"cannot listen on {where}: {reason} "
+            "(--host takes an address of this machine, e.g. 127.0.0.1, 0.0.0.0, ::1)"
+        ) from exc
 
 
 class BackgroundServer:

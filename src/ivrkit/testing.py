@@ -13,6 +13,10 @@ webhooks, and places calls you drive step by step::
 
 Every failed expectation raises ``AssertionError`` with the call's transcript so far.
 
+A tree that branches on business hours is tested at a time of the test's choosing:
+``ivr.call("+6512345678", at=datetime(2026, 12, 26, 10, 0, tzinfo=ZoneInfo("Europe/Paris")))``
+(the tree's clock reads that time when the call is placed and runs on from there).
+
 ``pytest --ivrkit-coverage`` reports which routes of each tree the tests took (every key of every
 menu, invalid entry, silence, retries running out, branch cases, hook results) and lists those
 never taken; ``--ivrkit-coverage-fail-under=PCT`` fails a run that took fewer

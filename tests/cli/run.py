@@ -47,11 +47,13 @@ def ivrkit(
     env: dict[str, str] | None = None,
     columns: int = 20,
     stdout: IO[str] | None = None,
+    terminal: bool = False,
 ) -> Ran:
-    """Run ``ivrkit *args``; ``stdout`` replaces the captured standard output (a file)."""
+    """Run ``ivrkit *args``; ``stdout`` replaces the captured standard output (a file);
+    ``terminal``: as a person's terminal of ``columns`` columns (no colours), not a pipe."""
     out = io.StringIO()
     err = io.StringIO()
-    with _environment(env or {}), _folder(cwd), _width(columns):
+    with _environment(env or {}), _folder(cwd), _width(columns, terminal=terminal):
         saved = sys.stdout, sys.stderr
         sys.stdout, sys.stderr = stdout or out, err
         try:
@@ -88,14 +90,20 @@ def _folder(cwd: Path | None) -> Iterator[None]:
 
 
 @contextmanager
-def _width(columns: int) -> Iterator[None]:
-    """A terminal this many columns wide: nothing read by programs may depend on it."""
+def _width(columns: int, *, terminal: bool = False) -> Iterator[None]:
+    """A terminal this many columns wide: nothing read by programs may depend on it. With
+    ``terminal`` the consoles take the output for a terminal (what a person reads), and the
+    help (Typer's own console) is drawn at that width too."""
     consoles = (console, err_console)
-    saved = [made._width for made in consoles]  # None: the terminal's width, asked each time
+    saved = [(made._width, made._force_terminal) for made in consoles]
     for made in consoles:
         made.width = columns
-    try:
-        yield
-    finally:
-        for made, width in zip(consoles, saved, strict=True):
-            made._width = width
+        if terminal:
+            made._force_terminal = True
+    with _environment({"COLUMNS": str(columns)} if terminal else {}):
+        try:
+            yield
+        finally:
+            for made, (width, forced) in zip(consoles, saved, strict=True):
+                made._width = width  # None: the terminal's width, asked each time
+                made._force_terminal = forced

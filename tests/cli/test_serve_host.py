@@ -32,16 +32,36 @@ def test_an_address_not_of_this_machine_is_one_line_before_the_banner(
     assert "ivrkit serving" not in result.stdout
 
 
-def test_a_port_in_use_is_one_line_before_the_banner(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("command", "banner"),
+    [
+        (["serve"], "ivrkit serving"),
+        (["dashboard"], "ivrkit dashboard"),
+        (["simulator"], "simulated Voice API"),
+    ],
+)
+def test_a_port_in_use_is_one_line_before_the_banner(
+    tmp_path: Path, command: list[str], banner: str
+) -> None:
+    """`ivrkit dashboard` while `ivrkit serve` runs (both on 8080): one line naming the port
+    and what to do, for each command that listens."""
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = ivrkit(
-            "serve", "--port", str(port), "--db", f"sqlite:///{tmp_path / 'x.db'}", cwd=tmp_path
-        )
-    one_line_error(result, 1, f"cannot listen on 127.0.0.1:{port}")
-    assert "ivrkit serving" not in result.stdout
+        result = ivrkit(*command, "--port", str(port), *_store_of(command, tmp_path), cwd=tmp_path)
+    one_line_error(result, 1, f"cannot listen on 127.0.0.1:{port}: the port is in use")
+    assert f"give `ivrkit {command[0]}` another one with --port" in result.stderr
+    assert banner not in result.stdout
+
+
+def _store_of(command: list[str], folder: Path) -> list[str]:
+    if command == ["simulator"]:
+        return []
+    url = f"sqlite:///{folder / 'x.db'}"
+    if command == ["dashboard"]:
+        ivrkit("db", "upgrade", "--db", url, cwd=folder)
+    return ["--db", url]
 
 
 def _ipv6_loopback() -> bool:

@@ -26,6 +26,7 @@ READERS = [
     ["campaign", "status", "spring"],
     ["campaign", "report", "spring"],
     ["campaign", "pause", "spring"],
+    ["campaign", "edit", "spring", "--rate", "1/s"],
 ]
 
 

@@ -176,3 +176,36 @@ def test_the_schema_accepts_the_one_line_node_forms() -> None:
     assert node["properties"]["say"]["anyOf"][0]["type"] == "string"
     assert node["properties"]["goto"]["anyOf"][0]["type"] == "string"
     assert node["maxProperties"] == 1
+
+
+CALENDAR_TREE = """\
+name: t
+calendars: [support.yaml]
+entry: hours
+nodes:
+  hours:
+    branch:
+      cases:
+        - {if: {calendar: support}, to: bye}
+      else: bye
+  bye:
+    hangup: {say: Goodbye.}
+"""
+
+
+def test_lint_and_diff_print_the_version_serve_records_for_a_tree_with_calendars(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "support.yaml").write_text(
+        'name: support\ntimezone: Europe/Paris\nhours: {mon-fri: "09:00-17:00"}\n',
+        encoding="utf-8",
+    )
+    path = write(tmp_path, CALENDAR_TREE)
+    served = load_tree(path).version
+    linted = runner.invoke(app, ["lint", path, "--json"])
+    assert linted.exit_code == 0, linted.output
+    assert json.loads(linted.output)["version"] == served
+    diffed = runner.invoke(app, ["diff", path, path, "--json"])
+    assert diffed.exit_code == 0, diffed.output
+    body = json.loads(diffed.output)
+    assert body["old"]["version"] == body["new"]["version"] == served

@@ -18,10 +18,11 @@ def test_a_callbacks_timeline_opens_with_the_menu_the_customer_heard(
         (a["data-kind"], " ".join(t.split())) for a, t in page.by(data_testid="timeline-entry")
     ]
     kinds = [kind for kind, _ in entries]
-    assert kinds[:3] == ["placed", "prompt", "webhook"]
+    assert kinds[0] == "placed"  # before the leg it made, whatever the clocks say
+    assert kinds.index("prompt") < kinds.index("webhook")
     assert "Send Callflow: the callback is placed" in entries[0][1]
     assert "•••••5678" in entries[0][1]
-    prompt = entries[1][1]
+    prompt = entries[kinds.index("prompt")][1]
     assert "Dear customer, Thank you for contacting Xyz technical support" in prompt
     heard = re.search(r"heard for (\d+) s before the first answer", prompt)
     assert heard is not None and int(heard[1]) > 0
@@ -30,5 +31,6 @@ def test_a_callbacks_timeline_opens_with_the_menu_the_customer_heard(
 def test_the_api_gives_the_same_opening(serve: Serve, calls: Calls) -> None:
     body = serve().get(f"/dashboard/api/sessions/{calls.agent}").json()
     kinds = [entry["kind"] for entry in body["timeline"]]
-    assert kinds[:2] == ["placed", "prompt"]
-    assert body["timeline"][1]["title"].startswith("Dear customer")
+    assert kinds[0] == "placed"
+    assert kinds.index("prompt") < kinds.index("webhook")
+    assert body["timeline"][kinds.index("prompt")]["title"].startswith("Dear customer")

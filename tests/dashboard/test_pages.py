@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
+from ivrkit.dashboard._browse import Browser
+from ivrkit.dashboard._timeline import timeline
+from ivrkit.store import Store
 from tests.dashboard.conftest import CAMPAIGN, Calls, Serve
 
 
@@ -171,6 +174,20 @@ def test_the_timeline_of_a_transfer_shows_both_legs(serve: Serve, calls: Calls) 
     assert len(legs) == 2
     missing = serve().get("/dashboard/sessions/no-such-session")
     assert missing.status_code == 404
+
+
+def test_the_timeline_is_oldest_first_with_the_legs_where_they_began(
+    store: Store, calls: Calls
+) -> None:
+    detail = Browser(store).detail(calls.agent)
+    assert detail is not None and detail.summary is not None
+    entries = timeline(detail, show_numbers=False)
+    times = [entry.at for entry in entries if entry.at is not None]
+    assert times == sorted(times)
+    first_leg = min(leg.initiated for leg in detail.summary.legs if leg.initiated)
+    assert first_leg <= detail.deliveries[0].received_at
+    # A callback: the Send Callflow that placed it, then the leg it made.
+    assert [entry.kind for entry in entries[:2]] == ["placed", "leg"]
 
 
 def test_the_campaigns_page_counts_contacts_calls_and_outcomes(serve: Serve, calls: Calls) -> None:

@@ -83,8 +83,9 @@ def test_a_recorded_hang_up_happens_at_the_same_capture() -> None:
 
 
 def test_every_try_of_a_capture_gets_the_same_keys() -> None:
-    """A collect that refuses two digits: the caller enters them again at the second try, so
-    the platform reports no valid entry once, not a shift of the recording."""
+    """A capture that refuses two digits (its own `min_digits`, sent to the platform): the
+    caller enters them again at the second try, so the platform reports no valid entry once,
+    not a shift of the recording."""
     tree = parse_tree(
         """
 name: booking
@@ -99,7 +100,7 @@ nodes:
       max_digits: 4
       next: thanks
       on_no_input: sorry
-      capture: {no_of_tries: 2}
+      capture: {min_digits: 4, no_of_tries: 2}
   thanks: {hangup: {say: Thank you.}, outcome: booked}
   sorry: {hangup: {say: Sorry.}, outcome: failed-entry}
 """

@@ -172,6 +172,59 @@ def test_a_failing_store_spools_and_the_spool_drains_when_it_recovers(
     assert session is not None and session.digits == ["1", "2"]
 
 
+class _SpoolingDuringReplay(Spool):
+    """A spool where a request thread spools a record just after the committer thread has
+    found it emptied by a replay (the moment a lost wake-up would hide the record)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.during_replay: Any = None
+
+    def pending(self) -> int:
+        count = super().pending()
+        in_replay = threading.current_thread().name == "ivrkit-committer"
+        if count == 0 and in_replay and self.during_replay is not None:
+            spool_now, self.during_replay = self.during_replay, None
+            request = threading.Thread(target=spool_now)
+            request.start()
+            request.join(0.3)  # it finishes here unless the committer holds it off
+        return count
+
+
+def test_a_record_spooled_while_the_spool_is_replayed_reaches_the_store(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ivrkit.server._committer import _Item
+
+    original_batch, original_one = store.record_batch, store.record_vca
+
+    def down(*args: object) -> object:
+        raise StoreError("database is down")
+
+    monkeypatch.setattr(store, "record_batch", down)
+    monkeypatch.setattr(store, "record_vca", down)
+    spool = _SpoolingDuringReplay(tmp_path / "spool.jsonl")
+    committer = Committer(store, spool)
+    late = event(9, "s-9")
+    try:
+        assert asyncio.run(committer.commit_vca(event(1))).where == "spool"
+        # A request whose commit timed out spools its record as the replay finds the spool empty.
+        spool.during_replay = lambda: committer._keep_elsewhere(
+            _Item(write=late, delivery=late.delivery), None
+        )
+        monkeypatch.setattr(store, "record_batch", original_batch)
+        monkeypatch.setattr(store, "record_vca", original_one)
+        assert asyncio.run(committer.commit_vca(event(2))).where == "store"
+        deadline = time.monotonic() + 5
+        while (spool.pending() or store.session("s-9") is None) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        committer.stop()
+    assert spool.during_replay is None, "the replay never counted the spool"
+    assert spool.pending() == 0, "a spooled record was left behind"
+    assert {d.event_id for d in store.deliveries("s-9")} == {"e-9"}
+
+
 def test_a_record_the_store_refuses_is_quarantined_not_retried(
     store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -168,3 +168,48 @@ def test_a_diagram_names_the_calendar_a_branch_asks(tmp_path: Path) -> None:
     mermaid = render(load_tree(write(tmp_path)).spec, "mermaid")
     assert "on calendar support" in mermaid
     assert "support open" in mermaid
+
+
+SPOKEN = """\
+name: t
+calendars: [calendars/support.yaml]
+defaults: {language: en}
+languages:
+  en: {voice_profile: en-US-BenjaminRUS}
+  da: {voice_profile: da-DK-Naja}
+entry: closed
+nodes:
+  closed:
+    hangup:
+      say:
+        en: "We are closed. We are open {hours:support}."
+        da: "Vi har lukket. Vi har åbent {hours:support}."
+"""
+
+
+def test_a_prompt_speaks_the_calendars_hours_in_the_callers_language(tmp_path: Path) -> None:
+    tree = load_tree(write(tmp_path, SPOKEN))
+    english = tree.answer(inbound()).callflow.callflow[0].params.text
+    assert english == "We are closed. We are open Monday to Friday, 9 AM to 5 PM."
+    danish = tree.answer(inbound(), {"language": "da"}).callflow.callflow[0].params.text
+    assert danish == "Vi har lukket. Vi har åbent mandag til fredag, 9 til 17."
+
+
+def test_lint_knows_the_hours_placeholder(tmp_path: Path) -> None:
+    from ivrkit.trees._lint import lint_text
+
+    clean = write(tmp_path, SPOKEN)
+    assert lint_text(clean.read_text(), source=str(clean)) == []
+    typo = SPOKEN.replace('{hours:support}."\n        da', '{hours:suport}."\n        da')
+    (issue,) = lint_text(typo, source=str(clean))
+    assert (issue.code, issue.severity, issue.node) == ("unknown-calendar", "error", "closed")
+    assert "{hours:suport}" in issue.message and "support" in issue.message
+    with pytest.raises(TreeError, match="unknown-calendar"):
+        load_tree(write(tmp_path, typo))
+    japanese = SPOKEN.replace(
+        "  da: {voice_profile: da-DK-Naja}", "  ja: {voice_profile: en-US-BenjaminRUS}"
+    )
+    japanese = japanese.replace('        da: "Vi', '        ja: "Vi')
+    (warning,) = lint_text(japanese, source=str(clean))
+    assert (warning.code, warning.severity) == ("hours-language", "warning")
+    assert "'ja'" in warning.message

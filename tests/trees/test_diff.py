@@ -141,6 +141,23 @@ def test_outcomes_are_told() -> None:
     ]
 
 
+def test_an_outcome_lost_when_a_node_changes_kind_is_told() -> None:
+    new = spec(nodes={"agent": {"say": {"text": "All agents are busy.", "next": "resolved"}}})
+    assert messages(spec(), new) == [
+        "`agent` is now a say, was a transfer",
+        "`agent` has no outcome any more (was `agent`)",
+    ]
+
+
+def test_an_outcome_gained_with_a_new_kind_is_told() -> None:
+    new = spec(nodes={"agent": {"hangup": {}, "outcome": "agent"}})
+    assert messages(spec(), new) == ["`agent` is now a hangup, was a transfer"]
+    relabelled = spec(nodes={"agent": {"hangup": {}, "outcome": "handed-over"}})
+    assert messages(spec(), relabelled)[1] == (
+        "a session reaching `agent` now ends `handed-over`, was `agent`"
+    )
+
+
 def test_branch_conditions_are_compared_field_by_field() -> None:
     def hours(close: str) -> dict[str, Any]:
         case = {"if": {"hours": {"timezone": "Asia/Singapore", "open": "09:00", "close": close}}}

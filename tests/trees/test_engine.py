@@ -11,7 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ivrkit import wire
-from ivrkit.trees import DecisionKind, HookCall, HookResult, load_tree, parse_tree
+from ivrkit.simulator._calls.capture import CaptureSettings, key_times, simulate
+from ivrkit.trees import DecisionKind, HookCall, HookResult, RouteKind, load_tree, parse_tree
 from tests.conftest import load_fixture
 
 CUSTOMER = "+6512345678"
@@ -178,7 +179,7 @@ def test_a_language_menu_sets_the_language_of_later_prompts(booking_tree: Any) -
     capture = decision.callflow.callflow[0].params
     assert capture.prompt_message == "Indtast dit nummer."
     assert capture.voice_profile == "da-DK-Naja"
-    assert (capture.min_digits, capture.max_digits, capture.digit_timeout) == (6, 6, 5000)
+    assert (capture.min_digits, capture.max_digits, capture.digit_timeout) == (1, 6, 5000)
 
 
 def test_a_collected_entry_is_kept_and_the_hook_routes_on_it(booking_tree: Any) -> None:
@@ -194,6 +195,19 @@ def test_a_wrong_entry_is_asked_again_then_goes_to_the_desk(booking_tree: Any) -
     assert again.callflow.callflow[0].params.prompt_message == "That was not 6 digits. Try again."
     desk = booking_tree.answer(event("012345", "ask#1"), {"language": "en"})
     assert desk.callflow.to_wire()["callflow"][0]["params"]["destination"] == "6561115000"
+
+
+def test_an_entry_too_short_is_a_wrong_entry_not_silence(booking_tree: Any) -> None:
+    """`123#` at a 6-digit collect: the platform's capture (as the simulator plays it) must
+    report the digits, and the tree must take them as wrong (`on_invalid`), not as silence."""
+    asked = booking_tree.answer(event("1", "language"))
+    capture = asked.callflow.callflow[0]
+    assert isinstance(capture, wire.SayAndCapture)
+    collector = simulate(CaptureSettings.from_params(capture.params), key_times("123#", 0.1))
+    assert collector.dtmf == "123"
+    again = booking_tree.answer(event(collector.dtmf, "ask"), {"language": "en"})
+    assert [route.kind for route in again.routes] == [RouteKind.INVALID]
+    assert again.callflow.callflow[0].params.prompt_message == "That was not 6 digits. Try again."
 
 
 def test_a_hook_that_fails_takes_its_default_route() -> None:

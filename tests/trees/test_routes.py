@@ -94,7 +94,7 @@ def test_the_version_is_the_content_not_the_formatting() -> None:
     assert parse_tree(text).version == parse_tree(same).version
     assert parse_tree(text).version != parse_tree(changed).version
     assert len(parse_tree(text).version) == 10
-    assert parse_tree(text).version == spec_version(parse_tree(text).spec)
+    assert parse_tree(text).version == spec_version(parse_tree(text).spec, {})
 
 
 def test_the_first_event_of_an_outbound_call_is_answered_from_the_menu_it_heard() -> None:

@@ -10,12 +10,13 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
+from rich.padding import Padding
 from rich.text import Text
 
 from ivrkit._cli import render
 from ivrkit._cli.common import console, err_console, open_store_of, settings
 from ivrkit._cli.options import MAX_LIMIT, DbOpt, JsonOpt
+from ivrkit._cli.screen import Column, FittedTable
 from ivrkit.errors import IvrkitError
 from ivrkit.trees._diff import TREE, TreeDiff
 
@@ -26,6 +27,14 @@ DIFFERENT = 1
 ERROR = 2
 LISTED = 20
 """Sessions that end differently listed one per line (the table and --json cover them all)."""
+REPLAY_COLUMNS = (
+    Column("old outcome"),
+    Column("new outcome"),
+    Column("sessions", justify="right"),
+    Column("diverged at", keep=1),
+    Column("examples", keep=2),
+)
+"""The replay's table; on a narrow terminal the examples go first."""
 
 
 def _fail(message: str) -> typer.Exit:
@@ -41,19 +50,22 @@ def diff(
     """What a caller would notice between two trees: nodes, prompts (word diff), routes,
     retries, timeouts, outcomes, conditions, numbers, voices. Exit 1 when they differ."""
     from ivrkit.trees._diff import diff_trees
-    from ivrkit.trees._loader import resolve_flow
+    from ivrkit.trees._loader import resolve_flow, tree_calendars
     from ivrkit.trees._parse import parse_spec, read_tree_text
 
     max_bytes = settings().max_tree_bytes
     try:
         specs = []
+        calendars = []
         for flow in (old, new):
             path = resolve_flow(flow)
             text = read_tree_text(path, max_bytes=max_bytes)
-            specs.append(parse_spec(text, source=str(path), max_bytes=max_bytes)[0])
+            spec = parse_spec(text, source=str(path), max_bytes=max_bytes)[0]
+            specs.append(spec)
+            calendars.append(tree_calendars(spec, str(path)))
     except IvrkitError as exc:
         raise _fail(str(exc)) from None
-    result = diff_trees(specs[0], specs[1])
+    result = diff_trees(specs[0], specs[1], calendars=(calendars[0], calendars[1]))
     if as_json:
         console.print_json(data=result.to_json())
     else:
@@ -62,16 +74,17 @@ def diff(
 
 
 def _show_diff(result: TreeDiff) -> None:
+    out = render.wide(console)
     versions = f"{result.old_name} {result.old_version} → {result.new_name} {result.new_version}"
     if result.same:
-        console.print(Text(f"no difference a caller would notice ({versions})", style="green"))
+        out.print(Text(f"no difference a caller would notice ({versions})", style="green"))
         return
     count = len(result.changes)
-    console.print(Text(f"{count} change{'s' if count != 1 else ''} ({versions})", style="bold"))
+    out.print(Text(f"{count} change{'s' if count != 1 else ''} ({versions})", style="bold"))
     for node, changes in result.by_node().items():
-        console.print(Text(node if node == TREE else f"`{node}`", style="bold cyan"))
+        out.print(Text(node if node == TREE else f"`{node}`", style="bold cyan"))
         for change in changes:
-            console.print(Text(f"  {change.message}"), markup=False)
+            out.print(Padding(Text(change.message), (0, 0, 0, 2), expand=False))
 
 
 def replay(
@@ -122,27 +135,26 @@ def _show_replay(report: ReplayReport) -> None:
         f"against {report.flow} (version {report.version}): "
         f"{report.changed} would end differently"
     )
-    console.print(Text(header, style="bold yellow" if report.changed else "bold green"))
+    out = render.wide(console)
+    out.print(Text(header, style="bold yellow" if report.changed else "bold green"))
     if not report.sessions:
         for session_id, reason in report.skipped[:LISTED]:
-            console.print(Text(f"{session_id}: skipped, {reason}", style="red"))
+            out.print(Text(f"{session_id}: skipped, {reason}", style="red"))
         return
-    table = Table(title=None)
-    for column in ("old outcome", "new outcome", "sessions", "diverged at", "examples"):
-        table.add_column(column, justify="right" if column == "sessions" else "left")
-    for cell in report.cells:
-        where = ", ".join(f"{node} ({count})" for node, count in cell.diverged_at)
-        table.add_row(
+    rows = [
+        [
             cell.old,
             cell.new,
             str(cell.sessions),
-            where,
+            ", ".join(f"{node} ({count})" for node, count in cell.diverged_at),
             " ".join(cell.examples),
-            style="yellow" if cell.changed else None,
-        )
-    render.wide(console).print(table)
+        ]
+        for cell in report.cells
+    ]
+    styles = ["yellow" if cell.changed else None for cell in report.cells]
+    out.print(FittedTable(REPLAY_COLUMNS, rows, row_styles=styles))
     for change in report.changes[:LISTED]:
-        console.print(
+        out.print(
             Text(
                 f"{change.session_id}: {change.old} → {change.new}, diverged at "
                 f"{change.diverged_at} (went to {change.old_next or '(end)'}, now "
@@ -150,12 +162,12 @@ def _show_replay(report: ReplayReport) -> None:
             )
         )
     if report.changed > LISTED:
-        console.print(f"… and {report.changed - LISTED} more (--json lists every one)")
+        out.print(f"… and {report.changed - LISTED} more (--json lists every one)")
     for session_id, error in report.errors[:LISTED]:
-        console.print(Text(f"{session_id}: the replay ended in error: {error}", style="red"))
+        out.print(Text(f"{session_id}: the replay ended in error: {error}", style="red"))
     if len(report.errors) > LISTED:
-        console.print(f"… and {len(report.errors) - LISTED} more errors (--json lists them all)")
+        out.print(f"… and {len(report.errors) - LISTED} more errors (--json lists them all)")
     for session_id, reason in report.skipped[:LISTED]:
-        console.print(Text(f"{session_id}: skipped, {reason}", style="red"))
+        out.print(Text(f"{session_id}: skipped, {reason}", style="red"))
     if len(report.skipped) > LISTED:
-        console.print(f"… and {len(report.skipped) - LISTED} more skipped (--json lists them all)")
+        out.print(f"… and {len(report.skipped) - LISTED} more skipped (--json lists them all)")

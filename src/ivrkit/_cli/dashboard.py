@@ -56,6 +56,7 @@ def dashboard(
 
     from ivrkit._http_protocol import server_config
     from ivrkit._launch import close_streams_on_exit
+    from ivrkit._serving import check_bind
     from ivrkit.dashboard import DashboardSettings, standalone_app
 
     uvicorn_logging = configure_logging(verbose, "text")
@@ -71,6 +72,7 @@ def dashboard(
     trees = _trees(flow or [])
     store = open_store_of(db)
     try:
+        check_bind(cfg.host, cfg.port, command="dashboard")
         app = standalone_app(store, dashboard_settings, trees=lambda name: trees.get(name))
         base = f"http://{cfg.host}:{cfg.port}"
         console.print(f"ivrkit dashboard of {render.safe_url(cfg.db)} (read-only)", soft_wrap=True)

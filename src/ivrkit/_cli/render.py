@@ -7,24 +7,19 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
-from rich.table import Table
 
 from ivrkit import rules
+from ivrkit._cli.screen import Column, FittedTable, for_people
 from ivrkit._masking import mask_digits, mask_number
 
 if TYPE_CHECKING:
     from ivrkit.store import SessionRecord
 
-UNBOUNDED = 1_000_000
-"""Width of a console writing to a file or pipe: a table there takes its natural width."""
-
 
 def wide(console: Console) -> Console:
-    """The console itself on a terminal; an unbounded one when output goes to a file or pipe, so
-    that a table's rows are never folded (nor squeezed to COLUMNS or 80 columns) there."""
-    if console.is_terminal:
-        return console
-    return Console(file=console.file, width=UNBOUNDED, highlight=False, soft_wrap=True)
+    """The console for what a person reads (:func:`ivrkit._cli.screen.for_people`): words
+    wrapped at the terminal's width on a terminal, nothing wrapped to a file or pipe."""
+    return for_people(console)
 
 
 def safe_url(url: str) -> str:
@@ -81,24 +76,38 @@ def _short(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else "-"
 
 
+SESSION_COLUMNS = (
+    Column("session", fold=True),
+    Column("direction", keep=7),
+    Column("status"),
+    Column("outcome", keep=1),
+    Column("last action", keep=5),
+    Column("digits", keep=3),
+    Column("start", keep=2),
+    Column("end", keep=8),
+    Column("duration", keep=4, justify="right"),
+)
+"""The columns of a sessions table; on a narrow terminal the highest ``keep`` goes first
+(the end before the direction, the direction before the version …)."""
+VERSION_COLUMN = Column("version", keep=2)
+"""Asked for (``--versions``): as important as the start."""
+
+
 def sessions_table(
     rows: list[SessionRecord],
     title: str = "Sessions",
     *,
     versions: bool = False,
     show_numbers: bool = False,
-) -> Table:
+) -> FittedTable:
     """The sessions as a table; with ``versions``, a column of the tree versions that answered
     each (``first → last`` when they differ); typed digits masked unless ``show_numbers``."""
-    table = Table(title=title, title_justify="left")
-    table.add_column("session", no_wrap=True, min_width=36)
-    columns = ["direction", "status", "outcome", "last action", "digits", "start", "end"]
-    for column in [*columns, "duration", *(["version"] if versions else [])]:
-        table.add_column(column, overflow="fold")
+    columns = [*SESSION_COLUMNS, *([VERSION_COLUMN] if versions else [])]
+    cells: list[list[str]] = []
     for row in rows:
         duration = f"{row.duration_seconds:.0f}s" if row.duration_seconds is not None else "-"
         status = row.status if row.error_code is None else f"{row.status} ({row.error_code})"
-        cells = [
+        line = [
             row.session_id,
             row.direction or "-",
             status,
@@ -110,11 +119,9 @@ def sessions_table(
             duration,
         ]
         if versions:
-            cells.append(versions_of(row))
-        table.add_row(*cells)
-    if not rows:
-        table.caption = "no sessions recorded yet"
-    return table
+            line.append(versions_of(row))
+        cells.append(line)
+    return FittedTable(columns, cells, title=title or None, empty="no sessions recorded yet")
 
 
 def dashboard_line(base: str, host: str, token: str | None) -> str:

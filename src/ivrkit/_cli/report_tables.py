@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from ivrkit._cli.report_output import COUNTS, PATH_SEPARATOR
+from ivrkit._cli.screen import Column, FittedTable
 
 _LABELS = {
     "sessions": "sessions",
@@ -64,20 +64,20 @@ def _heading(body: dict[str, Any], label: str) -> str:
     return text + (f" ({', '.join(filters)})" if filters else "")
 
 
-def overview_table(body: dict[str, Any]) -> Table:
+def overview_table(body: dict[str, Any]) -> FittedTable:
     against = body.get("against")
     title = "Sessions" + (f" of {body['flow']}" if body.get("flow") else "")
-    table = Table(title=title, title_justify="left")
-    table.add_column("")
-    table.add_column("count", justify="right")
-    table.add_column("rate", justify="right")
+    columns = [Column(""), Column("count", justify="right"), Column("rate", justify="right")]
     if against is not None:
-        table.add_column("before", justify="right")
-        table.add_column("rate", justify="right")
-        table.add_column("change", justify="right")
-        table.add_column("rate change", justify="right")
+        columns += [  # the change matters most on a narrow terminal, the before least
+            Column("before", keep=3, justify="right"),
+            Column("rate before", keep=4, justify="right"),
+            Column("change", keep=1, justify="right"),
+            Column("rate change", keep=2, justify="right"),
+        ]
     now, then = body["overview"], against["overview"] if against else None
     diff = body["differences"]["overview"] if against else None
+    rows: list[list[str]] = []
     for name in COUNTS:
         rate_key = _RATE_OF.get(name)
         cells = [_LABELS[name], _number(now[name]), _percent(now[rate_key]) if rate_key else ""]
@@ -87,18 +87,28 @@ def overview_table(body: dict[str, Any]) -> Table:
                 _signed(diff[name]),
                 _signed(diff[rate_key], percent=True) if rate_key else "",
             ]
-        table.add_row(*cells)
-    return table
+        rows.append(cells)
+    return FittedTable(columns, rows, title=title)
 
 
-def nodes_table(body: dict[str, Any]) -> Table:
+NODE_COLUMNS = (
+    Column("node", fold=True),
+    Column("reached", justify="right"),
+    Column("keys", keep=2),
+    Column("invalid", keep=3, justify="right"),
+    Column("no input", keep=4, justify="right"),
+    Column("retries", keep=5, justify="right"),
+    Column("dropped", keep=1, justify="right"),
+    Column("next", keep=2),
+    Column("median", keep=6, justify="right"),
+)
+"""The funnel's columns; on a narrow terminal the highest ``keep`` goes first."""
+
+
+def nodes_table(body: dict[str, Any]) -> FittedTable:
     against = body.get("against")
-    table = Table(title="Nodes (funnel)", title_justify="left")
-    for name in ("node", "reached", "keys", "invalid", "no input", "retries", "dropped"):
-        table.add_column(name, justify="left" if name in ("node", "keys") else "right")
-    table.add_column("next")
-    table.add_column("median", justify="right")
     changes = {row["node"]: row for row in body["differences"]["nodes"]} if against else {}
+    rows: list[list[str]] = []
     for row in body["nodes"]:
         change = changes.get(row["node"])
 
@@ -108,18 +118,20 @@ def nodes_table(body: dict[str, Any]) -> Table:
                 return text
             return f"{text} ({_signed(change[key])})"
 
-        table.add_row(
-            row["node"],
-            count("reached"),
-            _counter(row["keys"]),
-            count("invalid"),
-            count("no_input"),
-            count("retries"),
-            count("dropped"),
-            _counter(row["next"]),
-            _seconds(row["median_seconds"]),
+        rows.append(
+            [
+                row["node"],
+                count("reached"),
+                _counter(row["keys"]),
+                count("invalid"),
+                count("no_input"),
+                count("retries"),
+                count("dropped"),
+                _counter(row["next"]),
+                _seconds(row["median_seconds"]),
+            ]
         )
-    return table
+    return FittedTable(NODE_COLUMNS, rows, title="Nodes (funnel)")
 
 
 NO_NODE = "(no node)"
@@ -131,16 +143,18 @@ def _path_key(row: dict[str, Any]) -> tuple[tuple[str, ...], str | None]:
     return tuple(row["nodes"]), row["outcome"]
 
 
-def paths_table(body: dict[str, Any]) -> Table:
-    table = Table(title="Top paths", title_justify="left")
-    table.add_column("path")
-    table.add_column("sessions", justify="right")
-    table.add_column("outcome")
-    table.add_column("median to outcome", justify="right")
+def paths_table(body: dict[str, Any]) -> FittedTable:
+    columns = [
+        Column("path"),
+        Column("sessions", justify="right"),
+        Column("outcome", keep=1),
+        Column("median to outcome", keep=2, justify="right"),
+    ]
     before: dict[tuple[tuple[str, ...], str | None], int] = {}
     if body.get("against") is not None:
         before = {_path_key(row): row["sessions"] for row in body["against"]["paths"]}
-        table.add_column("before", justify="right")
+        columns.append(Column("before", keep=1, justify="right"))
+    rows: list[list[str]] = []
     for row in body["paths"]:
         cells = [
             PATH_SEPARATOR.join(row["nodes"]) or NO_NODE,
@@ -150,17 +164,15 @@ def paths_table(body: dict[str, Any]) -> Table:
         ]
         if body.get("against") is not None:
             cells.append(_number(before.get(_path_key(row), 0)))
-        table.add_row(*cells)
-    return table
+        rows.append(cells)
+    return FittedTable(columns, rows, title="Top paths")
 
 
-def series_table(body: dict[str, Any]) -> Table:
-    table = Table(title="Over time (UTC)", title_justify="left")
-    for name in ("start", *COUNTS[:5]):
-        table.add_column(name.replace("_", " "), justify="left" if name == "start" else "right")
-    for row in body["series"]:
-        table.add_row(row["start"], *(_number(row[name]) for name in COUNTS[:5]))
-    return table
+def series_table(body: dict[str, Any]) -> FittedTable:
+    columns = [Column("start")]
+    columns += [Column(name.replace("_", " "), justify="right") for name in COUNTS[:5]]
+    rows = [[row["start"], *(_number(row[name]) for name in COUNTS[:5])] for row in body["series"]]
+    return FittedTable(columns, rows, title="Over time (UTC)")
 
 
 _TABLES = {

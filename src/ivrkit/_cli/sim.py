@@ -6,11 +6,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.panel import Panel
+from rich.table import Table
 from rich.text import Text
 
 from ivrkit._cli import render
 from ivrkit._cli.common import configure_logging, console, settings
+from ivrkit._cli.screen import Column, FittedTable, Framed, for_people, heading
 from ivrkit.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -28,8 +29,26 @@ STYLES = {
 }
 
 
+DEMO_INTRO = Framed(
+    "A simulated 8x8 Voice platform places the guide's callback to +6512345678 three times; "
+    "ivrkit's webhook server answers each webhook from the built-in simple IVR.",
+    title="ivrkit demo",
+)
+"""What `ivrkit demo` shows first."""
+
+
 def styled(line: NarratedLine) -> Text:
     return Text.assemble((f"{line.at}  ", "dim"), (line.text, STYLES.get(line.kind, "")))
+
+
+def timed(line: NarratedLine) -> Table:
+    """A narrated line for a person: the time, then the text wrapped beside it (a hanging
+    indent, so the times stay in one column at any width)."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(no_wrap=True, style="dim")
+    grid.add_column(overflow="fold")
+    grid.add_row(line.at, Text(line.text, style=STYLES.get(line.kind, "")))
+    return grid
 
 
 def demo(
@@ -49,47 +68,39 @@ def demo(
 ) -> None:
     """Play the guide's simple IVR three times through a simulated platform; exit 0 only if
     every call did what the IVR says. With --campaign, a callback campaign of 20 customers."""
+    cfg = settings(db=db)
+    kept = cfg.db if "db" in cfg.model_fields_set else None
     if campaign:
-        campaign_demo()
+        campaign_demo(kept)
         return
     from ivrkit._demo import run_demo
     from ivrkit.store import SessionRecord
 
-    console.print(
-        Panel(
-            "A simulated 8x8 Voice platform places the guide's callback to +6512345678 three "
-            "times; ivrkit's webhook server answers each webhook from the built-in simple IVR.",
-            title="ivrkit demo",
-            border_style="blue",
-        )
-    )
+    out = for_people(console)
+    out.print(DEMO_INTRO)
 
     def show_call(title: str, lines: list[NarratedLine], summary: str, problems: list[str]) -> None:
-        console.rule(f"[bold]{title}")
+        heading(out, title)
         for line in lines:
-            console.print(styled(line))
-        console.print(Text(summary, style="bold"))
+            out.print(timed(line))
+        out.print(Text(summary, style="bold"))
         for problem in problems:
-            console.print(Text(f"✗ {problem}", style="bold red"))
+            out.print(Text(f"✗ {problem}", style="bold red"))
         if not problems:
-            console.print(Text("✓ the call did what the simple IVR says", style="bold green"))
+            out.print(Text("✓ the call did what the simple IVR says", style="bold green"))
 
     def show_sessions(rows: list[SessionRecord]) -> None:
-        console.rule("[bold]What the store recorded (ivrkit sessions)")
-        render.wide(console).print(render.sessions_table(rows, title=""))
+        heading(out, "What the store recorded (ivrkit sessions)")
+        out.print(render.sessions_table(rows, title=""))
 
-    cfg = settings(db=db)
-    kept = cfg.db if "db" in cfg.model_fields_set else None
     results = run_demo(show_call, show_sessions, timeout=timeout, db=kept)
     failed = [result for result in results if result.problems]
     if failed:
-        console.print(Text(f"{len(failed)} of {len(results)} calls went wrong", style="bold red"))
+        out.print(Text(f"{len(failed)} of {len(results)} calls went wrong", style="bold red"))
         raise typer.Exit(1)
-    console.print(
-        Text(f"all {len(results)} calls did what the simple IVR says", style="bold green")
-    )
+    out.print(Text(f"all {len(results)} calls did what the simple IVR says", style="bold green"))
     if kept is not None:
-        console.print(
+        out.print(
             Text(
                 f"the calls are kept in {render.safe_url(kept)}: `ivrkit dashboard --db "
                 f"{render.safe_url(kept)}` shows them, `ivrkit replay --flow FILE` plays them "
@@ -152,12 +163,14 @@ def simulator(
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Run a local simulator of the 8x8 Voice platform (its REST API, calls and webhooks)."""
+    from ivrkit._serving import check_bind
     from ivrkit.simulator import run_simulator
     from ivrkit.simulator._account.scenario import load_scenario
 
     configure_logging(verbose)
     rate = parse_speed(speed)
     scenario = load_scenario(phones) if phones is not None else None
+    check_bind(host, port, command="simulator")
     console.print(
         f"simulated Voice API on http://{host}:{port} (speed {speed}); "
         f"point IVRKIT_API_BASE there. Control API: http://{host}:{port}/sim/v1/"
@@ -234,29 +247,31 @@ def phone(
     console.print(Text(summary_line(view), style="bold"))
 
 
-def campaign_demo() -> None:
-    """`ivrkit demo --campaign`: exit 0 only if every contact ended as scripted."""
+def campaign_demo(db: str | None = None) -> None:
+    """`ivrkit demo --campaign`: exit 0 only if every contact ended as scripted; the calls and
+    the campaign are kept in the store ``db`` when given."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from rich.table import Column as RichColumn
 
     from ivrkit.campaigns._demo import CUSTOMERS, run_campaign_demo
     from ivrkit.campaigns._model import CampaignStatus
 
-    console.print(
-        Panel(
+    out = for_people(console)
+    out.print(
+        Framed(
             f"A callback campaign of {len(CUSTOMERS)} customers through a simulated 8x8 Voice "
             "platform: the simple IVR asks each whether the issue is resolved.",
             title="ivrkit demo --campaign",
-            border_style="blue",
         )
     )
     with Progress(
         TextColumn("[bold]{task.description}"),
-        BarColumn(),
+        BarColumn(bar_width=20),
         MofNCompleteColumn(),
-        TextColumn("{task.fields[detail]}"),
-        console=console,
+        TextColumn("{task.fields[detail]}", table_column=RichColumn(overflow="fold")),
+        console=out,
     ) as progress:
-        task = progress.add_task("contacts done", total=len(CUSTOMERS), detail="")
+        task = progress.add_task("done", total=len(CUSTOMERS), detail="")
 
         def on_progress(status: CampaignStatus) -> None:
             finished = status.total - sum(
@@ -268,17 +283,39 @@ def campaign_demo() -> None:
         def on_step(text: str) -> None:
             progress.console.print(Text(f"⏱ {text}", style="cyan"))
 
-        result = run_campaign_demo(on_progress, on_step)
-    console.rule("[bold]ivrkit campaign report callbacks")
-    for row in result.report:
-        sessions = ", ".join(f"{a.status or a.state}→{a.outcome or '-'}" for a in row.attempts)
-        console.out(
-            f"{row.number:<14} {row.variables.get('name', ''):<10} {row.outcome or '-':<12} "
-            f"{len(row.attempts)} attempt(s) {sessions}",
-            highlight=False,
-        )
+        result = run_campaign_demo(on_progress, on_step, db=db)
+    heading(out, "ivrkit campaign report callbacks")
+    rows = [
+        [
+            row.number,
+            row.variables.get("name", ""),
+            row.outcome or "-",
+            str(len(row.attempts)),
+            ", ".join(f"{a.status or a.state}→{a.outcome or '-'}" for a in row.attempts) or "-",
+        ]
+        for row in result.report
+    ]
+    out.print(FittedTable(CAMPAIGN_COLUMNS, rows))
     for problem in result.problems:
-        console.print(Text(f"✗ {problem}", style="bold red"))
+        out.print(Text(f"✗ {problem}", style="bold red"))
     if result.problems:
         raise typer.Exit(1)
-    console.print(Text(f"all {len(result.report)} contacts ended as scripted", style="bold green"))
+    out.print(Text(f"all {len(result.report)} contacts ended as scripted", style="bold green"))
+    if db is not None:
+        where = render.safe_url(db)
+        out.print(
+            Text(
+                f"the campaign and its calls are kept in {where}: `ivrkit campaign status "
+                f"callbacks --db {where}` and `ivrkit dashboard --db {where}` show them"
+            )
+        )
+
+
+CAMPAIGN_COLUMNS = (
+    Column("number"),
+    Column("name", keep=2),
+    Column("outcome"),
+    Column("attempts", keep=1, justify="right"),
+    Column("calls", keep=3),
+)
+"""The campaign demo's report; on a narrow terminal the calls go first, then the names."""

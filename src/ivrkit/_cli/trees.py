@@ -12,10 +12,9 @@ from rich.text import Text
 from ivrkit._cli.common import console, settings
 from ivrkit.errors import ConfigError, IvrkitError
 from ivrkit.trees._diagram import FORMATS, Format, render
-from ivrkit.trees._engine import spec_version
 from ivrkit.trees._issues import Issue
 from ivrkit.trees._lint import lint_text
-from ivrkit.trees._loader import resolve_flow
+from ivrkit.trees._loader import file_version, resolve_flow
 from ivrkit.trees._parse import parse_spec, read_tree_text
 from ivrkit.trees._schema import schema_text
 
@@ -51,7 +50,8 @@ def lint(
     warnings = len(issues) - errors
     version = None
     if not errors:
-        version = spec_version(parse_spec(text, source=str(path), max_bytes=max_bytes)[0])
+        spec = parse_spec(text, source=str(path), max_bytes=max_bytes)[0]
+        version = file_version(spec, str(path))
     if as_json:
         body = {
             "file": str(path),

@@ -1,13 +1,16 @@
-"""The campaigns as their owner sees them: creating one, pausing, resuming or cancelling it, and
-reading its status, its report and the list of campaigns. What workers do while calling (claims,
+"""The campaigns as their owner sees them: creating one, editing, pausing, resuming or cancelling
+it (each recorded with who did it), and reading its status, its report, its changes and the list
+of campaigns. What workers do while calling (claims,
 attempts, leases) is in :mod:`~ivrkit.campaigns._claims`, :mod:`~ivrkit.campaigns._attempts` and
 :mod:`~ivrkit.campaigns._leases`.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,11 +19,24 @@ from sqlalchemy import func, insert, select, update
 from ivrkit._clock import Clock, SystemClock
 from ivrkit.campaigns import _model as m
 from ivrkit.campaigns._contacts import ContactList
-from ivrkit.campaigns._tables import ATTEMPTS, CAMPAIGNS, CONTACTS, A, C, K, campaign_from_row
+from ivrkit.campaigns._editing import EDITABLE, apply_edit, paused_wait, read_changes, record
+from ivrkit.campaigns._outlook import outlook
+from ivrkit.campaigns._tables import (
+    ATTEMPTS,
+    CAMPAIGNS,
+    CONTACTS,
+    A,
+    C,
+    K,
+    W,
+    campaign_from_row,
+)
 from ivrkit.errors import CampaignError
 from ivrkit.store import Store
 
-__all__ = ["CampaignStore"]
+__all__ = ["EDITABLE", "CampaignStore"]
+REUSABLE = (m.CANCELLED, m.DONE)
+"""States whose campaign gives its name up to a new one (and is kept as ``name~id``)."""
 
 
 class CampaignStore:
@@ -37,17 +53,33 @@ class CampaignStore:
     # -- what the owner does ---------------------------------------------------------------
 
     def create(
-        self, name: str, settings: m.CampaignSettings, contacts: ContactList, now: datetime
+        self,
+        name: str,
+        settings: m.CampaignSettings,
+        contacts: ContactList,
+        now: datetime,
+        *,
+        actor: str = "unknown",
     ) -> m.Campaign:
-        """A new campaign with its contacts (do-not-call ones kept as skipped)."""
+        """A new campaign with its contacts (do-not-call ones kept as skipped). The name of a
+        cancelled or done campaign is free: that campaign is renamed ``name~id`` (and keeps its
+        contacts, report and changes); an active or paused one keeps its name."""
         if not re.match(m.NAME_PATTERN, name):
             raise CampaignError(
                 f"campaign name {name!r} must be 1-64 letters, digits, '_', '.' or '-'"
             )
         due = max(now, settings.start) if settings.start else now
         with self.store.transaction() as conn:
-            if conn.execute(select(C.id).where(C.name == name)).first() is not None:
-                raise CampaignError(f"a campaign named {name!r} exists already; choose another")
+            held = conn.execute(select(C.id, C.state).where(C.name == name)).first()
+            if held is not None and held.state not in REUSABLE:
+                raise CampaignError(
+                    f"a campaign named {name!r} is {held.state}; cancel it first "
+                    f"(ivrkit campaign cancel {name}) or choose another name"
+                )
+            if held is not None:
+                kept = f"{name[: 63 - len(str(held.id))]}~{held.id}"
+                conn.execute(update(CAMPAIGNS).where(C.id == held.id).values(name=kept))
+                record(conn, held.id, now, actor, m.RENAMED, None, name, kept)
             campaign_id = conn.execute(
                 insert(CAMPAIGNS).returning(C.id),
                 {
@@ -59,6 +91,7 @@ class CampaignStore:
                     "current_rate": settings.rate,
                 },
             ).scalar_one()
+            record(conn, campaign_id, now, actor, m.CREATED)
             rows: list[dict[str, Any]] = [
                 {
                     "campaign_id": campaign_id,
@@ -81,18 +114,26 @@ class CampaignStore:
                 conn.execute(insert(CONTACTS), rows[start : start + 1000])
         return self.get(name)
 
-    def set_state(self, name: str, state: str, now: datetime) -> m.Campaign:
-        """Pause, resume or cancel; cancelling ends every contact not yet called."""
+    def set_state(
+        self, name: str, state: str, now: datetime, *, actor: str = "unknown"
+    ) -> m.Campaign:
+        """Pause, resume or cancel; cancelling ends every contact not yet called. Recorded as
+        a change by ``actor``."""
         campaign = self.get(name)
         allowed = {
             m.PAUSED: (m.ACTIVE,),
             m.ACTIVE: (m.PAUSED,),
             m.CANCELLED: (m.ACTIVE, m.PAUSED),
         }[state]
-        if campaign.state not in allowed:
-            raise CampaignError(f"campaign {name!r} is {campaign.state}; it cannot become {state}")
         with self.store.transaction() as conn:
+            # Read again under the row's lock: two owners (a CLI, the dashboard) may act at once.
+            current = conn.execute(
+                select(C.state).where(C.id == campaign.id).with_for_update()
+            ).scalar_one()
+            if current not in allowed:
+                raise CampaignError(f"campaign {name!r} is {current}; it cannot become {state}")
             conn.execute(update(CAMPAIGNS).where(C.id == campaign.id).values(state=state))
+            record(conn, campaign.id, now, actor, m.STATE_ACTIONS[state])
             if state == m.CANCELLED:
                 conn.execute(
                     update(CONTACTS)
@@ -104,7 +145,39 @@ class CampaignStore:
                         updated_at=now,
                     )
                 )
-        return self.get(name)
+        return self.get_by_id(campaign.id)
+
+    def pause(self, name: str, now: datetime, *, actor: str = "unknown") -> m.Campaign:
+        """Stop placing calls (calls in progress end normally); workers wait for a resume."""
+        return self.set_state(name, m.PAUSED, now, actor=actor)
+
+    def resume(self, name: str, now: datetime, *, actor: str = "unknown") -> m.Campaign:
+        """Place calls again after a pause: waiting workers go on by themselves."""
+        return self.set_state(name, m.ACTIVE, now, actor=actor)
+
+    def cancel(self, name: str, now: datetime, *, actor: str = "unknown") -> m.Campaign:
+        """End the campaign: contacts not yet called end as cancelled; its name is free."""
+        return self.set_state(name, m.CANCELLED, now, actor=actor)
+
+    def edit(
+        self,
+        name: str,
+        changes: Mapping[str, Any],
+        now: datetime,
+        *,
+        actor: str = "unknown",
+    ) -> tuple[m.Campaign, list[m.CampaignChange]]:
+        """Change settings of an active or paused campaign (keys of :data:`EDITABLE`; ``end``
+        None removes the end); each setting that changed is recorded, old → new.
+
+        A new rate applies from the next call (and resets a slow-down); a new window or days
+        apply to the contacts not yet called at once (those waiting for the old window's
+        opening become due now), and to retries from their due time; fewer attempts end the
+        contacts that have had them (with their last outcome)."""
+        campaign = self.get(name)
+        with self.store.transaction() as conn:
+            done = apply_edit(conn, campaign, changes, now, actor)
+        return self.get_by_id(campaign.id), done
 
     # -- what the owner reads --------------------------------------------------------------
 
@@ -115,14 +188,53 @@ class CampaignStore:
             raise CampaignError(f"no campaign named {name!r} (ivrkit campaign list shows them)")
         return campaign_from_row(row)
 
+    def get_by_id(self, campaign_id: int) -> m.Campaign:
+        """The campaign by its id, which stays when its name is given to a new campaign."""
+        with self.store.reading() as conn:
+            row = conn.execute(select(CAMPAIGNS).where(C.id == campaign_id)).mappings().first()
+        if row is None:
+            raise CampaignError(f"no campaign with id {campaign_id}")
+        return campaign_from_row(row)
+
     def all(self) -> list[m.Campaign]:
         with self.store.reading() as conn:
             rows = conn.execute(select(CAMPAIGNS).order_by(C.id)).mappings().all()
         return [campaign_from_row(row) for row in rows]
 
-    def status(self, campaign: m.Campaign) -> m.CampaignStatus:
-        now = self.wall.now()
+    def waiting(self, campaign: m.Campaign, now: datetime | None = None) -> m.Wait | None:
+        """What the campaign waits for at ``now`` (business time; by default the wall
+        clock's), None when it places calls."""
+        wall_now = self.wall.now()
         with self.store.reading() as conn:
+            ahead = outlook(conn, campaign, now or wall_now, wall_now, with_eta=False)
+            if campaign.state != m.PAUSED:
+                return ahead.wait
+            return paused_wait(campaign, read_changes(conn, campaign.id), ahead.zone, 0)
+
+    def changes(self, campaign: m.Campaign) -> list[m.CampaignChange]:
+        """What was done to the campaign, oldest first."""
+        with self.store.reading() as conn:
+            return read_changes(conn, campaign.id)
+
+    def workers(self, campaign: m.Campaign) -> list[m.WorkerInfo]:
+        """The workers running the campaign (worker, host, pid) whose lease has not passed."""
+        since = self.wall.now() - timedelta(seconds=campaign.settings.worker_lease)
+        with self.store.reading() as conn:
+            rows = conn.execute(
+                select(W.worker, W.host, W.pid)
+                .where(W.campaign_id == campaign.id, W.heartbeat_at >= since)
+                .order_by(W.started_at)
+            ).all()
+        return [m.WorkerInfo(row.worker, row.host, int(row.pid)) for row in rows]
+
+    def status(self, campaign: m.Campaign, now: datetime | None = None) -> m.CampaignStatus:
+        """Contacts by state and outcome, the recent rate, the next due time, what the campaign
+        waits for, its ETA and its changes, at ``now`` (by default the wall clock's)."""
+        wall_now = self.wall.now()
+        now = now or wall_now
+        with self.store.reading() as conn:
+            ahead = outlook(conn, campaign, now, wall_now)
+            changes = read_changes(conn, campaign.id)
             states: dict[str, int] = dict(
                 conn.execute(
                     select(K.state, func.count())
@@ -155,12 +267,8 @@ class CampaignStore:
             ).scalar_one()
         total = sum(states.values())
         remaining = sum(states.get(state, 0) for state in m.OPEN_STATES)
-        per_minute = recent / 10.0
-        eta = (
-            remaining / (per_minute / 60.0)
-            if per_minute > 0 and remaining
-            else (0.0 if not remaining else None)
-        )
+        wait = paused_wait(campaign, changes, ahead.zone, remaining) or ahead.wait
+        eta = ahead.eta if remaining else None
         return m.CampaignStatus(
             name=campaign.name,
             state=campaign.state,
@@ -170,8 +278,17 @@ class CampaignStore:
                 str(k): int(v) for k, v in sorted(outcomes.items(), key=lambda i: str(i[0]))
             },
             calls_placed=int(placed),
-            rate_per_minute=per_minute,
-            eta_seconds=eta,
+            rate_per_minute=recent / 10.0,
+            eta_seconds=(
+                0.0
+                if not remaining
+                else (max((eta - now).total_seconds(), 0.0) if eta is not None else None)
+            ),
+            next_due=ahead.next_due,
+            zone=ahead.zone,
+            wait=wait,
+            eta=eta,
+            changes=changes,
         )
 
     def report(self, campaign: m.Campaign) -> list[m.ContactReport]:
@@ -210,6 +327,7 @@ class CampaignStore:
                     note=a["note"],
                 )
             )
+        due = _due_times(campaign)
         return [
             m.ContactReport(
                 line=c["line"],
@@ -220,9 +338,25 @@ class CampaignStore:
                 outcome=c["outcome"] if c["state"] not in m.OPEN_STATES else None,
                 attempts=by_contact.get(c["id"], []),
                 note=c["note"],
+                due_at=due(c["due_at"], c["timezones"]) if c["state"] in m.OPEN_STATES else None,
             )
             for c in contacts
         ]
 
     def outcome_counts(self, campaign: m.Campaign) -> Counter[str]:
         return Counter(report.outcome or report.state for report in self.report(campaign))
+
+
+def _due_times(campaign: m.Campaign) -> Callable[[datetime, str], datetime | None]:
+    """When an open contact may be called, from its due time (a retry, the start) and zones:
+    moved to its calling window's opening; None when its zones share no window. Contacts due at
+    the same time in the same zones are worked out once."""
+    s = campaign.settings
+    window = s.calling_window()
+
+    @functools.cache
+    def due(at: datetime, zones: str) -> datetime | None:
+        start = max(at, s.start) if s.start is not None else at
+        return window.next_open(start, [zone for zone in zones.split(",") if zone] or ["UTC"])
+
+    return due

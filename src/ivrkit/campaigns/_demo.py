@@ -79,17 +79,21 @@ class DemoResult:
 def run_campaign_demo(
     on_progress: Callable[[CampaignStatus], None],
     on_step: Callable[[str], None],
+    *,
+    db: str | None = None,
 ) -> DemoResult:
-    """Play the campaign; ``on_step`` hears what happens between runs (the clock moving)."""
+    """Play the campaign; ``on_step`` hears what happens between runs (the clock moving). The
+    calls and the campaign are kept in the store at ``db`` when given (a campaign of the same
+    name there, finished, gives its name up), else in a throwaway one."""
     clock = ManualClock(START)
-    with Loopback() as loopback:
+    with Loopback(store_url=db) as loopback:
         campaigns = CampaignStore(loopback.store)
         for customer in CUSTOMERS:
             loopback.control.set_phone(customer.number, **customer.first)  # type: ignore[arg-type]
         rows = "".join(f"{c.number},{c.name},{c.timezone}\n" for c in CUSTOMERS)
         contacts = parse_contacts("number,name,timezone\n" + rows, do_not_call=DNC)
         settings = CampaignSettings(rate=20, max_concurrent=5, attempts=2, retry_after=1800)
-        campaign = campaigns.create(NAME, settings, contacts, clock.now())
+        campaign = campaigns.create(NAME, settings, contacts, clock.now(), actor="ivrkit demo")
         with VoiceClient(
             API_KEY, SUBACCOUNT, base_url=loopback.platform_url, max_retries=0
         ) as client:

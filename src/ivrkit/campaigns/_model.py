@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -177,6 +178,9 @@ class ContactReport:
     outcome: str | None
     attempts: list[AttemptRecord] = field(default_factory=list)
     note: str | None = None
+    due_at: datetime | None = None
+    """When a contact not yet ended may be called next (its window, its retry); None once
+    it ended."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -187,6 +191,7 @@ class ContactReport:
             "state": self.state,
             "outcome": self.outcome,
             "note": self.note,
+            "dueAt": self.due_at.isoformat() if self.due_at else None,
             "attempts": [
                 {
                     "attempt": a.number,
@@ -205,6 +210,118 @@ class ContactReport:
         }
 
 
+class WorkerInfo(NamedTuple):
+    """A worker running a campaign (``ivrkit campaign run``, or a :class:`Runner`)."""
+
+    worker: str
+    host: str
+    pid: int
+
+
+@dataclass(frozen=True)
+class CampaignChange:
+    """One thing done to a campaign: who, when, what (an edit's setting, before and after)."""
+
+    at: datetime
+    actor: str
+    action: str
+    """created, edited, paused, resumed, cancelled or renamed."""
+    setting: str | None = None
+    old: str | None = None
+    new: str | None = None
+
+    def describe(self) -> str:
+        """``rate 5/s → 2/s``, ``paused``, ``renamed spring → spring~3``."""
+        if self.action == EDITED:
+            return f"{self.setting} {self.old or '-'} → {self.new or '-'}"
+        if self.action == RENAMED:
+            return f"renamed {self.old} → {self.new}"
+        return self.action
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "at": self.at.isoformat(),
+            "actor": self.actor,
+            "action": self.action,
+            "setting": self.setting,
+            "old": self.old,
+            "new": self.new,
+        }
+
+
+# Change actions.
+CREATED = "created"
+EDITED = "edited"
+RENAMED = "renamed"
+STATE_ACTIONS = {PAUSED: "paused", ACTIVE: "resumed", CANCELLED: "cancelled"}
+
+
+@dataclass(frozen=True)
+class Wait:
+    """Why a campaign places no call now, and until when (``until``: None when it depends on
+    something else: a call in progress ending, someone resuming)."""
+
+    kind: str
+    """window, retry, start, pacing, hold, busy, calls, paused or nothing."""
+    until: datetime | None
+    zone: str
+    """The zone of the contacts waited for (UTC when none): times are shown in it and in UTC."""
+    contacts: int = 0
+    detail: str = ""
+
+    def describe(self) -> str:
+        """One line: what the campaign waits for, and until when (its zone and UTC)."""
+        at = f" at {when(self.until, self.zone)}" if self.until is not None else ""
+        n = f"{self.contacts} contact(s)"
+        text = {
+            WAIT_WINDOW: f"the calling window ({self.detail}) opens{at} for {n}",
+            WAIT_RETRY: f"retry of {n} due{at}",
+            WAIT_START: f"the campaign's start{at} ({n})",
+            WAIT_PACING: f"the next pacing slot{at} ({self.detail})",
+            WAIT_HOLD: f"the platform's 429 hold ends{at}",
+            WAIT_BUSY: f"a call to end: {self.detail}",
+            WAIT_CALLS: f"{self.detail} to end",
+            WAIT_PAUSED: f"`ivrkit campaign resume`: {self.detail}",
+            WAIT_NOTHING: "nothing: no contact can be called again",
+        }[self.kind]
+        return f"waiting for {text}"
+
+    def key(self) -> tuple[str, datetime | None]:
+        """What a change of reason is: the kind and, for a timed wait, its time."""
+        return (self.kind, self.until)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "until": self.until.isoformat() if self.until else None,
+            "zone": self.zone,
+            "contacts": self.contacts,
+            "detail": self.detail,
+            "text": self.describe(),
+        }
+
+
+WAIT_WINDOW = "window"
+WAIT_RETRY = "retry"
+WAIT_START = "start"
+WAIT_PACING = "pacing"
+WAIT_HOLD = "hold"
+WAIT_BUSY = "busy"
+WAIT_CALLS = "calls"
+WAIT_PAUSED = "paused"
+WAIT_NOTHING = "nothing"
+
+
+def when(moment: datetime, zone: str) -> str:
+    """``2026-03-03 09:00 Asia/Singapore (01:00 UTC)``: a time in a zone and in UTC."""
+    utc = moment.astimezone(UTC)
+    if zone == "UTC":
+        return f"{utc:%Y-%m-%d %H:%M} UTC"
+    local = moment.astimezone(ZoneInfo(zone))
+    day = "" if local.date() == utc.date() else f"{utc:%Y-%m-%d} "
+    return f"{local:%Y-%m-%d %H:%M} {zone} ({day}{utc:%H:%M} UTC)"
+
+
 @dataclass(frozen=True)
 class CampaignStatus:
     name: str
@@ -216,6 +333,17 @@ class CampaignStatus:
     rate_per_minute: float
     """Calls placed in the last ten minutes, per minute."""
     eta_seconds: float | None
+    """Until the contacts due are called once, given the pacing, the concurrency limit and the
+    calling windows (retries not yet known add to it); None when nothing will call them."""
+    next_due: datetime | None = None
+    """When the next contact may be called (now, or a window's opening, a retry, the start)."""
+    zone: str = "UTC"
+    """The zone of the next contact due: ``next_due`` and ``eta`` are shown in it and in UTC."""
+    wait: Wait | None = None
+    """Why no call is placed now; None while calls are placed."""
+    eta: datetime | None = None
+    changes: list[CampaignChange] = field(default_factory=list)
+    """What was done to the campaign, oldest first."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -227,4 +355,9 @@ class CampaignStatus:
             "callsPlaced": self.calls_placed,
             "ratePerMinute": self.rate_per_minute,
             "etaSeconds": self.eta_seconds,
+            "eta": self.eta.isoformat() if self.eta else None,
+            "nextDue": self.next_due.isoformat() if self.next_due else None,
+            "zone": self.zone,
+            "waiting": self.wait.to_json() if self.wait else None,
+            "changes": [change.to_json() for change in self.changes],
         }

@@ -60,6 +60,12 @@ POLL_SECONDS = 0.05
 LONGEST_POLL = 0.25
 MAX_HOLD_SECONDS = 900.0
 """Longest a 429's Retry-After holds the campaign (then it asks again, at half the rate)."""
+LOOK_EVERY = 1.0
+"""Seconds between two looks at what an idle worker waits for."""
+SHORT_WAIT = 5.0
+"""A timed wait shorter than this (a pacing slot at a few calls a second) is not told."""
+QUIET_KINDS = (m.WAIT_BUSY, m.WAIT_CALLS)
+"""Waits that come and go with every call: placing a call after them is not news."""
 ARITHMETIC = (OverflowError, ValueError, ArithmeticError)
 """What one contact's dates and waits can raise; it ends that contact, never the worker."""
 """Rounds that find nothing to do wait longer and longer, up to this: a worker waiting for a
@@ -115,6 +121,8 @@ class Runner:
         self._pool = ThreadPoolExecutor(max_workers=1)
         self._pace_lock = threading.Lock()
         self._sent: deque[datetime] = deque()
+        self._told: tuple[str, datetime | None] | None = None
+        """The last wait told to ``on_wait`` (its kind and time)."""
 
     def run(
         self,
@@ -123,12 +131,22 @@ class Runner:
         stop_when_idle: bool = False,
         on_progress: Callable[[m.CampaignStatus], None] | None = None,
         progress_every: float = 0.5,
+        on_wait: Callable[[m.Wait | None], None] | None = None,
+        wait_while_paused: bool = False,
     ) -> RunResult:
         """Work until the campaign is done or cancelled, paused (once its calls in progress
-        ended), ``until`` (business time) passes, or, with ``stop_when_idle``, nothing is in
-        progress and nothing is due now."""
+        ended; with ``wait_while_paused`` the worker waits for a resume instead), ``until``
+        (business time) passes, or, with ``stop_when_idle``, nothing is in progress and nothing
+        is due now (nor will be, while paused).
+
+        ``on_wait`` hears what the worker waits for (a :class:`~ivrkit.campaigns._model.Wait`)
+        when it starts waiting and when the reason or its time changes, and None when it
+        places calls again after a wait it was told."""
         repo = self.campaigns
         campaign = repo.get(self.name)
+        campaign_id = campaign.id  # the name may pass to a new campaign once this one ends
+        self._told = None
+        looked = -LOOK_EVERY
         if campaign.state in (m.DONE, m.CANCELLED):
             return RunResult(campaign.state, campaign.state, 0)
         lease = campaign.settings.worker_lease
@@ -139,7 +157,7 @@ class Runner:
         self._pool = ThreadPoolExecutor(max_workers=SENDERS, thread_name_prefix="ivrkit-campaign")
         try:
             while True:
-                campaign = repo.get(self.name)
+                campaign = repo.get_by_id(campaign_id)
                 if time.monotonic() - beat >= heartbeat:
                     self.leases.heartbeat(self.worker)
                     beat = time.monotonic()
@@ -153,20 +171,28 @@ class Runner:
                 if campaign.state == m.CANCELLED and not in_flight:
                     return self._result(campaign, "cancelled")
                 if campaign.state == m.PAUSED and not in_flight:
-                    return self._result(campaign, "paused")
+                    if not wait_while_paused or stop_when_idle:
+                        return self._result(campaign, "paused")
                 submitted = 0
                 ended = until is not None and self.clock.now() >= until
                 if campaign.state == m.ACTIVE and not ended:
                     claimed = self.claims.claim(campaign, self.worker, self.clock.now())
                     submitted = self.submit(campaign, claimed)
                     if not self._pending and self.claims.finish_if_done(campaign):
-                        return self._result(repo.get(self.name), "done")
+                        return self._result(repo.get_by_id(campaign_id), "done")
                 now = self.clock.now()
                 if until is not None and now >= until and not self._pending:
                     return self._result(campaign, "until")
                 if placed or submitted or self._settled:
                     pause = POLL_SECONDS
+                    if submitted and on_wait is not None and self._told is not None:
+                        if self._told[0] not in QUIET_KINDS:
+                            on_wait(None)
+                            self._told = None
                 else:
+                    if on_wait is not None and time.monotonic() - looked >= LOOK_EVERY:
+                        self._tell_wait(campaign, now, on_wait)
+                        looked = time.monotonic()
                     idle = not self._pending and stop_when_idle and self.claims.idle(campaign, now)
                     if idle:
                         return self._result(campaign, "idle")
@@ -174,10 +200,25 @@ class Runner:
                     pause = min(pause * 2, LONGEST_POLL)
         finally:
             self._pool.shutdown(wait=True)
-            self.collect(repo.get(self.name))
+            self.collect(repo.get_by_id(campaign_id))
             if on_progress is not None:
-                on_progress(repo.status(repo.get(self.name)))
+                on_progress(repo.status(repo.get_by_id(campaign_id)))
             self.leases.leave(self.worker)
+
+    def _tell_wait(
+        self, campaign: m.Campaign, now: datetime, on_wait: Callable[[m.Wait | None], None]
+    ) -> None:
+        """Tell ``on_wait`` what the worker waits for, if that is news: a new reason or time,
+        and a timed wait long enough to notice."""
+        wait = self.campaigns.waiting(campaign, now)
+        if wait is None:
+            return
+        ref = self.wall.now() if wait.kind in (m.WAIT_PACING, m.WAIT_HOLD) else now
+        if wait.until is not None and (wait.until - ref).total_seconds() < SHORT_WAIT:
+            return
+        if wait.key() != self._told:
+            self._told = wait.key()
+            on_wait(wait)
 
     def submit(self, campaign: m.Campaign, claimed: list[m.ClaimedContact]) -> int:
         """Record the attempts of claimed contacts and hand their calls to the senders, each

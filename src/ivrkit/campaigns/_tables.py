@@ -12,11 +12,13 @@ CAMPAIGNS = schema.campaigns
 CONTACTS = schema.campaign_contacts
 ATTEMPTS = schema.campaign_attempts
 WORKERS = schema.campaign_workers
+CHANGES = schema.campaign_changes
 
 C = CAMPAIGNS.c
 K = CONTACTS.c
 A = ATTEMPTS.c
 W = WORKERS.c
+H = CHANGES.c
 S = schema.sessions.c
 DG = schema.session_digits.c
 

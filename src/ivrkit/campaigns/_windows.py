@@ -44,7 +44,15 @@ class CallingWindow:
 
     def describe(self) -> str:
         end = "24:00" if self.end == time.max else self.end.strftime("%H:%M")
-        names = ",".join(DAYS[d] for d in sorted(self.days))
+        runs: list[list[int]] = []
+        for day in sorted(self.days):
+            if runs and runs[-1][-1] == day - 1:
+                runs[-1].append(day)
+            else:
+                runs.append([day])
+        names = ",".join(
+            DAYS[run[0]] if len(run) == 1 else f"{DAYS[run[0]]}-{DAYS[run[-1]]}" for run in runs
+        )
         return f"{self.start.strftime('%H:%M')}-{end} {names}"
 
     def is_open(self, moment: datetime, zones: Sequence[str]) -> bool:
@@ -64,6 +72,20 @@ class CallingWindow:
             if current - moment > timedelta(days=21):
                 return None
         return None
+
+    def closes_at(self, moment: datetime, zones: Sequence[str]) -> datetime:
+        """When the window open at ``moment`` closes first in one of ``zones`` (a window open
+        until 24:00 closes at midnight, and may open again at once)."""
+        ends: list[datetime] = []
+        for zone in zones:
+            tz = ZoneInfo(zone)
+            day = moment.astimezone(tz).date()
+            if self.end == time.max:
+                ends.append(_local_start(day + timedelta(days=1), time(0, 0), tz))
+            else:
+                ends.append(_local_start(day, self.end, tz))
+        later = [end for end in ends if end > moment]
+        return min(later) if later else moment + timedelta(days=1)
 
     def _open_in(self, moment: datetime, zone: str) -> bool:
         local = moment.astimezone(ZoneInfo(zone))

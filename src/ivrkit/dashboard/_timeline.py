@@ -1,5 +1,6 @@
 """A session's timeline: every webhook received, key pressed, answer sent (with its latency) and
-prompt spoken, then the summary and its legs, in the order the store recorded them."""
+prompt spoken, the summary and its legs, oldest first (a leg is placed at the time it was
+initiated, usually before the first webhook)."""
 
 from __future__ import annotations
 
@@ -55,7 +56,19 @@ def timeline(detail: SessionDetail, *, show_numbers: bool) -> list[Entry]:
             entries += _answer(delivery, show_numbers)
     if detail.summary is not None and not summary_shown:
         entries += _summary(detail.summary, detail.summary.received_at, show_numbers)
-    return entries
+    return _oldest_first(entries)
+
+
+def _oldest_first(entries: list[Entry]) -> list[Entry]:
+    """The entries by time, those recorded together in the order they were built; an entry
+    without a time keeps its place after the entry before it."""
+    keys: list[datetime] = []
+    known: datetime | None = None
+    for entry in entries:
+        known = entry.at or known
+        keys.append(known or datetime.min.replace(tzinfo=UTC))
+    order = sorted(range(len(entries)), key=keys.__getitem__)
+    return [entries[index] for index in order]
 
 
 def _opening(detail: SessionDetail, show_numbers: bool) -> list[Entry]:
@@ -63,21 +76,33 @@ def _opening(detail: SessionDetail, show_numbers: bool) -> list[Entry]:
     if opening is None:
         return []
     customer = mask_number(detail.session.customer, show=show_numbers)
+    # The platform's times (the legs', to the second) and ours (when the call was placed, when
+    # a webhook came) are told apart by a clock's skew: the request is shown no later than the
+    # leg it made begins, and the opening between the leg's answer and the first webhook.
+    legs = detail.summary.legs if detail.summary is not None else []
+    leg = next((leg for leg in legs if leg.name == "callA"), None)
+    placed = min(opening.at, leg.initiated) if leg is not None and leg.initiated else opening.at
+    heard_at = max(
+        [opening.at, *(moment for moment in (leg.initiated, leg.connected) if moment)]
+        if leg is not None
+        else [opening.at]
+    )
+    first = next((d.received_at for d in detail.deliveries if d.channel != "vss"), None)
+    if first is not None:
+        heard_at = max(placed, min(heard_at, first))
     entries = [
         Entry(
             "placed",
-            opening.at,
+            placed,
             "Send Callflow: the callback is placed",
             f"calls {customer or 'the customer'}, tree version {opening.version}",
         )
     ]
-    if not opening.prompts:
-        return entries
     heard = _heard_for(detail)
     for index, (node, kind, text) in enumerate(opening.prompts):
         last = index == len(opening.prompts) - 1
         detail_text = f"{kind}" + (f"; {heard}" if last and heard else "")
-        entries.append(Entry("prompt", opening.at, text, detail_text, node))
+        entries.append(Entry("prompt", heard_at, text, detail_text, node))
     return entries
 
 

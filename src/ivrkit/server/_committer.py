@@ -143,6 +143,9 @@ class Committer:
         self._ended: str | None = None
         self._failing_since: float | None = None
         self._spooled = spool is not None and spool.pending() > 0
+        # Request threads spool while the committer thread replays: the flag is set and cleared
+        # under this lock, so a record spooled during a replay is never marked as moved.
+        self._spooled_lock = threading.Lock()
         self.batches = 0
         self.committed = 0
 
@@ -306,8 +309,11 @@ class Committer:
         stopping = False
         while not stopping:
             try:
-                items = [self._queue.get(timeout=RETRY if self._spooled else None)]
-            except queue.Empty:  # idle with deliveries spooled: is the store back?
+                # Always a timeout: a request thread may spool after this get began.
+                items = [self._queue.get(timeout=RETRY)]
+            except queue.Empty:  # idle: with deliveries spooled, is the store back?
+                if not self._spooled:
+                    continue
                 self._busy_since = time.monotonic()  # a hung try shows as a stall
                 try:
                     self._replay_spool(probe=True)
@@ -443,11 +449,12 @@ class Committer:
             log.warning("%s spooled (%s)", _label(item), error or "commit timed out")
             if self._failing_since is None:
                 self._failing_since = time.monotonic()
-            self.spool.append_delivery(delivery, item.write)
+            with self._spooled_lock:
+                self.spool.append_delivery(delivery, item.write)
+                self._spooled = True
         except OSError as exc:
             log.exception("%s not kept: the spool refused it too", _label(item))
             return NotKept(f"{_label(item)} was not kept: {exc}")
-        self._spooled = True
         return Kept("spool", delivery)
 
     def _replay_spool(self, *, probe: bool = False) -> None:
@@ -461,9 +468,10 @@ class Committer:
             return
         if moved:
             log.warning("replayed %d spooled deliveries into the store", moved)
-        self._spooled = self.spool.pending() > 0
-        if not self._spooled:
-            self._failing_since = None
+        with self._spooled_lock:
+            self._spooled = self.spool.pending() > 0
+            if not self._spooled:
+                self._failing_since = None
 
 
 class Deadlines:

@@ -32,7 +32,7 @@ from sqlalchemy import (
 if TYPE_CHECKING:
     from sqlalchemy.sql.type_api import _BindProcessorType
 
-REVISION = "0008"
+REVISION = "0009"
 """The migration these tables are: the newest in ``ivrkit/store/_migrations`` (a test keeps the two
 equal). A store recording it opens without running Alembic."""
 
@@ -467,4 +467,29 @@ projections = Table(
     Column("name", String(64), primary_key=True),
     # The id of the last delivery the projection holds.
     Column("position", BigInteger, nullable=False),
+)
+
+
+# -- what was done to a campaign (revision 0009; ivrkit.campaigns) --------------------------------
+
+campaign_changes = Table(
+    "ivrkit_campaign_changes",
+    metadata,
+    Column("id", _ID_TYPE, primary_key=True, autoincrement=True),
+    Column(
+        "campaign_id",
+        _ID_TYPE,
+        ForeignKey("ivrkit_campaigns.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("at", UtcDateTime(), nullable=False),
+    # Who did it: the user and host of a command, or what the dashboard says.
+    _text("actor", nullable=False),
+    # created, edited, paused, resumed, cancelled, renamed; an edit names its setting and the
+    # values before and after (as the CLI writes them: "5/s", "09:00-20:00").
+    _text("action", nullable=False),
+    _text("setting"),
+    _text("old"),
+    _text("new"),
+    Index("ix_ivrkit_campaign_changes_campaign", "campaign_id", "id"),
 )

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import difflib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from ivrkit.calendars import Calendar
 from ivrkit.trees._engine import spec_version
 from ivrkit.trees._model import Node, TreeSpec
 
@@ -86,8 +88,15 @@ class TreeDiff:
         }
 
 
-def diff_trees(old: TreeSpec, new: TreeSpec) -> TreeDiff:
-    """Every difference between ``old`` and ``new`` a caller could notice, in a stable order."""
+def diff_trees(
+    old: TreeSpec,
+    new: TreeSpec,
+    *,
+    calendars: tuple[Mapping[str, Calendar], Mapping[str, Calendar]] = ({}, {}),
+) -> TreeDiff:
+    """Every difference between ``old`` and ``new`` a caller could notice, in a stable order.
+    ``calendars`` are the calendars each tree's file names (their versions count them, as
+    ``serve``'s do: :func:`~ivrkit.trees._loader.tree_calendars`)."""
     changes = _tree_changes(old, new)
     for name in sorted(set(old.nodes) | set(new.nodes)):
         before, after = old.nodes.get(name), new.nodes.get(name)
@@ -120,13 +129,14 @@ def diff_trees(old: TreeSpec, new: TreeSpec) -> TreeDiff:
                     f"`{name}` is now a {after.kind}, was a {before.kind}",
                 )
             )
+            changes.extend(_outcome_changes(name, before.outcome, after.outcome))
         else:
             changes.extend(_node_changes(name, _node_data(before, old), _node_data(after, new)))
     return TreeDiff(
         old_name=old.name,
-        old_version=spec_version(old),
+        old_version=spec_version(old, calendars[0]),
         new_name=new.name,
-        new_version=spec_version(new),
+        new_version=spec_version(new, calendars[1]),
         changes=tuple(changes),
     )
 
@@ -183,10 +193,7 @@ def _per_language(text: Any, default_language: str) -> Any:
 
 def _node_changes(name: str, old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
     kind = next(key for key in new if key != "outcome")
-    changes: list[Change] = []
-    if old.get("outcome") != new.get("outcome"):
-        was, now = old.get("outcome"), new.get("outcome")
-        changes.append(Change(name, "outcome", "outcome", was, now, _outcome(name, was, now)))
+    changes = _outcome_changes(name, old.get("outcome"), new.get("outcome"))
     before, after = old[kind], new[kind]
     for field in sorted(set(before) | set(after)):
         was, now = before.get(field), after.get(field)
@@ -206,6 +213,12 @@ def _node_changes(name: str, old: dict[str, Any], new: dict[str, Any]) -> list[C
                         Change(name, "setting", path, one, other, _setting(path, one, other))
                     )
     return changes
+
+
+def _outcome_changes(name: str, was: Any, now: Any) -> list[Change]:
+    if was == now:
+        return []
+    return [Change(name, "outcome", "outcome", was, now, _outcome(name, was, now))]
 
 
 def _prompt_changes(name: str, field: str, old: Any, new: Any) -> list[Change]:

@@ -18,6 +18,7 @@ from functools import cached_property
 
 from ivrkit import wire
 from ivrkit.calendars import Calendar, Switch
+from ivrkit.calendars._speech import HOURS_PLACEHOLDER, spoken_hours
 from ivrkit.trees._conditions import holds
 from ivrkit.trees._context import CallContext, fill, template_names
 from ivrkit.trees._hooks import HookCall, HookFunction, HookRegistry, run_hook
@@ -55,6 +56,7 @@ class Engine:
         self.hooks = hooks or HookRegistry()
         self.clock = clock or (lambda: datetime.now(UTC))
         self.calendars: Mapping[str, Calendar] = dict(calendars or {})
+        self._said_hours: dict[tuple[str, str], str] = {}
         self.version_tag: str | None = None
         """The version tag written into every `clientActionId` this tree answers (None: none,
         as outside a server); the server sets it (:mod:`ivrkit.server._treeset`)."""
@@ -472,7 +474,10 @@ class Engine:
             params["speed"] = speed
         params.update(defaults.capture.model_dump(exclude_unset=True))
         if node.collect is not None:
-            params.update(min_digits=node.collect.min_digits, max_digits=node.collect.max_digits)
+            # The platform reports an entry shorter than minDigits as no digits at all, so the
+            # tree would take a short entry for silence: it gets minDigits 1 and the engine
+            # judges the length (`_collect_accepts`), so `123#` for 8 digits is a wrong entry.
+            params.update(min_digits=1, max_digits=node.collect.max_digits)
         params.update(asking.capture.model_dump(exclude_unset=True))
         for message in ("success_message", "failure_message"):
             if isinstance(params.get(message), str):
@@ -506,11 +511,28 @@ class Engine:
         return self.spec.defaults.speed
 
     def fill(self, template: str, context: CallContext) -> str:
-        """Replace ``{customer}``, ``{<number name>}`` and ``{<variable>}`` in a template."""
+        """Replace ``{hours:<calendar>}`` (its weekly hours in the caller's language),
+        ``{customer}``, ``{<number name>}`` and ``{<variable>}`` in a template."""
+        if "{hours:" in template:
+            template = HOURS_PLACEHOLDER.sub(
+                lambda match: self._hours(match[1], self.language(context), match[0]), template
+            )
         values = {**self.spec.numbers, **context.variables}
         if context.customer:
             values["customer"] = self.dial(context.customer)
         return fill(template, values)
+
+    def _hours(self, calendar: str, language: str, written: str) -> str:
+        """A calendar's hours in words, said once per calendar and language (an unknown
+        calendar is left as written; lint reports it)."""
+        key = (calendar, language)
+        said = self._said_hours.get(key)
+        if said is None:
+            known = self.calendars.get(calendar)
+            if known is None:
+                return written
+            said = self._said_hours[key] = spoken_hours(known, language)
+        return said
 
     def dial(self, number: str) -> str:
         """Write a number in the tree's `dial_format`."""
@@ -531,10 +553,14 @@ VERSION_LENGTH = 10
 (one in a trillion pairs)."""
 
 
-def spec_version(spec: TreeSpec, calendars: Mapping[str, Calendar] | None = None) -> str:
+def spec_version(spec: TreeSpec, calendars: Mapping[str, Calendar]) -> str:
     """A tree's version: the start of the SHA-256 of its content in canonical JSON (key order and
     formatting of the YAML file do not change it; any change a caller could notice does,
-    including a change to a calendar it uses or to the holidays a calendar imports)."""
+    including a change to a calendar it uses or to the holidays a calendar imports).
+
+    The one owner of the version: the served tree (:attr:`Engine.version`), ``lint``, ``diff``,
+    ``replay`` and the dashboard all come here. ``calendars`` has no default so that no caller
+    can forget them (a tree from a file: :func:`ivrkit.trees._loader.file_version`)."""
     content: dict[str, object] = spec.model_dump(mode="json")
     if calendars:
         content["calendar_rules"] = {

@@ -97,7 +97,13 @@ CODES: dict[str, tuple[Severity, str]] = {
     ),
     "unknown-calendar": (
         "error",
-        "a branch asks a calendar that no file of the tree's `calendars:` list defines",
+        "a branch asks, or an `{hours:NAME}` speaks, a calendar that no file of the tree's "
+        "`calendars:` list defines",
+    ),
+    "hours-language": (
+        "warning",
+        "an `{hours:NAME}` in a language ivrkit has no words for hours in (they are spoken in "
+        "English)",
     ),
     "calendar-unreadable": (
         "error",

@@ -38,6 +38,7 @@ from ivrkit import _outcomes as outcomes
 from ivrkit import rules
 from ivrkit.calendars import Calendar, load_calendars
 from ivrkit.calendars._lint import lint_calendar
+from ivrkit.calendars._speech import SPOKEN_LANGUAGES, speaks
 from ivrkit.errors import CalendarError, TreeError
 from ivrkit.trees._engine import MAX_CHAIN
 from ivrkit.trees._graph_edges import PASS_THROUGH, Edge, components, edges_of
@@ -51,7 +52,7 @@ from ivrkit.trees._issues import (
     suggest,
 )
 from ivrkit.trees._lint_platform import check_callflows, check_voices
-from ivrkit.trees._lint_prompts import check_prompts
+from ivrkit.trees._lint_prompts import check_prompts, hours_placeholders
 from ivrkit.trees._model import RETRY, Collect, Menu, Node, TreeSpec
 from ivrkit.trees._parse import MAX_TREE_BYTES, parse_spec, too_big
 
@@ -144,6 +145,26 @@ def _check_calendars(
                 node=name,
                 at=("nodes", name, "branch", "cases", str(index), "if", "calendar"),
             )
+    for name, wanted, languages, at in hours_placeholders(spec):
+        if wanted not in calendars:
+            known = ", ".join(sorted(calendars)) or "none"
+            found.add(
+                "unknown-calendar",
+                f"{{hours:{wanted}}} names no calendar of the tree (the tree's calendars: "
+                f"{known}){suggest(wanted, calendars)}",
+                node=name,
+                at=at,
+            )
+        for language in languages:
+            if not speaks(language):
+                found.add(
+                    "hours-language",
+                    f"{{hours:{wanted}}} is spoken in English to callers of language "
+                    f"{language!r}: ivrkit has words for hours in "
+                    f"{', '.join(SPOKEN_LANGUAGES)} only; write them out in that language",
+                    node=name,
+                    at=at,
+                )
     for name, calendar in calendars.items():
         for finding in lint_calendar(calendar):
             found.add(

@@ -18,6 +18,9 @@ How they read a tree:
   says, goodbyes, play URLs, transfer numbers and route ``set`` values must name a number of
   ``numbers``, ``customer``, a collect's ``variable`` or a key some route ``set``\\s. An error, or a
   warning when the tree has a hook: a hook may set any variable.
+- **Hours** (``unknown-calendar``, ``hours-language``): ``{hours:<calendar>}`` names a calendar
+  of the tree's ``calendars:`` list (checked with the calendars, in :mod:`ivrkit.trees._lint`);
+  a language ivrkit has no words for hours in speaks them in English, a warning.
 - **No invalid-input handling** (``no-invalid-handling``): a menu or collect whose
   ``on_invalid`` is ``retry``, with no ``max_retries``, no ``retry_prompt`` and no
   ``failure_message`` (in its capture or ``defaults.capture``): a caller pressing a wrong key
@@ -29,6 +32,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from ivrkit.calendars._speech import HOURS_PLACEHOLDER
 from ivrkit.trees._context import template_names
 from ivrkit.trees._issues import IssueCollector
 from ivrkit.trees._model import RETRY, Collect, Menu, Node, Text, TreeSpec
@@ -193,6 +197,18 @@ def _check_templates(spec: TreeSpec, found: IssueCollector) -> None:
                         at=where,
                         severity="warning" if hooked else "error",
                     )
+
+
+def hours_placeholders(spec: TreeSpec) -> Iterator[tuple[str, str, list[str], Place]]:
+    """Every ``{hours:<calendar>}`` of the tree's texts: (node, calendar, the languages it is
+    spoken in, where)."""
+    every = sorted({spec.defaults.language, *spec.languages})
+    for name, node in spec.nodes.items():
+        for text, field in _filled(node):
+            for value, where in _versions(text, ("nodes", name, node.kind, *field)):
+                languages = every if isinstance(text, str) else [where[-1]]
+                for match in HOURS_PLACEHOLDER.finditer(value):
+                    yield name, match[1], languages, where
 
 
 def _check_languages(spec: TreeSpec, found: IssueCollector) -> None:

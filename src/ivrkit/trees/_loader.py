@@ -17,7 +17,7 @@ import yaml
 from ivrkit import rules
 from ivrkit.calendars import Calendar, load_calendars
 from ivrkit.trees._checked import check_spec
-from ivrkit.trees._engine import Engine
+from ivrkit.trees._engine import Engine, spec_version
 from ivrkit.trees._hooks import HookRegistry
 from ivrkit.trees._model import TreeSpec
 from ivrkit.trees._parse import (
@@ -35,6 +35,7 @@ __all__ = [
     "Tree",
     "builtin_path",
     "check_tree",
+    "file_version",
     "load_tree",
     "parse_spec",
     "parse_tree",
@@ -159,3 +160,9 @@ def check_tree(
         platform=platform,
         calendars=tree.calendars,
     )
+
+
+def file_version(spec: TreeSpec, source: str) -> str:
+    """The version of a tree read from ``source``, with the calendars its file names: the version
+    ``serve`` records for it (``lint`` and ``diff`` print this one)."""
+    return spec_version(spec, tree_calendars(spec, source))
