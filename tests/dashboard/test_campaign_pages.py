@@ -72,6 +72,7 @@ def test_a_campaign_page_shows_settings_and_who_waits_for_what(client: httpx.Cli
     assert "09:00-20:00" in settings and "at most 120 calls a minute, 3 at once" in settings
     assert "up to 2 per contact, 1 h apart" in settings
     assert page.text("campaign-zones") == "America/New_York, Asia/Singapore"
+    assert page.text("campaign-next-due") == "due now"  # New York's window is open
     waiting = {attrs["data-line"]: text for attrs, text in page.by(data_testid="pending-contact")}
     assert len(waiting) == 3
     new_york = next(text for text in waiting.values() if "0199" in text)
@@ -110,6 +111,11 @@ def test_pause_resume_cancel_ask_first_and_need_the_token(
     assert client.post(resume, data={"confirm": "yes", "csrf": token}).status_code == 303
     assert CampaignStore(store).get(NAME).state == "active"
 
+    changes = Elements(client.get(f"/dashboard/campaigns/{NAME}").text)
+    done = [text for _, text in changes.by(data_testid="campaign-change")]
+    assert any("paused · by dashboard" in text for text in done), done
+    assert any("resumed · by dashboard" in text for text in done), done
+
     cancel = f"/dashboard/campaigns/{NAME}/cancel"
     assert "cannot be undone" in client.get(cancel).text
     assert client.post(cancel, data={"confirm": "yes", "csrf": token}).status_code == 303
@@ -136,25 +142,28 @@ def _cells(page: Elements) -> list[tuple[str, dict[str, str], str]]:
     ]
 
 
-def test_a_retry_says_what_the_last_call_ended_with() -> None:
+def test_a_retry_says_what_the_last_call_ended_with(store: Store) -> None:
     from datetime import timedelta
 
-    from ivrkit.campaigns import CallingWindow
+    from ivrkit.campaigns._catalog import _due_times
     from ivrkit.dashboard._campaigns import _pending
 
-    window = CallingWindow.parse("09:00-20:00", "mon-fri")
+    due = _due_times(CampaignStore(store).get(NAME))
     row = {
         "line": 2,
         "number": "+6591000001",
         "state": "pending",
         "attempts": 1,
-        "due_at": NOW - timedelta(minutes=5),
+        "due_at": NOW + timedelta(minutes=5),
         "note": None,
-        "timezones": "America/New_York",  # 09:00 there: open
+        "timezones": "America/New_York",  # 09:05 there: open
     }
-    waiting = _pending(row, {"outcome": None, "status": "BUSY"}, window, NOW)
+    window = "09:00-20:00 mon-sun"
+    waiting = _pending(row, {"outcome": None, "status": "BUSY"}, due, window, NOW)
     assert waiting.reason == "retry after busy"
-    assert waiting.next_at == NOW - timedelta(minutes=5)  # due: shown as "due now"
-    closed = _pending({**row, "timezones": "Asia/Singapore"}, {"outcome": "no-answer"}, window, NOW)
+    assert waiting.next_at == NOW + timedelta(minutes=5)
+    closed = _pending(
+        {**row, "timezones": "Asia/Singapore"}, {"outcome": "no-answer"}, due, window, NOW
+    )
     assert closed.reason.startswith("retry after no-answer; waits for its calling window")
     assert closed.next_at == datetime(2026, 3, 3, 1, 0, tzinfo=UTC)  # 09:00 on Tuesday there

@@ -8,6 +8,7 @@ reads sessions); what a campaign is and what changing its state does belong to
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,6 +17,7 @@ from sqlalchemy import func, select
 
 from ivrkit.campaigns import Campaign, CampaignStatus, CampaignStore
 from ivrkit.campaigns import _model as m
+from ivrkit.campaigns._catalog import _due_times
 from ivrkit.store import Store
 from ivrkit.store import _schema as schema
 
@@ -123,8 +125,9 @@ def campaign_page(store: Store, name: str, now: datetime) -> CampaignPage:
     """The page of the campaign ``name`` (CampaignError when there is none)."""
     campaigns = CampaignStore(store)
     campaign = campaigns.get(name)
-    status = campaigns.status(campaign)
+    status = campaigns.status(campaign, now)
     window = campaign.settings.calling_window()
+    due = _due_times(campaign)  # the campaign's own rule for when a contact may be called
     open_states = list(m.OPEN_STATES)
     with store.reading() as conn:
         rows = (
@@ -152,7 +155,7 @@ def campaign_page(store: Store, name: str, now: datetime) -> CampaignPage:
             }
         )
         last = _last_attempts(conn, [row["id"] for row in rows if row["attempts"]])
-    pending = [_pending(row, last.get(row["id"]), window, now) for row in rows]
+    pending = [_pending(row, last.get(row["id"]), due, window.describe(), now) for row in rows]
     return CampaignPage(
         campaign=campaign,
         status=status,
@@ -180,27 +183,34 @@ def _last_attempts(conn: Any, contact_ids: list[int]) -> dict[int, dict[str, Any
     return found
 
 
-def _pending(row: Any, last: dict[str, Any] | None, window: Any, now: datetime) -> Pending:
-    zones = [zone for zone in str(row["timezones"]).split(",") if zone]
-    due: datetime = row["due_at"]
+def _pending(
+    row: Any,
+    last: dict[str, Any] | None,
+    due: Callable[[datetime, str], datetime | None],
+    window: str,
+    now: datetime,
+) -> Pending:
+    """A contact still to call: when it may be called next (``due``: the campaign's rule, its
+    due time moved to its calling window's opening) and why it waits."""
     state = row["state"]
-    next_at: datetime | None = due
+    next_at: datetime | None = row["due_at"]
     if state == m.CLAIMED:
         reason = "a worker is about to call"
     elif state == m.CALLING:
         reason = "on a call now"
         next_at = None
     else:
-        moment = max(due, now)
-        opens = window.next_open(moment, zones) if zones else moment
+        moment = max(row["due_at"], now)
+        next_at = due(row["due_at"], str(row["timezones"]))
         if row["attempts"] == 0:
             reason = "first call"
         else:
             ended = (last or {}).get("outcome") or (last or {}).get("status") or "no answer"
             reason = f"retry after {str(ended).lower().replace('_', ' ')}"
-        if opens is not None and opens > moment:
-            reason += f"; waits for its calling window ({window.describe()})"
-            next_at = opens
+        if next_at is None:
+            reason += f"; its time zones share no calling window ({window})"
+        elif next_at > moment:
+            reason += f"; waits for its calling window ({window})"
         if row["note"]:
             reason += f"; {row['note']}"
     return Pending(

@@ -371,8 +371,10 @@ async def campaign_action(request: Request) -> Response:
         return PlainTextResponse("confirm the action: its form sends confirm=yes\n", 400)
     state = campaign_pages.ACTIONS[action][0]
     repo = CampaignStore(dashboard.store)
+    now = dashboard.settings.clock()
     try:
-        await run_in_threadpool(repo.set_state, name, state, dashboard.settings.clock())
+        # Recorded with the campaign's changes (`campaign status` shows who did what).
+        await run_in_threadpool(lambda: repo.set_state(name, state, now, actor="dashboard"))
     except CampaignError as exc:
         return PlainTextResponse(f"{exc}\n", status_code=409)
     root = _root(request)
