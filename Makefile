@@ -12,7 +12,7 @@ LOCK_FLAGS ?=
 INSTALLER_LOCK := requirements-installer.lock
 UV := $(BIN)/uv
 
-.PHONY: demo test check lint typecheck unit fast bench lock clean
+.PHONY: demo test check lint typecheck unit fast bench lock dist clean
 
 $(STAMP): pyproject.toml $(LOCK) $(INSTALLER_LOCK)
 	$(PYTHON) -m venv $(VENV)
@@ -77,6 +77,20 @@ bench: $(STAMP)
 		(apt-get update >/dev/null 2>&1 && apt-get install -y wrk >/dev/null 2>&1) || \
 		echo "wrk is not installed (apt-get install wrk); the webhook benchmark falls back to the Python load generator"
 	$(BIN)/python bench/run.py $(ONLY) $(if $(QUICK),--quick)
+
+# A wheel and an sdist in dist/, built by the backend pyproject.toml names (setuptools, fetched by
+# `build` into an isolated environment): `pip install dist/ivrkit-*.whl` installs ivrkit anywhere
+# (docs/install.md). Its own small environment, so packaging never needs the dev tools. The
+# egg-info setuptools leaves in src/ goes: on the path of the editable install, its metadata
+# (no record of where ivrkit came from) would stand in front of the installed one.
+DIST_VENV := build/dist-venv
+
+dist:
+	rm -rf dist
+	test -x $(DIST_VENV)/bin/python || $(PYTHON) -m venv $(DIST_VENV)
+	$(DIST_VENV)/bin/pip install --quiet 'build>=1.2'
+	$(DIST_VENV)/bin/python -m build --outdir dist .
+	rm -rf src/ivrkit.egg-info
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info src/*.egg-info

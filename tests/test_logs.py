@@ -18,11 +18,14 @@ from typing import Any
 import httpx
 import pytest
 
-from ivrkit._logs import JsonFormatter, log_config
+from ivrkit._logs import DELIVERIES, JsonFormatter, log_config
 from ivrkit._serving import BackgroundServer, free_port
 from ivrkit.server import create_app
 from ivrkit.trees import parse_tree
 from tests.server.observing import call_action, hook_tree_text
+
+SUMMARY = "vss_ivr_scenario1_bridge_completed.json"
+SUMMARY_SESSION = "a089b40d-f059-11f0-8937-99c7872ee3c4"
 
 
 def _record(message: str, exc: BaseException | None = None) -> logging.LogRecord:
@@ -125,7 +128,13 @@ def test_serve_logs_json_lines(tmp_path: Path) -> None:
 
     lines = [json.loads(line) for line in stderr.splitlines()]  # every line is one JSON object
     loggers = {line["logger"] for line in lines}
-    assert {"uvicorn.error", "uvicorn.access", "ivrkit.trees"} <= loggers
+    assert {"uvicorn.error", "uvicorn.access", "ivrkit.trees", DELIVERIES} <= loggers
+    (delivery,) = [line for line in lines if line["logger"] == DELIVERIES]
+    assert (delivery["eventId"], delivery["outcome"], delivery["status"]) == (
+        "e-cli",
+        "answered",
+        200,
+    )
     (failure,) = [line for line in lines if line["logger"] == "ivrkit.trees"]
     assert (failure["sessionId"], failure["eventId"], failure["clientActionId"]) == (
         "s-cli",
@@ -145,6 +154,52 @@ def _wait_up(url: str, server: subprocess.Popen[str]) -> None:
             pass
         time.sleep(0.05)
     raise AssertionError("the server did not start")
+
+
+def test_each_delivery_is_one_line_with_its_fields(tmp_path: Path, json_lines: io.StringIO) -> None:
+    from tests.asgi import InProcessServer
+    from tests.conftest import load_fixture
+
+    deliveries = logging.getLogger(DELIVERIES)
+    deliveries.setLevel(logging.INFO)  # as `ivrkit serve` sets it unless --quiet
+    try:
+        app = create_app(
+            parse_tree(hook_tree_text("http://127.0.0.1:9/hook")),
+            db=f"sqlite:///{tmp_path / 'ivrkit.db'}",
+        )
+        with InProcessServer(app) as server, server.client() as http:
+            event = call_action("e-1", "1", session_id="s-1", action_id="main")
+            assert http.post("/webhooks/vca", json=event).status_code == 200
+            assert http.post("/webhooks/vss", json=load_fixture(SUMMARY)).status_code == 200
+            assert http.post("/webhooks/vca", content=b"{").status_code == 400
+    finally:
+        deliveries.setLevel(logging.NOTSET)
+    lines = [line for line in _lines(json_lines) if line["logger"] == DELIVERIES]
+    assert [
+        (
+            line["channel"],
+            line["eventType"],
+            line["sessionId"],
+            line["eventId"],
+            line["outcome"],
+            line["status"],
+        )
+        for line in lines
+    ] == [
+        ("vca", "CALL_ACTION", "s-1", "e-1", "answered", 200),
+        ("vss", "SESSION_SUMMARY", SUMMARY_SESSION, None, "summary", 200),
+        ("vca", None, None, None, "bad-json", 400),
+    ]
+    assert all(line["level"] == "INFO" and line["latencyMs"] >= 0 for line in lines)
+    assert lines[0]["message"].startswith("vca CALL_ACTION session=s-1 event=e-1 answered 200 ")
+
+
+@pytest.mark.parametrize("deliveries", [True, False])
+def test_serve_shows_a_line_per_delivery_unless_quiet(deliveries: bool) -> None:
+    config = log_config("text", "WARNING", deliveries=deliveries)
+    assert config["root"]["level"] == "WARNING"
+    assert config["loggers"][DELIVERIES]["level"] == ("INFO" if deliveries else "WARNING")
+    assert config["handlers"]["ivrkit"]["filters"] == ["numbers"]  # text is masked as JSON is
 
 
 def test_serve_refuses_an_unknown_log_format() -> None:

@@ -15,7 +15,6 @@ first answer in the store.
 from __future__ import annotations
 
 import ctypes
-import gc
 import json
 import logging
 import os
@@ -39,6 +38,7 @@ from ivrkit._http_protocol import (
     READ_TIMEOUT_VARIABLE,
     server_config,
 )
+from ivrkit._interpreter import tune_for_serving
 from ivrkit._serving import check_bind
 from ivrkit.dashboard import PREFIX, DashboardSettings, create_dashboard
 from ivrkit.errors import ConfigError
@@ -260,7 +260,7 @@ def app_from_environment() -> Starlette:
     if not text:
         raise ConfigError(f"{OPTIONS_VARIABLE} is not set: start workers with `ivrkit serve`")
     _die_with_parent(os.environ.get(PARENT_VARIABLE))
-    _tune_interpreter()
+    tune_for_serving(switch_interval=0.0005)
     shared = os.environ.get(SHARED_DIR_VARIABLE)
     return build_app(ServeOptions.from_json(text), shared_dir=Path(shared) if shared else None)
 
@@ -314,7 +314,7 @@ def run(
     }
     if options.workers == 1:
         app = build_app(options, trees)
-        _tune_interpreter()
+        tune_for_serving(switch_interval=0.0005)
         server = uvicorn.Server(server_config(app, **common))
         close_streams_on_exit(server, app)
         server.run()
@@ -355,11 +355,3 @@ def close_streams_on_exit(server: Any, app: Starlette) -> None:
         handle_exit(sig, frame)
 
     server.handle_exit = closing
-
-
-def _tune_interpreter() -> None:
-    # Objects made at start-up never become garbage: keep full collections from scanning them
-    # (they had caused 20-40 ms stalls), and switch threads often enough for the committer.
-    sys.setswitchinterval(0.0005)
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 100)

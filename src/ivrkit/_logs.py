@@ -15,6 +15,9 @@ from ivrkit._masking import mask_numbers_in
 LogFormat = Literal["text", "json"]
 LOG_FORMATS: tuple[LogFormat, ...] = ("text", "json")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+DELIVERIES = "ivrkit.deliveries"
+"""The logger of the one line per webhook delivery (INFO): shown by `ivrkit serve` unless
+``--quiet``; its JSON form carries the delivery's fields under their wire names."""
 
 
 class DeliveryIds:
@@ -63,6 +66,9 @@ class JsonFormatter(logging.Formatter):
             line["sessionId"] = ids.session_id
             line["eventId"] = ids.event_id
             line["clientActionId"] = ids.client_action_id
+        fields = getattr(record, "delivery", None)
+        if isinstance(fields, dict):
+            line.update(fields)
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         elif record.exc_text:
@@ -72,10 +78,13 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
-def log_config(log_format: LogFormat, level: str = "WARNING") -> dict[str, Any]:
+def log_config(
+    log_format: LogFormat, level: str = "WARNING", *, deliveries: bool = False
+) -> dict[str, Any]:
     """A :func:`logging.config.dictConfig` configuration: every logger (ivrkit's, uvicorn's) writes
-    to standard error in ``log_format``. Also usable as uvicorn's ``log_config``, which applies it
-    in each worker process."""
+    to standard error in ``log_format``; with ``deliveries``, one line per webhook delivery as
+    well (:data:`DELIVERIES` at INFO, whatever ``level``). Also usable as uvicorn's
+    ``log_config``, which applies it in each worker process."""
     formatter: dict[str, Any] = (
         {"()": f"{__name__}.JsonFormatter"} if log_format == "json" else {"format": TEXT_FORMAT}
     )
@@ -95,12 +104,15 @@ def log_config(log_format: LogFormat, level: str = "WARNING") -> dict[str, Any]:
         "root": {"handlers": ["ivrkit"], "level": level.upper()},
         # uvicorn's loggers keep no handlers of their own: their lines go through the root's.
         "loggers": {
-            name: {"handlers": [], "propagate": True}
-            for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
+            **{
+                name: {"handlers": [], "propagate": True}
+                for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
+            },
+            DELIVERIES: {"level": "INFO" if deliveries else "WARNING", "propagate": True},
         },
     }
 
 
-def configure(log_format: LogFormat, level: str = "WARNING") -> None:
+def configure(log_format: LogFormat, level: str = "WARNING", *, deliveries: bool = False) -> None:
     """Configure logging of this process (see :func:`log_config`)."""
-    logging.config.dictConfig(log_config(log_format, level))
+    logging.config.dictConfig(log_config(log_format, level, deliveries=deliveries))

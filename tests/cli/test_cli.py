@@ -126,3 +126,14 @@ def test_sessions_show_the_tree_versions_that_answered(tmp_path: Path) -> None:
     lines = {line.split()[1]: line for line in table.output.splitlines() if "│ " in line}
     assert "3fa9c1d2e4 → 8b2d0e11aa" in lines["moved"]
     assert "→" not in lines["kept"] and "3fa9c1d2e4" in lines["kept"]
+
+
+def test_version_prints_the_packages_version_and_nothing_else() -> None:
+    import ivrkit as package
+
+    result = ivrkit("--version")
+    assert (result.returncode, result.stdout, result.stderr) == (
+        0,
+        f"ivrkit {package.__version__}\n",
+        "",
+    )

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -141,9 +141,8 @@ def test_a_refused_batch_is_written_one_by_one(
     assert len(store.deliveries("s-1")) == 5
 
 
-def test_a_failing_store_spools_and_the_spool_drains_when_it_recovers(
-    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _take_down(store: Store, monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
+    """Every write to ``store`` fails until the returned function brings it back."""
     original_batch, original_one = store.record_batch, store.record_vca
 
     def down(*args: object) -> object:
@@ -151,14 +150,25 @@ def test_a_failing_store_spools_and_the_spool_drains_when_it_recovers(
 
     monkeypatch.setattr(store, "record_batch", down)
     monkeypatch.setattr(store, "record_vca", down)
+
+    def back_up() -> None:
+        monkeypatch.setattr(store, "record_batch", original_batch)
+        monkeypatch.setattr(store, "record_vca", original_one)
+
+    return back_up
+
+
+def test_a_failing_store_spools_and_the_spool_drains_when_it_recovers(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    back_up = _take_down(store, monkeypatch)
     spool = Spool(tmp_path / "spool.jsonl")
     committer = Committer(store, spool)
     try:
         kept = asyncio.run(committer.commit_vca(event(1)))
         assert kept.where == "spool"
         assert spool.pending() == 1
-        monkeypatch.setattr(store, "record_batch", original_batch)
-        monkeypatch.setattr(store, "record_vca", original_one)
+        back_up()
         assert asyncio.run(committer.commit_vca(event(2))).where == "store"
         assert committer.flush()
     finally:
@@ -196,13 +206,7 @@ def test_a_record_spooled_while_the_spool_is_replayed_reaches_the_store(
 ) -> None:
     from ivrkit.server._committer import _Item
 
-    original_batch, original_one = store.record_batch, store.record_vca
-
-    def down(*args: object) -> object:
-        raise StoreError("database is down")
-
-    monkeypatch.setattr(store, "record_batch", down)
-    monkeypatch.setattr(store, "record_vca", down)
+    back_up = _take_down(store, monkeypatch)
     spool = _SpoolingDuringReplay(tmp_path / "spool.jsonl")
     committer = Committer(store, spool)
     late = event(9, "s-9")
@@ -212,8 +216,7 @@ def test_a_record_spooled_while_the_spool_is_replayed_reaches_the_store(
         spool.during_replay = lambda: committer._keep_elsewhere(
             _Item(write=late, delivery=late.delivery), None
         )
-        monkeypatch.setattr(store, "record_batch", original_batch)
-        monkeypatch.setattr(store, "record_vca", original_one)
+        back_up()
         assert asyncio.run(committer.commit_vca(event(2))).where == "store"
         deadline = time.monotonic() + 5
         while (spool.pending() or store.session("s-9") is None) and time.monotonic() < deadline:

@@ -11,10 +11,11 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
+import ivrkit
 from ivrkit._cli import (
     calendar,
     campaign,
@@ -44,6 +45,27 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        typer.echo(f"ivrkit {ivrkit.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the version of ivrkit and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Build, run and test phone IVRs on the 8x8 Voice Callflows API."""
 
 
 def paragraphs(text: str | None) -> str | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import logging
 import os
 import sys
 from typing import TYPE_CHECKING, Any
@@ -164,16 +163,16 @@ def _error(message: str) -> None:
         pass  # stderr itself is gone: the exit code is all that is left
 
 
-def configure_logging(verbose: bool, log_format: str = "text") -> dict[str, Any]:
-    """Configure this process's logging; returns the options that make uvicorn log the same
-    way (in each worker process too)."""
+def configure_logging(
+    verbose: bool, log_format: str = "text", *, deliveries: bool = False
+) -> dict[str, Any]:
+    """Configure this process's logging (with ``deliveries``, one line per webhook delivery);
+    returns the options that make uvicorn log the same way (in each worker process too)."""
     from ivrkit import _logs as logs
 
     if log_format not in logs.LOG_FORMATS:
         raise ConfigError(f"--log-format takes 'text' or 'json', not {log_format!r}")
     level = "INFO" if verbose else "WARNING"
-    if log_format == "text":
-        logging.basicConfig(level=level, format=logs.TEXT_FORMAT)
-        return {}
-    logs.configure("json", level)
-    return {"log_config": logs.log_config("json", level)}
+    chosen: logs.LogFormat = "json" if log_format == "json" else "text"
+    logs.configure(chosen, level, deliveries=deliveries)
+    return {"log_config": logs.log_config(chosen, level, deliveries=deliveries)}

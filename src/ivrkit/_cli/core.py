@@ -72,7 +72,21 @@ def serve(
             max=64,
         ),
     ] = 1,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose", "-v", help="More lines: the server's own and one per HTTP request."
+        ),
+    ] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet",
+            "-q",
+            help="No line per webhook delivery (by default each delivery is one line: channel, "
+            "event type, session, eventId, outcome, status, latency).",
+        ),
+    ] = False,
     log_format: Annotated[
         str,
         typer.Option(
@@ -113,7 +127,7 @@ def serve(
     """Run the webhook server that answers the platform from IVR trees."""
     from ivrkit import _launch as launch
 
-    uvicorn_logging = configure_logging(verbose, log_format)
+    uvicorn_logging = configure_logging(verbose, log_format, deliveries=not quiet)
     cfg = settings(
         host=host,
         port=port,

@@ -8,12 +8,13 @@ the current task as it learns the event (its ids, its type, the outcome).
 
 from __future__ import annotations
 
+import logging
 from contextvars import Token
 from time import perf_counter
 
 from ivrkit import _tracing as tracing
 from ivrkit import wire
-from ivrkit._logs import DeliveryIds, current_delivery
+from ivrkit._logs import DELIVERIES, DeliveryIds, current_delivery
 from ivrkit.server._decode import CallActionFields
 from ivrkit.server._metrics import NONE, ServerMetrics, channel_label, event_type_label
 from ivrkit.store import Delivery
@@ -69,6 +70,9 @@ def current() -> Seen:
     return seen if isinstance(seen, Seen) else Seen(NONE)
 
 
+deliveries_log = logging.getLogger(DELIVERIES)
+
+
 class DeliveryObserver:
     def __init__(self, metrics: ServerMetrics) -> None:
         self.metrics = metrics
@@ -96,6 +100,8 @@ class DeliveryObserver:
             if status >= 500:
                 span.fail(f"answered {status} ({outcome})")
             span.end()
+        if deliveries_log.isEnabledFor(logging.INFO):
+            _log_delivery(seen, outcome, status, seconds)
         if seen.token is not None:
             current_delivery.reset(seen.token)
 
@@ -105,3 +111,28 @@ class DeliveryObserver:
     def visit(self, tree: str, node: str | None) -> None:
         if node is not None:
             self.metrics.node_visit(tree, node)
+
+
+def _log_delivery(seen: Seen, outcome: str, status: int, seconds: float) -> None:
+    """The delivery's line: channel, event type, session, eventId, outcome, status, latency
+    (the JSON form has each as a field; the ids come from the delivery being handled)."""
+    milliseconds = round(seconds * 1000, 2)
+    deliveries_log.info(
+        "%s %s session=%s event=%s %s %d %.1f ms",
+        seen.channel,
+        seen.event_type or "-",
+        seen.session_id or "-",
+        seen.event_id or "-",
+        outcome,
+        status,
+        milliseconds,
+        extra={
+            "delivery": {
+                "channel": seen.channel,
+                "eventType": seen.event_type,
+                "outcome": outcome,
+                "status": status,
+                "latencyMs": milliseconds,
+            }
+        },
+    )

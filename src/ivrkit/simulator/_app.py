@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -10,6 +9,7 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
+from ivrkit._interpreter import tune_for_serving
 from ivrkit.simulator._account.scenario import PhoneScenario
 from ivrkit.simulator._config import SimulatorConfig
 from ivrkit.simulator._control.routes import control_routes
@@ -68,12 +68,6 @@ def run_simulator(
 
 
 def tune_interpreter() -> None:
-    """Settings for a process that serves the simulator, as ``ivrkit serve`` has them.
-
-    Every call leaves objects in reference cycles (tasks, their sessions, caught exceptions), so
-    the collector runs often; with its default thresholds it took about a sixth of the process's
-    CPU under steady calls, most of it in full collections over the objects made at start-up,
-    which never become garbage.
-    """
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 100)
+    """Settings for a process that serves the simulator, as ``ivrkit serve`` has them (see
+    :func:`ivrkit._interpreter.tune_for_serving`)."""
+    tune_for_serving()
