@@ -190,3 +190,23 @@ def test_shown_numbers_are_whole_in_every_output(db: str, number: str) -> None:
         **dashboard_outputs(db, number, show=True),
     }
     assert outputs == dict.fromkeys(outputs, number)
+
+
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [
+        ("1", "1"),  # a menu choice says only which way the caller went
+        ("#", "#"),
+        ("12", "12"),
+        ("123", MASK),  # a short code is masked whole, as a short number is
+        ("4017", MASK),
+        ("40178823", "•••••8823"),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_typed_digits_are_masked_as_numbers_are(typed: str | None, shown: str) -> None:
+    from ivrkit._masking import mask_digits
+
+    assert mask_digits(typed) == shown
+    assert mask_digits(typed, show=True) == (typed or "")

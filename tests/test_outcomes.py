@@ -37,3 +37,40 @@ def test_labels_are_short_words() -> None:
     assert not outcomes.is_label("")
     assert not outcomes.is_label("two words")
     assert not outcomes.is_label("x" * 41)
+
+
+def test_the_tree_language_knows_the_same_categories() -> None:
+    from typing import get_args
+
+    from ivrkit.trees._model import CountsAs
+
+    assert get_args(CountsAs) == outcomes.CATEGORIES
+
+
+@pytest.mark.parametrize(
+    ("outcome", "declared", "on_transfer", "expected"),
+    [
+        (None, None, False, "in_progress"),
+        ("gave-up", None, False, "abandoned"),  # the starter's: never self-service
+        ("closed", None, False, "abandoned"),  # out of hours: the caller was not served
+        ("agent", None, False, "transferred"),
+        ("resolved", None, False, "contained"),
+        ("Gave_Up", None, False, "abandoned"),
+        ("told", None, False, "contained"),  # guessed
+        ("desk", None, True, "transferred"),  # guessed from its transfer node
+        ("closed", "failed", False, "failed"),  # a declaration wins over the built-in
+        ("agent", "contained", True, "contained"),
+        ("hung-up", "contained", False, "abandoned"),  # derived outcomes are not labels
+        ("busy", None, False, "failed"),
+    ],
+)
+def test_a_label_counts_as_its_declared_category_else_its_built_in_one(
+    outcome: str | None, declared: str | None, on_transfer: bool, expected: str
+) -> None:
+    assert outcomes.category(outcome, declared=declared, on_transfer=on_transfer) == expected
+
+
+def test_only_unknown_undeclared_labels_are_guessed() -> None:
+    assert outcomes.is_guessed("told")
+    assert not outcomes.is_guessed("told", declared="contained")
+    assert not outcomes.is_guessed("gave-up")

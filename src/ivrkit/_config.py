@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -37,6 +39,11 @@ class Settings(BaseSettings):
         description="Token that logs in to the web dashboard; without it the dashboard is "
         "served on loopback binds only.",
     )
+    dashboard_timezone: str = Field(
+        default="UTC",
+        description="IANA time zone the dashboard shows times in (Asia/Singapore); a viewer "
+        "may choose another.",
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535, description="Port (0: any free one).")
     max_tree_bytes: int = Field(
@@ -49,6 +56,19 @@ class Settings(BaseSettings):
         if token is not None and not token.strip():
             raise ValueError("it is empty: give a long random string, or unset it")
         return token
+
+    @field_validator("dashboard_timezone")
+    @classmethod
+    def _zone_known(cls, zone: str) -> str:
+        if zone.strip().upper() == "UTC":
+            return "UTC"
+        try:
+            ZoneInfo(zone.strip())
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"{zone[:64]!r} is not a time zone: give one such as Asia/Singapore"
+            ) from None
+        return zone.strip()
 
     def tree_numbers(self) -> dict[str, str]:
         """Number overrides for the tree from settings."""

@@ -90,6 +90,7 @@ class ServeOptions:
     """Serve the web dashboard at /dashboard (on loopback binds, or with a token)."""
     dashboard_token: str | None = None
     show_numbers: bool = False
+    dashboard_timezone: str = "UTC"
 
     def __post_init__(self) -> None:
         # A URL's form of an IPv6 address ([::1]) is not what a socket binds (::1).
@@ -227,6 +228,7 @@ def build_app(
             host=options.host,
             token=options.dashboard_token,
             show_numbers=options.show_numbers,
+            timezone=options.dashboard_timezone,
             login_limit_dir=shared_dir,
         )
         mount_dashboard(app, settings)

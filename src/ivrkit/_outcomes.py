@@ -8,6 +8,11 @@ summary: ``busy``, ``no-answer``, ``failed``, ``error`` when the call did not go
 labelled node). A session without a summary has no outcome yet (None), whatever label it has
 reached so far: the caller may go on to another.
 
+An ended session also counts as one of four categories (:data:`CATEGORIES`): contained,
+transferred, abandoned or failed. A label's category is declared by its node
+(``outcome: {label: gave-up, counts_as: abandoned}``), else built in for common labels
+(:data:`COUNTS_AS`), else guessed (:func:`counts_as`) and lint warns.
+
 :func:`derive` is the rule; the store's session filter is its SQL form
 (``ivrkit.dashboard._browse``), and tests/test_outcomes.py checks the two agree on every case.
 """
@@ -20,11 +25,15 @@ from typing import Final
 
 __all__ = [
     "CATEGORIES",
+    "COUNTS_AS",
     "DERIVED",
     "LABEL_PATTERN",
     "NOT_REACHED",
     "category",
+    "counts_as",
     "derive",
+    "is_category",
+    "is_guessed",
     "is_label",
 ]
 
@@ -91,19 +100,76 @@ IN_PROGRESS_CATEGORY: Final = "in_progress"
 CATEGORIES: Final = (CONTAINED, TRANSFERRED, ABANDONED, FAILED)
 """What analytics sorts ended sessions into (``in_progress`` is shown beside them)."""
 
-TRANSFER_LABELS: Final = frozenset({"agent", "transfer", "transferred", "operator"})
+COUNTS_AS: Final[dict[str, str]] = {
+    # handed to a person
+    "agent": TRANSFERRED,
+    "transfer": TRANSFERRED,
+    "transferred": TRANSFERRED,
+    "operator": TRANSFERRED,
+    "representative": TRANSFERRED,
+    # served by the IVR itself
+    "resolved": CONTAINED,
+    "contained": CONTAINED,
+    "done": CONTAINED,
+    "hours": CONTAINED,
+    "info": CONTAINED,
+    "booked": CONTAINED,
+    "kept": CONTAINED,
+    "rescheduled": CONTAINED,
+    "confirmed": CONTAINED,
+    "paid": CONTAINED,
+    # the caller left, or was sent away, without being served
+    "gave-up": ABANDONED,
+    "abandoned": ABANDONED,
+    "invalid-input": ABANDONED,
+    "closed": ABANDONED,
+    "out-of-hours": ABANDONED,
+    "after-hours": ABANDONED,
+    "holiday": ABANDONED,
+    "max-retries": ABANDONED,
+    "too-many-tries": ABANDONED,
+}
+"""What common labels count as when their node does not say (``outcome: {label: ..., counts_as:
+...}``): a label outside this table whose node declares nothing is guessed, and lint warns."""
+
+TRANSFER_LABELS: Final = frozenset(
+    label for label, counted in COUNTS_AS.items() if counted == TRANSFERRED
+)
 """Labels that mean the caller was handed to a person, whatever node carries them."""
 
 _ABANDONED: Final = frozenset({HUNG_UP, NO_INPUT})
 
 
-def category(outcome: str | None, *, on_transfer: bool = False) -> str:
-    """The category of a session from its outcome (:func:`derive`; None: in progress) and
-    whether its label is on a transfer node.
+def is_category(text: str) -> bool:
+    """Whether ``text`` is one of :data:`CATEGORIES`."""
+    return text in CATEGORIES
 
-    transferred: a label on a transfer node, or agent/transfer/transferred/operator; contained:
-    any other label; abandoned: ``hung-up`` and ``no-input`` (the caller left inside the IVR);
-    failed: ``busy``, ``no-answer``, ``failed``, ``error``.
+
+def counts_as(label: str, *, declared: str | None = None, on_transfer: bool = False) -> str:
+    """The category an ended session with outcome label ``label`` counts as: what its node
+    declares (``counts_as``), else the built-in meaning of the label (:data:`COUNTS_AS`), else a
+    guess: transferred on a transfer node, contained elsewhere (lint warns of the guess)."""
+    if declared is not None:
+        return declared
+    known = COUNTS_AS.get(label.lower().replace("_", "-"))
+    if known is not None:
+        return known
+    return TRANSFERRED if on_transfer else CONTAINED
+
+
+def is_guessed(label: str, *, declared: str | None = None) -> bool:
+    """Whether :func:`counts_as` guesses the category of ``label`` (nothing declared, not
+    built in)."""
+    return declared is None and label.lower().replace("_", "-") not in COUNTS_AS
+
+
+def category(outcome: str | None, *, on_transfer: bool = False, declared: str | None = None) -> str:
+    """The category of a session from its outcome (:func:`derive`; None: in progress), whether
+    its label is on a transfer node, and what that node declares the label counts as.
+
+    Derived outcomes: abandoned for ``hung-up`` and ``no-input`` (the caller left inside the
+    IVR), failed for ``busy``, ``no-answer``, ``failed``, ``error``. A label: its declared
+    category, else its built-in one, else a guess (:func:`counts_as`).
     """
     if outcome is None:
         return IN_PROGRESS_CATEGORY
@@ -111,6 +177,4 @@ def category(outcome: str | None, *, on_transfer: bool = False) -> str:
         return ABANDONED
     if outcome in NOT_REACHED:
         return FAILED
-    if on_transfer or outcome.lower() in TRANSFER_LABELS:
-        return TRANSFERRED
-    return CONTAINED
+    return counts_as(outcome, declared=declared, on_transfer=on_transfer)

@@ -15,8 +15,10 @@ from ivrkit.server._store_writes import session_update
 from ivrkit.server._treeset import TreeSet
 from ivrkit.store import Delivery, SessionUpdate, Store, VcaWrite
 from ivrkit.store._records import CALL_PLACED
+from ivrkit.store._versions import TreeVersions
 from ivrkit.trees import Position, Tree
 from ivrkit.trees._context import CallContext
+from ivrkit.trees._engine import spec_text
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 """A Monday, on the hour."""
@@ -31,6 +33,9 @@ class Recorder:
         self.store = store
         self.tree = tree
         self.answerer = Answerer(TreeSet([tree]))
+        # The server keeps each version it serves before answering (what analytics reads the
+        # categories its labels are declared to count as from).
+        TreeVersions(store).record(tree.name, tree.version, spec_text(tree.spec), T0)
         self._events = 0
 
     def outbound(

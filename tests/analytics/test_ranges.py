@@ -154,3 +154,25 @@ def test_the_cli_and_the_dashboard_read_the_same_texts_as_the_same_window(
         for found in (window(since, until, now=NOW) for since, until in ACCEPTED)
     ]
     assert cli[len(ACCEPTED) :] == ["refused"] * len(REFUSED)
+
+
+def test_days_and_times_without_an_offset_are_read_in_the_given_zone() -> None:
+    from zoneinfo import ZoneInfo
+
+    singapore = ZoneInfo("Asia/Singapore")  # NOW is 23:30 on 2 March there
+    today = window("today", None, now=NOW, zone=singapore)
+    assert today.since == datetime(2026, 3, 1, 16, tzinfo=UTC)  # midnight of 2 March there
+    assert today.until == NOW
+    assert moment("today", now=NOW, end=True, zone=singapore) == datetime(
+        2026, 3, 2, 16, tzinfo=UTC
+    )
+    assert moment("2026-03-02T09:00", now=NOW, zone=singapore) == datetime(
+        2026, 3, 2, 1, tzinfo=UTC
+    )
+    assert moment("2026-03-02T09:00Z", now=NOW, zone=singapore) == datetime(
+        2026, 3, 2, 9, tzinfo=UTC
+    )
+    # A day across a daylight-saving change is as long as it is there: 23 hours.
+    new_york = ZoneInfo("America/New_York")
+    day = window("2026-03-08", "2026-03-08", now=NOW, zone=new_york)
+    assert day.until - day.since == timedelta(hours=23)

@@ -56,6 +56,8 @@ def test_ivrkit_alone_shows_the_help_and_exits_2(tmp_path: Path) -> None:
         (["sessions", "--db", "sqlite:///"], "'sqlite:///' names no file"),
         (["serve", "--db", "sqlite://"], "lives in memory"),
         (["serve", "--db", "sqlite:///:memory:"], "lives in memory"),
+        (["serve", "--timezone", "Mars/Olympus"], "'Mars/Olympus' is not a time zone"),
+        (["dashboard", "--timezone", "Asia/Nowhere"], "'Asia/Nowhere' is not a time zone"),
     ],
 )
 def test_bad_settings_are_one_line_and_exit_1(tmp_path: Path, args: list[str], words: str) -> None:

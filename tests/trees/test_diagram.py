@@ -204,3 +204,58 @@ def test_the_restaurant_diagram_in_the_docs_is_current() -> None:
     assert committed.read_text(encoding="utf-8") == to_svg(spec_of("restaurant")), (
         "regenerate it: ivrkit graph restaurant -f svg -o docs/restaurant.svg"
     )
+
+
+def _side_paths(svg_text: str, target: str) -> list[str]:
+    """The paths of the links into ``target`` that come round through a lane (they have H)."""
+    import re
+
+    found = re.findall(
+        rf'<g class="edge[^"]*" data-source="[^"]+" data-target="{target}"[^>]*>'
+        r'<title>[^<]*</title><path d="([^"]+)"',
+        svg_text,
+    )
+    return [path for path in found if " H" in path]
+
+
+def test_links_back_to_one_node_share_its_lane_and_entry() -> None:
+    import re
+
+    drawn = to_svg(spec_of("restaurant"))
+    into_invalid = _side_paths(drawn, "invalid")
+    assert len(into_invalid) >= 5  # every menu's invalid and no input
+    lanes = {re.findall(r"H([\d.]+)", path)[0] for path in into_invalid}
+    ends = {re.findall(r"H([\d.]+) V[\d.]+$", path)[0] for path in into_invalid}
+    assert len(lanes) == 1, lanes  # one lane, not one per link
+    assert len(ends) == 1, ends  # one arrow into the node
+
+
+def test_lanes_run_clear_of_a_loops_label() -> None:
+    import re
+
+    spec, _ = parse_spec(
+        """
+name: loops
+entry: main
+nodes:
+  main:
+    menu:
+      prompt: Press 1 to go on.
+      routes: {"1": next}
+  next:
+    menu:
+      prompt: Press 1 to start again, 2 to leave.
+      routes: {"1": main, "2": bye}
+  bye: {hangup: {}}
+"""
+    )
+    drawn = to_svg(spec)
+    loop = re.search(
+        r'data-source="main" data-target="main".*?<text x="([\d.]+)"[^>]*>([^<]+)<', drawn
+    )
+    assert loop is not None
+    label_end = float(loop[1]) + len(loop[2]) * 6.6 * 0.9
+    lanes = [
+        float(x) for path in _side_paths(drawn, "main") for x in re.findall(r"H([\d.]+)", path)[:1]
+    ]
+    assert lanes and min(lanes) > label_end

@@ -437,3 +437,39 @@ def test_every_code_is_documented_with_its_severity() -> None:
 def test_a_dangling_target_is_reported_even_where_it_cannot_fire() -> None:
     text = BASE.replace("on_invalid: bye", "on_invalid: bye\n      on_max_retries: gone")
     assert codes(lint(text)) == ["dangling-target", "unused-retry-setting"]
+
+
+def test_a_label_whose_category_is_guessed_is_a_warning() -> None:
+    text = BASE.replace("    say: We are open", "    outcome: told\n    say: We are open")
+    issues = lint(text)
+    assert codes(issues) == ["guessed-outcome"]
+    assert issues[0].severity == "warning"
+    assert "reports guess contained" in issues[0].message
+    assert issues[0].node == "hours"
+
+
+def test_a_declared_or_built_in_label_is_not_guessed() -> None:
+    declared = "    outcome: {label: told, counts_as: contained}\n    say: We are open"
+    assert lint(BASE.replace("    say: We are open", declared)) == []
+    built_in = "    outcome: hours\n    say: We are open"
+    assert lint(BASE.replace("    say: We are open", built_in)) == []
+
+
+def test_counts_as_must_be_a_category() -> None:
+    text = BASE.replace(
+        "    say: We are open", "    outcome: {label: told, counts_as: happy}\n    say: We are open"
+    )
+    assert codes(lint(text)) == ["invalid-tree"]
+
+
+def test_one_label_declared_two_ways_is_a_warning() -> None:
+    text = BASE.replace(
+        "    say: We are open",
+        "    outcome: {label: told, counts_as: contained}\n    say: We are open",
+    ).replace(
+        "    hangup: {say: Goodbye.}",
+        "    outcome: {label: told, counts_as: abandoned}\n    hangup: {say: Goodbye.}",
+    )
+    issues = lint(text)
+    assert codes(issues) == ["odd-outcome"]
+    assert "counts as abandoned" in issues[0].message and "contained" in issues[0].message

@@ -115,6 +115,14 @@ def serve(
             "--show-numbers", help="Show phone numbers whole in the dashboard (default: last 4)."
         ),
     ] = False,
+    timezone: Annotated[
+        str | None,
+        typer.Option(
+            "--timezone",
+            help="Time zone the dashboard shows times in (or IVRKIT_DASHBOARD_TIMEZONE; "
+            "default UTC), such as Asia/Singapore; each viewer may choose another.",
+        ),
+    ] = None,
 ) -> None:
     """Run the webhook server that answers the platform from IVR trees."""
     from ivrkit import _launch as launch
@@ -129,6 +137,7 @@ def serve(
         agent_number=agent_number,
         voice_profile=voice_profile,
         dashboard_token=dashboard_token,
+        dashboard_timezone=timezone,
     )
     names = flow or [part.strip() for part in (cfg.flow or "simple_ivr").split(",") if part.strip()]
     require_lasting_store(cfg.db)
@@ -151,6 +160,7 @@ def serve(
         dashboard=dashboard,
         dashboard_token=cfg.dashboard_token,
         show_numbers=show_numbers,
+        dashboard_timezone=cfg.dashboard_timezone,
     )
     trees = launch.load_trees(options)  # checked here, so a bad tree fails before any worker
     options.check_bind()  # before the banner: a server that cannot listen says so, in one line
@@ -291,7 +301,9 @@ def sessions(
         listed = [render.session_json(row, show_numbers=show_numbers) for row in rows]
         console.print_json(json.dumps(listed))
     else:
-        render.wide(console).print(render.sessions_table(rows, versions=versions))
+        render.wide(console).print(
+            render.sessions_table(rows, versions=versions, show_numbers=show_numbers)
+        )
     warn_about_spool(spool_path)
 
 

@@ -1,4 +1,5 @@
-"""`ivrkit dashboard`: the web dashboard alone, reading a store it never writes to."""
+"""`ivrkit dashboard`: the web dashboard alone, reading a store it writes to only when a person
+pauses, resumes or cancels a campaign."""
 
 from __future__ import annotations
 
@@ -31,6 +32,14 @@ def dashboard(
     show_numbers: Annotated[
         bool, typer.Option("--show-numbers", help="Show phone numbers whole (default: last 4).")
     ] = False,
+    timezone: Annotated[
+        str | None,
+        typer.Option(
+            "--timezone",
+            help="Time zone times are shown in (or IVRKIT_DASHBOARD_TIMEZONE; default UTC), "
+            "such as Asia/Singapore; each viewer may choose another.",
+        ),
+    ] = None,
     flow: Annotated[
         list[str] | None,
         typer.Option(
@@ -41,7 +50,8 @@ def dashboard(
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
-    """Serve the web dashboard of a store (read-only): calls, trees, sessions, campaigns, live."""
+    """Serve the web dashboard of a store: calls, trees, sessions, campaigns (which it may
+    pause, resume or cancel), live."""
     import uvicorn
 
     from ivrkit._http_protocol import server_config
@@ -50,9 +60,12 @@ def dashboard(
     from ivrkit.dashboard import DashboardSettings, standalone_app
 
     uvicorn_logging = configure_logging(verbose, "text")
-    cfg = settings(db=db, host=host, port=port, dashboard_token=token)
+    cfg = settings(db=db, host=host, port=port, dashboard_token=token, dashboard_timezone=timezone)
     dashboard_settings = DashboardSettings(
-        host=cfg.host, token=cfg.dashboard_token, show_numbers=show_numbers
+        host=cfg.host,
+        token=cfg.dashboard_token,
+        show_numbers=show_numbers,
+        timezone=cfg.dashboard_timezone,
     )
     if not dashboard_settings.served:
         raise ConfigError(dashboard_settings.refusal)

@@ -10,7 +10,7 @@ from rich.console import Console
 
 from ivrkit import rules
 from ivrkit._cli.screen import Column, FittedTable, for_people
-from ivrkit._masking import mask_number
+from ivrkit._masking import mask_digits, mask_number
 
 if TYPE_CHECKING:
     from ivrkit.store import SessionRecord
@@ -49,7 +49,7 @@ def session_json(row: SessionRecord, *, show_numbers: bool = False) -> dict[str,
         "direction": row.direction,
         "status": row.status,
         "lastAction": row.last_action,
-        "digits": row.digits,
+        "digits": [mask_digits(typed, show=show_numbers) for typed in row.digits],
         "start": _iso(row.started_at),
         "end": _iso(row.ended_at),
         "durationSeconds": row.duration_seconds,
@@ -94,10 +94,14 @@ VERSION_COLUMN = Column("version", keep=2)
 
 
 def sessions_table(
-    rows: list[SessionRecord], title: str = "Sessions", *, versions: bool = False
+    rows: list[SessionRecord],
+    title: str = "Sessions",
+    *,
+    versions: bool = False,
+    show_numbers: bool = False,
 ) -> FittedTable:
     """The sessions as a table; with ``versions``, a column of the tree versions that answered
-    each (``first → last`` when they differ)."""
+    each (``first → last`` when they differ); typed digits masked unless ``show_numbers``."""
     columns = [*SESSION_COLUMNS, *([VERSION_COLUMN] if versions else [])]
     cells: list[list[str]] = []
     for row in rows:
@@ -109,7 +113,7 @@ def sessions_table(
             status,
             row.outcome or "-",
             row.last_action or "-",
-            " ".join(row.digits) or "-",
+            " ".join(mask_digits(typed, show=show_numbers) for typed in row.digits) or "-",
             _short(row.started_at),
             _short(row.ended_at),
             duration,

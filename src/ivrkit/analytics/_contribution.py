@@ -19,6 +19,7 @@ from typing import Any
 
 from ivrkit import _outcomes as outcomes
 from ivrkit.analytics._buckets import UNKNOWN_BUCKET, bucket
+from ivrkit.analytics._declared import Declared
 from ivrkit.store._records import CALL_PLACED, IN_PROGRESS
 
 END = "(end)"
@@ -121,16 +122,21 @@ class Contribution:
 
 
 def contribution(
-    session: SessionFacts, steps: Sequence[Step], *, stale: bool = False
+    session: SessionFacts,
+    steps: Sequence[Step],
+    *,
+    stale: bool = False,
+    declared: Declared | None = None,
 ) -> Contribution | None:
     """What a session adds to the counters, from its row and its steps in arrival order; None
     for a session with no known start (it belongs to no time window). ``stale``: a session
-    without a summary is counted as ended (:data:`STALE_STATUS`)."""
+    without a summary is counted as ended (:data:`STALE_STATUS`). ``declared``: what the tree
+    versions that answered it say their labels count as."""
     steps = placed_first(steps)
     start = session.started_at or (steps[0].at if steps else None)
     if start is None:
         return None
-    outcome, category = outcome_of(session, steps, stale=stale)
+    outcome, category = outcome_of(session, steps, stale=stale, declared=declared)
     if outcome in outcomes.NOT_REACHED:  # busy, not answered, ...: nobody heard the entry
         steps = [step for step in steps if step.route != CALL_PLACED]
     nodes, visits = walk(steps, start)
@@ -162,10 +168,15 @@ def placed_first(steps: Sequence[Step]) -> list[Step]:
 
 
 def outcome_of(
-    session: SessionFacts, steps: Sequence[Step], *, stale: bool = False
+    session: SessionFacts,
+    steps: Sequence[Step],
+    *,
+    stale: bool = False,
+    declared: Declared | None = None,
 ) -> tuple[str | None, str]:
     """The session's outcome (None while in progress, even past a labelled node: the caller may
-    go on) and its category."""
+    go on) and its category: what the tree version whose answer reached the label declares it
+    counts as, else the label's built-in category (:func:`ivrkit._outcomes.category`)."""
     status = session.status
     if status == IN_PROGRESS and stale:
         status = STALE_STATUS
@@ -173,17 +184,30 @@ def outcome_of(
     if status != IN_PROGRESS:
         digits = [step.digits for step in steps if step.digits]
         outcome = outcomes.derive(status, session.label, digits=digits, in_progress=IN_PROGRESS)
-    return outcome, outcomes.category(outcome, on_transfer=on_transfer(session, steps))
+    step = labelled_step(session, steps)
+    counted = None
+    if step is not None and session.label is not None and declared:
+        counted = declared.get((step.flow, step.version), {}).get(session.label)
+    return outcome, outcomes.category(
+        outcome, on_transfer=step is not None and step.label_transfer, declared=counted
+    )
+
+
+def labelled_step(session: SessionFacts, steps: Sequence[Step]) -> Step | None:
+    """The last step that reached the session's label (None: none did)."""
+    found = None
+    if session.label is not None:
+        for step in steps:
+            if step.label == session.label:
+                found = step
+    return found
 
 
 def on_transfer(session: SessionFacts, steps: Sequence[Step]) -> bool:
     """Whether the session's label was reached on a transfer (the last step that reached it
     says)."""
-    found = False
-    for step in steps:
-        if session.label is not None and step.label == session.label:
-            found = step.label_transfer
-    return found
+    step = labelled_step(session, steps)
+    return step is not None and step.label_transfer
 
 
 # -- per-node metrics ----------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Dialect
 
 from ivrkit.analytics._buckets import SPANS, slot_of
 from ivrkit.analytics._contribution import Contribution, SessionFacts, Step, contribution
+from ivrkit.analytics._declared import Declared, declared_of
 from ivrkit.store import _schema as schema
 from ivrkit.store._hooks import Counters
 from ivrkit.store._prepared import Prepared
@@ -144,11 +145,13 @@ def steps_of(conn: Connection, session_ids: Sequence[str]) -> dict[str, list[Ste
 
 def with_steps(
     conn: Connection, sessions: Sequence[SessionFacts]
-) -> Iterator[tuple[SessionFacts, list[Step]]]:
-    """Each session with its steps."""
+) -> Iterator[tuple[SessionFacts, list[Step], Declared]]:
+    """Each session with its steps, and what the tree versions of the steps declare their
+    labels count as."""
     steps = steps_of(conn, [session.session_id for session in sessions])
+    declared = declared_of(conn, {(s.flow, s.version) for found in steps.values() for s in found})
     for session in sessions:
-        yield session, steps.get(session.session_id, [])
+        yield session, steps.get(session.session_id, []), declared
 
 
 def ended_facts(conn: Connection, session_ids: Sequence[str]) -> list[SessionFacts]:
@@ -164,8 +167,8 @@ def ended_facts(conn: Connection, session_ids: Sequence[str]) -> list[SessionFac
 def tally_of(conn: Connection, sessions: Sequence[SessionFacts], tally: Tally) -> int:
     """Add what each session contributes to ``tally``; how many sessions counted."""
     counted = 0
-    for session, steps in with_steps(conn, sessions):
-        item = contribution(session, steps)
+    for session, steps, declared in with_steps(conn, sessions):
+        item = contribution(session, steps, declared=declared)
         if item is not None:
             tally.add(item)
             counted += 1

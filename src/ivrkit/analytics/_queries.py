@@ -187,9 +187,9 @@ class Analytics:
             rows = conn.execute(query).mappings()
             facts.extend(SessionFacts.from_row(row) for row in rows)
         stale_before = self.clock() - self.stale_after
-        for session, steps in with_steps(conn, facts):
+        for session, steps, declared in with_steps(conn, facts):
             stale = session.status == IN_PROGRESS and session.updated_at < stale_before
-            item = contribution(session, steps, stale=stale)
+            item = contribution(session, steps, stale=stale, declared=declared)
             if item is None or item.started_at not in window:
                 continue
             if filters.flow is not None and item.flow != filters.flow:

@@ -2,9 +2,12 @@
 dashboard: the same texts are accepted everywhere and mean the same window.
 
 - a span back from a reference: ``30m``, ``24h``, ``7d``, ``2w``;
-- ``today`` (midnight UTC of the reference's day; as an end, the next midnight) and ``now``;
-- an ISO 8601 date (``2026-03-02``: midnight UTC; as an end, its whole day is included) or date
-  and time (``2026-03-02T09:00``, UTC unless it has an offset).
+- ``today`` (midnight of the reference's day; as an end, the next midnight) and ``now``;
+- an ISO 8601 date (``2026-03-02``: its midnight; as an end, its whole day is included) or date
+  and time (``2026-03-02T09:00``, unless it has an offset).
+
+Days and times without an offset are read in a zone: UTC unless the caller gives one (the
+dashboard's display zone), so "today" is the viewer's day.
 
 A range is half-open, ``[since, until)``. Its end counts back from now; its start counts back from
 its end, so a report of a fixed end is the same report tomorrow. A moment outside the years 1 to
@@ -16,7 +19,7 @@ later range would end past the calendar), and what is shown of a range is at mos
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from ivrkit.analytics._model import Window
 from ivrkit.errors import AnalyticsError
@@ -57,9 +60,24 @@ class RangeError(AnalyticsError):
     """A time or range that cannot be read; the message quotes the text and says what to write."""
 
 
-def start_of_day(moment: datetime) -> datetime:
-    """Midnight UTC of ``moment``'s day."""
-    return moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+def start_of_day(moment: datetime, zone: tzinfo = UTC) -> datetime:
+    """Midnight of ``moment``'s day in ``zone`` (as a UTC time)."""
+    local = moment.astimezone(zone)
+    return _midnight(local.date(), zone)
+
+
+def _midnight(day: date, zone: tzinfo) -> datetime:
+    """The first moment of ``day`` in ``zone``, in UTC (a zone's midnight may be skipped by a
+    daylight-saving change: then the first moment after it)."""
+    local = datetime(day.year, day.month, day.day, tzinfo=zone)
+    return local.astimezone(UTC)
+
+
+def _next_midnight(moment: datetime, zone: tzinfo) -> datetime:
+    local = moment.astimezone(zone)
+    if local.date() == date.max:
+        return _LAST
+    return _midnight(local.date() + _DAY, zone)
 
 
 def span(text: str) -> timedelta:
@@ -70,16 +88,17 @@ def span(text: str) -> timedelta:
     return int(found["count"]) * _UNITS[found["unit"]]
 
 
-def moment(text: str, *, now: datetime, end: bool = False) -> datetime:
+def moment(text: str, *, now: datetime, end: bool = False, zone: tzinfo = UTC) -> datetime:
     """The time ``text`` names, spans counting back from ``now``; ``end``: the text ends a range,
-    so a date (or ``today``) includes its whole day."""
+    so a date (or ``today``) includes its whole day. Days and times without an offset are read
+    in ``zone``."""
     text = text.strip()
     now = now.astimezone(UTC)
     word = text.lower()
     if word == "now":
         return now
     try:
-        return min(_LAST, _moment(text, word, now=now, end=end))
+        return min(_LAST, _moment(text, word, now=now, end=end, zone=zone))
     except OverflowError:
         raise RangeError(
             f"{text!r} reaches outside the years 1 to 9999 (from {now:%Y-%m-%d}): give a time "
@@ -89,26 +108,26 @@ def moment(text: str, *, now: datetime, end: bool = False) -> datetime:
         raise RangeError(f"{text!r} is not a time: give {HINT}") from None
 
 
-def _moment(text: str, word: str, *, now: datetime, end: bool) -> datetime:
+def _moment(text: str, word: str, *, now: datetime, end: bool, zone: tzinfo) -> datetime:
     if word == "today":
-        return min(_LAST, start_of_day(now)) + (_DAY if end else timedelta())
+        midnight = start_of_day(now, zone)
+        return _next_midnight(midnight, zone) if end else midnight
     if _SPAN.match(word):
         return now - span(word)
     if len(text) == 10:
-        day = date.fromisoformat(text)
-        midnight = datetime(day.year, day.month, day.day, tzinfo=UTC)
-        return min(_LAST, midnight) + _DAY if end else midnight
+        midnight = _midnight(date.fromisoformat(text), zone)
+        return _next_midnight(midnight, zone) if end else midnight
     parsed = datetime.fromisoformat(text)
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    return (parsed.replace(tzinfo=zone) if parsed.tzinfo is None else parsed).astimezone(UTC)
 
 
 def bounds(
-    since: str | None, until: str | None, *, now: datetime
+    since: str | None, until: str | None, *, now: datetime, zone: tzinfo = UTC
 ) -> tuple[datetime | None, datetime | None]:
     """Either side of a range, None where no text is given (an open side): the end from ``now``,
     the start back from the end (from ``now`` when the end is open)."""
-    stop = moment(until, now=now, end=True) if until else None
-    start = moment(since, now=stop or now) if since else None
+    stop = moment(until, now=now, end=True, zone=zone) if until else None
+    start = moment(since, now=stop or now, zone=zone) if since else None
     if start is not None and stop is not None and start >= stop:
         raise RangeError(
             f"{since!r} begins at {start.isoformat()}, not before the range's end "
@@ -117,22 +136,23 @@ def bounds(
     return start, stop
 
 
-def window(since: str | None, until: str | None, *, now: datetime) -> Window:
+def window(since: str | None, until: str | None, *, now: datetime, zone: tzinfo = UTC) -> Window:
     """The range ``[since, until)``: the end defaults to ``now``, the start to
-    :data:`DEFAULT_SINCE` back from the end."""
-    start, stop = bounds(since or DEFAULT_SINCE, until or "now", now=now)
+    :data:`DEFAULT_SINCE` back from the end; days and times without an offset in ``zone``."""
+    start, stop = bounds(since or DEFAULT_SINCE, until or "now", now=now, zone=zone)
     assert start is not None and stop is not None
     return Window(since=start, until=stop)
 
 
-def limited(found: Window) -> tuple[Window, str | None]:
-    """``found`` cut to its last :data:`MAX_SPAN`, and a sentence saying so when it was cut."""
+def limited(found: Window, zone: tzinfo = UTC) -> tuple[Window, str | None]:
+    """``found`` cut to its last :data:`MAX_SPAN`, and a sentence saying so when it was cut
+    (its times in ``zone``)."""
     if found.until - found.since <= MAX_SPAN:
         return found, None
     since = found.until - MAX_SPAN
     note = (
-        f"a range is at most {MAX_SPAN.days:,} days: showing {since:%Y-%m-%d} to "
-        f"{found.until:%Y-%m-%d %H:%M} UTC"
+        f"a range is at most {MAX_SPAN.days:,} days: showing {since.astimezone(zone):%Y-%m-%d} "
+        f"to {found.until.astimezone(zone):%Y-%m-%d %H:%M} {found.until.astimezone(zone):%Z}"
     )
     return Window(since=since, until=found.until), note
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterable, Iterator
+from datetime import tzinfo
 from typing import Any
 
 from starlette.requests import Request
@@ -13,11 +14,12 @@ from starlette.responses import Response, StreamingResponse
 
 from ivrkit._csv import csv_text
 from ivrkit._csv import writer as csv_writer
-from ivrkit._masking import mask_number
+from ivrkit._masking import mask_digits, mask_number
 from ivrkit.analytics import Filters, Window
 from ivrkit.analytics._ranges import RangeError, limited, start_of_day, window
 from ivrkit.campaigns import CampaignStore
 from ivrkit.dashboard import _figures as figures
+from ivrkit.dashboard import _zones as zones
 from ivrkit.dashboard._filters import FilterError, SessionFilters
 from ivrkit.dashboard._state import of
 from ivrkit.dashboard._timeline import timeline
@@ -59,9 +61,16 @@ def _problem(message: str) -> Response:
 def _window(request: Request) -> tuple[Window, str | None]:
     """The range asked for, cut to the longest shown, and the note saying so when it was cut."""
     params = request.query_params
-    return limited(
-        window(params.get("since"), params.get("until"), now=of(request).settings.clock())
+    zone = _zone(request)
+    found = window(
+        params.get("since"), params.get("until"), now=of(request).settings.clock(), zone=zone
     )
+    return limited(found, zone)
+
+
+def _zone(request: Request) -> tzinfo:
+    """The zone ranges are read in: the viewer's, as on the pages."""
+    return zones.zone_of(request, of(request).settings.timezone)
 
 
 def session_json(record: SessionRecord, *, show_numbers: bool) -> dict[str, Any]:
@@ -73,7 +82,7 @@ def session_json(record: SessionRecord, *, show_numbers: bool) -> dict[str, Any]
         "node": record.node,
         "customer": mask_number(record.customer, show=show_numbers),
         "direction": record.direction,
-        "digits": record.digits,
+        "digits": [mask_digits(typed, show=show_numbers) for typed in record.digits],
         "startedAt": record.started_at.isoformat() if record.started_at else None,
         "endedAt": record.ended_at.isoformat() if record.ended_at else None,
         "durationSeconds": record.duration_seconds,
@@ -88,7 +97,8 @@ def overview(request: Request) -> Response:
         return _problem(str(exc))
     filters = Filters(flow=request.query_params.get("flow") or None)
     now = dashboard.settings.clock()
-    today = dashboard.analytics.overview(Window(since=start_of_day(now), until=now), filters)
+    midnight = start_of_day(now, _zone(request))
+    today = dashboard.analytics.overview(Window(since=midnight, until=now), filters)
     body = figures.overview_json(
         dashboard.analytics.overview(window, filters),
         today=today.sessions,
@@ -117,7 +127,7 @@ def sessions(request: Request) -> Response:
     show = dashboard.settings.show_numbers
     try:
         filters = SessionFilters.from_query(request.query_params)
-        page = dashboard.browser.sessions(filters.query(dashboard.settings.clock()))
+        page = dashboard.browser.sessions(filters.query(dashboard.settings.clock(), _zone(request)))
     except FilterError as exc:
         return _problem(str(exc))
     return _json(
@@ -162,7 +172,7 @@ def sessions_csv(request: Request) -> Response:
     dashboard = of(request)
     try:
         filters = SessionFilters.from_query(request.query_params)
-        query = filters.query(dashboard.settings.clock())
+        query = filters.query(dashboard.settings.clock(), _zone(request))
     except FilterError as exc:
         return _problem(str(exc))
     pages = dashboard.browser.session_pages(query, chunk=CSV_PAGE)
@@ -195,7 +205,7 @@ def csv_chunks(pages: Iterable[list[SessionRecord]], *, show_numbers: bool) -> I
                     record.node or "",
                     mask_number(record.customer, show=show_numbers),
                     record.direction or "",
-                    " ".join(record.digits),
+                    " ".join(mask_digits(typed, show=show_numbers) for typed in record.digits),
                     "" if record.duration_seconds is None else f"{record.duration_seconds:g}",
                 ]
             )

@@ -1,7 +1,7 @@
 """The dashboard as a Starlette app: the pages, their JSON mirrors, the live stream and the static
 files, behind the access guard. ``ivrkit serve`` mounts it at ``/dashboard`` beside the webhook
 server (:mod:`ivrkit._launch`); ``ivrkit dashboard``
-serves it alone, reading a store it never writes to."""
+serves it alone, reading a store it writes to only to pause, resume or cancel a campaign."""
 
 from __future__ import annotations
 
@@ -61,12 +61,16 @@ def create_dashboard(
         Route("/login", pages.login_form, methods=["GET"]),
         Route("/login", pages.login, methods=["POST"]),
         Route("/logout", pages.logout, methods=["POST"]),
+        Route("/zone", pages.choose_zone, methods=["POST"]),
         Route("/trees", pages.trees, methods=["GET"]),
         Route("/trees/{flow:str}", pages.tree, methods=["GET"]),
         Route("/sessions", pages.sessions, methods=["GET"]),
         Route("/sessions.csv", api.sessions_csv, methods=["GET"]),
         Route("/sessions/{session_id:path}", pages.session, methods=["GET"]),
         Route("/campaigns", pages.campaigns, methods=["GET"]),
+        Route("/campaigns/{name:str}", pages.campaign, methods=["GET"]),
+        Route("/campaigns/{name:str}/{action:str}", pages.campaign_confirm, methods=["GET"]),
+        Route("/campaigns/{name:str}/{action:str}", pages.campaign_action, methods=["POST"]),
         Route("/events", dashboard.feed.endpoint, methods=["GET"]),
         Route("/api/overview", api.overview, methods=["GET"]),
         Route("/api/funnel/{flow:str}", api.funnel, methods=["GET"]),

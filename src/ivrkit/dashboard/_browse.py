@@ -24,12 +24,21 @@ from sqlalchemy import (
 from ivrkit import _outcomes as outcomes
 from ivrkit.store import _convert as convert
 from ivrkit.store import _schema as schema
-from ivrkit.store._records import IN_PROGRESS, Delivery, SessionRecord, SummaryRecord
+from ivrkit.store._records import (
+    CALL_PLACED,
+    IN_PROGRESS,
+    Delivery,
+    SessionRecord,
+    SummaryRecord,
+)
 from ivrkit.store._sql import Store, session_digits
+from ivrkit.trees._diagram import summary_of
+from ivrkit.trees._model import TreeSpec
 
 __all__ = [
     "MAX_PER_PAGE",
     "Browser",
+    "Opening",
     "Changes",
     "SessionDetail",
     "SessionPage",
@@ -40,6 +49,11 @@ _S = schema.sessions.c
 _D = schema.deliveries.c
 _DIGITS = schema.session_digits.c
 _SUM = schema.summaries.c
+_P = schema.path_steps.c
+_V = schema.tree_versions.c
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+OPENING_TEXT = 400
+"""Most characters shown of a prompt the callback opened with."""
 
 MAX_PER_PAGE = 500
 """Most sessions one page may hold."""
@@ -109,6 +123,19 @@ class SessionPage:
 
 
 @dataclass(frozen=True)
+class Opening:
+    """What a callback played before its first webhook: the nodes its Send Callflow carried
+    (the step the store noted when it was placed), with their words as the tree version that
+    placed it has them."""
+
+    at: datetime
+    """When the callback was placed."""
+    version: str
+    prompts: list[tuple[str, str, str]]
+    """(node, kind, what it says or does), in the order the customer heard them."""
+
+
+@dataclass(frozen=True)
 class SessionDetail:
     """Everything the store holds about one session."""
 
@@ -116,6 +143,8 @@ class SessionDetail:
     deliveries: list[Delivery]
     """Its deliveries, oldest first (at most MAX_DELIVERIES: the newest)."""
     summary: SummaryRecord | None
+    opening: Opening | None = None
+    """For a callback: what it played before the customer's first answer."""
 
 
 @dataclass(frozen=True)
@@ -200,7 +229,40 @@ class Browser:
             session=session,
             deliveries=deliveries,
             summary=self.store.summary(session_id),
+            opening=self._opening(session_id),
         )
+
+    def _opening(self, session_id: str) -> Opening | None:
+        with self.store.reading() as conn:
+            step = conn.execute(
+                select(_P.at, _P.flow, _P.version, _P.passed)
+                .where(_P.session_id == session_id, _P.route == CALL_PLACED)
+                .order_by(_P.id)
+                .limit(1)
+            ).first()
+            if step is None:
+                return None
+            spec_text = conn.execute(
+                select(_V.spec).where(_V.flow == step.flow, _V.version == step.version)
+            ).scalar_one_or_none()
+        if spec_text is None:
+            return Opening(at=step.at, version=step.version, prompts=[])
+        try:
+            spec = TreeSpec.model_validate_json(spec_text)
+        except ValueError:
+            return Opening(at=step.at, version=step.version, prompts=[])
+        variables = self.store.variables(session_id)
+        prompts = []
+        for name in str(step.passed).split():
+            node = spec.nodes.get(name)
+            if node is None or node.kind in ("branch", "hook", "goto"):
+                continue
+            text = _PLACEHOLDER.sub(
+                lambda found: variables.get(found[1], found[0]),
+                summary_of(spec, node, OPENING_TEXT),
+            )
+            prompts.append((name, node.kind, text))
+        return Opening(at=step.at, version=step.version, prompts=prompts)
 
     def mark(self, *, catch_up: int | None = None) -> tuple[int, int]:
         """Where the store is now: the newest session row and the newest summary row

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ivrkit import _outcomes as outcomes
 from ivrkit.analytics import Funnel, NodeStats, Overview
 from ivrkit.trees import _svg as svg
-from ivrkit.trees._diagram import drawn_edges, to_svg
+from ivrkit.trees._diagram import drawn_edges, summary_of, to_svg
 from ivrkit.trees._model import TreeSpec
 
 __all__ = [
@@ -25,7 +26,15 @@ __all__ = [
     "tree_svg",
 ]
 
-NODE_FIELDS = ("reached", "visits", "dropped", "invalid", "no_input", "retries")
+NODE_FIELDS = (
+    "reached",
+    "visits",
+    "dropped",
+    "retries_exhausted",
+    "invalid",
+    "no_input",
+    "retries",
+)
 """The columns of the node table, before one column per key."""
 
 
@@ -34,12 +43,36 @@ def percent(rate: float) -> str:
     return f"{rate * 100:.1f}%"
 
 
+def lost(stats: NodeStats | None) -> int:
+    """Callers lost at a node: those who hung up there, and those who ran out of tries there."""
+    return 0 if stats is None else stats.dropped + stats.retries_exhausted
+
+
 def drop_level(stats: NodeStats | None) -> int:
-    """0 (nobody left there) to 4 (half or more of those who reached it hung up there)."""
-    if stats is None or not stats.reached or not stats.dropped:
+    """0 (nobody was lost there) to 4 (half or more of those who reached it hung up there or
+    ran out of tries there)."""
+    if stats is None or not stats.reached or not lost(stats):
         return 0
-    share = stats.dropped / stats.reached
+    share = min(1.0, lost(stats) / stats.reached)
     return 1 if share < 0.1 else 2 if share < 0.25 else 3 if share < 0.5 else 4
+
+
+def node_note(spec: TreeSpec | None, name: str, stats: NodeStats | None) -> str:
+    """The figures line of a node: callers who reached it, then who was lost there; or, at a
+    labelled node, the outcome it gives and what that counts as."""
+    reached = stats.reached if stats else 0
+    parts = [f"{reached} reached"]
+    node = spec.nodes.get(name) if spec is not None else None
+    if node is not None and node.outcome is not None:
+        counted = outcomes.counts_as(
+            node.outcome, declared=node.counts_as, on_transfer=node.transfer is not None
+        )
+        parts.append(f"⚑ {node.outcome} ({counted})")
+    if stats is not None and stats.retries_exhausted:
+        parts.append(f"{percent(stats.retries_exhausted / max(reached, 1))} out of tries")
+    if stats is not None and stats.dropped:
+        parts.append(f"{stats.dropped} hung up")
+    return " · ".join(parts)
 
 
 def overlay(spec: TreeSpec, funnel: Funnel) -> svg.Overlay:
@@ -49,10 +82,15 @@ def overlay(spec: TreeSpec, funnel: Funnel) -> svg.Overlay:
         stats = funnel.nodes.get(name)
         reached = stats.reached if stats else 0
         dropped = stats.dropped if stats else 0
+        exhausted = stats.retries_exhausted if stats else 0
         nodes[name] = svg.NodeMark(
-            note=f"{reached} reached · {dropped} dropped",
+            note=node_note(spec, name, stats),
             level=drop_level(stats),
-            data={"data-reached": str(reached), "data-dropped": str(dropped)},
+            data={
+                "data-reached": str(reached),
+                "data-dropped": str(dropped),
+                "data-out-of-tries": str(exhausted),
+            },
         )
     edges: dict[tuple[str, str], svg.EdgeMark] = {}
     for edge in drawn_edges(spec):
@@ -76,6 +114,13 @@ class NodeRow:
     node: str
     fields: dict[str, int]
     """NODE_FIELDS, then ``key:<k>`` for every key pressed anywhere in the tree."""
+    kind: str = ""
+    prompt: str = ""
+    """The start of what the caller hears there (or what the node does), short."""
+    outcome: str = ""
+    """The outcome label the node gives, and what it counts as."""
+    out_of_tries: str = ""
+    """The share of the callers who reached it and ran out of tries there."""
 
 
 def node_rows(spec: TreeSpec | None, funnel: Funnel) -> tuple[list[NodeRow], list[str]]:
@@ -88,7 +133,26 @@ def node_rows(spec: TreeSpec | None, funnel: Funnel) -> tuple[list[NodeRow], lis
         stats = funnel.nodes.get(name)
         fields = {field: int(getattr(stats, field)) if stats else 0 for field in NODE_FIELDS}
         fields |= {f"key:{key}": stats.keys.get(key, 0) if stats else 0 for key in keys}
-        rows.append(NodeRow(name, fields))
+        node = spec.nodes.get(name) if spec is not None else None
+        outcome = ""
+        if node is not None and node.outcome is not None:
+            counted = outcomes.counts_as(
+                node.outcome, declared=node.counts_as, on_transfer=node.transfer is not None
+            )
+            outcome = f"{node.outcome} ({counted})"
+        share = ""
+        if stats is not None and stats.reached and stats.retries_exhausted:
+            share = percent(stats.retries_exhausted / stats.reached)
+        rows.append(
+            NodeRow(
+                name,
+                fields,
+                kind=node.kind if node is not None else "",
+                prompt=summary_of(spec, node) if spec is not None and node is not None else "",
+                outcome=outcome,
+                out_of_tries=share,
+            )
+        )
     return rows, [f"key:{key}" for key in keys]
 
 
@@ -123,6 +187,7 @@ def overview_json(overview: Overview, *, today: int, in_progress: int) -> dict[s
         "containmentRate": overview.containment_rate,
         "transferRate": overview.transfer_rate,
         "abandonRate": overview.abandon_rate,
+        "failureRate": overview.failure_rate,
         "outcomes": dict(overview.outcomes),
         "series": [
             {

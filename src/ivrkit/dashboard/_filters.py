@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from urllib.parse import urlencode
 
 from ivrkit.analytics._ranges import RangeError, bounds
@@ -38,10 +38,11 @@ class SessionFilters:
         per_page = _number(params, "per_page", 1, MAX_PER_PAGE, PER_PAGE)
         return cls(values, page, per_page)
 
-    def query(self, now: datetime) -> SessionQuery:
+    def query(self, now: datetime, zone: tzinfo = UTC) -> SessionQuery:
+        """The store's query; times without an offset are read in ``zone``."""
         v = self.values
         try:
-            since, until = bounds(v["since"] or None, v["until"] or None, now=now)
+            since, until = bounds(v["since"] or None, v["until"] or None, now=now, zone=zone)
         except RangeError as exc:
             raise FilterError(str(exc)) from exc
         return SessionQuery(

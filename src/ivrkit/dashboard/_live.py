@@ -74,6 +74,7 @@ def event_data(record: SessionRecord, *, show_numbers: bool) -> dict[str, Any]:
         "outcome": record.outcome,
         "customer": mask_number(record.customer, show=show_numbers),
         "started_at": record.started_at.isoformat() if record.started_at else None,
+        "duration_seconds": record.duration_seconds,
     }
 
 

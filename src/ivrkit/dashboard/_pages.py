@@ -4,27 +4,34 @@ store synchronously."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import timedelta, tzinfo
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
-from ivrkit._masking import mask_number
+from ivrkit._masking import mask_digits, mask_number
 from ivrkit.analytics import Filters, Window
 from ivrkit.analytics._ranges import RangeError, limited, start_of_day, window
 from ivrkit.campaigns import CampaignStore
-from ivrkit.campaigns._model import OPEN_STATES
+from ivrkit.dashboard import _campaigns as campaign_pages
+from ivrkit.dashboard import _csrf as csrf
 from ivrkit.dashboard import _figures as figures
+from ivrkit.dashboard import _zones as zones
 from ivrkit.dashboard._auth import COOKIE_NAME, check_token, sign_cookie
 from ivrkit.dashboard._filters import FIELDS, FilterError, SessionFilters
 from ivrkit.dashboard._state import of
 from ivrkit.dashboard._timeline import timeline
+from ivrkit.errors import CampaignError
 
 __all__ = [
+    "campaign",
+    "campaign_action",
+    "campaign_confirm",
     "campaigns",
+    "choose_zone",
     "login",
     "login_form",
     "logout",
@@ -44,15 +51,29 @@ def _root(request: Request) -> str:
     return root
 
 
+def _zone(request: Request) -> tzinfo:
+    return zones.zone_of(request, of(request).settings.timezone)
+
+
 def _render(
     request: Request, name: str, context: dict[str, Any], status_code: int = 200
 ) -> Response:
     dashboard = of(request)
+    zone = _zone(request)
     base = {
         "root": _root(request),
         "login_required": dashboard.settings.token is not None,
         "mask": lambda number: mask_number(number, show=dashboard.settings.show_numbers),
+        "mask_keys": lambda typed: " ".join(
+            mask_digits(keys, show=dashboard.settings.show_numbers) for keys in typed
+        ),
         "percent": figures.percent,
+        "calls": lambda count: f"{count} call" if count == 1 else f"{count} calls",
+        "local": lambda moment, pattern="%Y-%m-%d %H:%M:%S": zones.local(moment, zone, pattern),
+        "zone": zones.zone_name(zone),
+        "zones": zones.choices(),
+        "csrf": csrf.token_of(request),
+        "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         "error": None,
         "notice": None,
     }
@@ -60,6 +81,7 @@ def _render(
         request, name, base | context, status_code=status_code
     )
     response.headers["cache-control"] = "no-store"
+    csrf.ensure(request, response)
     return response
 
 
@@ -68,11 +90,14 @@ def _window(request: Request) -> tuple[Window | None, str | None, str | None]:
     that says it was cut."""
     dashboard = of(request)
     params = request.query_params
+    zone = _zone(request)
     try:
-        found = window(params.get("since"), params.get("until"), now=dashboard.settings.clock())
+        found = window(
+            params.get("since"), params.get("until"), now=dashboard.settings.clock(), zone=zone
+        )
     except RangeError as exc:
         return None, str(exc), None
-    shown, note = limited(found)
+    shown, note = limited(found, zone)
     return shown, None, note
 
 
@@ -122,6 +147,43 @@ def logout(request: Request) -> Response:
     return response
 
 
+# -- the viewer's time zone ----------------------------------------------------------------------
+
+
+async def choose_zone(request: Request) -> Response:
+    """A viewer's zone (a cookie for a year), then back to the page they were on."""
+    form = await _form(request)
+    refused = csrf.check(request, form.get(csrf.FIELD, ""))
+    if refused is not None:
+        return PlainTextResponse(refused + "\n", status_code=403)
+    root = _root(request)
+    back = form.get("next", "")
+    if not back.startswith(f"{root}/") or back.startswith("//") or "\\" in back:
+        back = f"{root}/"
+    try:
+        zone = zones.parse_zone(form.get("zone", ""))
+    except zones.ZoneError as exc:
+        return PlainTextResponse(f"{exc}\n", status_code=400)
+    response = RedirectResponse(back, status_code=303)
+    response.set_cookie(
+        zones.COOKIE,
+        zones.zone_name(zone),
+        max_age=365 * 24 * 3600,
+        path=root or "/",
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """A small url-encoded form's fields (the first value of each)."""
+    body = await request.body()
+    fields = parse_qs(body[:MAX_LOGIN_BODY].decode("utf-8", "replace"))
+    return {name: values[0] for name, values in fields.items() if values}
+
+
 # -- overview ------------------------------------------------------------------------------------
 
 
@@ -141,7 +203,8 @@ def overview(request: Request) -> Response:
         filters = Filters(flow=flow)
         now = dashboard.settings.clock()
         summary = dashboard.analytics.overview(window, filters)
-        today = dashboard.analytics.overview(Window(since=start_of_day(now), until=now), filters)
+        midnight = start_of_day(now, _zone(request))
+        today = dashboard.analytics.overview(Window(since=midnight, until=now), filters)
         context |= {
             "overview": summary,
             "today": today.sessions,
@@ -209,7 +272,9 @@ def sessions(request: Request) -> Response:
     try:
         filters = SessionFilters.from_query(request.query_params)
         context["filters"] = filters
-        context["page"] = dashboard.browser.sessions(filters.query(dashboard.settings.clock()))
+        context["page"] = dashboard.browser.sessions(
+            filters.query(dashboard.settings.clock(), _zone(request))
+        )
     except FilterError as exc:
         context["error"] = str(exc)
     if context["filters"] is None:
@@ -237,17 +302,80 @@ def campaigns(request: Request) -> Response:
     rows: list[dict[str, Any]] = []
     for campaign in repo.all():
         status = repo.status(campaign)
-        pending = sum(status.by_state.get(state, 0) for state in OPEN_STATES)
         rows.append(
             {
                 "name": status.name,
                 "state": status.state,
-                "contacts": status.total,
-                "done": status.total - pending,
-                "pending": pending,
-                "calls": status.calls_placed,
+                "progress": campaign_pages.progress_of(status),
                 "outcomes": status.by_outcome,
             }
         )
     labels = sorted({label for row in rows for label in row["outcomes"]})
     return _render(request, "campaigns.html", {"rows": rows, "labels": labels})
+
+
+def campaign(request: Request) -> Response:
+    dashboard = of(request)
+    name = str(request.path_params["name"])
+    try:
+        page = campaign_pages.campaign_page(dashboard.store, name, dashboard.settings.clock())
+    except CampaignError as exc:
+        return _render(request, "campaign_missing.html", {"what": str(exc)}, status_code=404)
+    notice = {
+        "pause": "Paused: no new calls until it is resumed.",
+        "resume": "Resumed.",
+        "cancel": "Cancelled: contacts not yet called are cancelled.",
+    }.get(request.query_params.get("done", ""))
+    return _render(
+        request,
+        "campaign.html",
+        {"page": page, "now": dashboard.settings.clock(), "notice": notice},
+    )
+
+
+def campaign_confirm(request: Request) -> Response:
+    """The question before an action: what it does, and a form that does it."""
+    dashboard = of(request)
+    name = str(request.path_params["name"])
+    action = str(request.path_params["action"])
+    if action not in campaign_pages.ACTIONS:
+        return PlainTextResponse(f"no action {action[:20]!r}: pause, resume or cancel\n", 404)
+    try:
+        found = CampaignStore(dashboard.store).get(name)
+    except CampaignError as exc:
+        return _render(request, "campaign_missing.html", {"what": str(exc)}, status_code=404)
+    return _render(
+        request,
+        "campaign_confirm.html",
+        {
+            "campaign": found,
+            "action": action,
+            "effect": campaign_pages.ACTIONS[action][1],
+            "allowed": action in campaign_pages.allowed_actions(found.state),
+        },
+    )
+
+
+async def campaign_action(request: Request) -> Response:
+    """Pause, resume or cancel a campaign (the confirmation's form, with its CSRF token)."""
+    dashboard = of(request)
+    name = str(request.path_params["name"])
+    action = str(request.path_params["action"])
+    if action not in campaign_pages.ACTIONS:
+        return PlainTextResponse(f"no action {action[:20]!r}: pause, resume or cancel\n", 404)
+    form = await _form(request)
+    refused = csrf.check(request, form.get(csrf.FIELD, ""))
+    if refused is not None:
+        return PlainTextResponse(refused + "\n", status_code=403)
+    if form.get("confirm") != "yes":
+        return PlainTextResponse("confirm the action: its form sends confirm=yes\n", 400)
+    state = campaign_pages.ACTIONS[action][0]
+    repo = CampaignStore(dashboard.store)
+    now = dashboard.settings.clock()
+    try:
+        # Recorded with the campaign's changes (`campaign status` shows who did what).
+        await run_in_threadpool(lambda: repo.set_state(name, state, now, actor="dashboard"))
+    except CampaignError as exc:
+        return PlainTextResponse(f"{exc}\n", status_code=409)
+    root = _root(request)
+    return RedirectResponse(f"{root}/campaigns/{quote(name)}?done={action}", status_code=303)

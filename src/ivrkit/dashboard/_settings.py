@@ -1,5 +1,6 @@
 """How the dashboard is served: who may see it (a token, or a loopback bind), whether numbers are
-shown whole, how often live views look at the store, and the clock that decides what "today" is."""
+shown whole, how often live views look at the store, the time zone times are shown in, and the
+clock that decides what "today" is."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+
+from ivrkit.dashboard._zones import parse_zone
 
 __all__ = ["DashboardSettings", "is_loopback", "wall_clock"]
 
@@ -66,12 +69,16 @@ class DashboardSettings:
     allowed_hosts: frozenset[str] = frozenset()
     """Host names (besides localhost, the loopback addresses and the bound address) a browser
     may reach the dashboard by when no token protects it, such as an SSH tunnel's name."""
+    timezone: str = "UTC"
+    """The IANA zone times are shown in (and ranges without an offset read in) unless a viewer
+    chooses another: ``Asia/Singapore``, ``America/New_York``."""
     clock: Callable[[], datetime] = field(default=wall_clock)
     """The time now (UTC, aware): "today", cookie expiry and login limits follow it."""
 
     def __post_init__(self) -> None:
         if self.token is not None and not self.token.strip():
             raise ValueError("the dashboard token is empty: give a long random string, or none")
+        parse_zone(self.timezone)  # ZoneError (a ValueError) names it
         if not MIN_POLL <= self.poll_interval <= MAX_POLL:
             raise ValueError(
                 f"the poll interval takes {MIN_POLL} to {MAX_POLL} seconds, "

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
-from ivrkit._masking import mask_number
+from ivrkit._masking import mask_digits, mask_number
 from ivrkit.dashboard._browse import SessionDetail
 from ivrkit.store._records import Delivery, LegRecord, SummaryRecord
 from ivrkit.wire import CallActionEvent, Callflow, parse_event
@@ -17,7 +17,7 @@ from ivrkit.wire._actions import MakeCall, PlayFile, Say, SayAndCapture
 
 __all__ = ["KINDS", "Entry", "timeline"]
 
-KINDS = ("prompt", "keys", "webhook", "answer", "summary", "leg")
+KINDS = ("placed", "prompt", "keys", "webhook", "answer", "summary", "leg")
 
 
 @dataclass(frozen=True)
@@ -35,8 +35,10 @@ class Entry:
 
 
 def timeline(detail: SessionDetail, *, show_numbers: bool) -> list[Entry]:
-    """The entries of one session, oldest first; numbers masked unless ``show_numbers``."""
-    entries: list[Entry] = []
+    """The entries of one session, oldest first; numbers masked unless ``show_numbers``. A
+    callback starts where the customer's experience does: the Send Callflow that placed it and
+    the prompts it played, with how long the customer heard them before answering."""
+    entries: list[Entry] = _opening(detail, show_numbers)
     summary_shown = False
     for delivery in detail.deliveries:
         if delivery.channel == "vss" and detail.summary is not None and not summary_shown:
@@ -48,7 +50,8 @@ def timeline(detail: SessionDetail, *, show_numbers: bool) -> list[Entry]:
         node = event.payload.client_action_id if event is not None else None
         entries.append(_webhook(delivery, event))
         if event is not None and event.digits:
-            entries.append(Entry("keys", delivery.received_at, event.digits, node=node))
+            typed = mask_digits(event.digits, show=show_numbers)
+            entries.append(Entry("keys", delivery.received_at, typed, node=node))
         if delivery.answer:
             entries += _answer(delivery, show_numbers)
     if detail.summary is not None and not summary_shown:
@@ -66,6 +69,73 @@ def _oldest_first(entries: list[Entry]) -> list[Entry]:
         keys.append(known or datetime.min.replace(tzinfo=UTC))
     order = sorted(range(len(entries)), key=keys.__getitem__)
     return [entries[index] for index in order]
+
+
+def _opening(detail: SessionDetail, show_numbers: bool) -> list[Entry]:
+    opening = detail.opening
+    if opening is None:
+        return []
+    customer = mask_number(detail.session.customer, show=show_numbers)
+    # The platform's times (the legs', to the second) and ours (when the call was placed, when
+    # a webhook came) are told apart by a clock's skew: the request is shown no later than the
+    # leg it made begins, and the opening between the leg's answer and the first webhook.
+    legs = detail.summary.legs if detail.summary is not None else []
+    leg = next((leg for leg in legs if leg.name == "callA"), None)
+    placed = min(opening.at, leg.initiated) if leg is not None and leg.initiated else opening.at
+    heard_at = max(
+        [opening.at, *(moment for moment in (leg.initiated, leg.connected) if moment)]
+        if leg is not None
+        else [opening.at]
+    )
+    first = next((d.received_at for d in detail.deliveries if d.channel != "vss"), None)
+    if first is not None:
+        heard_at = max(placed, min(heard_at, first))
+    entries = [
+        Entry(
+            "placed",
+            placed,
+            "Send Callflow: the callback is placed",
+            f"calls {customer or 'the customer'}, tree version {opening.version}",
+        )
+    ]
+    heard = _heard_for(detail)
+    for index, (node, kind, text) in enumerate(opening.prompts):
+        last = index == len(opening.prompts) - 1
+        detail_text = f"{kind}" + (f"; {heard}" if last and heard else "")
+        entries.append(Entry("prompt", heard_at, text, detail_text, node))
+    return entries
+
+
+def _heard_for(detail: SessionDetail) -> str:
+    """How long the customer heard the opening before their first answer: from the callee's leg
+    connecting to the first CALL_ACTION, both on the platform's clock; else from the call being
+    placed to the first CALL_ACTION's arrival, on ours (ringing included)."""
+    first = next((d for d in detail.deliveries if d.event_type == "CALL_ACTION"), None)
+    if first is None or detail.opening is None:
+        return ""
+    event = _call_action(first)
+    answered = _moment(event.payload.timestamp) if event is not None else None
+    connected = None
+    if detail.summary is not None:
+        connected = next(
+            (leg.connected for leg in detail.summary.legs if leg.name == "callA"), None
+        )
+    if answered is not None and connected is not None and answered >= connected:
+        return f"heard for {(answered - connected).total_seconds():.0f} s before the first answer"
+    if first.received_at >= detail.opening.at:
+        seconds = (first.received_at - detail.opening.at).total_seconds()
+        return f"{seconds:.0f} s from placing the call to the first answer (ringing included)"
+    return ""
+
+
+def _moment(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        found = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return found if found.tzinfo is not None else found.replace(tzinfo=UTC)
 
 
 def _call_action(delivery: Delivery) -> CallActionEvent | None:

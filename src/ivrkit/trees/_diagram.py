@@ -229,6 +229,11 @@ def _box(spec: TreeSpec, name: str, node: Node) -> Box:
     return Box(name, node.kind, short(summary), tooltip)
 
 
+def summary_of(spec: TreeSpec, node: Node, length: int = 60) -> str:
+    """What a node says or does, cut to ``length`` characters (a table's cell)."""
+    return short(_summary(spec, node), length)
+
+
 def _summary(spec: TreeSpec, node: Node) -> str:
     """The words that tell this node apart: its prompt, number, variable, function."""
     if node.menu is not None:

@@ -66,7 +66,13 @@ CODES: dict[str, tuple[Severity, str]] = {
     "odd-outcome": (
         "warning",
         "a node's outcome label that reads like an outcome derived from the summary (busy, "
-        "no-answer, ...) or differs from another label only in case or punctuation",
+        "no-answer, ...), differs from another label only in case or punctuation, or is said "
+        "to count as two categories",
+    ),
+    "guessed-outcome": (
+        "warning",
+        "an outcome label that does not say what it counts as (contained, transferred, "
+        "abandoned, failed) and is not a built-in one: reports guess",
     ),
     "unmentioned-route": (
         "warning",

@@ -339,14 +339,36 @@ def _check_reachable(spec: TreeSpec, graph: _Graph, found: IssueCollector) -> No
 
 
 def _check_outcomes(spec: TreeSpec, found: IssueCollector) -> None:
-    """Labels a report would confuse: a derived outcome's name (a session labelled ``busy``
-    cannot be told from one whose line was busy), or two spellings of one label."""
+    """Labels a report would confuse: one whose category is guessed, a derived outcome's name
+    (a session labelled ``busy`` cannot be told from one whose line was busy), or two spellings
+    of one label."""
     spellings: dict[str, str] = {}
+    declared: dict[str, tuple[str, str]] = {}
     for name, node in spec.nodes.items():
         label = node.outcome
         if label is None:
             continue
+        if node.counts_as is not None:
+            first = declared.setdefault(label, (name, node.counts_as))
+            if first[1] != node.counts_as:
+                found.add(
+                    "odd-outcome",
+                    f"node {name!r} says {label!r} counts as {node.counts_as}, node "
+                    f"{first[0]!r} says {first[1]}: reports count the first; say one",
+                    node=name,
+                    at=("nodes", name, "outcome"),
+                )
         folded = label.lower().replace("_", "-").replace(".", "-")
+        if outcomes.is_guessed(label, declared=node.counts_as):
+            guess = outcomes.counts_as(label, on_transfer=node.transfer is not None)
+            found.add(
+                "guessed-outcome",
+                f"node {name!r} is labelled {label!r} without saying what it counts as; "
+                f"reports guess {guess}: write outcome: {{label: {label}, counts_as: "
+                "contained|transferred|abandoned|failed}",
+                node=name,
+                at=("nodes", name, "outcome"),
+            )
         if folded in outcomes.DERIVED:
             found.add(
                 "odd-outcome",

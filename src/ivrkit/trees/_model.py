@@ -20,9 +20,9 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 
-from ivrkit._outcomes import LABEL_PATTERN
+from ivrkit._outcomes import CATEGORIES, LABEL_PATTERN
 from ivrkit.calendars._days import DAYS as DAYS
 from ivrkit.calendars._days import expand_days as expand_days
 from ivrkit.calendars._model import CALENDAR_NAME
@@ -37,6 +37,25 @@ NodeName = Annotated[str, Field(pattern=NAME_PATTERN)]
 VariableName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
 
 Text = str | dict[str, str]
+CountsAs = Literal["contained", "transferred", "abandoned", "failed"]
+"""What an outcome label counts as in reports (:data:`ivrkit._outcomes.CATEGORIES`)."""
+
+_LABEL_SCHEMA = {"type": "string", "pattern": LABEL_PATTERN}
+_OUTCOME_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        _LABEL_SCHEMA,
+        {
+            "type": "object",
+            "properties": {
+                "label": _LABEL_SCHEMA,
+                "counts_as": {"enum": list(CATEGORIES)},
+            },
+            "required": ["label"],
+            "additionalProperties": False,
+        },
+        {"type": "null"},
+    ],
+}
 """A prompt: one text, or one per language code (``{en: Hello, es: Hola}``)."""
 
 
@@ -309,10 +328,21 @@ class Node(TreeModel):
     hook: Hook | None = None
     hangup: HangupNode | None = None
     goto: Goto | None = None
-    outcome: str | None = Field(
+    outcome: Annotated[str | None, WithJsonSchema(_OUTCOME_SCHEMA)] = Field(
         default=None,
         pattern=LABEL_PATTERN,
-        description="Outcome label of a session that reaches this node (resolved, agent, ...).",
+        description=(
+            "Outcome label of a session that reaches this node (resolved, agent, ...); written "
+            "`outcome: {label: gave-up, counts_as: abandoned}` to say what it counts as."
+        ),
+    )
+    counts_as: CountsAs | None = Field(
+        default=None,
+        description=(
+            "What a session with this node's outcome counts as in reports: contained (served "
+            "by the IVR), transferred (handed to a person), abandoned (left or sent away "
+            "unserved), failed. Written inside `outcome:`; common labels have a built-in one."
+        ),
     )
 
     @model_validator(mode="before")
@@ -320,7 +350,18 @@ class Node(TreeModel):
     def _one_kind(cls, data: Any) -> Any:
         if isinstance(data, dict):
             label = data.get("outcome")
-            data = {key: value for key, value in data.items() if key != "outcome"}
+            declared = data.get("counts_as")
+            if isinstance(label, dict):
+                unknown = sorted(set(label) - {"label", "counts_as"})
+                if unknown or "label" not in label:
+                    raise ValueError(
+                        "outcome is a label, or {label: <label>, counts_as: contained|"
+                        "transferred|abandoned|failed}"
+                    )
+                label, declared = label["label"], label.get("counts_as", declared)
+            data = {
+                key: value for key, value in data.items() if key not in ("outcome", "counts_as")
+            }
             kinds = [key for key in data if key in KINDS]
             if len(kinds) != 1 or len(data) != 1:
                 other = [key for key in data if key not in KINDS]
@@ -335,6 +376,10 @@ class Node(TreeModel):
                 data = {kind: {"text": data[kind]}}
             if label is not None:
                 data = {**data, "outcome": label}
+            if declared is not None:
+                if label is None:
+                    raise ValueError("counts_as says what an outcome label counts as: add one")
+                data = {**data, "counts_as": declared}
         return data
 
     @property

@@ -3,11 +3,14 @@
 The layout is layered: each node's row is its BFS depth from the start node (nodes the start does
 not reach get rows below); a row's nodes are ordered by where their parents are. An edge to the
 next row is a straight line between anchors spread along the two boxes; an edge back up (or
-along a row) runs out to its own lane on the right; an edge to itself is a small loop.
+along a row) runs out to a lane on the right, beyond every box and loop label, which it shares
+with every other edge back to the same node (they enter it as one arrow); an edge to itself is
+a small loop.
 
 An optional :class:`Overlay` marks the drawing with figures (the dashboard's funnel): each marked
-node shows a line of its own in place of its summary, a ``drop-0`` .. ``drop-4`` class that
-colours it, and ``data-*`` attributes; each marked edge adds its figure to its label.
+node shows a line of its own below its summary (every box grows by a line), a ``drop-0`` ..
+``drop-4`` class that colours it, and ``data-*`` attributes; each marked edge adds its figure to
+its label.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from dataclasses import dataclass, field, replace
 CHAR_WIDTH = 6.6
 """Average width of a character at the label font size, for sizing boxes without a font."""
 BOX_HEIGHT = 44
+NOTE_HEIGHT = 15
+"""What a line of figures adds to every box of a drawing with an overlay."""
 ROW_GAP = 76
 COLUMN_GAP = 36
 MARGIN = 40
@@ -32,6 +37,7 @@ text { font-family: Helvetica, Arial, sans-serif; fill: #1f2933; }
 .node rect { fill: #f5f7fa; stroke: #52606d; stroke-width: 1.2; }
 .node .name { font-size: 12px; font-weight: bold; }
 .node .summary { font-size: 11px; }
+.node .note { font-size: 11px; font-weight: 600; fill: #3e4c59; }
 .node.entry rect { stroke: #1f2933; stroke-width: 3; }
 .menu rect, .collect rect { fill: #e3f0ff; }
 .say rect, .play rect { fill: #f0f4e8; }
@@ -78,7 +84,8 @@ class Link:
 
 @dataclass(frozen=True)
 class NodeMark:
-    """Figures on one node: ``note`` replaces its summary line, ``level`` (0 to 4) colours it."""
+    """Figures on one node: ``note`` is a line below its summary, ``level`` (0 to 4) colours
+    it."""
 
     note: str
     level: int = 0
@@ -143,21 +150,19 @@ def draw(
     stylesheet inlines the drawing under a Content-Security-Policy without inline styles).
     """
     overlay = overlay or Overlay()
-    shapes = [
-        replace(shape, summary=overlay.nodes[shape.id].note) if shape.id in overlay.nodes else shape
-        for shape in shapes
-    ]
+    box_height = BOX_HEIGHT + (NOTE_HEIGHT if overlay.nodes else 0)
     links = [
         replace(link, label=_with_note(link.label, overlay.edges[link.source, link.target].note))
         if (link.source, link.target) in overlay.edges
         else link
         for link in links
     ]
-    placed = _columns(shapes, links, start)
-    layout = _Routes(links, placed, overlay)
+    notes = {name: mark.note for name, mark in overlay.nodes.items()}
+    placed = _columns(shapes, links, start, notes)
+    layout = _Routes(links, placed, overlay, box_height)
     parts = [layout.edge(index) for index in range(len(links))]
     parts += [
-        _box(item, item.shape.id == start, overlay.nodes.get(item.shape.id))
+        _box(item, item.shape.id == start, overlay.nodes.get(item.shape.id), box_height)
         for item in placed.values()
     ]
     width = layout.right + MARGIN
@@ -182,7 +187,9 @@ def _attributes(data: Mapping[str, str]) -> str:
     return "".join(f' {escape(name)}="{escape(value)}"' for name, value in data.items())
 
 
-def _columns(shapes: list[Shape], links: list[Link], start: str | None) -> dict[str, _Placed]:
+def _columns(
+    shapes: list[Shape], links: list[Link], start: str | None, notes: Mapping[str, str]
+) -> dict[str, _Placed]:
     """Rows by BFS depth, then each row's order (by its parents' places) and x positions."""
     children: dict[str, list[str]] = {shape.id: [] for shape in shapes}
     for link in links:
@@ -206,7 +213,8 @@ def _columns(shapes: list[Shape], links: list[Link], start: str | None) -> dict[
     by_id = {shape.id: shape for shape in shapes}
     placed = {name: _Placed(by_id[name], rows[name]) for name in order}
     for item in placed.values():
-        longest = max(len(item.shape.name), len(item.shape.summary))
+        note = notes.get(item.shape.id, "")
+        longest = max(len(item.shape.name), len(item.shape.summary), len(note))
         item.width = max(90.0, longest * CHAR_WIDTH + 20)
     parents: dict[str, list[str]] = {name: [] for name in order}
     for link in links:
@@ -254,7 +262,10 @@ class _Routes:
     row (its *entering channel*) and down into the target. Gaps grow with the channels they hold.
     """
 
-    def __init__(self, links: list[Link], placed: dict[str, _Placed], overlay: Overlay) -> None:
+    def __init__(
+        self, links: list[Link], placed: dict[str, _Placed], overlay: Overlay, height: int
+    ) -> None:
+        self.height = height
         self.links = links
         self.placed = placed
         self.overlay = overlay
@@ -278,32 +289,54 @@ class _Routes:
             row = placed[links[i].source].row
             self.leaving[i] = leave_count.get(row, 0)
             leave_count[row] = self.leaving[i] + 1
-        for i in sorted(self.side, key=lambda i: -self.entries[i]):
-            row = placed[links[i].target].row
-            self.entering[i] = enter_count.get(row, 0)
-            enter_count[row] = self.entering[i] + 1
+        # Links back to one node share its lane and its entering channel: a bus into the node,
+        # not one line per link (a shared "invalid" node reached from every menu).
+        targets = sorted(
+            {links[i].target for i in self.side},
+            key=lambda name: -max(self.entries[i] for i in self.side if links[i].target == name),
+        )
+        entering_of: dict[str, int] = {}
+        for name in targets:
+            row = placed[name].row
+            entering_of[name] = enter_count.get(row, 0)
+            enter_count[row] = entering_of[name] + 1
+        for i in self.side:
+            self.entering[i] = entering_of[links[i].target]
         self.row_top: dict[int, float] = {}
         self.label_band: dict[int, float] = {}
-        y = MARGIN + 30 + 6 * enter_count.get(0, 0)
+        y: float = MARGIN + 30 + 6 * enter_count.get(0, 0)
         for row in range(max((p.row for p in placed.values()), default=-1) + 1):
             self.row_top[row] = y
             leave_band = 14 + 14 * leave_count.get(row, 0)
-            self.label_band[row] = y + BOX_HEIGHT + leave_band + 10
+            self.label_band[row] = y + height + leave_band + 10
             gap = leave_band + 30 + 10 + 6 * enter_count.get(row + 1, 0)
-            y += BOX_HEIGHT + max(ROW_GAP, gap)
+            y += height + max(ROW_GAP, gap)
         for item in placed.values():
             item.y = self.row_top[item.row]
         self.bottom = (
             max(
-                (self.row_top[p.row] + BOX_HEIGHT + 14 + 14 * leave_count.get(p.row, 0))
+                (self.row_top[p.row] + height + 14 + 14 * leave_count.get(p.row, 0))
                 for p in placed.values()
             )
             if placed
             else MARGIN
         )
         boxes_right = max((p.x + p.width for p in placed.values()), default=MARGIN)
-        self.lane = {i: boxes_right + LANE_GAP * (n + 1) for n, i in enumerate(self.side)}
-        self.right = max([boxes_right, *self.lane.values()])
+        # Lanes run beyond every box and every loop's label, so none crosses them.
+        loops_right = [
+            placed[link.source].x
+            + placed[link.source].width
+            + _loop_reach(self._nth(i))
+            + len(link.label) * CHAR_WIDTH * 0.9
+            + 6
+            for i, link in enumerate(links)
+            if link.source == link.target
+        ]
+        lanes_from = max([boxes_right, *loops_right])
+        by_row = sorted(targets, key=lambda name: (placed[name].row, placed[name].x))
+        lane_of = {name: lanes_from + LANE_GAP * (n + 1) for n, name in enumerate(by_row)}
+        self.lane = {i: lane_of[links[i].target] for i in self.side}
+        self.right = max([lanes_from, *self.lane.values()])
 
     def _anchor(self) -> None:
         """Spread the ends of links along box bottoms (leaving) and tops (entering), in the
@@ -321,19 +354,26 @@ class _Routes:
             for rank, i in enumerate(indexes):
                 self.exits[i] = _spread(self.placed[name], len(indexes), rank)
         for name, indexes in entering.items():
-            indexes.sort(
-                key=lambda i: self.placed[self.links[i].source].center if i in self.down else far
+            # Links down spread along the top in the order of their sources; the links that
+            # come round through a lane enter together, at the right.
+            down = sorted(
+                (i for i in indexes if i in self.down),
+                key=lambda i: self.placed[self.links[i].source].center,
             )
-            for rank, i in enumerate(indexes):
-                self.entries[i] = _spread(self.placed[name], len(indexes), rank)
+            side = [i for i in indexes if i not in self.down]
+            slots = len(down) + (1 if side else 0)
+            for rank, i in enumerate(down):
+                self.entries[i] = _spread(self.placed[name], slots, rank)
+            for i in side:
+                self.entries[i] = _spread(self.placed[name], slots, slots - 1)
 
     def edge(self, index: int) -> str:
         link = self.links[index]
         source, target = self.placed[link.source], self.placed[link.target]
         if link.source == link.target:
-            path, (x, y, anchor) = _loop(source, self._nth(index))
+            path, (x, y, anchor) = _loop(source, self._nth(index), self.height)
         elif index in self.lane:
-            x1, y1 = self.exits[index], source.y + BOX_HEIGHT
+            x1, y1 = self.exits[index], source.y + self.height
             channel_out = y1 + 14 + 14 * self.leaving[index]
             channel_in = target.y - 10 - 6 * self.entering[index]
             x2 = self.entries[index]
@@ -343,7 +383,7 @@ class _Routes:
             )
             x, y, anchor = x1 + 4, channel_out - 3, "start"
         else:
-            x1, y1 = self.exits[index], source.y + BOX_HEIGHT
+            x1, y1 = self.exits[index], source.y + self.height
             x2, y2 = self.entries[index], target.y
             path = f"M{x1:.1f},{y1:.1f} L{x2:.1f},{y2:.1f}"
             y = min(self.label_band[source.row], (y1 + y2) / 2)
@@ -356,7 +396,7 @@ class _Routes:
                 if not any(_overlap((left, y - 9, left + width, y + 3), box) for box in self.taken):
                     break
                 if anchor == "middle" and index in self.down:
-                    (x1, y1), y2 = (self.exits[index], source.y + BOX_HEIGHT), target.y
+                    (x1, y1), y2 = (self.exits[index], source.y + self.height), target.y
                     y += 13
                     x = x1 + (self.entries[index] - x1) * (y - y1) / (y2 - y1)
                 else:
@@ -390,18 +430,23 @@ def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float,
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-def _loop(item: _Placed, nth: int) -> tuple[str, tuple[float, float, str]]:
+def _loop_reach(nth: int) -> float:
+    """How far the ``nth`` loop of a node reaches right of its box."""
+    return 34.0 + 14 * nth
+
+
+def _loop(item: _Placed, nth: int, height: float) -> tuple[str, tuple[float, float, str]]:
     right = item.x + item.width
-    top, bottom = item.y + 10, item.y + BOX_HEIGHT - 10
-    reach = 34 + 14 * nth
+    top, bottom = item.y + 10, item.y + height - 10
+    reach = _loop_reach(nth)
     path = (
         f"M{right:.1f},{top:.1f} C{right + reach:.1f},{top - 14:.1f} "
         f"{right + reach:.1f},{bottom + 14:.1f} {right:.1f},{bottom:.1f}"
     )
-    return path, (right + reach - 4, item.y + BOX_HEIGHT / 2 + 4, "start")
+    return path, (right + reach - 4, item.y + height / 2 + 4, "start")
 
 
-def _box(item: _Placed, entry: bool, mark: NodeMark | None) -> str:
+def _box(item: _Placed, entry: bool, mark: NodeMark | None, height: float) -> str:
     shape = item.shape
     classes = f"node {shape.kind}" + (" entry" if entry else "")
     extra = ""
@@ -420,9 +465,16 @@ def _box(item: _Placed, entry: bool, mark: NodeMark | None) -> str:
         f'<g class="{escape(classes)}" data-node="{escape(shape.id)}"{extra}>'
         f"<title>{escape(shape.tooltip or shape.name)}</title>{start}"
         f'<rect x="{item.x:.1f}" y="{item.y:.1f}" width="{item.width:.1f}" '
-        f'height="{BOX_HEIGHT}" rx="8"/>'
+        f'height="{height:.0f}" rx="8"/>'
         f'<text class="name" x="{cx:.1f}" y="{item.y + 18:.1f}" text-anchor="middle">'
         f"{escape(shape.name)}</text>"
         f'<text class="summary" x="{cx:.1f}" y="{item.y + 34:.1f}" text-anchor="middle">'
-        f"{escape(shape.summary)}</text></g>"
+        f"{escape(shape.summary)}</text>"
+        + (
+            f'<text class="note" x="{cx:.1f}" y="{item.y + 49:.1f}" text-anchor="middle">'
+            f"{escape(mark.note)}</text>"
+            if mark is not None
+            else ""
+        )
+        + "</g>"
     )
