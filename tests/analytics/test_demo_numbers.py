@@ -11,11 +11,14 @@ from pathlib import Path
 import pytest
 
 from ivrkit._callback import place_callback
+from ivrkit._demo import run_demo
 from ivrkit._loopback import Loopback
+from ivrkit._narrate import NarratedLine
 from ivrkit._starter import write_starter
 from ivrkit.analytics import Analytics, Window
 from ivrkit.simulator import SessionView
 from ivrkit.simulator._calls.transcript import LegChanged, Spoken
+from ivrkit.store import open_store
 from ivrkit.trees import load_tree
 
 pytestmark = pytest.mark.e2e
@@ -70,3 +73,41 @@ def test_the_overview_counts_what_the_transcripts_show(tmp_path: Path) -> None:
     assert overview.containment_rate == counted["contained"] / 5
     assert overview.transfer_rate == counted["transferred"] / 5
     assert overview.abandon_rate == counted["abandoned"] / 5
+
+
+def read_demo_call(lines: list[NarratedLine]) -> str:
+    """What a person counts one of `ivrkit demo`'s calls as, reading what the demo printed."""
+    if not any(line.kind == "spoken" for line in lines):
+        return "failed"  # nobody was spoken to
+    if any(line.kind == "leg" and "bridged" in line.text for line in lines):
+        return "transferred"  # talked to the agent
+    pressed = [line.text.rsplit(" ", 1)[-1] for line in lines if line.kind == "pressed"]
+    if pressed and pressed[-1] == "1":
+        return "contained"  # said the issue is resolved, and the IVR said goodbye
+    return "abandoned"
+
+
+def test_the_demo_shows_what_its_printed_calls_show(tmp_path: Path) -> None:
+    printed: list[list[NarratedLine]] = []
+    start = datetime.now(UTC) - timedelta(minutes=1)
+    db = f"sqlite:///{tmp_path / 'demo.db'}"
+    results = run_demo(lambda title, lines, summary, problems: printed.append(lines), list, db=db)
+    assert len(printed) == len(results) == 3
+    counted = Counter(read_demo_call(lines) for lines in printed)
+    assert counted == Counter(contained=2, transferred=1)
+    store = open_store(db)
+    try:
+        store.catch_up()
+        overview = Analytics(store).overview(
+            Window(start, datetime.now(UTC) + timedelta(minutes=1))
+        )
+    finally:
+        store.close()
+    shown = {
+        "contained": overview.contained,
+        "transferred": overview.transferred,
+        "abandoned": overview.abandoned,
+        "failed": overview.failed,
+    }
+    assert shown == {"abandoned": 0, "failed": 0, **counted}
+    assert overview.containment_rate == 2 / 3 and overview.transfer_rate == 1 / 3
