@@ -84,13 +84,17 @@ def _analytics(section: dict[str, Any]) -> list[str]:
             f"{name}: {store.get('sessions', 0):,} sessions, {store.get('deliveries', 0):,} "
             f"deliveries, {store['hours_done'] // 24} days filled{how}.",
             "",
-            "| query | cold (first run) ms | warm (median) ms | CPU of this process, warm ms |",
-            "| --- | ---: | ---: | ---: |",
+            f"| query | cold ms, median of {section.get('cold_runs', 1)} (min) "
+            f"| warm ms, median of {section.get('runs', 1)} (min) "
+            "| CPU of this process, warm ms | load average |",
+            "| --- | ---: | ---: | ---: | ---: |",
         ]
         for row in database["queries"]:
+            cold = row.get("cold_ms", row.get("first_ms", 0.0))
             lines.append(
-                f"| {row['query']} | {row['first_ms']:,.1f} | {row['median_ms']:,.1f} "
-                f"| {row['median_cpu_ms']:,.1f} |"
+                f"| {row['query']} | {cold:,.1f} ({row.get('cold_min_ms', cold):,.1f}) "
+                f"| {row['median_ms']:,.1f} ({row.get('warm_min_ms', row['median_ms']):,.1f}) "
+                f"| {row['median_cpu_ms']:,.1f} | {row.get('load_average', 0.0):.1f} |"
             )
     return [line for line in lines if line is not None]
 

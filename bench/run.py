@@ -228,6 +228,7 @@ def analytics(children: Children, options: Options) -> dict[str, Any]:
     return section.analytics_bench(
         sessions,
         runs=2 if options.quick else 5,
+        cold_runs=2 if options.quick else section.COLD_RUNS,
         refill=options.refill,
         postgres_url=options.postgres_url,
         mark=target,

@@ -154,3 +154,24 @@ def test_a_call_nobody_answered_never_reached_the_entry() -> None:
 def test_a_session_with_no_known_start_belongs_to_no_window() -> None:
     session = SessionFacts("s", "COMPLETED", "f", None, None, None, T0)
     assert contribution(session, []) is None
+
+
+def test_without_the_walk_a_session_still_counts_its_start_outcome_and_category() -> None:
+    placed = _step(0, None, CALL_PLACED, None, "main")
+    cases = [
+        (_session(), [placed, _step(10, "main", "invalid", "main", "main", digits="9")]),
+        (_session(status="BUSY"), [placed]),  # its version comes from the steps it heard
+        (_session(status=IN_PROGRESS, label="agent"), [placed]),
+    ]
+    for session, steps in cases:
+        for stale in (False, True):
+            full = contribution(session, steps, stale=stale)
+            short = contribution(session, steps, stale=stale, walked=False)
+            assert full is not None and short is not None
+            assert (short.flow, short.version, short.started_at) == (
+                full.flow,
+                full.version,
+                full.started_at,
+            )
+            assert (short.category, short.outcome) == (full.category, full.outcome)
+            assert (dict(short.nodes), short.path) == ({}, None)

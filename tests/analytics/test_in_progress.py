@@ -59,3 +59,22 @@ def test_a_session_whose_summary_never_comes_ends_after_stale_after(store: Store
     assert overview.outcomes == {"agent": 1, "hung-up": 1}
     assert later.in_progress() == 0
     assert later.funnel("simple_ivr", HOUR).nodes["main"].dropped == 1
+
+
+def test_the_steps_of_many_sessions_are_read_in_one_round_trip_on_postgresql(
+    store: Store,
+) -> None:
+    from sqlalchemy import event
+
+    from ivrkit.analytics._folding import steps_of
+
+    calls = Recorder(store, load_tree("simple_ivr"))
+    calls.outbound("kept", ["9"], status=None)
+    ids = [f"absent-{n}" for n in range(1_200)] + ["kept"]
+    sent: list[str] = []
+    with store.reading() as conn:
+        event.listen(conn, "before_cursor_execute", lambda *args: sent.append(args[2]))
+        found = steps_of(conn, ids)
+    assert list(found) == ["kept"] and len(found["kept"]) == 2  # placed, then the key 9
+    # SQLite: an IN list per 500 sessions (no round trip there); PostgreSQL: one array.
+    assert len(sent) == (1 if store.url.startswith("postgresql") else 3)

@@ -127,11 +127,13 @@ def contribution(
     *,
     stale: bool = False,
     declared: Declared | None = None,
+    walked: bool = True,
 ) -> Contribution | None:
     """What a session adds to the counters, from its row and its steps in arrival order; None
     for a session with no known start (it belongs to no time window). ``stale``: a session
     without a summary is counted as ended (:data:`STALE_STATUS`). ``declared``: what the tree
-    versions that answered it say their labels count as."""
+    versions that answered it say their labels count as. ``walked=False``: only its start,
+    outcome and category (what the overview counts), not its nodes and path."""
     steps = placed_first(steps)
     start = session.started_at or (steps[0].at if steps else None)
     if start is None:
@@ -139,16 +141,18 @@ def contribution(
     outcome, category = outcome_of(session, steps, stale=stale, declared=declared)
     if outcome in outcomes.NOT_REACHED:  # busy, not answered, ...: nobody heard the entry
         steps = [step for step in steps if step.route != CALL_PLACED]
-    nodes, visits = walk(steps, start)
-    count_visits(nodes, visits)
     result = Contribution(
         flow=session.flow or (steps[0].flow if steps else ""),
         version=steps[0].version if steps else "",
         started_at=start,
         category=category,
         outcome=outcome or "",
-        nodes=nodes,
     )
+    if not walked:
+        return result
+    nodes, visits = walk(steps, start)
+    count_visits(nodes, visits)
+    result.nodes = nodes
     if outcome is None:
         return result
     count_ending(nodes, visits, category=category, ended_at=session.ended_at)

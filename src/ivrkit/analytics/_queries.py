@@ -90,7 +90,7 @@ class Analytics:
                 )
                 for span, slot, category, outcome, count in conn.execute(query):
                     starts[(span * slot, category, outcome)] += int(count)
-            for item in self._raw(conn, window, plan, filters):
+            for item in self._raw(conn, window, plan, filters, walked=False):
                 starts[(int(item.started_at.timestamp()), item.category, item.outcome)] += 1
         return _overview(window, filters, starts)
 
@@ -166,9 +166,10 @@ class Analytics:
     # -- counters and raw rows -------------------------------------------------------------------
 
     def _raw(
-        self, conn: Connection, window: Window, plan: _Plan, filters: Filters
+        self, conn: Connection, window: Window, plan: _Plan, filters: Filters, walked: bool = True
     ) -> Iterable[Contribution]:
-        """The contributions the counters cannot give, for sessions started in the window."""
+        """The contributions the counters cannot give, for sessions started in the window
+        (``walked=False``: without nodes and path, for the overview)."""
         flow = [_S.flow == filters.flow] if filters.flow is not None else []
         wanted: list[Any] = []
         if filters.needs_raw_rows:
@@ -189,7 +190,7 @@ class Analytics:
         stale_before = self.clock() - self.stale_after
         for session, steps, declared in with_steps(conn, facts):
             stale = session.status == IN_PROGRESS and session.updated_at < stale_before
-            item = contribution(session, steps, stale=stale, declared=declared)
+            item = contribution(session, steps, stale=stale, declared=declared, walked=walked)
             if item is None or item.started_at not in window:
                 continue
             if filters.flow is not None and item.flow != filters.flow:
