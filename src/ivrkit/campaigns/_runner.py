@@ -29,7 +29,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ivrkit._callback import place_callback
+from ivrkit._callback import send_callback
 from ivrkit._clock import Clock, SystemClock
 from ivrkit.campaigns import _model as m
 from ivrkit.campaigns import _policy as policy
@@ -47,6 +47,7 @@ from ivrkit.errors import (
     ValidationFailed,
 )
 from ivrkit.store import IN_PROGRESS
+from ivrkit.store._records import OutboundCall
 from ivrkit.trees import Tree
 
 log = logging.getLogger("ivrkit.campaigns")
@@ -70,6 +71,11 @@ ARITHMETIC = (OverflowError, ValueError, ArithmeticError)
 """What one contact's dates and waits can raise; it ends that contact, never the worker."""
 """Rounds that find nothing to do wait longer and longer, up to this: a worker waiting for a
 busy webhook server's summaries must not take the CPU that server needs."""
+
+
+Sent = tuple[str | None, datetime, OutboundCall | None]
+"""What a sender did with one contact: the session id (None: no call; :data:`RELEASE`: given
+back), when it sent, and the session to note in the store."""
 
 
 @dataclass(frozen=True)
@@ -115,7 +121,7 @@ class Runner:
         self.calls_placed = 0
         self._hold_until: datetime | None = None
         """After a 429: calls whose slot comes before this are given back, not sent."""
-        self._pending: list[tuple[m.ClaimedContact, str, Future[tuple[str | None, datetime]]]] = []
+        self._pending: list[tuple[m.ClaimedContact, str, Future[Sent]]] = []
         self._settled = 0
         """Attempts the last :meth:`settle` placed, found not placed, or ended."""
         self._pool = ThreadPoolExecutor(max_workers=1)
@@ -230,16 +236,18 @@ class Runner:
         return len(started)
 
     def collect(self, campaign: m.Campaign) -> int:
-        """Record what the senders finished; the calls placed."""
+        """Record what the senders finished, each step for all of them at once (the sessions,
+        then the attempts); the calls placed."""
         done = [item for item in self._pending if item[2].done()]
         if not done:
             return 0
         self._pending = [item for item in self._pending if not item[2].done()]
         sessions: list[tuple[str, str, datetime | None]] = []
+        calls: list[OutboundCall] = []
         released: list[str] = []
         for _, request_id, future in done:
             try:
-                session_id, sent = future.result()
+                session_id, sent, call = future.result()
             except ARITHMETIC as exc:
                 self._failed(campaign, request_id, exc)
                 continue
@@ -247,6 +255,10 @@ class Runner:
                 released.append(request_id)
             elif session_id is not None:
                 sessions.append((request_id, session_id, sent))
+            if call is not None:
+                calls.append(call)
+        # Before the attempts are marked placed: a placed attempt finds its session by id.
+        self.campaigns.store.record_outbound_calls(calls)
         # A 429 held the campaign before their turn: they are called later.
         self.attempts.not_placed(
             campaign, released, due=self.clock.now(), note="held by a 429 before its turn"
@@ -257,22 +269,25 @@ class Runner:
 
     def _place_at_slot(
         self, campaign: m.Campaign, contact: m.ClaimedContact, request_id: str
-    ) -> tuple[str | None, datetime]:
+    ) -> Sent:
         self._wait_for(contact.slot)
         sent = self._spaced(campaign.settings.rate)
         if self._hold_until is not None and contact.slot < self._hold_until:
-            return RELEASE, sent
-        return self.place(campaign, contact, request_id), sent
+            return RELEASE, sent, None
+        session_id, call = self.place(campaign, contact, request_id)
+        return session_id, sent, call
 
-    def place(self, campaign: m.Campaign, contact: m.ClaimedContact, request_id: str) -> str | None:
-        """Call one contact whose attempt is recorded; the session id when a call was placed."""
+    def place(
+        self, campaign: m.Campaign, contact: m.ClaimedContact, request_id: str
+    ) -> tuple[str | None, OutboundCall | None]:
+        """Call one contact whose attempt is recorded; the session id when a call was placed,
+        and the session to note in the store (the caller notes many at once)."""
         now = self.clock.now()
         try:
-            response = place_callback(
+            response, call = send_callback(
                 self.client,
                 self.tree,
                 contact.number,
-                store=self.campaigns.store,
                 client_request_id=request_id,
                 variables=contact.variables,
             )
@@ -284,21 +299,21 @@ class Runner:
             self.attempts.not_placed(
                 campaign, [request_id], due=now, note=f"429: held {hold:g}s", hold_seconds=hold
             )
-            return None
+            return None, None
         except (CallflowRejected, ValidationFailed) as exc:
             code = exc.status_code
             outcome = "invalid-number" if code == policy.INVALID_NUMBER else "rejected"
             self._refused(campaign, request_id, "NOT_CREATED", outcome, code, str(exc), now)
-            return None
+            return None, None
         except (AuthenticationError, NotFoundError):
             raise  # the account is wrong: every call would fail the same way
         except ApiError as exc:
             # 5xx or a lost connection: the call may exist. The attempt stays "placing" and is
             # settled by its trace (the summary echoing its clientRequestId) or the grace.
             log.warning("campaign %s: %s; settling the attempt later", self.name, exc)
-            return None
+            return None, None
         if response.session_id:
-            return response.session_id
+            return response.session_id, call
         self._refused(
             campaign,
             request_id,
@@ -308,7 +323,7 @@ class Runner:
             response.status_message,
             now,
         )
-        return None
+        return None, None
 
     def _refused(
         self,
