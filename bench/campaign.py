@@ -92,23 +92,6 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _postgres_cpu() -> float | None:
-    """CPU used so far by the PostgreSQL processes this user can read (None if none)."""
-    total, seen = 0.0, False
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            comm = (entry / "comm").read_text().strip()
-        except OSError:
-            continue
-        if comm.startswith("postgres"):
-            used = cpu_seconds(int(entry.name))
-            if used is not None:
-                total, seen = total + used, True
-    return total if seen else None
-
-
 def numbers(count: int, offset: int) -> list[str]:
     return [f"+659{offset + n:07d}" for n in range(count)]
 
@@ -145,7 +128,7 @@ def run_campaign(
         IVRKIT_API_BASE=sim_url,
         IVRKIT_DB=db_url,
     )
-    server_cpu, workers_cpu, db_cpu = cpu_seconds(server_pid), _children_cpu(), _postgres_cpu()
+    server_cpu, workers_cpu = cpu_seconds(server_pid), _children_cpu()
     began = time.monotonic()
     procs = [
         children.start(
@@ -158,8 +141,6 @@ def run_campaign(
     elapsed = time.monotonic() - began
     workers_cpu = _children_cpu() - workers_cpu
     server_cpu = (cpu_seconds(server_pid) or 0.0) - (server_cpu or 0.0)
-    db_after = _postgres_cpu()
-    db_cpu = db_after - db_cpu if db_after is not None and db_cpu is not None else None
     report = campaigns.report(campaigns.get(name))
     store.close()
     placed = sorted(a.placed_at for row in report for a in row.attempts if a.session_id)
@@ -174,12 +155,10 @@ def run_campaign(
         "calls_placed": len(placed),
         "calls_per_s": round((len(placed) - 1) / span, 1) if span else None,
         "busiest_second": max(per_second.values(), default=0),
-        # CPU per placed call, in milliseconds: the workers together, `ivrkit serve`, PostgreSQL.
+        # CPU per placed call, in milliseconds: the workers together, and `ivrkit serve` (the
+        # PostgreSQL server's is not told: on a shared database it is everyone's).
         "worker_cpu_ms_per_call": round(1000 * workers_cpu / len(placed), 2) if placed else None,
         "server_cpu_ms_per_call": round(1000 * server_cpu / len(placed), 2) if placed else None,
-        "postgres_cpu_ms_per_call": (
-            round(1000 * db_cpu / len(placed), 2) if placed and db_cpu is not None else None
-        ),
         "load_average": [round(x, 2) for x in os.getloadavg()],
         "duplicates": sum(1 for count in calls_by_contact.values() if count > 1),
         "never_attempted": sum(1 for row in report if not row.attempts),
