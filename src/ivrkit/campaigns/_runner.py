@@ -61,6 +61,11 @@ POLL_SECONDS = 0.05
 LONGEST_POLL = 0.25
 MAX_HOLD_SECONDS = 900.0
 """Longest a 429's Retry-After holds the campaign (then it asks again, at half the rate)."""
+CATCH_UP_EVERY = 1.0
+"""Seconds between two rounds that catch the store's projections up with its log before
+settling. The webhook server projects its log (within a second while it is busy, as it chooses
+to answer first): a worker projecting it at every round does that work again, in contention with
+the server and the other workers. Once a second still settles calls with no server projecting."""
 LOOK_EVERY = 1.0
 """Seconds between two looks at what an idle worker waits for."""
 SHORT_WAIT = 5.0
@@ -129,6 +134,8 @@ class Runner:
         self._sent: deque[datetime] = deque()
         self._told: tuple[str, datetime | None] | None = None
         """The last wait told to ``on_wait`` (its kind and time)."""
+        self._caught_up = -CATCH_UP_EVERY
+        """When (``time.monotonic()``) a settling round last caught the projections up."""
 
     def run(
         self,
@@ -358,7 +365,10 @@ class Runner:
         now = self.clock.now()
         current = self.wall.now()
         mine = {request_id for _, request_id, _ in self._pending}
-        rows, open_count = self.attempts.to_settle(campaign, self.worker)
+        catch_up = time.monotonic() - self._caught_up >= CATCH_UP_EVERY
+        if catch_up:
+            self._caught_up = time.monotonic()
+        rows, open_count = self.attempts.to_settle(campaign, self.worker, catch_up=catch_up)
         endings: list[Ending] = []
         found: list[tuple[str, str, datetime | None]] = []
         lost: list[str] = []

@@ -341,6 +341,7 @@ class Store:
     ) -> None:
         """Note a session that ``ivrkit call`` started with Send Callflow, and the first step of
         its path (:data:`~ivrkit.store._records.CALL_PLACED`) when one is given."""
+        self._fresh()  # the session's summary may be in the log, not yet in its table
         self.record_outbound_calls(
             [
                 OutboundCall(
@@ -358,10 +359,12 @@ class Store:
 
     def record_outbound_calls(self, calls: Sequence[OutboundCall]) -> None:
         """:meth:`record_outbound_call` for many sessions, with their variables, in one
-        transaction (a campaign worker notes a round's calls at once)."""
+        transaction (a campaign worker notes a round's calls at once).
+
+        The projections are not caught up first: a summary still only in the log closes its
+        session, and is folded with the step written here, when it is projected."""
         if not calls:
             return
-        self._fresh()  # a session's summary may be in the log, not yet in its table
         counters = self.counters()
         ids = sorted({call.session_id for call in calls})
         with self._transaction(write=True) as conn:
