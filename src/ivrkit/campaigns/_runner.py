@@ -63,9 +63,12 @@ MAX_HOLD_SECONDS = 900.0
 """Longest a 429's Retry-After holds the campaign (then it asks again, at half the rate)."""
 CATCH_UP_EVERY = 1.0
 """Seconds between two rounds that catch the store's projections up with its log before
-settling. The webhook server projects its log (within a second while it is busy, as it chooses
-to answer first): a worker projecting it at every round does that work again, in contention with
-the server and the other workers. Once a second still settles calls with no server projecting."""
+settling, by at most :data:`CATCH_UP_ROWS` rows. The webhook server projects its log (within a
+second while it is busy, as it chooses to answer first): a worker catching up in full at every
+round did that work in the server's stead, in contention with it and with the other workers.
+A little now and then still settles the calls of a log no server projects (one stopped before
+projecting what it wrote)."""
+CATCH_UP_ROWS = 200
 LOOK_EVERY = 1.0
 """Seconds between two looks at what an idle worker waits for."""
 SHORT_WAIT = 5.0
@@ -365,9 +368,9 @@ class Runner:
         now = self.clock.now()
         current = self.wall.now()
         mine = {request_id for _, request_id, _ in self._pending}
-        catch_up = time.monotonic() - self._caught_up >= CATCH_UP_EVERY
-        if catch_up:
-            self._caught_up = time.monotonic()
+        catch_up = 0
+        if time.monotonic() - self._caught_up >= CATCH_UP_EVERY:
+            catch_up, self._caught_up = CATCH_UP_ROWS, time.monotonic()
         rows, open_count = self.attempts.to_settle(campaign, self.worker, catch_up=catch_up)
         endings: list[Ending] = []
         found: list[tuple[str, str, datetime | None]] = []
