@@ -248,10 +248,14 @@ class Runner:
     def collect(self, campaign: m.Campaign) -> int:
         """Record what the senders finished, each step for all of them at once (the sessions,
         then the attempts); the calls placed."""
-        done = [item for item in self._pending if item[2].done()]
+        # One pass: a sender finishing between two would leave both lists, its call unrecorded.
+        done: list[tuple[m.ClaimedContact, str, Future[Sent]]] = []
+        pending: list[tuple[m.ClaimedContact, str, Future[Sent]]] = []
+        for item in self._pending:
+            (done if item[2].done() else pending).append(item)
         if not done:
             return 0
-        self._pending = [item for item in self._pending if not item[2].done()]
+        self._pending = pending
         sessions: list[tuple[str, str, datetime | None]] = []
         calls: list[OutboundCall] = []
         released: list[str] = []
