@@ -1,7 +1,10 @@
-"""One worker's round: what its senders finished is recorded, whenever they finish."""
+"""One worker's round: what its senders finished is recorded, whenever they finish, and the
+webhook server's event log is left for the server to project."""
 
 from __future__ import annotations
 
+import threading
+from collections import Counter
 from concurrent.futures import Future
 
 import pytest
@@ -57,3 +60,31 @@ def test_a_call_whose_sender_finishes_while_the_worker_collects_is_recorded(
     assert set(attempts) == {sent[0][0], sent[1][0]}
     noted = rig.harness.store.session(sent[1][0] or "")
     assert noted is not None and noted.client_request_id == second_id
+
+
+def test_a_worker_leaves_projecting_the_log_to_the_webhook_server(
+    rig: Rig, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A worker that caught the projections up at every call and every round did the server's
+    # projecting, taking the lock its appends wait for, and pushed a loaded server behind (the
+    # platform ends a call whose CALL_ACTION is not answered in time: -2002, outcome "error").
+    if backend != "sqlite":
+        pytest.skip("the worker's reads of the store: one store is enough")
+    listed = [f"+65912{n:05d}" for n in range(40)]
+    for number in listed:
+        rig.phone(number, press=["1"])
+    csv = "number\n" + "\n".join(listed) + "\n"
+    rig.create("many", csv, attempts=1, rate=1000, max_concurrent=40, window="00:00-24:00")
+    store = rig.harness.store
+    looked: Counter[str] = Counter()
+    behind = store.behind
+
+    def counted() -> bool:
+        looked[threading.current_thread().name.split("_")[0]] += 1
+        return behind()
+
+    monkeypatch.setattr(store, "behind", counted)
+    result = rig.runner("many").run(stop_when_idle=True)
+    assert (result.reason, result.calls_placed) == ("done", len(listed))
+    # Once a second while settling, and while idle; never per call from the senders.
+    assert looked["ivrkit-campaign"] == 0 and looked["MainThread"] < len(listed) // 4, looked
