@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -27,7 +28,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 
 from calls import API_KEY, SUBACCOUNT, start_simulator  # noqa: E402
-from procs import HOST, Children, clean_env, free_port, wait_healthy  # noqa: E402
+from procs import HOST, Children, clean_env, cpu_seconds, free_port, wait_healthy  # noqa: E402
 from webhook import SECRET, SERVER_CPUS, ivrkit_command  # noqa: E402
 
 from ivrkit.campaigns import CampaignSettings, CampaignStore, parse_contacts  # noqa: E402
@@ -76,14 +77,19 @@ class Database:
                 conn.execute(f'DROP SCHEMA "{self._schema}" CASCADE')
 
 
-def start_server(children: Children, workdir: Path, db_url: str) -> str:
+def start_server(children: Children, workdir: Path, db_url: str) -> tuple[str, int]:
     port = free_port()
     argv = ["taskset", "-c", SERVER_CPUS, ivrkit_command(), "serve", "--host", HOST]
     argv += ["--port", str(port), "--db", db_url, "--webhook-secret", SECRET]
     proc = children.start("ivrkit-campaign-serve", argv, cwd=workdir, env=clean_env())
     url = f"http://{HOST}:{port}"
     wait_healthy(url + "/healthz", proc, children, "ivrkit-campaign-serve")
-    return url
+    return url, proc.pid
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def numbers(count: int, offset: int) -> list[str]:
@@ -95,6 +101,7 @@ def run_campaign(
     workdir: Path,
     db_url: str,
     sim_url: str,
+    server_pid: int,
     name: str,
     listed: list[str],
     *,
@@ -121,6 +128,7 @@ def run_campaign(
         IVRKIT_API_BASE=sim_url,
         IVRKIT_DB=db_url,
     )
+    server_cpu, workers_cpu = cpu_seconds(server_pid), _children_cpu()
     began = time.monotonic()
     procs = [
         children.start(
@@ -131,6 +139,8 @@ def run_campaign(
     for proc in procs:
         proc.wait(timeout=1800)
     elapsed = time.monotonic() - began
+    workers_cpu = _children_cpu() - workers_cpu
+    server_cpu = (cpu_seconds(server_pid) or 0.0) - (server_cpu or 0.0)
     report = campaigns.report(campaigns.get(name))
     store.close()
     placed = sorted(a.placed_at for row in report for a in row.attempts if a.session_id)
@@ -145,6 +155,11 @@ def run_campaign(
         "calls_placed": len(placed),
         "calls_per_s": round((len(placed) - 1) / span, 1) if span else None,
         "busiest_second": max(per_second.values(), default=0),
+        # CPU per placed call, in milliseconds: the workers together, and `ivrkit serve` (the
+        # PostgreSQL server's is not told: on a shared database it is everyone's).
+        "worker_cpu_ms_per_call": round(1000 * workers_cpu / len(placed), 2) if placed else None,
+        "server_cpu_ms_per_call": round(1000 * server_cpu / len(placed), 2) if placed else None,
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "duplicates": sum(1 for count in calls_by_contact.values() if count > 1),
         "never_attempted": sum(1 for row in report if not row.attempts),
         "outcomes": dict(Counter(row.outcome or row.state for row in report)),
@@ -170,7 +185,7 @@ def campaign_bench(
     database = Database(workdir, postgres_url)
     try:
         sim_url, _ = start_simulator(children, workdir, name="campaign-simulator")
-        server_url = start_server(children, workdir, database.url)
+        server_url, server_pid = start_server(children, workdir, database.url)
         with VoiceClient(API_KEY, SUBACCOUNT, base_url=sim_url) as client:
             for kind in (WebhookType.VCA, WebhookType.VSS):
                 client.create_webhook(
@@ -193,6 +208,7 @@ def campaign_bench(
                 workdir,
                 database.url,
                 sim_url,
+                server_pid,
                 name,
                 listed,
                 workers=workers,

@@ -249,14 +249,20 @@ class Attempts:
             if any(e.slow_down for e in endings if e.client_request_id in closed):
                 self._slow_down(conn, campaign, ended_at + timedelta(seconds=1))
 
-    def to_settle(self, campaign: m.Campaign, worker: str) -> tuple[list[OpenAttempt], int]:
+    def to_settle(
+        self, campaign: m.Campaign, worker: str, *, catch_up: int | None = None
+    ) -> tuple[list[OpenAttempt], int]:
         """The open attempts of this worker and of workers gone (their lease passed) that may be
         settled now, and how many of them are open in all.
 
         Settled now: placed attempts whose session ended or whose summary is overdue, and
         attempts being placed that are not fresh ones of this worker (whose sender records
         them). A placed attempt finds its session by id, one being placed by its
-        clientRequestId."""
+        clientRequestId.
+
+        The projections are caught up with the log first; with ``catch_up``, by at most that
+        many log rows (0: not at all; a running webhook server projects its log within a
+        second)."""
         s = campaign.settings
         current = self.wall.now()
         live = select(W.worker).where(
@@ -314,7 +320,7 @@ class Attempts:
             .select_from(attempts)
             .where(K.campaign_id == campaign.id, A.state.in_([m.PLACING, m.PLACED]), mine)
         )
-        with self.store.reading() as conn:
+        with self.store.reading(catch_up=catch_up) as conn:
             rows = [*conn.execute(by_id).mappings(), *conn.execute(by_request).mappings()]
             open_count = int(conn.execute(count).scalar_one())
         found = [

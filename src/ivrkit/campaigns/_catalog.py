@@ -181,8 +181,11 @@ class CampaignStore:
 
     # -- what the owner reads --------------------------------------------------------------
 
+    # The campaign's row is no projection of the log: reading it needs no catch-up (a worker
+    # reads it every round).
+
     def get(self, name: str) -> m.Campaign:
-        with self.store.reading() as conn:
+        with self.store.reading(catch_up=0) as conn:
             row = conn.execute(select(CAMPAIGNS).where(C.name == name)).mappings().first()
         if row is None:
             raise CampaignError(f"no campaign named {name!r} (ivrkit campaign list shows them)")
@@ -190,7 +193,7 @@ class CampaignStore:
 
     def get_by_id(self, campaign_id: int) -> m.Campaign:
         """The campaign by its id, which stays when its name is given to a new campaign."""
-        with self.store.reading() as conn:
+        with self.store.reading(catch_up=0) as conn:
             row = conn.execute(select(CAMPAIGNS).where(C.id == campaign_id)).mappings().first()
         if row is None:
             raise CampaignError(f"no campaign with id {campaign_id}")

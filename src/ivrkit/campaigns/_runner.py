@@ -29,7 +29,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ivrkit._callback import place_callback
+from ivrkit._callback import send_callback
 from ivrkit._clock import Clock, SystemClock
 from ivrkit.campaigns import _model as m
 from ivrkit.campaigns import _policy as policy
@@ -47,6 +47,7 @@ from ivrkit.errors import (
     ValidationFailed,
 )
 from ivrkit.store import IN_PROGRESS
+from ivrkit.store._records import OutboundCall
 from ivrkit.trees import Tree
 
 log = logging.getLogger("ivrkit.campaigns")
@@ -60,6 +61,14 @@ POLL_SECONDS = 0.05
 LONGEST_POLL = 0.25
 MAX_HOLD_SECONDS = 900.0
 """Longest a 429's Retry-After holds the campaign (then it asks again, at half the rate)."""
+CATCH_UP_EVERY = 1.0
+"""Seconds between two rounds that catch the store's projections up with its log before
+settling, by at most :data:`CATCH_UP_ROWS` rows. The webhook server projects its log (within a
+second while it is busy, as it chooses to answer first): a worker catching up in full at every
+round did that work in the server's stead, in contention with it and with the other workers.
+A little now and then still settles the calls of a log no server projects (one stopped before
+projecting what it wrote)."""
+CATCH_UP_ROWS = 200
 LOOK_EVERY = 1.0
 """Seconds between two looks at what an idle worker waits for."""
 SHORT_WAIT = 5.0
@@ -70,6 +79,11 @@ ARITHMETIC = (OverflowError, ValueError, ArithmeticError)
 """What one contact's dates and waits can raise; it ends that contact, never the worker."""
 """Rounds that find nothing to do wait longer and longer, up to this: a worker waiting for a
 busy webhook server's summaries must not take the CPU that server needs."""
+
+
+Sent = tuple[str | None, datetime, OutboundCall | None]
+"""What a sender did with one contact: the session id (None: no call; :data:`RELEASE`: given
+back), when it sent, and the session to note in the store."""
 
 
 @dataclass(frozen=True)
@@ -115,7 +129,7 @@ class Runner:
         self.calls_placed = 0
         self._hold_until: datetime | None = None
         """After a 429: calls whose slot comes before this are given back, not sent."""
-        self._pending: list[tuple[m.ClaimedContact, str, Future[tuple[str | None, datetime]]]] = []
+        self._pending: list[tuple[m.ClaimedContact, str, Future[Sent]]] = []
         self._settled = 0
         """Attempts the last :meth:`settle` placed, found not placed, or ended."""
         self._pool = ThreadPoolExecutor(max_workers=1)
@@ -123,6 +137,8 @@ class Runner:
         self._sent: deque[datetime] = deque()
         self._told: tuple[str, datetime | None] | None = None
         """The last wait told to ``on_wait`` (its kind and time)."""
+        self._caught_up = -CATCH_UP_EVERY
+        """When (``time.monotonic()``) a settling round last caught the projections up."""
 
     def run(
         self,
@@ -230,16 +246,22 @@ class Runner:
         return len(started)
 
     def collect(self, campaign: m.Campaign) -> int:
-        """Record what the senders finished; the calls placed."""
-        done = [item for item in self._pending if item[2].done()]
+        """Record what the senders finished, each step for all of them at once (the sessions,
+        then the attempts); the calls placed."""
+        # One pass: a sender finishing between two would leave both lists, its call unrecorded.
+        done: list[tuple[m.ClaimedContact, str, Future[Sent]]] = []
+        pending: list[tuple[m.ClaimedContact, str, Future[Sent]]] = []
+        for item in self._pending:
+            (done if item[2].done() else pending).append(item)
         if not done:
             return 0
-        self._pending = [item for item in self._pending if not item[2].done()]
+        self._pending = pending
         sessions: list[tuple[str, str, datetime | None]] = []
+        calls: list[OutboundCall] = []
         released: list[str] = []
         for _, request_id, future in done:
             try:
-                session_id, sent = future.result()
+                session_id, sent, call = future.result()
             except ARITHMETIC as exc:
                 self._failed(campaign, request_id, exc)
                 continue
@@ -247,6 +269,10 @@ class Runner:
                 released.append(request_id)
             elif session_id is not None:
                 sessions.append((request_id, session_id, sent))
+            if call is not None:
+                calls.append(call)
+        # Before the attempts are marked placed: a placed attempt finds its session by id.
+        self.campaigns.store.record_outbound_calls(calls)
         # A 429 held the campaign before their turn: they are called later.
         self.attempts.not_placed(
             campaign, released, due=self.clock.now(), note="held by a 429 before its turn"
@@ -257,22 +283,25 @@ class Runner:
 
     def _place_at_slot(
         self, campaign: m.Campaign, contact: m.ClaimedContact, request_id: str
-    ) -> tuple[str | None, datetime]:
+    ) -> Sent:
         self._wait_for(contact.slot)
         sent = self._spaced(campaign.settings.rate)
         if self._hold_until is not None and contact.slot < self._hold_until:
-            return RELEASE, sent
-        return self.place(campaign, contact, request_id), sent
+            return RELEASE, sent, None
+        session_id, call = self.place(campaign, contact, request_id)
+        return session_id, sent, call
 
-    def place(self, campaign: m.Campaign, contact: m.ClaimedContact, request_id: str) -> str | None:
-        """Call one contact whose attempt is recorded; the session id when a call was placed."""
+    def place(
+        self, campaign: m.Campaign, contact: m.ClaimedContact, request_id: str
+    ) -> tuple[str | None, OutboundCall | None]:
+        """Call one contact whose attempt is recorded; the session id when a call was placed,
+        and the session to note in the store (the caller notes many at once)."""
         now = self.clock.now()
         try:
-            response = place_callback(
+            response, call = send_callback(
                 self.client,
                 self.tree,
                 contact.number,
-                store=self.campaigns.store,
                 client_request_id=request_id,
                 variables=contact.variables,
             )
@@ -284,21 +313,21 @@ class Runner:
             self.attempts.not_placed(
                 campaign, [request_id], due=now, note=f"429: held {hold:g}s", hold_seconds=hold
             )
-            return None
+            return None, None
         except (CallflowRejected, ValidationFailed) as exc:
             code = exc.status_code
             outcome = "invalid-number" if code == policy.INVALID_NUMBER else "rejected"
             self._refused(campaign, request_id, "NOT_CREATED", outcome, code, str(exc), now)
-            return None
+            return None, None
         except (AuthenticationError, NotFoundError):
             raise  # the account is wrong: every call would fail the same way
         except ApiError as exc:
             # 5xx or a lost connection: the call may exist. The attempt stays "placing" and is
             # settled by its trace (the summary echoing its clientRequestId) or the grace.
             log.warning("campaign %s: %s; settling the attempt later", self.name, exc)
-            return None
+            return None, None
         if response.session_id:
-            return response.session_id
+            return response.session_id, call
         self._refused(
             campaign,
             request_id,
@@ -308,7 +337,7 @@ class Runner:
             response.status_message,
             now,
         )
-        return None
+        return None, None
 
     def _refused(
         self,
@@ -343,7 +372,10 @@ class Runner:
         now = self.clock.now()
         current = self.wall.now()
         mine = {request_id for _, request_id, _ in self._pending}
-        rows, open_count = self.attempts.to_settle(campaign, self.worker)
+        catch_up = 0
+        if time.monotonic() - self._caught_up >= CATCH_UP_EVERY:
+            catch_up, self._caught_up = CATCH_UP_ROWS, time.monotonic()
+        rows, open_count = self.attempts.to_settle(campaign, self.worker, catch_up=catch_up)
         endings: list[Ending] = []
         found: list[tuple[str, str, datetime | None]] = []
         lost: list[str] = []

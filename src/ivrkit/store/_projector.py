@@ -264,6 +264,12 @@ class Projector:
         self._run(conn, "close_session", closing)
         return list(first)
 
+    def hold(self, conn: Connection) -> None:
+        """Lock the position until ``conn``'s transaction ends, as a batch of the projector
+        does first: a writer of many session rows that takes it first never deadlocks with
+        the projector (SQLite's write transaction already is exclusive)."""
+        self._locked_position(conn)
+
     def _locked_position(self, conn: Connection) -> int:
         """The position, with its row locked until the transaction ends (one projector at a
         time across processes; SQLite's write transaction already is)."""

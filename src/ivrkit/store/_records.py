@@ -91,6 +91,24 @@ class SessionUpdate:
 
 
 @dataclass(frozen=True, kw_only=True)
+class OutboundCall:
+    """A session started with Send Callflow, to note in the store before its first webhook comes
+    (:meth:`~ivrkit.store.Store.record_outbound_calls`)."""
+
+    session_id: str
+    at: datetime
+    customer: str | None
+    sub_account_id: str | None
+    flow: str | None
+    request_id: str | None
+    client_request_id: str | None = None
+    step: SessionUpdate | None = None
+    """The first step of its path (:data:`CALL_PLACED`)."""
+    variables: Mapping[str, str] = field(default_factory=dict)
+    """The session's variables from the start."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class VcaWrite:
     """One delivery to record, what it tells about its session, and the session variables its
     answer set (stored only when the event was not recorded before)."""

@@ -43,6 +43,7 @@ from ivrkit.store._hooks import Counters, counters_for
 from ivrkit.store._records import (
     IN_PROGRESS,
     Delivery,
+    OutboundCall,
     SessionRecord,
     SessionUpdate,
     SummaryRecord,
@@ -341,42 +342,85 @@ class Store:
         """Note a session that ``ivrkit call`` started with Send Callflow, and the first step of
         its path (:data:`~ivrkit.store._records.CALL_PLACED`) when one is given."""
         self._fresh()  # the session's summary may be in the log, not yet in its table
+        self.record_outbound_calls(
+            [
+                OutboundCall(
+                    session_id=session_id,
+                    at=at,
+                    customer=customer,
+                    sub_account_id=sub_account_id,
+                    flow=flow,
+                    request_id=request_id,
+                    client_request_id=client_request_id,
+                    step=step,
+                )
+            ]
+        )
+
+    def record_outbound_calls(self, calls: Sequence[OutboundCall]) -> None:
+        """:meth:`record_outbound_call` for many sessions, with their variables, in one
+        transaction (a campaign worker notes a round's calls at once).
+
+        The projections are not caught up first: a summary still only in the log closes its
+        session, and is folded with the step written here, when it is projected."""
+        if not calls:
+            return
         counters = self.counters()
+        ids = sorted({call.session_id for call in calls})
         with self._transaction(write=True) as conn:
-            step_row = convert.step_values(step) if step is not None else None
+            # The projector writes session rows in log order, holding its position: taking the
+            # position first means locking many sessions here cannot deadlock with it.
+            self._projector.hold(conn)
             # A call that failed at once may have its summary stored (and folded) before this:
             # take it out of the counters, and fold it again with its first step below. The
-            # session row is locked first (PostgreSQL), so a summary being stored meanwhile is
-            # either committed and seen here, or waits and sees this call's step.
-            conn.execute(
-                self._sql.ensure_session,
-                {"session_id": session_id, "status": IN_PROGRESS, "updated_at": _now()},
+            # session rows are locked first (PostgreSQL), so a summary being stored meanwhile
+            # is either committed and seen here, or waits and sees this call's step.
+            self._batch.run(
+                conn,
+                "ensure_session",
+                [{"session_id": sid, "status": IN_PROGRESS, "updated_at": _now()} for sid in ids],
             )
-            status = conn.execute(
-                select(_S.status).where(_S.session_id == session_id).with_for_update()
-            ).scalar_one()
-            ended = status != IN_PROGRESS
+            ended: list[str] = []
+            for start in range(0, len(ids), IN_CHUNK):
+                chunk = ids[start : start + IN_CHUNK]
+                found = conn.execute(
+                    select(_S.session_id, _S.status)
+                    .where(_S.session_id.in_(chunk))
+                    .order_by(_S.session_id)
+                    .with_for_update()
+                )
+                ended += [sid for sid, status in found if status != IN_PROGRESS]
             if ended:
-                counters.fold(conn, [session_id], -1)
-            if step_row is not None:
-                conn.execute(self._sql.insert_step, step_row)
-            conn.execute(
-                self._sql.upsert_session_from_call,
-                {
-                    "session_id": session_id,
-                    "status": IN_PROGRESS,
-                    "direction": "OUTBOUND",
-                    "customer": customer,
-                    "sub_account_id": sub_account_id,
-                    "flow": flow,
-                    "request_id": request_id,
-                    "client_request_id": client_request_id,
-                    "started_at": at,
-                    "updated_at": _now(),
-                },
+                counters.fold(conn, ended, -1)
+            steps = [convert.step_values(c.step) for c in calls if c.step is not None]
+            self._batch.run(conn, "insert_step", [row for row in steps if row is not None])
+            self._batch.run(
+                conn,
+                "upsert_session_from_call",
+                [
+                    {
+                        "session_id": call.session_id,
+                        "status": IN_PROGRESS,
+                        "direction": "OUTBOUND",
+                        "customer": call.customer,
+                        "sub_account_id": call.sub_account_id,
+                        "flow": call.flow,
+                        "request_id": call.request_id,
+                        "client_request_id": call.client_request_id,
+                        "started_at": call.at,
+                        "updated_at": _now(),
+                    }
+                    for call in calls
+                ],
             )
+            variables = [
+                row
+                for call in calls
+                for row in convert.variable_rows(call.session_id, call.variables)
+            ]
+            self._batch.run(conn, "upsert_variables", variables)
             if ended:
-                counters.fold(conn, [session_id], 1)
+                counters.fold(conn, ended, 1)
 
     def set_variables(self, session_id: str, values: Mapping[str, str]) -> None:
         """Set (insert or replace) variables of a session; others are left as they are."""
