@@ -259,7 +259,13 @@ class Store:
         transaction, in order: one row each (the server's group commit). For each item
         ``(stored delivery, fresh)``; a summary is always fresh (whether it is its session's
         first is for the projection to find). The session tables follow when the projections
-        catch up (:meth:`catch_up`). A StoreError means nothing was stored."""
+        catch up (:meth:`catch_up`), which takes each summary's event as given (it must be what
+        its delivery's body parses to) rather than parse the body again. A StoreError means
+        nothing was stored."""
+        keep = self._projector.parsed.keep
+        for item in items:
+            if isinstance(item, SummaryWrite):
+                keep(item.delivery.body, item.event)
         with self._transaction(write=True) as conn:
             projector.lock_for_append(conn)
             return self._batch.append(conn, items)
