@@ -142,6 +142,8 @@ class Store:
         self._write_lock = lock
         # An in-memory database is one shared connection: readers must queue as well.
         self._read_lock = lock if is_memory(self._url) else nullcontext()
+        self._kept: Connection | None = None
+        self._kept_lock = threading.Lock()
 
     def counters(self) -> Counters:
         """What keeps this store's analytics counters: its own, else the registered ones (raises
@@ -208,6 +210,10 @@ class Store:
     def close(self) -> None:
         """Close every pooled connection; the store cannot be used afterwards."""
         self._closed = True
+        with self._kept_lock:
+            if self._kept is not None:
+                self._kept.close()
+                self._kept = None
         self._engine.dispose()
 
     # -- writes -----------------------------------------------------------------------------
@@ -266,7 +272,7 @@ class Store:
         for item in items:
             if isinstance(item, SummaryWrite):
                 keep(item.delivery.body, item.event)
-        with self._transaction(write=True) as conn:
+        with self._kept_transaction() as conn:
             projector.lock_for_append(conn)
             return self._batch.append(conn, items)
 
@@ -514,13 +520,47 @@ class Store:
                 with conn.begin():
                     yield conn
         except (sa_exc.DBAPIError, sa_exc.TimeoutError) as exc:
-            orig = getattr(exc, "orig", None) or exc
-            reason = " ".join(str(orig).split())
-            action = "write to" if write else "read from"
-            message = f"could not {action} the store at {self.url}: {reason}"
-            if isinstance(exc, sa_exc.DataError | sa_exc.IntegrityError):
-                raise StoreRefused(message) from exc
-            raise StoreError(message) from exc
+            raise self._failed(exc, write=write) from exc
+
+    @contextmanager
+    def _kept_transaction(self) -> Iterator[Connection]:
+        """A write transaction on a connection kept from one call to the next: the group
+        commit writes batch after batch from one thread, and a pool checkout per batch (on
+        PostgreSQL with its ping) cost more than a small batch's statements. A transaction
+        that fails drops the connection, so the next one starts on a fresh one; a caller that
+        finds it in use takes one from the pool."""
+        if not self._kept_lock.acquire(blocking=False):
+            with self._transaction(write=True) as conn:
+                yield conn
+            return
+        try:
+            if self._closed:
+                raise StoreError(f"the store at {self.url} is closed")
+            with self._write_lock:
+                kept = self._kept
+                if kept is None or kept.closed or kept.invalidated:
+                    kept = self._kept = self._engine.connect()
+                    kept.execution_options(**{WRITE: True})
+                try:
+                    with kept.begin():
+                        yield kept
+                except BaseException:
+                    self._kept = None
+                    kept.close()
+                    raise
+        except (sa_exc.DBAPIError, sa_exc.TimeoutError) as exc:
+            raise self._failed(exc, write=True) from exc
+        finally:
+            self._kept_lock.release()
+
+    def _failed(self, exc: BaseException, *, write: bool) -> StoreError:
+        orig = getattr(exc, "orig", None) or exc
+        reason = " ".join(str(orig).split())
+        action = "write to" if write else "read from"
+        message = f"could not {action} the store at {self.url}: {reason}"
+        if isinstance(exc, sa_exc.DataError | sa_exc.IntegrityError):
+            return StoreRefused(message)
+        return StoreError(message)
 
 
 def session_digits(conn: Connection, session_ids: Sequence[str]) -> dict[str, list[str]]:
