@@ -82,10 +82,11 @@ def test_a_batch_keeps_deliveries_that_are_not_events(store: Store) -> None:
     assert [d.outcome for d in store.deliveries()] == ["bad-json", "bad-json"]
 
 
-def test_batches_share_a_kept_connection_until_one_fails(store: Store) -> None:
-    """The group commit's batches skip the pool's checkout (and PostgreSQL's ping) on a
+def test_batches_share_a_kept_connection_until_one_fails(store: Store, backend: str) -> None:
+    """On PostgreSQL the group commit's batches skip the pool's checkout and its ping on a
     connection kept between them; a failed batch drops it, so the next starts on a fresh one,
-    and closing the store closes it."""
+    and closing the store closes it. SQLite keeps none (its connections' page caches would
+    empty each other's)."""
 
     def batch(event_id: str, channel: str = "vca") -> list[VcaWrite | SummaryWrite]:
         event = vca_event(event_id=event_id)
@@ -94,6 +95,9 @@ def test_batches_share_a_kept_connection_until_one_fails(store: Store) -> None:
 
     store.record_batch(batch("e-1"))
     kept = store._kept
+    if backend == "sqlite":
+        assert kept is None
+        return
     assert kept is not None
     store.record_batch(batch("e-2"))
     assert store._kept is kept

@@ -524,12 +524,14 @@ class Store:
 
     @contextmanager
     def _kept_transaction(self) -> Iterator[Connection]:
-        """A write transaction on a connection kept from one call to the next: the group
-        commit writes batch after batch from one thread, and a pool checkout per batch (on
-        PostgreSQL with its ping) cost more than a small batch's statements. A transaction
-        that fails drops the connection, so the next one starts on a fresh one; a caller that
-        finds it in use takes one from the pool."""
-        if not self._kept_lock.acquire(blocking=False):
+        """On PostgreSQL, a write transaction on a connection kept from one call to the next:
+        the group commit writes batch after batch from one thread, and a pool checkout per
+        batch, with its ping, cost more than a small batch's statements. A transaction that
+        fails drops the connection, so the next one starts on a fresh one; a caller that finds
+        it in use takes one from the pool. Not on SQLite: there a connection of its own made
+        the server slower (each SQLite connection has its own page cache, which every commit
+        by the projector's connection, and each of the projector's by this one, would empty)."""
+        if self._dialect != "postgresql" or not self._kept_lock.acquire(blocking=False):
             with self._transaction(write=True) as conn:
                 yield conn
             return
