@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
-from ivrkit.store import Delivery, Store, VcaWrite
+import pytest
+
+from ivrkit.errors import StoreError
+from ivrkit.store import Delivery, Store, SummaryWrite, VcaWrite
 from tests.store.helpers import later, vca_delivery, vca_event, vca_update
 
 
@@ -76,3 +80,39 @@ def test_a_batch_keeps_deliveries_that_are_not_events(store: Store) -> None:
     stored = store.record_vca_batch([VcaWrite(delivery=junk), VcaWrite(delivery=junk)])
     assert [fresh for _, fresh in stored] == [True, True]
     assert [d.outcome for d in store.deliveries()] == ["bad-json", "bad-json"]
+
+
+def test_batches_share_a_kept_connection_until_one_fails(store: Store, backend: str) -> None:
+    """On PostgreSQL the group commit's batches skip the pool's checkout and its ping on a
+    connection kept between them; a failed batch drops it, so the next starts on a fresh one,
+    and closing the store closes it. SQLite keeps none (its connections' page caches would
+    empty each other's)."""
+
+    def batch(event_id: str, channel: str = "vca") -> list[VcaWrite | SummaryWrite]:
+        event = vca_event(event_id=event_id)
+        delivery = replace(vca_delivery(event), channel=channel)
+        return [VcaWrite(delivery=delivery, update=vca_update(event))]
+
+    store.record_batch(batch("e-1"))
+    kept = store._kept
+    if backend == "sqlite":
+        assert kept is None
+        return
+    assert kept is not None
+    store.record_batch(batch("e-2"))
+    assert store._kept is kept
+
+    with pytest.raises(StoreError):
+        store.record_batch(batch("e-3", channel=None))  # type: ignore[arg-type]
+    assert kept.closed and store._kept is None
+
+    store.record_batch(batch("e-4"))
+    again = store._kept
+    assert again is not None and again is not kept
+    assert [d.event_id for d in store.deliveries(vca_event().payload.session_id)] == [
+        "e-1",
+        "e-2",
+        "e-4",
+    ]
+    store.close()
+    assert again.closed

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
-from ivrkit.store import IN_PROGRESS, LegRecord, Store
+from ivrkit.store import IN_PROGRESS, LegRecord, Store, SummaryWrite
+from ivrkit.store import _projector as projector
+from ivrkit.wire import SessionSummaryEvent
 from tests.conftest import load_fixture
 from tests.store.helpers import (
     T0,
@@ -251,3 +254,30 @@ def test_a_summary_with_values_no_column_can_hold_is_stored_with_them_emptied(
     assert summary.payload["subAccountId"] == "acme\ufffd"
     session = store.session(BRIDGE_SESSION)
     assert session is not None and session.status == "COMPLETED"
+
+
+def test_the_projector_takes_a_batch_s_parsed_summary_instead_of_parsing_it_again(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The group commit hands each summary over parsed: the projector does not parse its body
+    a second time (a body it was not given still is, as in a rebuild)."""
+    given = summary_event(BRIDGE)
+    other = summary_event(BRIDGE, sessionId="other-session")
+    with_event = summary_delivery(given)
+    store.record_delivery(summary_delivery(other))  # appended without its event
+    parses: list[str] = []
+    parse = SessionSummaryEvent.model_validate_json
+
+    def counted(data: str | bytes, **kwargs: Any) -> SessionSummaryEvent:
+        parses.append(str(data))
+        return parse(data, **kwargs)
+
+    monkeypatch.setattr(projector.SessionSummaryEvent, "model_validate_json", counted)
+
+    store.record_batch([SummaryWrite(delivery=with_event, event=given)])
+    store.catch_up()
+
+    assert parses == [summary_delivery(other).body]
+    for session_id in (BRIDGE_SESSION, "other-session"):
+        session = store.session(session_id)
+        assert session is not None and session.status == "COMPLETED"

@@ -23,6 +23,7 @@ it reads the next rows, so every row below the highest one it reads has committe
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -115,16 +116,46 @@ def lock_for_append(conn: Connection) -> None:
         )
 
 
+class ParsedSummaries:
+    """Summaries the writer parsed, kept by their body text for the projector, which then does
+    not parse them again: the same text gives the same event, so what is projected is what a
+    rebuild (which parses every body) projects. A body not found here (another process wrote
+    it, or it was stored changed) is parsed. At most ``limit`` are kept, the oldest dropped
+    first; each is taken once. Safe from any thread."""
+
+    def __init__(self, limit: int = 4096) -> None:
+        self._limit = limit
+        self._by_body: OrderedDict[str, SessionSummaryEvent] = OrderedDict()
+
+    def keep(self, body: str, event: SessionSummaryEvent) -> None:
+        """``event`` is what ``body`` parses to."""
+        self._by_body[body] = event
+        if len(self._by_body) > self._limit:
+            try:
+                self._by_body.popitem(last=False)
+            except KeyError:  # another thread took the last one meanwhile
+                pass
+
+    def take(self, body: str) -> SessionSummaryEvent | None:
+        return self._by_body.pop(body, None)
+
+
 class Projector:
     """Projects the log for one store (its statements, and the counters it folds ended sessions
     into: ``counters`` is asked for them before every batch, and raises when there are none)."""
 
     def __init__(
-        self, sql: Statements, writer: BatchWriter, counters: Callable[[], Counters]
+        self,
+        sql: Statements,
+        writer: BatchWriter,
+        counters: Callable[[], Counters],
+        parsed: ParsedSummaries | None = None,
     ) -> None:
         self._sql = sql
         self._run = writer.run
         self._counters = counters
+        self.parsed = parsed if parsed is not None else ParsedSummaries()
+        """Summaries parsed before they were appended (the group commit's)."""
 
     def position(self, conn: Connection) -> int:
         found = conn.execute(select(_P.position).where(_P.name == NAME)).scalar_one_or_none()
@@ -209,7 +240,12 @@ class Projector:
         if not rows:
             return []
         parsed: list[tuple[Any, SessionSummaryEvent]] = []
+        take = self.parsed.take
         for row in rows:
+            known = take(row.body)
+            if known is not None:
+                parsed.append((row, known))
+                continue
             try:
                 parsed.append((row, SessionSummaryEvent.model_validate_json(row.body)))
             except ValidationError:
@@ -343,4 +379,11 @@ def clear(conn: Connection) -> None:
     conn.execute(update(schema.projections).where(_P.name == NAME).values(position=0))
 
 
-__all__ = ["Projector", "clear", "decode_facts", "encode_facts", "lock_for_append"]
+__all__ = [
+    "ParsedSummaries",
+    "Projector",
+    "clear",
+    "decode_facts",
+    "encode_facts",
+    "lock_for_append",
+]

@@ -143,6 +143,8 @@ class Store:
         self._write_lock = lock
         # An in-memory database is one shared connection: readers must queue as well.
         self._read_lock = lock if is_memory(self._url) else nullcontext()
+        self._kept: Connection | None = None
+        self._kept_lock = threading.Lock()
 
     def counters(self) -> Counters:
         """What keeps this store's analytics counters: its own, else the registered ones (raises
@@ -209,6 +211,10 @@ class Store:
     def close(self) -> None:
         """Close every pooled connection; the store cannot be used afterwards."""
         self._closed = True
+        with self._kept_lock:
+            if self._kept is not None:
+                self._kept.close()
+                self._kept = None
         self._engine.dispose()
 
     # -- writes -----------------------------------------------------------------------------
@@ -260,8 +266,14 @@ class Store:
         transaction, in order: one row each (the server's group commit). For each item
         ``(stored delivery, fresh)``; a summary is always fresh (whether it is its session's
         first is for the projection to find). The session tables follow when the projections
-        catch up (:meth:`catch_up`). A StoreError means nothing was stored."""
-        with self._transaction(write=True) as conn:
+        catch up (:meth:`catch_up`), which takes each summary's event as given (it must be what
+        its delivery's body parses to) rather than parse the body again. A StoreError means
+        nothing was stored."""
+        keep = self._projector.parsed.keep
+        for item in items:
+            if isinstance(item, SummaryWrite):
+                keep(item.delivery.body, item.event)
+        with self._kept_transaction() as conn:
             projector.lock_for_append(conn)
             return self._batch.append(conn, items)
 
@@ -552,13 +564,49 @@ class Store:
                 with conn.begin():
                     yield conn
         except (sa_exc.DBAPIError, sa_exc.TimeoutError) as exc:
-            orig = getattr(exc, "orig", None) or exc
-            reason = " ".join(str(orig).split())
-            action = "write to" if write else "read from"
-            message = f"could not {action} the store at {self.url}: {reason}"
-            if isinstance(exc, sa_exc.DataError | sa_exc.IntegrityError):
-                raise StoreRefused(message) from exc
-            raise StoreError(message) from exc
+            raise self._failed(exc, write=write) from exc
+
+    @contextmanager
+    def _kept_transaction(self) -> Iterator[Connection]:
+        """On PostgreSQL, a write transaction on a connection kept from one call to the next:
+        the group commit writes batch after batch from one thread, and a pool checkout per
+        batch, with its ping, cost more than a small batch's statements. A transaction that
+        fails drops the connection, so the next one starts on a fresh one; a caller that finds
+        it in use takes one from the pool. Not on SQLite: there a connection of its own made
+        the server slower (each SQLite connection has its own page cache, which every commit
+        by the projector's connection, and each of the projector's by this one, would empty)."""
+        if self._dialect != "postgresql" or not self._kept_lock.acquire(blocking=False):
+            with self._transaction(write=True) as conn:
+                yield conn
+            return
+        try:
+            if self._closed:
+                raise StoreError(f"the store at {self.url} is closed")
+            with self._write_lock:
+                kept = self._kept
+                if kept is None or kept.closed or kept.invalidated:
+                    kept = self._kept = self._engine.connect()
+                    kept.execution_options(**{WRITE: True})
+                try:
+                    with kept.begin():
+                        yield kept
+                except BaseException:
+                    self._kept = None
+                    kept.close()
+                    raise
+        except (sa_exc.DBAPIError, sa_exc.TimeoutError) as exc:
+            raise self._failed(exc, write=True) from exc
+        finally:
+            self._kept_lock.release()
+
+    def _failed(self, exc: BaseException, *, write: bool) -> StoreError:
+        orig = getattr(exc, "orig", None) or exc
+        reason = " ".join(str(orig).split())
+        action = "write to" if write else "read from"
+        message = f"could not {action} the store at {self.url}: {reason}"
+        if isinstance(exc, sa_exc.DataError | sa_exc.IntegrityError):
+            return StoreRefused(message)
+        return StoreError(message)
 
 
 def session_digits(conn: Connection, session_ids: Sequence[str]) -> dict[str, list[str]]:
