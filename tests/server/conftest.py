@@ -1,15 +1,28 @@
-"""Helpers for the server tests: a client that waits for the writer after each request, of the
-app served in this process (tests/asgi.py) or on a loopback port."""
+"""Helpers for the server tests: a new SQLite store per test, and a client that waits for the
+writer after each request, of the app served in this process (tests/asgi.py) or on a loopback
+port."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
+from ivrkit.store import Store, open_store
 from tests.asgi import InProcessServer, Server, Through
 
 __all__ = ["InProcessServer", "SettledClient"]
+
+
+@pytest.fixture()
+def store(tmp_path: Path) -> Iterator[Store]:
+    """A new SQLite store in the test's folder, closed after the test."""
+    opened = open_store(f"sqlite:///{tmp_path / 'ivrkit.db'}")
+    yield opened
+    opened.close()
 
 
 class SettledClient(httpx.Client):

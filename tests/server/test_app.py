@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from ivrkit.server import create_app
-from ivrkit.store import Store, open_store
+from ivrkit.store import Store
 from ivrkit.trees import load_tree
 from tests.server.test_webhooks import vca_event
-
-
-@pytest.fixture()
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(f"sqlite:///{tmp_path / 'ivrkit.db'}")
-    yield opened
-    opened.close()
 
 
 def post_all(app: Any, requests: list[tuple[str, str, Any]]) -> list[httpx.Response]:

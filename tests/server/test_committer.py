@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,16 +17,9 @@ import pytest
 from ivrkit.errors import StoreError, StoreRefused
 from ivrkit.server._committer import Committer, NotKept
 from ivrkit.server._spool import Spool
-from ivrkit.store import Delivery, SessionUpdate, Store, VcaWrite, open_store
+from ivrkit.store import Delivery, SessionUpdate, Store, VcaWrite
 from ivrkit.wire import SessionSummaryEvent
 from tests.conftest import load_fixture
-
-
-@pytest.fixture()
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(f"sqlite:///{tmp_path / 'w.db'}")
-    yield opened
-    opened.close()
 
 
 def event(n: int, session: str = "s-1") -> VcaWrite:

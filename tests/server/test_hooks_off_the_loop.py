@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ from starlette.routing import Route
 
 from ivrkit._serving import BackgroundServer
 from ivrkit.server import create_app
-from ivrkit.store import Store, open_store
+from ivrkit.store import Store
 from ivrkit.trees import parse_tree
 from tests.conftest import load_fixture
 
@@ -43,13 +42,6 @@ nodes:
   missing:
     say: Not found.
 """
-
-
-@pytest.fixture()
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(f"sqlite:///{tmp_path / 'ivrkit.db'}")
-    yield opened
-    opened.close()
 
 
 def event(event_id: str) -> dict[str, Any]:

@@ -30,13 +30,6 @@ PARSERS = ["h11", "httptools"]
 SUMMARY = "vss_ivr_scenario1_bridge_completed.json"
 
 
-@pytest.fixture()
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(f"sqlite:///{tmp_path / 'ivrkit.db'}")
-    yield opened
-    opened.close()
-
-
 def vca(event_id: str = "e-1", session_id: str = "s-1") -> dict[str, Any]:
     event = copy.deepcopy(load_fixture("vca_dtmf_eventdata.json"))
     event["payload"].pop("clientActionId")

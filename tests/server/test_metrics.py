@@ -24,19 +24,12 @@ from ivrkit.server._metrics import (
     forget_worker,
     prepare_metrics_dir,
 )
-from ivrkit.store import Store, open_store
+from ivrkit.store import Store
 from ivrkit.trees import load_tree
 from tests.server.observing import call_action, samples, summary, value
 
 WORKER = Path(__file__).with_name("metrics_worker.py")
 ANSWERED = {"channel": "vca", "event_type": "CALL_ACTION", "outcome": "answered", "status": "200"}
-
-
-@pytest.fixture()
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(f"sqlite:///{tmp_path / 'ivrkit.db'}")
-    yield opened
-    opened.close()
 
 
 @pytest.fixture()

@@ -4,21 +4,10 @@ once the lag is used up, or the server is quiet, it catches up."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from ivrkit.server._projecting import Projecting
-from ivrkit.store import Store, open_store
+from ivrkit.store import Store
 from tests.server.test_committer import event
-
-
-@pytest.fixture()
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(f"sqlite:///{tmp_path / 'p.db'}")
-    yield opened
-    opened.close()
 
 
 def caught_up(store: Store) -> bool:

@@ -13,15 +13,8 @@ import pytest
 from ivrkit._serving import BackgroundServer
 from ivrkit.server import _readiness as readiness
 from ivrkit.server import create_app
-from ivrkit.store import Store, open_store
+from ivrkit.store import Store
 from ivrkit.trees import load_tree
-
-
-@pytest.fixture()
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(f"sqlite:///{tmp_path / 'ivrkit.db'}")
-    yield opened
-    opened.close()
 
 
 @pytest.fixture()

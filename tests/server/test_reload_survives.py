@@ -10,7 +10,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ import pytest
 from ivrkit.server import _app as server_app
 from ivrkit.server import create_app
 from ivrkit.server._treeset import TreeSet
-from ivrkit.store import Store, open_store
+from ivrkit.store import Store
 from ivrkit.trees import Tree, load_tree
 from tests.asgi import InProcessServer
 from tests.calendar_trees import open_or_closed, support_calendar
@@ -40,13 +40,6 @@ END:VCALENDAR
 """
 EVERY_SECOND_ICS = GOOD_ICS.replace("SUMMARY:Christmas", "SUMMARY:Christmas\nRRULE:FREQ=SECONDLY")
 """The issue's calendar that expanded without end: the loader now refuses it with a reason."""
-
-
-@pytest.fixture()
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(f"sqlite:///{tmp_path / 'ivrkit.db'}")
-    yield opened
-    opened.close()
 
 
 @pytest.fixture()

@@ -18,7 +18,7 @@ from ivrkit._serving import BackgroundServer
 from ivrkit.errors import StoreError, TreeError
 from ivrkit.server import create_app
 from ivrkit.server._treeset import TreeSet
-from ivrkit.store import Store, open_store
+from ivrkit.store import Store
 from ivrkit.trees import Position, load_tree, parse_tree
 from tests.conftest import load_fixture
 from tests.server.conftest import InProcessServer, SettledClient
@@ -38,13 +38,6 @@ nodes:
   thanks:
     say: Thank you, member {member:digits}.
 """
-
-
-@pytest.fixture()
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(f"sqlite:///{tmp_path / 'ivrkit.db'}")
-    yield opened
-    opened.close()
 
 
 @pytest.fixture()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import copy
 import os
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -43,13 +42,6 @@ def vca(digits: str | None, *, event_id: str, session: str, action_id: str | Non
 
 def first_action(answer: dict[str, Any]) -> str:
     return str(answer["callflow"][0]["action"])
-
-
-@pytest.fixture()
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(f"sqlite:///{tmp_path / 'ivrkit.db'}")
-    yield opened
-    opened.close()
 
 
 @pytest.fixture()

@@ -13,20 +13,13 @@ import pytest
 
 from ivrkit._serving import BackgroundServer
 from ivrkit.server import create_app
-from ivrkit.store import Store, open_store
+from ivrkit.store import Store
 from ivrkit.trees import load_tree
 from tests.conftest import load_fixture
 from tests.server.conftest import InProcessServer, SettledClient
 
 SECRET = "s3cret-header-value"
 CUSTOMER = "+6512345678"
-
-
-@pytest.fixture()
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(f"sqlite:///{tmp_path / 'ivrkit.db'}")
-    yield opened
-    opened.close()
 
 
 @pytest.fixture()
