@@ -1,5 +1,5 @@
-"""The tree that tests of calendars share: a line open in a calendar's hours and closed outside
-them (``calendars: [support.yaml]``, a branch on ``support``), and that calendar's file."""
+"""The trees that tests of calendars share (a line open in a calendar's hours and closed outside
+them, with or without a menu inside them) and the ``support`` calendar's file."""
 
 from __future__ import annotations
 
@@ -30,3 +30,24 @@ def support_calendar(
 ) -> str:
     """The ``support`` calendar's YAML: ``hours`` in ``timezone``, and ``extra`` lines."""
     return f"name: support\ntimezone: {timezone}\nhours: {{{hours}}}\n{extra}"
+
+
+def menu_in_hours(
+    *, calendars: str = "support.yaml", branch: str = "open", greet: bool = False
+) -> str:
+    """A tree whose node ``branch`` leads to a one-key menu inside the ``support`` calendar's
+    hours and to ``closed`` outside them (the menu's key 1 and a wrong key close too); with
+    ``greet``, a ``greet`` node says hello first. ``calendars``: the calendars entry."""
+    start = (
+        f"entry: greet\nnodes:\n  greet:\n    say: {{text: Hello., next: {branch}}}\n"
+        if greet
+        else f"entry: {branch}\nnodes:\n"
+    )
+    return (
+        f"name: t\ncalendars: [{calendars}]\n{start}"
+        f"  {branch}:\n    branch:\n      cases:\n"
+        "        - {if: {calendar: support}, to: menu}\n      else: closed\n"
+        "  menu:\n    menu:\n      prompt: Press 1 to leave.\n      capture: {max_digits: 1}\n"
+        '      routes: {"1": closed}\n      on_invalid: closed\n'
+        "  closed:\n    hangup: {say: We are closed.}\n"
+    )

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from ivrkit.calendars import load_calendar
 from ivrkit.calendars._ical import MAX_EVENTS, MAX_ICS_BYTES, parse_ics
 from ivrkit.errors import CalendarError
+from tests.calendar_trees import menu_in_hours
 from tests.cli.run import ivrkit
 
 
@@ -90,25 +91,7 @@ def test_too_many_events_are_refused_before_they_are_read() -> None:
         parse_ics(ics(*["DTSTART;VALUE=DATE:20260101"] * (MAX_EVENTS + 1)))
 
 
-TREE = """\
-name: t
-calendars: [support.yaml]
-entry: open
-nodes:
-  open:
-    branch:
-      cases:
-        - {if: {calendar: support}, to: menu}
-      else: closed
-  menu:
-    menu:
-      prompt: Press 1 to leave.
-      capture: {max_digits: 1}
-      routes: {"1": closed}
-      on_invalid: closed
-  closed:
-    hangup: {say: We are closed.}
-"""
+TREE = menu_in_hours()
 
 
 @pytest.mark.parametrize(

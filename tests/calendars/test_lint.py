@@ -8,6 +8,7 @@ from pathlib import Path
 from ivrkit.calendars import parse_calendar
 from ivrkit.calendars._lint import lint_calendar
 from ivrkit.trees._lint import lint_text
+from tests.calendar_trees import menu_in_hours
 
 CLEAN = """\
 name: support
@@ -17,25 +18,7 @@ hours: {mon-fri: "09:00-17:00", sat: "10:00-12:00"}
 holidays: [2026-12-25]
 overrides: {2026-12-24: "09:00-13:00"}
 """
-TREE = """\
-name: t
-calendars: [calendars]
-entry: open
-nodes:
-  open:
-    branch:
-      cases:
-        - {if: {calendar: support}, to: menu}
-      else: closed
-  menu:
-    menu:
-      prompt: Press 1 to leave.
-      capture: {max_digits: 1}
-      routes: {"1": closed}
-      on_invalid: closed
-  closed:
-    hangup: {say: We are closed.}
-"""
+TREE = menu_in_hours(calendars="calendars")
 
 
 def findings(text: str) -> list[tuple[str, str]]:

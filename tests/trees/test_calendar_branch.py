@@ -13,6 +13,7 @@ from ivrkit import wire
 from ivrkit.calendars import ALL_CALENDARS, Switch, parse_calendar
 from ivrkit.errors import CalendarError, TreeError
 from ivrkit.trees import RouteKind, Tree, TreeSpec, load_tree
+from tests.calendar_trees import menu_in_hours
 
 CALENDAR = """\
 name: support
@@ -20,27 +21,7 @@ timezone: America/New_York
 hours: {mon-fri: "09:00-17:00"}
 holidays: [2026-12-25]
 """
-TREE = """\
-name: t
-calendars: [calendars/support.yaml]
-entry: greet
-nodes:
-  greet:
-    say: {text: Hello., next: hours}
-  hours:
-    branch:
-      cases:
-        - {if: {calendar: support}, to: menu}
-      else: closed
-  menu:
-    menu:
-      prompt: Press 1 to leave.
-      capture: {max_digits: 1}
-      routes: {"1": closed}
-      on_invalid: closed
-  closed:
-    hangup: {say: We are closed.}
-"""
+TREE = menu_in_hours(calendars="calendars/support.yaml", branch="hours", greet=True)
 OPEN_MOMENT = datetime(2026, 12, 23, 15, 0, tzinfo=UTC)  # Wednesday 10:00 in New York
 HOLIDAY = datetime(2026, 12, 25, 15, 0, tzinfo=UTC)
 
