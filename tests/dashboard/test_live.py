@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 import httpx
@@ -119,16 +119,23 @@ def _open(client: httpx.Client, stack: Any) -> httpx.Response:
     return stack.enter_context(client.stream("GET", "/dashboard/events"))
 
 
-@pytest.mark.e2e
-def test_live_streams_are_capped_per_process(store: Store) -> None:
-    settings = DashboardSettings(poll_interval=0.2, stream_lifetime=60, max_streams=3)
+@contextmanager
+def _streaming(store: Store, *, max_streams: int) -> Iterator[tuple[Any, httpx.Client, ExitStack]]:
+    """The dashboard on a loopback port (a tick every 0.2 s): its live feed, a client, and a
+    stack that closes the streams the test opens."""
+    settings = DashboardSettings(poll_interval=0.2, stream_lifetime=60, max_streams=max_streams)
     app = standalone_app(store, settings)
-    feed = app.state.dashboard_feed
     with (
         BackgroundServer(app) as server,
         httpx.Client(base_url=server.url, timeout=20) as client,
         ExitStack() as stack,
     ):
+        yield app.state.dashboard_feed, client, stack
+
+
+@pytest.mark.e2e
+def test_live_streams_are_capped_per_process(store: Store) -> None:
+    with _streaming(store, max_streams=3) as (feed, client, stack):
         streams = [_open(client, stack) for _ in range(3)]
         assert [s.status_code for s in streams] == [200, 200, 200]
         refused = client.get("/dashboard/events")
@@ -146,14 +153,7 @@ def test_live_streams_are_capped_per_process(store: Store) -> None:
 
 @pytest.mark.e2e
 def test_open_streams_share_one_query_per_tick(store: Store) -> None:
-    settings = DashboardSettings(poll_interval=0.2, stream_lifetime=60, max_streams=50)
-    app = standalone_app(store, settings)
-    feed = app.state.dashboard_feed
-    with (
-        BackgroundServer(app) as server,
-        httpx.Client(base_url=server.url, timeout=20) as client,
-        ExitStack() as stack,
-    ):
+    with _streaming(store, max_streams=50) as (feed, client, stack):
         streams = [_open(client, stack) for _ in range(30)]
         lines = streams[0].iter_lines()
         ticks = 0
