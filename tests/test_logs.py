@@ -18,7 +18,14 @@ from typing import Any
 import httpx
 import pytest
 
-from ivrkit._logs import DELIVERIES, JsonFormatter, log_config
+from ivrkit._logs import (
+    DELIVERIES,
+    FLUSH_EVERY,
+    BatchingStreamHandler,
+    JsonFormatter,
+    TextFormatter,
+    log_config,
+)
 from ivrkit._serving import BackgroundServer, free_port
 from ivrkit.server import create_app
 from ivrkit.trees import parse_tree
@@ -58,6 +65,101 @@ def test_the_configuration_sends_uvicorn_through_the_same_formatter() -> None:
     assert config["formatters"]["ivrkit"] == {"()": "ivrkit._logs.JsonFormatter"}
     assert config["root"] == {"handlers": ["ivrkit"], "level": "INFO"}
     assert config["loggers"]["uvicorn.access"] == {"handlers": [], "propagate": True}
+
+
+def test_the_text_lines_show_the_time_as_logging_does() -> None:
+    ours, standard = (
+        TextFormatter(),
+        logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"),
+    )
+    for created in (1_700_000_000.001, 1_700_000_000.999, 1_700_000_001.5, 1_700_000_000.25):
+        record = _record("spool replayed")
+        record.created, record.msecs = created, (created % 1) * 1000
+        assert ours.format(record) == standard.format(record)
+
+
+class _Writes(io.StringIO):
+    """A stream that counts its writes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def write(self, text: str) -> int:
+        self.writes += 1
+        return super().write(text)
+
+
+def _batching(stream: io.StringIO) -> tuple[logging.Logger, BatchingStreamHandler]:
+    handler = BatchingStreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    logger = logging.getLogger(f"ivrkit.test.batching.{id(handler)}")
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    return logger, handler
+
+
+def test_info_lines_go_out_together_within_the_flush_interval() -> None:
+    stream = _Writes()
+    logger, handler = _batching(stream)
+    try:
+        for number in range(50):
+            logger.info("delivery %d", number)
+        assert stream.getvalue() == ""  # held: no system call per line
+        deadline = time.monotonic() + 20 * FLUSH_EVERY
+        while stream.getvalue().count("\n") < 50 and time.monotonic() < deadline:
+            time.sleep(FLUSH_EVERY / 4)
+        assert stream.getvalue().splitlines() == [f"INFO delivery {n}" for n in range(50)]
+        assert stream.writes == 1  # nothing else was logged: one write for the fifty lines
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+
+
+def test_a_warning_goes_out_at_once_after_the_lines_before_it() -> None:
+    stream = _Writes()
+    logger, handler = _batching(stream)
+    try:
+        logger.info("first")
+        logger.info("second")
+        logger.warning("the store is failing")
+        assert stream.getvalue().splitlines() == [
+            "INFO first",
+            "INFO second",
+            "WARNING the store is failing",
+        ]
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+
+
+def test_closing_the_handler_writes_what_waits() -> None:
+    stream = _Writes()
+    logger, handler = _batching(stream)
+    logger.info("last delivery")
+    logger.removeHandler(handler)
+    handler.close()  # as logging.shutdown does at exit
+    assert stream.getvalue() == "INFO last delivery\n"
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX only")
+def test_a_forked_child_flushes_its_own_lines(tmp_path: Path) -> None:
+    path = tmp_path / "lines.txt"
+    with path.open("w") as stream:
+        logger, handler = _batching(stream)  # type: ignore[arg-type]
+        try:
+            logger.info("parent line")  # the parent's flusher thread starts here
+            pid = os.fork()
+            if pid == 0:  # the child: log, give its flusher time, leave without flushing
+                logger.info("child line")
+                time.sleep(5 * FLUSH_EVERY)
+                os._exit(0)
+            os.waitpid(pid, 0)
+        finally:
+            logger.removeHandler(handler)
+            handler.close()
+    assert "INFO child line" in path.read_text().splitlines()
 
 
 @pytest.fixture()

@@ -6,6 +6,9 @@ from __future__ import annotations
 import json
 import logging
 import logging.config
+import os
+import threading
+import weakref
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -50,6 +53,21 @@ class MaskNumbers(logging.Filter):
         return True
 
 
+class TextFormatter(logging.Formatter):
+    """``TEXT_FORMAT``, with the time text made once a second rather than once a line."""
+
+    def __init__(self, fmt: str = TEXT_FORMAT) -> None:
+        super().__init__(fmt)
+        self._second = -1
+        self._time = ""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802 - logging's name
+        second = int(record.created)
+        if second != self._second:
+            self._second, self._time = second, super().formatTime(record, "%Y-%m-%d %H:%M:%S")
+        return f"{self._time},{int(record.msecs):03d}"
+
+
 class JsonFormatter(logging.Formatter):
     """``{"time", "level", "logger", "message"}``, the delivery's ids while one is handled, and
     ``exception`` with the traceback when there is one."""
@@ -78,6 +96,97 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
+FLUSH_EVERY = 0.2
+"""Most seconds a line below WARNING waits in :class:`BatchingStreamHandler` before it is
+written."""
+MOST_PENDING = 512
+"""Lines a :class:`BatchingStreamHandler` holds at most before it writes them."""
+
+
+class BatchingStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A stream handler that writes lines in batches: a line below WARNING waits at most
+    :data:`FLUSH_EVERY` seconds (or until :data:`MOST_PENDING` lines wait) and goes out with the
+    others in one write; a WARNING or worse goes out at once, after the lines before it.
+
+    A busy server logs a line per delivery. Written one by one, each line was a system call on
+    the event loop's thread, which hands the interpreter lock to the commit thread for every
+    line: measured at 40–80 µs of CPU a delivery, a fifth of the server's work. Batched, a line
+    costs its formatting. Lines still waiting when the process is killed (``kill -9``) are lost;
+    an orderly exit writes them (:func:`logging.shutdown` flushes every handler)."""
+
+    def __init__(self, stream: Any = None) -> None:
+        super().__init__(stream)
+        self._pending: list[str] = []
+        self._wake = threading.Event()
+        self._closed = False
+        self._flusher: threading.Thread | None = None
+        _BATCHING.add(self)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record) + self.terminator
+        except Exception:  # noqa: BLE001 - logging's own rule: a bad record never raises
+            self.handleError(record)
+            return
+        self._pending.append(line)  # under the handler's lock (Handler.handle)
+        if record.levelno >= logging.WARNING or len(self._pending) >= MOST_PENDING:
+            self._write_pending()
+        elif self._flusher is None:
+            self._start_flusher()
+
+    def flush(self) -> None:
+        self.acquire()
+        try:
+            self._write_pending()
+        finally:
+            self.release()
+
+    def close(self) -> None:
+        self._closed = True
+        self._wake.set()
+        try:
+            self.flush()
+        finally:
+            super().close()
+
+    def _write_pending(self) -> None:
+        """Write what waits, in one write (the caller holds the handler's lock)."""
+        if self._pending:
+            text, self._pending = "".join(self._pending), []
+            try:
+                self.stream.write(text)
+            except (OSError, ValueError):  # the stream is gone (closed pipe, closed file)
+                return
+        if self.stream and hasattr(self.stream, "flush"):
+            try:
+                self.stream.flush()
+            except (OSError, ValueError):
+                pass
+
+    def _start_flusher(self) -> None:
+        self._flusher = threading.Thread(target=self._flush_now_and_then, daemon=True)
+        self._flusher.name = "ivrkit-log-flusher"
+        self._flusher.start()
+
+    def _flush_now_and_then(self) -> None:
+        while not self._closed:
+            self._wake.wait(FLUSH_EVERY)
+            if self._pending:
+                self.flush()
+
+
+_BATCHING: weakref.WeakSet[BatchingStreamHandler] = weakref.WeakSet()
+
+
+def _after_fork() -> None:
+    """A forked child has none of its parent's threads: its handlers start flushers anew."""
+    for handler in list(_BATCHING):
+        handler._flusher = None  # noqa: SLF001 - the module's own handlers
+
+
+os.register_at_fork(after_in_child=_after_fork)
+
+
 def log_config(
     log_format: LogFormat, level: str = "WARNING", *, deliveries: bool = False
 ) -> dict[str, Any]:
@@ -85,9 +194,9 @@ def log_config(
     to standard error in ``log_format``; with ``deliveries``, one line per webhook delivery as
     well (:data:`DELIVERIES` at INFO, whatever ``level``). Also usable as uvicorn's
     ``log_config``, which applies it in each worker process."""
-    formatter: dict[str, Any] = (
-        {"()": f"{__name__}.JsonFormatter"} if log_format == "json" else {"format": TEXT_FORMAT}
-    )
+    formatter: dict[str, Any] = {
+        "()": f"{__name__}.JsonFormatter" if log_format == "json" else f"{__name__}.TextFormatter"
+    }
     return {
         "version": 1,
         "disable_existing_loggers": False,
@@ -95,7 +204,7 @@ def log_config(
         "filters": {"numbers": {"()": f"{__name__}.MaskNumbers"}},
         "handlers": {
             "ivrkit": {
-                "class": "logging.StreamHandler",
+                "class": f"{__name__}.BatchingStreamHandler",
                 "formatter": "ivrkit",
                 "filters": ["numbers"],
                 "stream": "ext://sys.stderr",

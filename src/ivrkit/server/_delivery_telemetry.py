@@ -115,18 +115,30 @@ class DeliveryObserver:
 
 def _log_delivery(seen: Seen, outcome: str, status: int, seconds: float) -> None:
     """The delivery's line: channel, event type, session, eventId, outcome, status, latency
-    (the JSON form has each as a field; the ids come from the delivery being handled)."""
+    (the JSON form has each as a field; the ids come from the delivery being handled).
+
+    The record is made and handed to the logger's handlers directly: ``Logger.info`` would
+    look up the calling line in the stack first, a third of the line's cost, for a place that
+    is always this one."""
     milliseconds = round(seconds * 1000, 2)
-    deliveries_log.info(
+    record = deliveries_log.makeRecord(
+        DELIVERIES,
+        logging.INFO,
+        __file__,
+        0,
         "%s %s session=%s event=%s %s %d %.1f ms",
-        seen.channel,
-        seen.event_type or "-",
-        seen.session_id or "-",
-        seen.event_id or "-",
-        outcome,
-        status,
-        milliseconds,
-        extra={
+        (
+            seen.channel,
+            seen.event_type or "-",
+            seen.session_id or "-",
+            seen.event_id or "-",
+            outcome,
+            status,
+            milliseconds,
+        ),
+        None,
+        "_log_delivery",
+        {
             "delivery": {
                 "channel": seen.channel,
                 "eventType": seen.event_type,
@@ -136,3 +148,4 @@ def _log_delivery(seen: Seen, outcome: str, status: int, seconds: float) -> None
             }
         },
     )
+    deliveries_log.handle(record)
