@@ -1,12 +1,15 @@
 """Writing many deliveries in one transaction (the server's group commit).
 
-One query finds which events are already stored, then one executemany of a statement compiled
-once (:mod:`ivrkit.store._prepared`) appends a row per delivery — CALL_ACTIONs and summaries
-alike, in the order they came — and another keeps the session variables answers set: a batch of
-a hundred deliveries costs three statements, whatever their mix. A concurrent
-writer in another process (another replica) can still win a race for an event; the unique index
-then fails the whole batch, and the caller falls back to :meth:`Store.record_vca` one delivery
-at a time, which waits for the twin's commit and returns its answer.
+One executemany of a statement compiled once (:mod:`ivrkit.store._prepared`) appends a row per
+delivery — CALL_ACTIONs and summaries alike, in the order they came — and another keeps the
+session variables answers set: a batch of a hundred deliveries costs two statements, whatever
+their mix. An event stored before (answered by another replica, or before a restart) is rare:
+the batch is first appended without looking (``look=False``), the unique index on answered
+events refuses it when one is, and the store appends it again after one query that finds which
+events are already stored (``look=True``). A concurrent writer in another process can still win
+a race for an event between that query and the append; the unique index then fails the whole
+batch, and the caller falls back to :meth:`Store.record_vca` one delivery at a time, which
+waits for the twin's commit and returns its answer.
 """
 
 from __future__ import annotations
@@ -39,10 +42,10 @@ class BatchWriter:
         self._prepared: dict[str, Prepared] = {}
 
     def append(
-        self, conn: Connection, items: Sequence[VcaWrite | SummaryWrite]
+        self, conn: Connection, items: Sequence[VcaWrite | SummaryWrite], *, look: bool = True
     ) -> list[tuple[Delivery, bool]]:
         """:func:`append` with this store's statements."""
-        return append(conn, self, items)
+        return append(conn, self, items, look=look)
 
     def run(self, conn: Connection, name: str, rows: list[dict[str, Any]]) -> None:
         """Run the statement ``name`` of :class:`Statements` once per row, in order."""
@@ -65,17 +68,25 @@ def summary_values(delivery: Delivery) -> dict[str, Any]:
 
 
 def append(
-    conn: Connection, writer: BatchWriter, items: Sequence[VcaWrite | SummaryWrite]
+    conn: Connection,
+    writer: BatchWriter,
+    items: Sequence[VcaWrite | SummaryWrite],
+    *,
+    look: bool = True,
 ) -> list[tuple[Delivery, bool]]:
     """Append every delivery whose event is not stored yet (CALL_ACTIONs with their session
     update and variables, summaries as they are), in order. For each item: ``(stored delivery,
     True)`` when it was stored now, or ``(the event's first delivery, False)`` when that
     CALL_ACTION was already answered (its answer is the one to replay). A summary is always
-    fresh: whether it is its session's first is for the projection to find."""
+    fresh: whether it is its session's first is for the projection to find.
+
+    Without ``look``, no query looks for events stored before this batch (events repeated
+    within it are still found): when one is, the unique index refuses the batch (an integrity
+    error), and the caller appends it again with ``look``."""
     event_ids = [
         item.delivery.event_id
         for item in items
-        if isinstance(item, VcaWrite) and item.delivery.event_id is not None
+        if look and isinstance(item, VcaWrite) and item.delivery.event_id is not None
     ]
     first: dict[str, Delivery] = _stored_events(conn, event_ids) if event_ids else {}
     results: list[tuple[Delivery, bool]] = []

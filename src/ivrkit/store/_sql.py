@@ -273,9 +273,17 @@ class Store:
         for item in items:
             if isinstance(item, SummaryWrite):
                 keep(item.delivery.body, item.event)
+        try:
+            with self._kept_transaction() as conn:
+                projector.lock_for_append(conn)
+                return self._batch.append(conn, items, look=False)
+        except StoreRefused:
+            # An event of the batch was stored before (another replica answered it, or this
+            # server before a restart): append again, looking for what is stored first.
+            pass
         with self._kept_transaction() as conn:
             projector.lock_for_append(conn)
-            return self._batch.append(conn, items)
+            return self._batch.append(conn, items, look=True)
 
     def record_summary(self, delivery: Delivery, event: SessionSummaryEvent) -> bool:
         """Store a SESSION_SUMMARY delivery, the summary with its legs, and close the session.
