@@ -145,10 +145,10 @@ def _cells(page: Elements) -> list[tuple[str, dict[str, str], str]]:
 def test_a_retry_says_what_the_last_call_ended_with(store: Store) -> None:
     from datetime import timedelta
 
-    from ivrkit.campaigns._catalog import _due_times
+    from ivrkit.campaigns._catalog import due_times
     from ivrkit.dashboard._campaigns import _pending
 
-    due = _due_times(CampaignStore(store).get(NAME))
+    due = due_times(CampaignStore(store).get(NAME))
     row = {
         "line": 2,
         "number": "+6591000001",

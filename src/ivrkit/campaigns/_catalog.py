@@ -330,7 +330,7 @@ class CampaignStore:
                     note=a["note"],
                 )
             )
-        due = _due_times(campaign)
+        due = due_times(campaign)
         return [
             m.ContactReport(
                 line=c["line"],
@@ -350,7 +350,7 @@ class CampaignStore:
         return Counter(report.outcome or report.state for report in self.report(campaign))
 
 
-def _due_times(campaign: m.Campaign) -> Callable[[datetime, str], datetime | None]:
+def due_times(campaign: m.Campaign) -> Callable[[datetime, str], datetime | None]:
     """When an open contact may be called, from its due time (a retry, the start) and zones:
     moved to its calling window's opening; None when its zones share no window. Contacts due at
     the same time in the same zones are worked out once."""

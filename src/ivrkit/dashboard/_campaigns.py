@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from ivrkit.campaigns import Campaign, CampaignStatus, CampaignStore
 from ivrkit.campaigns import _model as m
-from ivrkit.campaigns._catalog import _due_times
+from ivrkit.campaigns._catalog import due_times
 from ivrkit.store import Store
 from ivrkit.store import _schema as schema
 
@@ -127,7 +127,7 @@ def campaign_page(store: Store, name: str, now: datetime) -> CampaignPage:
     campaign = campaigns.get(name)
     status = campaigns.status(campaign, now)
     window = campaign.settings.calling_window()
-    due = _due_times(campaign)  # the campaign's own rule for when a contact may be called
+    due = due_times(campaign)  # the campaign's own rule for when a contact may be called
     open_states = list(m.OPEN_STATES)
     with store.reading() as conn:
         rows = (
