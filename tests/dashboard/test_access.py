@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import httpx
@@ -149,3 +150,22 @@ def test_every_answer_carries_a_strict_content_security_policy(serve: Serve, cal
         assert headers["x-content-type-options"] == "nosniff"
     assert "'unsafe-inline'" not in CONTENT_SECURITY_POLICY
     assert "script-src 'self'" in CONTENT_SECURITY_POLICY
+
+
+def test_logging_out_takes_the_pages_token_and_ends_the_session(serve: Serve, calls: Calls) -> None:
+    client = serve(token=TOKEN)
+    login(client)
+    page = client.get("/dashboard/sessions")
+    assert page.status_code == 200 and 'data-testid="logout"' in page.text
+    token = re.search(r'action="/dashboard/logout".*?name="csrf" value="([^"]+)"', page.text)
+    assert token is not None
+    # A page of another site that posts to the logout (no token, or a foreign origin) is refused.
+    assert client.post("/dashboard/logout").status_code == 403
+    foreign = client.post(
+        "/dashboard/logout", data={"csrf": token[1]}, headers={"origin": "https://evil.example"}
+    )
+    assert foreign.status_code == 403
+    assert client.get("/dashboard/sessions").status_code == 200  # still logged in
+    out = client.post("/dashboard/logout", data={"csrf": token[1]})
+    assert (out.status_code, out.headers["location"]) == (303, "/dashboard/login")
+    assert client.get("/dashboard/sessions").headers["location"] == "/dashboard/login"

@@ -140,7 +140,13 @@ async def login(request: Request) -> Response:
     return response
 
 
-def logout(request: Request) -> Response:
+async def logout(request: Request) -> Response:
+    """End the viewer's session: only from this dashboard's own form (a page elsewhere that
+    posts here would log the viewer out: 403)."""
+    form = await _form(request)
+    refused = csrf.check(request, form.get(csrf.FIELD, ""))
+    if refused is not None:
+        return PlainTextResponse(refused + "\n", status_code=403)
     root = _root(request)
     response = RedirectResponse(f"{root}/login", status_code=303)
     response.delete_cookie(COOKIE_NAME, path=root or "/", httponly=True, samesite="strict")
