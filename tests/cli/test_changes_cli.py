@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from ivrkit._cli import app
 from ivrkit.store import open_store
 from ivrkit.trees._loader import builtin_path
+from tests.calendar_trees import open_or_closed, support_calendar
 from tests.cli.run import ivrkit
 
 runner = CliRunner()
@@ -42,6 +43,48 @@ def test_diff_groups_the_changes_by_node_and_exits_1(tmp_path: Path) -> None:
         "  key 2 in `main` now goes to `resolved`, was `agent`",
         "  key 3 in `main` now goes to `agent` (new route)",
     ]
+
+
+def _line_with_calendar(folder: Path, calendar: str) -> Path:
+    folder.mkdir()
+    (folder / "support.yaml").write_text(calendar)
+    path = folder / "line.yaml"
+    path.write_text(open_or_closed())
+    return path
+
+
+def test_diff_tells_the_calendars_hours_holidays_and_overrides_that_changed(
+    tmp_path: Path,
+) -> None:
+    old = _line_with_calendar(tmp_path / "old", support_calendar())
+    new = _line_with_calendar(
+        tmp_path / "new",
+        support_calendar(
+            hours='mon-thu: "09:00-17:00", fri: "09:00-12:00"',
+            extra="holidays:\n  - {date: 2026-12-25, name: Christmas}\n"
+            'overrides:\n  2026-12-24: "09:00-11:00"\n',
+        ),
+    )
+    result = runner.invoke(app, ["diff", str(old), str(new), "--json"])
+    assert result.exit_code == 1, result.output
+    changes = json.loads(result.stdout)["changes"]
+    assert [(c["node"], c["field"], c["old"], c["new"]) for c in changes] == [
+        ("(calendar support)", "hours.fri", "09:00-17:00", "09:00-12:00"),
+        ("(calendar support)", "holidays.2026-12-25", None, "2026-12-25 (Christmas)"),
+        ("(calendar support)", "overrides.2026-12-24", "its weekday's hours", "09:00-11:00"),
+    ]
+    text = runner.invoke(app, ["diff", str(old), str(new)])
+    assert text.exit_code == 1
+    assert "(calendar support)" in text.stdout
+    assert "fri: open 09:00-12:00, was 09:00-17:00" in text.stdout
+    assert "2026-12-25 (Christmas) is now a holiday (closed all day)" in text.stdout
+    # The other way round: the holiday is gone and Friday opens all day again.
+    back = json.loads(runner.invoke(app, ["diff", str(new), str(old), "--json"]).stdout)
+    assert "2026-12-25 (Christmas) is no longer a holiday" in [
+        c["message"] for c in back["changes"]
+    ]
+    same = _line_with_calendar(tmp_path / "same", support_calendar())
+    assert runner.invoke(app, ["diff", str(old), str(same)]).exit_code == 0
 
 
 def test_diff_json_is_the_same_bytes_every_time(tmp_path: Path) -> None:

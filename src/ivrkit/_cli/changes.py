@@ -48,7 +48,8 @@ def diff(
     as_json: JsonOpt = False,
 ) -> None:
     """What a caller would notice between two trees: nodes, prompts (word diff), routes,
-    retries, timeouts, outcomes, conditions, numbers, voices. Exit 1 when they differ."""
+    retries, timeouts, outcomes, conditions, numbers, voices, and the hours, holidays and
+    overrides of the calendars they ask. Exit 1 when they differ."""
     from ivrkit.trees._diff import diff_trees
     from ivrkit.trees._loader import resolve_flow, tree_calendars
     from ivrkit.trees._parse import parse_spec, read_tree_text
@@ -82,7 +83,8 @@ def _show_diff(result: TreeDiff) -> None:
     count = len(result.changes)
     out.print(Text(f"{count} change{'s' if count != 1 else ''} ({versions})", style="bold"))
     for node, changes in result.by_node().items():
-        out.print(Text(node if node == TREE else f"`{node}`", style="bold cyan"))
+        heading = node if node == TREE or node.startswith("(calendar ") else f"`{node}`"
+        out.print(Text(heading, style="bold cyan"))
         for change in changes:
             out.print(Padding(Text(change.message), (0, 0, 0, 2), expand=False))
 

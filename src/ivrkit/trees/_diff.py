@@ -1,5 +1,6 @@
 """What changes for a caller between two versions of a tree: nodes added and removed, prompts
-(a word diff per language), routes, retries, timeouts, outcomes, conditions, numbers, voices.
+(a word diff per language), routes, retries, timeouts, outcomes, conditions, numbers, voices,
+and the opening hours, holidays and overrides of the calendars it asks.
 
 Both trees are compared as data (their models dumped to JSON), field by field, so every setting
 the tree language has, or gains later, is covered; prompts and routes are told in words a
@@ -22,7 +23,15 @@ from ivrkit.trees._model import Node, TreeSpec
 __all__ = ["Change", "TreeDiff", "diff_trees", "word_diff"]
 
 What = Literal[
-    "node-added", "node-removed", "kind", "prompt", "route", "outcome", "setting", "tree"
+    "node-added",
+    "node-removed",
+    "kind",
+    "prompt",
+    "route",
+    "outcome",
+    "setting",
+    "tree",
+    "calendar",
 ]
 TREE = "(tree)"
 """The group of changes to tree-wide settings (numbers, voices, defaults, entry)."""
@@ -98,6 +107,7 @@ def diff_trees(
     ``calendars`` are the calendars each tree's file names (their versions count them, as
     ``serve``'s do: :func:`~ivrkit.trees._loader.tree_calendars`)."""
     changes = _tree_changes(old, new)
+    changes += _calendar_changes(calendars[0], calendars[1])
     for name in sorted(set(old.nodes) | set(new.nodes)):
         before, after = old.nodes.get(name), new.nodes.get(name)
         if before is None:
@@ -154,6 +164,108 @@ def _tree_changes(old: TreeSpec, new: TreeSpec) -> list[Change]:
         if was != now:
             changes.append(Change(TREE, "tree", field, was, now, _setting(field, was, now)))
     return changes
+
+
+# -- calendars -----------------------------------------------------------------------------------
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def calendar_group(name: str) -> str:
+    """The group of the changes to the calendar ``name``."""
+    return f"(calendar {name})"
+
+
+def _calendar_changes(old: Mapping[str, Calendar], new: Mapping[str, Calendar]) -> list[Change]:
+    """What a caller meets at another time: the rules of each calendar as the tree's version
+    counts them (hours, holidays, including those an iCalendar file imports, overrides, zone)."""
+    changes: list[Change] = []
+    for name in sorted(set(old) | set(new)):
+        group = calendar_group(name)
+        before, after = old.get(name), new.get(name)
+        if before is None or after is None:
+            added = before is None
+            message = f"calendar `{name}` {'added' if added else 'no longer read'}"
+            changes.append(
+                Change(
+                    group, "calendar", "", None if added else name, name if added else None, message
+                )
+            )
+            continue
+        if before.zone.key != after.zone.key:
+            changes.append(
+                Change(
+                    group,
+                    "calendar",
+                    "timezone",
+                    before.zone.key,
+                    after.zone.key,
+                    f"timezone: {before.zone.key} → {after.zone.key}",
+                )
+            )
+        for day, was, now in zip(WEEKDAYS, before.weekly, after.weekly, strict=True):
+            if was != now:
+                old_text, new_text = _spans(was), _spans(now)
+                changes.append(
+                    Change(
+                        group,
+                        "calendar",
+                        f"hours.{day}",
+                        old_text,
+                        new_text,
+                        f"{day}: open {new_text}, was {old_text}",
+                    )
+                )
+        for date in sorted(set(before.holidays) | set(after.holidays)):
+            if date not in after.holidays:
+                label = _holiday(date, before.holidays[date])
+                changes.append(
+                    Change(
+                        group,
+                        "calendar",
+                        f"holidays.{date}",
+                        label,
+                        None,
+                        f"{label} is no longer a holiday",
+                    )
+                )
+            elif date not in before.holidays:
+                label = _holiday(date, after.holidays[date])
+                changes.append(
+                    Change(
+                        group,
+                        "calendar",
+                        f"holidays.{date}",
+                        None,
+                        label,
+                        f"{label} is now a holiday (closed all day)",
+                    )
+                )
+        for when in sorted(set(before.overrides) | set(after.overrides)):
+            was_spans, now_spans = before.overrides.get(when), after.overrides.get(when)
+            if was_spans == now_spans:
+                continue
+            was_text = "its weekday's hours" if was_spans is None else _spans(was_spans)
+            now_text = "its weekday's hours" if now_spans is None else _spans(now_spans)
+            changes.append(
+                Change(
+                    group,
+                    "calendar",
+                    f"overrides.{when}",
+                    was_text,
+                    now_text,
+                    f"{when}: open {now_text}, was {was_text}",
+                )
+            )
+    return changes
+
+
+def _spans(spans: tuple[Any, ...]) -> str:
+    return ", ".join(str(span) for span in spans) if spans else "closed"
+
+
+def _holiday(day: Any, name: str | None) -> str:
+    return f"{day} ({name})" if name else str(day)
 
 
 # -- one node -----------------------------------------------------------------------------------
