@@ -12,7 +12,7 @@ import importlib.util
 import os
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,7 +37,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SCREENSHOTS_VARIABLE = "IVRKIT_SCREENSHOTS"
-"""A folder where every browser test saves its screenshot (by default a temporary folder)."""
+"""A folder where every browser test saves its screenshot; without it, only a failed test's page
+is saved (in a temporary folder)."""
 EXPECT_TIMEOUT_MS = 15_000
 """How long an expectation waits for the page: generous, for a machine shared with other work."""
 VIEWPORT = {"width": 1280, "height": 860}
@@ -121,11 +122,27 @@ def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("screenshots")
 
 
+_FAILED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if report.failed:
+        item.stash[_FAILED] = True
+    return report
+
+
 @pytest.fixture
 def shoot(page: Page, screenshots: Path, request: pytest.FixtureRequest) -> Iterator[None]:
-    """Save the page as the test left it (pass or fail) as ``<test name>.png``."""
+    """Save the page as the test left it as ``<test name>.png``: every test's when
+    IVRKIT_SCREENSHOTS names a folder, a failed test's otherwise (a full-page screenshot is
+    Chromium's work of a tenth of a second, for a picture of a passing test nobody opens)."""
     yield
-    if not page.is_closed():
+    wanted = _SCREENSHOTS or request.node.stash.get(_FAILED, False)
+    if wanted and not page.is_closed():
         name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
         page.screenshot(path=str(screenshots / f"{name}.png"), full_page=True)
 

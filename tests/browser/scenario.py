@@ -8,31 +8,25 @@ from the store the dashboard reads: see :mod:`tests.browser.expected`.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
 
-import httpx
-
 from ivrkit._callback import place_callback
 from ivrkit._loopback import SimulatedPlatform
-from ivrkit._serving import Started, free_port
+from ivrkit._serving import Started
 from ivrkit.client import VoiceClient
 from ivrkit.simulator import SessionView, SimulatorConfig, SimulatorControl
 from ivrkit.simulator._calls.transcript import WebhookSent
 from ivrkit.store import Store, open_store
 from ivrkit.trees import Tree, load_tree
+from tests.serve_process import ServeProcess
 
 API_KEY = "browser-key"
 SUBACCOUNT = "ivrkit-browser"
 WEBHOOK_SECRET = "browser-webhook-secret"
 TOKEN = "browser-dashboard-token-0123456789"
 FLOW = "simple_ivr"
-START_TIMEOUT = 60.0
 CALL_TIMEOUT = 60.0
 
 
@@ -70,77 +64,15 @@ CROWD: tuple[Script, ...] = tuple(
 """Callers who resolve at once: with them the sessions fill more than one page (25 a page)."""
 
 
-class ServeProcess:
-    """`ivrkit serve` in a child process on a free loopback port, its output kept in a file."""
-
-    def __init__(
-        self,
-        db_url: str,
-        workdir: Path,
-        *,
-        token: str | None = TOKEN,
-        show_numbers: bool = False,
-    ) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = workdir / f"serve-{self.port}.log"
-        args = [
-            sys.executable,
-            "-c",
-            "from ivrkit._cli import main; main()",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--db",
-            db_url,
-            "--flow",
-            FLOW,
-            "--webhook-secret",
-            WEBHOOK_SECRET,
-        ]
-        if show_numbers:
-            args.append("--show-numbers")
-        env = {k: v for k, v in os.environ.items() if not k.startswith("IVRKIT_")}
-        if token is not None:
-            env["IVRKIT_DASHBOARD_TOKEN"] = token
-        self._args = args
-        self._env = env
-        self._workdir = workdir
-        self._proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> Self:
-        with self.log.open("wb") as out:
-            self._proc = subprocess.Popen(
-                self._args, cwd=self._workdir, env=self._env, stdout=out, stderr=subprocess.STDOUT
-            )
-        deadline = time.monotonic() + START_TIMEOUT
-        with httpx.Client(timeout=2.0) as client:
-            while time.monotonic() < deadline:
-                if self._proc.poll() is not None:
-                    raise RuntimeError(f"ivrkit serve stopped while starting:\n{self.output()}")
-                try:
-                    if client.get(self.url + "/healthz").status_code == 200:
-                        return self
-                except httpx.HTTPError:
-                    pass
-                time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"ivrkit serve did not start in {START_TIMEOUT:.0f} s:\n{self.output()}")
-
-    def output(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")[-4000:]
-
-    def stop(self) -> None:
-        if self._proc is None or self._proc.poll() is not None:
-            return
-        self._proc.terminate()
-        try:
-            self._proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-            self._proc.wait(timeout=20)
+def serve_process(
+    db_url: str, workdir: Path, *, token: str | None = TOKEN, show_numbers: bool = False
+) -> ServeProcess:
+    """`ivrkit serve` of the simple IVR with the webhook secret, the dashboard token set."""
+    options = ["--flow", FLOW, "--webhook-secret", WEBHOOK_SECRET]
+    if show_numbers:
+        options.append("--show-numbers")
+    env = {"IVRKIT_DASHBOARD_TOKEN": token} if token is not None else {}
+    return ServeProcess(*options, db=db_url, cwd=workdir, env=env)
 
 
 @dataclass
@@ -159,7 +91,7 @@ class Scenario(Started):
         self.folder = folder
         self.db_url = f"sqlite:///{folder / 'ivrkit.db'}"
         self.tree: Tree = load_tree(FLOW)
-        self.serve = ServeProcess(self.db_url, folder, show_numbers=show_numbers)
+        self.serve = serve_process(self.db_url, folder, show_numbers=show_numbers)
         config = SimulatorConfig(api_key=API_KEY, subaccount=SUBACCOUNT)
         self.platform = SimulatedPlatform(
             self.serve.url, config=config, webhook_secret=WEBHOOK_SECRET

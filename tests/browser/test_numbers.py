@@ -10,7 +10,8 @@ import pytest
 
 from tests.browser.conftest import NO_PLAYWRIGHT, World, log_in
 from tests.browser.pages import digits
-from tests.browser.scenario import ServeProcess
+from tests.browser.scenario import serve_process
+from tests.serve_process import ServeProcess
 
 pytest.importorskip("playwright", reason=NO_PLAYWRIGHT)
 from playwright.sync_api import Page, expect  # noqa: E402
@@ -47,9 +48,8 @@ def test_numbers_are_masked_by_default(signed_in: Page, world: World) -> None:
 @pytest.fixture
 def showing(world: World) -> Iterator[ServeProcess]:
     """A second server on the same store, started with --show-numbers."""
-    serve = ServeProcess(world.scenario.db_url, world.scenario.folder, show_numbers=True)
-    yield serve.start()
-    serve.stop()
+    with serve_process(world.scenario.db_url, world.scenario.folder, show_numbers=True) as serve:
+        yield serve
 
 
 def test_show_numbers_shows_them_whole(

@@ -4,17 +4,13 @@ server cannot listen on is one line and exit 1, before the banner says it serves
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 
-from ivrkit._serving import free_port
 from tests.cli.run import ivrkit
 from tests.cli.test_mistakes import one_line_error
+from tests.serve_process import ServeProcess, loopback_client
 
 
 @pytest.mark.parametrize(
@@ -76,25 +72,7 @@ def _ipv6_loopback() -> bool:
 @pytest.mark.e2e
 @pytest.mark.skipif(not _ipv6_loopback(), reason="this machine has no IPv6 loopback")
 def test_an_ipv6_host_in_brackets_is_served(tmp_path: Path) -> None:
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-c", "from ivrkit._cli import main; main()", "serve"]
-        + ["--host", "[::1]", "--port", str(port), "--db", f"sqlite:///{tmp_path / 'x.db'}"],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        answered = None
-        while answered is None and time.monotonic() < deadline:
-            assert proc.poll() is None, proc.communicate()[0].decode()
-            try:
-                answered = httpx.get(f"http://[::1]:{port}/healthz", timeout=2)
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        assert answered is not None and answered.status_code == 200
-    finally:
-        proc.terminate()
-        output = proc.communicate(timeout=30)[0].decode()
-    assert f"on http://[::1]:{port} " in output, output
+    serve = ServeProcess(db=f"sqlite:///{tmp_path / 'x.db'}", cwd=tmp_path, host="[::1]")
+    with serve, loopback_client(timeout=2) as http:
+        assert http.get(f"http://[::1]:{serve.port}/healthz").status_code == 200
+    assert f"on http://[::1]:{serve.port} " in serve.output(), serve.output()

@@ -23,6 +23,7 @@ from ivrkit.simulator import (
 )
 from ivrkit.store import open_store
 from ivrkit.trees import load_tree
+from tests.cli.run import ivrkit
 
 pytestmark = pytest.mark.e2e
 # Rich fits usage errors to the terminal: a fixed width keeps option names unbroken whatever
@@ -93,28 +94,16 @@ def test_register_call_and_list_sessions(tmp_path: Path, monkeypatch: pytest.Mon
 
 
 def test_a_wrong_api_key_is_one_clear_line(tmp_path: Path) -> None:
-    import os
-    import subprocess
-    import sys
-
     simulator = create_simulator(SimulatorConfig(api_key="right", subaccount="acme"))
     with BackgroundServer(simulator) as platform:
         env = {
-            **os.environ,
             "IVRKIT_API_KEY": "wrong",
             "IVRKIT_SUBACCOUNT": "acme",
             "IVRKIT_API_BASE": platform.url,
-            "COLUMNS": "200",
         }
-        result = subprocess.run(
-            [sys.executable, "-c", "from ivrkit._cli import main; main()", "call", "+6512345678"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            env=env,
-            cwd=tmp_path,  # the default store, ./ivrkit.db, lands there and not in the clone
-            check=False,
-        )
+        # In process, as the console script runs it (tests/cli/run.py); the default store,
+        # ./ivrkit.db, lands in tmp_path and not in the clone.
+        result = ivrkit("call", "+6512345678", env=env, cwd=tmp_path, columns=200)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     (line,) = result.stderr.strip().splitlines()

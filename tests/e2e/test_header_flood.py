@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_workers import serve, stop
+from tests.serve_process import ServeProcess
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -53,19 +53,17 @@ def flood(port: int, answers: list[bytes]) -> None:
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
 def test_40_unfinished_20_mb_headers_leave_the_memory_where_it_was(tmp_path: Path) -> None:
-    url, proc = serve(f"sqlite:///{tmp_path / 'ivrkit.db'}", tmp_path)
-    try:
-        port = int(url.rsplit(":", 1)[1])
-        before = memory_kib(proc.pid)
+    with ServeProcess(db=f"sqlite:///{tmp_path / 'ivrkit.db'}", cwd=tmp_path) as serve:
+        before = memory_kib(serve.pid)
         answers: list[bytes] = []
-        senders = [threading.Thread(target=flood, args=(port, answers)) for _ in range(CONNECTIONS)]
+        senders = [
+            threading.Thread(target=flood, args=(serve.port, answers)) for _ in range(CONNECTIONS)
+        ]
         for sender in senders:
             sender.start()
         for sender in senders:
             sender.join(90)
-        after = memory_kib(proc.pid)
-    finally:
-        stop(proc)
+        after = memory_kib(serve.pid)
     growth = (after["VmHWM"] - before["VmRSS"]) * 1024
     print(
         f"\nserver RSS before the flood {before['VmRSS'] / 1024:.0f} MiB, peak during it "

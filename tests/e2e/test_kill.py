@@ -6,11 +6,7 @@ random instants (seeded, so a failure can be replayed), on SQLite and on Postgre
 from __future__ import annotations
 
 import copy
-import os
 import random
-import signal
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -21,53 +17,20 @@ from typing import Any
 import httpx
 import pytest
 
-from ivrkit._serving import free_port
 from ivrkit.store import open_store
 from tests.conftest import load_fixture
 from tests.postgres import fresh_schema
+from tests.serve_process import ServeProcess, loopback_client
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 ROUNDS = 2
 CLIENTS = 8
 SESSIONS_PER_CLIENT = 400
-
-
-def _serve(db: str, workdir: Path, port: int, tree: str) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IVRKIT_")}
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from ivrkit._cli import main; main()",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--db",
-            db,
-            "--flow",
-            tree,
-        ],
-        cwd=workdir,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
-def _wait_up(url: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, "the server stopped while starting"
-        try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
-    raise AssertionError("the server did not start")
+KILL_AFTER = (30, 150)
+"""The kill comes once this many events (a seeded random count in the range) were answered:
+the clients are still posting, so deliveries are in flight at any instant; a count rather than
+a duration keeps the work the same on a fast and a slow machine."""
 
 
 class Load:
@@ -97,7 +60,7 @@ class Load:
             thread.join(30)
 
     def _client(self, n: int) -> None:
-        with httpx.Client(base_url=self.url, timeout=10) as client:
+        with loopback_client(base_url=self.url, timeout=10) as client:
             for s in range(SESSIONS_PER_CLIENT):
                 session = f"{self.tag}-{n}-{s}"
                 for step, digits in enumerate(("9", "1")):
@@ -151,35 +114,24 @@ def test_kill_9_under_load_loses_nothing_that_was_answered(
     answered_events: set[str] = set()
     answered_summaries: set[str] = set()
     for round_ in range(ROUNDS):
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        proc = _serve(store_url, tmp_path, port, tree)
+        # Each start after the first replays what the killed one spooled.
+        serve = ServeProcess("--flow", tree, db=store_url, cwd=tmp_path).start()
         try:
-            _wait_up(url, proc)
-            load = Load(url, f"r{round_}-{uuid.uuid4().hex[:6]}")
+            load = Load(serve.url, f"r{round_}-{uuid.uuid4().hex[:6]}")
             load.start()
+            kill_after = chance.randint(*KILL_AFTER)
             deadline = time.monotonic() + 60
-            while len(load.events) < 50 and time.monotonic() < deadline:
-                time.sleep(0.01)  # under load first, whatever the machine's speed
-            time.sleep(chance.uniform(0.0, 0.5))
-            proc.send_signal(signal.SIGKILL)
-            proc.wait(10)
+            while len(load.events) < kill_after and time.monotonic() < deadline:
+                time.sleep(0.005)
+            serve.kill()
             load.join()
         finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(10)
-        assert load.events, "no event was answered before the kill: the test proved nothing"
+            serve.kill()
+        assert len(load.events) >= kill_after, "too few events answered before the kill"
         answered_events |= load.events
         answered_summaries |= load.summaries
     # A restart replays whatever was spooled instead of committed.
-    port = free_port()
-    proc = _serve(store_url, tmp_path, port, tree)
-    try:
-        _wait_up(f"http://127.0.0.1:{port}", proc)
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(30)
+    ServeProcess("--flow", tree, db=store_url, cwd=tmp_path).start().stop()
     store = open_store(store_url)
     try:
         missing_events = [e for e in answered_events if store.find_answered(e) is None]

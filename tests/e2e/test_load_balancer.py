@@ -8,18 +8,15 @@ Needs Debian's haproxy (`.ci/run` installs it) and IVRKIT_TEST_POSTGRES_URL."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections import defaultdict
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import httpx
 import pytest
 
 from ivrkit._serving import BackgroundServer, free_port
@@ -30,12 +27,13 @@ from ivrkit.store import open_store
 from ivrkit.trees import load_tree
 from ivrkit.wire import WebhookType
 from tests.postgres import fresh_schema
+from tests.serve_process import POLL, ServeProcess, healthy, loopback_client
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.slow]
 
 HAPROXY_CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "haproxy.cfg"
-CALLS = 300
-KILL_AFTER = 100
+CALLS = 150
+KILL_AFTER = 50
 SECRET = "lb-secret"
 PHONES = {"+6591200001": ["1"], "+6591200002": ["9", "1"], "+6591200003": ["2"]}
 
@@ -48,31 +46,17 @@ def postgres_url() -> Iterator[str]:
         yield url
 
 
-def _replica(db: str, cwd: Path) -> tuple[int, subprocess.Popen[bytes]]:
-    cwd.mkdir(exist_ok=True)
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IVRKIT_")}
-    with (cwd / "serve.log").open("wb") as log:  # the child keeps its own copy of the file
-        proc = subprocess.Popen(
-            [sys.executable, "-c", "from ivrkit._cli import main; main()", "serve"]
-            + ["--port", str(port), "--db", db, "--webhook-secret", SECRET],
-            cwd=cwd,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-        )
-    return port, proc
+def _replica(db: str, cwd: Path) -> ServeProcess:
+    return ServeProcess("--webhook-secret", SECRET, db=db, cwd=cwd)
 
 
 def _wait_ok(url: str, seconds: float = 90) -> None:
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
+    with loopback_client(timeout=2) as client:
+        while time.monotonic() < deadline:
+            if healthy(client, url):
                 return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
+            time.sleep(POLL)
     raise AssertionError(f"{url} did not answer 200")
 
 
@@ -100,13 +84,13 @@ def test_haproxy_two_replicas_and_a_kill_9_lose_and_double_nothing(
     simulator = create_simulator(
         SimulatorConfig(api_key="k", subaccount="acme", speed=None, retry_backoff=0.2)
     )
-    processes = [proc for _, proc in replicas]
+    processes: list[subprocess.Popen[bytes]] = []
     try:
-        for port, _ in replicas:
-            _wait_ok(f"http://127.0.0.1:{port}/healthz")
-        lb_url, lb = _haproxy(tmp_path, [port for port, _ in replicas])
+        for replica in replicas:
+            replica.start()
+        lb_url, lb = _haproxy(tmp_path, [replica.port for replica in replicas])
         processes.append(lb)
-        _wait_ok(lb_url + "/healthz")
+        _wait_ok(lb_url)
         with (
             BackgroundServer(simulator) as platform,
             SimulatorControl(platform.url) as control,
@@ -121,7 +105,7 @@ def test_haproxy_two_replicas_and_a_kill_9_lose_and_double_nothing(
 
             def place(n: int) -> str:
                 if n == KILL_AFTER:
-                    replicas[0][1].send_signal(signal.SIGKILL)
+                    replicas[0].proc.send_signal(signal.SIGKILL)
                 request = tree.initial_request(numbers[n % len(numbers)])
                 return client.send_callflow(request).session_id
 
@@ -133,8 +117,9 @@ def test_haproxy_two_replicas_and_a_kill_9_lose_and_double_nothing(
                     break
                 time.sleep(0.2)
             views = [control.session(session_id) for session_id in sessions]
-        assert replicas[0][1].poll() == -signal.SIGKILL
-        survivor = httpx.get(f"http://127.0.0.1:{replicas[1][0]}/metrics").text
+        assert replicas[0].proc.poll() == -signal.SIGKILL
+        with loopback_client() as http:
+            survivor = http.get(f"{replicas[1].url}/metrics").text
         answered_here = sum(
             float(line.rsplit(" ", 1)[1])
             for line in survivor.splitlines()
@@ -158,11 +143,7 @@ def test_haproxy_two_replicas_and_a_kill_9_lose_and_double_nothing(
         # What the killed replica answered from its spool (a store slow under load) is in its
         # folder's spool file: it reaches the store when the replica is restarted there, as an
         # operator restarts a killed server.
-        restarted = _replica(postgres_url, tmp_path / "replica0")
-        processes.append(restarted[1])
-        _wait_ok(f"http://127.0.0.1:{restarted[0]}/healthz")
-        restarted[1].send_signal(signal.SIGINT)
-        restarted[1].wait(60)
+        _replica(postgres_url, tmp_path / "replica0").start().stop()
         store = open_store(postgres_url)
         try:
             missing = [event for event in answers if store.find_answered(event) is None]
@@ -175,6 +156,8 @@ def test_haproxy_two_replicas_and_a_kill_9_lose_and_double_nothing(
         finally:
             store.close()
     finally:
+        for replica in replicas:
+            replica.stop(timeout=30)
         for proc in processes:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGINT)

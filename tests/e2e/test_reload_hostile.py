@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import copy
 import os
-import subprocess
-import sys
+import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-import httpx
 import pytest
 
-from ivrkit._serving import free_port
 from tests.conftest import load_fixture
+from tests.serve_process import POLL, ServeProcess, loopback_client
 from tests.server.test_reload_survives import CALENDAR, GOOD_ICS, TREE
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -37,7 +35,7 @@ def wait_for(condition: Callable[[], bool], seconds: float = 60.0) -> bool:
     while time.monotonic() < deadline:
         if condition():
             return True
-        time.sleep(0.1)
+        time.sleep(POLL)
     return False
 
 
@@ -61,52 +59,37 @@ def test_hostile_calendars_on_reload_leave_the_server_serving(tmp_path: Path) ->
     ics.write_text(GOOD_ICS, encoding="utf-8")
     tree = tmp_path / "tree.yaml"
     tree.write_text(TREE, encoding="utf-8")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = tmp_path / "serve.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IVRKIT_")}
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-c", "from ivrkit._cli import main; main()", "serve", "--reload"]
-            + ["--port", str(port), "--db", f"sqlite:///{tmp_path / 'ivrkit.db'}"]
-            + ["--flow", str(tree), "--no-dashboard"],
-            cwd=tmp_path,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    serve = ServeProcess(
+        *("--reload", "--flow", str(tree), "--no-dashboard"),
+        db=f"sqlite:///{tmp_path / 'ivrkit.db'}",
+        cwd=tmp_path,
+    )
+    http = loopback_client(base_url=serve.url)
     try:
-
-        def healthy() -> bool:
-            try:
-                return httpx.get(url + "/healthz", timeout=2).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        assert wait_for(healthy), log.read_text()
-        version = httpx.get(url + "/healthz").json()["versions"]["line"]
-        before = peak_kib(proc.pid)
+        serve.start()
+        version = http.get("/healthz").json()["versions"]["line"]
+        before = peak_kib(serve.pid)
         for n, (text, words) in enumerate(
             [(SECONDLY_ICS, "repeats within a day"), (STANDING_STILL_ICS, "INTERVAL")], start=1
         ):
             write(ics, text)
-            assert wait_for(lambda n=n: log.read_text().count("kept the running 'line'") == n), (
-                log.read_text()
+            assert wait_for(lambda n=n: serve.output().count("kept the running 'line'") == n), (
+                serve.output()
             )
-            assert words in log.read_text()
-            health = httpx.get(url + "/healthz").json()
+            assert words in serve.output()
+            health = http.get("/healthz").json()
             assert (health["status"], health["committer"]) == ("ok", "running"), health
             assert health["versions"]["line"] == version
             event = copy.deepcopy(load_fixture("vca_dtmf_eventdata.json"))
             event["payload"].pop("clientActionId")
             event["payload"].update(eventId=f"after-{n}", sessionId=f"s-{n}")
-            assert httpx.post(url + "/webhooks/vca", json=event).status_code == 200
-        growth = peak_kib(proc.pid) - before
+            assert http.post("/webhooks/vca", json=event).status_code == 200
+        growth = peak_kib(serve.pid) - before
         assert growth < GROWTH_BOUND, f"the server grew by {growth >> 10} MiB"
         write(ics, GOOD_ICS.replace("20261225", "20261226"))
-        assert wait_for(lambda: "reloaded 'line'" in log.read_text()), log.read_text()
-        assert httpx.get(url + "/healthz").json()["versions"]["line"] != version
+        assert wait_for(lambda: "reloaded 'line'" in serve.output()), serve.output()
+        assert http.get("/healthz").json()["versions"]["line"] != version
     finally:
-        proc.terminate()
-        proc.wait(30)
-    assert "Traceback" not in log.read_text()
+        serve.stop(signal.SIGTERM, timeout=30)
+        http.close()
+    assert "Traceback" not in serve.output()
