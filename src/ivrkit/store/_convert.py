@@ -103,11 +103,12 @@ def variable_rows(session_id: str, values: Mapping[str, str]) -> list[dict[str, 
     return [{"session_id": session_id, "name": k, "value": v} for k, v in values.items()]
 
 
-def leg_values(summary_id: int, name: str, leg: Leg) -> dict[str, Any]:
-    """The ``ivrkit_legs`` row of one summary leg."""
+def leg_values(session_id: str, name: str, leg: Leg) -> dict[str, Any]:
+    """The ``ivrkit_legs`` row of one leg of the summary of session ``session_id`` (the
+    statement finds the summary's id by its session)."""
     quality = leg.call_quality
     return {
-        "summary_id": summary_id,
+        "session_id": session_id,
         "name": name,
         "call_id": leg.call_id,
         "direction": leg.call_direction,

@@ -11,6 +11,7 @@ go to the driver as plain tuples (or dicts, for drivers with named parameters) t
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection
@@ -44,8 +45,24 @@ class Prepared:
         unknown = set(keys) - set(names)
         if unknown:
             raise ValueError(f"the statement takes no parameters {sorted(unknown)}")
+        # A row that has every parameter (the usual case: rows are built with the keys the
+        # statement was compiled for) is read in one C call.
+        self._all = len(self._names)
+        self._get = _getter(self._names)
 
     def row(self, values: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
+        if len(values) == self._all:
+            try:
+                found = self._get(values)
+            except KeyError:
+                pass
+            else:
+                if not self._processors:
+                    return found if self.positional else dict(zip(self._names, found, strict=True))
+                row = list(found)
+                for index, processor in self._processors:
+                    row[index] = processor(row[index])
+                return tuple(row) if self.positional else dict(zip(self._names, row, strict=True))
         get = values.get
         try:
             row = [
@@ -61,3 +78,13 @@ class Prepared:
     def executemany(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         if rows:
             conn.exec_driver_sql(self.sql, [self.row(values) for values in rows])
+
+
+def _getter(names: Sequence[str]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    """The values of ``names`` from a mapping, as a tuple (also for one name, or none)."""
+    if not names:
+        return lambda values: ()
+    if len(names) == 1:
+        get_one = itemgetter(names[0])
+        return lambda values: (get_one(values),)
+    return itemgetter(*names)

@@ -264,14 +264,9 @@ class Projector:
             conn.execute(_MARK_DUPLICATE, duplicates)
         if not first:
             return []
-        self._run(
-            conn,
-            "ensure_session",
-            [
-                {"session_id": sid, "status": IN_PROGRESS, "updated_at": row.received_at}
-                for sid, (row, _) in first.items()
-            ],
-        )
+        # The session first: a summary refers to its row.
+        closing = [_closing(event, row.received_at) for row, event in first.values()]
+        self._run(conn, "upsert_closed_session", closing)
         self._run(
             conn,
             "insert_summary_plain",
@@ -286,18 +281,12 @@ class Projector:
                 for sid, (row, event) in first.items()
             ],
         )
-        found = conn.execute(
-            select(_SUM.session_id, _SUM.id).where(_SUM.session_id.in_(list(first)))
-        )
-        summary_ids = {session_id: summary_id for session_id, summary_id in found}
         legs = [
-            convert.leg_values(summary_ids[sid], name, leg)
+            convert.leg_values(sid, name, leg)
             for sid, (_, event) in first.items()
             for name, leg in event.payload.legs.items()
         ]
-        self._run(conn, "insert_legs", legs)
-        closing = [_closing(event, row.received_at) for row, event in first.values()]
-        self._run(conn, "close_session", closing)
+        self._run(conn, "insert_legs_of_session", legs)
         return list(first)
 
     def hold(self, conn: Connection) -> None:
@@ -326,24 +315,24 @@ class Projector:
 
 
 def _closing(event: SessionSummaryEvent, received_at: datetime) -> dict[str, Any]:
-    """The parameters that close a session with its summary."""
+    """The row of a session closed by its summary."""
     payload = event.payload
     leg_a = payload.legs.get("callA")
     errors = payload.error_details
     return {
-        "p_session_id": payload.session_id,
-        "p_status": payload.session_status,
-        "p_sub_account_id": payload.sub_account_id,
-        "p_direction": leg_a.call_direction if leg_a else None,
-        "p_customer": convert.customer_of(leg_a),
-        "p_client_request_id": payload.client_request_id,
-        "p_last_action": payload.last_action,
-        "p_started_at": convert.parse_time(payload.start_time),
-        "p_ended_at": convert.parse_time(payload.end_time),
-        "p_call_count": convert.int64(payload.call_count),
-        "p_error_code": convert.int64(errors.code) if errors else None,
-        "p_error_message": errors.error_msg if errors else None,
-        "p_updated_at": received_at,
+        "session_id": payload.session_id,
+        "status": payload.session_status,
+        "sub_account_id": payload.sub_account_id,
+        "direction": leg_a.call_direction if leg_a else None,
+        "customer": convert.customer_of(leg_a),
+        "client_request_id": payload.client_request_id,
+        "summary_last_action": payload.last_action,
+        "started_at": convert.parse_time(payload.start_time),
+        "ended_at": convert.parse_time(payload.end_time),
+        "call_count": convert.int64(payload.call_count),
+        "error_code": convert.int64(errors.code) if errors else None,
+        "error_message": errors.error_msg if errors else None,
+        "updated_at": received_at,
     }
 
 
