@@ -80,6 +80,15 @@ _NEXT = (
 )
 """The next rows of the log (built once: building a select costs more than running it)."""
 
+_POSITION = select(_P.position).where(_P.name == NAME)
+_POSITION_LOCKED = _POSITION.with_for_update()
+_MOVE = update(schema.projections).where(_P.name == NAME).values(position=bindparam("p_position"))
+_SUMMARISED = select(_SUM.session_id).where(_SUM.session_id.in_(bindparam("ids", expanding=True)))
+_ENDED = select(_S.session_id).where(
+    _S.session_id.in_(bindparam("ids", expanding=True)), _S.status != IN_PROGRESS
+)
+"""Built once, like :data:`_NEXT`."""
+
 _MARK_DUPLICATE = (
     update(schema.deliveries)
     .where(_D.id == bindparam("p_id"))
@@ -158,7 +167,7 @@ class Projector:
         """Summaries parsed before they were appended (the group commit's)."""
 
     def position(self, conn: Connection) -> int:
-        found = conn.execute(select(_P.position).where(_P.name == NAME)).scalar_one_or_none()
+        found = conn.execute(_POSITION).scalar_one_or_none()
         return int(found or 0)
 
     def behind(self, conn: Connection) -> bool:
@@ -251,7 +260,7 @@ class Projector:
             except ValidationError:
                 log.error("the summary in delivery %s does not parse; not projected", row.id)
         ids = sorted({event.payload.session_id for _, event in parsed})
-        kept = set(_in(conn, _SUM.session_id, ids))
+        kept = set(_in(conn, _SUMMARISED, ids))
         first: dict[str, tuple[Any, SessionSummaryEvent]] = {}
         duplicates: list[dict[str, Any]] = []
         for row, event in parsed:
@@ -298,9 +307,7 @@ class Projector:
     def _locked_position(self, conn: Connection) -> int:
         """The position, with its row locked until the transaction ends (one projector at a
         time across processes; SQLite's write transaction already is)."""
-        query = select(_P.position).where(_P.name == NAME)
-        if conn.dialect.name == "postgresql":
-            query = query.with_for_update()
+        query = _POSITION_LOCKED if conn.dialect.name == "postgresql" else _POSITION
         found = conn.execute(query).scalar_one_or_none()
         if found is None:
             self._sql_upsert_position(conn, 0)
@@ -308,7 +315,7 @@ class Projector:
         return int(found)
 
     def _move(self, conn: Connection, old: int, new: int) -> None:
-        conn.execute(update(schema.projections).where(_P.name == NAME).values(position=new))
+        conn.execute(_MOVE, {"p_position": new})
 
     def _sql_upsert_position(self, conn: Connection, position: int) -> None:
         conn.execute(self._sql.ensure_projection, {"name": NAME, "position": position})
@@ -336,22 +343,16 @@ def _closing(event: SessionSummaryEvent, received_at: datetime) -> dict[str, Any
     }
 
 
-def _in(conn: Connection, column: Any, values: Sequence[str]) -> list[Any]:
+def _in(conn: Connection, query: Any, values: Sequence[str]) -> list[Any]:
+    """What ``query`` (of an expanding parameter ``ids``) finds for ``values``, 500 at a time."""
     found: list[Any] = []
     for start in range(0, len(values), 500):
-        chunk = list(values[start : start + 500])
-        found += conn.execute(select(column).where(column.in_(chunk))).scalars()
+        found += conn.execute(query, {"ids": list(values[start : start + 500])}).scalars()
     return found
 
 
 def _ended(conn: Connection, session_ids: Sequence[str]) -> list[str]:
-    found: list[str] = []
-    for start in range(0, len(session_ids), 500):
-        chunk = list(session_ids[start : start + 500])
-        found += conn.execute(
-            select(_S.session_id).where(_S.session_id.in_(chunk), _S.status != IN_PROGRESS)
-        ).scalars()
-    return sorted(found)
+    return sorted(_in(conn, _ENDED, session_ids))
 
 
 def clear(conn: Connection) -> None:
