@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
+
+from ivrkit.store._rowset import rowset_of
 
 Processor = Callable[[Any], Any] | None
 
@@ -49,6 +51,8 @@ class Prepared:
         # statement was compiled for) is read in one C call.
         self._all = len(self._names)
         self._get = _getter(self._names)
+        self.rowset = rowset_of(compiled, dialect, self._names)
+        """On PostgreSQL, the statement that takes every row at once (None: one by one)."""
 
     def row(self, values: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
         if len(values) == self._all:
@@ -76,8 +80,13 @@ class Prepared:
         return tuple(row) if self.positional else dict(zip(self._names, row, strict=True))
 
     def executemany(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-        if rows:
-            conn.exec_driver_sql(self.sql, [self.row(values) for values in rows])
+        if not rows:
+            return
+        processed = [self.row(values) for values in rows]
+        rowset = self.rowset  # only for named parameters: its rows are dicts
+        if rowset is not None and rowset.execute(conn, cast("list[dict[str, Any]]", processed)):
+            return
+        conn.exec_driver_sql(self.sql, processed)
 
 
 def _getter(names: Sequence[str]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
