@@ -28,12 +28,20 @@ def parse_time(value: object) -> datetime | None:
     Summaries give whole seconds (``2026-01-13T08:26:58Z``), events milliseconds; a time without
     an offset is taken as UTC. Never raises: a bad timestamp must not cost a summary.
     """
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str):
         return None
     try:
-        parsed = datetime.fromisoformat(value.strip())
+        parsed = datetime.fromisoformat(value)  # as the platform sends them: no spaces around
     except ValueError:
-        return None
+        stripped = value.strip()
+        if not stripped or stripped == value:
+            return None
+        try:
+            parsed = datetime.fromisoformat(stripped)
+        except ValueError:
+            return None
+    if parsed.tzinfo is UTC:
+        return parsed
     try:
         return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
     except (OverflowError, ValueError):  # an offset that pushes the time out of range
