@@ -5,7 +5,8 @@ runs SQLAlchemy's per-row machinery (parameter construction, type processing thr
 TypeDecorator layers) on each. Here the statement is compiled once, each column's bind processor
 (the same conversion SQLAlchemy applies, from the column types) is looked up once, and the rows
 go to the driver as plain tuples (or dicts, for drivers with named parameters) through
-``exec_driver_sql``, which keeps SQLAlchemy's error wrapping.
+``exec_driver_sql``, which keeps SQLAlchemy's error wrapping. On PostgreSQL an INSERT takes all
+its rows in one statement (:mod:`ivrkit.store._rowset`).
 """
 
 from __future__ import annotations
