@@ -78,17 +78,17 @@ def storable_json(value: Any) -> Any:
     return value
 
 
-def storable_parsed(value: Any, raw: str) -> Any:
-    """:func:`storable_json` of a value parsed from the JSON text ``raw``, without walking it
-    when nothing in it can need changing: no NUL in the text (as a character or an escape) and
-    every number finite (one encode in C checks them all)."""
+def storable_json_text(value: Any, raw: str) -> str:
+    """The JSON text of :func:`storable_json` of a value parsed from the JSON text ``raw``, as a
+    JSON column's own serializer (``json.dumps``) writes it: encoded once, without walking the
+    value first, when nothing in it can need changing (no NUL in the text, as a character or an
+    escape, and every number finite: the encode refuses the others)."""
     if "\x00" not in raw and "\\u0000" not in raw:
         try:
-            json.dumps(value, allow_nan=False)
-        except (ValueError, TypeError):
-            return storable_json(value)
-        return value
-    return storable_json(value)
+            return json.dumps(value, allow_nan=False)
+        except ValueError:
+            pass
+    return json.dumps(storable_json(value))
 
 
 def storable_headers(headers: Mapping[str, Any]) -> dict[str, Any]:

@@ -278,13 +278,13 @@ class Projector:
         self._run(conn, "upsert_closed_session", closing)
         self._run(
             conn,
-            "insert_summary_plain",
+            "insert_summary_json",
             [
                 {
                     "session_id": sid,
                     "session_status": event.payload.session_status,
                     "received_at": row.received_at,
-                    "payload": convert.storable_parsed(event.payload.to_wire(), row.body),
+                    "payload_json": convert.storable_json_text(event.payload.to_wire(), row.body),
                     "version": convert.int64(event.version),
                 }
                 for sid, (row, event) in first.items()

@@ -9,11 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Insert,
     Select,
+    Text,
     and_,
     bindparam,
     case,
+    cast,
     func,
     insert,
     or_,
@@ -124,7 +127,12 @@ class Statements:
             .on_conflict_do_nothing(index_elements=[_SUM.session_id])
             .returning(_SUM.id)
         )
-        self.insert_summary_plain: Insert = insert(schema.summaries)
+        # The payload comes as the JSON text the column would have made of it (the projector
+        # encodes it once, to check it, and keeps that text); PostgreSQL reads it as JSON.
+        payload = bindparam("payload_json", type_=Text)
+        self.insert_summary_json: Insert = insert(schema.summaries).values(
+            payload=payload if dialect == "sqlite" else cast(payload, JSON)
+        )
         self.insert_legs: Insert = insert(schema.legs)
         # The legs of a summary just inserted, found by its session (one statement: no read of
         # the summaries' ids between the two inserts).
