@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
@@ -21,6 +21,7 @@ from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from ivrkit.store._rowset import rowset_of
+from ivrkit.store._schema import SafeText
 
 Processor = Callable[[Any], Any] | None
 
@@ -39,12 +40,17 @@ class Prepared:
         self._names = list(names)
         self._defaults: list[tuple[str, bool, Any]] = []
         self._processors: list[tuple[int, Callable[[Any], Any]]] = []
+        # What a row needs before it goes as JSON (:mod:`ivrkit.store._rowset`): not SafeText's
+        # processing, which only changes a NUL, and a NUL sends the rows one by one anyway.
+        self._json_processors: list[tuple[int, Callable[[Any], Any]]] = []
         for index, name in enumerate(names):
             bind = compiled.binds[name]
             self._defaults.append((name, bind.required, bind.value))
             processor: Processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
             if processor is not None:
                 self._processors.append((index, processor))
+                if not isinstance(bind.type, SafeText):
+                    self._json_processors.append((index, processor))
         unknown = set(keys) - set(names)
         if unknown:
             raise ValueError(f"the statement takes no parameters {sorted(unknown)}")
@@ -56,18 +62,22 @@ class Prepared:
         """On PostgreSQL, the statement that takes every row at once (None: one by one)."""
 
     def row(self, values: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
+        """The driver's parameters of one row, processed by the column types."""
+        row = self._values(values, self._processors)
+        return tuple(row) if self.positional else dict(zip(self._names, row, strict=True))
+
+    def _values(
+        self, values: Mapping[str, Any], processors: list[tuple[int, Callable[[Any], Any]]]
+    ) -> list[Any]:
         if len(values) == self._all:
             try:
-                found = self._get(values)
+                row = list(self._get(values))
             except KeyError:
                 pass
             else:
-                if not self._processors:
-                    return found if self.positional else dict(zip(self._names, found, strict=True))
-                row = list(found)
-                for index, processor in self._processors:
+                for index, processor in processors:
                     row[index] = processor(row[index])
-                return tuple(row) if self.positional else dict(zip(self._names, row, strict=True))
+                return row
         get = values.get
         try:
             row = [
@@ -76,18 +86,21 @@ class Prepared:
             ]
         except KeyError as exc:
             raise ValueError(f"a row lacks the parameter {exc.args[0]!r}") from None
-        for index, processor in self._processors:
+        for index, processor in processors:
             row[index] = processor(row[index])
-        return tuple(row) if self.positional else dict(zip(self._names, row, strict=True))
+        return row
 
     def executemany(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         if not rows:
             return
-        processed = [self.row(values) for values in rows]
-        rowset = self.rowset  # only for named parameters: its rows are dicts
-        if rowset is not None and rowset.execute(conn, cast("list[dict[str, Any]]", processed)):
-            return
-        conn.exec_driver_sql(self.sql, processed)
+        if self.rowset is not None:
+            names, processors = self._names, self._json_processors
+            named = [
+                dict(zip(names, self._values(values, processors), strict=True)) for values in rows
+            ]
+            if self.rowset.execute(conn, named):
+                return
+        conn.exec_driver_sql(self.sql, [self.row(values) for values in rows])
 
 
 def _getter(names: Sequence[str]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:

@@ -6,14 +6,15 @@ the projector about a hundred times the client-side work of one statement. Here 
 ``INSERT INTO t (a, b) VALUES (%(a)s, %(b)s) [ON CONFLICT ...]`` that SQLAlchemy compiled is
 run as ``INSERT INTO t (a, b) SELECT r.a, r.b FROM ROWS FROM (json_to_recordset(...) AS (a
 text, b bigint)) WITH ORDINALITY AS r(a, b, n) ORDER BY r.n [ON CONFLICT ...]``: the same
-expressions over the same values (bound as before: the column types' processors run first), so
-the rows stored are the ones executemany stores, with ids handed out in the rows' order.
+expressions over the same values (bound as before: the column types' processors run first, but
+for text, whose processing only replaces a NUL), so the rows stored are the ones executemany
+stores, with ids handed out in the rows' order.
 
 An upsert that updates a row it may meet twice (ON CONFLICT ... DO UPDATE: PostgreSQL refuses
 that in one statement) runs in waves: a key's first row in the first statement, its second in
-the second, ..., as executemany would have applied them. Rows that JSON cannot carry as they
-are (a NUL character, which PostgreSQL's json_to_recordset refuses as text) go through
-executemany, as every statement that is not a plain INSERT ... VALUES does.
+the second, ..., as executemany would have applied them. Rows with a NUL character anywhere
+(which PostgreSQL's json_to_recordset refuses as text, and the text type replaces) go through
+executemany, fully processed, as every statement that is not a plain INSERT ... VALUES does.
 """
 
 from __future__ import annotations
@@ -49,8 +50,8 @@ class Rowset:
         self._encode = encoder.encode
 
     def execute(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> bool:
-        """Insert ``rows`` (parameter dicts, processed for the driver); False when they must go
-        one by one (nothing was sent then)."""
+        """Insert ``rows`` (parameter dicts, processed for the driver but for text); False when
+        they must go one by one (nothing was sent then)."""
         constants = {name: rows[0][name] for name in self._constants}
         for name, value in constants.items():
             if any(row[name] != value for row in rows):
