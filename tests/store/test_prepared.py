@@ -9,11 +9,12 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import text
 from sqlalchemy.dialects import sqlite
+from sqlalchemy.dialects.postgresql import psycopg
 
 from ivrkit.store import Store, VcaWrite
 from ivrkit.store._prepared import Prepared
 from ivrkit.store._statements import Statements
-from tests.store.helpers import vca_delivery, vca_event, vca_update
+from tests.store.helpers import T0, vca_delivery, vca_event, vca_update
 
 COLUMNS = "received_at, body, headers, answer, note, event_id, answered_event_id, session_id"
 
@@ -78,3 +79,45 @@ def test_many_rows_are_stored_in_order_as_one_by_one_stores(store: Store) -> Non
     found = store.find_answered("e-1234")
     assert found is not None
     assert found.received_at == datetime(2026, 5, 16, 4, tzinfo=UTC) + timedelta(seconds=1234)
+
+
+def test_a_batch_that_updates_one_session_twice_applies_the_rows_in_order(store: Store) -> None:
+    # On PostgreSQL the rows go as one statement per wave (an upsert cannot touch one row twice
+    # in a statement): the session's later row must still win, its earlier start stay.
+    events = [
+        vca_event(event_id="e-1", session_id="s-1", digits="1", timestamp=T0),
+        vca_event(event_id="e-2", session_id="s-2", digits="2", timestamp=T0),
+        vca_event(
+            event_id="e-3", session_id="s-1", digits="3", timestamp=T0 - timedelta(seconds=5)
+        ),
+        vca_event(
+            event_id="e-4", session_id="s-1", digits="4", timestamp=T0 + timedelta(seconds=9)
+        ),
+    ]
+    nodes = ["main", "main", "billing", "agent"]
+    writes = [
+        VcaWrite(delivery=vca_delivery(event), update=vca_update(event, node=node))
+        for event, node in zip(events, nodes, strict=True)
+    ]
+    store.record_vca_batch(writes)
+    session = store.session("s-1")
+    assert session is not None
+    assert session.node == "agent"
+    assert session.digits == ["3", "1", "4"]  # by the time each was pressed
+    assert session.started_at == T0 - timedelta(seconds=5)
+    other = store.session("s-2")
+    assert other is not None and other.node == "main"
+
+
+def test_postgresql_runs_an_insert_of_many_rows_as_one_statement() -> None:
+    dialect = psycopg.dialect()
+    statements = Statements("postgresql")
+    digits = Prepared(statements.insert_digits, dialect, ["session_id", "digits", "at"])
+    assert digits.rowset is not None
+    assert "json_to_recordset" in digits.rowset.sql and "ORDER BY" in digits.rowset.sql
+    # An upsert is applied in waves of rows with distinct keys (the conflict's columns).
+    sessions = Prepared(statements.ensure_session, dialect, ["session_id", "status", "updated_at"])
+    assert sessions.rowset is not None
+    returning = Prepared(statements.insert_delivery, dialect, ["channel", "body"])
+    assert returning.rowset is None  # ids to return: one by one
+    assert Prepared(statements.insert_digits, sqlite.dialect(), ["session_id"]).rowset is None

@@ -57,23 +57,52 @@ class Step:
 
     @classmethod
     def from_row(cls, row: Mapping[Any, Any]) -> Step:
-        more: list[list[Any]] = json.loads(row["more_routes"]) if row["more_routes"] else []
+        """A step from a row of ``ivrkit_path_steps`` read by column name."""
+        return cls.from_values([row[name] for name in STEP_COLUMNS])
+
+    @classmethod
+    def from_values(cls, values: Sequence[Any]) -> Step:
+        """A step from the values of :data:`STEP_COLUMNS`, in that order."""
+        (session_id, at, flow, version, heard, replay, digits, route, route_value, led_to) = values[
+            :10
+        ]
+        passed, more_routes, label, label_transfer = values[10:]
+        more: list[list[Any]] = json.loads(more_routes) if more_routes else []
         return cls(
-            session_id=row["session_id"],
-            at=row["at"],
-            flow=row["flow"],
-            version=row["version"],
-            heard=row["heard"],
-            replay=row["replay"],
-            digits=row["digits"],
-            route=row["route"],
-            route_value=row["route_value"],
-            led_to=row["led_to"],
-            passed=tuple(row["passed"].split()),
+            session_id=session_id,
+            at=at,
+            flow=flow,
+            version=version,
+            heard=heard,
+            replay=replay,
+            digits=digits,
+            route=route,
+            route_value=route_value,
+            led_to=led_to,
+            passed=tuple(passed.split()),
             more=tuple((str(r[0]), str(r[1]), r[2], r[3]) for r in more),
-            label=row["label"],
-            label_transfer=bool(row["label_transfer"]),
+            label=label,
+            label_transfer=bool(label_transfer),
         )
+
+
+STEP_COLUMNS = (
+    "session_id",
+    "at",
+    "flow",
+    "version",
+    "heard",
+    "replay",
+    "digits",
+    "route",
+    "route_value",
+    "led_to",
+    "passed",
+    "more_routes",
+    "label",
+    "label_transfer",
+)
+"""The ``ivrkit_path_steps`` columns :meth:`Step.from_values` reads."""
 
 
 @dataclass(frozen=True)

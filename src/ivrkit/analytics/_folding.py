@@ -20,7 +20,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 
 from ivrkit.analytics._buckets import SPANS, slot_of
-from ivrkit.analytics._contribution import Contribution, SessionFacts, Step, contribution
+from ivrkit.analytics._contribution import (
+    STEP_COLUMNS,
+    Contribution,
+    SessionFacts,
+    Step,
+    contribution,
+)
 from ivrkit.analytics._declared import Declared, declared_of
 from ivrkit.store import _schema as schema
 from ivrkit.store._hooks import Counters
@@ -121,15 +127,16 @@ _SESSION_COLUMNS = (
 _SESSIONS_BY_ID = select(*_SESSION_COLUMNS).where(
     _S.session_id.in_(bindparam("ids", expanding=True))
 )
+_STEP_COLUMNS = [_P[name] for name in STEP_COLUMNS]
 _STEPS_BY_SESSION = (
-    select(schema.path_steps)
+    select(*_STEP_COLUMNS)
     .where(_P.session_id.in_(bindparam("ids", expanding=True)))
     .order_by(_P.id)
 )
 # PostgreSQL takes every id as one array parameter: one round trip whatever their number (a
 # 30-day report reads the steps of thousands of sessions still in progress).
 _STEPS_BY_SESSION_ARRAY = (
-    select(schema.path_steps)
+    select(*_STEP_COLUMNS)
     .where(_P.session_id == any_(bindparam("ids", type_=postgresql.ARRAY(Text))))
     .order_by(_P.id)
 )
@@ -153,8 +160,8 @@ def steps_of(conn: Connection, session_ids: Sequence[str]) -> dict[str, list[Ste
             for start in range(0, len(session_ids), IN_CHUNK)
         ]
     for query, ids in chunks:
-        for row in conn.execute(query, {"ids": ids}).mappings():
-            found.setdefault(row["session_id"], []).append(Step.from_row(row))
+        for row in conn.execute(query, {"ids": ids}):
+            found.setdefault(row[0], []).append(Step.from_values(row))
     return found
 
 

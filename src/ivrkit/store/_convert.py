@@ -28,12 +28,20 @@ def parse_time(value: object) -> datetime | None:
     Summaries give whole seconds (``2026-01-13T08:26:58Z``), events milliseconds; a time without
     an offset is taken as UTC. Never raises: a bad timestamp must not cost a summary.
     """
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str):
         return None
     try:
-        parsed = datetime.fromisoformat(value.strip())
+        parsed = datetime.fromisoformat(value)  # as the platform sends them: no spaces around
     except ValueError:
-        return None
+        stripped = value.strip()
+        if not stripped or stripped == value:
+            return None
+        try:
+            parsed = datetime.fromisoformat(stripped)
+        except ValueError:
+            return None
+    if parsed.tzinfo is UTC:
+        return parsed
     try:
         return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
     except (OverflowError, ValueError):  # an offset that pushes the time out of range
@@ -70,17 +78,17 @@ def storable_json(value: Any) -> Any:
     return value
 
 
-def storable_parsed(value: Any, raw: str) -> Any:
-    """:func:`storable_json` of a value parsed from the JSON text ``raw``, without walking it
-    when nothing in it can need changing: no NUL in the text (as a character or an escape) and
-    every number finite (one encode in C checks them all)."""
+def storable_json_text(value: Any, raw: str) -> str:
+    """The JSON text of :func:`storable_json` of a value parsed from the JSON text ``raw``, as a
+    JSON column's own serializer (``json.dumps``) writes it: encoded once, without walking the
+    value first, when nothing in it can need changing (no NUL in the text, as a character or an
+    escape, and every number finite: the encode refuses the others)."""
     if "\x00" not in raw and "\\u0000" not in raw:
         try:
-            json.dumps(value, allow_nan=False)
-        except (ValueError, TypeError):
-            return storable_json(value)
-        return value
-    return storable_json(value)
+            return json.dumps(value, allow_nan=False)
+        except ValueError:
+            pass
+    return json.dumps(storable_json(value))
 
 
 def storable_headers(headers: Mapping[str, Any]) -> dict[str, Any]:
@@ -103,11 +111,12 @@ def variable_rows(session_id: str, values: Mapping[str, str]) -> list[dict[str, 
     return [{"session_id": session_id, "name": k, "value": v} for k, v in values.items()]
 
 
-def leg_values(summary_id: int, name: str, leg: Leg) -> dict[str, Any]:
-    """The ``ivrkit_legs`` row of one summary leg."""
+def leg_values(session_id: str, name: str, leg: Leg) -> dict[str, Any]:
+    """The ``ivrkit_legs`` row of one leg of the summary of session ``session_id`` (the
+    statement finds the summary's id by its session)."""
     quality = leg.call_quality
     return {
-        "summary_id": summary_id,
+        "session_id": session_id,
         "name": name,
         "call_id": leg.call_id,
         "direction": leg.call_direction,

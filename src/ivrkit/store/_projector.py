@@ -80,6 +80,15 @@ _NEXT = (
 )
 """The next rows of the log (built once: building a select costs more than running it)."""
 
+_POSITION = select(_P.position).where(_P.name == NAME)
+_POSITION_LOCKED = _POSITION.with_for_update()
+_MOVE = update(schema.projections).where(_P.name == NAME).values(position=bindparam("p_position"))
+_SUMMARISED = select(_SUM.session_id).where(_SUM.session_id.in_(bindparam("ids", expanding=True)))
+_ENDED = select(_S.session_id).where(
+    _S.session_id.in_(bindparam("ids", expanding=True)), _S.status != IN_PROGRESS
+)
+"""Built once, like :data:`_NEXT`."""
+
 _MARK_DUPLICATE = (
     update(schema.deliveries)
     .where(_D.id == bindparam("p_id"))
@@ -158,7 +167,7 @@ class Projector:
         """Summaries parsed before they were appended (the group commit's)."""
 
     def position(self, conn: Connection) -> int:
-        found = conn.execute(select(_P.position).where(_P.name == NAME)).scalar_one_or_none()
+        found = conn.execute(_POSITION).scalar_one_or_none()
         return int(found or 0)
 
     def behind(self, conn: Connection) -> bool:
@@ -251,7 +260,7 @@ class Projector:
             except ValidationError:
                 log.error("the summary in delivery %s does not parse; not projected", row.id)
         ids = sorted({event.payload.session_id for _, event in parsed})
-        kept = set(_in(conn, _SUM.session_id, ids))
+        kept = set(_in(conn, _SUMMARISED, ids))
         first: dict[str, tuple[Any, SessionSummaryEvent]] = {}
         duplicates: list[dict[str, Any]] = []
         for row, event in parsed:
@@ -264,40 +273,29 @@ class Projector:
             conn.execute(_MARK_DUPLICATE, duplicates)
         if not first:
             return []
+        # The session first: a summary refers to its row.
+        closing = [_closing(event, row.received_at) for row, event in first.values()]
+        self._run(conn, "upsert_closed_session", closing)
         self._run(
             conn,
-            "ensure_session",
-            [
-                {"session_id": sid, "status": IN_PROGRESS, "updated_at": row.received_at}
-                for sid, (row, _) in first.items()
-            ],
-        )
-        self._run(
-            conn,
-            "insert_summary_plain",
+            "insert_summary_json",
             [
                 {
                     "session_id": sid,
                     "session_status": event.payload.session_status,
                     "received_at": row.received_at,
-                    "payload": convert.storable_parsed(event.payload.to_wire(), row.body),
+                    "payload_json": convert.storable_json_text(event.payload.to_wire(), row.body),
                     "version": convert.int64(event.version),
                 }
                 for sid, (row, event) in first.items()
             ],
         )
-        found = conn.execute(
-            select(_SUM.session_id, _SUM.id).where(_SUM.session_id.in_(list(first)))
-        )
-        summary_ids = {session_id: summary_id for session_id, summary_id in found}
         legs = [
-            convert.leg_values(summary_ids[sid], name, leg)
+            convert.leg_values(sid, name, leg)
             for sid, (_, event) in first.items()
             for name, leg in event.payload.legs.items()
         ]
-        self._run(conn, "insert_legs", legs)
-        closing = [_closing(event, row.received_at) for row, event in first.values()]
-        self._run(conn, "close_session", closing)
+        self._run(conn, "insert_legs_of_session", legs)
         return list(first)
 
     def hold(self, conn: Connection) -> None:
@@ -309,9 +307,7 @@ class Projector:
     def _locked_position(self, conn: Connection) -> int:
         """The position, with its row locked until the transaction ends (one projector at a
         time across processes; SQLite's write transaction already is)."""
-        query = select(_P.position).where(_P.name == NAME)
-        if conn.dialect.name == "postgresql":
-            query = query.with_for_update()
+        query = _POSITION_LOCKED if conn.dialect.name == "postgresql" else _POSITION
         found = conn.execute(query).scalar_one_or_none()
         if found is None:
             self._sql_upsert_position(conn, 0)
@@ -319,50 +315,44 @@ class Projector:
         return int(found)
 
     def _move(self, conn: Connection, old: int, new: int) -> None:
-        conn.execute(update(schema.projections).where(_P.name == NAME).values(position=new))
+        conn.execute(_MOVE, {"p_position": new})
 
     def _sql_upsert_position(self, conn: Connection, position: int) -> None:
         conn.execute(self._sql.ensure_projection, {"name": NAME, "position": position})
 
 
 def _closing(event: SessionSummaryEvent, received_at: datetime) -> dict[str, Any]:
-    """The parameters that close a session with its summary."""
+    """The row of a session closed by its summary."""
     payload = event.payload
     leg_a = payload.legs.get("callA")
     errors = payload.error_details
     return {
-        "p_session_id": payload.session_id,
-        "p_status": payload.session_status,
-        "p_sub_account_id": payload.sub_account_id,
-        "p_direction": leg_a.call_direction if leg_a else None,
-        "p_customer": convert.customer_of(leg_a),
-        "p_client_request_id": payload.client_request_id,
-        "p_last_action": payload.last_action,
-        "p_started_at": convert.parse_time(payload.start_time),
-        "p_ended_at": convert.parse_time(payload.end_time),
-        "p_call_count": convert.int64(payload.call_count),
-        "p_error_code": convert.int64(errors.code) if errors else None,
-        "p_error_message": errors.error_msg if errors else None,
-        "p_updated_at": received_at,
+        "session_id": payload.session_id,
+        "status": payload.session_status,
+        "sub_account_id": payload.sub_account_id,
+        "direction": leg_a.call_direction if leg_a else None,
+        "customer": convert.customer_of(leg_a),
+        "client_request_id": payload.client_request_id,
+        "summary_last_action": payload.last_action,
+        "started_at": convert.parse_time(payload.start_time),
+        "ended_at": convert.parse_time(payload.end_time),
+        "call_count": convert.int64(payload.call_count),
+        "error_code": convert.int64(errors.code) if errors else None,
+        "error_message": errors.error_msg if errors else None,
+        "updated_at": received_at,
     }
 
 
-def _in(conn: Connection, column: Any, values: Sequence[str]) -> list[Any]:
+def _in(conn: Connection, query: Any, values: Sequence[str]) -> list[Any]:
+    """What ``query`` (of an expanding parameter ``ids``) finds for ``values``, 500 at a time."""
     found: list[Any] = []
     for start in range(0, len(values), 500):
-        chunk = list(values[start : start + 500])
-        found += conn.execute(select(column).where(column.in_(chunk))).scalars()
+        found += conn.execute(query, {"ids": list(values[start : start + 500])}).scalars()
     return found
 
 
 def _ended(conn: Connection, session_ids: Sequence[str]) -> list[str]:
-    found: list[str] = []
-    for start in range(0, len(session_ids), 500):
-        chunk = list(session_ids[start : start + 500])
-        found += conn.execute(
-            select(_S.session_id).where(_S.session_id.in_(chunk), _S.status != IN_PROGRESS)
-        ).scalars()
-    return sorted(found)
+    return sorted(_in(conn, _ENDED, session_ids))
 
 
 def clear(conn: Connection) -> None:

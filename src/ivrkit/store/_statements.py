@@ -9,17 +9,18 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Insert,
     Select,
-    Update,
+    Text,
     and_,
     bindparam,
     case,
+    cast,
     func,
     insert,
     or_,
     select,
-    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -126,28 +127,42 @@ class Statements:
             .on_conflict_do_nothing(index_elements=[_SUM.session_id])
             .returning(_SUM.id)
         )
-        self.insert_summary_plain: Insert = insert(schema.summaries)
-        self.insert_legs: Insert = insert(schema.legs)
-        # Parameter names differ from column names: SQLAlchemy reserves those in SET clauses.
-        self.close_session: Update = (
-            update(schema.sessions)
-            .where(_S.session_id == bindparam("p_session_id"))
-            .values(
-                status=_param("p_status", _S.status),
-                sub_account_id=_first(_S.sub_account_id, "p_sub_account_id"),
-                direction=_first(_S.direction, "p_direction"),
-                customer=_first(_S.customer, "p_customer"),
-                client_request_id=_first(_S.client_request_id, "p_client_request_id"),
-                summary_last_action=_param("p_last_action", _S.summary_last_action),
-                started_at=func.coalesce(_param("p_started_at", _S.started_at), _S.started_at),
-                ended_at=_param("p_ended_at", _S.ended_at),
-                call_count=_param("p_call_count", _S.call_count),
-                error_code=_param("p_error_code", _S.error_code),
-                error_message=_param("p_error_message", _S.error_message),
-                updated_at=_param("p_updated_at", _S.updated_at),
-            )
+        # The payload comes as the JSON text the column would have made of it (the projector
+        # encodes it once, to check it, and keeps that text); PostgreSQL reads it as JSON.
+        payload = bindparam("payload_json", type_=Text)
+        self.insert_summary_json: Insert = insert(schema.summaries).values(
+            payload=payload if dialect == "sqlite" else cast(payload, JSON)
         )
-
+        self.insert_legs: Insert = insert(schema.legs)
+        # The legs of a summary just inserted, found by its session (one statement: no read of
+        # the summaries' ids between the two inserts).
+        self.insert_legs_of_session: Insert = insert(schema.legs).values(
+            summary_id=select(_SUM.id)
+            .where(_SUM.session_id == bindparam("session_id"))
+            .scalar_subquery()
+        )
+        # A session closed by its summary: its status and what the summary tells of the call
+        # set on the row the session's events made (what they said of the parties and the
+        # start stays), or the same values in a new row when no event made one.
+        closing = _upsert(dialect, schema.sessions)
+        closed = closing.excluded
+        self.upsert_closed_session = closing.on_conflict_do_update(
+            index_elements=[_S.session_id],
+            set_={
+                "status": closed.status,
+                "sub_account_id": func.coalesce(_S.sub_account_id, closed.sub_account_id),
+                "direction": func.coalesce(_S.direction, closed.direction),
+                "customer": func.coalesce(_S.customer, closed.customer),
+                "client_request_id": func.coalesce(_S.client_request_id, closed.client_request_id),
+                "summary_last_action": closed.summary_last_action,
+                "started_at": func.coalesce(closed.started_at, _S.started_at),
+                "ended_at": closed.ended_at,
+                "call_count": closed.call_count,
+                "error_code": closed.error_code,
+                "error_message": closed.error_message,
+                "updated_at": closed.updated_at,
+            },
+        )
         self.ensure_projection = _upsert(dialect, schema.projections).on_conflict_do_nothing(
             index_elements=[schema.projections.c.name]
         )
