@@ -160,6 +160,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(pytest.mark.timeout(SLOW_TIMEOUT))
             elif item.get_closest_marker("e2e"):
                 item.add_marker(pytest.mark.timeout(E2E_TIMEOUT))
+    items[:] = _longest_first(items)
+
+
+def _longest_first(items: list[pytest.Item]) -> list[pytest.Item]:
+    """The modules that take long (the browser's, then those with servers, processes or slow
+    tests) before the rest, each module whole and in its own order: pytest-xdist hands work out
+    in this order, so the short tests come last and fill both workers to the end instead of one
+    worker finishing a long test alone."""
+    weight: dict[Path, int] = {}
+    for item in items:
+        if item.get_closest_marker("browser"):
+            rank = 0
+        elif item.get_closest_marker("slow") or item.get_closest_marker("e2e"):
+            rank = 1
+        else:
+            rank = 2
+        weight[item.path] = min(rank, weight.get(item.path, 2))
+    order = {path: index for index, path in enumerate(weight)}
+    return sorted(items, key=lambda item: (weight[item.path], order[item.path]))
 
 
 @pytest.hookimpl(wrapper=True)
