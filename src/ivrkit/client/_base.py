@@ -54,6 +54,15 @@ DEFAULT_MAX_DELAY = 30.0
 """Longest pause between two attempts, whatever the backoff or a Retry-After header asks for."""
 DEFAULT_JITTER = 0.25
 """Each backoff pause is lengthened by up to this fraction, at random, so clients spread out."""
+MAX_CONNECTIONS = 100
+"""Connections one client opens at most, and keeps open between requests: as many as it may open.
+
+httpx keeps 20 by default and its pool (httpcore 1.0) closes an idle connection above that
+count while it may already be handed to a request waiting to start, so the request's socket is
+closed under it (``ReadError: [Errno 9] Bad file descriptor``, or a read that waits out its
+timeout). Threads sharing one client (a campaign worker's senders) above 20 hit that; a pool
+that keeps every connection it opened never closes one but when the server does or it has
+idled past keep-alive."""
 
 
 def is_retryable(http_status: int) -> bool:
@@ -149,6 +158,9 @@ class BaseVoiceClient:
             "headers": self._headers,
             "timeout": self._timeout,
             "follow_redirects": False,
+            "limits": httpx.Limits(
+                max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS
+            ),
         }
 
     # -- requests ---------------------------------------------------------------------------

@@ -60,6 +60,9 @@ class VoiceClient(BaseVoiceClient):
     turns that off), so a callflow the platform would refuse raises
     :class:`~ivrkit.errors.ValidationFailed` and nothing is sent.
 
+    Threads may share one client (a campaign worker's senders do): it opens at most 100
+    connections and keeps each for the next request.
+
     ``timeout`` bounds each wait for the network (connect is at most 5 s); ``transport`` replaces
     the network, e.g. ``httpx.MockTransport`` in tests; ``sleep`` replaces :func:`time.sleep`.
     """
