@@ -170,3 +170,33 @@ def test_many_threads_write_one_file_store_at_once(store: Store) -> None:
         session = store.session(f"s{n}")
         assert session is not None
         assert session.digits == [str(k) for k in range(15)]
+
+
+def _synchronous(store: Store) -> int:
+    with store.reading() as conn:
+        return int(conn.exec_driver_sql("PRAGMA synchronous").scalar_one())
+
+
+def test_a_sqlite_store_syncs_every_commit_to_disk_when_its_url_asks(tmp_path: Path) -> None:
+    # PRAGMA synchronous: 1 is NORMAL (the default), 2 is FULL.
+    with open_store(f"sqlite:///{tmp_path / 'normal.db'}") as normal:
+        assert _synchronous(normal) == 1
+    full_url = f"sqlite:///{tmp_path / 'full.db'}?synchronous=FULL"
+    with open_store(full_url) as full:
+        assert _synchronous(full) == 2
+        event = vca_event(event_id="e-full")
+        assert full.record_vca(vca_delivery(event), vca_update(event))[1]
+    assert (tmp_path / "full.db").exists() and not (tmp_path / "full.db?synchronous=FULL").exists()
+    with open_store(full_url) as again:  # reopened: the same file, the same setting
+        assert again.find_answered("e-full") is not None
+        assert _synchronous(again) == 2
+
+
+def test_a_synchronous_setting_sqlite_does_not_take_is_one_line(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'off.db'}?synchronous=off"
+    with pytest.raises(
+        StoreError, match="synchronous='off' .* is not one of normal, full"
+    ) as caught:
+        open_store(url)
+    assert "\n" not in str(caught.value)
+    assert not (tmp_path / "off.db").exists()  # refused before anything was made

@@ -28,6 +28,10 @@ WRITE = "ivrkit_write"
 """Execution option marking a connection that will write (SQLite: BEGIN IMMEDIATE)."""
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+SQLITE_SYNCHRONOUS = ("normal", "full")
+"""What ``sqlite:///file.db?synchronous=...`` may ask: ``normal`` (the default; in WAL mode a
+commit survives any crash of the process, a power loss may take the last ones) or ``full``
+(each commit is also synced to the disk, so it survives a power loss too)."""
 POSTGRES_POOL_SIZE = 4
 POSTGRES_MAX_OVERFLOW = 8
 """Connections one process keeps open, and may add under load: the committer needs one, reads of
@@ -62,12 +66,25 @@ def parse_store_url(url: str) -> URL:
             # What IVRKIT_DB=sqlite:///$UNSET gives: SQLite would quietly keep everything in
             # memory, and every record would vanish at stop.
             raise StoreError(f"{url.strip()!r} names no file (an unset variable?); {URL_HINT}")
+        sqlite_synchronous(parsed)  # a wrong value is refused here, before anything opens
         return parsed
     if backend in ("postgresql", "postgres"):
         if importlib.util.find_spec("psycopg") is None:
             raise StoreError(POSTGRES_HINT)
         return parsed.set(drivername="postgresql+psycopg")
     raise StoreError(f"unsupported database {backend!r} in {display_url(parsed)}; {URL_HINT}")
+
+
+def sqlite_synchronous(url: URL) -> str:
+    """The ``synchronous`` setting a SQLite URL asks for (:data:`SQLITE_SYNCHRONOUS`)."""
+    asked = url.query.get("synchronous", "normal")
+    value = (asked if isinstance(asked, str) else asked[-1]).lower()
+    if value not in SQLITE_SYNCHRONOUS:
+        raise StoreError(
+            f"synchronous={value!r} in {display_url(url)} is not one of "
+            f"{', '.join(SQLITE_SYNCHRONOUS)}"
+        )
+    return value
 
 
 def spool_path_of(url: URL) -> Path:
@@ -134,6 +151,8 @@ def _switch_to_wal(cursor: sqlite3.Cursor) -> None:
 
 def _sqlite_engine(url: URL) -> Engine:
     memory = is_memory(url)
+    synchronous = sqlite_synchronous(url).upper()
+    url = url.difference_update_query(["synchronous"])  # ours, not the driver's
     if memory:
         # One connection for everyone, or each thread would see its own empty database.
         engine = create_engine(
@@ -161,7 +180,7 @@ def _sqlite_engine(url: URL) -> Engine:
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             if not memory:
                 _switch_to_wal(cursor)
-            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute(f"PRAGMA synchronous={synchronous}")
             cursor.execute("PRAGMA foreign_keys=ON")
         finally:
             cursor.close()
