@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -90,20 +91,26 @@ class _Writes(io.StringIO):
         return super().write(text)
 
 
-def _batching(stream: io.StringIO) -> tuple[logging.Logger, BatchingStreamHandler]:
+@contextmanager
+def _batching(stream: Any) -> Iterator[logging.Logger]:
+    """A logger of its own writing through a :class:`BatchingStreamHandler` to ``stream``;
+    the handler is removed and closed (what waits is written) at the end."""
     handler = BatchingStreamHandler(stream)
     handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
     logger = logging.getLogger(f"ivrkit.test.batching.{id(handler)}")
     logger.propagate = False
     logger.setLevel(logging.INFO)
     logger.addHandler(handler)
-    return logger, handler
+    try:
+        yield logger
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
 
 
 def test_info_lines_go_out_together_within_the_flush_interval() -> None:
     stream = _Writes()
-    logger, handler = _batching(stream)
-    try:
+    with _batching(stream) as logger:
         for number in range(50):
             logger.info("delivery %d", number)
         assert stream.getvalue() == ""  # held: no system call per line
@@ -112,15 +119,11 @@ def test_info_lines_go_out_together_within_the_flush_interval() -> None:
             time.sleep(FLUSH_EVERY / 4)
         assert stream.getvalue().splitlines() == [f"INFO delivery {n}" for n in range(50)]
         assert stream.writes == 1  # nothing else was logged: one write for the fifty lines
-    finally:
-        logger.removeHandler(handler)
-        handler.close()
 
 
 def test_a_warning_goes_out_at_once_after_the_lines_before_it() -> None:
     stream = _Writes()
-    logger, handler = _batching(stream)
-    try:
+    with _batching(stream) as logger:
         logger.info("first")
         logger.info("second")
         logger.warning("the store is failing")
@@ -129,36 +132,27 @@ def test_a_warning_goes_out_at_once_after_the_lines_before_it() -> None:
             "INFO second",
             "WARNING the store is failing",
         ]
-    finally:
-        logger.removeHandler(handler)
-        handler.close()
 
 
 def test_closing_the_handler_writes_what_waits() -> None:
     stream = _Writes()
-    logger, handler = _batching(stream)
-    logger.info("last delivery")
-    logger.removeHandler(handler)
-    handler.close()  # as logging.shutdown does at exit
-    assert stream.getvalue() == "INFO last delivery\n"
+    with _batching(stream) as logger:
+        logger.info("last delivery")
+        assert stream.getvalue() == ""
+    assert stream.getvalue() == "INFO last delivery\n"  # closed as logging.shutdown does
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX only")
 def test_a_forked_child_flushes_its_own_lines(tmp_path: Path) -> None:
     path = tmp_path / "lines.txt"
-    with path.open("w") as stream:
-        logger, handler = _batching(stream)  # type: ignore[arg-type]
-        try:
-            logger.info("parent line")  # the parent's flusher thread starts here
-            pid = os.fork()
-            if pid == 0:  # the child: log, give its flusher time, leave without flushing
-                logger.info("child line")
-                time.sleep(5 * FLUSH_EVERY)
-                os._exit(0)
-            os.waitpid(pid, 0)
-        finally:
-            logger.removeHandler(handler)
-            handler.close()
+    with path.open("w") as stream, _batching(stream) as logger:
+        logger.info("parent line")  # the parent's flusher thread starts here
+        pid = os.fork()
+        if pid == 0:  # the child: log, give its flusher time, leave without flushing
+            logger.info("child line")
+            time.sleep(5 * FLUSH_EVERY)
+            os._exit(0)
+        os.waitpid(pid, 0)
     assert "INFO child line" in path.read_text().splitlines()
 
 

@@ -182,81 +182,55 @@ def _calendar_changes(old: Mapping[str, Calendar], new: Mapping[str, Calendar]) 
     changes: list[Change] = []
     for name in sorted(set(old) | set(new)):
         group = calendar_group(name)
+
+        def change(field: str, was: Any, now: Any, message: str) -> None:
+            changes.append(Change(group, "calendar", field, was, now, message))  # noqa: B023
+
         before, after = old.get(name), new.get(name)
         if before is None or after is None:
             added = before is None
-            message = f"calendar `{name}` {'added' if added else 'no longer read'}"
-            changes.append(
-                Change(
-                    group, "calendar", "", None if added else name, name if added else None, message
-                )
+            change(
+                "",
+                None if added else name,
+                name if added else None,
+                f"calendar `{name}` {'added' if added else 'no longer read'}",
             )
             continue
         if before.zone.key != after.zone.key:
-            changes.append(
-                Change(
-                    group,
-                    "calendar",
-                    "timezone",
-                    before.zone.key,
-                    after.zone.key,
-                    f"timezone: {before.zone.key} → {after.zone.key}",
-                )
+            change(
+                "timezone",
+                before.zone.key,
+                after.zone.key,
+                f"timezone: {before.zone.key} → {after.zone.key}",
             )
         for day, was, now in zip(WEEKDAYS, before.weekly, after.weekly, strict=True):
             if was != now:
-                old_text, new_text = _spans(was), _spans(now)
-                changes.append(
-                    Change(
-                        group,
-                        "calendar",
-                        f"hours.{day}",
-                        old_text,
-                        new_text,
-                        f"{day}: open {new_text}, was {old_text}",
-                    )
+                change(
+                    f"hours.{day}",
+                    _spans(was),
+                    _spans(now),
+                    f"{day}: open {_spans(now)}, was {_spans(was)}",
                 )
         for date in sorted(set(before.holidays) | set(after.holidays)):
             if date not in after.holidays:
                 label = _holiday(date, before.holidays[date])
-                changes.append(
-                    Change(
-                        group,
-                        "calendar",
-                        f"holidays.{date}",
-                        label,
-                        None,
-                        f"{label} is no longer a holiday",
-                    )
-                )
+                change(f"holidays.{date}", label, None, f"{label} is no longer a holiday")
             elif date not in before.holidays:
                 label = _holiday(date, after.holidays[date])
-                changes.append(
-                    Change(
-                        group,
-                        "calendar",
-                        f"holidays.{date}",
-                        None,
-                        label,
-                        f"{label} is now a holiday (closed all day)",
-                    )
+                change(
+                    f"holidays.{date}", None, label, f"{label} is now a holiday (closed all day)"
                 )
         for when in sorted(set(before.overrides) | set(after.overrides)):
             was_spans, now_spans = before.overrides.get(when), after.overrides.get(when)
-            if was_spans == now_spans:
-                continue
-            was_text = "its weekday's hours" if was_spans is None else _spans(was_spans)
-            now_text = "its weekday's hours" if now_spans is None else _spans(now_spans)
-            changes.append(
-                Change(
-                    group,
-                    "calendar",
+            if was_spans != now_spans:
+                was_text = "its weekday's hours" if was_spans is None else _spans(was_spans)
+                now_text = "its weekday's hours" if now_spans is None else _spans(now_spans)
+                change(
                     f"overrides.{when}",
                     was_text,
                     now_text,
                     f"{when}: open {now_text}, was {was_text}",
                 )
-            )
     return changes
 
 
