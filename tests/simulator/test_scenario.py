@@ -105,24 +105,26 @@ def test_the_simulator_command_takes_phones_and_a_rate_limit(tmp_path: Path) -> 
     base = f"http://127.0.0.1:{port}"
     args = ["--port", str(port), "--speed", "max", "--phones", "phones.yaml"]
     server = _ivrkit("simulator", *args, "--rate-limit", "0.01", cwd=tmp_path)
+    client = httpx.Client(base_url=base, timeout=10)  # one client: each costs a TLS context
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and server.poll() is None:
             try:
-                settings = httpx.get(base + "/sim/v1/settings", timeout=1).json()
+                settings = client.get("/sim/v1/settings", timeout=1).json()
                 break
             except httpx.HTTPError:
                 time.sleep(0.1)
         else:
             pytest.fail("the simulator did not start")
         assert (settings["rateLimit"], settings["rateLimitBurst"]) == (0.01, None)
-        assert httpx.get(base + "/sim/v1/phones").json()["default"]["answer"] == "no-answer"
+        assert client.get("/sim/v1/phones").json()["default"]["answer"] == "no-answer"
         body = load_fixture("request_vm_tts.json")
         del body["validUntil"]
-        url = f"{base}/api/v1/subaccounts/{SUB}/callflows"
-        codes = [httpx.post(url, json=body).status_code for _ in range(2)]
+        url = f"/api/v1/subaccounts/{SUB}/callflows"
+        codes = [client.post(url, json=body).status_code for _ in range(2)]
         assert codes == [200, 429]
     finally:
+        client.close()
         server.terminate()
         server.communicate(timeout=30)
 
