@@ -8,7 +8,9 @@ STAMP := $(VENV)/.installed
 LOCK := requirements.lock
 LOCK_FLAGS ?=
 # The installer (uv, pinned with its hashes): it installs the lock in seconds where pip takes half
-# a minute, so a fresh clone's `make test` spends its time on the tests.
+# a minute, so a fresh clone's `make test` spends its time on the tests. Unlike pip, uv writes no
+# bytecode unless asked (--compile-bytecode): without it, where PYTHONDONTWRITEBYTECODE is set (CI
+# containers often set it) every process the tests start compiles its dependencies again.
 INSTALLER_LOCK := requirements-installer.lock
 UV := $(BIN)/uv
 
@@ -17,7 +19,8 @@ UV := $(BIN)/uv
 $(STAMP): pyproject.toml $(LOCK) $(INSTALLER_LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --require-hashes -r $(INSTALLER_LOCK)
-	$(UV) pip install --quiet --no-config --python $(BIN)/python --require-hashes -r $(LOCK)
+	$(UV) pip install --quiet --no-config --compile-bytecode --python $(BIN)/python \
+		--require-hashes -r $(LOCK)
 	$(UV) pip install --quiet --no-config --python $(BIN)/python --no-deps -e .
 	touch $(STAMP)
 

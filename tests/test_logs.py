@@ -241,14 +241,15 @@ def test_serve_logs_json_lines(tmp_path: Path) -> None:
 
 def _wait_up(url: str, server: subprocess.Popen[str]) -> None:
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert server.poll() is None, "the server stopped while starting"
-        try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
+    with httpx.Client(timeout=1) as client:  # one client: each costs a TLS context to make
+        while time.monotonic() < deadline:
+            assert server.poll() is None, "the server stopped while starting"
+            try:
+                if client.get(url + "/healthz").status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
     raise AssertionError("the server did not start")
 
 

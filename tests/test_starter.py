@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from ivrkit._cli.app import app
 from ivrkit._cli.common import run_app
 from ivrkit._config import Settings
 from ivrkit._starter import (
@@ -22,6 +21,7 @@ from ivrkit.errors import ConfigError
 from ivrkit.trees import load_tree
 from ivrkit.trees._lint import lint_text
 from ivrkit.trees._routes import tree_routes
+from tests.cli.run import built_command
 
 
 def test_the_tree_is_a_real_menu_lint_finds_nothing_in(tmp_path: Path) -> None:
@@ -66,7 +66,7 @@ def test_a_folder_with_files_is_refused_in_one_line_and_left_alone(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
-    assert run_app(app, ["init", str(tmp_path)]) == 1
+    assert run_app(built_command(), ["init", str(tmp_path)]) == 1
     error = capsys.readouterr().err
     assert error.count("\n") == 1
     assert "is not empty" in error and "--force" in error
@@ -76,7 +76,7 @@ def test_a_folder_with_files_is_refused_in_one_line_and_left_alone(
 def test_force_writes_the_starter_beside_what_is_there(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
     (tmp_path / "ivr.yaml").write_text("old", encoding="utf-8")
-    assert run_app(app, ["init", str(tmp_path), "--force"]) == 0
+    assert run_app(built_command(), ["init", str(tmp_path), "--force"]) == 0
     assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "mine"
     assert (tmp_path / "ivr.yaml").read_text(encoding="utf-8") != "old"
 
@@ -217,9 +217,9 @@ def test_the_callback_is_the_support_callback_lint_finds_nothing_in(tmp_path: Pa
 def test_the_callback_lints_clean_from_the_command_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run_app(app, ["init", "--callback", str(tmp_path / "callback")]) == 0
+    assert run_app(built_command(), ["init", "--callback", str(tmp_path / "callback")]) == 0
     assert "wrote" in capsys.readouterr().out
-    assert run_app(app, ["lint", str(tmp_path / "callback" / "ivr.yaml")]) == 0
+    assert run_app(built_command(), ["lint", str(tmp_path / "callback" / "ivr.yaml")]) == 0
     assert "no problems found" in capsys.readouterr().out
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from ivrkit._cli import app
 from ivrkit._cli.common import run_app
 from ivrkit.store import open_store
+from tests.cli.run import built_command
 
 CALENDAR = """\
 name: support
@@ -37,7 +37,7 @@ def db(tmp_path: Path) -> str:
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = run_app(app, list(args))
+    code = run_app(built_command(), list(args))
     out, err = capsys.readouterr()
     return code, out, err
 

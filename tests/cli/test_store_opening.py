@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from ivrkit._cli import app
 from ivrkit._cli.common import run_app
 from ivrkit.errors import StoreNotFound
 from ivrkit.store import open_store
+from tests.cli.run import built_command
 from tests.postgres import fresh_schema
 
 READERS = [
@@ -35,7 +35,7 @@ def test_a_missing_store_is_one_line_and_nothing_is_created(
     command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     missing = tmp_path / "typo" / "ivrkit.db"
-    code = run_app(app, [*command, "--db", f"sqlite:///{missing}"])
+    code = run_app(built_command(), [*command, "--db", f"sqlite:///{missing}"])
     err = capsys.readouterr().err
     assert code in (1, 2), err
     assert err == f"error: no store at {missing}: check --db or IVRKIT_DB\n"

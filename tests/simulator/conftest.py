@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Generator, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -158,13 +159,27 @@ def sim_url() -> Iterator[str]:
         yield server.url
 
 
-def make_world(sim: str, backend_server: tuple[Backend, str]) -> Generator[World, None, None]:
-    backend, backend_url = backend_server
-    backend.reset()
+@contextmanager
+def clients(sim: str) -> Iterator[tuple[httpx.Client, SimulatorControl]]:
+    """A REST client of the subaccount and a control client of the simulator at ``sim``."""
     with (
         httpx.Client(base_url=f"{sim}/api/v1/subaccounts/{SUB}", timeout=10) as api,
         SimulatorControl(sim) as ctl,
     ):
+        yield api, ctl
+
+
+def make_world(
+    sim: str,
+    backend_server: tuple[Backend, str],
+    clients_of_sim: tuple[httpx.Client, SimulatorControl] | None = None,
+) -> Generator[World, None, None]:
+    """A reset simulator with the backend's webhooks registered; ``clients_of_sim``: the
+    clients of :func:`clients` to use (else made for this world)."""
+    backend, backend_url = backend_server
+    backend.reset()
+    with ExitStack() as stack:
+        api, ctl = clients_of_sim or stack.enter_context(clients(sim))
         ctl.reset()
         world = World(sim, backend_url, backend, api, ctl)
         world.register("VCA", "/vca", httpAuthHeader=SECRET)
@@ -172,9 +187,21 @@ def make_world(sim: str, backend_server: tuple[Backend, str]) -> Generator[World
         yield world
 
 
+@pytest.fixture(scope="session")
+def sim_clients(sim_url: str) -> Iterator[tuple[httpx.Client, SimulatorControl]]:
+    """The clients of the session's simulator, made once: an httpx client costs some 20 ms of
+    CPU to make (its TLS context), as much as many of the tests that use a world."""
+    with clients(sim_url) as made:
+        yield made
+
+
 @pytest.fixture
-def world(sim_url: str, backend_server: tuple[Backend, str]) -> Iterator[World]:
-    yield from make_world(sim_url, backend_server)
+def world(
+    sim_url: str,
+    backend_server: tuple[Backend, str],
+    sim_clients: tuple[httpx.Client, SimulatorControl],
+) -> Iterator[World]:
+    yield from make_world(sim_url, backend_server, sim_clients)
 
 
 @pytest.fixture

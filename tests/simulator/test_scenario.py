@@ -16,6 +16,7 @@ from ivrkit._serving import free_port
 from ivrkit.errors import ConfigError
 from ivrkit.simulator import Answer, PhoneScript, SimulatorConfig, SimulatorControl
 from ivrkit.simulator._account.scenario import load_scenario
+from tests.cli.run import ivrkit
 from tests.conftest import load_fixture
 from tests.simulator.conftest import SUB
 
@@ -105,34 +106,37 @@ def test_the_simulator_command_takes_phones_and_a_rate_limit(tmp_path: Path) -> 
     base = f"http://127.0.0.1:{port}"
     args = ["--port", str(port), "--speed", "max", "--phones", "phones.yaml"]
     server = _ivrkit("simulator", *args, "--rate-limit", "0.01", cwd=tmp_path)
+    client = httpx.Client(base_url=base, timeout=10)  # one client: each costs a TLS context
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and server.poll() is None:
             try:
-                settings = httpx.get(base + "/sim/v1/settings", timeout=1).json()
+                settings = client.get("/sim/v1/settings", timeout=1).json()
                 break
             except httpx.HTTPError:
                 time.sleep(0.1)
         else:
             pytest.fail("the simulator did not start")
         assert (settings["rateLimit"], settings["rateLimitBurst"]) == (0.01, None)
-        assert httpx.get(base + "/sim/v1/phones").json()["default"]["answer"] == "no-answer"
+        assert client.get("/sim/v1/phones").json()["default"]["answer"] == "no-answer"
         body = load_fixture("request_vm_tts.json")
         del body["validUntil"]
-        url = f"{base}/api/v1/subaccounts/{SUB}/callflows"
-        codes = [httpx.post(url, json=body).status_code for _ in range(2)]
+        url = f"/api/v1/subaccounts/{SUB}/callflows"
+        codes = [client.post(url, json=body).status_code for _ in range(2)]
         assert codes == [200, 429]
     finally:
+        client.close()
         server.terminate()
         server.communicate(timeout=30)
 
 
-@pytest.mark.e2e
 def test_a_bad_scenario_stops_the_command_with_one_line(tmp_path: Path) -> None:
+    """Run in this process as the console script runs it: the scenario is refused before
+    anything is served, so no process is needed to see it."""
     (tmp_path / "phones.yaml").write_text("patterns: [{prefix: '+65'}]")
     args = ["--port", str(free_port()), "--phones", "phones.yaml"]
-    server = _ivrkit("simulator", *args, cwd=tmp_path)
-    out, err = server.communicate(timeout=60)
-    assert server.returncode != 0
-    text = (out + err).decode()
+    ran = ivrkit("simulator", *args, cwd=tmp_path)
+    assert ran.returncode != 0
+    text = ran.stdout + ran.stderr
     assert "phones.yaml" in text and "patterns.0" in text and "Traceback" not in text
+    assert ran.stderr.count("\n") == 1, ran.stderr

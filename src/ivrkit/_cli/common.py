@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -89,9 +90,12 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def run_app(app: typer.Typer, args: list[str] | None = None) -> int:
+def run_app(app: typer.Typer | Callable[..., object], args: list[str] | None = None) -> int:
     """Run the app; every mistake ends as one line on stderr and an exit code, never a
-    traceback (1: the command failed, 2: it was called wrongly, 130: interrupted)."""
+    traceback (1: the command failed, 2: it was called wrongly, 130: interrupted).
+
+    ``app`` may also be the click command ``typer.main.get_command`` built from the app: Typer
+    builds it again on every call, which a process running many commands (the tests) skips."""
     try:
         result = app(args=args, standalone_mode=False)
     except IvrkitError as exc:
