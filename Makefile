@@ -52,9 +52,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# Tests run in parallel (pytest-xdist, one worker per core; PYTEST_WORKERS=0 runs them in this
-# process). Tests that share a session resource say so with xdist_group (--dist loadgroup).
-PYTEST_WORKERS ?= auto
+# Tests run in parallel (pytest-xdist, one worker more than the machine has cores: many tests
+# wait on servers, sockets, PostgreSQL or the browser, and the extra worker fills those waits;
+# PYTEST_WORKERS=0 runs them in this process). Tests that share a session resource say so with
+# xdist_group (--dist loadgroup).
+PYTEST_WORKERS ?= $(shell $(PYTHON) -c "import os; print((os.cpu_count() or 1) + 1)")
 PYTEST := $(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadgroup
 # The fast loop: no real servers, processes, browser, PostgreSQL or deliberately slow tests.
 FAST := not e2e and not browser and not postgres and not slow

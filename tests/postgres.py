@@ -37,7 +37,10 @@ def fresh_schema() -> Iterator[tuple[str, str]]:
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
     try:
-        scoped = make_url(admin).update_query_dict({"options": f"-csearch_path={schema}"})
+        # Commits are not waited for on the server's disk: a test's process may die, never the
+        # PostgreSQL server, and what a commit makes visible to other sessions is the same.
+        options = f"-csearch_path={schema} -csynchronous_commit=off"
+        scoped = make_url(admin).update_query_dict({"options": options})
         yield scoped.render_as_string(hide_password=False), schema
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
