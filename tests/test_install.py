@@ -2,7 +2,8 @@
 a project made by ``ivrkit init`` passes its tests (docs/install.md).
 
 The wheel is built by the backend pyproject.toml names (``pip wheel``, as ``make dist`` builds
-it through ``build``), from a copy of the sources, and installed with ``--no-deps`` into a new
+it through ``build``; its setuptools and wheel come from the lock, so nothing is downloaded),
+from a copy of the sources, and installed with ``--no-deps`` into a new
 virtual environment in a temporary folder. That environment finds ivrkit's dependencies (and
 pytest) in the test run's own environment through a ``.pth`` file, so no release is downloaded
 in the test; ivrkit itself comes from the wheel alone (asserted: its ``__file__`` is in the new
@@ -65,7 +66,17 @@ def _build_wheel(out: Path) -> Path:
         shutil.copy2(ROOT / name, source / name)
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
     _run(
-        [*pip, "wheel", "--no-deps", "-q", "-w", str(out / "dist"), str(source)],
+        # The backend (setuptools, wheel) from the lock, not fetched: offline and repeatable.
+        [
+            *pip,
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(out / "dist"),
+            str(source),
+        ],
         out,
         dict(os.environ),
     )
