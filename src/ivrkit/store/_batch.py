@@ -83,12 +83,14 @@ def append(
     Without ``look``, no query looks for events stored before this batch (events repeated
     within it are still found): when one is, the unique index refuses the batch (an integrity
     error), and the caller appends it again with ``look``."""
-    event_ids = [
-        item.delivery.event_id
-        for item in items
-        if look and isinstance(item, VcaWrite) and item.delivery.event_id is not None
-    ]
-    first: dict[str, Delivery] = _stored_events(conn, event_ids) if event_ids else {}
+    first: dict[str, Delivery] = {}
+    if look:
+        event_ids = [
+            item.delivery.event_id
+            for item in items
+            if isinstance(item, VcaWrite) and item.delivery.event_id is not None
+        ]
+        first = _stored_events(conn, event_ids) if event_ids else {}
     results: list[tuple[Delivery, bool]] = []
     rows: list[dict[str, Any]] = []
     variables: list[dict[str, Any]] = []

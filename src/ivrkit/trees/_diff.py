@@ -183,8 +183,8 @@ def _calendar_changes(old: Mapping[str, Calendar], new: Mapping[str, Calendar]) 
     for name in sorted(set(old) | set(new)):
         group = calendar_group(name)
 
-        def change(field: str, was: Any, now: Any, message: str) -> None:
-            changes.append(Change(group, "calendar", field, was, now, message))  # noqa: B023
+        def change(field: str, was: Any, now: Any, message: str, group: str = group) -> None:
+            changes.append(Change(group, "calendar", field, was, now, message))
 
         before, after = old.get(name), new.get(name)
         if before is None or after is None:
